@@ -1,0 +1,154 @@
+// The closeloop command line (outputs.md, "Command line").
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { contractMarkdown } from '../models/contracts/markdown.ts';
+import { runPipeline, type RunSummary } from './run.ts';
+import { storePaths, WriterBusy } from './store.ts';
+
+type Command = {
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(values: Record<string, string | boolean | undefined>): Promise<number>;
+};
+
+const DB = { db: { type: 'string' as const, default: 'data' } };
+
+const COMMANDS: Record<string, Command> = {
+  run: {
+    summary: 'load the inbox, validate, compute the metrics and publish',
+    usage: 'closeloop run [--inbox DIR] [--db DIR] [--as-of YYYY-MM-DD] [--full-refresh] [--report FILE]',
+    options: { ...DB, inbox: { type: 'string' }, 'as-of': { type: 'string' }, 'full-refresh': { type: 'boolean' }, report: { type: 'string' } },
+    async run(v) {
+      const asOf = v['as-of'] as string | undefined;
+      if (asOf !== undefined && !isIsoDate(asOf)) throw new UsageError(`--as-of must be a date YYYY-MM-DD, got "${asOf}"`);
+      const summary = await runPipeline({
+        root: resolve(v.db as string),
+        inbox: v.inbox ? resolve(v.inbox as string) : undefined,
+        asOf,
+        fullRefresh: Boolean(v['full-refresh']),
+        log: (l) => console.log(l),
+      });
+      printSummary(summary);
+      if (v.report) await writeReport(v.report as string, summary);
+      return summary.exit_code;
+    },
+  },
+  demo: {
+    summary: 'write a realistic, deterministic demo extract drop',
+    usage: 'closeloop demo [--people N] [--seed S] [--out DIR] [--months M] [--end YYYY-MM-DD]',
+    options: { people: { type: 'string', default: '20000' }, seed: { type: 'string', default: '42' }, out: { type: 'string', default: 'data/inbox' }, months: { type: 'string', default: '24' }, end: { type: 'string' } },
+    async run(v) {
+      const people = positiveInt(v.people as string, '--people');
+      const seed = positiveInt(v.seed as string, '--seed', true);
+      const months = positiveInt(v.months as string, '--months');
+      if (v.end !== undefined && !isIsoDate(v.end as string)) throw new UsageError(`--end must be a date YYYY-MM-DD`);
+      const { generateDemo } = await import('./demo/generate.ts');
+      const out = resolve(v.out as string);
+      console.log(`Writing a demo drop of ${people.toLocaleString('en-US')} people (seed ${seed}) to ${out} ...`);
+      const r = await generateDemo({ people, seed, outDir: out, months, endDate: v.end as string | undefined });
+      for (const f of r.files) console.log(`  ${f.file.padEnd(20)} ${f.entity.padEnd(12)} ${f.rows.toLocaleString('en-US').padStart(12)} rows`);
+      console.log(`Done in ${r.seconds.toFixed(1)} s.`);
+      return 0;
+    },
+  },
+  contract: {
+    summary: 'print the data contract (markdown, generated from the zod schemas)',
+    usage: 'closeloop contract',
+    options: {},
+    async run() {
+      process.stdout.write(contractMarkdown());
+      return 0;
+    },
+  },
+  start: {
+    summary: 'the main job: demo extracts if the inbox is empty, one run, then report (and serve, once the server exists)',
+    usage: 'closeloop start [--db DIR]',
+    options: { ...DB },
+    async run(v) {
+      const root = resolve(v.db as string);
+      const paths = storePaths(root);
+      const inboxFiles = await readdir(paths.inbox).catch(() => [] as string[]);
+      if (inboxFiles.filter((n) => !n.startsWith('.')).length === 0) {
+        await COMMANDS.demo!.run({ people: '20000', seed: '42', out: paths.inbox, months: '24' });
+      }
+      return COMMANDS.run!.run({ db: root });
+    },
+  },
+};
+
+class UsageError extends Error {}
+
+const isIsoDate = (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s);
+
+function positiveInt(s: string, name: string, allowZero = false): number {
+  const n = Number(s);
+  if (!/^\d+$/.test(s) || (!allowZero && n === 0)) throw new UsageError(`${name} must be a whole number${allowZero ? '' : ' above 0'}, got "${s}"`);
+  return n;
+}
+
+function printSummary(s: RunSummary) {
+  if (s.status === 'unchanged') return;
+  const read = s.files.reduce((a, f) => a + f.rows_read, 0);
+  const loaded = s.files.reduce((a, f) => a + f.rows_loaded, 0);
+  const quarantined = s.files.reduce((a, f) => a + f.rows_quarantined, 0);
+  const rejected = s.files.filter((f) => f.rejected);
+  console.log('');
+  if (s.status === 'failed') console.log(`Run failed: ${s.message}. The last published generation is untouched.`);
+  else {
+    console.log(`Published run ${s.run_id} as of ${s.as_of}: ${s.files.length} file(s), ${read.toLocaleString('en-US')} rows read, ` +
+      `${loaded.toLocaleString('en-US')} loaded, ${quarantined.toLocaleString('en-US')} quarantined, ${s.metrics_rows.toLocaleString('en-US')} metric rows, ${s.seconds.toFixed(1)} s.`);
+    for (const f of s.files.filter((x) => x.message && !x.rejected)) console.log(`  note: ${f.message}`);
+  }
+  for (const f of rejected) console.log(`  rejected: ${f.message}`);
+}
+
+async function writeReport(path: string, s: RunSummary) {
+  const report = {
+    run_id: s.run_id, status: s.status, as_of: s.as_of,
+    files: s.files.map((f) => ({ file: f.file, entity: f.entity, rows_read: f.rows_read, rows_loaded: f.rows_loaded, rows_quarantined: f.rows_quarantined, rejected: f.rejected, message: f.message, reasons: f.reasons })),
+    metrics_rows: s.metrics_rows, seconds: s.seconds, message: s.message, phases: s.phases,
+  };
+  await mkdir(dirname(resolve(path)), { recursive: true });
+  await writeFile(path, `${JSON.stringify(report, null, 2)}\n`);
+}
+
+function help(): string {
+  const lines = ['closeloop: outcomes measurement for coordinated health and social care', '', 'Commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
+  lines.push('', 'Run `closeloop <command> --help` for its options.');
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return name ? 0 : 1;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    console.error(`closeloop: unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}.`);
+    return 1;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`${cmd.usage}\n\n${cmd.summary}`);
+    return 0;
+  }
+  try {
+    const { values, positionals } = parseArgs({ args: rest, options: cmd.options, allowPositionals: true, strict: true });
+    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    return await cmd.run(values as Record<string, string | boolean | undefined>);
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`closeloop ${name}: ${(err as Error).message}\nusage: ${cmd.usage}`);
+      return 1;
+    }
+    if (err instanceof WriterBusy) {
+      console.error(`closeloop ${name}: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}

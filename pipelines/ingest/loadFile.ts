@@ -1,0 +1,170 @@
+// Loads one inbox file into its staging table: read -> validate (SQL) -> quarantine
+// bad rows, in-file duplicates and orphans -> replace rows with the same key.
+import { basename } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { contractColumns, type EntityContract } from '../../models/contracts/index.ts';
+import { exec, rows, sqlIdent as id, sqlString as str } from '../../models/duckdb.ts';
+import { stagingTable } from '../../models/staging/tables.ts';
+import { parseCsvRecord } from './csvHeader.ts';
+import { planColumns, type LoadedClaim } from './mapping.ts';
+import { createSourceView, rawRecordJson, readCsv, readParquet, type RawRead } from './readSource.ts';
+import type { ScanResult } from './scanFile.ts';
+import { validationSelect } from './validateSql.ts';
+
+export interface FileReport {
+  file: string;
+  entity: string;
+  rows_read: number;
+  rows_loaded: number;
+  rows_quarantined: number;
+  rejected: boolean;
+  message: string | null;
+  reasons: Array<{ rule: string; column: string | null; count: number }>;
+  /** Columns the file has that the contract (or mapping) does not use. */
+  extra_columns: string[];
+  sha256: string;
+}
+
+export interface LoadFileInput {
+  path: string;
+  entity: EntityContract;
+  claim?: LoadedClaim;
+  scan: ScanResult;
+  format: 'csv' | 'parquet';
+  runId: string;
+  /** The day of the run (future_date rule). */
+  runDate: string;
+}
+
+export class FileRejected extends Error {}
+
+export async function loadFile(conn: DuckDBConnection, input: LoadFileInput): Promise<FileReport> {
+  const file = basename(input.path);
+  const base = { file, entity: input.entity.name, sha256: input.scan.sha256 };
+  try {
+    return { ...base, ...(await loadChecked(conn, input, file)) };
+  } catch (err) {
+    if (!(err instanceof FileRejected)) throw err;
+    return { ...base, rows_read: 0, rows_loaded: 0, rows_quarantined: 0, rejected: true, message: `${file}: ${err.message}`, reasons: [], extra_columns: [] };
+  }
+}
+
+async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: string) {
+  const { entity, scan, runId } = input;
+  if (scan.textProblem) throw new FileRejected(`rejected whole: the file ${scan.textProblem}`);
+  const names = contractColumns(entity).map((c) => c.name);
+
+  let read: RawRead;
+  let header: string[];
+  try {
+    if (input.format === 'parquet') {
+      read = await readParquet(conn, input.path);
+      header = read.header;
+    } else {
+      if (scan.headerText === null) throw new FileRejected('rejected whole: the file is empty (no header row)');
+      header = parseCsvRecord(scan.headerText).map((h) => h.trim());
+      const dup = header.find((h, i) => header.findIndex((x) => x.toLowerCase() === h.toLowerCase()) !== i);
+      if (dup !== undefined) throw new FileRejected(`rejected whole: the header names column "${dup}" twice`);
+      read = await readCsv(conn, input.path, header, scan);
+    }
+  } catch (err) {
+    if (err instanceof FileRejected) throw err;
+    throw new FileRejected(`rejected whole: cannot be read as ${input.format.toUpperCase()}: ${firstLine((err as Error).message)}`);
+  }
+
+  let plan;
+  try {
+    plan = planColumns(names, header, input.claim);
+  } catch (err) {
+    throw new FileRejected(`rejected whole: ${(err as Error).message} (mapping ${input.claim?.mappingFile})`);
+  }
+  const missing = contractColumns(entity).filter((c) => c.required && !plan.targets.has(c.name)).map((c) => c.name);
+  if (missing.length) throw new FileRejected(`rejected whole: missing required column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+  const used = new Set<string>();
+  for (const t of plan.targets.values()) collectSources(t, used);
+  for (const m of plan.valueMaps) used.add(m.source);
+  const extra = header.filter((h) => !used.has(h));
+
+  await createSourceView(conn, header, names, plan);
+  await exec(conn, `DROP TABLE IF EXISTS checked`);
+  await exec(conn, `CREATE TEMP TABLE checked AS ${validationSelect(entity, 'src_file', { dateFormat: input.claim?.date_format, runDate: input.runDate })}`);
+
+  const q = quarantineInsert(runId, file, scan.sha256, entity.name);
+  // 1. Rows that break a column or cross-field rule, kept whole as they came.
+  await exec(conn, `${q.columns}
+    SELECT ${q.values}, c._line, c._errors[1].rule, list_transform(c._errors, x -> x.rule), c._errors[1].column, c._errors[1].message,
+      ${rawRecordJson(header, 'r')}, NULL, 'open', NULL
+    FROM checked c JOIN (SELECT rowid AS _rowid, * FROM raw_file) r USING (_rowid)
+    WHERE len(c._errors) > 0`);
+  // 2. Records with the wrong number of fields.
+  if (read.malformed.length) {
+    await exec(conn, `${q.columns}
+      SELECT ${q.values}, m.line, 'malformed_row', ['malformed_row'], NULL, m.message, json_object('record', m.text), NULL, 'open', NULL
+      FROM (VALUES ${read.malformed.map((m) => `(${m.line}, ${str(m.text)}, ${str(m.message)})`).join(', ')}) m(line, text, message)`);
+  }
+  // 3. Duplicate keys within the file: the first valid copy wins.
+  const key = entity.key.map(id).join(', ');
+  const keyText = entity.key.map((k) => `${str(`${k}=`)} || ${id(k)}`).join(` || ', ' || `);
+  await exec(conn, `DROP TABLE IF EXISTS valid`);
+  await exec(conn, `CREATE TEMP TABLE valid AS
+    SELECT * EXCLUDE (_errors), row_number() OVER (PARTITION BY ${key} ORDER BY _line) AS _copy,
+      min(_line) OVER (PARTITION BY ${key}) AS _first_line
+    FROM checked WHERE len(_errors) = 0`);
+  await exec(conn, `${q.columns}
+    SELECT ${q.values}, v._line, 'duplicate_key', ['duplicate_key'], ${str(entity.key.join(','))},
+      'duplicate key (' || ${keyText} || '), first seen on line ' || v._first_line, ${rawRecordJson(header, 'r')}, NULL, 'open', NULL
+    FROM valid v JOIN (SELECT rowid AS _rowid, * FROM raw_file) r USING (_rowid)
+    WHERE v._copy > 1`);
+  // 4. Orphans: kept with their typed values so a later run can load them.
+  const personRef = contractColumns(entity).find((c) => c.personRef);
+  const cols = names.map(id).join(', ');
+  if (personRef) {
+    await exec(conn, `${q.columns}
+      SELECT ${q.values}, v._line, 'orphan', ['orphan'], ${str(personRef.name)},
+        ${str(`${personRef.name} `)} || '''' || v.${id(personRef.name)} || ''' is not among the loaded people (kept; retried on every run)',
+        ${rawRecordJson(header, 'r')}, to_json(struct_pack(${names.map((n) => `${id(n)} := v.${id(n)}`).join(', ')})), 'open', NULL
+      FROM valid v JOIN (SELECT rowid AS _rowid, * FROM raw_file) r USING (_rowid)
+      WHERE v._copy = 1 AND NOT EXISTS (SELECT 1 FROM stg_people p WHERE p.person_id = v.${id(personRef.name)})`);
+    await exec(conn, `DELETE FROM valid v WHERE NOT EXISTS (SELECT 1 FROM stg_people p WHERE p.person_id = v.${id(personRef.name)})`);
+  }
+  await exec(conn, `DELETE FROM valid WHERE _copy > 1`);
+  // 5. A row whose key was loaded before replaces it.
+  const stg = stagingTable(entity);
+  await exec(conn, `DELETE FROM ${stg} s USING valid v WHERE ${entity.key.map((k) => `s.${id(k)} = v.${id(k)}`).join(' AND ')}`);
+  await exec(conn, `INSERT INTO ${stg} (${cols}, _file, _line, _run_id) SELECT ${cols}, ${str(file)}, _line, ${str(runId)} FROM valid ORDER BY _line`);
+
+  const loaded = (await rows<{ n: number }>(conn, 'SELECT count(*) AS n FROM valid'))[0]?.n ?? 0;
+  const reasons = await rows<{ rule: string; column: string | null; count: number }>(conn,
+    `SELECT rule, column_name AS "column", count(*) AS count FROM quarantine
+     WHERE run_id = ${str(runId)} AND file = ${str(file)} AND sha256 = ${str(scan.sha256)}
+     GROUP BY ALL ORDER BY count DESC, rule, "column"`);
+  const quarantined = reasons.reduce((s, r) => s + r.count, 0);
+  await exec(conn, `DROP TABLE IF EXISTS checked; DROP TABLE IF EXISTS valid; DROP VIEW IF EXISTS src_file; DROP TABLE IF EXISTS raw_file`);
+  return {
+    rows_read: read.rowsRead,
+    rows_loaded: loaded,
+    rows_quarantined: quarantined,
+    rejected: false,
+    message: extra.length ? `${file}: ignored column${extra.length > 1 ? 's' : ''} not in the contract: ${extra.join(', ')}` : null,
+    reasons,
+    extra_columns: extra,
+  };
+}
+
+function quarantineInsert(runId: string, file: string, sha: string, entity: string) {
+  return {
+    columns: `INSERT INTO quarantine (run_id, file, sha256, entity, line, rule, rules, column_name, message, raw_record, typed_record, status, resolved_run_id)`,
+    values: `${str(runId)}, ${str(file)}, ${str(sha)}, ${str(entity)}`,
+  };
+}
+
+function collectSources(t: import('./mapping.ts').TargetSource, into: Set<string>) {
+  if (t.kind === 'column') into.add(t.source);
+  if (t.kind === 'valueMap') {
+    into.add(t.source);
+    for (const c of t.cases) if ('from' in c.value) into.add(c.value.from);
+    if (t.fallback) collectSources(t.fallback, into);
+  }
+}
+
+const firstLine = (s: string) => s.split('\n')[0] ?? s;
