@@ -158,11 +158,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
         await recordLedger(conn, file, report, runId);
       }
 
-      const asOf = opts.asOf ?? (await defaultAsOf(conn, runDate));
-      if (!asOf) {
-        summary = fail('no events loaded yet: nothing to measure (the as-of date is the latest event date)', reports, runId);
-        return summary;
-      }
+      // With no event loaded yet (e.g. a roster-only first drop) there is nothing to
+      // measure; the day of the run stands in as the as-of date.
+      const asOf = opts.asOf ?? (await defaultAsOf(conn, runDate)) ?? runDate;
       log(`As of ${asOf}`);
       const metricsRows = await timed('metrics', () => computeAll(conn, { asOf, runId: runId as string }));
       await timed('publish', async () => {

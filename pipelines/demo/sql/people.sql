@@ -1,0 +1,145 @@
+-- people.sql: the member roster, one row per person, plus hidden traits the
+-- later files draw on (true county, social needs, engagement, behavioural
+-- health). Recorded attributes carry realistic gaps (unknown / empty);
+-- hidden ones are always known, so a planted effect follows the person's
+-- real circumstances, not what the roster happens to record.
+CREATE TABLE person AS
+WITH base AS (
+  SELECT
+    p::INTEGER AS p,
+    pick_index(county_cum(), u1(p, 101)) AS ci,
+    pick_index(age_cum(), u1(p, 102)) AS band
+  FROM range(1, {{people}} + 1) r(p)
+),
+demo AS (
+  SELECT
+    b.p, b.ci, c.fips, c.rural, c.zips, c.program_id AS county_program,
+    age_lo()[b.band] + floor(u1(b.p, 103) * (age_hi()[b.band] - age_lo()[b.band] + 1))::INTEGER AS age,
+    -- sex is drawn on its own and nothing anywhere depends on it: the planted NULL group
+    sex_vals()[pick_index(sex_cum(), u1(b.p, 104))] AS sex,
+    CASE WHEN u1(b.p, 105) < 0.005 THEN NULL
+         ELSE race_vals()[pick_index(c.race_cum, u1(b.p, 106))] END AS race_ethnicity
+  FROM base b JOIN ref_county c USING (ci)
+),
+roster AS (
+  SELECT
+    d.*,
+    (window_end() - to_years(d.age))::DATE - floor(u1(d.p, 107) * 365)::INTEGER AS birth_date,
+    -- language depends on race/ethnicity (Spanish among Hispanic people, Vietnamese/Chinese among Asian people, ...)
+    l.vals[pick_index(l.cum, u1(d.p, 108))] AS preferred_language,
+    y.vals[pick_index(y.cum, u1(d.p, 109))] AS payer,
+    CASE WHEN u1(d.p, 110) < 0.012 THEN NULL
+         ELSE d.zips[1 + floor(u1(d.p, 111) * len(d.zips))::INTEGER] END AS zip,
+    CASE WHEN u1(d.p, 112) < 0.01 THEN NULL ELSE d.fips END AS county_fips,
+    u1(d.p, 113) AS u_rurality,
+    -- attribution: mostly the program covering the county, some elsewhere, a few unattributed
+    CASE WHEN u1(d.p, 114) < 0.02 THEN NULL
+         WHEN u1(d.p, 115) < 0.08 THEN 'ACO-0' || (1 + floor(u1(d.p, 116) * program_count())::INTEGER)
+         ELSE d.county_program END AS program_id,
+    u1(d.p, 117) AS u_churn
+  FROM demo d
+  JOIN ref_language l ON l.race = CASE WHEN d.race_ethnicity IN ('hispanic_latino', 'asian', 'middle_eastern_north_african', 'black', 'white') THEN d.race_ethnicity ELSE '*' END
+  JOIN ref_payer y ON y.age_group = CASE WHEN d.age < 18 THEN 'child' WHEN d.age < 65 THEN 'adult' ELSE 'elder' END
+),
+enrolled AS (
+  SELECT
+    r.*,
+    CASE WHEN r.county_fips IS NULL THEN (CASE WHEN r.u_rurality < 0.6 THEN 'unknown' END)
+         WHEN r.u_rurality < 0.012 THEN 'unknown'
+         WHEN r.u_rurality < 0.016 THEN NULL
+         WHEN r.rural THEN 'rural' ELSE 'urban' END AS rurality,
+    -- churn: 70% enrolled all window, 12% join midway, 11% leave midway, 7% both (Medicaid churn)
+    CASE WHEN r.u_churn < 0.70 OR (r.u_churn >= 0.82 AND r.u_churn < 0.93)
+           THEN window_start() - (30 + floor(u1(r.p, 118) * 1800)::INTEGER)
+         WHEN r.u_churn < 0.82
+           THEN window_start() + floor(u1(r.p, 118) * (window_end() - window_start() - 30))::INTEGER
+         ELSE window_start() + floor(u1(r.p, 118) * (window_end() - window_start() - 120))::INTEGER
+    END AS span_from
+  FROM roster r
+),
+spans AS (
+  SELECT
+    e.*,
+    greatest(e.span_from, e.birth_date) AS enrolled_from,
+    CASE WHEN e.u_churn < 0.82 THEN NULL
+         WHEN e.u_churn < 0.93
+           THEN window_start() + 30 + floor(u1(e.p, 119) * (window_end() - window_start() - 60))::INTEGER
+         ELSE least(window_end() - 1,
+                    greatest(e.span_from, e.birth_date) + 60
+                      + floor(u1(e.p, 119) * greatest(window_end() - greatest(e.span_from, e.birth_date) - 60, 0))::INTEGER)
+    END AS through_raw
+  FROM enrolled e
+),
+traits AS (
+  SELECT
+    s.p,
+    pid(s.p) AS person_id,
+    s.birth_date,
+    s.age,
+    s.sex,
+    s.race_ethnicity,
+    s.preferred_language,
+    s.zip,
+    s.county_fips,
+    s.rurality,
+    s.payer,
+    s.program_id,
+    s.enrolled_from,
+    -- a span never ends before it starts (babies born late in the window stay enrolled)
+    CASE WHEN s.through_raw >= s.enrolled_from THEN s.through_raw END AS enrolled_through,
+    -- hidden traits
+    s.ci,
+    s.rural,
+    coalesce(s.preferred_language NOT IN ('en', 'unknown'), FALSE) AS limited_english,
+    coalesce(s.payer = 'uninsured', FALSE) AS uninsured,
+    coalesce(s.race_ethnicity = 'black', FALSE) AS black,
+    g.clinic,
+    coalesce(g.instrument, 'ahc_hrsn') AS instrument,
+    -- social need: by payer, a little more in rural counties and among groups
+    -- with documented higher need (realism; not one of the planted disparities)
+    u1(s.p, 120) < needy_base(s.payer)
+        * CASE WHEN s.rural THEN 1.12 ELSE 1 END
+        * CASE s.race_ethnicity WHEN 'black' THEN 1.1 WHEN 'hispanic_latino' THEN 1.1
+                                WHEN 'american_indian_alaska_native' THEN 1.2 ELSE 1 END AS needy,
+    pick_index(primary_cum(), u1(s.p, 121)) AS primary_need,
+    u1(s.p, 122) < 0.68 AS engaged
+  FROM spans s
+  LEFT JOIN ref_program g ON g.program_id = s.program_id
+),
+with_needs AS (
+  SELECT
+    t.*,
+    -- needs as a bitmask (bit d = domain d): every needy person has a primary
+    -- core need, plus each other domain with its own share
+    CASE WHEN NOT t.needy THEN 0::BIGINT ELSE list_sum(list_transform(range(1, 13),
+      d -> CASE WHEN d = t.primary_need OR u2(t.p, d, 123) < need_share(d) THEN (1::BIGINT << d) ELSE 0::BIGINT END)) END AS needs
+  FROM traits t
+)
+SELECT
+  w.*,
+  -- behavioural-health patients (the PHQ-9 population): aged 12+, more often with a mental-health need
+  w.age >= 12 AND u1(w.p, 124) < 0.05
+    * CASE WHEN (w.needs >> 11) & 1 = 1 THEN 3 ELSE 1 END
+    * CASE WHEN w.needy THEN 1.3 ELSE 1 END AS bh
+FROM with_needs w;
+
+-- When a need starts: 70% already at the window start, the rest in a month of the window.
+CREATE MACRO need_onset(p, d) AS CASE WHEN u2(p, d, 125) < 0.7 THEN 0 ELSE floor(u2(p, d, 126) * {{months}})::INTEGER END;
+CREATE MACRO has_need(needs, d) AS (needs >> d) & 1 = 1;
+
+CREATE VIEW people_out AS
+SELECT
+  person_id,
+  birth_date::VARCHAR AS birth_date,
+  sex,
+  race_ethnicity,
+  preferred_language,
+  zip,
+  county_fips,
+  rurality,
+  payer,
+  program_id,
+  enrolled_from::VARCHAR AS enrolled_from,
+  enrolled_through::VARCHAR AS enrolled_through,
+  p::BIGINT AS s1, 0::BIGINT AS s2, 0::BIGINT AS s3
+FROM person;
