@@ -3,6 +3,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { contractMarkdown } from '../models/contracts/markdown.ts';
+import { NothingPublished } from './published.ts';
 import { runPipeline, type RunSummary } from './run.ts';
 import { storePaths, WriterBusy } from './store.ts';
 
@@ -51,6 +52,40 @@ const COMMANDS: Record<string, Command> = {
       for (const f of r.files) console.log(`  ${f.file.padEnd(20)} ${f.entity.padEnd(12)} ${f.rows.toLocaleString('en-US').padStart(12)} rows`);
       console.log(`Done in ${r.seconds.toFixed(1)} s.`);
       return 0;
+    },
+  },
+  export: {
+    summary: 'write the (suppressed) results table, filtered, as csv, xlsx, json, parquet or arrow',
+    usage: 'closeloop export --metric ID|all [--dimension DIM] [--grain all|year|quarter|month] [--format csv|xlsx|json|parquet|arrow] [--out FILE] [--db DIR]',
+    options: { ...DB, metric: { type: 'string' }, dimension: { type: 'string' }, grain: { type: 'string' }, format: { type: 'string', default: 'csv' }, out: { type: 'string' } },
+    async run(v) {
+      const { EXPORT_FORMATS, ExportRefused, exportResults } = await import('../server/exports/exportResults.ts');
+      const { PERIOD_GRAINS } = await import('../models/results.ts');
+      const { openPublished } = await import('./published.ts');
+      const metric = v.metric as string | undefined;
+      if (!metric) throw new UsageError('--metric is required (a metric id, or all)');
+      const format = v.format as (typeof EXPORT_FORMATS)[number];
+      if (!EXPORT_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got "${format}"`);
+      const grain = v.grain as (typeof PERIOD_GRAINS)[number] | undefined;
+      if (grain !== undefined && !PERIOD_GRAINS.includes(grain)) throw new UsageError(`--grain must be one of ${PERIOD_GRAINS.join(', ')}, got "${grain}"`);
+      const { db, pointer } = await openPublished(resolve(v.db as string));
+      try {
+        const { rows } = await import('../models/duckdb.ts');
+        const known = (await rows<{ m: string }>(db.conn, 'SELECT DISTINCT metric_id AS m FROM metric_results ORDER BY 1')).map((r) => r.m);
+        if (metric !== 'all' && !known.includes(metric)) throw new UsageError(`unknown metric "${metric}"; known: ${known.join(', ')}`);
+        const out = (v.out as string | undefined) ?? `closeloop-${metric}${v.dimension ? `-${v.dimension}` : ''}${grain ? `-${grain}` : ''}-${pointer.as_of}.${format}`;
+        const r = await exportResults(db.conn, { metric, dimension: v.dimension as string | undefined, grain }, format, resolve(out));
+        console.log(`Wrote ${r.rows.toLocaleString('en-US')} rows to ${out} (run ${pointer.run_id}, as of ${pointer.as_of}).`);
+        return 0;
+      } catch (err) {
+        if (err instanceof ExportRefused) {
+          console.error(`closeloop export: ${err.message}`);
+          return 1;
+        }
+        throw err;
+      } finally {
+        db.close();
+      }
     },
   },
   contract: {
@@ -145,7 +180,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`closeloop ${name}: ${(err as Error).message}\nusage: ${cmd.usage}`);
       return 1;
     }
-    if (err instanceof WriterBusy) {
+    if (err instanceof WriterBusy || err instanceof NothingPublished) {
       console.error(`closeloop ${name}: ${err.message}`);
       return 1;
     }

@@ -1,0 +1,107 @@
+// Exports of the (already suppressed) results table: CSV, JSON and Parquet are written
+// by DuckDB's COPY; XLSX by exceljs; Arrow IPC by apache-arrow, for R and Python users.
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { Bool, DateDay, Field, Float64, Schema, Table, Utf8, tableToIPC, vectorFromArray, type DataType } from 'apache-arrow';
+import ExcelJS from 'exceljs';
+import { writeFile } from 'node:fs/promises';
+import { exec, rows, sqlIdent as id, sqlString as str, type Row } from '../../models/duckdb.ts';
+import { RESULT_COLUMNS, XLSX_MAX_ROWS, type PeriodGrain } from '../../models/results.ts';
+import { neutraliseSql, neutraliseText } from './neutralise.ts';
+
+export const EXPORT_FORMATS = ['csv', 'xlsx', 'json', 'parquet', 'arrow'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export interface ExportFilter {
+  /** A metric id, or 'all'. */
+  metric: string;
+  dimension?: string;
+  grain?: PeriodGrain;
+}
+
+export class ExportRefused extends Error {}
+
+export function filterSql(f: ExportFilter, ordered = true): string {
+  const where = [
+    f.metric !== 'all' ? `metric_id = ${str(f.metric)}` : null,
+    f.dimension ? `dimension = ${str(f.dimension)}` : null,
+    f.grain ? `period_grain = ${str(f.grain)}` : null,
+  ].filter(Boolean);
+  const order = `metric_id, period_grain, period_start, dimension, group_value`;
+  return `FROM metric_results${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${ordered ? ` ORDER BY ${order}` : ''}`;
+}
+
+const selectColumns = (neutralise: boolean) =>
+  RESULT_COLUMNS.map((c) => (neutralise && c.type === 'VARCHAR' ? `${neutraliseSql(id(c.name))} AS ${id(c.name)}` : id(c.name))).join(', ');
+
+export async function countResults(conn: DuckDBConnection, f: ExportFilter): Promise<number> {
+  return (await rows<{ n: number }>(conn, `SELECT count(*) AS n ${filterSql(f, false)}`))[0]?.n ?? 0;
+}
+
+export async function exportResults(conn: DuckDBConnection, f: ExportFilter, format: ExportFormat, out: string): Promise<{ rows: number }> {
+  const n = await countResults(conn, f);
+  switch (format) {
+    case 'csv':
+      await exec(conn, `COPY (SELECT ${selectColumns(true)} ${filterSql(f)}) TO ${str(out)} (FORMAT csv, HEADER true)`);
+      break;
+    case 'json':
+      await exec(conn, `COPY (SELECT ${selectColumns(false)} ${filterSql(f)}) TO ${str(out)} (FORMAT json, ARRAY true)`);
+      break;
+    case 'parquet':
+      await exec(conn, `COPY (SELECT ${selectColumns(false)} ${filterSql(f)}) TO ${str(out)} (FORMAT parquet)`);
+      break;
+    case 'arrow':
+      await writeFile(out, tableToIPC(await arrowTable(conn, f), 'file'));
+      break;
+    case 'xlsx':
+      if (n + 1 > XLSX_MAX_ROWS) {
+        throw new ExportRefused(`${n.toLocaleString('en-US')} rows do not fit in one Excel sheet (at most ${(XLSX_MAX_ROWS - 1).toLocaleString('en-US')}): narrow it with --metric, --dimension or --grain, or export CSV or Parquet`);
+      }
+      await writeXlsx(await rows(conn, `SELECT ${selectColumns(false)} ${filterSql(f)}`), out);
+      break;
+  }
+  return { rows: n };
+}
+
+const ARROW_TYPES: Record<string, () => DataType> = { VARCHAR: () => new Utf8(), DOUBLE: () => new Float64(), BOOLEAN: () => new Bool(), DATE: () => new DateDay() };
+
+async function arrowTable(conn: DuckDBConnection, f: ExportFilter): Promise<Table> {
+  const data = await rows(conn, `SELECT ${selectColumns(false)} ${filterSql(f)}`);
+  const fields = RESULT_COLUMNS.map((c) => new Field(c.name, ARROW_TYPES[c.type]!(), true));
+  const vectors = Object.fromEntries(RESULT_COLUMNS.map((c, i) => {
+    const values = data.map((r) => {
+      const v = r[c.name];
+      if (v === null || v === undefined) return null;
+      return c.type === 'DATE' ? new Date(`${v as string}T00:00:00Z`) : v;
+    });
+    return [c.name, vectorFromArray(values as never[], fields[i]!.type)];
+  }));
+  return new Table(new Schema(fields), vectors as never);
+}
+
+/** One typed sheet: numbers as numbers, dates as dates, header frozen, readable widths. */
+export async function writeXlsx(data: Row[], out: string, sheetName = 'results') {
+  const wb = new ExcelJS.Workbook();
+  wb.creator = 'closeloop';
+  addResultsSheet(wb, sheetName, data);
+  await wb.xlsx.writeFile(out);
+}
+
+export function addResultsSheet(wb: ExcelJS.Workbook, name: string, data: Row[]) {
+  const ws = wb.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1 }] });
+  ws.columns = RESULT_COLUMNS.map((c) => ({
+    header: c.name, key: c.name,
+    width: c.type === 'VARCHAR' ? Math.min(40, Math.max(12, c.name.length + 2)) : c.type === 'DATE' ? 12 : 14,
+    style: c.type === 'DATE' ? { numFmt: 'yyyy-mm-dd' } : c.type === 'DOUBLE' ? { numFmt: '0.0000' } : {},
+  }));
+  ws.getRow(1).font = { bold: true };
+  for (const r of data) {
+    ws.addRow(Object.fromEntries(RESULT_COLUMNS.map((c) => {
+      const v = r[c.name];
+      if (v === null || v === undefined) return [c.name, null];
+      if (c.type === 'DATE') return [c.name, new Date(`${v as string}T00:00:00Z`)];
+      if (c.type === 'VARCHAR') return [c.name, neutraliseText(String(v))];
+      return [c.name, v];
+    })));
+  }
+  return ws;
+}
