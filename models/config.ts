@@ -1,0 +1,48 @@
+// Configuration (closeloop.config.json beside the store, all optional), validated by
+// zod so a typo is an error that names the setting, never a silent default.
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+
+export const ReferenceChoice = z.union([
+  z.literal('largest'), // the group with the largest denominator (default)
+  z.literal('most_favourable'), // the best rate among groups with denominator >= 30
+  z.object({ group: z.string().min(1) }).strict(), // a named group, e.g. {"group": "white"}
+]);
+export type ReferenceChoice = z.infer<typeof ReferenceChoice>;
+
+export const ConfigSchema = z
+  .object({
+    /** Two-way cuts beyond race_ethnicity*payer (which is always computed). */
+    twoWayCuts: z.array(z.string().regex(/^[a-z_0-9]+\*[a-z_0-9]+$/)).default([]),
+    /** Reference group per dimension; dimensions not named use 'largest'. */
+    referenceGroups: z.record(z.string(), ReferenceChoice).default({}),
+    /** Smallest count shown (CMS cell-size rule: 11); may only be raised. */
+    suppressionThreshold: z.number().int().min(11).default(11),
+    /** One-column CSV (header zip3) of restricted 3-digit ZIPs released as 000. */
+    restrictedZip3File: z.string().default('data/reference/restricted-zip3.csv'),
+    /** Published generations kept for rollback. */
+    keepGenerations: z.number().int().min(1).default(5),
+    /** DuckDB memory limit for a run. */
+    memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i).default('4GB'),
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export const DEFAULT_CONFIG: Config = ConfigSchema.parse({});
+
+export async function loadConfig(path: string | null): Promise<Config> {
+  if (!path) return DEFAULT_CONFIG;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return DEFAULT_CONFIG;
+  }
+  const parsed = ConfigSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new Error(`config ${path}: ${i?.path.join('.') || '(top)'}: ${i?.message}`);
+  }
+  return parsed.data;
+}
