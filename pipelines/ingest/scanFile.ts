@@ -145,10 +145,16 @@ class RecordScanner {
       if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) start = 3;
     }
     let pos = start;
+    // The next quote in the chunk, searched once and reused across lines: searching
+    // afresh per line would rescan the rest of the chunk for every line without quotes.
+    let nextQuote = chunk.indexOf(QUOTE, pos);
     while (pos < chunk.length) {
       const nl = chunk.indexOf(NL, pos);
       const end = nl < 0 ? chunk.length : nl;
-      for (let q = chunk.indexOf(QUOTE, pos); q >= 0 && q < end; q = chunk.indexOf(QUOTE, q + 1)) this.inQuote = !this.inQuote;
+      while (nextQuote >= 0 && nextQuote < end) {
+        this.inQuote = !this.inQuote;
+        nextQuote = chunk.indexOf(QUOTE, nextQuote + 1);
+      }
       let content = end - pos;
       if (nl >= 0 && content > 0 && chunk[end - 1] === CR) content -= 1;
       this.recordBytes += content;
