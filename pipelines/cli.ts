@@ -88,6 +88,16 @@ const COMMANDS: Record<string, Command> = {
       }
     },
   },
+  metrics: {
+    summary: 'print the metric dictionary (markdown, from the metric catalog)',
+    usage: 'closeloop metrics',
+    options: {},
+    async run() {
+      const { metricDictionaryMarkdown } = await import('../models/metrics/catalog.ts');
+      process.stdout.write(metricDictionaryMarkdown());
+      return 0;
+    },
+  },
   contract: {
     summary: 'print the data contract (markdown, generated from the zod schemas)',
     usage: 'closeloop contract',
