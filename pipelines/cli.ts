@@ -5,7 +5,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { contractMarkdown } from '../models/contracts/markdown.ts';
 import { NothingPublished } from './published.ts';
 import { runPipeline, type RunSummary } from './run.ts';
-import { storePaths, WriterBusy } from './store.ts';
+import { readPointer, storePaths, WriterBusy } from './store.ts';
 
 type Command = {
   summary: string;
@@ -107,10 +107,26 @@ const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  serve: {
+    summary: 'serve the dashboards and the API from the last published run (read-only)',
+    usage: 'closeloop serve [--port N] [--host ADDR] [--db DIR]',
+    options: { ...DB, port: { type: 'string' }, host: { type: 'string' } },
+    async run(v) {
+      const { parsePort, serveCommand } = await import('../server/cli.ts');
+      let port: number | undefined;
+      try {
+        port = parsePort(v.port as string | undefined);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      await serveCommand({ db: v.db as string, port, host: v.host as string | undefined });
+      return new Promise<number>(() => undefined); // serve until stopped
+    },
+  },
   start: {
-    summary: 'the main job: demo extracts if the inbox is empty, one run, then report (and serve, once the server exists)',
-    usage: 'closeloop start [--db DIR]',
-    options: { ...DB },
+    summary: 'the main job: demo extracts if the inbox is empty, one pipeline run, then serve the dashboards',
+    usage: 'closeloop start [--db DIR] [--port N]',
+    options: { ...DB, port: { type: 'string' } },
     async run(v) {
       const root = resolve(v.db as string);
       const paths = storePaths(root);
@@ -118,7 +134,9 @@ const COMMANDS: Record<string, Command> = {
       if (inboxFiles.filter((n) => !n.startsWith('.')).length === 0) {
         await COMMANDS.demo!.run({ people: '20000', seed: '42', out: paths.inbox, months: '24' });
       }
-      return COMMANDS.run!.run({ db: root });
+      const code = await COMMANDS.run!.run({ db: root });
+      if (code === 1 && !(await readPointer(paths))) return code;
+      return COMMANDS.serve!.run({ db: root, port: v.port ?? process.env.PORT });
     },
   },
 };

@@ -13,7 +13,7 @@ export interface PublishInput {
 }
 
 /** Tables the metric engine may leave in the warehouse that are published as they are. */
-const AGGREGATE_TABLES = ['metric_results', 'km_curves', 'gap_table', 'prepost_summary'];
+const AGGREGATE_TABLES = ['metric_results', 'km_curves', 'gap_table', 'prepost_summary', 'disparity_summary'];
 
 export async function publishGeneration(conn: DuckDBConnection, path: string, input: PublishInput) {
   await exec(conn, `ATTACH ${str(path)} AS pub`);
@@ -32,6 +32,10 @@ export async function publishGeneration(conn: DuckDBConnection, path: string, in
       `SELECT ${str(t.replace(/^stg_/, ''))} AS entity, count(*) AS rows_loaded, max(greatest(${cols.join(', ')})) AS latest_date FROM ${t}`);
     parts.push(`SELECT 'people', count(*), NULL::DATE FROM stg_people`, `SELECT 'services', count(*), NULL::DATE FROM stg_services`);
     await exec(conn, `CREATE TABLE pub.entity_freshness AS ${parts.join(' UNION ALL ')}`);
+    // The service directory is published as it is: organisations' programs, counties and
+    // capacities are directory facts, not counts of people.
+    await exec(conn, `CREATE TABLE pub.service_directory AS SELECT org_id, org_name, program_id, program_name, domain, county_fips,
+      monthly_capacity FROM stg_services ORDER BY org_id, program_id, county_fips`);
     const present = await rows<{ name: string }>(conn, `SELECT table_name AS name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'`);
     for (const t of AGGREGATE_TABLES) {
       if (present.some((p) => p.name === t)) await exec(conn, `CREATE TABLE pub.${t} AS SELECT * FROM main.${t}`);

@@ -62,6 +62,18 @@ export async function exportResults(conn: DuckDBConnection, f: ExportFilter, for
   return { rows: n };
 }
 
+/**
+ * The results table as CSV or Parquet for rows matching a WHERE clause the caller built
+ * (with sqlString-quoted values), e.g. a report's selection.
+ */
+export async function exportWhere(conn: DuckDBConnection, where: string, format: 'csv' | 'parquet', out: string): Promise<{ rows: number }> {
+  const n = (await rows<{ n: number }>(conn, `SELECT count(*) AS n FROM metric_results WHERE ${where}`))[0]?.n ?? 0;
+  const options = format === 'csv' ? '(FORMAT csv, HEADER true)' : '(FORMAT parquet)';
+  await exec(conn, `COPY (SELECT ${selectColumns(format === 'csv')} FROM metric_results WHERE ${where}
+    ORDER BY metric_id, period_grain, period_start, dimension, group_value) TO ${str(out)} ${options}`);
+  return { rows: n };
+}
+
 const ARROW_TYPES: Record<string, () => DataType> = { VARCHAR: () => new Utf8(), DOUBLE: () => new Float64(), BOOLEAN: () => new Bool(), DATE: () => new DateDay() };
 
 async function arrowTable(conn: DuckDBConnection, f: ExportFilter): Promise<Table> {
@@ -86,22 +98,30 @@ export async function writeXlsx(data: Row[], out: string, sheetName = 'results')
   await wb.xlsx.writeFile(out);
 }
 
-export function addResultsSheet(wb: ExcelJS.Workbook, name: string, data: Row[]) {
-  const ws = wb.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1 }] });
-  ws.columns = RESULT_COLUMNS.map((c) => ({
+/** Column layout of a results sheet: typed formats and readable widths. */
+export function resultSheetColumns(): Array<Partial<ExcelJS.Column>> {
+  return RESULT_COLUMNS.map((c) => ({
     header: c.name, key: c.name,
     width: c.type === 'VARCHAR' ? Math.min(40, Math.max(12, c.name.length + 2)) : c.type === 'DATE' ? 12 : 14,
     style: c.type === 'DATE' ? { numFmt: 'yyyy-mm-dd' } : c.type === 'DOUBLE' ? { numFmt: '0.0000' } : {},
   }));
+}
+
+/** One result row as typed cell values: numbers stay numbers, dates become dates, text is neutralised. */
+export function resultCells(r: Row): Record<string, ExcelJS.CellValue> {
+  return Object.fromEntries(RESULT_COLUMNS.map((c) => {
+    const v = r[c.name];
+    if (v === null || v === undefined) return [c.name, null];
+    if (c.type === 'DATE') return [c.name, new Date(`${v as string}T00:00:00Z`)];
+    if (c.type === 'VARCHAR') return [c.name, neutraliseText(String(v))];
+    return [c.name, v as ExcelJS.CellValue];
+  }));
+}
+
+export function addResultsSheet(wb: ExcelJS.Workbook, name: string, data: Row[]) {
+  const ws = wb.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1 }] });
+  ws.columns = resultSheetColumns();
   ws.getRow(1).font = { bold: true };
-  for (const r of data) {
-    ws.addRow(Object.fromEntries(RESULT_COLUMNS.map((c) => {
-      const v = r[c.name];
-      if (v === null || v === undefined) return [c.name, null];
-      if (c.type === 'DATE') return [c.name, new Date(`${v as string}T00:00:00Z`)];
-      if (c.type === 'VARCHAR') return [c.name, neutraliseText(String(v))];
-      return [c.name, v];
-    })));
-  }
+  for (const r of data) ws.addRow(resultCells(r));
   return ws;
 }

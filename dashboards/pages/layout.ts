@@ -1,0 +1,142 @@
+// A page definition to its HTML shell. Scripts are external files only (no inline
+// script, no style attributes): the page runs under script-src 'self'; style-src 'self'.
+import { METRICS, METRIC_GROUPS } from '../../models/metrics/catalog.ts';
+import { attrs, esc } from './html.ts';
+import { PAGES, type Block, type PageDef } from './pages.ts';
+
+const GROUP_TITLES: Record<string, string> = { access: 'Access', closed_loop: 'Closed loop', service_gaps: 'Service gaps', outcomes: 'Outcomes' };
+
+let blockCounter = 0;
+
+function chartBlock(b: Extract<Block, { kind: 'chart' }>): string {
+  blockCounter += 1;
+  const id = `chart-${blockCounter}`;
+  const fixed = new URLSearchParams(b.fixed ?? {}).toString();
+  return `<figure${attrs({ class: `card chart${b.wide ? ' wide' : ''}`, id, 'data-chart': b.chart, 'data-fixed': fixed || undefined, 'data-uses': (b.uses ?? []).join(',') || undefined, 'aria-labelledby': `${id}-title` })}>
+  <figcaption class="chart-head">
+    <h3 class="chart-title" id="${id}-title">Loading…</h3>
+    ${b.definition ? `<a class="definition-link" href="/dictionary#${esc(b.definition)}">Definition</a>` : ''}
+  </figcaption>
+  <div class="chart-body" data-state="loading"></div>
+  <p class="chart-notes" hidden></p>
+  <div class="chart-actions">
+    <a class="download" data-format="csv" href="#" download>Download data (CSV)</a>
+    <a class="download" data-format="svg" href="#" download>Image (SVG)</a>
+    <a class="download" data-format="png" href="#" download>Image (PNG)</a>
+  </div>
+  <details class="chart-table">
+    <summary>Table of the figures</summary>
+    <div class="table-wrap"></div>
+  </details>
+</figure>`;
+}
+
+function block(b: Block): string {
+  switch (b.kind) {
+    case 'chart':
+      return chartBlock(b);
+    case 'tiles':
+      return `<section class="tiles" data-block="tiles"${attrs({ 'data-uses': b.uses.join(',') })} aria-label="Headline figures"><p class="loading">Loading headline figures…</p></section>`;
+    case 'table':
+      return `<section${attrs({ class: 'card table-card wide', 'data-block': 'table', 'data-source': b.source, 'data-uses': (b.uses ?? []).join(',') || undefined, 'data-limit': b.limit })}>
+  <h3>${esc(b.heading)}</h3>${b.intro ? `\n  <p class="intro">${esc(b.intro)}</p>` : ''}
+  <div class="table-wrap"><p class="loading">Loading…</p></div>
+  ${b.source === 'gaps' ? '<p class="chart-actions"><a class="download" data-table-download="gaps" href="#" download>Download data (CSV)</a></p>' : ''}
+</section>`;
+    case 'partner':
+      return `<section class="card wide partner" data-block="partner">
+  <h3>Partner gap analysis</h3>
+  <p class="intro">For one partner organization: the gap table for the counties it serves, with its referral figures beside the whole area's. Other organizations' figures are never included.</p>
+  <label class="inline">Organization <select name="org" data-options="orgs"></select></label>
+  <p class="chart-actions"><a class="download" data-partner-download="csv" href="#" download>Gap analysis (CSV)</a> <a class="download" data-partner-download="xlsx" href="#" download>Gap analysis (XLSX)</a></p>
+  <div class="partner-body"></div>
+</section>`;
+    case 'dictionary':
+      return dictionary();
+    case 'print':
+      return `<section class="print-bar no-print"><button type="button" class="button" data-action="print">Print or save as PDF</button> <a class="button secondary" data-report-download href="/api/exports/report.xlsx" download>Download the report workbook (XLSX)</a> <a class="button secondary" data-report-download-csv href="/api/exports/report.csv" download>Report data (CSV)</a></section>`;
+    case 'section':
+      return `<section class="group">
+  <h2>${esc(b.heading)}</h2>${b.intro ? `\n  <p class="intro">${esc(b.intro)}</p>` : ''}
+  <div class="grid">
+${b.blocks.map(block).join('\n')}
+  </div>
+</section>`;
+  }
+}
+
+function dictionary(): string {
+  const groups = METRIC_GROUPS.map((g) => {
+    const items = METRICS.filter((m) => m.group === g).map((m) => `<article class="definition" id="${esc(m.id)}">
+  <h3>${esc(m.title)} <code>${esc(m.id)}</code></h3>
+  <p>${esc(m.definition)}</p>
+  <dl>
+    <dt>Numerator</dt><dd>${esc(m.numerator)}</dd>
+    <dt>Denominator</dt><dd>${esc(m.denominator)}</dd>
+    <dt>Unit</dt><dd>${esc(m.unit)} (${esc(m.kind)})</dd>
+    <dt>Direction</dt><dd>${m.direction === 'higher_better' ? 'Higher is better' : 'Lower is better'}</dd>
+    <dt>Anchor</dt><dd>${esc(m.anchor)}${m.snapshot ? ' (snapshot at the as-of date)' : ''}</dd>
+    <dt>Windows</dt><dd>${m.windows.length ? esc(m.windows.map((w) => `${w} days`).join(', ')) : 'none'}</dd>
+    <dt>Cut by</dt><dd>${esc(m.dimensions.join(', '))}</dd>${m.mirrors ? `\n    <dt>Mirrors</dt><dd>${esc(m.mirrors)} (closeloop's own implementation, not certified)</dd>` : ''}
+  </dl>
+</article>`);
+    return `<section class="group"><h2 id="group-${esc(g)}">${esc(GROUP_TITLES[g] ?? g)}</h2>\n${items.join('\n')}\n</section>`;
+  });
+  const toc = METRIC_GROUPS.map((g) => `<li><a href="#group-${esc(g)}">${esc(GROUP_TITLES[g] ?? g)}</a>: ${METRICS.filter((m) => m.group === g).map((m) => `<a href="#${esc(m.id)}">${esc(m.title)}</a>`).join(', ')}</li>`);
+  return `<nav class="card wide toc" aria-label="Metrics"><ul>${toc.join('')}</ul><p><a href="/api/dictionary?format=markdown">The dictionary as Markdown</a></p></nav>\n${groups.join('\n')}`;
+}
+
+function filterForm(p: PageDef): string {
+  if (!p.filters.length) return '';
+  const controls = p.filters.map((f) => `<label>${esc(f.label)} <select${attrs({ name: f.id, 'data-options': f.options, 'data-default': f.default, 'data-any': f.any })}></select></label>`);
+  return `<form class="filters no-print" data-filters aria-label="Filters">
+  ${controls.join('\n  ')}
+  <button type="reset" class="button secondary">Reset</button>
+</form>`;
+}
+
+export function renderPage(p: PageDef): string {
+  blockCounter = 0;
+  const nav = PAGES.filter((x) => x.inNav).map((x) => `<a${attrs({ href: x.path, 'aria-current': x.id === p.id ? 'page' : undefined })}>${esc(x.nav)}</a>`).join('\n      ');
+  const body = p.blocks.map(block).join('\n');
+  return `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>${esc(p.title)} · closeloop</title>
+  <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+  <link rel="stylesheet" href="/static/css/app.css">
+  <link rel="stylesheet" href="/static/css/print.css" media="print">
+  <script src="/vendor/vega.min.js" defer></script>
+  <script src="/vendor/vega-lite.min.js" defer></script>
+  <script src="/vendor/vega-embed.min.js" defer></script>
+  <script type="module" src="/static/js/app.js"></script>
+</head>
+<body data-page="${esc(p.id)}">
+  <a class="skip" href="#main">Skip to content</a>
+  <header class="topbar">
+    <div class="brand"><a href="/">closeloop</a><span class="tagline">outcomes of coordinated health and social care</span></div>
+    <p class="run-info" data-run-info aria-live="polite"></p>
+  </header>
+  <nav class="mainnav no-print" aria-label="Dashboards">
+      ${nav}
+  </nav>
+  <main id="main">
+    <div class="page-head">
+      <h1>${esc(p.title)}</h1>
+      <p class="lede">${esc(p.lede)}</p>${p.audience ? `\n      <p class="audience">${esc(p.audience)}</p>` : ''}
+    </div>
+    ${filterForm(p)}
+    <p class="status" data-status role="status" hidden></p>
+    <div class="grid">
+${body}
+    </div>
+  </main>
+  <footer class="footer">
+    <p>Aggregates only: no person-level data is served. Figures for fewer than 11 people or events are withheld and shown as <span class="suppressed-chip">n&lt;11</span>, never as zero. <a href="/dictionary">Metric dictionary</a></p>
+  </footer>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,77 @@
+// Entry point of every dashboard page: load the filter options, read the filters from
+// the URL, draw every block, and redraw when a filter changes. body[data-ready] says when
+// the page has finished drawing (tests wait for it).
+import { expressionInterpreter } from '/vendor/vega-interpreter.js';
+import { getJson } from './api.js';
+import { renderChart } from './charts.js';
+import { renderPartner, renderPrintBar, renderTableBlock, renderTiles } from './blocks.js';
+import { Filters } from './filters.js';
+import { el } from './format.js';
+
+const state = { views: {}, charts: {}, renders: 0 };
+window.closeloop = state;
+
+function setStatus(text) {
+  const s = document.querySelector('[data-status]');
+  if (!s) return;
+  s.textContent = text || '';
+  s.hidden = !text;
+}
+
+async function runInfo() {
+  const target = document.querySelector('[data-run-info]');
+  try {
+    const r = await getJson('/api/run');
+    const published = r.published_at ? new Date(r.published_at.replace(' ', 'T').replace(/\+00$/, 'Z')) : null;
+    target.replaceChildren(
+      'As of ', el('strong', { text: r.as_of }),
+      published && !Number.isNaN(published.getTime()) ? ` · published ${published.toLocaleString('en-US', { dateStyle: 'medium', timeStyle: 'short' })}` : '',
+      ' · run ', el('span', { class: 'run-id', text: r.run_id }),
+    );
+    return r;
+  } catch (err) {
+    target.textContent = err.status === 503 ? 'Nothing published yet' : 'Run information unavailable';
+    return null;
+  }
+}
+
+async function drawAll(filters, meta) {
+  document.body.dataset.ready = 'false';
+  state.renders += 1;
+  const jobs = [];
+  for (const fig of document.querySelectorAll('figure[data-chart]')) jobs.push(renderChart(fig, filters, meta, state));
+  for (const s of document.querySelectorAll('[data-block="tiles"]')) jobs.push(renderTiles(s, filters, state, expressionInterpreter));
+  for (const s of document.querySelectorAll('[data-block="table"]')) jobs.push(renderTableBlock(s, filters, meta));
+  for (const s of document.querySelectorAll('[data-block="partner"]')) jobs.push(renderPartner(s, meta));
+  for (const s of document.querySelectorAll('.print-bar')) renderPrintBar(s, filters);
+  await Promise.allSettled(jobs);
+  document.body.dataset.ready = 'true';
+}
+
+async function main() {
+  const run = await runInfo();
+  const page = document.body.dataset.page;
+  if (page === 'dictionary') {
+    document.body.dataset.ready = 'true';
+    return;
+  }
+  if (!run) {
+    setStatus('Nothing is published yet: run `closeloop run` (or `npm start` for the demo), then reload this page.');
+    for (const b of document.querySelectorAll('.chart-body, [data-block] .table-wrap, [data-block="tiles"]')) b.replaceChildren();
+    document.body.dataset.ready = 'true';
+    return;
+  }
+  let meta;
+  try {
+    meta = await getJson('/api/filters');
+  } catch (err) {
+    setStatus(err.message);
+    document.body.dataset.ready = 'true';
+    return;
+  }
+  const filters = new Filters(document.querySelector('form[data-filters]'), meta);
+  filters.init(() => drawAll(filters, meta));
+  await drawAll(filters, meta);
+}
+
+main();

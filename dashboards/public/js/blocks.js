@@ -1,0 +1,264 @@
+// Page blocks that are not single charts: headline tiles, the gap table, run history,
+// the load report, disparity summary measures, a partner's gap analysis, the print bar.
+import { getJson, query } from './api.js';
+import { el, formatMetricValue, formatValue, periodLabel, SUPPRESSED_LABEL } from './format.js';
+import { renderTable } from './table.js';
+import { chartParams } from './charts.js';
+
+const EMBED = { renderer: 'svg', actions: false, defaultStyle: false, ast: true, tooltip: { disableDefaultStyle: true, theme: 'custom' }, logLevel: 0 };
+
+function usesParams(section, filters) {
+  const p = {};
+  for (const k of (section.dataset.uses || '').split(',').filter(Boolean)) {
+    const v = filters.get(k);
+    if (v) p[k] = v;
+  }
+  return p;
+}
+
+function message(target, text) {
+  target.replaceChildren(el('p', { class: 'chart-message', role: 'note', text }));
+}
+
+/** "% of referrals" rather than "proportion of referrals (0-1)". */
+function unitText(m) {
+  return String(m.unit).replace(/^proportion of (.*) \(0-1\)$/, '% of $1');
+}
+
+const GROUP_PAGE = { access: '/access', closed_loop: '/closed-loop', service_gaps: '/service-gaps', outcomes: '/outcomes' };
+
+export async function renderTiles(section, filters, state, interpreter) {
+  const params = usesParams(section, filters);
+  let data;
+  try {
+    data = await getJson(`/api/overview${query(params)}`);
+  } catch (err) {
+    message(section, err.message);
+    return;
+  }
+  const tiles = [];
+  for (const h of data.headlines) {
+    const m = h.metric;
+    const tile = el('article', { class: 'tile', 'data-metric': m.id, 'aria-label': m.title });
+    tile.append(el('h3', { text: m.title }));
+    const latest = h.latest;
+    if (!h.available || !latest) {
+      tile.append(el('p', { class: 'figure suppressed', text: 'not available' }), el('p', { class: 'period', text: 'not published in this run' }));
+      tiles.push(tile);
+      continue;
+    }
+    const when = `${periodLabel(latest.period_grain, latest.period_start)}${h.latest_is_partial ? ' (partial period)' : ''}`;
+    if (latest.suppressed) {
+      tile.append(el('p', { class: 'figure suppressed', title: 'Withheld: fewer than 11 people or events', text: `${SUPPRESSED_LABEL} (withheld)` }));
+    } else {
+      tile.append(el('p', { class: 'figure', text: formatMetricValue(latest.value, m) ?? '–' }));
+    }
+    tile.append(el('p', { class: 'period', text: `${when} · ${unitText(m)}` }));
+    if (!latest.suppressed && latest.ci_low !== null && latest.ci_high !== null) {
+      tile.append(el('p', { class: 'ci', text: `95% CI ${formatMetricValue(latest.ci_low, m)} to ${formatMetricValue(latest.ci_high, m)}${latest.denominator !== null ? ` · n = ${formatValue(latest.denominator, 'number')}` : ''}` }));
+    }
+    if (h.change !== null) {
+      const better = m.direction === 'higher_better' ? h.change > 0 : h.change < 0;
+      const flat = Math.abs(h.change) < 1e-9;
+      const arrow = flat ? '→' : h.change > 0 ? '↑' : '↓';
+      const shown = m.kind === 'proportion' ? `${(Math.abs(h.change) * 100).toFixed(1)} points` : formatMetricValue(Math.abs(h.change), m);
+      tile.append(el('p', { class: `change ${flat ? '' : better ? 'better' : 'worse'}`, text: `${arrow} ${shown} from ${periodLabel(h.previous.period_grain, h.previous.period_start)}${flat ? '' : better ? ' (better)' : ' (worse)'}` }));
+    } else if (h.previous) {
+      tile.append(el('p', { class: 'change', text: 'no change shown: a period is withheld' }));
+    }
+    const span = h.whole_span;
+    if (span) tile.append(el('p', { class: 'span', text: `Whole span: ${span.suppressed ? `${SUPPRESSED_LABEL} (withheld)` : (formatMetricValue(span.value, m) ?? '–')}` }));
+    const spark = el('div', { class: 'spark', role: 'img', 'aria-label': `${m.title} trend: ${h.trend.length} periods` });
+    tile.append(spark);
+    tile.append(el('p', { class: 'tile-links' },
+      el('a', { href: `/dictionary#${m.id}`, text: 'Definition' }),
+      el('a', { href: `${GROUP_PAGE[m.group] || '/'}${query({ grain: params.grain, program: params.program, county: params.county })}`, text: 'Details' }),
+      el('a', { href: `/api/charts/sparkline.csv${query({ metric: m.id, ...params })}`, download: true, text: 'Data (CSV)' })));
+    tiles.push(tile);
+  }
+  section.replaceChildren(...tiles);
+  await Promise.all(data.headlines.filter((h) => h.available && h.trend.length).map(async (h) => {
+    const target = section.querySelector(`[data-metric="${h.metric.id}"] .spark`);
+    try {
+      const chart = await getJson(`/api/charts/sparkline.json${query({ metric: h.metric.id, ...params })}`);
+      const r = await window.vegaEmbed(target, chart.spec, { ...EMBED, expr: interpreter });
+      state.views[`tile-${h.metric.id}`] = r.view;
+    } catch (err) {
+      message(target, err.message);
+    }
+  }));
+}
+
+const GAP_COLUMNS = [
+  { key: 'rank', title: 'Rank', format: 'number' },
+  { key: 'domain', title: 'Need domain' },
+  { key: 'county_name', title: 'County' },
+  { key: 'positive_needs', title: 'Positive needs', format: 'number' },
+  { key: 'unmet_needs', title: 'Unmet needs', format: 'number' },
+  { key: 'unmet_need_rate', title: 'Unmet need rate', format: 'percent' },
+  { key: 'capacity_rejection_share', title: 'Closed for no capacity', format: 'percent' },
+  { key: 'demand_capacity_ratio', title: 'Needs per capacity-month', format: 'decimal' },
+  { key: 'capacity_note', title: 'Note' },
+  { key: 'serving_programs', title: 'Programs', format: 'number' },
+  { key: 'programs', title: 'Served by' },
+];
+
+async function gapsTable(section, filters, wrap) {
+  const params = usesParams(section, filters);
+  const data = await getJson(`/api/gaps${query(params)}`);
+  const present = new Set(data.rows.flatMap((r) => Object.keys(r)));
+  const cols = GAP_COLUMNS.filter((c) => present.has(c.key));
+  const limit = section.dataset.limit ? Number(section.dataset.limit) : undefined;
+  wrap.replaceChildren(renderTable(cols, data.rows.map((r) => ({ ...r, domain: String(r.domain).replaceAll('_', ' ') })), { caption: `Gap table, as of ${data.as_of}`, limit }));
+  const dl = section.querySelector('[data-table-download="gaps"]');
+  if (dl) dl.href = `/api/charts/gap-heatmap.csv${query({ domain: params.domain, county: params.county })}`;
+}
+
+const RUN_COLUMNS = [
+  { key: 'started', title: 'Started' },
+  { key: 'status_text', title: 'Status' },
+  { key: 'as_of', title: 'As of' },
+  { key: 'files', title: 'Files', format: 'number' },
+  { key: 'files_rejected', title: 'Rejected', format: 'number' },
+  { key: 'rows_loaded', title: 'Rows loaded', format: 'number' },
+  { key: 'rows_quarantined', title: 'Quarantined', format: 'number' },
+  { key: 'duration', title: 'Duration' },
+  { key: 'message', title: 'Message' },
+  { key: 'run_id', title: 'Run id' },
+];
+
+async function runsTable(section, _filters, wrap) {
+  const data = await getJson(`/api/runs${query({ limit: section.dataset.limit })}`);
+  if (!data.runs.length) {
+    message(wrap, 'No runs recorded yet.');
+    return;
+  }
+  const rows = data.runs.map((r) => ({
+    ...r,
+    started: r.started_at ? new Date(r.started_at).toLocaleString('en-US', { dateStyle: 'medium', timeStyle: 'short' }) : '–',
+    status_text: `${r.status}${r.run_id && r.run_id === data.current_run_id ? ' (serving)' : ''}`,
+    duration: r.seconds !== null ? `${r.seconds.toFixed(1)} s` : '–',
+  }));
+  wrap.replaceChildren(renderTable(RUN_COLUMNS, rows, { caption: 'Pipeline runs, newest first', rowClass: (r) => (r.status === 'failed' ? 'is-flagged' : undefined) }));
+}
+
+async function loadReportTable(_section, _filters, wrap) {
+  const data = await getJson('/api/quality');
+  if (!data.files) {
+    message(wrap, 'The load report is not available in this run.');
+    return;
+  }
+  const rows = data.files.map((f) => ({ ...f, reasons: f.top_reasons.map((r) => `${r.rule}${r.column ? ` (${r.column})` : ''} ×${r.count.toLocaleString('en-US')}`).join(', ') }));
+  wrap.replaceChildren(renderTable([
+    { key: 'file', title: 'File' }, { key: 'entity', title: 'Entity' }, { key: 'rows_read', title: 'Read', format: 'number' }, { key: 'rows_loaded', title: 'Loaded', format: 'number' },
+    { key: 'rows_quarantined', title: 'Quarantined', format: 'number' }, { key: 'rejected', title: 'Rejected whole', format: 'boolean' }, { key: 'reasons', title: 'Top reasons' }, { key: 'message', title: 'Message' },
+  ], rows, { caption: `Files of run ${data.run.run_id}`, rowClass: (r) => (r.rejected ? 'is-flagged' : undefined) }));
+}
+
+async function disparitySummary(section, filters, wrap) {
+  const p = usesParams(section, filters);
+  const params = { metric: p.metric || 'closed_loop_rate', dimension: p.dimension || 'race_ethnicity', grain: p.grain || 'all', period_start: p.period_start };
+  const d = await getJson(`/api/disparities${query(params)}`);
+  const s = d.summary;
+  const flagged = d.rows.filter((r) => r.disparity_flag === true);
+  const items = [
+    ['Reference group', d.reference_group ?? 'none'],
+    ['Groups shown', s ? formatValue(s.groups_shown, 'number') : '–'],
+    ['Index of disparity', s && s.index_of_disparity !== null ? `${formatValue(s.index_of_disparity, 'decimal')}%` : '–'],
+    ['Between-group variance', s && s.between_group_variance !== null ? formatValue(s.between_group_variance, 'decimal') : '–'],
+    ['Max rate difference', s && s.max_rate_difference !== null ? formatValue(s.max_rate_difference, 'decimal') : '–'],
+    ['Max rate ratio', s && s.max_rate_ratio !== null ? formatValue(s.max_rate_ratio, 'decimal') : '–'],
+    ['Flagged groups', flagged.length ? flagged.map((r) => `${r.group_value}${r.q_value !== null && r.q_value < 0.05 ? ' (q < 0.05)' : ''}`).join(', ') : 'none'],
+  ];
+  const dl = el('dl', { class: 'summary-grid' }, items.map(([k, v]) => el('div', { class: k === 'Flagged groups' ? 'long' : undefined }, el('dt', { text: k }), el('dd', { text: v }))));
+  const note = el('p', { class: 'intro', text: `${d.title}, ${d.grain === 'all' ? 'whole span' : periodLabel(d.grain, d.period_start)}. ${s ? (d.summary_source === 'published' ? 'Published with the run.' : 'Computed from the groups shown.') : 'No summary: fewer than two groups are shown or there is no reference group.'}` });
+  wrap.replaceChildren(dl, note);
+}
+
+const TABLES = { gaps: gapsTable, runs: runsTable, 'load-report': loadReportTable, 'disparity-summary': disparitySummary };
+const TABLE_NEEDS = { gaps: 'gap_table', 'load-report': 'load_report', 'disparity-summary': 'metric_results' };
+
+export async function renderTableBlock(section, filters, meta) {
+  const wrap = section.querySelector('.table-wrap');
+  const needs = TABLE_NEEDS[section.dataset.source];
+  if (needs && !meta.tables.includes(needs)) {
+    message(wrap, `Not available in this run: the ${needs.replaceAll('_', ' ')} table is not published.`);
+    return;
+  }
+  try {
+    await TABLES[section.dataset.source](section, filters, wrap);
+  } catch (err) {
+    message(wrap, err.status === 404 ? `Not available in this run: ${err.message}.` : err.message);
+  }
+}
+
+export async function renderPartner(section, meta) {
+  const select = section.querySelector('select[name="org"]');
+  const body = section.querySelector('.partner-body');
+  const url = new URLSearchParams(location.search);
+  const orgs = meta.orgs;
+  if (!meta.tables.includes('service_directory') || !meta.tables.includes('gap_table')) {
+    message(body, 'Not available in this run: a partner gap analysis needs the published service directory and gap table.');
+    for (const a of section.querySelectorAll('[data-partner-download]')) {
+      a.removeAttribute('href');
+      a.setAttribute('aria-disabled', 'true');
+    }
+    select.hidden = true;
+    return;
+  }
+  if (!orgs.length) {
+    message(body, 'No partner organizations are published in this run.');
+    return;
+  }
+  if (!select.options.length) {
+    for (const o of orgs) select.append(el('option', { value: o.id, text: `${o.label} (${o.id})` }));
+    select.addEventListener('change', () => {
+      const q = new URLSearchParams(location.search);
+      q.set('org', select.value);
+      history.pushState(null, '', `${location.pathname}?${q}`);
+      renderPartner(section, meta);
+    });
+  }
+  const wanted = url.get('org');
+  select.value = orgs.some((o) => o.id === wanted) ? wanted : orgs[0].id;
+  const org = select.value;
+  for (const a of section.querySelectorAll('[data-partner-download]')) a.href = `/api/partners/${encodeURIComponent(org)}/gap-analysis.${a.dataset.partnerDownload}`;
+  try {
+    const g = await getJson(`/api/partners/${encodeURIComponent(org)}/gap-analysis.json`);
+    const figures = g.figures.map((f) => ({
+      measure: f.title,
+      kind: f.kind,
+      org_value: f.org ? f.org.value : null,
+      area_value: f.area ? f.area.value : null,
+      suppressed: Boolean(f.org && f.org.suppressed),
+      org_n: f.org ? f.org.denominator : null,
+    }));
+    const fmt = (row, key) => (row[key] === null ? (key === 'org_value' && row.suppressed ? `${SUPPRESSED_LABEL} (withheld)` : '–') : formatMetricValue(row[key], { kind: row.kind, unit: '' }));
+    const figTable = renderTable([
+      { key: 'measure', title: 'Measure' }, { key: 'org_text', title: g.org.org_name }, { key: 'area_text', title: 'Whole area' }, { key: 'org_n', title: 'Denominator', format: 'number' },
+    ], figures.map((r) => ({ ...r, org_text: fmt(r, 'org_value'), area_text: fmt(r, 'area_value') })), { caption: `Referral figures, whole span, as of ${g.run.as_of}` });
+    const gaps = renderTable([
+      { key: 'rank', title: 'Rank', format: 'number' }, { key: 'domain', title: 'Need domain' }, { key: 'county_name', title: 'County' }, { key: 'unmet_needs', title: 'Unmet needs', format: 'number' },
+      { key: 'unmet_need_rate', title: 'Unmet need rate', format: 'percent' }, { key: 'capacity_note', title: 'Note' }, { key: 'your_programs', title: 'Its programs there' }, { key: 'other_providers', title: 'Other providers', format: 'number' },
+    ], g.gaps.map((r) => ({ ...r, domain: String(r.domain).replaceAll('_', ' ') })), { caption: `Gaps in the ${g.counties.length} counties it serves: ${g.counties.map((c) => c.county).join(', ')}`, limit: 15 });
+    body.replaceChildren(figTable, el('div', { class: 'table-wrap' }, gaps));
+  } catch (err) {
+    message(body, err.message);
+  }
+}
+
+export function renderPrintBar(section, filters) {
+  const button = section.querySelector('[data-action="print"]');
+  if (button && !button.dataset.bound) {
+    button.dataset.bound = 'yes';
+    button.addEventListener('click', () => window.print());
+  }
+  const p = {};
+  for (const k of ['grain', 'from', 'to', 'program']) if (filters.get(k)) p[k] = filters.get(k);
+  const xlsx = section.querySelector('[data-report-download]');
+  if (xlsx) xlsx.href = `/api/exports/report.xlsx${query(p)}`;
+  const csv = section.querySelector('[data-report-download-csv]');
+  if (csv) csv.href = `/api/exports/report.csv${query(p)}`;
+}
+
+export { chartParams };

@@ -1,0 +1,148 @@
+// One chart block: fetch its spec and table from /api/charts/<id>.json with the page's
+// filters, draw it with vega-embed using the CSP-safe expression interpreter, and fill
+// the download links and the table alternative. Views are kept on window.closeloop for
+// the browser tests.
+import { expressionInterpreter } from '/vendor/vega-interpreter.js';
+import { getJson, query } from './api.js';
+import { el } from './format.js';
+import { renderTable } from './table.js';
+
+const EMBED_OPTIONS = {
+  renderer: 'svg',
+  actions: false,
+  defaultStyle: false,
+  ast: true,
+  expr: expressionInterpreter,
+  tooltip: { disableDefaultStyle: true, theme: 'custom' },
+  logLevel: 0,
+};
+
+/** Parameters a chart gets: its fixed ones plus the page filters it uses. */
+export function chartParams(fig, filters) {
+  const params = Object.fromEntries(new URLSearchParams(fig.dataset.fixed || ''));
+  for (const k of (fig.dataset.uses || '').split(',').filter(Boolean)) {
+    const v = filters.get(k);
+    if (v) params[k] = v;
+  }
+  return params;
+}
+
+/**
+ * Why a chart cannot be drawn for these filters, known before asking the server (the
+ * results table has one cut at a time): a message, or null when it can.
+ */
+const NEEDS_TABLE = { quarantine: 'load_report', freshness: 'entity_freshness', km: 'km_curves' };
+const GAP_CHARTS = { 'gap-heatmap': 'unmet_need_rate', 'gap-map': 'unmet_need_rate', 'demand-capacity': 'demand_capacity_ratio' };
+
+function notApplicable(chart, params, meta) {
+  const table = NEEDS_TABLE[chart];
+  if (table && !meta.tables.includes(table)) return `Not available in this run: the ${table.replaceAll('_', ' ')} table is not published.`;
+  if (chart === 'km') {
+    const metric = params.metric || 'days_to_close';
+    const dimension = params.dimension || 'all';
+    if (!(meta.km[metric] || []).includes(dimension)) {
+      return `Not available in this run: no Kaplan-Meier curves of ${metric.replaceAll('_', ' ')}${dimension === 'all' ? '' : ` by ${dimension.replaceAll('_', ' ')}`} are published.`;
+    }
+  }
+  if (GAP_CHARTS[chart]) {
+    const metric = params.measure || GAP_CHARTS[chart];
+    const m = meta.metrics.find((x) => x.id === metric);
+    if (!m || !m.dimensions.includes('domain*county_fips')) return 'Not available in this run: no need domain x county results are published.';
+  }
+  if (chart !== 'trend' && chart !== 'sparkline') return null;
+  const m = meta.metrics.find((x) => x.id === params.metric);
+  if (!m) return 'This measure is not published in this run.';
+  const label = (d) => (meta.dimensions.find((x) => x.id === d) || { label: d }).label.toLowerCase();
+  const subsets = [['program', 'program_id'], ['county', 'county_fips'], ['domain', 'domain']].filter(([k]) => params[k]);
+  if (params.dimension && subsets.length) return `Comparing groups and choosing a ${subsets.map(([k]) => k).join(' or ')} cannot be combined: results are published for one cut at a time. Clear one of them.`;
+  if (params.dimension && !m.dimensions.includes(params.dimension)) return `${m.label} is not published by ${label(params.dimension)}.`;
+  if (params.program && (params.county || params.domain)) return 'Results are published by attributed program alone: clear the county or domain filter to see this program.';
+  if (params.domain && params.county) return m.dimensions.includes('domain*county_fips') ? null : `${m.label} is not published by need domain and county together.`;
+  for (const [k, d] of subsets) if (!m.dimensions.includes(d)) return `${m.label} is not published by ${label(d)}.`;
+  return null;
+}
+
+function setDownloads(fig, chart, params, enabled) {
+  for (const a of fig.querySelectorAll('a.download[data-format]')) {
+    if (enabled) {
+      a.href = `/api/charts/${chart}.${a.dataset.format}${query(params)}`;
+      a.removeAttribute('aria-disabled');
+    } else {
+      a.removeAttribute('href');
+      a.setAttribute('aria-disabled', 'true');
+    }
+  }
+}
+
+function showMessage(fig, body, message, keepTable = false) {
+  body.dataset.state = 'message';
+  body.replaceChildren(el('p', { class: 'chart-message', role: 'note', text: message }));
+  if (!keepTable) fig.querySelector('.chart-table .table-wrap')?.replaceChildren();
+}
+
+export async function renderChart(fig, filters, meta, state) {
+  const chart = fig.dataset.chart;
+  const params = chartParams(fig, filters);
+  const body = fig.querySelector('.chart-body');
+  const title = fig.querySelector('.chart-title');
+  const notes = fig.querySelector('.chart-notes');
+  const reason = notApplicable(chart, params, meta);
+  delete state.views[fig.id];
+  if (reason) {
+    fig.querySelector('.chart-subtitle')?.replaceChildren();
+    const m = meta.metrics.find((x) => x.id === params.metric);
+    title.textContent = m ? m.label : 'Chart';
+    setDownloads(fig, chart, params, false);
+    notes.hidden = true;
+    showMessage(fig, body, reason);
+    state.charts[fig.id] = { chart, params, error: reason };
+    return;
+  }
+  body.dataset.state = 'loading';
+  let data;
+  try {
+    data = await getJson(`/api/charts/${chart}.json${query(params)}`);
+  } catch (err) {
+    title.textContent = title.textContent === 'Loading…' ? 'Not available' : title.textContent;
+    setDownloads(fig, chart, params, false);
+    notes.hidden = true;
+    showMessage(fig, body, err.status === 404 ? `Not available in this run: ${err.message}.` : err.message);
+    state.charts[fig.id] = { chart, params, error: err.message };
+    return;
+  }
+  title.textContent = data.title;
+  // The page shows the title and subtitle as text above the chart; the spec keeps them for the image downloads.
+  const { title: specTitle, ...spec } = data.spec;
+  const subtitle = specTitle && specTitle.subtitle ? [].concat(specTitle.subtitle) : [];
+  let sub = fig.querySelector('.chart-subtitle');
+  if (!sub) {
+    sub = el('p', { class: 'chart-subtitle' });
+    fig.querySelector('.chart-head').append(sub);
+  }
+  sub.replaceChildren(...subtitle.map((line) => el('span', { text: line })));
+  notes.textContent = data.notes.join(' ');
+  notes.hidden = data.notes.length === 0;
+  setDownloads(fig, chart, params, true);
+  const wrap = fig.querySelector('.chart-table .table-wrap');
+  wrap.replaceChildren(renderTable(data.table.columns, data.table.rows, { caption: `${data.title} (run ${data.run_id}, as of ${data.as_of})` }));
+  if (data.empty) {
+    showMessage(fig, body, data.empty, true);
+    body.dataset.state = 'empty';
+    state.charts[fig.id] = { chart, params, title: data.title, table: data.table, empty: data.empty };
+    return;
+  }
+  try {
+    const result = await window.vegaEmbed(body, spec, EMBED_OPTIONS);
+    body.dataset.state = 'ready';
+    const svg = body.querySelector('svg');
+    if (svg) {
+      svg.setAttribute('role', 'img');
+      svg.setAttribute('aria-label', data.spec.description || data.title);
+    }
+    state.views[fig.id] = result.view;
+    state.charts[fig.id] = { chart, params, title: data.title, table: data.table, run_id: data.run_id };
+  } catch (err) {
+    showMessage(fig, body, `The chart could not be drawn (${err.message}); the table below has the figures.`, true);
+    state.charts[fig.id] = { chart, params, error: err.message };
+  }
+}

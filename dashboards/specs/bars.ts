@@ -1,0 +1,52 @@
+// Plain horizontal bars for operational figures (rows quarantined per file, days since
+// the latest event per extract), each labelled with its figure. These are admin/evaluator
+// views of pipeline counts, not of people, so no suppression applies.
+import type { TopLevelSpec } from 'vega-lite';
+import { CATEGORY_COLORS, CONFIG, SCHEMA } from './theme.ts';
+
+export interface BarRow {
+  label: string;
+  series: string;
+  value: number;
+  /** Text beside the bar (default: the value). */
+  text?: string | null;
+  note?: string | null;
+}
+
+export function barSpec(rows: BarRow[], o: { title: string; subtitle?: string; xTitle: string; description: string; width?: number; format?: string }): TopLevelSpec {
+  const labels = [...new Set(rows.map((r) => r.label))];
+  const series = [...new Set(rows.map((r) => r.series))];
+  const fmt = o.format ?? ',.0f';
+  const data = rows.map((r) => ({ ...r, text: r.text ?? Number(r.value).toLocaleString('en-US') }));
+  const y = { field: 'label', type: 'nominal' as const, title: null, sort: labels, axis: { labelLimit: 220 } };
+  return {
+    $schema: SCHEMA,
+    title: { text: o.title, subtitle: o.subtitle },
+    description: o.description,
+    width: o.width ?? 'container',
+    height: { step: 24 },
+    datasets: { table: data },
+    data: { name: 'table' },
+    layer: [
+      {
+        mark: { type: 'bar' },
+        encoding: {
+          y,
+          x: { field: 'value', type: 'quantitative', title: o.xTitle, axis: { format: fmt, tickMinStep: 1 } },
+          color: series.length > 1 ? { field: 'series', type: 'nominal', title: null, scale: { domain: series, range: CATEGORY_COLORS } } : { value: CATEGORY_COLORS[0] },
+          tooltip: [
+            { field: 'label', title: 'Item' },
+            { field: 'series', title: 'Measure' },
+            { field: 'value', type: 'quantitative', title: o.xTitle, format: fmt },
+            { field: 'note', title: 'Note' },
+          ],
+        },
+      },
+      {
+        mark: { type: 'text', align: 'left', dx: 4, fontSize: 11, color: '#333333' },
+        encoding: { y, x: { field: 'value', type: 'quantitative' }, text: { field: 'text' } },
+      },
+    ],
+    config: CONFIG,
+  } as TopLevelSpec;
+}

@@ -1,0 +1,67 @@
+// The referral funnel: screened -> positive -> referred -> accepted -> served -> need met.
+// The stages count different units (people, needs, referrals), so each bar says its unit
+// and the chart does not imply one cohort flowing through. A withheld stage is a grey
+// bar across the full width labelled "n<11", never a bar of length zero.
+import type { TopLevelSpec } from 'vega-lite';
+import { CONFIG, PRIMARY, SCHEMA, SUPPRESSED, SUPPRESSED_LABEL, SUPPRESSED_NOTE, SUPPRESSED_TEXT } from './theme.ts';
+
+export interface FunnelStage {
+  order: number;
+  stage: string;
+  unit: string;
+  count: number | null;
+  suppressed: boolean;
+  /** The metric the figure comes from, for the tooltip. */
+  source: string;
+}
+
+export function funnelSpec(stages: FunnelStage[], o: { title: string; subtitle?: string; description: string; width?: number }): TopLevelSpec {
+  const rows = stages.map((s) => ({ ...s, label: `${s.stage} (${s.unit})`, shown: s.suppressed ? SUPPRESSED_LABEL : s.count === null ? 'not available' : s.count.toLocaleString('en-US') }));
+  const max = Math.max(1, ...stages.map((s) => s.count ?? 0));
+  const withheld = rows.filter((r) => r.suppressed || r.count === null).map((r) => ({ ...r, bar: max }));
+  const subtitle = [o.subtitle, withheld.length ? SUPPRESSED_NOTE : null].filter(Boolean) as string[];
+  const y = { field: 'label', type: 'nominal' as const, title: null, sort: rows.map((r) => r.label), axis: { labelLimit: 260 } };
+  const tooltip = [
+    { field: 'stage', type: 'nominal' as const, title: 'Stage' },
+    { field: 'unit', type: 'nominal' as const, title: 'Counts' },
+    { field: 'shown', type: 'nominal' as const, title: 'Count' },
+    { field: 'source', type: 'nominal' as const, title: 'From metric' },
+  ];
+  return {
+    $schema: SCHEMA,
+    title: { text: o.title, subtitle: subtitle.length ? subtitle : undefined },
+    description: o.description,
+    width: o.width ?? 'container',
+    height: { step: 34 },
+    datasets: { table: rows, withheld },
+    data: { name: 'table' },
+    layer: [
+      {
+        data: { name: 'withheld' },
+        mark: { type: 'bar', color: SUPPRESSED, opacity: 0.6 },
+        encoding: { y, x: { field: 'bar', type: 'quantitative' }, tooltip },
+      },
+      {
+        transform: [{ filter: { field: 'suppressed', equal: false } }, { filter: 'isValid(datum.count)' }],
+        mark: { type: 'bar', color: PRIMARY },
+        encoding: { y, x: { field: 'count', type: 'quantitative', title: 'Count', axis: { format: ',.0f' }, scale: { domain: [0, max] } }, tooltip },
+      },
+      {
+        transform: [{ filter: `isValid(datum.count) && !datum.suppressed && datum.count >= ${max * 0.3}` }],
+        mark: { type: 'text', align: 'right', dx: -6, color: '#ffffff', fontSize: 11, fontWeight: 600 },
+        encoding: { y, x: { field: 'count', type: 'quantitative' }, text: { field: 'shown' } },
+      },
+      {
+        transform: [{ filter: `isValid(datum.count) && !datum.suppressed && datum.count < ${max * 0.3}` }],
+        mark: { type: 'text', align: 'left', dx: 6, color: '#1f1f1f', fontSize: 11 },
+        encoding: { y, x: { field: 'count', type: 'quantitative' }, text: { field: 'shown' } },
+      },
+      {
+        data: { name: 'withheld' },
+        mark: { type: 'text', align: 'left', dx: 6, color: SUPPRESSED_TEXT, fontSize: 11 },
+        encoding: { y, x: { value: 0 }, text: { field: 'shown' } },
+      },
+    ],
+    config: CONFIG,
+  } as TopLevelSpec;
+}

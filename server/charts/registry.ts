@@ -1,0 +1,567 @@
+// Every chart the dashboards draw, in one place: its parameters (zod, strict), where its
+// rows come from (published aggregates only), the Vega-Lite spec built from them, and the
+// table that is both the screen-reader alternative and the "download data (CSV)". The
+// page, the SVG/PNG images and the CSV all come from the same build, so they always agree.
+import type { TopLevelSpec } from 'vega-lite';
+import { z } from 'zod';
+import {
+  barSpec, choroplethSpec, forestSpec, funnelSpec, heatmapSpec, intervalSpec, kmSpec, scorecardSpec, sparklineSpec, trendSpec,
+  preciseFormat, type TrendPoint,
+} from '../../dashboards/specs/index.ts';
+import type { Row } from '../../models/duckdb.ts';
+import type { Generation } from '../generation.ts';
+import { countyFeatures, countyLabel, countyName } from '../geo.ts';
+import { badRequest, isoDate, parseParams, token } from '../http.ts';
+import { availability, dimensionLabel, findMetric, type Metric } from '../data/catalog.ts';
+import { funnel, kmCurves, scorecards } from '../data/closedLoop.ts';
+import { disparities, forestRows } from '../data/disparities.ts';
+import { phq9Outcomes, prePost } from '../data/outcomes.ts';
+import { freshness, loadReport } from '../data/quality.ts';
+import { checkFilter, checkSubset, oneOf, periodLabel, requireMetric, resultRows, type Subset } from '../data/results.ts';
+import { toPoint, valueKind, valueTitle } from '../data/series.ts';
+import { notAvailable } from '../data/gaps.ts';
+
+export type ColumnFormat = 'text' | 'percent' | 'number' | 'decimal' | 'days' | 'dollars' | 'date' | 'boolean';
+export interface Column {
+  key: string;
+  title: string;
+  format?: ColumnFormat;
+}
+
+export interface ChartResult {
+  title: string;
+  spec: TopLevelSpec;
+  table: { columns: Column[]; rows: Array<Record<string, unknown>> };
+  notes: string[];
+  /** Parts of the download file name after "closeloop-<chart>". */
+  nameParts: string[];
+  /** Set when there is nothing to draw: the page shows this instead of an empty chart. */
+  empty?: string;
+}
+
+interface ChartDef<S extends z.ZodType> {
+  id: string;
+  title: string;
+  params: S;
+  build(gen: Generation, p: z.infer<S>): Promise<ChartResult>;
+}
+
+const GRAINS = ['all', 'year', 'quarter', 'month'] as const;
+const PERIOD_GRAINS = ['year', 'quarter', 'month'] as const;
+const subsetParams = { program: token().optional(), county: token(8).optional(), domain: token().optional() };
+
+const fmtOf = (m: Metric): ColumnFormat => {
+  const k = valueKind(m);
+  return k === 'proportion' ? 'percent' : k === 'dollars' ? 'dollars' : k === 'duration' ? 'days' : k === 'count' ? 'number' : 'decimal';
+};
+
+function resultColumns(m: Metric, extra: Column[] = []): Column[] {
+  const f = fmtOf(m);
+  return [
+    ...extra,
+    { key: 'value', title: valueTitle(m), format: f },
+    { key: 'ci_low', title: '95% CI low', format: f },
+    { key: 'ci_high', title: '95% CI high', format: f },
+    { key: 'numerator', title: 'Numerator', format: 'number' },
+    { key: 'denominator', title: 'Denominator', format: 'number' },
+    { key: 'suppressed', title: 'Withheld (n<11)', format: 'boolean' },
+  ];
+}
+
+/** Latest period start of a grain for a metric, or the one asked for (checked). */
+async function periodFor(gen: Generation, metric: string, grain: string, periodStart?: string): Promise<string | undefined> {
+  const starts = (await availability(gen)).periods.get(metric)?.get(grain) ?? [];
+  if (periodStart !== undefined) return oneOf('period_start', periodStart, starts);
+  return starts.at(-1);
+}
+
+const MAX_SERIES = 8;
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+const trend: ChartDef<z.ZodType<{ metric: string; grain: 'year' | 'quarter' | 'month'; from?: string; to?: string; dimension?: string; program?: string; county?: string; domain?: string }>> = {
+  id: 'trend',
+  title: 'Trend',
+  params: z.strictObject({ metric: token(), grain: z.enum(PERIOD_GRAINS).default('quarter'), from: isoDate.optional(), to: isoDate.optional(), dimension: token().optional(), ...subsetParams }),
+  async build(gen, p) {
+    const m = await requireMetric(gen, p.metric);
+    if (m.snapshot) throw badRequest(`metric '${m.id}' is a snapshot at the as-of date (grain all only): it has no trend`, { parameter: 'metric' });
+    await checkFilter(gen, { metric: m.id, grain: p.grain });
+    const breakdown = p.dimension && p.dimension !== 'all' ? p.dimension : undefined;
+    if (breakdown && (p.program || p.county || p.domain)) {
+      throw badRequest(`parameter 'dimension' cannot be combined with program, county or domain: results are published for one cut at a time`, { parameter: 'dimension' });
+    }
+    let points: TrendPoint[];
+    const notes: string[] = [];
+    let subset: Subset | null = null;
+    if (breakdown) {
+      await checkFilter(gen, { metric: m.id, dimension: breakdown });
+      const rows = await resultRows(gen, { metric: m.id, grain: p.grain, dimension: breakdown, from: p.from, to: p.to });
+      const size = new Map<string, number>();
+      for (const r of rows) size.set(String(r.group_value), (size.get(String(r.group_value)) ?? 0) + ((r.denominator as number) ?? (r.numerator as number) ?? 0));
+      const top = [...size].sort((a, b) => b[1] - a[1]).slice(0, MAX_SERIES).map(([g]) => g);
+      if (size.size > MAX_SERIES) notes.push(`The chart shows the ${MAX_SERIES} largest of ${size.size} groups; the table lists all of them.`);
+      const label = (g: string) => (breakdown === 'county_fips' ? countyLabel(g) : g);
+      points = rows.map((r) => toPoint(r, label(String(r.group_value))));
+      const shown = new Set(top.map(label));
+      const chartPoints = points.filter((pt) => shown.has(pt.series));
+      return finishTrend(m, p, chartPoints, points, notes, dimensionLabel(breakdown), [breakdown]);
+    }
+    subset = await checkSubset(gen, p);
+    if (subset.dimension !== 'all') await checkFilter(gen, { metric: m.id, dimension: subset.dimension }).catch(() => {
+      throw badRequest(`metric '${m.id}' is not published by ${dimensionLabel(subset!.dimension).toLowerCase()}`, { parameter: subset!.dimension === 'program_id' ? 'program' : subset!.dimension === 'county_fips' ? 'county' : 'domain' });
+    });
+    const own = await resultRows(gen, { metric: m.id, grain: p.grain, dimension: subset.dimension, group: subset.group, from: p.from, to: p.to });
+    const label = subset.dimension === 'county_fips' ? `${countyName(subset.group)} County` : subset.dimension === 'all' ? 'Everyone' : subset.label;
+    points = own.map((r) => toPoint(r, label));
+    if (subset.dimension !== 'all') {
+      const everyone = await resultRows(gen, { metric: m.id, grain: p.grain, dimension: 'all', from: p.from, to: p.to });
+      points.push(...everyone.map((r) => toPoint(r, 'Everyone')));
+    }
+    return finishTrend(m, p, points, points, notes, 'Population', [subset.dimension === 'all' ? '' : subset.group]);
+  },
+};
+
+function finishTrend(m: Metric, p: { grain: string; from?: string; to?: string }, chart: TrendPoint[], table: TrendPoint[], notes: string[], seriesTitle: string, nameParts: string[]): ChartResult {
+  const kind = valueKind(m);
+  const range = p.from || p.to ? `, ${p.from ?? 'start'} to ${p.to ?? 'as-of'}` : '';
+  const last = chart.filter((x) => !x.suppressed && x.value !== null).at(-1);
+  return {
+    title: m.title,
+    spec: trendSpec(chart, {
+      title: m.title,
+      subtitle: `By ${p.grain}${range}. ${m.direction === 'higher_better' ? 'Higher is better.' : 'Lower is better.'} Band: 95% interval.`,
+      kind,
+      yTitle: valueTitle(m),
+      seriesTitle,
+      description: `${m.title} by ${p.grain}${last ? `; latest shown value ${formatValue(last.value, kind)} (${last.series}, ${last.period_label})` : ''}. The table below the chart lists every figure.`,
+    }),
+    table: {
+      columns: [{ key: 'series', title: seriesTitle }, { key: 'period_label', title: 'Period' }, { key: 'period_start', title: 'Period start', format: 'date' }, ...resultColumns(m).filter((c) => c.key !== 'ci_low' || true)],
+      rows: table as unknown as Array<Record<string, unknown>>,
+    },
+    notes,
+    nameParts: [m.id, ...nameParts, p.grain].filter(Boolean),
+  };
+}
+
+function formatValue(v: number | null, kind: ReturnType<typeof valueKind>): string {
+  if (v === null) return 'withheld';
+  if (kind === 'proportion') return `${(v * 100).toFixed(1)}%`;
+  if (kind === 'dollars') return `$${v.toFixed(0)}`;
+  return v.toLocaleString('en-US', { maximumFractionDigits: 1 });
+}
+
+const sparkline: ChartDef<z.ZodType<{ metric: string; grain: 'year' | 'quarter' | 'month'; from?: string; to?: string; program?: string; county?: string; domain?: string }>> = {
+  id: 'sparkline',
+  title: 'Headline trend',
+  params: z.strictObject({ metric: token(), grain: z.enum(PERIOD_GRAINS).default('quarter'), from: isoDate.optional(), to: isoDate.optional(), ...subsetParams }),
+  async build(gen, p) {
+    const m = await requireMetric(gen, p.metric);
+    await checkFilter(gen, { metric: m.id, grain: p.grain });
+    const subset = await checkSubset(gen, p);
+    const rows = await resultRows(gen, { metric: m.id, grain: p.grain, dimension: subset.dimension, group: subset.group, from: p.from, to: p.to });
+    const points = rows.map((r) => toPoint(r, subset.label));
+    return {
+      title: `${m.title}: trend`,
+      spec: sparklineSpec(points, { kind: valueKind(m), description: `${m.title} by ${p.grain}, ${points.length} periods.` }),
+      table: { columns: [{ key: 'period_label', title: 'Period' }, ...resultColumns(m)], rows: points as unknown as Array<Record<string, unknown>> },
+      notes: [],
+      nameParts: [m.id, p.grain],
+    };
+  },
+};
+
+const funnelChart: ChartDef<z.ZodType<{ grain: (typeof GRAINS)[number]; period_start?: string; program?: string; county?: string; domain?: string }>> = {
+  id: 'funnel',
+  title: 'Referral funnel',
+  params: z.strictObject({ grain: z.enum(GRAINS).default('all'), period_start: isoDate.optional(), ...subsetParams }),
+  async build(gen, p) {
+    const subset = await checkSubset(gen, p);
+    const period = await periodFor(gen, 'referral_acceptance_rate', p.grain, p.period_start);
+    const stages = await funnel(gen, { grain: p.grain, period_start: period, subset });
+    const when = p.grain === 'all' ? 'whole span' : periodLabel(p.grain, period ?? '');
+    return {
+      title: 'Referral funnel',
+      spec: funnelSpec(stages, {
+        title: 'From screening to need met',
+        subtitle: `${cap(when)}, ${subset.label}. People screened and screened positive; then referrals (made at least 14 days before the as-of date), accepted, served, closed with the need met.`,
+        description: `Referral funnel, ${when}: ${stages.map((s) => `${s.stage} ${s.suppressed ? 'withheld' : (s.count ?? 'not available')} ${s.unit}`).join('; ')}.`,
+      }),
+      table: {
+        columns: [{ key: 'stage', title: 'Stage' }, { key: 'unit', title: 'Unit' }, { key: 'count', title: 'Count', format: 'number' }, { key: 'suppressed', title: 'Withheld (n<11)', format: 'boolean' }, { key: 'source', title: 'From' }],
+        rows: stages as unknown as Array<Record<string, unknown>>,
+      },
+      notes: [],
+      nameParts: [p.grain, period ?? '', subset.dimension === 'all' ? '' : subset.group].filter(Boolean),
+    };
+  },
+};
+
+const DURATION_METRICS = ['days_to_close', 'days_to_service', 'days_to_referral'] as const;
+const KM_TEXT: Record<string, { title: string; x: string; y: string }> = {
+  days_to_close: { title: 'Time to close the loop', x: 'Days since referral', y: 'Referrals still open' },
+  days_to_service: { title: 'Time to first service', x: 'Days since referral', y: 'Referrals not yet served' },
+  days_to_referral: { title: 'Time from positive screen to referral', x: 'Days since positive screen', y: 'Needs not yet referred' },
+};
+
+const km: ChartDef<z.ZodType<{ metric: (typeof DURATION_METRICS)[number]; dimension: string; period_start?: string }>> = {
+  id: 'km',
+  title: 'Kaplan-Meier curve',
+  params: z.strictObject({ metric: z.enum(DURATION_METRICS).default('days_to_close'), dimension: token().default('all'), period_start: isoDate.optional() }),
+  async build(gen, p) {
+    if (!gen.hasTable('km_curves')) throw notAvailable('Kaplan-Meier curves');
+    const dims = (await gen.query<{ d: string }>(`SELECT DISTINCT dimension AS d FROM km_curves WHERE metric_id = ? ORDER BY 1`, [p.metric])).map((r) => r.d);
+    oneOf('dimension', p.dimension, dims);
+    const all = await kmCurves(gen, { metric: p.metric, dimension: p.dimension, grain: 'all', period_start: p.period_start });
+    // Several curves: the largest MAX_SERIES groups (most cases at day 0) are drawn; the table has them all.
+    const size = new Map<string, number>();
+    for (const r of all) size.set(String(r.group_value), Math.max(size.get(String(r.group_value)) ?? 0, r.at_risk as number));
+    const top = new Set([...size].sort((a, b) => b[1] - a[1]).slice(0, MAX_SERIES).map(([g]) => g));
+    const rows = all;
+    const label = (g: string) => (p.dimension === 'all' ? 'Everyone' : p.dimension === 'county_fips' ? countyLabel(g) : g);
+    const points = rows.map((r) => ({
+      series: label(String(r.group_value)),
+      time: r.time as number,
+      at_risk: r.at_risk as number,
+      survival: r.survival as number,
+      lower: (r.lower as number | null) ?? null,
+      upper: (r.upper as number | null) ?? null,
+    }));
+    const t = KM_TEXT[p.metric]!;
+    return {
+      title: t.title,
+      spec: kmSpec(points.filter((pt, i) => top.has(String(rows[i]!.group_value))), {
+        title: t.title,
+        subtitle: `Kaplan-Meier estimate with 95% band, whole span${p.dimension === 'all' ? '' : `, by ${dimensionLabel(p.dimension).toLowerCase()}`}.`,
+        xTitle: t.x,
+        yTitle: t.y,
+        description: `${t.title}: share still waiting by day, ${new Set(points.map((x) => x.series)).size} curve(s).`,
+      }),
+      table: {
+        columns: [{ key: 'series', title: 'Group' }, { key: 'time', title: 'Day', format: 'number' }, { key: 'at_risk', title: 'At risk', format: 'number' }, { key: 'survival', title: t.y, format: 'percent' },
+          { key: 'lower', title: '95% CI low', format: 'percent' }, { key: 'upper', title: '95% CI high', format: 'percent' }],
+        rows: points,
+      },
+      empty: points.length ? undefined : 'No curve has 11 or more cases at risk in this view.',
+      notes: points.length ? (size.size > MAX_SERIES ? [`The chart shows the ${MAX_SERIES} largest of ${size.size} groups; the table lists all of them.`] : []) : ['No curve has 11 or more cases at risk in this view.'],
+      nameParts: [p.metric, p.dimension],
+    };
+  },
+};
+
+const scorecard: ChartDef<z.ZodType<{ grain: (typeof GRAINS)[number]; period_start?: string }>> = {
+  id: 'scorecard',
+  title: 'Partner scorecards',
+  params: z.strictObject({ grain: z.enum(GRAINS).default('all'), period_start: isoDate.optional() }),
+  async build(gen, p) {
+    const period = await periodFor(gen, 'closed_loop_rate', p.grain, p.period_start);
+    const s = await scorecards(gen, { grain: p.grain, period_start: period });
+    const kinds = Object.fromEntries(s.measures.map((m) => [m.id, m.kind]));
+    const when = p.grain === 'all' ? 'whole span' : periodLabel(p.grain, period ?? '');
+    return {
+      title: 'Partner scorecards',
+      spec: scorecardSpec(
+        s.cells.map((c) => ({ ...c })),
+        s.measures.map((m) => ({ id: m.id, title: findMetric(m.id)!.kind === 'count' ? 'Stale open referrals' : m.id === 'days_to_close' ? 'Median days to close' : findMetric(m.id)!.title, kind: valueKind(findMetric(m.id)!), area: m.area })),
+        { title: 'Partner scorecards', subtitle: `${cap(when)}; stale open referrals at the as-of date.`, description: `Scorecards of ${new Set(s.cells.map((c) => c.org)).size} partner organizations: acceptance, closed loop, median days to close, stale open referrals.` },
+      ),
+      table: {
+        columns: [{ key: 'org', title: 'Organization' }, { key: 'measure', title: 'Measure' }, { key: 'value', title: 'Value', format: 'decimal' }, { key: 'ci_low', title: '95% CI low', format: 'decimal' },
+          { key: 'ci_high', title: '95% CI high', format: 'decimal' }, { key: 'denominator', title: 'Denominator', format: 'number' }, { key: 'suppressed', title: 'Withheld (n<11)', format: 'boolean' }],
+        rows: s.cells.map((c) => ({ ...c, measure: findMetric(c.measure)!.title, kind: kinds[c.measure] })),
+      },
+      notes: [],
+      nameParts: [p.grain, period ?? ''].filter(Boolean),
+    };
+  },
+};
+
+const GAP_MEASURES = ['unmet_need_rate', 'positive_needs', 'capacity_rejection_share'] as const;
+
+async function domainCountyCells(gen: Generation, metric: string, grain: string, periodStart: string | undefined, f: { domain?: string; county?: string }) {
+  await requireMetric(gen, metric);
+  const period = await periodFor(gen, metric, grain, periodStart);
+  const rows = period ? await resultRows(gen, { metric, dimension: 'domain*county_fips', grain: grain as never, period_start: period }) : [];
+  return {
+    period,
+    rows: rows.filter((r) => {
+      const [d, c] = String(r.group_value).split('*');
+      return (!f.domain || d === f.domain) && (!f.county || c === f.county) && c !== 'unknown';
+    }),
+  };
+}
+
+function directoryDetail(gen: Generation): Promise<Map<string, string>> {
+  return gen.memo('directory-detail', async () => {
+    const m = new Map<string, string>();
+    if (!gen.hasTable('service_directory')) return m;
+    const rows = await gen.query<{ k: string; v: string }>(`SELECT domain || '*' || county_fips AS k, string_agg(program_name || ' (' || org_name || ')', '; ' ORDER BY program_name) AS v FROM service_directory GROUP BY 1`);
+    for (const r of rows) m.set(r.k, r.v);
+    return m;
+  });
+}
+
+function heatmapChart(id: string, fixed?: 'demand_capacity_ratio'): ChartDef<z.ZodType<{ measure: string; grain: (typeof GRAINS)[number]; period_start?: string; domain?: string; county?: string }>> {
+  return {
+    id,
+    title: fixed ? 'Demand and capacity' : 'Need domain x county',
+    params: z.strictObject({
+      measure: fixed ? z.literal(fixed).default(fixed) : z.enum(GAP_MEASURES).default('unmet_need_rate'),
+      grain: z.enum(GRAINS).default('all'), period_start: isoDate.optional(), domain: token().optional(), county: token(8).optional(),
+    }),
+    async build(gen, p) {
+      const m = await requireMetric(gen, p.measure);
+      const a = await availability(gen);
+      if (p.domain) oneOf('domain', p.domain, a.groups.get('domain') ?? []);
+      if (p.county) oneOf('county', p.county, a.groups.get('county_fips') ?? []);
+      const { period, rows } = await domainCountyCells(gen, m.id, p.grain, p.period_start, p);
+      const detail = await directoryDetail(gen);
+      const cells = rows.map((r) => {
+        const [domain, county] = String(r.group_value).split('*') as [string, string];
+        return {
+          domain: domain.replaceAll('_', ' '),
+          county: countyName(county),
+          county_fips: county,
+          value: (r.value as number | null) ?? null,
+          suppressed: r.suppressed === true,
+          note: (r.note as string | null) ?? null,
+          detail: detail.get(String(r.group_value)) ?? null,
+          numerator: (r.numerator as number | null) ?? null,
+          denominator: (r.denominator as number | null) ?? null,
+        };
+      });
+      const kind = valueKind(m);
+      const when = p.grain === 'all' ? 'whole span' : periodLabel(p.grain, period ?? '');
+      const title = fixed ? 'Demand and capacity by need domain and county' : `${m.title} by need domain and county`;
+      return {
+        title,
+        spec: heatmapSpec(cells, {
+          title,
+          subtitle: fixed ? `Positive needs per month of program capacity, ${when}. Darker: more demand per unit of capacity.` : `${cap(when)}. ${m.direction === 'lower_better' ? 'Darker is worse.' : 'Darker is better.'}`,
+          valueTitle: fixed ? 'Needs per capacity-month' : valueTitle(m),
+          kind,
+          description: `${title}: ${cells.length} cells, ${cells.filter((c) => c.suppressed).length} withheld, ${cells.filter((c) => c.note === 'no provider').length} with no provider.`,
+        }),
+        table: {
+          columns: [{ key: 'domain', title: 'Need domain' }, { key: 'county', title: 'County' }, { key: 'county_fips', title: 'FIPS' }, ...resultColumns(m).filter((c) => !c.key.startsWith('ci_')), { key: 'note', title: 'Note' }, { key: 'detail', title: 'Served by' }],
+          rows: cells,
+        },
+        notes: [],
+        nameParts: [m.id, p.grain, period ?? '', p.domain ?? '', p.county ?? ''].filter(Boolean),
+      };
+    },
+  };
+}
+
+const gapMap: ChartDef<z.ZodType<{ measure: (typeof GAP_MEASURES)[number]; domain?: string; grain: (typeof GRAINS)[number]; period_start?: string }>> = {
+  id: 'gap-map',
+  title: 'Unmet need by county',
+  params: z.strictObject({ measure: z.enum(GAP_MEASURES).default('unmet_need_rate'), domain: token().optional(), grain: z.enum(GRAINS).default('all'), period_start: isoDate.optional() }),
+  async build(gen, p) {
+    const m = await requireMetric(gen, p.measure);
+    const a = await availability(gen);
+    if (p.domain) oneOf('domain', p.domain, a.groups.get('domain') ?? []);
+    const period = await periodFor(gen, m.id, p.grain, p.period_start);
+    const rows = p.domain
+      ? (await domainCountyCells(gen, m.id, p.grain, period, { domain: p.domain })).rows.map((r): Row => ({ ...r, group_value: String(r.group_value).split('*')[1] ?? '' }))
+      : period ? await resultRows(gen, { metric: m.id, dimension: 'county_fips', grain: p.grain, period_start: period }) : [];
+    const values = rows.filter((r) => r.group_value !== 'unknown').map((r) => ({
+      county_fips: String(r.group_value),
+      county: countyName(String(r.group_value)),
+      value: (r.value as number | null) ?? null,
+      suppressed: r.suppressed === true,
+      note: (r.note as string | null) ?? null,
+      numerator: (r.numerator as number | null) ?? null,
+      denominator: (r.denominator as number | null) ?? null,
+    }));
+    const kind = valueKind(m);
+    const when = p.grain === 'all' ? 'whole span' : periodLabel(p.grain, period ?? '');
+    const what = p.domain ? `${p.domain.replaceAll('_', ' ')} needs` : 'all needs';
+    return {
+      title: `${m.title} by county`,
+      spec: choroplethSpec(countyFeatures(), values, {
+        title: `${m.title} by county`,
+        subtitle: `${cap(what)}, ${when}; county of the person.`,
+        valueTitle: valueTitle(m),
+        kind,
+        description: `Map of North Carolina counties coloured by ${m.title.toLowerCase()} (${what}); ${values.length} counties have figures. The table lists them.`,
+      }),
+      table: { columns: [{ key: 'county', title: 'County' }, { key: 'county_fips', title: 'FIPS' }, ...resultColumns(m).filter((c) => !c.key.startsWith('ci_'))], rows: values },
+      notes: [],
+      nameParts: [m.id, p.domain ?? 'all-domains', p.grain],
+    };
+  },
+};
+
+const phq9: ChartDef<z.ZodType<{ dimension: string; grain: (typeof GRAINS)[number]; period_start?: string }>> = {
+  id: 'phq9',
+  title: 'PHQ-9 outcomes',
+  params: z.strictObject({ dimension: token().default('all'), grain: z.enum(GRAINS).default('all'), period_start: isoDate.optional() }),
+  async build(gen, p) {
+    await checkFilter(gen, { metric: 'phq9_remission_rate', dimension: p.dimension, grain: p.grain });
+    const period = await periodFor(gen, 'phq9_remission_rate', p.grain, p.period_start);
+    const rows = await phq9Outcomes(gen, { dimension: p.dimension, grain: p.grain, period_start: period });
+    const when = p.grain === 'all' ? 'whole span' : periodLabel(p.grain, period ?? '');
+    return {
+      title: 'PHQ-9 follow-up, response and remission',
+      spec: intervalSpec(rows, {
+        title: 'PHQ-9 follow-up, response and remission',
+        subtitle: `Index episodes (PHQ-9 >= 10) measured 120-240 days later, ${when}. Higher is better.`,
+        xTitle: 'Share of index episodes',
+        kind: 'proportion',
+        labelTitle: 'Outcome',
+        seriesTitle: p.dimension === 'all' ? undefined : dimensionLabel(p.dimension),
+        description: `PHQ-9 outcomes, ${when}: ${rows.filter((r) => r.series === (rows[0]?.series ?? '')).map((r) => `${r.label} ${r.suppressed ? 'withheld' : formatValue(r.value, 'proportion')}`).join(', ')}.`,
+      }),
+      table: {
+        columns: [{ key: 'label', title: 'Outcome' }, { key: 'series', title: 'Group' }, { key: 'value', title: 'Share', format: 'percent' }, { key: 'ci_low', title: '95% CI low', format: 'percent' },
+          { key: 'ci_high', title: '95% CI high', format: 'percent' }, { key: 'denominator', title: 'Episodes', format: 'number' }, { key: 'suppressed', title: 'Withheld (n<11)', format: 'boolean' }],
+        rows: rows as unknown as Array<Record<string, unknown>>,
+      },
+      notes: [],
+      nameParts: [p.dimension, p.grain],
+    };
+  },
+};
+
+const prepostChart: ChartDef<z.ZodType<{ dimension: string }>> = {
+  id: 'prepost',
+  title: 'Utilization before and after first referral',
+  params: z.strictObject({ dimension: token().default('all') }),
+  async build(gen, p) {
+    await checkFilter(gen, { metric: 'ed_visits_pre_referral_per_1000_mm', dimension: p.dimension });
+    const r = await prePost(gen, { dimension: p.dimension });
+    return {
+      title: 'Utilization before and after the first referral',
+      spec: intervalSpec(r.rows, {
+        title: 'Utilization 180 days before and after the first referral',
+        subtitle: 'Per 1,000 member-months, with 95% intervals; people whose both windows lie within enrollment. Lower is better. Not a causal estimate.',
+        xTitle: 'Per 1,000 member-months',
+        kind: 'rate',
+        labelTitle: 'Measure',
+        description: `Pre/post utilization: ${r.rows.map((x) => `${x.label} ${x.series}: ${x.suppressed ? 'withheld' : formatValue(x.value, 'rate')}`).join('; ')}.`,
+      }),
+      table: {
+        columns: [{ key: 'label', title: 'Measure' }, { key: 'series', title: 'Window' }, { key: 'value', title: 'Per 1,000 member-months', format: 'decimal' }, { key: 'ci_low', title: '95% CI low', format: 'decimal' },
+          { key: 'ci_high', title: '95% CI high', format: 'decimal' }, { key: 'denominator', title: 'Member-months', format: 'number' }, { key: 'suppressed', title: 'Withheld (n<11)', format: 'boolean' }, { key: 'note', title: 'Post/pre rate ratio' }],
+        rows: r.rows as unknown as Array<Record<string, unknown>>,
+      },
+      notes: gen.hasTable('prepost_summary') ? [] : ['The post/pre rate ratios (pre/post summary) are not available in this run.'],
+      nameParts: [p.dimension],
+    };
+  },
+};
+
+const forest: ChartDef<z.ZodType<{ metric: string; dimension: string; grain: (typeof GRAINS)[number]; period_start?: string; scale: 'ratio' | 'difference' }>> = {
+  id: 'forest',
+  title: 'Disparities: groups against the reference',
+  params: z.strictObject({ metric: token(), dimension: token(), grain: z.enum(GRAINS).default('all'), period_start: isoDate.optional(), scale: z.enum(['ratio', 'difference']).default('ratio') }),
+  async build(gen, p) {
+    const m = await requireMetric(gen, p.metric);
+    if (m.kind !== 'proportion' && m.kind !== 'rate') {
+      throw badRequest(`parameter 'metric': '${m.id}' is a ${m.kind}; disparity statistics exist for proportions and rates only`, { parameter: 'metric' });
+    }
+    await checkFilter(gen, { metric: m.id, dimension: p.dimension, grain: p.grain });
+    if (p.dimension === 'all' || p.dimension.startsWith('domain')) throw badRequest(`parameter 'dimension' must be a population dimension or target_org_id (domain cuts compare different needs, not groups of people)`, { parameter: 'dimension' });
+    const period = await periodFor(gen, m.id, p.grain, p.period_start);
+    const d = await disparities(gen, { metric: m.id, dimension: p.dimension, grain: p.grain, period_start: period });
+    const rows = forestRows(d.rows, p.scale);
+    const kind = valueKind(m);
+    const when = p.grain === 'all' ? 'whole span' : periodLabel(p.grain, period ?? '');
+    const flagged = rows.filter((r) => r.flagged).map((r) => r.group);
+    return {
+      title: `${m.title} by ${dimensionLabel(p.dimension).toLowerCase()}`,
+      spec: forestSpec(rows, {
+        title: `${m.title} by ${dimensionLabel(p.dimension).toLowerCase()}`,
+        subtitle: `${p.scale === 'ratio' ? 'Rate ratio' : 'Difference'} against the reference group (${d.reference_group ?? 'none'}), ${when}. ${m.direction === 'higher_better' ? 'Higher is better.' : 'Lower is better.'}`,
+        scale: p.scale,
+        valueFormat: preciseFormat(kind),
+        description: `Forest plot of ${rows.length} groups against ${d.reference_group ?? 'no reference'}; flagged: ${flagged.length ? flagged.join(', ') : 'none'}.`,
+      }),
+      table: {
+        columns: [{ key: 'group', title: 'Group' }, { key: 'value', title: valueTitle(m), format: fmtOf(m) }, { key: 'estimate', title: p.scale === 'ratio' ? 'Rate ratio' : 'Difference', format: 'decimal' },
+          { key: 'low', title: '95% CI low', format: 'decimal' }, { key: 'high', title: '95% CI high', format: 'decimal' }, { key: 'p_value', title: 'p', format: 'decimal' }, { key: 'q_value', title: 'q (BH)', format: 'decimal' },
+          { key: 'flagged', title: 'Flagged (AHRQ)', format: 'boolean' }, { key: 'status', title: 'Status' }],
+        rows: rows as unknown as Array<Record<string, unknown>>,
+      },
+      notes: [],
+      empty: d.has_statistics ? undefined : 'No comparison statistics are published for this view in this run (for example when the reference group is withheld); the table lists the groups.',
+      nameParts: [m.id, p.dimension, p.grain, period ?? ''].filter(Boolean),
+    };
+  },
+};
+
+const quarantine: ChartDef<z.ZodType<Record<string, never>>> = {
+  id: 'quarantine',
+  title: 'Rows quarantined per file',
+  params: z.strictObject({}),
+  async build(gen) {
+    const files = await loadReport(gen);
+    if (!files) throw notAvailable('the load report');
+    const reasons = (f: (typeof files)[number]) => f.top_reasons.map((r) => `${r.rule}${r.column ? ` (${r.column})` : ''} ×${r.count}`).join(', ');
+    const bars = files.map((f) => ({
+      label: f.file,
+      series: 'Quarantined rows',
+      value: f.rows_quarantined,
+      text: f.rejected ? 'rejected whole' : `${f.rows_quarantined.toLocaleString('en-US')} of ${f.rows_read.toLocaleString('en-US')}${f.top_reasons[0] ? `: ${f.top_reasons[0].rule}` : ''}`,
+      note: f.rejected ? f.message : reasons(f) || null,
+    }));
+    return {
+      title: 'Rows quarantined per file',
+      spec: barSpec(bars, { title: 'Rows quarantined per file', subtitle: 'The run that produced the published data; labels: quarantined of read, and the commonest reason.', xTitle: 'Rows quarantined', description: `${files.length} files; ${files.reduce((t, f) => t + f.rows_quarantined, 0)} rows quarantined; ${files.filter((f) => f.rejected).length} rejected whole.` }),
+      table: {
+        columns: [{ key: 'file', title: 'File' }, { key: 'entity', title: 'Entity' }, { key: 'rows_read', title: 'Read', format: 'number' }, { key: 'rows_loaded', title: 'Loaded', format: 'number' },
+          { key: 'rows_quarantined', title: 'Quarantined', format: 'number' }, { key: 'rejected', title: 'Rejected whole', format: 'boolean' }, { key: 'reasons', title: 'Top reasons' }, { key: 'message', title: 'Message' }],
+        rows: files.map((f) => ({ ...f, reasons: reasons(f) })),
+      },
+      notes: [],
+      nameParts: [],
+    };
+  },
+};
+
+const freshnessChart: ChartDef<z.ZodType<Record<string, never>>> = {
+  id: 'freshness',
+  title: 'Freshness',
+  params: z.strictObject({}),
+  async build(gen) {
+    const rows = await freshness(gen);
+    if (!rows) throw notAvailable('entity freshness');
+    const bars = rows.filter((r) => r.days_behind_as_of !== null).map((r) => ({ label: r.entity, series: 'Days behind as-of', value: r.days_behind_as_of as number, text: `${r.days_behind_as_of} day${r.days_behind_as_of === 1 ? "" : "s"} (latest ${r.latest_date})`, note: `latest ${r.latest_date}` }));
+    return {
+      title: 'Freshness of each extract',
+      spec: barSpec(bars, { title: 'Days from each extract\'s latest event to the as-of date', subtitle: `As of ${gen.asOf}. Long bars: an extract that stopped arriving.`, xTitle: 'Days', description: bars.map((b) => `${b.label}: ${b.value} days`).join('; ') }),
+      table: {
+        columns: [{ key: 'entity', title: 'Entity' }, { key: 'rows_loaded', title: 'Rows', format: 'number' }, { key: 'latest_date', title: 'Latest event', format: 'date' }, { key: 'days_behind_as_of', title: 'Days behind as-of', format: 'number' }],
+        rows,
+      },
+      notes: [],
+      nameParts: [],
+    };
+  },
+};
+
+export const CHARTS = [
+  trend, sparkline, funnelChart, km, scorecard, heatmapChart('gap-heatmap'), heatmapChart('demand-capacity', 'demand_capacity_ratio'), gapMap, phq9, prepostChart, forest, quarantine, freshnessChart,
+] as unknown as Array<ChartDef<z.ZodType<Record<string, unknown>>>>;
+
+export const CHART_IDS = CHARTS.map((c) => c.id);
+
+export function findChart(id: string) {
+  return CHARTS.find((c) => c.id === id);
+}
+
+/** Build a chart (cached per generation and parameters). */
+export function buildChart(gen: Generation, id: string, query: unknown): Promise<ChartResult> {
+  const def = findChart(id);
+  if (!def) throw badRequest(`unknown chart '${id}'; charts: ${CHART_IDS.join(', ')}`, { parameter: 'chart' });
+  const params = parseParams(def.params, query) as Record<string, unknown>;
+  const key = `chart:${id}:${JSON.stringify(Object.entries(params).sort())}`;
+  return gen.memo(key, async () => {
+    const r = await def.build(gen, params);
+    if (!r.empty && r.table.rows.length === 0) r.empty = 'No figures are published for this view in this run.';
+    return r;
+  }, (r) => JSON.stringify(r.spec).length * 2);
+}
+
+export type { Row };

@@ -1,0 +1,99 @@
+// Disparities for one metric x dimension x period: each group against the reference
+// group (published statistics, already withheld where the reference is suppressed), and
+// the summary measures over the shown groups (published disparity_summary when the run
+// has it; otherwise computed here from the shown rows with the same functions).
+import type { Row } from '../../models/duckdb.ts';
+import { disparitySummary } from '../../models/stats/disparitySummary.ts';
+import type { ForestRow } from '../../dashboards/specs/forest.ts';
+import type { Generation } from '../generation.ts';
+import { SUPPRESSED_LABEL } from '../../dashboards/specs/theme.ts';
+import { availability, findMetric } from './catalog.ts';
+import { resultRows } from './results.ts';
+
+export interface DisparityQuery {
+  metric: string;
+  dimension: string;
+  grain: string;
+  period_start?: string;
+}
+
+export async function disparities(gen: Generation, q: DisparityQuery) {
+  const a = await availability(gen);
+  const starts = a.periods.get(q.metric)?.get(q.grain) ?? [];
+  const period = q.period_start ?? starts.at(-1);
+  const rows = period ? await resultRows(gen, { metric: q.metric, dimension: q.dimension, grain: q.grain as never, period_start: period }) : [];
+  const m = findMetric(q.metric)!;
+  const reference = (rows.find((r) => r.reference_group !== null)?.reference_group as string | undefined) ?? null;
+  let summary: Row | null = null;
+  let summarySource: 'published' | 'computed' | null = null;
+  if (gen.hasTable('disparity_summary') && period) {
+    summary = (await gen.query(`SELECT * EXCLUDE (metric_id, period_grain, dimension) FROM disparity_summary
+      WHERE metric_id = ? AND period_grain = ? AND dimension = ? AND period_start = CAST(? AS DATE)`, [q.metric, q.grain, q.dimension, period]))[0] ?? null;
+    if (summary) summarySource = 'published';
+  }
+  if (!summary && reference) {
+    const shown = rows.filter((r) => !r.suppressed && typeof r.value === 'number');
+    const refIndex = shown.findIndex((r) => r.group_value === reference);
+    if (refIndex >= 0) {
+      const s = disparitySummary(shown.map((r) => ({ value: r.value as number, denominator: (r.denominator as number) ?? 0 })), refIndex);
+      summary = {
+        reference_group: reference,
+        groups_shown: shown.length,
+        index_of_disparity: s.indexOfDisparity,
+        between_group_variance: s.betweenGroupVariance,
+        max_rate_difference: s.maxRateDifference,
+        max_rate_ratio: s.maxRateRatio,
+      };
+      summarySource = 'computed';
+    }
+  }
+  return {
+    metric: q.metric,
+    title: m.title,
+    direction: m.direction,
+    dimension: q.dimension,
+    grain: q.grain,
+    period_start: period ?? null,
+    periods: starts,
+    reference_group: reference,
+    has_statistics: rows.some((r) => r.rate_ratio !== null || r.rate_difference !== null),
+    rows,
+    summary,
+    summary_source: summarySource,
+  };
+}
+
+/** Rows of the forest plot, in the order the groups are listed (reference first). */
+export function forestRows(rows: Row[], scale: 'ratio' | 'difference'): ForestRow[] {
+  const ref = rows.find((r) => r.reference_group !== null)?.reference_group;
+  const ordered = [...rows].sort((x, y) => Number(y.group_value === ref) - Number(x.group_value === ref) || String(x.group_value).localeCompare(String(y.group_value)));
+  return ordered.map((r) => {
+    const isRef = r.group_value === ref;
+    const est = (scale === 'ratio' ? r.rate_ratio : r.rate_difference) as number | null;
+    const flagged = r.disparity_flag === true;
+    const q = r.q_value as number | null;
+    const status = isRef
+      ? 'reference'
+      : r.suppressed
+        ? `${SUPPRESSED_LABEL} (withheld)`
+        : est === null
+          ? 'no comparison'
+          : flagged
+            ? q !== null && q < 0.05 ? 'flagged, q < 0.05' : 'flagged'
+            : '';
+    return {
+      group: String(r.group_value),
+      estimate: isRef ? null : est,
+      low: isRef ? null : ((scale === 'ratio' ? r.rr_ci_low : r.rd_ci_low) as number | null),
+      high: isRef ? null : ((scale === 'ratio' ? r.rr_ci_high : r.rd_ci_high) as number | null),
+      value: (r.value as number | null) ?? null,
+      is_reference: isRef,
+      suppressed: r.suppressed === true,
+      flagged,
+      q_below_05: q !== null && q < 0.05,
+      p_value: (r.p_value as number | null) ?? null,
+      q_value: q,
+      status,
+    };
+  });
+}

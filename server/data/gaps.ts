@@ -1,0 +1,139 @@
+// Service gaps: the published gap table (domain x county cells ranked by unmet positive
+// needs), the service directory, and a partner's gap analysis: the gap table for the
+// counties it serves with its own referral figures beside the area's. A partner's output
+// never carries another named organization's figures, nor statistics comparing it with
+// one (the reference group of the target_org_id cut is another organization).
+import type { Row } from '../../models/duckdb.ts';
+import type { PeriodGrain } from '../../models/results.ts';
+import type { Generation } from '../generation.ts';
+import { countyLabel, countyName } from '../geo.ts';
+import { HttpError, notFound } from '../http.ts';
+import { availability, findMetric } from './catalog.ts';
+import { resultRowsFor } from './results.ts';
+
+export const notAvailable = (what: string) => new HttpError(404, `${what} is not available in this run`, { reason: 'not_available' });
+
+export interface GapFilter {
+  domain?: string;
+  county?: string;
+  counties?: string[];
+}
+
+/** Gap table rows, ranked, with county names. Columns pass through as published. */
+export async function gapTable(gen: Generation, f: GapFilter = {}): Promise<Row[]> {
+  if (!gen.hasTable('gap_table')) throw notAvailable('the gap table');
+  const where: string[] = [];
+  const params: string[] = [];
+  if (f.domain) {
+    where.push('domain = ?');
+    params.push(f.domain);
+  }
+  if (f.county) {
+    where.push('county_fips = ?');
+    params.push(f.county);
+  }
+  if (f.counties) {
+    if (f.counties.length === 0) return [];
+    where.push(`county_fips IN (${f.counties.map(() => '?').join(', ')})`);
+    params.push(...f.counties);
+  }
+  const order = gen.hasColumns('gap_table', 'rank') ? 'rank' : gen.hasColumns('gap_table', 'unmet_needs') ? 'unmet_needs DESC NULLS LAST, domain, county_fips' : 'domain, county_fips';
+  const columns = (gen.tables.get('gap_table') ?? []).filter((c) => c !== 'run_id' && c !== 'as_of').map((c) => `"${c}"`);
+  const rows = await gen.query(`SELECT ${columns.join(', ')} FROM gap_table${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order}`, params);
+  return rows.map((r) => ({ ...r, county_name: countyName(String(r.county_fips)) }));
+}
+
+export interface Org {
+  org_id: string;
+  org_name: string;
+}
+
+/** Organizations: the directory's, and any that received referrals. */
+export function organizations(gen: Generation): Promise<Org[]> {
+  return gen.memo('organizations', async () => {
+    const named = gen.hasTable('service_directory')
+      ? await gen.query<Org>(`SELECT org_id, any_value(org_name) AS org_name FROM service_directory GROUP BY org_id ORDER BY org_id`)
+      : [];
+    const a = await availability(gen);
+    const ids = new Set(named.map((o) => o.org_id));
+    const extra = (a.groups.get('target_org_id') ?? []).filter((id) => !ids.has(id) && id !== 'unknown').map((id) => ({ org_id: id, org_name: id }));
+    return [...named, ...extra].sort((x, y) => x.org_id.localeCompare(y.org_id));
+  });
+}
+
+export async function requireOrg(gen: Generation, org: string): Promise<Org> {
+  const o = (await organizations(gen)).find((x) => x.org_id === org);
+  if (!o) throw notFound(`unknown organization '${org}'`, { parameter: 'org' });
+  return o;
+}
+
+/** Counties where the organization's directory programs serve (from the published service directory). */
+export async function countiesServed(gen: Generation, org: string): Promise<string[]> {
+  if (!gen.hasTable('service_directory')) throw notAvailable('the service directory (needed to know which counties an organization serves)');
+  const r = await gen.query<{ c: string }>(`SELECT DISTINCT county_fips AS c FROM service_directory WHERE org_id = ? ORDER BY 1`, [org]);
+  return r.map((x) => x.c);
+}
+
+/** The measures of a partner scorecard / gap analysis, in display order. */
+export const PARTNER_MEASURES = ['referral_acceptance_rate', 'closed_loop_rate', 'need_met_rate', 'days_to_close', 'stale_open_referrals'] as const;
+
+/** Figures a partner may see: its own and the area's, without comparison statistics. */
+const FIGURE_COLUMNS = ['period_grain', 'period_start', 'period_end', 'numerator', 'denominator', 'value', 'ci_low', 'ci_high', 'suppressed', 'note'] as const;
+
+export interface PartnerFigure {
+  metric_id: string;
+  title: string;
+  kind: string;
+  unit: string;
+  org: Record<string, unknown> | null;
+  area: Record<string, unknown> | null;
+}
+
+export async function partnerFigures(gen: Generation, org: string, grain: PeriodGrain = 'all', periodStart?: string): Promise<PartnerFigure[]> {
+  const a = await availability(gen);
+  const metrics = PARTNER_MEASURES.filter((m) => a.metrics.has(m));
+  const rows = [
+    ...(await resultRowsFor(gen, metrics, { dimension: 'target_org_id', group: org, grain, period_start: periodStart })),
+    ...(await resultRowsFor(gen, metrics, { dimension: 'all', grain, period_start: periodStart })),
+  ];
+  const pick = (r: Row | undefined) => (r ? Object.fromEntries(FIGURE_COLUMNS.map((c) => [c, r[c] ?? null])) : null);
+  // Snapshot metrics (stale open referrals) exist for grain 'all' only.
+  const latest = (rs: Row[]) => rs.sort((x, y) => String(y.period_start).localeCompare(String(x.period_start)))[0];
+  return PARTNER_MEASURES.map((id) => {
+    const m = findMetric(id)!;
+    const mine = rows.filter((r) => r.metric_id === id);
+    return {
+      metric_id: id,
+      title: m.title,
+      kind: m.kind,
+      unit: m.unit,
+      org: pick(latest(mine.filter((r) => r.dimension === 'target_org_id'))),
+      area: pick(latest(mine.filter((r) => r.dimension === 'all'))),
+    };
+  });
+}
+
+export async function partnerGapAnalysis(gen: Generation, orgId: string) {
+  const org = await requireOrg(gen, orgId);
+  const counties = await countiesServed(gen, orgId);
+  const gaps = await gapTable(gen, { counties });
+  const directory = gen.hasTable('service_directory')
+    ? await gen.query<{ domain: string; county_fips: string; program_name: string }>(`SELECT domain, county_fips, program_name FROM service_directory WHERE org_id = ?`, [orgId])
+    : [];
+  const served = (d: string, c: string) => directory.filter((x) => x.domain === d && x.county_fips === c).map((x) => x.program_name);
+  // Other organizations' programs are counted, not named, in a partner's download.
+  const cells = gaps.map((g) => {
+    const { programs: _names, ...rest } = g;
+    void _names;
+    const yours = served(String(g.domain), String(g.county_fips));
+    const serving = typeof g.serving_programs === 'number' ? g.serving_programs : null;
+    return { ...rest, your_programs: yours.join('; '), other_providers: serving === null ? null : serving - yours.length };
+  });
+  return {
+    org,
+    counties: counties.map((c) => ({ county_fips: c, county: countyLabel(c) })),
+    figures: await partnerFigures(gen, orgId),
+    gaps: cells,
+    run: gen.runInfo,
+  };
+}

@@ -1,0 +1,136 @@
+// Reading the (already suppressed) results table: filtering only, never aggregation of
+// anything person-level. Every filter value is checked against what the generation holds,
+// so a bad value is a 400 that lists the values that exist.
+import type { Row } from '../../models/duckdb.ts';
+import { RESULT_COLUMNS, type PeriodGrain } from '../../models/results.ts';
+import type { Generation } from '../generation.ts';
+import { badRequest, HttpError, notFound } from '../http.ts';
+import { availability, findMetric, metricIds } from './catalog.ts';
+
+export const RESULT_COLUMN_NAMES = RESULT_COLUMNS.map((c) => c.name);
+
+export interface ResultFilter {
+  metric: string;
+  dimension?: string;
+  grain?: PeriodGrain;
+  period_start?: string;
+  /** Period starts from..to, inclusive. */
+  from?: string;
+  to?: string;
+  /** One group of the dimension. */
+  group?: string;
+}
+
+/** "a, b, c" or "a, b, c and 40 more" for long lists. */
+export function listValues(values: readonly string[], max = 25): string {
+  if (values.length <= max) return values.join(', ');
+  return `${values.slice(0, max).join(', ')} and ${values.length - max} more`;
+}
+
+export function oneOf(name: string, value: string, allowed: readonly string[]): string {
+  if (!allowed.includes(value)) {
+    throw badRequest(`parameter '${name}' must be one of ${listValues(allowed)} (got '${value}')`, { parameter: name });
+  }
+  return value;
+}
+
+/** The metric must exist in the catalog and in this run. */
+export async function requireMetric(gen: Generation, id: string) {
+  const m = findMetric(id);
+  if (!m) throw notFound(`unknown metric '${id}'; known metrics: ${metricIds().join(', ')}`, { parameter: 'id' });
+  if (!gen.hasTable('metric_results')) throw new HttpError(404, 'the results table is not available in this run', { reason: 'not_available' });
+  return m;
+}
+
+/** Validate a filter against the generation's contents; returns it unchanged. */
+export async function checkFilter(gen: Generation, f: ResultFilter): Promise<ResultFilter> {
+  await requireMetric(gen, f.metric);
+  const a = await availability(gen);
+  if (f.dimension !== undefined) oneOf('dimension', f.dimension, [...(a.dimensions.get(f.metric) ?? [])].sort());
+  if (f.grain !== undefined) oneOf('grain', f.grain, [...(a.periods.get(f.metric)?.keys() ?? [])]);
+  return f;
+}
+
+export function whereClause(f: ResultFilter): { sql: string; params: string[] } {
+  const where: string[] = ['metric_id = ?'];
+  const params: string[] = [f.metric];
+  const add = (cond: string, v: string | undefined) => {
+    if (v === undefined) return;
+    where.push(cond);
+    params.push(v);
+  };
+  add('dimension = ?', f.dimension);
+  add('period_grain = ?', f.grain);
+  add('period_start = CAST(? AS DATE)', f.period_start);
+  add('period_start >= CAST(? AS DATE)', f.from);
+  add('period_start <= CAST(? AS DATE)', f.to);
+  add('group_value = ?', f.group);
+  return { sql: where.join(' AND '), params };
+}
+
+const SELECT = RESULT_COLUMNS.map((c) => `"${c.name}"`).join(', ');
+
+/** Result rows in the spec's column order, ordered by grain, period, dimension, group. */
+export async function resultRows(gen: Generation, f: ResultFilter): Promise<Row[]> {
+  const w = whereClause(f);
+  return gen.query(`SELECT ${SELECT} FROM metric_results WHERE ${w.sql}
+    ORDER BY CASE period_grain WHEN 'all' THEN 0 WHEN 'year' THEN 1 WHEN 'quarter' THEN 2 ELSE 3 END, period_start, dimension, group_value`, w.params);
+}
+
+/** Rows of several metrics at once (same filter otherwise). */
+export async function resultRowsFor(gen: Generation, metrics: string[], f: Omit<ResultFilter, 'metric'>): Promise<Row[]> {
+  if (!gen.hasTable('metric_results') || metrics.length === 0) return [];
+  const parts = whereClause({ ...f, metric: metrics[0]! });
+  const sql = parts.sql.replace('metric_id = ?', `metric_id IN (${metrics.map(() => '?').join(', ')})`);
+  return gen.query(`SELECT ${SELECT} FROM metric_results WHERE ${sql} ORDER BY metric_id, period_grain, period_start, dimension, group_value`, [...metrics, ...parts.params.slice(1)]);
+}
+
+export interface Subset {
+  dimension: string;
+  group: string;
+  /** Plain words for captions: "county 37119", "everyone". */
+  label: string;
+}
+
+/**
+ * The population a view is restricted to. Results are published for one-way cuts (and the
+ * domain x county cut), so program, county and domain can be used one at a time, or domain
+ * with county; other combinations do not exist in the results table.
+ */
+export function resolveSubset(f: { program?: string; county?: string; domain?: string }): Subset {
+  const { program, county, domain } = f;
+  if (program && (county || domain)) {
+    throw badRequest(`parameters 'program' and '${county ? 'county' : 'domain'}' cannot be combined: results are published by attributed program alone (clear one of them)`, { parameter: 'program' });
+  }
+  if (program) return { dimension: 'program_id', group: program, label: `program ${program}` };
+  if (domain && county) return { dimension: 'domain*county_fips', group: `${domain}*${county}`, label: `${domain.replaceAll('_', ' ')} needs in county ${county}` };
+  if (county) return { dimension: 'county_fips', group: county, label: `county ${county}` };
+  if (domain) return { dimension: 'domain', group: domain, label: `${domain.replaceAll('_', ' ')} needs` };
+  return { dimension: 'all', group: 'all', label: 'everyone' };
+}
+
+/** Check subset values against the groups that exist (400 naming the parameter). */
+export async function checkSubset(gen: Generation, f: { program?: string; county?: string; domain?: string }): Promise<Subset> {
+  const a = await availability(gen);
+  if (f.program) oneOf('program', f.program, a.groups.get('program_id') ?? []);
+  if (f.county) oneOf('county', f.county, a.groups.get('county_fips') ?? []);
+  if (f.domain) oneOf('domain', f.domain, a.groups.get('domain') ?? []);
+  return resolveSubset(f);
+}
+
+/** Calendar end of a period (a period_end earlier than this was cut short by the as-of date). */
+export function calendarEnd(grain: string, start: string): string | null {
+  const d = new Date(`${start}T00:00:00Z`);
+  const months = grain === 'month' ? 1 : grain === 'quarter' ? 3 : grain === 'year' ? 12 : 0;
+  if (!months) return null;
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + months, 0)).toISOString().slice(0, 10);
+}
+
+/** "2026-Q3", "2026-07", "2026", or "whole span". */
+export function periodLabel(grain: string, start: string): string {
+  const [y, m] = start.split('-');
+  if (grain === 'year') return y!;
+  if (grain === 'quarter') return `${y} Q${Math.floor((Number(m) - 1) / 3) + 1}`;
+  if (grain === 'month') return `${y}-${m}`;
+  return 'whole span';
+}

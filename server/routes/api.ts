@@ -1,0 +1,290 @@
+// The JSON API (outputs.md, "HTTP"). Every parameter is validated with zod (strict: an
+// unknown parameter is an error, never silently ignored); every response is built from
+// the generation pinned to the request and cached for that generation's life.
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { metricDictionaryMarkdown } from '../../models/metrics/catalog.ts';
+import { PERIOD_GRAINS } from '../../models/results.ts';
+import { availability, dimensionLabel, GROUP_TITLES, METRICS, publicMetric } from '../data/catalog.ts';
+import { KM_MIN_AT_RISK, kmCurves, scorecards } from '../data/closedLoop.ts';
+import { disparities } from '../data/disparities.ts';
+import { gapTable, organizations, partnerFigures, partnerGapAnalysis, requireOrg } from '../data/gaps.ts';
+import { HEADLINE_METRICS, overview } from '../data/overview.ts';
+import { phq9Outcomes, prePost } from '../data/outcomes.ts';
+import { freshness, loadReport, runHistory } from '../data/quality.ts';
+import { checkFilter, checkSubset, oneOf, requireMetric, RESULT_COLUMN_NAMES, resultRows } from '../data/results.ts';
+import { pinGeneration, type Generation, type GenerationManager } from '../generation.ts';
+import { countyLabel } from '../geo.ts';
+import { isoDate, parseParams, token } from '../http.ts';
+import { resultsResource, type ServerHooks } from '../hooks.ts';
+
+export interface ApiContext {
+  root: string;
+  generations: GenerationManager;
+  hooks: ServerHooks;
+}
+
+const none = z.strictObject({});
+const subset = { program: token().optional(), county: token(8).optional(), domain: token().optional() };
+
+/**
+ * Send a JSON body computed once per generation and key, with its ETag and a gzipped copy
+ * made once too (a published generation never changes, so neither does the body).
+ */
+export async function cachedJson(req: Request, res: Response, gen: Generation, key: string, compute: () => Promise<unknown>) {
+  const cached = await gen.memo(`json:${key}`, async () => {
+    const body = Buffer.from(JSON.stringify(await compute()), 'utf8');
+    return {
+      body,
+      gzip: body.length > 1024 ? gzipSync(body, { level: 6 }) : null,
+      etag: `W/"${gen.runId}-${createHash('sha1').update(body).digest('base64url').slice(0, 20)}"`,
+    };
+  }, (c) => c.body.length + (c.gzip?.length ?? 0));
+  res.setHeader('X-Closeloop-Run', gen.runId);
+  res.setHeader('ETag', cached.etag);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Vary', 'Accept-Encoding');
+  if (cached.gzip && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) && !req.fresh) {
+    res.setHeader('Content-Encoding', 'gzip');
+    res.send(cached.gzip);
+    return;
+  }
+  res.send(cached.body);
+}
+
+export function apiRouter(ctx: ApiContext): Router {
+  const r = Router();
+  const gen = (res: Response) => pinGeneration(res, ctx.generations);
+  const authorize = async (req: Request, access: Parameters<NonNullable<ServerHooks['authorize']>>[1]) => {
+    await ctx.hooks.authorize?.(req, access);
+  };
+
+  r.get('/', (req, res) => {
+    parseParams(none, req.query);
+    res.json({
+      endpoints: [
+        'GET /api/run', 'GET /api/metrics', 'GET /api/metrics/:id?dimension=&grain=&period_start=&from=&to=&group=', 'GET /api/filters', 'GET /api/overview?grain=&from=&to=&program=&county=&domain=',
+        'GET /api/km?metric=&dimension=&group=&period_start=', 'GET /api/scorecards?grain=&period_start=', 'GET /api/gaps?domain=&county=', 'GET /api/disparities?metric=&dimension=&grain=&period_start=',
+        'GET /api/phq9?dimension=&grain=&period_start=', 'GET /api/prepost?dimension=', 'GET /api/quality', 'GET /api/runs?limit=', 'GET /api/partners', 'GET /api/partners/:org/scorecard',
+        'GET /api/partners/:org/gap-analysis.json|.csv|.xlsx', 'GET /api/dictionary', 'GET /api/charts', 'GET /api/charts/:chart.json|.vl.json|.svg|.png|.csv',
+        'GET /api/exports/metrics/:metric.csv|.xlsx|.json|.parquet|.arrow?dimension=&grain=', 'GET /api/exports/report.xlsx|.csv?grain=&from=&to=&program=&dimension=',
+      ],
+    });
+  });
+
+  r.get('/health', async (req, res) => {
+    parseParams(none, req.query);
+    const runId = await gen(res).then((g) => g.runId, () => null);
+    res.json({ ok: true, run_id: runId });
+  });
+
+  r.get('/run', async (req, res) => {
+    parseParams(none, req.query);
+    await authorize(req, { resource: 'aggregate' });
+    const g = await gen(res);
+    res.json({ ...g.runInfo, tables: [...g.tables.keys()].filter((t) => t !== 'load_report').sort() });
+  });
+
+  r.get('/metrics', async (req, res) => {
+    parseParams(none, req.query);
+    await authorize(req, { resource: 'aggregate' });
+    const g = await gen(res);
+    await cachedJson(req, res, g, 'metrics', async () => {
+      const a = await availability(g);
+      return {
+        run_id: g.runId,
+        as_of: g.asOf,
+        groups: Object.entries(GROUP_TITLES).map(([id, title]) => ({ id, title })),
+        metrics: METRICS.map((m) => ({
+          ...publicMetric(m),
+          available: a.metrics.has(m.id),
+          grains: [...(a.periods.get(m.id)?.keys() ?? [])],
+          published_dimensions: [...(a.dimensions.get(m.id) ?? [])].sort(),
+        })),
+      };
+    });
+  });
+
+  const MetricQuery = z.strictObject({
+    dimension: token().optional(),
+    grain: z.enum(PERIOD_GRAINS).optional(),
+    period_start: isoDate.optional(),
+    from: isoDate.optional(),
+    to: isoDate.optional(),
+    group: z.string().min(1).max(200).optional(),
+  });
+  r.get('/metrics/:id', async (req, res) => {
+    const { id } = parseParams(z.strictObject({ id: token() }), req.params, 'path');
+    const q = parseParams(MetricQuery, req.query);
+    await authorize(req, { resource: resultsResource(q.dimension), params: { metric: id, ...q } });
+    const g = await gen(res);
+    const m = await requireMetric(g, id);
+    await checkFilter(g, { metric: id, ...q });
+    await cachedJson(req, res, g, `metric:${id}:${JSON.stringify(q)}`, async () => ({
+      metric: publicMetric(m),
+      run_id: g.runId,
+      as_of: g.asOf,
+      columns: RESULT_COLUMN_NAMES,
+      rows: await resultRows(g, { metric: id, ...q }),
+    }));
+  });
+
+  r.get('/filters', async (req, res) => {
+    parseParams(none, req.query);
+    await authorize(req, { resource: 'aggregate' });
+    const g = await gen(res);
+    await cachedJson(req, res, g, 'filters', async () => {
+      const a = await availability(g);
+      const orgs = await organizations(g);
+      const km: Record<string, string[]> = {};
+      if (g.hasTable('km_curves')) {
+        for (const r of await g.query<{ m: string; d: string }>(`SELECT DISTINCT metric_id AS m, dimension AS d FROM km_curves WHERE at_risk >= ${KM_MIN_AT_RISK} ORDER BY 1, 2`)) {
+          (km[r.m] ??= []).push(r.d);
+        }
+      }
+      return {
+        run_id: g.runId,
+        as_of: g.asOf,
+        grains: PERIOD_GRAINS,
+        periods: Object.fromEntries(a.allPeriods),
+        dimensions: [...new Set([...a.dimensions.values()].flatMap((s) => [...s]))].sort().map((d) => ({ id: d, label: dimensionLabel(d) })),
+        programs: (a.groups.get('program_id') ?? []).map((p) => ({ id: p, label: p })),
+        counties: (a.groups.get('county_fips') ?? []).map((c) => ({ id: c, label: c === 'unknown' ? 'unknown' : countyLabel(c) })),
+        domains: (a.groups.get('domain') ?? []).map((d) => ({ id: d, label: d.replaceAll('_', ' ') })),
+        orgs: orgs.map((o) => ({ id: o.org_id, label: `${o.org_name}` })),
+        metrics: METRICS.filter((m) => a.metrics.has(m.id)).map((m) => ({ id: m.id, label: m.title, group: m.group, kind: m.kind, dimensions: [...(a.dimensions.get(m.id) ?? [])].sort() })),
+        headline_metrics: HEADLINE_METRICS,
+        /** Published tables (what the pages can show) and the Kaplan-Meier curves there are. */
+        tables: [...g.tables.keys()].sort(),
+        km,
+      };
+    });
+  });
+
+  const OverviewQuery = z.strictObject({ grain: z.enum(['year', 'quarter', 'month']).default('quarter'), from: isoDate.optional(), to: isoDate.optional(), ...subset });
+  r.get('/overview', async (req, res) => {
+    const q = parseParams(OverviewQuery, req.query);
+    await authorize(req, { resource: 'aggregate', params: q });
+    const g = await gen(res);
+    const s = await checkSubset(g, q);
+    await cachedJson(req, res, g, `overview:${JSON.stringify(q)}`, () => overview(g, { grain: q.grain, from: q.from, to: q.to, subset: s }));
+  });
+
+  const KmQuery = z.strictObject({ metric: z.enum(['days_to_close', 'days_to_service', 'days_to_referral']).default('days_to_close'), dimension: token().default('all'), group: z.string().min(1).max(200).optional(), period_start: isoDate.optional() });
+  r.get('/km', async (req, res) => {
+    const q = parseParams(KmQuery, req.query);
+    await authorize(req, { resource: resultsResource(q.dimension), params: q });
+    const g = await gen(res);
+    await cachedJson(req, res, g, `km:${JSON.stringify(q)}`, async () => ({
+      run_id: g.runId,
+      as_of: g.asOf,
+      min_at_risk: KM_MIN_AT_RISK,
+      rows: await kmCurves(g, { ...q, grain: 'all' }),
+    }));
+  });
+
+  const PeriodQuery = z.strictObject({ grain: z.enum(PERIOD_GRAINS).default('all'), period_start: isoDate.optional() });
+  r.get('/scorecards', async (req, res) => {
+    const q = parseParams(PeriodQuery, req.query);
+    await authorize(req, { resource: 'partner_comparison', params: q });
+    const g = await gen(res);
+    await cachedJson(req, res, g, `scorecards:${JSON.stringify(q)}`, async () => ({ run_id: g.runId, as_of: g.asOf, grain: q.grain, ...(await scorecards(g, q)) }));
+  });
+
+  r.get('/gaps', async (req, res) => {
+    const q = parseParams(z.strictObject({ domain: token().optional(), county: token(8).optional() }), req.query);
+    await authorize(req, { resource: 'aggregate', params: q });
+    const g = await gen(res);
+    const a = await availability(g);
+    if (q.domain) oneOf('domain', q.domain, a.groups.get('domain') ?? []);
+    if (q.county) oneOf('county', q.county, a.groups.get('county_fips') ?? []);
+    await cachedJson(req, res, g, `gaps:${JSON.stringify(q)}`, async () => {
+      const rows = await gapTable(g, q);
+      return { run_id: g.runId, as_of: g.asOf, rows };
+    });
+  });
+
+  const DisparityQuery = z.strictObject({ metric: token(), dimension: token(), grain: z.enum(PERIOD_GRAINS).default('all'), period_start: isoDate.optional() });
+  r.get('/disparities', async (req, res) => {
+    const q = parseParams(DisparityQuery, req.query);
+    await authorize(req, { resource: resultsResource(q.dimension), params: q });
+    const g = await gen(res);
+    await checkFilter(g, { metric: q.metric, dimension: q.dimension, grain: q.grain });
+    if (q.period_start) oneOf('period_start', q.period_start, (await availability(g)).periods.get(q.metric)?.get(q.grain) ?? []);
+    await cachedJson(req, res, g, `disparities:${JSON.stringify(q)}`, async () => ({ run_id: g.runId, as_of: g.asOf, ...(await disparities(g, q)) }));
+  });
+
+  r.get('/phq9', async (req, res) => {
+    const q = parseParams(z.strictObject({ dimension: token().default('all'), grain: z.enum(PERIOD_GRAINS).default('all'), period_start: isoDate.optional() }), req.query);
+    await authorize(req, { resource: resultsResource(q.dimension), params: q });
+    const g = await gen(res);
+    await checkFilter(g, { metric: 'phq9_remission_rate', dimension: q.dimension, grain: q.grain });
+    await cachedJson(req, res, g, `phq9:${JSON.stringify(q)}`, async () => ({ run_id: g.runId, as_of: g.asOf, rows: await phq9Outcomes(g, q) }));
+  });
+
+  r.get('/prepost', async (req, res) => {
+    const q = parseParams(z.strictObject({ dimension: token().default('all') }), req.query);
+    await authorize(req, { resource: resultsResource(q.dimension), params: q });
+    const g = await gen(res);
+    await checkFilter(g, { metric: 'ed_visits_pre_referral_per_1000_mm', dimension: q.dimension });
+    await cachedJson(req, res, g, `prepost:${JSON.stringify(q)}`, async () => ({ run_id: g.runId, as_of: g.asOf, ...(await prePost(g, q)) }));
+  });
+
+  r.get('/quality', async (req, res) => {
+    parseParams(none, req.query);
+    await authorize(req, { resource: 'operational' });
+    const g = await gen(res);
+    await cachedJson(req, res, g, 'quality', async () => ({ run: g.runInfo, files: await loadReport(g), freshness: await freshness(g) }));
+  });
+
+  r.get('/runs', async (req, res) => {
+    const q = parseParams(z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) }), req.query);
+    await authorize(req, { resource: 'operational', params: q });
+    res.json({ current_run_id: ctx.generations.currentRunId, runs: await runHistory(ctx.root, q.limit) });
+  });
+
+  r.get('/partners', async (req, res) => {
+    parseParams(none, req.query);
+    await authorize(req, { resource: 'partner_comparison' });
+    const g = await gen(res);
+    await cachedJson(req, res, g, 'partners', async () => ({ run_id: g.runId, as_of: g.asOf, partners: await organizations(g) }));
+  });
+
+  const OrgPath = z.strictObject({ org: token() });
+  r.get('/partners/:org/scorecard', async (req, res) => {
+    const { org } = parseParams(OrgPath, req.params, 'path');
+    const q = parseParams(PeriodQuery, req.query);
+    await authorize(req, { resource: 'partner', org, params: q });
+    const g = await gen(res);
+    const o = await requireOrg(g, org);
+    await cachedJson(req, res, g, `partner-scorecard:${org}:${JSON.stringify(q)}`, async () => ({
+      run_id: g.runId,
+      as_of: g.asOf,
+      org: o,
+      figures: await partnerFigures(g, org, q.grain, q.period_start),
+    }));
+  });
+
+  r.get('/partners/:org/gap-analysis.json', async (req, res) => {
+    const { org } = parseParams(OrgPath, req.params, 'path');
+    parseParams(none, req.query);
+    await authorize(req, { resource: 'partner', org });
+    const g = await gen(res);
+    await cachedJson(req, res, g, `gap-analysis:${org}`, () => partnerGapAnalysis(g, org));
+  });
+
+  r.get('/dictionary', async (req, res) => {
+    const q = parseParams(z.strictObject({ format: z.enum(['json', 'markdown']).default('json') }), req.query);
+    await authorize(req, { resource: 'aggregate' });
+    if (q.format === 'markdown') {
+      res.type('text/markdown; charset=utf-8').send(metricDictionaryMarkdown());
+      return;
+    }
+    res.json({ groups: Object.entries(GROUP_TITLES).map(([id, title]) => ({ id, title, metrics: METRICS.filter((m) => m.group === id).map(publicMetric) })) });
+  });
+
+  return r;
+}
+

@@ -1,0 +1,182 @@
+// The dashboards in a real browser (Debian's Chromium, headless, driven by playwright-core)
+// against the server on localhost, under its strict Content-Security-Policy: every page
+// loads with no console error, failed request or CSP violation; every chart renders; a
+// chart's drawn data equal the API's figures; a filter change redraws and lands in the
+// URL; downloads work. Screenshots go to test-output/screenshots/ (git-ignored).
+// Without /usr/bin/chromium these tests report themselves skipped, with the reason.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { startServer, type RunningServer } from '../../server/serve.ts';
+import { publishedFixture, type PublishedFixture } from '../helpers/publishedFixture.ts';
+
+// Browser globals used inside page.evaluate callbacks (they run in the page; this file is
+// type-checked without the DOM library).
+interface ViewLike { data(name: string): Array<Record<string, unknown>> }
+declare const window: { closeloop: { views: Record<string, ViewLike> } };
+declare const document: { body: { dataset: Record<string, string | undefined> }; addEventListener(type: string, f: (e: { violatedDirective: string; blockedURI: string }) => void): void };
+declare const location: { search: string };
+type HTMLElement = { dataset: Record<string, string | undefined> };
+
+const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const SHOTS = new URL('../../test-output/screenshots/', import.meta.url).pathname;
+const missing = existsSync(CHROMIUM) ? null : `${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) to run the browser tests`;
+
+const PAGES = [
+  { path: '/', name: 'overview' },
+  { path: '/access', name: 'access' },
+  { path: '/closed-loop', name: 'closed-loop' },
+  { path: '/service-gaps', name: 'service-gaps' },
+  { path: '/outcomes', name: 'outcomes' },
+  { path: '/disparities', name: 'disparities' },
+  { path: '/data-quality', name: 'data-quality' },
+  { path: '/dictionary', name: 'dictionary' },
+  { path: '/report', name: 'report' },
+];
+
+interface Problems {
+  console: string[];
+  failed: string[];
+  http: string[];
+}
+
+if (missing) {
+  describe('dashboards in Chromium', () => {
+    console.warn(`browser tests SKIPPED: ${missing}`);
+    it.skip(`SKIPPED: ${missing}`, () => undefined);
+  });
+} else {
+  describe('dashboards in Chromium', () => {
+    let fx: PublishedFixture;
+    let server: RunningServer;
+    let browser: BrowserContext;
+    let profile: string;
+
+    beforeAll(async () => {
+      const { chromium } = await import('playwright-core');
+      fx = await publishedFixture();
+      server = await startServer({ root: fx.root, port: 0, log: () => undefined });
+      profile = mkdtempSync(join(tmpdir(), 'closeloop-chromium-'));
+      browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1360, height: 900 }, acceptDownloads: true });
+      mkdirSync(SHOTS, { recursive: true });
+    });
+
+    afterAll(async () => {
+      await browser?.close();
+      await server?.close();
+      fx?.cleanup();
+      if (profile) rmSync(profile, { recursive: true, force: true });
+    });
+
+    /** A page that records console errors, failed requests, HTTP errors and CSP violations. */
+    async function open(path: string): Promise<{ page: Page; problems: Problems }> {
+      const page = await browser.newPage();
+      const problems: Problems = { console: [], failed: [], http: [] };
+      await page.addInitScript(() => {
+        document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+      });
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.console.push(`${m.type()}: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => problems.console.push(`pageerror: ${e.message}`));
+      page.on('requestfailed', (r) => problems.failed.push(`${r.url()} ${r.failure()?.errorText}`));
+      page.on('response', (r) => {
+        if (r.status() >= 400) problems.http.push(`${r.status()} ${r.url()}`);
+      });
+      await page.goto(server.url + path);
+      await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+      return { page, problems };
+    }
+
+    for (const p of PAGES) {
+      it(`${p.name}: loads cleanly and draws every chart`, async () => {
+        const { page, problems } = await open(p.path);
+        const charts = await page.$$eval('figure[data-chart]', (figs) => figs.map((f) => ({ id: f.id, state: (f.querySelector('.chart-body') as HTMLElement).dataset.state, svg: Boolean(f.querySelector('.chart-body svg')), rows: f.querySelectorAll('.chart-table tbody tr').length })));
+        for (const c of charts) {
+          expect(c, `${p.name} ${c.id}`).toMatchObject({ state: 'ready', svg: true });
+          expect(c.rows, `${p.name} ${c.id} table alternative`).toBeGreaterThan(0);
+        }
+        const views = await page.evaluate(() => Object.keys(window.closeloop?.views ?? {}).length);
+        expect(views).toBeGreaterThanOrEqual(charts.length);
+        await page.screenshot({ path: `${SHOTS}${p.name}.png`, fullPage: true });
+        expect(problems).toEqual({ console: [], failed: [], http: [] });
+        await page.close();
+      });
+    }
+
+    it('a chart draws exactly the figures the API returns for the same filter', async () => {
+      const { page } = await open('/closed-loop?grain=quarter');
+      const id = await page.$eval('figure[data-chart="trend"][data-fixed="metric=closed_loop_rate"]', (f) => f.id);
+      const drawn = await page.evaluate((fid) => {
+        const view = window.closeloop.views[fid]!;
+        return view.data('table').map((r) => ({ period_start: r.period_start, value: r.value, suppressed: r.suppressed }));
+      }, id);
+      const api = await (await fetch(`${server.url}/api/metrics/closed_loop_rate?grain=quarter&dimension=all`)).json() as { rows: Array<{ period_start: string; value: number | null; suppressed: boolean }> };
+      expect(drawn).toEqual(api.rows.map((r) => ({ period_start: r.period_start, value: r.value, suppressed: r.suppressed })));
+      await page.close();
+    });
+
+    it('a filter change redraws the charts and is kept in the URL (and back works)', async () => {
+      const { page, problems } = await open('/closed-loop');
+      const id = await page.$eval('figure[data-chart="trend"][data-fixed="metric=closed_loop_rate"]', (f) => f.id);
+      const periods = () => page.evaluate((fid) => {
+        const view = window.closeloop.views[fid]!;
+        return view.data('table').map((r) => r.period_label);
+      }, id);
+      expect(await periods()).toContain('2026 Q3');
+      await page.selectOption('select[name="grain"]', 'year');
+      await page.waitForFunction(() => document.body.dataset.ready === 'true' && location.search.includes('grain=year'));
+      expect(new URL(page.url()).searchParams.get('grain')).toBe('year');
+      expect(await periods()).toEqual(['2024', '2025', '2026']);
+      await page.selectOption('select[name="program"]', 'ACO-02');
+      await page.waitForFunction(() => document.body.dataset.ready === 'true' && location.search.includes('program=ACO-02'));
+      const series = await page.evaluate((fid) => [...new Set(window.closeloop.views[fid]!.data('table').map((r) => r.series))], id);
+      expect(series.sort()).toEqual(['Everyone', 'program ACO-02']);
+      // A shared link opens the same view.
+      const shared = await browser.newPage();
+      await shared.goto(page.url());
+      await shared.waitForSelector('body[data-ready="true"]');
+      expect(await shared.inputValue('select[name="grain"]')).toBe('year');
+      expect(await shared.inputValue('select[name="program"]')).toBe('ACO-02');
+      await shared.close();
+      await page.goBack();
+      await page.waitForFunction(() => document.body.dataset.ready === 'true' && !location.search.includes('program='));
+      expect(await page.inputValue('select[name="program"]')).toBe('');
+      expect(problems).toEqual({ console: [], failed: [], http: [] });
+      await page.close();
+    });
+
+    it('suppressed cells are drawn as withheld, not zero', async () => {
+      const { page } = await open('/disparities');
+      const text = await page.$eval('figure[data-chart="forest"] .chart-body svg', (s) => s.textContent ?? '');
+      expect(text).toContain('n<11 (withheld)');
+      const cell = await page.$$eval('figure[data-chart="forest"] .chart-table td.suppressed', (tds) => tds.map((t) => t.textContent));
+      expect(cell.length).toBeGreaterThan(0);
+      expect(cell.every((t) => t === 'n<11')).toBe(true);
+      await page.close();
+    });
+
+    it('downloads: chart data (CSV), images (SVG, PNG), the report and a gap analysis', async () => {
+      const { page } = await open('/service-gaps');
+      const fig = 'figure[data-chart="gap-map"]';
+      for (const [format, name] of [['csv', /^closeloop-gap-map-unmet_need_rate-all-domains-all-2026-10-31\.csv$/], ['svg', /\.svg$/], ['png', /\.png$/]] as const) {
+        const [download] = await Promise.all([page.waitForEvent('download'), page.click(`${fig} a.download[data-format="${format}"]`)]);
+        expect(download.suggestedFilename()).toMatch(name);
+        const path = await download.path();
+        expect(path && existsSync(path)).toBe(true);
+      }
+      const [gap] = await Promise.all([page.waitForEvent('download'), page.click('a[data-partner-download="xlsx"]')]);
+      expect(gap.suggestedFilename()).toBe('closeloop-ORG-01-gap-analysis-2026-10-31.xlsx');
+      await page.close();
+      const report = await open('/report?grain=year');
+      const [xlsx] = await Promise.all([report.page.waitForEvent('download'), report.page.click('a[data-report-download]')]);
+      expect(xlsx.suggestedFilename()).toBe('closeloop-report-year-2026-10-31.xlsx');
+      await report.page.emulateMedia({ media: 'print' });
+      await report.page.screenshot({ path: `${SHOTS}report-print.png`, fullPage: true });
+      await report.page.close();
+    });
+  });
+}

@@ -1,0 +1,172 @@
+// Every spec builder: valid against Vega-Lite's JSON schema, compiles, renders to SVG in
+// Node, and draws suppressed cells as suppressed ("n<11", grey), never as zero.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Ajv } from 'ajv';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { describe, expect, it } from 'vitest';
+import {
+  barSpec, choroplethSpec, forestSpec, funnelSpec, heatmapSpec, intervalSpec, kmSpec, scorecardSpec, sparklineSpec, trendSpec,
+  CATEGORY_COLORS, SUPPRESSED, SUPPRESSED_LABEL, type TrendPoint,
+} from '../../dashboards/specs/index.ts';
+import { renderPng, renderSvg, staticSpec } from '../../server/charts/render.ts';
+import { countyFeatures } from '../../server/geo.ts';
+
+const require = createRequire(import.meta.url);
+const schemaPath = require.resolve('vega-lite').replace(/build[/\\]index\.js$/, 'build/vega-lite-schema.json');
+const ajv = new Ajv({ strict: false, allErrors: true });
+const validate = ajv.compile(JSON.parse(readFileSync(schemaPath, 'utf8')));
+
+function expectValid(spec: TopLevelSpec) {
+  const ok = validate(spec);
+  expect(ok ? [] : validate.errors?.slice(0, 5)).toEqual([]);
+  expect(() => compile(spec)).not.toThrow();
+}
+
+/** The rows of a named dataset of the spec, as the Vega view holds them after running. */
+async function viewData(spec: TopLevelSpec, name = 'table') {
+  const view = new vega.View(vega.parse(compile(staticSpec(spec)).spec), { renderer: 'none' });
+  await view.runAsync();
+  const rows = view.data(name);
+  view.finalize();
+  return rows as Array<Record<string, unknown>>;
+}
+
+/** SVG text with entities decoded, for plain-text assertions. */
+const text = (svg: string) => svg.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&quot;', '"').replaceAll('&amp;', '&');
+const SUPPRESSED_IN_SVG = 'n&lt;11';
+
+const point = (period: string, value: number | null, suppressed = false, series = 'Everyone'): TrendPoint => ({
+  period_start: period, period_label: period.slice(0, 7), series, value, ci_low: value === null ? null : value - 0.05, ci_high: value === null ? null : value + 0.05,
+  suppressed, numerator: value === null ? null : 50, denominator: value === null ? null : 100,
+});
+
+const TREND: TrendPoint[] = [point('2026-01-01', 0.5), point('2026-02-01', null, true), point('2026-03-01', 0.55), point('2026-01-01', 0.4, false, 'Program A'), point('2026-03-01', 0.45, false, 'Program A')];
+
+describe('trend', () => {
+  const spec = trendSpec(TREND, { title: 'Closed loop', kind: 'proportion', yTitle: 'Share (%)', description: 'test' });
+
+  it('is valid Vega-Lite and renders to SVG', async () => {
+    expectValid(spec);
+    const svg = await renderSvg(spec);
+    expect(svg).toMatch(/^<svg/);
+  });
+
+  it('marks the suppressed period "n<11" and draws no point at zero for it', async () => {
+    const svg = await renderSvg(spec);
+    expect(svg).toContain(SUPPRESSED_IN_SVG);
+    const withheld = await viewData(spec, 'suppressed');
+    expect(withheld).toEqual([expect.objectContaining({ period_label: '2026-02', series: 'Everyone' })]);
+    const rows = await viewData(spec);
+    expect(rows.find((r) => r.period_label === '2026-02')?.value).toBeNull();
+  });
+
+  it('uses the colour-blind-safe palette for several series and says what the grey means', () => {
+    expect(JSON.stringify(spec)).toContain(CATEGORY_COLORS[0]);
+    expect(JSON.stringify((spec as { title: unknown }).title)).toContain('not zero');
+  });
+
+  it('PNG renders from the same spec', async () => {
+    const png = await renderPng(spec);
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+  });
+});
+
+describe('other builders', () => {
+  it('sparkline', async () => {
+    const s = sparklineSpec(TREND.slice(0, 3), { kind: 'proportion', description: 'x' });
+    expectValid(s);
+    await renderSvg(s);
+  });
+
+  it('funnel: a withheld stage is a grey full-width bar labelled n<11, not a zero bar', async () => {
+    const s = funnelSpec([
+      { order: 1, stage: 'Screened', unit: 'people', count: 1000, suppressed: false, source: 'a' },
+      { order: 2, stage: 'Positive', unit: 'people', count: null, suppressed: true, source: 'b' },
+      { order: 3, stage: 'Referred', unit: 'needs', count: 200, suppressed: false, source: 'c' },
+    ], { title: 'Funnel', description: 'x' });
+    expectValid(s);
+    const svg = await renderSvg(s);
+    expect(svg).toContain(SUPPRESSED_IN_SVG);
+    const withheld = await viewData(s, 'withheld');
+    expect(withheld).toEqual([expect.objectContaining({ stage: 'Positive', bar: 1000 })]);
+  });
+
+  it('Kaplan-Meier curves', async () => {
+    const s = kmSpec([
+      { series: 'A', time: 0, at_risk: 100, survival: 1, lower: null, upper: null },
+      { series: 'A', time: 10, at_risk: 60, survival: 0.6, lower: 0.5, upper: 0.7 },
+    ], { title: 'KM', xTitle: 'Days', yTitle: 'Open', description: 'x' });
+    expectValid(s);
+    expect(await renderSvg(s)).toContain('fewer than 11');
+  });
+
+  it('scorecards', async () => {
+    const s = scorecardSpec([
+      { org: 'Org A', measure: 'closed_loop_rate', value: 0.5, ci_low: 0.4, ci_high: 0.6, suppressed: false, denominator: 100 },
+      { org: 'Org B', measure: 'closed_loop_rate', value: null, ci_low: null, ci_high: null, suppressed: true, denominator: null },
+      { org: 'Org A', measure: 'stale_open_referrals', value: 20, ci_low: null, ci_high: null, suppressed: false, denominator: null },
+    ], [{ id: 'closed_loop_rate', title: 'Closed loop', kind: 'proportion', area: 0.55 }, { id: 'stale_open_referrals', title: 'Stale open', kind: 'count', area: 40 }], { title: 'Scorecards', description: 'x' });
+    expectValid(s);
+    expect(await renderSvg(s)).toContain(SUPPRESSED_IN_SVG);
+  });
+
+  it('heat map: suppressed cells grey, no-provider cells labelled, zero is a colour', async () => {
+    const s = heatmapSpec([
+      { domain: 'food', county: 'Wake', value: 0, suppressed: false, note: null },
+      { domain: 'food', county: 'Swain', value: null, suppressed: true, note: null },
+      { domain: 'housing', county: 'Wake', value: null, suppressed: false, note: 'no provider' },
+      { domain: 'housing', county: 'Swain', value: 0.7, suppressed: false, note: null },
+    ], { title: 'Heat', valueTitle: 'Share', kind: 'proportion', description: 'x' });
+    expectValid(s);
+    const svg = await renderSvg(s);
+    expect(svg).toContain(SUPPRESSED_IN_SVG);
+    expect(svg).toContain('no provider');
+    expect(svg.toLowerCase()).toContain(SUPPRESSED.toLowerCase());
+  });
+
+  it('choropleth of the North Carolina counties', async () => {
+    const features = countyFeatures();
+    expect(features).toHaveLength(100);
+    expect(features.every((f) => f.id.startsWith('37'))).toBe(true);
+    const s = choroplethSpec(features, [
+      { county_fips: '37183', county: 'Wake', value: 0.4, suppressed: false },
+      { county_fips: '37173', county: 'Swain', value: null, suppressed: true },
+    ], { title: 'Map', valueTitle: 'Share', kind: 'proportion', description: 'x' });
+    expectValid(s);
+    const svg = await renderSvg(s);
+    expect(svg.toLowerCase()).toContain(SUPPRESSED.toLowerCase());
+    expect((svg.match(/<path/g) ?? []).length).toBeGreaterThanOrEqual(100);
+  });
+
+  it('intervals (PHQ-9, pre/post)', async () => {
+    const s = intervalSpec([
+      { label: 'Remission', series: 'Everyone', value: 0.2, ci_low: 0.15, ci_high: 0.25, suppressed: false },
+      { label: 'Response', series: 'Everyone', value: null, ci_low: null, ci_high: null, suppressed: true },
+    ], { title: 'PHQ-9', xTitle: 'Share', kind: 'proportion', description: 'x' });
+    expectValid(s);
+    expect(await renderSvg(s)).toContain(SUPPRESSED_IN_SVG);
+  });
+
+  it('forest plot: flagged groups vermillion, diamonds where q < 0.05, reference named', async () => {
+    const row = (group: string, estimate: number | null, o: Partial<Parameters<typeof forestSpec>[0][number]> = {}) => ({
+      group, estimate, low: estimate && estimate * 0.9, high: estimate && estimate * 1.1, value: 0.5, is_reference: false, suppressed: false, flagged: false, q_below_05: false, p_value: 0.2, q_value: 0.3, status: '', ...o,
+    });
+    const rows = [row('white', null, { is_reference: true, status: 'reference' }), row('black', 0.8, { flagged: true, q_below_05: true, status: 'flagged, q < 0.05' }), row('asian', 1.05), row('aian', null, { suppressed: true, status: 'n<11 (withheld)' })];
+    for (const scale of ['ratio', 'difference'] as const) {
+      const s = forestSpec(rows, { title: 'Forest', scale, valueFormat: '.1%', description: 'x' });
+      expectValid(s);
+      const svg = await renderSvg(s);
+      expect(svg).toContain('reference');
+      expect(text(svg)).toContain(`${SUPPRESSED_LABEL} (withheld)`);
+      expect(svg).toMatch(/#D55E00|#d55e00/);
+    }
+  });
+
+  it('bars', async () => {
+    const s = barSpec([{ label: 'a.csv', series: 'Quarantined', value: 3, text: '3 of 10' }], { title: 'Bars', xTitle: 'Rows', description: 'x' });
+    expectValid(s);
+    expect(await renderSvg(s)).toContain('3 of 10');
+  });
+});

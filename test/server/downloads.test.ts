@@ -1,0 +1,271 @@
+// Downloads: chart specs, data and images; the results table; the metric report workbook
+// (cover, one sheet per group, definitions; typed cells; frozen headers; never past
+// Excel's row limit; no count of 1..10); partner gap analyses (own figures beside the
+// area's, never another named organization's); and the download hook that the audit
+// trail hangs on, called before any byte is sent.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ExcelJS from 'exceljs';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RESULT_COLUMNS } from '../../models/results.ts';
+import { createApp, type App } from '../../server/app.ts';
+import type { DownloadInfo } from '../../server/exports/downloads.ts';
+import { writeReport } from '../../server/exports/report.ts';
+import { FIXTURE, publishedFixture, type PublishedFixture } from '../helpers/publishedFixture.ts';
+
+let fx: PublishedFixture;
+let app: App;
+const downloads: DownloadInfo[] = [];
+
+beforeAll(async () => {
+  fx = await publishedFixture();
+  app = createApp({ root: fx.root, log: () => undefined, hooks: { onDownload: (_req, info) => void downloads.push(info) } });
+});
+afterAll(() => {
+  app.close();
+  fx.cleanup();
+});
+
+/** supertest collecting a binary body. */
+const binary = (path: string) =>
+  request(app).get(path).buffer(true).parse((res, cb) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => cb(null, Buffer.concat(chunks)));
+  });
+
+async function workbook(buf: Buffer) {
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(buf as unknown as ArrayBuffer);
+  return wb;
+}
+
+/** Counts a disclosure-controlled figure may never show (metrics.md, Disclosure control). */
+const smallCount = (v: unknown) => typeof v === 'number' && v >= 1 && v <= 10;
+
+describe('charts', () => {
+  it('GET /api/charts lists every chart', async () => {
+    const r = await request(app).get('/api/charts');
+    expect(r.body.charts.map((c: { id: string }) => c.id)).toEqual(expect.arrayContaining(['trend', 'funnel', 'km', 'scorecard', 'gap-heatmap', 'gap-map', 'demand-capacity', 'phq9', 'prepost', 'forest', 'quarantine', 'freshness']));
+  });
+
+  it('the chart JSON carries the spec and the table; its data equal the results rows', async () => {
+    const r = await request(app).get('/api/charts/trend.json?metric=closed_loop_rate&grain=quarter');
+    expect(r.status).toBe(200);
+    expect(r.body.spec.$schema).toContain('vega-lite');
+    const api = await request(app).get('/api/metrics/closed_loop_rate?grain=quarter&dimension=all');
+    const drawn = r.body.spec.datasets.table.map((p: { period_start: string; value: number }) => [p.period_start, p.value]);
+    expect(drawn).toEqual(api.body.rows.map((x: { period_start: string; value: number }) => [x.period_start, x.value]));
+    expect(r.body.table.rows).toHaveLength(api.body.rows.length);
+  });
+
+  it('SVG, PNG and CSV downloads with descriptive names', async () => {
+    const svg = await binary('/api/charts/trend.svg?metric=closed_loop_rate&grain=quarter');
+    expect(svg.status).toBe(200);
+    expect(svg.headers['content-type']).toBe('image/svg+xml');
+    expect(svg.headers['content-disposition']).toBe('attachment; filename="closeloop-trend-closed_loop_rate-quarter-2026-10-31.svg"');
+    expect(svg.body.toString('utf8')).toMatch(/^<svg/);
+    const png = await binary('/api/charts/gap-map.png');
+    expect(png.headers['content-type']).toBe('image/png');
+    expect(png.body.subarray(1, 4).toString()).toBe('PNG');
+    const csv = await request(app).get('/api/charts/forest.csv?metric=closed_loop_rate&dimension=race_ethnicity');
+    expect(csv.headers['content-disposition']).toMatch(/filename="closeloop-forest-closed_loop_rate-race_ethnicity-all-2024-11-01-2026-10-31\.csv"/);
+    expect(csv.text.split('\r\n')[0]).toBe('group,value,estimate,low,high,p_value,q_value,flagged,status');
+  });
+
+  it('every chart builds with its defaults', async () => {
+    for (const [id, q] of [['trend', 'metric=ed_visits_per_1000_mm'], ['sparkline', 'metric=screening_rate'], ['funnel', ''], ['km', 'dimension=race_ethnicity'], ['scorecard', ''], ['gap-heatmap', 'measure=positive_needs'],
+      ['gap-map', 'domain=food'], ['demand-capacity', ''], ['phq9', 'dimension=payer'], ['prepost', 'dimension=race_ethnicity'], ['forest', 'metric=ed_visits_per_1000_mm&dimension=payer&scale=difference'], ['quarantine', ''], ['freshness', '']]) {
+      const r = await request(app).get(`/api/charts/${id}.json?${q}`);
+      expect(r.status, `${id}: ${r.body.error}`).toBe(200);
+      expect(r.body.table.rows.length, id).toBeGreaterThan(0);
+    }
+  });
+
+  it('trend with a breakdown, a subset, and refusals that explain themselves', async () => {
+    const by = await request(app).get('/api/charts/trend.json?metric=closed_loop_rate&dimension=target_org_id&grain=year');
+    expect(new Set(by.body.table.rows.map((r: { series: string }) => r.series)).size).toBe(FIXTURE.orgs.length);
+    const sub = await request(app).get('/api/charts/trend.json?metric=closed_loop_rate&county=37183');
+    expect(new Set(sub.body.table.rows.map((r: { series: string }) => r.series))).toEqual(new Set(['Wake County', 'Everyone']));
+    const bad = await request(app).get('/api/charts/trend.json?metric=screening_rate&domain=food');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toBe("metric 'screening_rate' is not published by need domain");
+    const snap = await request(app).get('/api/charts/trend.json?metric=stale_open_referrals');
+    expect(snap.body.error).toMatch(/snapshot/);
+    expect((await request(app).get('/api/charts/nope.json')).status).toBe(404);
+    expect((await request(app).get('/api/charts/trend.exe')).body.error).toMatch(/^chart file must be <chart>\.<format>/);
+    expect((await request(app).get('/api/charts/forest.json?metric=days_to_close&dimension=payer')).body.error).toMatch(/proportions and rates only/);
+  });
+});
+
+describe('results exports', () => {
+  it('CSV named after its filter, neutralised, same rows as the API', async () => {
+    const r = await request(app).get('/api/exports/metrics/closed_loop_rate.csv?dimension=race_ethnicity&grain=quarter');
+    expect(r.status).toBe(200);
+    expect(r.headers['content-disposition']).toBe('attachment; filename="closeloop-closed_loop_rate-race_ethnicity-quarter-2026-10-31.csv"');
+    const lines = r.text.trim().split('\n');
+    expect(lines[0]).toBe(RESULT_COLUMNS.map((c) => c.name).join(','));
+    const api = await request(app).get('/api/metrics/closed_loop_rate?dimension=race_ethnicity&grain=quarter');
+    expect(lines).toHaveLength(api.body.rows.length + 1);
+    const prog = await request(app).get('/api/exports/metrics/closed_loop_rate.csv?dimension=program_id&grain=all');
+    expect(prog.text).toContain(`"'=HYPERLINK(""x"")"`);
+  });
+
+  it('XLSX, Parquet, JSON and Arrow; everything with metric=all', async () => {
+    const x = await binary('/api/exports/metrics/closed_loop_rate.xlsx?grain=year');
+    const wb = await workbook(x.body);
+    const ws = wb.getWorksheet('results')!;
+    expect(ws.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
+    expect(typeof ws.getRow(2).getCell(9).value).toBe('number');
+    for (const f of ['parquet', 'json', 'arrow']) expect((await binary(`/api/exports/metrics/closed_loop_rate.${f}?grain=all`)).status, f).toBe(200);
+    const all = await request(app).get('/api/exports/metrics/all.csv?grain=all&dimension=payer');
+    expect(all.headers['content-disposition']).toContain('closeloop-all-payer-all-2026-10-31.csv');
+  });
+
+  it('bad export requests', async () => {
+    expect((await request(app).get('/api/exports/metrics/closed_loop_rate.docx')).body.error).toBe("parameter 'format' must be one of csv, xlsx, json, parquet, arrow (got 'docx')");
+    expect((await request(app).get('/api/exports/metrics/nope.csv')).status).toBe(404);
+    expect((await request(app).get('/api/exports/metrics/closed_loop_rate.csv?grain=fortnight')).status).toBe(400);
+    expect((await request(app).get('/api/exports/metrics/..%2Fsecret.csv')).status).toBe(400);
+  });
+});
+
+describe('the metric report workbook', () => {
+  it('cover, one sheet per metric group, definitions; typed cells, frozen headers, no count of 1..10', async () => {
+    const r = await binary('/api/exports/report.xlsx?grain=quarter');
+    expect(r.status).toBe(200);
+    expect(r.headers['content-disposition']).toBe('attachment; filename="closeloop-report-quarter-2026-10-31.xlsx"');
+    const wb = await workbook(r.body);
+    expect(wb.worksheets.map((w) => w.name)).toEqual(['Cover', 'Access', 'Closed loop', 'Service gaps', 'Outcomes', 'Definitions']);
+    const cover = wb.getWorksheet('Cover')!;
+    const coverText = cover.getSheetValues().flat().map(String).join(' ');
+    expect(coverText).toContain('All attributed programs');
+    expect(coverText).toContain(fx.runId);
+    expect(coverText).toMatch(/fewer than 11/);
+    const asOf = cover.getColumn(2).values.find((v) => v instanceof Date);
+    expect(asOf).toEqual(new Date('2026-10-31T00:00:00Z'));
+    const access = wb.getWorksheet('Access')!;
+    expect(access.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
+    expect(access.getRow(1).values).toEqual([undefined, ...RESULT_COLUMNS.map((c) => c.name)]);
+    const col = (name: string) => RESULT_COLUMNS.findIndex((c) => c.name === name) + 1;
+    expect(access.getRow(2).getCell(col('period_start')).value).toBeInstanceOf(Date);
+    let checked = 0;
+    for (const name of ['Access', 'Closed loop', 'Service gaps', 'Outcomes']) {
+      wb.getWorksheet(name)!.eachRow((row, i) => {
+        if (i === 1) return;
+        const metric = row.getCell(col('metric_id')).value as string;
+        const suppressed = row.getCell(col('suppressed')).value;
+        const num = row.getCell(col('numerator')).value;
+        const den = row.getCell(col('denominator')).value;
+        if (suppressed === true) expect([num, den, row.getCell(col('value')).value]).toEqual([null, null, null]);
+        if (metric !== 'paid_pmpm') expect(smallCount(num), `${name} row ${i} numerator ${num}`).toBe(false);
+        if (metric !== 'demand_capacity_ratio') expect(smallCount(den), `${name} row ${i} denominator ${den}`).toBe(false);
+        if (typeof num === 'number' || num === null) checked += 1;
+      });
+    }
+    expect(checked).toBeGreaterThan(1000);
+    const defs = wb.getWorksheet('Definitions')!;
+    expect(defs.getRow(1).getCell(1).value).toBe('metric_id');
+    expect(defs.rowCount).toBeGreaterThan(20);
+  });
+
+  it('a program report has the program rows beside everyone\'s', async () => {
+    const r = await binary('/api/exports/report.xlsx?grain=year&program=ACO-02');
+    const wb = await workbook(r.body);
+    const groups = new Set<string>();
+    wb.getWorksheet('Closed loop')!.eachRow((row, i) => {
+      if (i > 1) groups.add(`${row.getCell(5).value}:${row.getCell(6).value}`);
+    });
+    expect([...groups].sort()).toEqual(['all:all', 'program_id:ACO-02']);
+    expect(r.headers['content-disposition']).toContain('closeloop-report-ACO-02-year-2026-10-31.xlsx');
+    expect((await request(app).get('/api/exports/report.xlsx?program=ACO-09')).status).toBe(400);
+    expect((await request(app).get('/api/exports/report.pdf')).status).toBe(400);
+  });
+
+  it('a group larger than one sheet is split, never past the row limit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'closeloop-report-'));
+    const lease = await app.generations.acquire();
+    try {
+      const w = await writeReport(lease.gen, join(dir, 'r.xlsx'), { grain: 'month', maxSheetRows: 5001 });
+      const wb = new ExcelJS.Workbook();
+      await wb.xlsx.readFile(join(dir, 'r.xlsx'));
+      const names = wb.worksheets.map((s) => s.name);
+      expect(names).toContain('Access (1)');
+      expect(names).toContain('Access (2)');
+      for (const s of wb.worksheets) expect(s.rowCount).toBeLessThanOrEqual(5001);
+      expect(w.sheets.reduce((t, s) => t + s.rows, 0)).toBe(w.rows);
+    } finally {
+      lease.release();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('report.csv: the same selection as CSV', async () => {
+    const r = await request(app).get('/api/exports/report.csv?grain=year&dimension=payer');
+    expect(r.status).toBe(200);
+    const dims = new Set(r.text.trim().split('\n').slice(1).map((l) => l.split(',')[4]));
+    expect([...dims].sort()).toEqual(['all', 'payer']);
+  });
+});
+
+describe('partner gap analysis', () => {
+  it('CSV: the gap table of the counties it serves, its figures beside the area\'s, nobody else\'s', async () => {
+    const r = await request(app).get('/api/partners/ORG-04/gap-analysis.csv');
+    expect(r.status).toBe(200);
+    expect(r.headers['content-disposition']).toBe('attachment; filename="closeloop-ORG-04-gap-analysis-2026-10-31.csv"');
+    const [header, ...lines] = r.text.trim().split('\r\n');
+    const cols = header!.split(',');
+    expect(cols).toEqual(expect.arrayContaining(['org_id', 'rank', 'domain', 'county_fips', 'unmet_needs', 'unmet_need_rate', 'partner_acceptance_rate', 'area_acceptance_rate', 'partner_closed_loop_rate', 'area_closed_loop_rate', 'partner_need_met_rate', 'area_need_met_rate', 'partner_median_days_to_close', 'area_median_days_to_close']));
+    const county = cols.indexOf('county_fips');
+    // ORG-04 serves Mecklenburg, Wake and Durham only
+    expect(new Set(lines.map((l) => l.split(',')[county]))).toEqual(new Set(['37119', '37183', '37063']));
+    for (const other of FIXTURE.orgs.filter((o) => o.id !== 'ORG-04')) {
+      expect(r.text).not.toContain(other.id);
+      expect(r.text).not.toContain(other.name.replace(/^=/, ''));
+    }
+    expect(r.text).not.toMatch(/reference_group|rate_ratio|p_value/);
+  });
+
+  it('XLSX: cover, referral figures, gap table', async () => {
+    const r = await binary('/api/partners/ORG-01/gap-analysis.xlsx');
+    const wb = await workbook(r.body);
+    expect(wb.worksheets.map((w) => w.name)).toEqual(['Cover', 'Referral figures', 'Gap table']);
+    const fig = wb.getWorksheet('Referral figures')!;
+    expect(fig.getRow(2).getCell(1).value).toBe('Referral acceptance rate');
+    expect(typeof fig.getRow(2).getCell(3).value).toBe('number');
+    expect(typeof fig.getRow(2).getCell(8).value).toBe('number');
+    const text = JSON.stringify(wb.worksheets.map((w) => w.getSheetValues()));
+    for (const other of FIXTURE.orgs.filter((o) => o.id !== 'ORG-01')) expect(text).not.toContain(other.id);
+  });
+
+  it('unknown or malformed organizations', async () => {
+    expect((await request(app).get('/api/partners/ORG-99/gap-analysis.csv')).status).toBe(404);
+    expect((await request(app).get('/api/partners/ORG-01/gap-analysis.pdf')).status).toBe(400);
+    expect((await request(app).get('/api/partners/%3Cscript%3E/gap-analysis.csv')).status).toBe(400);
+  });
+});
+
+describe('download hook', () => {
+  it('receives name, rows, bytes and SHA-256 of every download before it is sent', async () => {
+    downloads.length = 0;
+    const r = await request(app).get('/api/partners/ORG-07/gap-analysis.csv');
+    const info = downloads.at(-1)!;
+    expect(info).toMatchObject({ kind: 'gap-analysis', filename: 'closeloop-ORG-07-gap-analysis-2026-10-31.csv', bytes: Buffer.byteLength(r.text), run_id: fx.runId });
+    expect(info.sha256).toBe(createHash('sha256').update(r.text).digest('hex'));
+    expect(info.rows).toBe(r.text.trim().split('\r\n').length - 1);
+    const x = await binary('/api/exports/report.xlsx?grain=all');
+    expect(downloads.at(-1)!.sha256).toBe(createHash('sha256').update(x.body).digest('hex'));
+  });
+
+  it('a hook that refuses stops the download (nothing sent)', async () => {
+    const { HttpError } = await import('../../server/http.ts');
+    const strict = createApp({ root: fx.root, log: () => undefined, hooks: { onDownload: () => { throw new HttpError(403, 'not allowed'); } } });
+    const r = await request(strict).get('/api/exports/metrics/closed_loop_rate.csv');
+    expect(r.status).toBe(403);
+    expect(r.body).toEqual({ error: 'not allowed', status: 403 });
+    strict.close();
+  });
+});
