@@ -19,7 +19,7 @@ export const ConfigSchema = z
     /** Smallest count shown (CMS cell-size rule: 11); may only be raised. */
     suppressionThreshold: z.number().int().min(11).default(11),
     /** One-column CSV (header zip3) of restricted 3-digit ZIPs released as 000. */
-    restrictedZip3File: z.string().default('data/reference/restricted-zip3.csv'),
+    restrictedZip3File: z.string().default(new URL('../data/reference/restricted-zip3.csv', import.meta.url).pathname),
     /** Published generations kept for rollback. */
     keepGenerations: z.number().int().min(1).default(5),
     /** DuckDB memory limit for a run. */
@@ -30,6 +30,9 @@ export const ConfigSchema = z
 export type Config = z.infer<typeof ConfigSchema>;
 
 export const DEFAULT_CONFIG: Config = ConfigSchema.parse({});
+
+/** The configuration file: $CLOSELOOP_CONFIG, else closeloop.config.json in the working folder. */
+export const configPath = () => process.env.CLOSELOOP_CONFIG ?? 'closeloop.config.json';
 
 export async function loadConfig(path: string | null): Promise<Config> {
   if (!path) return DEFAULT_CONFIG;

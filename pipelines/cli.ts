@@ -11,7 +11,9 @@ type Command = {
   summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;
-  run(values: Record<string, string | boolean | undefined>): Promise<number>;
+  /** How many positional arguments the command takes (default none). */
+  positionals?: number;
+  run(values: Record<string, string | boolean | undefined>, positionals?: string[]): Promise<number>;
 };
 
 const DB = { db: { type: 'string' as const, default: 'data' } };
@@ -24,7 +26,9 @@ const COMMANDS: Record<string, Command> = {
     async run(v) {
       const asOf = v['as-of'] as string | undefined;
       if (asOf !== undefined && !isIsoDate(asOf)) throw new UsageError(`--as-of must be a date YYYY-MM-DD, got "${asOf}"`);
+      const { configPath, loadConfig } = await import('../models/config.ts');
       const summary = await runPipeline({
+        config: await loadConfig(configPath()),
         root: resolve(v.db as string),
         inbox: v.inbox ? resolve(v.inbox as string) : undefined,
         asOf,
@@ -96,6 +100,29 @@ const COMMANDS: Record<string, Command> = {
       const { metricDictionaryMarkdown } = await import('../models/metrics/catalog.ts');
       process.stdout.write(metricDictionaryMarkdown());
       return 0;
+    },
+  },
+  'audit-suppression': {
+    summary: 'check an exported results CSV against the small-cell rule (independent audit)',
+    usage: 'closeloop audit-suppression FILE [--threshold N]',
+    options: { threshold: { type: 'string', default: '11' } },
+    positionals: 1,
+    async run(v, files) {
+      const { auditCsv } = await import('../models/disclosure/audit.ts');
+      const { METRICS } = await import('../models/metrics/catalog.ts');
+      const threshold = positiveInt(v.threshold as string, '--threshold');
+      const file = files?.[0];
+      if (!file) throw new UsageError('name the exported CSV file to audit');
+      const report = await auditCsv(resolve(file), { metrics: METRICS, threshold });
+      if (report.ok) {
+        console.log(`${file}: passes: ${report.rows.toLocaleString('en-US')} rows, ${report.relations.toLocaleString('en-US')} relations checked, no count 1..${threshold - 1} shown or derivable.`);
+        return 0;
+      }
+      console.log(`${file}: FAILS: ${report.violations.length} violation(s):`);
+      for (const x of report.violations.slice(0, 20)) {
+        console.log(`  [${x.relation}] ${x.metric_id} ${x.period_grain} ${x.period_start} ${x.dimension}=${x.group_value}: ${x.message}`);
+      }
+      return 1;
     },
   },
   contract: {
@@ -201,8 +228,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const { values, positionals } = parseArgs({ args: rest, options: cmd.options, allowPositionals: true, strict: true });
-    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    return await cmd.run(values as Record<string, string | boolean | undefined>);
+    if (positionals.length > (cmd.positionals ?? 0)) throw new UsageError(`unexpected argument "${positionals[cmd.positionals ?? 0]}"`);
+    return await cmd.run(values as Record<string, string | boolean | undefined>, positionals);
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`closeloop ${name}: ${(err as Error).message}\nusage: ${cmd.usage}`);

@@ -2,11 +2,15 @@
 // a copy of the last good one -> load and validate -> compute -> publish aggregates ->
 // switch the pointer. Until the pointer switches nothing the server reads has changed;
 // a run that dies leaves only temporary files, which the next run removes.
-import { copyFile, rename, rm } from 'node:fs/promises';
+import { copyFile, readFile, rename, rm } from 'node:fs/promises';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { DEFAULT_CONFIG, type Config } from '../models/config.ts';
 import { ENTITIES } from '../models/contracts/index.ts';
+import { finaliseResults } from '../models/disclosure/finalise.ts';
+import { METRICS } from '../models/metrics/catalog.ts';
+import { computeMetrics } from '../models/metrics/engine.ts';
 import { exec, openDatabase, rows, sqlString as str, type Database } from '../models/duckdb.ts';
 import { defaultAsOf } from './asOf.ts';
 import { discoverInbox, type InboxFile } from './ingest/discover.ts';
@@ -32,6 +36,7 @@ export interface RunOptions {
   now?: () => Date;
   log?: (line: string) => void;
   keepGenerations?: number;
+  config?: Config;
 }
 
 export type RunStatus = 'published' | 'unchanged' | 'failed';
@@ -59,6 +64,7 @@ interface LedgerRow {
 
 export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   const started = Date.now();
+  const config = opts.config ?? DEFAULT_CONFIG;
   const now = opts.now ?? (() => new Date());
   const log = opts.log ?? (() => undefined);
   const paths = storePaths(opts.root);
@@ -128,7 +134,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     await removeLeftovers(paths);
     if (!fullRefresh && pointer) await timed('copy', () => copyFile(join(paths.warehouseDir, pointer.warehouse), warehouseTmp));
 
-    let db: Database | null = await openDatabase(warehouseTmp);
+    let db: Database | null = await openDatabase(warehouseTmp, { memoryLimit: config.memoryLimit });
     const reports: FileReport[] = [];
     try {
       const conn = db.conn;
@@ -162,7 +168,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
       // measure; the day of the run stands in as the as-of date.
       const asOf = opts.asOf ?? (await defaultAsOf(conn, runDate)) ?? runDate;
       log(`As of ${asOf}`);
-      const metricsRows = await timed('metrics', () => computeAll(conn, { asOf, runId: runId as string }));
+      const metricsRows = await timed('metrics', () => computeAll(conn, { asOf, runId: runId as string, config }, log));
       await timed('publish', async () => {
         await publishGeneration(conn, publishedTmp, { runId: runId as string, asOf, files: reports, startedAt: new Date(started).toISOString() });
         await exec(conn, 'CHECKPOINT');
@@ -178,7 +184,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
         fsyncDir(paths.publishedDir);
         await writePointer(paths, { run_id: runId as string, as_of: asOf, warehouse: warehouseName, published: publishedName, published_at: new Date().toISOString() });
       });
-      await pruneGenerations(paths, opts.keepGenerations ?? 5);
+      await pruneGenerations(paths, opts.keepGenerations ?? config.keepGenerations);
       const rejected = reports.some((r) => r.rejected);
       summary = {
         run_id: runId, status: 'published', as_of: asOf, files: reports, metrics_rows: metricsRows,
@@ -204,12 +210,33 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   }
 }
 
-/** Metric computation hook: filled in by the metrics engine. */
-async function computeAll(conn: DuckDBConnection, opts: { asOf: string; runId: string }): Promise<number> {
-  const { computeMetrics } = await import('../models/metrics/engine.ts').catch(() => ({ computeMetrics: null }));
-  if (!computeMetrics) return 0;
-  const r = await computeMetrics(conn, { asOf: opts.asOf, runId: opts.runId });
+/** Publishing is refused when the independent suppression audit finds a violation. */
+export class PublishBlocked extends Error {}
+
+/**
+ * Compute every metric, then the disparity statistics, disclosure control over the
+ * whole results table and the independent audit (models/disclosure/finalise.ts).
+ */
+async function computeAll(conn: DuckDBConnection, opts: { asOf: string; runId: string; config: Config }, log: (l: string) => void): Promise<number> {
+  const restrictedZip3 = await readRestrictedZip3(opts.config.restrictedZip3File);
+  const r = await computeMetrics(conn, { asOf: opts.asOf, runId: opts.runId, twoWayCuts: opts.config.twoWayCuts, restrictedZip3 });
+  log(`  ${r.rows.toLocaleString('en-US')} metric rows computed in ${r.seconds.toFixed(1)} s`);
+  const f = await finaliseResults(conn, { metrics: METRICS, config: opts.config });
+  log(`  ${f.comparisons.toLocaleString('en-US')} group comparisons; ${f.suppressedRows.toLocaleString('en-US')} rows withheld by the small-cell rule; audit ${f.audit.ok ? 'passed' : 'FAILED'} (${f.audit.relations.toLocaleString('en-US')} relations)`);
+  if (!f.audit.ok) {
+    const v = f.audit.violations[0]!;
+    throw new PublishBlocked(`publish blocked: the independent suppression audit found ${f.audit.violations.length} violation(s), e.g. [${v.relation}] ${v.metric_id} ${v.period_grain} ${v.period_start} ${v.dimension}=${v.group_value}: ${v.message}`);
+  }
   return r.rows;
+}
+
+async function readRestrictedZip3(path: string): Promise<string[]> {
+  const text = await readFile(path, 'utf8').catch(() => {
+    throw new Error(`restricted ZIP3 list ${path} cannot be read (setting restrictedZip3File)`);
+  });
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  if (lines[0] !== 'zip3' || lines.slice(1).some((z) => !/^\d{3}$/.test(z))) throw new Error(`${path}: expected a zip3 header and 3-digit prefixes`);
+  return lines.slice(1);
 }
 
 async function readLedger(warehouse: string): Promise<LedgerRow[]> {

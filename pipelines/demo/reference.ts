@@ -95,17 +95,17 @@ export interface County {
  * Haliwa-Saponi in Halifax, the Waccamaw Siouan in Columbus.
  */
 export const COUNTIES: County[] = [
-  { name: 'Mecklenburg', fips: '37119', rural: false, weight: 20, zips: ['28202', '28205', '28206', '28208', '28212', '28215', '28216', '28217'], race: [0.2, 0.3, 0.36, 0.05, 0.004, 0.002, 0.012, 0.035, 0.015, 0.022], program: 'ACO-01' },
-  { name: 'Wake', fips: '37183', rural: false, weight: 15, zips: ['27601', '27603', '27604', '27610', '27616', '27529'], race: [0.17, 0.38, 0.3, 0.06, 0.004, 0.002, 0.01, 0.035, 0.015, 0.024], program: 'ACO-02' },
-  { name: 'Guilford', fips: '37081', rural: false, weight: 10, zips: ['27401', '27403', '27405', '27406', '27260', '27262'], race: [0.12, 0.34, 0.42, 0.04, 0.005, 0.002, 0.008, 0.03, 0.012, 0.018], program: 'ACO-03' },
-  { name: 'Forsyth', fips: '37067', rural: false, weight: 7.5, zips: ['27101', '27105', '27107', '27127'], race: [0.2, 0.4, 0.31, 0.015, 0.004, 0.002, 0.004, 0.032, 0.013, 0.02], program: 'ACO-03' },
-  { name: 'Durham', fips: '37063', rural: false, weight: 6, zips: ['27701', '27703', '27704', '27707', '27713'], race: [0.22, 0.24, 0.45, 0.03, 0.004, 0.002, 0.006, 0.025, 0.012, 0.011], program: 'ACO-02' },
-  { name: 'Cumberland', fips: '37051', rural: false, weight: 8, zips: ['28301', '28303', '28304', '28306', '28314'], race: [0.13, 0.33, 0.43, 0.02, 0.012, 0.006, 0.004, 0.045, 0.012, 0.008], program: 'ACO-04' },
+  { name: 'Mecklenburg', fips: '37119', rural: false, weight: 20, zips: ['28202', '28205', '28206', '28208', '28212', '28215', '28216', '28217'], race: [0.2, 0.36, 0.3, 0.05, 0.004, 0.002, 0.012, 0.035, 0.015, 0.022], program: 'ACO-01' },
+  { name: 'Wake', fips: '37183', rural: false, weight: 15, zips: ['27601', '27603', '27604', '27610', '27616', '27529'], race: [0.17, 0.42, 0.26, 0.06, 0.004, 0.002, 0.01, 0.035, 0.015, 0.024], program: 'ACO-02' },
+  { name: 'Guilford', fips: '37081', rural: false, weight: 10, zips: ['27401', '27403', '27405', '27406', '27260', '27262'], race: [0.12, 0.4, 0.36, 0.04, 0.005, 0.002, 0.008, 0.03, 0.012, 0.018], program: 'ACO-03' },
+  { name: 'Forsyth', fips: '37067', rural: false, weight: 7.5, zips: ['27101', '27105', '27107', '27127'], race: [0.2, 0.43, 0.28, 0.015, 0.004, 0.002, 0.004, 0.032, 0.013, 0.02], program: 'ACO-03' },
+  { name: 'Durham', fips: '37063', rural: false, weight: 6, zips: ['27701', '27703', '27704', '27707', '27713'], race: [0.22, 0.3, 0.39, 0.03, 0.004, 0.002, 0.006, 0.025, 0.012, 0.011], program: 'ACO-02' },
+  { name: 'Cumberland', fips: '37051', rural: false, weight: 8, zips: ['28301', '28303', '28304', '28306', '28314'], race: [0.13, 0.38, 0.38, 0.02, 0.012, 0.006, 0.004, 0.045, 0.012, 0.008], program: 'ACO-04' },
   { name: 'Buncombe', fips: '37021', rural: false, weight: 4.5, zips: ['28801', '28803', '28806', '28715'], race: [0.12, 0.72, 0.1, 0.01, 0.004, 0.002, 0.003, 0.025, 0.006, 0.01], program: 'ACO-06' },
   { name: 'New Hanover', fips: '37129', rural: false, weight: 4, zips: ['28401', '28403', '28405', '28412'], race: [0.09, 0.58, 0.27, 0.01, 0.003, 0.002, 0.003, 0.025, 0.007, 0.01], program: 'ACO-04' },
-  { name: 'Pitt', fips: '37147', rural: false, weight: 5, zips: ['27834', '27858', '27828'], race: [0.09, 0.38, 0.48, 0.01, 0.003, 0.002, 0.002, 0.015, 0.005, 0.013], program: 'ACO-05' },
+  { name: 'Pitt', fips: '37147', rural: false, weight: 5, zips: ['27834', '27858', '27828'], race: [0.09, 0.42, 0.44, 0.01, 0.003, 0.002, 0.002, 0.015, 0.005, 0.013], program: 'ACO-05' },
   { name: 'Robeson', fips: '37155', rural: true, weight: 6, zips: ['28358', '28372', '28377', '28340'], race: [0.1, 0.24, 0.22, 0.004, 0.4, 0.001, 0.001, 0.02, 0.004, 0.01], program: 'ACO-04' },
-  { name: 'Wayne', fips: '37191', rural: true, weight: 4, zips: ['27530', '27534', '28365'], race: [0.15, 0.43, 0.37, 0.01, 0.003, 0.002, 0.002, 0.02, 0.005, 0.008], program: 'ACO-05' },
+  { name: 'Wayne', fips: '37191', rural: true, weight: 4, zips: ['27530', '27534', '28365'], race: [0.15, 0.47, 0.33, 0.01, 0.003, 0.002, 0.002, 0.02, 0.005, 0.008], program: 'ACO-05' },
   { name: 'Edgecombe', fips: '37065', rural: true, weight: 2.4, zips: ['27886', '27801', '27864'], race: [0.06, 0.25, 0.65, 0.003, 0.003, 0.001, 0.001, 0.015, 0.007, 0.01], program: 'ACO-05' },
   { name: 'Halifax', fips: '37083', rural: true, weight: 2.4, zips: ['27870', '27823', '27874', '27839'], race: [0.04, 0.3, 0.58, 0.005, 0.04, 0.001, 0.001, 0.015, 0.008, 0.01], program: 'ACO-05' },
   { name: 'Columbus', fips: '37047', rural: true, weight: 2.3, zips: ['28472', '28450', '28431'], race: [0.07, 0.52, 0.31, 0.003, 0.05, 0.001, 0.001, 0.02, 0.008, 0.017], program: 'ACO-04' },
@@ -178,14 +178,14 @@ export const PAYER_BY_AGE: Record<'child' | 'adult' | 'elder', Mix> = {
 
 /** Share of people with any social need, by payer (before the rural and race multipliers in people.sql). */
 export const NEEDY_BY_PAYER: Record<string, number> = {
-  medicaid: 0.42,
-  uninsured: 0.5,
-  dual: 0.4,
-  medicare: 0.24,
-  commercial: 0.16,
-  other: 0.3,
-  unknown: 0.35,
-  '': 0.35,
+  medicaid: 0.37,
+  uninsured: 0.45,
+  dual: 0.36,
+  medicare: 0.21,
+  commercial: 0.14,
+  other: 0.27,
+  unknown: 0.31,
+  '': 0.31,
 };
 
 export interface Org {
@@ -207,21 +207,21 @@ export interface Org {
  * referrals for no_capacity. The others vary mildly, as real partners do.
  */
 export const ORGS: Org[] = [
-  { id: 'ORG-01', name: 'Carolina Harvest Food Network', acceptFactor: 1.04, notAccepted: [0.3, 0.5, 0.2], noCapacityShare: 0.25, weight: 4 },
-  { id: 'ORG-02', name: 'Triangle Community Pantry Partners', acceptFactor: 1.0, notAccepted: [0.3, 0.5, 0.2], noCapacityShare: 0.3, weight: 2 },
-  { id: 'ORG-03', name: 'Eastern NC Food & Nutrition Alliance', acceptFactor: 0.97, notAccepted: [0.3, 0.5, 0.2], noCapacityShare: 0.3, weight: 2 },
-  { id: 'ORG-04', name: 'Homes First NC, Inc.', acceptFactor: 0.98, notAccepted: [0.3, 0.5, 0.2], noCapacityShare: 0.35, weight: 1 },
-  { id: 'ORG-05', name: 'Coastal Plain Housing Alliance', acceptFactor: 1.0, notAccepted: [0.3, 0.5, 0.2], noCapacityShare: 0.35, weight: 1 },
-  { id: 'ORG-06', name: 'Blue Ridge Housing Partners', acceptFactor: 1.02, notAccepted: [0.3, 0.5, 0.2], noCapacityShare: 0.3, weight: 1 },
+  { id: 'ORG-01', name: 'Carolina Harvest Food Network', acceptFactor: 1.04, notAccepted: [0.35, 0.42, 0.23], noCapacityShare: 0.25, weight: 4 },
+  { id: 'ORG-02', name: 'Triangle Community Pantry Partners', acceptFactor: 1.0, notAccepted: [0.35, 0.42, 0.23], noCapacityShare: 0.3, weight: 2 },
+  { id: 'ORG-03', name: 'Eastern NC Food & Nutrition Alliance', acceptFactor: 0.97, notAccepted: [0.35, 0.42, 0.23], noCapacityShare: 0.3, weight: 2 },
+  { id: 'ORG-04', name: 'Homes First NC, Inc.', acceptFactor: 0.98, notAccepted: [0.35, 0.42, 0.23], noCapacityShare: 0.35, weight: 1 },
+  { id: 'ORG-05', name: 'Coastal Plain Housing Alliance', acceptFactor: 1.0, notAccepted: [0.35, 0.42, 0.23], noCapacityShare: 0.35, weight: 1 },
+  { id: 'ORG-06', name: 'Blue Ridge Housing Partners', acceptFactor: 1.02, notAccepted: [0.35, 0.42, 0.23], noCapacityShare: 0.3, weight: 1 },
   { id: 'ORG-07', name: 'Piedmont RideConnect', acceptFactor: 0.35, notAccepted: [0.75, 0.15, 0.1], noCapacityShare: 0.2, weight: 2 },
-  { id: 'ORG-08', name: 'Carolina Access Transit', acceptFactor: 1.0, notAccepted: [0.3, 0.5, 0.2], noCapacityShare: 0.3, weight: 1 },
-  { id: 'ORG-09', name: 'EnergyAssist NC', acceptFactor: 1.02, notAccepted: [0.3, 0.5, 0.2], noCapacityShare: 0.3, weight: 2 },
-  { id: 'ORG-10', name: 'SafeHaven Alliance of North Carolina', acceptFactor: 1.03, notAccepted: [0.3, 0.5, 0.2], noCapacityShare: 0.2, weight: 1 },
+  { id: 'ORG-08', name: 'Carolina Access Transit', acceptFactor: 1.0, notAccepted: [0.35, 0.42, 0.23], noCapacityShare: 0.3, weight: 1 },
+  { id: 'ORG-09', name: 'EnergyAssist NC', acceptFactor: 1.02, notAccepted: [0.35, 0.42, 0.23], noCapacityShare: 0.3, weight: 2 },
+  { id: 'ORG-10', name: 'SafeHaven Alliance of North Carolina', acceptFactor: 1.03, notAccepted: [0.35, 0.42, 0.23], noCapacityShare: 0.2, weight: 1 },
   { id: 'ORG-11', name: 'BrightPath Housing Services', acceptFactor: 0.5, notAccepted: [0.05, 0.9, 0.05], noCapacityShare: 0.9, weight: 1 },
-  { id: 'ORG-12', name: 'WorkForward NC', acceptFactor: 0.96, notAccepted: [0.3, 0.5, 0.2], noCapacityShare: 0.25, weight: 1 },
-  { id: 'ORG-13', name: 'Connect Seniors NC', acceptFactor: 1.0, notAccepted: [0.3, 0.5, 0.2], noCapacityShare: 0.25, weight: 1 },
-  { id: 'ORG-14', name: 'Family Resource Centers of NC', acceptFactor: 0.99, notAccepted: [0.3, 0.5, 0.2], noCapacityShare: 0.3, weight: 1 },
-  { id: 'ORG-15', name: 'Integrated Behavioral Partners', acceptFactor: 1.0, notAccepted: [0.3, 0.5, 0.2], noCapacityShare: 0.3, weight: 1 },
+  { id: 'ORG-12', name: 'WorkForward NC', acceptFactor: 0.96, notAccepted: [0.35, 0.42, 0.23], noCapacityShare: 0.25, weight: 1 },
+  { id: 'ORG-13', name: 'Connect Seniors NC', acceptFactor: 1.0, notAccepted: [0.35, 0.42, 0.23], noCapacityShare: 0.25, weight: 1 },
+  { id: 'ORG-14', name: 'Family Resource Centers of NC', acceptFactor: 0.99, notAccepted: [0.35, 0.42, 0.23], noCapacityShare: 0.3, weight: 1 },
+  { id: 'ORG-15', name: 'Integrated Behavioral Partners', acceptFactor: 1.0, notAccepted: [0.35, 0.42, 0.23], noCapacityShare: 0.3, weight: 1 },
 ];
 
 const URBAN = ['37119', '37183', '37081', '37067', '37063', '37051', '37021', '37129', '37147'];

@@ -32,14 +32,14 @@ export function lit(v: string | number | boolean | null): string {
 }
 
 function strList(vs: Array<string | null>): string {
-  return `[${vs.map(lit).join(', ')}]::VARCHAR[]`;
+  return `([${vs.map(lit).join(', ')}]::VARCHAR[])`;
 }
 
 function numList(vs: number[]): string {
-  return `[${vs.map((v) => lit(v)).join(', ')}]::DOUBLE[]`;
+  return `([${vs.map((v) => lit(v)).join(', ')}]::DOUBLE[])`;
 }
 
-/** Cumulative upper bounds of all categories but the last, normalised to 1 (see pick_index in random.sql). */
+/** Cumulative upper bounds of all categories but the last, normalised to 1. */
 export function cumulative(weights: number[]): number[] {
   const total = weights.reduce((a, b) => a + b, 0);
   if (!(total > 0)) throw new Error('weights must sum to a positive number');
@@ -52,8 +52,18 @@ export function cumulative(weights: number[]): number[] {
   return out;
 }
 
-function mixLists(mix: Mix): { vals: string; cum: string } {
-  return { vals: strList(mix.map(([v]) => v)), cum: numList(cumulative(mix.map(([, w]) => w))) };
+/**
+ * A categorical draw as a CASE over u in [0, 1): `CASE WHEN u < c1 THEN v1 ... ELSE vk END`.
+ * (Much faster in DuckDB than a lambda over a list of bounds.)
+ */
+function caseOf(u: string, values: Array<string | number | null>, weights: number[]): string {
+  const cum = cumulative(weights);
+  const whens = cum.map((c, i) => `WHEN ${u} < ${lit(c)} THEN ${lit(values[i] ?? null)}`);
+  return `CASE ${whens.join(' ')} ELSE ${lit(values[values.length - 1] ?? null)} END`;
+}
+
+function mixCase(u: string, mix: Mix): string {
+  return caseOf(u, mix.map(([v]) => v), mix.map(([, w]) => w));
 }
 
 function values(rows: string[][]): string {
@@ -117,13 +127,11 @@ export function referenceSql(people: number): string {
   if (d.map((x) => x.domain).join() !== DOMAINS.join()) throw new Error('DOMAIN_PARAMS must list DOMAINS in order');
   const core = d.slice(0, 5);
   const dl = (f: (x: (typeof d)[number]) => number) => numList(d.map(f));
-  const sex = mixLists(SEX_MIX);
   const parts: string[] = [];
 
   parts.push(`-- constants from reference.ts
 CREATE MACRO domain_name(d) AS ${strList([...DOMAINS])}[d];
 CREATE MACRO need_share(d) AS ${dl((x) => x.needShare)}[d];
-CREATE MACRO primary_cum() AS ${numList(cumulative(core.map((x) => x.primaryWeight)))};
 CREATE MACRO ask_share(instrument, d) AS CASE instrument
   WHEN 'ahc_hrsn' THEN ${dl((x) => x.askAhc)}[d]
   WHEN 'prapare' THEN ${dl((x) => x.askPrapare)}[d]
@@ -132,89 +140,82 @@ CREATE MACRO decline_share(d) AS ${dl((x) => x.declineShare)}[d];
 CREATE MACRO refer_share(d) AS ${dl((x) => x.referShare)}[d];
 CREATE MACRO domain_accept(d) AS ${dl((x) => x.acceptFactor)}[d];
 CREATE MACRO benefit(d) AS ${strList(d.map((x) => x.benefit))}[d];
-CREATE MACRO county_cum() AS ${numList(cumulative(COUNTIES.map((c) => c.weight)))};
-CREATE MACRO age_lo() AS [${AGE_BANDS.map((b) => b[0]).join(', ')}]::INTEGER[];
-CREATE MACRO age_hi() AS [${AGE_BANDS.map((b) => b[1]).join(', ')}]::INTEGER[];
-CREATE MACRO age_cum() AS ${numList(cumulative(AGE_BANDS.map((b) => b[2])))};
-CREATE MACRO sex_vals() AS ${sex.vals};
-CREATE MACRO sex_cum() AS ${sex.cum};
-CREATE MACRO race_vals() AS ${strList([...RACES])};
+CREATE MACRO pick_county(u) AS ${caseOf('u', COUNTIES.map((_, i) => i + 1), COUNTIES.map((c) => c.weight))};
+CREATE MACRO pick_age_band(u) AS ${caseOf('u', AGE_BANDS.map((_, i) => i + 1), AGE_BANDS.map((b) => b[2]))};
+CREATE MACRO age_lo() AS ([${AGE_BANDS.map((b) => b[0]).join(', ')}]::INTEGER[]);
+CREATE MACRO age_hi() AS ([${AGE_BANDS.map((b) => b[1]).join(', ')}]::INTEGER[]);
+CREATE MACRO pick_sex(u) AS ${mixCase('u', SEX_MIX)};
+CREATE MACRO pick_race(ci, u) AS CASE ci
+  ${COUNTIES.map((c, i) => `WHEN ${i + 1} THEN ${caseOf('u', [...RACES], c.race)}`).join('\n  ')}
+  END;
+CREATE MACRO pick_language(race, u) AS CASE race
+  ${Object.entries(LANGUAGE_BY_RACE).filter(([r]) => r !== '*').map(([r, mix]) => `WHEN ${lit(r)} THEN ${mixCase('u', mix)}`).join('\n  ')}
+  ELSE ${mixCase('u', LANGUAGE_BY_RACE['*'] ?? [])} END;
+CREATE MACRO pick_payer(age, u) AS CASE WHEN age < 18 THEN ${mixCase('u', PAYER_BY_AGE.child)}
+  WHEN age < 65 THEN ${mixCase('u', PAYER_BY_AGE.adult)}
+  ELSE ${mixCase('u', PAYER_BY_AGE.elder)} END;
+CREATE MACRO pick_primary_need(u) AS ${caseOf('u', core.map((_, i) => i + 1), core.map((x) => x.primaryWeight))};
 CREATE MACRO needy_base(payer) AS CASE coalesce(payer, '')
   ${Object.entries(NEEDY_BY_PAYER).map(([k, v]) => `WHEN ${lit(k)} THEN ${lit(v)}`).join('\n  ')}
-  ELSE 0.35 END;
+  ELSE 0.31 END;
 CREATE MACRO program_count() AS ${PROGRAMS.length};`);
 
-  parts.push(`CREATE TABLE ref_county (ci INTEGER, fips VARCHAR, name VARCHAR, rural BOOLEAN, zips VARCHAR[], race_cum DOUBLE[], program_id VARCHAR);
-INSERT INTO ref_county VALUES
-  ${values(
-    COUNTIES.map((c, i) => [
-      lit(i + 1),
-      lit(c.fips),
-      lit(c.name),
-      lit(c.rural),
-      strList(c.zips),
-      numList(cumulative(c.race)),
-      lit(c.program),
-    ]),
-  )};`);
-
-  parts.push(`CREATE TABLE ref_language (race VARCHAR, vals VARCHAR[], cum DOUBLE[]);
-INSERT INTO ref_language VALUES
-  ${values(
-    Object.entries(LANGUAGE_BY_RACE).map(([race, mix]) => {
-      const m = mixLists(mix);
-      return [lit(race), m.vals, m.cum];
-    }),
-  )};`);
-
-  parts.push(`CREATE TABLE ref_payer (age_group VARCHAR, vals VARCHAR[], cum DOUBLE[]);
-INSERT INTO ref_payer VALUES
-  ${values(
-    Object.entries(PAYER_BY_AGE).map(([g, mix]) => {
-      const m = mixLists(mix);
-      return [lit(g), m.vals, m.cum];
-    }),
-  )};`);
+  // County attributes as constant lists indexed by county number (cheaper than joining a table).
+  const zipOffsets: number[] = [];
+  COUNTIES.reduce((acc, c) => (zipOffsets.push(acc), acc + c.zips.length), 0);
+  parts.push(`CREATE MACRO county_fips(ci) AS ${strList(COUNTIES.map((c) => c.fips))}[ci];
+CREATE MACRO county_rural(ci) AS ([${COUNTIES.map((c) => lit(c.rural)).join(', ')}]::BOOLEAN[])[ci];
+CREATE MACRO county_program(ci) AS ${strList(COUNTIES.map((c) => c.program))}[ci];
+-- a ZIP of the county, uniformly: ZIPs of all counties in one list, with each county's offset and count
+CREATE MACRO county_zip(ci, u) AS ${strList(COUNTIES.flatMap((c) => c.zips))}[
+  ([${zipOffsets.join(', ')}]::INTEGER[])[ci] + 1 + floor(u * ([${COUNTIES.map((c) => c.zips.length).join(', ')}]::INTEGER[])[ci])::INTEGER];`);
 
   parts.push(`CREATE TABLE ref_program (pi INTEGER, program_id VARCHAR, clinic VARCHAR, instrument VARCHAR);
 INSERT INTO ref_program VALUES
   ${values(PROGRAMS.map((p, i) => [lit(i + 1), lit(p.id), lit(p.clinic), lit(p.instrument)]))};`);
 
-  parts.push(`CREATE TABLE ref_org (oi INTEGER, org_id VARCHAR, accept_factor DOUBLE, not_accepted_cum DOUBLE[], no_capacity_share DOUBLE);
+  // not_accepted_1/2: cumulative bounds of never answered / rejected / cancelled
+  parts.push(`CREATE TABLE ref_org (oi INTEGER, org_id VARCHAR, accept_factor DOUBLE, not_accepted_1 DOUBLE, not_accepted_2 DOUBLE, no_capacity_share DOUBLE);
 INSERT INTO ref_org VALUES
   ${values(
-    ORGS.map((o, i) => [lit(i + 1), lit(o.id), lit(o.acceptFactor), numList(cumulative(o.notAccepted)), lit(o.noCapacityShare)]),
+    ORGS.map((o, i) => {
+      const [n1, n2] = cumulative(o.notAccepted);
+      return [lit(i + 1), lit(o.id), lit(o.acceptFactor), lit(n1 ?? 1), lit(n2 ?? 1), lit(o.noCapacityShare)];
+    }),
   )};`);
 
-  // Candidate partners per (county, domain): every directory program serving the cell, weighted by its org.
+  // The partners a referral can go to, per (county, domain): the directory
+  // programs serving the cell, weighted by organization; where none does, an
+  // out-of-area program of the domain, equally weighted. Up to 4 candidates
+  // as plain columns (cheaper to join than lists): org_k, program_k and the
+  // cumulative bounds c_k.
   const orgWeight = new Map(ORGS.map((o) => [o.id, o.weight]));
-  const cells: string[][] = [];
+  const MAX = 4;
+  const targets: string[][] = [];
   COUNTIES.forEach((c, ci) => {
     DOMAINS.forEach((dom, di) => {
-      const progs = DIRECTORY.filter((p) => p.domain === dom && p.counties.includes(c.fips));
-      if (progs.length === 0) return;
-      cells.push([
+      const serving = DIRECTORY.filter((p) => p.domain === dom && p.counties.includes(c.fips));
+      const outOfArea = serving.length === 0;
+      const progs = outOfArea ? DIRECTORY.filter((p) => p.domain === dom) : serving;
+      if (progs.length === 0) throw new Error(`no directory program serves ${dom}`);
+      if (progs.length > MAX) throw new Error(`more than ${MAX} programs for ${dom} in ${c.fips}`);
+      const cum = cumulative(progs.map((p) => (outOfArea ? 1 : (orgWeight.get(p.org) ?? 1))));
+      const pad = <T,>(xs: T[], fill: T) => [...xs, ...Array<T>(MAX - xs.length).fill(fill)];
+      targets.push([
         lit(ci + 1),
         lit(di + 1),
-        strList(progs.map((p) => p.org)),
-        strList(progs.map((p) => p.id)),
-        numList(cumulative(progs.map((p) => orgWeight.get(p.org) ?? 1))),
+        lit(outOfArea),
+        ...pad(progs.map((p) => lit(p.org)), 'NULL'),
+        ...pad(progs.map((p) => lit(p.id)), 'NULL'),
+        // bounds past the last candidate are 2 (never reached by u < 1)
+        ...pad(cum.map((x) => lit(x)), '2').slice(0, MAX - 1),
       ]);
     });
   });
-  parts.push(`CREATE TABLE ref_cell (ci INTEGER, d INTEGER, orgs VARCHAR[], programs VARCHAR[], cum DOUBLE[]);
-INSERT INTO ref_cell VALUES
-  ${values(cells)};`);
-
-  // Where no program serves the cell, the referral goes to an out-of-area program of the domain.
-  const fallback = DOMAINS.map((dom, di) => {
-    const progs = DIRECTORY.filter((p) => p.domain === dom);
-    if (progs.length === 0) throw new Error(`no directory program serves ${dom}`);
-    return [lit(di + 1), strList(progs.map((p) => p.org)), strList(progs.map((p) => p.id)), numList(cumulative(progs.map(() => 1)))];
-  });
-  parts.push(`CREATE TABLE ref_fallback (d INTEGER, orgs VARCHAR[], programs VARCHAR[], cum DOUBLE[]);
-INSERT INTO ref_fallback VALUES
-  ${values(fallback)};`);
+  const k = Array.from({ length: MAX }, (_, i) => i + 1);
+  parts.push(`CREATE TABLE ref_target (ci INTEGER, d INTEGER, out_of_area BOOLEAN, ${k.map((i) => `org_${i} VARCHAR`).join(', ')}, ${k.map((i) => `program_${i} VARCHAR`).join(', ')}, ${k.slice(0, -1).map((i) => `c_${i} DOUBLE`).join(', ')});
+INSERT INTO ref_target VALUES
+  ${values(targets)};`);
 
   const services = serviceRows(people);
   parts.push(`CREATE TABLE ref_service (program_id VARCHAR, org_id VARCHAR, org_name VARCHAR, program_name VARCHAR, domain VARCHAR, county_fips VARCHAR, monthly_capacity INTEGER, s1 BIGINT, s2 BIGINT);

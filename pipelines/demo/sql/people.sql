@@ -3,33 +3,48 @@
 -- health). Recorded attributes carry realistic gaps (unknown / empty);
 -- hidden ones are always known, so a planted effect follows the person's
 -- real circumstances, not what the roster happens to record.
+CREATE MACRO need_bit(p, primary_need, d) AS
+  CASE WHEN d = primary_need OR u2(p, d, 123) < need_share(d) THEN (1::BIGINT << d) ELSE 0::BIGINT END;
+
+-- Needs are a bitmask: bit d set = the person has a need in domain d.
+CREATE MACRO has_need(needs, d) AS (needs >> d) & 1 = 1;
+-- When a need starts: 70% already at the window start, the rest in a month of the window.
+CREATE MACRO need_onset(p, d) AS CASE WHEN u2(p, d, 125) < 0.7 THEN 0 ELSE floor(u2(p, d, 126) * {{months}})::INTEGER END;
+
+-- Person numbers 1..N as a table first: range() is a single-threaded source,
+-- a table scan is parallel.
+CREATE TABLE person_number AS SELECT range::INTEGER AS p FROM range(1, {{people}} + 1);
+
 CREATE TABLE person AS
-WITH base AS (
+WITH draw AS (
+  -- the person's uniform draws, computed once (a macro argument is repeated in every branch of a CASE)
   SELECT
-    p::INTEGER AS p,
-    pick_index(county_cum(), u1(p, 101)) AS ci,
-    pick_index(age_cum(), u1(p, 102)) AS band
-  FROM range(1, {{people}} + 1) r(p)
+    p,
+    u1(p, 101) AS u_county, u1(p, 102) AS u_band, u1(p, 103) AS u_age, u1(p, 104) AS u_sex,
+    u1(p, 105) AS u_race_missing, u1(p, 106) AS u_race, u1(p, 108) AS u_language, u1(p, 109) AS u_payer
+  FROM person_number
+),
+base AS (
+  SELECT *, pick_county(u_county) AS ci, pick_age_band(u_band) AS band FROM draw
 ),
 demo AS (
   SELECT
-    b.p, b.ci, c.fips, c.rural, c.zips, c.program_id AS county_program,
-    age_lo()[b.band] + floor(u1(b.p, 103) * (age_hi()[b.band] - age_lo()[b.band] + 1))::INTEGER AS age,
+    b.*, county_fips(b.ci) AS fips, county_rural(b.ci) AS rural, county_program(b.ci) AS county_program,
+    age_lo()[b.band] + floor(b.u_age * (age_hi()[b.band] - age_lo()[b.band] + 1))::INTEGER AS age,
     -- sex is drawn on its own and nothing anywhere depends on it: the planted NULL group
-    sex_vals()[pick_index(sex_cum(), u1(b.p, 104))] AS sex,
-    CASE WHEN u1(b.p, 105) < 0.005 THEN NULL
-         ELSE race_vals()[pick_index(c.race_cum, u1(b.p, 106))] END AS race_ethnicity
-  FROM base b JOIN ref_county c USING (ci)
+    pick_sex(b.u_sex) AS sex,
+    CASE WHEN b.u_race_missing < 0.005 THEN NULL ELSE pick_race(b.ci, b.u_race) END AS race_ethnicity
+  FROM base b
 ),
 roster AS (
   SELECT
-    d.*,
+    d.p, d.ci, d.fips, d.rural, d.county_program, d.age, d.sex, d.race_ethnicity,
     (window_end() - to_years(d.age))::DATE - floor(u1(d.p, 107) * 365)::INTEGER AS birth_date,
     -- language depends on race/ethnicity (Spanish among Hispanic people, Vietnamese/Chinese among Asian people, ...)
-    l.vals[pick_index(l.cum, u1(d.p, 108))] AS preferred_language,
-    y.vals[pick_index(y.cum, u1(d.p, 109))] AS payer,
-    CASE WHEN u1(d.p, 110) < 0.012 THEN NULL
-         ELSE d.zips[1 + floor(u1(d.p, 111) * len(d.zips))::INTEGER] END AS zip,
+    pick_language(d.race_ethnicity, d.u_language) AS preferred_language,
+    -- payer depends on age: Medicaid for most children, Medicare/dual for most elders
+    pick_payer(d.age, d.u_payer) AS payer,
+    CASE WHEN u1(d.p, 110) < 0.012 THEN NULL ELSE county_zip(d.ci, u1(d.p, 111)) END AS zip,
     CASE WHEN u1(d.p, 112) < 0.01 THEN NULL ELSE d.fips END AS county_fips,
     u1(d.p, 113) AS u_rurality,
     -- attribution: mostly the program covering the county, some elsewhere, a few unattributed
@@ -38,8 +53,6 @@ roster AS (
          ELSE d.county_program END AS program_id,
     u1(d.p, 117) AS u_churn
   FROM demo d
-  JOIN ref_language l ON l.race = CASE WHEN d.race_ethnicity IN ('hispanic_latino', 'asian', 'middle_eastern_north_african', 'black', 'white') THEN d.race_ethnicity ELSE '*' END
-  JOIN ref_payer y ON y.age_group = CASE WHEN d.age < 18 THEN 'child' WHEN d.age < 65 THEN 'adult' ELSE 'elder' END
 ),
 enrolled AS (
   SELECT
@@ -101,9 +114,9 @@ traits AS (
         * CASE WHEN s.rural THEN 1.12 ELSE 1 END
         * CASE s.race_ethnicity WHEN 'black' THEN 1.1 WHEN 'hispanic_latino' THEN 1.1
                                 WHEN 'american_indian_alaska_native' THEN 1.2 ELSE 1 END AS needy,
-    pick_index(primary_cum(), u1(s.p, 121)) AS primary_need,
+    pick_primary_need(s.u_primary) AS primary_need,
     u1(s.p, 122) < 0.68 AS engaged
-  FROM spans s
+  FROM (SELECT *, u1(p, 121) AS u_primary FROM spans) s
   LEFT JOIN ref_program g ON g.program_id = s.program_id
 ),
 with_needs AS (
@@ -111,21 +124,21 @@ with_needs AS (
     t.*,
     -- needs as a bitmask (bit d = domain d): every needy person has a primary
     -- core need, plus each other domain with its own share
-    CASE WHEN NOT t.needy THEN 0::BIGINT ELSE list_sum(list_transform(range(1, 13),
-      d -> CASE WHEN d = t.primary_need OR u2(t.p, d, 123) < need_share(d) THEN (1::BIGINT << d) ELSE 0::BIGINT END)) END AS needs
+    CASE WHEN NOT t.needy THEN 0::BIGINT ELSE
+        need_bit(t.p, t.primary_need, 1) + need_bit(t.p, t.primary_need, 2) + need_bit(t.p, t.primary_need, 3)
+      + need_bit(t.p, t.primary_need, 4) + need_bit(t.p, t.primary_need, 5) + need_bit(t.p, t.primary_need, 6)
+      + need_bit(t.p, t.primary_need, 7) + need_bit(t.p, t.primary_need, 8) + need_bit(t.p, t.primary_need, 9)
+      + need_bit(t.p, t.primary_need, 10) + need_bit(t.p, t.primary_need, 11) + need_bit(t.p, t.primary_need, 12)
+    END AS needs
   FROM traits t
 )
 SELECT
   w.*,
   -- behavioural-health patients (the PHQ-9 population): aged 12+, more often with a mental-health need
   w.age >= 12 AND u1(w.p, 124) < 0.05
-    * CASE WHEN (w.needs >> 11) & 1 = 1 THEN 3 ELSE 1 END
+    * CASE WHEN has_need(w.needs, 11) THEN 3 ELSE 1 END
     * CASE WHEN w.needy THEN 1.3 ELSE 1 END AS bh
 FROM with_needs w;
-
--- When a need starts: 70% already at the window start, the rest in a month of the window.
-CREATE MACRO need_onset(p, d) AS CASE WHEN u2(p, d, 125) < 0.7 THEN 0 ELSE floor(u2(p, d, 126) * {{months}})::INTEGER END;
-CREATE MACRO has_need(needs, d) AS (needs >> d) & 1 = 1;
 
 CREATE VIEW people_out AS
 SELECT

@@ -20,33 +20,52 @@ CREATE MACRO u1(a, salt) AS (mix1(a, salt) >> 11)::DOUBLE / 9007199254740992.0;
 CREATE MACRO u2(a, b, salt) AS (mix2(a, b, salt) >> 11)::DOUBLE / 9007199254740992.0;
 CREATE MACRO u3(a, b, c, salt) AS (mix3(a, b, c, salt) >> 11)::DOUBLE / 9007199254740992.0;
 
--- Approximately standard normal: Irwin-Hall sum of four uniforms, rescaled.
-CREATE MACRO normal4(a, b, salt) AS
-  (u3(a, b, 1, salt) + u3(a, b, 2, salt) + u3(a, b, 3, salt) + u3(a, b, 4, salt) - 2.0) * sqrt(3.0);
+-- Where one row needs several low-precision draws, one hash is split into
+-- bit fields instead of hashing again: bits_u(h, shift) is uniform in [0, 1)
+-- with 21 bits of precision (shift 0, 21 or 42).
+CREATE MACRO bits_u(h, shift) AS ((h >> shift) & 2097151)::DOUBLE / 2097152.0;
 
--- 1-based index of the category u falls in; cum holds the cumulative upper
--- bounds of every category but the last (see cumulative() in referenceSql.ts).
-CREATE MACRO pick_index(cum, u) AS 1 + len(list_filter(cum, c -> c <= u));
+-- Approximately standard normal from one hash: Irwin-Hall sum of four
+-- 16-bit uniforms, rescaled to unit variance.
+CREATE MACRO normal_bits(h) AS
+  ((h & 65535) + ((h >> 16) & 65535) + ((h >> 32) & 65535) + ((h >> 48) & 65535)) / 65536.0 * sqrt(3.0) - 2.0 * sqrt(3.0);
 
 -- Whole days from an exponential waiting time with the given mean.
 CREATE MACRO exp_days(mean, u) AS floor(-ln(1.0 - u) * mean)::INTEGER;
 
--- Poisson(lam) by inverse CDF; lam stays below ~1.5 here, so 7+ is negligible and capped at 7.
-CREATE MACRO poisson(lam, u) AS CASE
-  WHEN u < exp(-lam) THEN 0
-  WHEN u < exp(-lam) * (1 + lam) THEN 1
-  WHEN u < exp(-lam) * (1 + lam + lam * lam / 2) THEN 2
-  WHEN u < exp(-lam) * (1 + lam + lam * lam / 2 + lam * lam * lam / 6) THEN 3
-  WHEN u < exp(-lam) * (1 + lam + lam * lam / 2 + lam * lam * lam / 6 + lam * lam * lam * lam / 24) THEN 4
-  WHEN u < exp(-lam) * (1 + lam + lam * lam / 2 + lam * lam * lam / 6 + lam * lam * lam * lam / 24 + lam * lam * lam * lam * lam / 120) THEN 5
-  WHEN u < exp(-lam) * (1 + lam + lam * lam / 2 + lam * lam * lam / 6 + lam * lam * lam * lam / 24 + lam * lam * lam * lam * lam / 120 + lam * lam * lam * lam * lam * lam / 720) THEN 6
-  ELSE 7 END;
+-- Poisson(lam) by inverse CDF, given e = exp(-lam) computed once by the
+-- caller; lam stays below ~2.5 here, so 10+ is negligible and capped at 9.
+-- Each bound is e * sum_{j<=k} lam^j / j!.
+CREATE MACRO poisson_e(lam, e, u) AS CASE
+  WHEN u < e THEN 0
+  WHEN u < e * (1 + lam) THEN 1
+  WHEN u < e * (1 + lam + lam ** 2 / 2) THEN 2
+  WHEN u < e * (1 + lam + lam ** 2 / 2 + lam ** 3 / 6) THEN 3
+  WHEN u < e * (1 + lam + lam ** 2 / 2 + lam ** 3 / 6 + lam ** 4 / 24) THEN 4
+  WHEN u < e * (1 + lam + lam ** 2 / 2 + lam ** 3 / 6 + lam ** 4 / 24 + lam ** 5 / 120) THEN 5
+  WHEN u < e * (1 + lam + lam ** 2 / 2 + lam ** 3 / 6 + lam ** 4 / 24 + lam ** 5 / 120 + lam ** 6 / 720) THEN 6
+  WHEN u < e * (1 + lam + lam ** 2 / 2 + lam ** 3 / 6 + lam ** 4 / 24 + lam ** 5 / 120 + lam ** 6 / 720 + lam ** 7 / 5040) THEN 7
+  WHEN u < e * (1 + lam + lam ** 2 / 2 + lam ** 3 / 6 + lam ** 4 / 24 + lam ** 5 / 120 + lam ** 6 / 720 + lam ** 7 / 5040 + lam ** 8 / 40320) THEN 8
+  ELSE 9 END;
+CREATE MACRO poisson(lam, u) AS poisson_e(lam, exp(-lam), u);
 
--- Identifiers: a letter, the zero-padded person number, then a sequence.
-CREATE MACRO pid(p) AS 'P' || lpad(p::VARCHAR, 7, '0');
+-- Identifiers: a letter, the zero-padded person number, then a sequence
+-- (printf is markedly faster than || with lpad on millions of rows).
+CREATE MACRO pid(p) AS printf('P%07d', p);
 
 -- The demo window: {{months}} months ending on {{end_date}}.
 CREATE MACRO window_start() AS DATE '{{start_date}}';
 CREATE MACRO window_end() AS DATE '{{end_date}}';
 CREATE MACRO month_start(m) AS (DATE '{{start_date}}' + to_months(m::INTEGER))::DATE;
 CREATE MACRO month_end(m) AS (DATE '{{start_date}}' + to_months(m::INTEGER + 1))::DATE - 1;
+
+-- The months of the window, to join instead of computing dates per row.
+CREATE TABLE window_month AS
+SELECT m::INTEGER AS m, month_start(m) AS starts, month_end(m) AS ends, month_end(m) - month_start(m) + 1 AS days
+FROM range({{months}}) r(m);
+
+-- Row expansion by an equality join: (n, i) for i in 0..n-1. Joining a count
+-- column n to this tiny table replaces unnest(range(n)), which is several
+-- times slower on tens of millions of rows (and rows with n = 0 simply drop).
+CREATE TABLE expand AS
+SELECT n::INTEGER AS n, i::INTEGER AS i FROM range(1, 10) a(n), range(9) b(i) WHERE i < n;
