@@ -1,0 +1,93 @@
+// Summary measures of disparity (metrics.md, "Disparities"; NCI HD*Calc, Healthy People
+// 2030) per metric x grain x period x dimension, over the groups shown after suppression.
+// Run after suppress(): only unsuppressed rows with a value enter.
+//
+// Table disparity_summary, one row per metric x grain x period x compared dimension:
+//   metric_id, period_grain, period_start, period_end, dimension
+//   reference_group         the dimension's reference group (as in the results table)
+//   reference_shown         whether the reference group's row is shown (IDisp needs it)
+//   groups_shown            J, the number of shown groups (reference included)
+//   index_of_disparity      100 x sum_{j != ref} |y_j - y_ref| / (J - 1) / y_ref, in %;
+//                           empty when y_ref = 0, J < 2 or the reference is not shown
+//   between_group_variance  sum p_j (y_j - mu)^2, p_j = n_j / sum n over shown groups
+//   max_rate_difference     max y - min y
+//   max_rate_ratio          max y / min y (empty when min y = 0)
+//   run_id, as_of
+// y = the published value (proportion 0..1, rate per 1000 member-months, paid_pmpm in
+// dollars per member-month), n = the denominator. Dimensions and metrics as for the
+// comparisons: proportions and rates, no `all`, no `domain` cuts.
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { exec, sqlString } from '../duckdb.ts';
+import { disparitySummary } from '../stats/index.ts';
+import { readColumns, stageTable, type Json } from '../disclosure/columnar.ts';
+import { metricMeta, type MetricInput } from '../disclosure/metricMeta.ts';
+
+export interface SummaryOptions {
+  metrics: readonly MetricInput[];
+  /** Defaults to metric_results. */
+  table?: string;
+  /** Defaults to disparity_summary. */
+  out?: string;
+}
+
+export async function buildDisparitySummary(conn: DuckDBConnection, opts: SummaryOptions): Promise<number> {
+  const table = opts.table ?? 'metric_results';
+  const out = opts.out ?? 'disparity_summary';
+  const ids = opts.metrics.map(metricMeta).filter((m) => m.kind === 'proportion' || m.kind === 'rate').map((m) => m.id);
+  const shown = `NOT coalesce(suppressed, false) AND value IS NOT NULL AND denominator IS NOT NULL`;
+  const { length, columns } = await readColumns(conn, `SELECT metric_id, period_grain, period_start::VARCHAR AS period_start,
+  max(period_end)::VARCHAR AS period_end, dimension, max(reference_group) AS reference_group,
+  list(group_value ORDER BY group_value) FILTER (WHERE ${shown}) AS groups,
+  list(value ORDER BY group_value) FILTER (WHERE ${shown}) AS vals,
+  list(denominator ORDER BY group_value) FILTER (WHERE ${shown}) AS dens,
+  max(run_id) AS run_id, max(as_of)::VARCHAR AS as_of
+FROM ${table}
+WHERE metric_id IN (${ids.length ? ids.map(sqlString).join(', ') : 'NULL'})
+  AND dimension <> 'all' AND NOT list_contains(string_split(dimension, '*'), 'domain')
+GROUP BY metric_id, period_grain, period_start, dimension
+ORDER BY metric_id, period_grain, period_start, dimension`);
+
+  const refShown: boolean[] = [];
+  const J: number[] = [];
+  const idisp: Array<number | null> = [];
+  const bgv: Array<number | null> = [];
+  const maxDiff: Array<number | null> = [];
+  const maxRatio: Array<number | null> = [];
+  for (let i = 0; i < length; i++) {
+    const groups = (columns.groups?.[i] ?? []) as string[];
+    const vals = ((columns.vals?.[i] ?? []) as Json[]).map(Number);
+    const dens = ((columns.dens?.[i] ?? []) as Json[]).map(Number);
+    const ref = groups.indexOf(columns.reference_group?.[i] as string);
+    const s = disparitySummary(vals.map((value, j) => ({ value, denominator: dens[j] as number })), ref);
+    refShown.push(ref >= 0);
+    J.push(groups.length);
+    idisp.push(ref >= 0 ? s.indexOfDisparity : null);
+    bgv.push(s.betweenGroupVariance);
+    maxDiff.push(s.maxRateDifference);
+    maxRatio.push(s.maxRateRatio);
+  }
+  const text = (name: string) => (columns[name] ?? []) as Array<string | null>;
+  await stageTable(conn, 'cl_disparity_summary', length, [
+    { name: 'metric_id', type: 'VARCHAR', values: text('metric_id') },
+    { name: 'period_grain', type: 'VARCHAR', values: text('period_grain') },
+    { name: 'period_start', type: 'VARCHAR', values: text('period_start') },
+    { name: 'period_end', type: 'VARCHAR', values: text('period_end') },
+    { name: 'dimension', type: 'VARCHAR', values: text('dimension') },
+    { name: 'reference_group', type: 'VARCHAR', values: text('reference_group') },
+    { name: 'reference_shown', type: 'BOOLEAN', values: refShown },
+    { name: 'groups_shown', type: 'INTEGER', values: J },
+    { name: 'index_of_disparity', type: 'DOUBLE', values: idisp },
+    { name: 'between_group_variance', type: 'DOUBLE', values: bgv },
+    { name: 'max_rate_difference', type: 'DOUBLE', values: maxDiff },
+    { name: 'max_rate_ratio', type: 'DOUBLE', values: maxRatio },
+    { name: 'run_id', type: 'VARCHAR', values: text('run_id') },
+    { name: 'as_of', type: 'VARCHAR', values: text('as_of') },
+  ]);
+  await exec(conn, `CREATE OR REPLACE TABLE ${out} AS
+SELECT metric_id, period_grain, period_start::DATE AS period_start, period_end::DATE AS period_end, dimension,
+  reference_group, reference_shown, groups_shown, index_of_disparity, between_group_variance,
+  max_rate_difference, max_rate_ratio, run_id, as_of::DATE AS as_of
+FROM cl_disparity_summary ORDER BY metric_id, period_grain, period_start, dimension`);
+  await exec(conn, 'DROP TABLE cl_disparity_summary');
+  return length;
+}

@@ -1,0 +1,129 @@
+// The independent audit: it rebuilds relations from published rows (or an exported CSV)
+// and reports shown small counts, small withheld totals, derivable withheld rows, figures
+// left on suppressed rows and statistics against a suppressed reference.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import type { Database } from '../../../models/duckdb.ts';
+import { auditCsv, auditResults, finaliseResults, unneutralise, type AuditRow } from '../../../models/disclosure/index.ts';
+import { exportResults } from '../../../server/exports/exportResults.ts';
+import { resultsDb, testMetric } from './resultsTable.ts';
+
+const P = testMetric('p', 'proportion');
+const C = testMetric('c', 'count');
+
+const row = (over: Partial<AuditRow> & Pick<AuditRow, 'metric_id'>): AuditRow => ({
+  period_grain: 'all', period_start: '2025-01-01', dimension: 'all', group_value: 'all',
+  numerator: null, denominator: null, value: null, suppressed: false, ...over,
+});
+const prop = (dimension: string, group_value: string, numerator: number | null, denominator: number | null, suppressed = false, over: Partial<AuditRow> = {}) =>
+  row({ metric_id: 'p', dimension, group_value, numerator, denominator, value: numerator === null || denominator === null ? null : numerator / denominator, suppressed, ...over });
+
+describe('what the audit catches', () => {
+  test('a clean table passes', async () => {
+    const r = await auditResults([prop('all', 'all', 100, 200), prop('sex', 'female', 60, 110), prop('sex', 'male', null, null, true), prop('sex', 'unknown', null, null, true)], { metrics: [P], threshold: 11 });
+    expect(r).toMatchObject({ ok: true, rows: 4, relations: 1, violations: [] });
+  });
+
+  test('a shown count in 1..10 (numerator, denominator, complement)', async () => {
+    const r = await auditResults([prop('all', 'all', 5, 100), prop('sex', 'female', 20, 28)], { metrics: [P], threshold: 11 });
+    expect(r.violations.filter((v) => v.relation === 'primary').map((v) => `${v.group_value} ${v.message}`)).toEqual([
+      'all shown numerator 5 is in 1..10', 'female shown complement 8 is in 1..10',
+    ]);
+  });
+
+  test('a withheld total in 1..10: one-way, two-way and time relations', async () => {
+    const r = await auditResults([
+      prop('all', 'all', 100, 200), prop('sex', 'female', 95, 150), prop('sex', 'male', null, null, true),
+      prop('race_ethnicity', 'white', 50, 100), prop('race_ethnicity*payer', 'white*medicaid', 44, 80), prop('race_ethnicity*payer', 'white*other', null, null, true),
+      prop('all', 'all', 40, 80, false, { period_grain: 'quarter' }), prop('all', 'all', 33, 60, false, { period_grain: 'month' }),
+      prop('all', 'all', null, null, true, { period_grain: 'month', period_start: '2025-02-01' }),
+    ], { metrics: [P], threshold: 11 });
+    expect(r.ok).toBe(false);
+    const found = r.violations.map((v) => `${v.relation} ${v.period_grain} ${v.dimension}=${v.group_value}: ${v.message.split(' = ')[0]}`);
+    expect(found).toContain('one_way all all=all: numerator: whole 100 minus the shown parts');
+    expect(found).toContain('two_way all race_ethnicity=white: numerator: whole 50 minus the shown parts');
+    expect(found).toContain('time quarter all=all: numerator: whole 40 minus the shown parts');
+  });
+
+  test('a suppressed whole gives nothing to difference', async () => {
+    const r = await auditResults([prop('all', 'all', null, null, true), prop('sex', 'female', 95, 150), prop('sex', 'male', null, null, true)], { metrics: [P], threshold: 11 });
+    expect(r.violations.filter((v) => v.relation === 'one_way')).toEqual([]);
+  });
+
+  test('a withheld row derivable by substituting one relation into another (spec rule satisfied everywhere)', async () => {
+    // counts, groups x months: female January 5, female February 20 and male January 30 are
+    // withheld. Every relation withholds 0 or >= 11, but February's all row 45 - male 25
+    // gives female February 20, and female's quarter 55 - 20 - 30 gives January's 5.
+    const cnt = (grain: string, start: string, dimension: string, group_value: string, n: number | null) =>
+      row({ metric_id: 'c', period_grain: grain, period_start: start, dimension, group_value, numerator: n, value: n, suppressed: n === null });
+    const table = [
+      cnt('month', '2025-01-01', 'all', 'all', 35), cnt('month', '2025-01-01', 'sex', 'female', null), cnt('month', '2025-01-01', 'sex', 'male', null),
+      cnt('month', '2025-02-01', 'all', 'all', 45), cnt('month', '2025-02-01', 'sex', 'female', null), cnt('month', '2025-02-01', 'sex', 'male', 25),
+      cnt('month', '2025-03-01', 'all', 'all', 70), cnt('month', '2025-03-01', 'sex', 'female', 30), cnt('month', '2025-03-01', 'sex', 'male', 40),
+      cnt('quarter', '2025-01-01', 'all', 'all', 150), cnt('quarter', '2025-01-01', 'sex', 'female', 55), cnt('quarter', '2025-01-01', 'sex', 'male', 95),
+    ];
+    const r = await auditResults(table, { metrics: [C], threshold: 11 });
+    expect(r.violations.filter((v) => v.relation !== 'derived')).toEqual([]);
+    const derived = r.violations.find((v) => v.relation === 'derived' && v.group_value === 'female' && v.period_start === '2025-01-01');
+    expect(derived?.message).toMatch(/numerator = 5 can be derived/);
+  });
+
+  test('figures left on a suppressed row; statistics against a suppressed reference; a metric outside the catalog', async () => {
+    const r = await auditResults([
+      prop('all', 'all', 300, 600),
+      prop('sex', 'female', null, null, true, { reference_group: 'female', p_value: 0.2 }),
+      prop('sex', 'male', 150, 300, false, { reference_group: 'female', rate_difference: 0.1, p_value: 0.01 }),
+      prop('sex', 'unknown', null, null, true),
+      row({ metric_id: 'mystery', numerator: 3, denominator: 4 }),
+    ], { metrics: [P], threshold: 11 });
+    expect(r.violations.map((v) => `${v.relation} ${v.group_value}`).sort()).toEqual(['catalog all', 'reference male', 'withheld_figures female']);
+    expect(r.violations.find((v) => v.relation === 'withheld_figures')?.message).toBe('suppressed row shows p_value');
+  });
+});
+
+describe('exported CSV', () => {
+  let db: Database | null = null;
+  let dir = '';
+  afterEach(() => {
+    db?.close();
+    db = null;
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('audits the export, restoring text cells neutralised against formula injection', async () => {
+    expect(unneutralise("'=P1")).toBe('=P1');
+    expect(unneutralise("'plain")).toBe("'plain");
+    dir = mkdtempSync(join(tmpdir(), 'closeloop-audit-'));
+    db = await resultsDb([
+      { metric_id: 'p', numerator: 160, denominator: 400 },
+      { metric_id: 'p', dimension: 'program_id', group_value: '=P1', numerator: 100, denominator: 200 },
+      { metric_id: 'p', dimension: 'program_id', group_value: '-P2', numerator: 50, denominator: 150 },
+      { metric_id: 'p', dimension: 'program_id', group_value: '@P3', numerator: 7, denominator: 30 },
+      { metric_id: 'p', dimension: 'program_id', group_value: 'P4', numerator: 3, denominator: 20 },
+    ]);
+    const done = await finaliseResults(db.conn, { metrics: [P], config: { referenceGroups: {}, suppressionThreshold: 11 } });
+    expect(done.audit.ok).toBe(true);
+    const csv = join(dir, 'results.csv');
+    await exportResults(db.conn, { metric: 'all' }, 'csv', csv);
+    const fromCsv = await auditCsv(csv, { metrics: [P], threshold: 11 });
+    expect(fromCsv).toMatchObject({ ok: true, rows: 5, relations: 1 });
+
+    // undo the primary suppression of P4 (numerator 3) and export again: caught
+    await db.conn.run(`UPDATE metric_results SET suppressed = false, numerator = 3, denominator = 20, value = 0.15 WHERE group_value = 'P4'`);
+    const tampered = join(dir, 'tampered.csv');
+    await exportResults(db.conn, { metric: 'all' }, 'csv', tampered);
+    const caught = await auditCsv(tampered, { metrics: [P], threshold: 11 });
+    expect(caught.ok).toBe(false);
+    expect(caught.violations.map((v) => `${v.relation} ${v.group_value}`)).toContain('primary P4');
+  });
+
+  test('a file that is not a results export is refused with its name', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'closeloop-audit-'));
+    const path = join(dir, 'other.csv');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(path, 'a,b\n1,2\n');
+    await expect(auditCsv(path, { metrics: [P], threshold: 11 })).rejects.toThrow(/other\.csv: no metric_id column/);
+  });
+});
