@@ -1,0 +1,24 @@
+-- One row per positive need (positive screening row: screening_id x domain) screened by the
+-- as-of date, with the first same-person, same-domain referral made on or after the
+-- screening and the first such referral closed need_met (by the as-of date).
+WITH needs AS (
+  SELECT screening_id, domain, person_id, screened_on
+  FROM stg_screenings
+  WHERE result = 'positive' AND screened_on <= {{as_of}}
+),
+met AS (
+  SELECT person_id, domain, referred_on FROM int_referral_milestones WHERE outcome = 'need_met'
+)
+SELECT
+  n.screening_id,
+  n.domain,
+  n.person_id,
+  n.screened_on,
+  r.referred_on AS first_referral_on,
+  date_diff('day', n.screened_on, r.referred_on) AS days_to_first_referral,
+  m.referred_on AS first_met_referral_on
+FROM needs n
+ASOF LEFT JOIN (SELECT person_id, domain, referred_on FROM int_referral_milestones) r
+  ON n.person_id = r.person_id AND n.domain = r.domain AND n.screened_on <= r.referred_on
+ASOF LEFT JOIN met m
+  ON n.person_id = m.person_id AND n.domain = m.domain AND n.screened_on <= m.referred_on

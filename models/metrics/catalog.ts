@@ -1,0 +1,583 @@
+// The metric catalog: every metric of the spec's metrics.md, declared once and validated.
+// Computation (engine.ts), the API, exports, dashboards and the metric dictionary all read
+// these entries. Adding a metric = one entry here + its SQL (a measure in a fact file
+// under ./sql, see facts.ts, or a new fact file).
+import { z } from 'zod';
+import { CORE_DOMAINS } from '../contracts/domains.ts';
+import {
+  DEFAULT_TWO_WAY_CUT,
+  DOMAIN_COUNTY_CUT,
+  POPULATION_DIMENSIONS,
+  dimensionParts,
+  isOneWayDimension,
+  isPopulationDimension,
+} from './dimensions.ts';
+import { FACTS, SPAN_ENTITIES, factById } from './facts.ts';
+
+export const METRIC_GROUPS = ['access', 'closed_loop', 'service_gaps', 'outcomes'] as const;
+export const METRIC_KINDS = ['proportion', 'rate', 'duration', 'count', 'mean', 'ratio'] as const;
+/** What one counted unit of the metric is: decides its dimensions and disclosure relations. */
+export const COUNTED_UNITS = ['person', 'positive_need', 'referral', 'episode', 'member_month'] as const;
+
+const GROUP_TITLES: Record<(typeof METRIC_GROUPS)[number], string> = {
+  access: 'Access',
+  closed_loop: 'Closed loop',
+  service_gaps: 'Service gaps',
+  outcomes: 'Outcomes',
+};
+
+/** One fact feeding the metric; several parts are added up (e.g. numerator and denominator from different facts). */
+const FactPart = z.object({
+  fact: z.string(),
+  numerator: z.string().optional(),
+  denominator: z.string().optional(),
+  /** mean: sum and sum of squares of the values (denominator = number of cases). */
+  sum: z.string().optional(),
+  sumSquares: z.string().optional(),
+  /** duration: time column (days) and event flag (1 = happened, 0 = censored at time). */
+  time: z.string().optional(),
+  event: z.string().optional(),
+  /** The part yields only these of the metric's dimensions (default: all of them). */
+  dimensions: z.array(z.string()).optional(),
+});
+export type FactPart = z.infer<typeof FactPart>;
+
+const MetricSql = z.union([
+  z.object({ parts: z.array(FactPart).min(1) }),
+  /** A file under ./sql yielding finished result rows (the metric does not fit the fact pattern). */
+  z.object({ rows: z.string() }),
+]);
+
+export const MetricSchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9_]*$/),
+    group: z.enum(METRIC_GROUPS),
+    title: z.string().min(1),
+    /** Plain language; says where closeloop made a choice the spec left open. */
+    definition: z.string().min(1),
+    numerator: z.string().min(1),
+    denominator: z.string().min(1),
+    kind: z.enum(METRIC_KINDS),
+    /** Unit of the value column. */
+    unit: z.string().min(1),
+    direction: z.enum(['higher_better', 'lower_better']),
+    /** The date that places a unit in a period. */
+    anchor: z.string().min(1),
+    /** Where ages (age_band) are taken: the anchor date, the period's end, or the as-of date. */
+    ageAt: z.enum(['anchor', 'period_end', 'as_of']),
+    /** Windows in days, counted from the anchor (day 0 = the anchor day). */
+    windows: z.array(z.number().int().nonnegative()),
+    /** The entity whose earliest date starts the metric's span. */
+    span: z.enum(SPAN_ENTITIES),
+    countedUnit: z.enum(COUNTED_UNITS),
+    /** 'all', one-way cuts, then the two-way cuts computed by default. */
+    dimensions: z.array(z.string()).min(1),
+    /** Grain `all` only (a state at the as-of date). */
+    snapshot: z.boolean(),
+    /**
+     * Month numerators and denominators add up to the quarter's and year's (disclosure
+     * relation (c)). See isAdditiveOverTime for the age_band exception.
+     */
+    additiveOverTime: z.boolean(),
+    /** Published measure the definition mirrors (not certified). */
+    mirrors: z.string().optional(),
+    /** Multiplier of value (rates per 1000 member-months). */
+    scale: z.number().positive(),
+    /** Interval reported in ci_low/ci_high. */
+    interval: z.enum(['wilson', 'poisson_exact', 'kaplan_meier', 't', 'none']),
+    sql: MetricSql,
+  })
+  .superRefine((m, ctx) => {
+    const issue = (message: string) => ctx.addIssue({ code: 'custom', message: `${m.id}: ${message}` });
+    if (m.dimensions[0] !== 'all') issue('dimensions must start with all');
+    for (const d of m.dimensions) {
+      if (d === 'all') continue;
+      const parts = dimensionParts(d);
+      if (parts.length > 2 || !parts.every(isOneWayDimension)) issue(`unknown dimension ${d}`);
+      if (parts.length === 2 && !parts.every((p) => m.dimensions.includes(p))) issue(`two-way cut ${d} needs both one-way cuts`);
+    }
+    // rates of events get the exact Poisson interval; a dollar rate (paid_pmpm) none
+    const allowed = { proportion: ['wilson'], rate: ['poisson_exact', 'none'], duration: ['kaplan_meier'], count: ['none'], mean: ['t'], ratio: ['none'] }[m.kind];
+    if (!allowed.includes(m.interval)) issue(`a ${m.kind} metric reports interval ${allowed.join(' or ')}`);
+    if (m.snapshot && m.additiveOverTime) issue('a snapshot has no time grains to add up');
+    if ('rows' in m.sql) return;
+    for (const part of m.sql.parts) {
+      const fact = FACTS.find((f) => f.id === part.fact);
+      if (!fact) {
+        issue(`unknown fact ${part.fact}`);
+        continue;
+      }
+      if (fact.span !== m.span) issue(`fact ${fact.id} observes the ${fact.span} span, the metric the ${m.span} span`);
+      const measures = Object.keys(fact.measures);
+      for (const key of ['numerator', 'denominator', 'sum', 'sumSquares'] as const) {
+        const name = part[key];
+        if (name !== undefined && !measures.includes(name)) issue(`fact ${fact.id} has no measure ${name}`);
+      }
+      if (m.kind === 'duration' && (!part.time || !part.event)) issue('a duration part names its time and event columns');
+      for (const d of part.dimensions ?? []) if (!m.dimensions.includes(d)) issue(`part dimension ${d} is not a metric dimension`);
+      for (const d of part.dimensions ?? m.dimensions) {
+        for (const p of dimensionParts(d)) {
+          if (!isPopulationDimension(p) && !(fact.dimensions as readonly string[]).includes(p)) issue(`fact ${fact.id} does not carry ${p}`);
+        }
+      }
+    }
+  });
+
+export type Metric = z.infer<typeof MetricSchema>;
+
+const POPULATION = ['all', ...POPULATION_DIMENSIONS] as const;
+const BY_UNIT = {
+  person: [...POPULATION, DEFAULT_TWO_WAY_CUT],
+  episode: [...POPULATION, DEFAULT_TWO_WAY_CUT],
+  member_month: [...POPULATION, DEFAULT_TWO_WAY_CUT],
+  positive_need: [...POPULATION, 'domain', DEFAULT_TWO_WAY_CUT],
+  referral: [...POPULATION, 'target_org_id', 'domain', DEFAULT_TWO_WAY_CUT],
+} as const;
+const SERVICE_GAP = (unit: 'positive_need' | 'referral') => [...BY_UNIT[unit], DOMAIN_COUNTY_CUT];
+
+const CORE = CORE_DOMAINS.join(', ');
+const CERT = 'closeloop\'s own implementation, not certified';
+
+// Additive over time (disclosure relation (c)): true where every unit sits in exactly one
+// month through a fixed anchor date (events, positive needs, referrals, episodes, each
+// person's earliest positive core screen, person-time). False for "people in the period"
+// (screening_rate, screen_positive_rate): a person screened in January and in February is
+// one person in the quarter, so months do not add up. Durations and means are additive in
+// their counts (events, cases, n), which is what disclosure differencing would exploit.
+const entries: Array<z.input<typeof MetricSchema>> = [
+  // ---------------------------------------------------------------- Access
+  {
+    id: 'screening_rate',
+    group: 'access',
+    title: 'Screening rate',
+    definition:
+      'Share of people enrolled (attributed) on any day of the period who had at least one social-need screening in the period (any domain, any result). The screening need not fall on an enrolled day. Mirrors CMS SDOH-1 (screening for social drivers of health); ' + CERT + '.',
+    numerator: 'People enrolled on any day of the period with at least one screening dated in the period',
+    denominator: 'People enrolled on any day of the period (enrollment span clipped to the screening span and the as-of date)',
+    kind: 'proportion', unit: 'proportion of people (0-1)', direction: 'higher_better',
+    anchor: 'period', ageAt: 'period_end', windows: [], span: 'screenings', countedUnit: 'person',
+    dimensions: [...BY_UNIT.person], snapshot: false, additiveOverTime: false,
+    mirrors: 'CMS SDOH-1', scale: 1, interval: 'wilson',
+    sql: { parts: [{ fact: 'fct_enrolled_people', denominator: 'enrolled' }, { fact: 'fct_screened_people', numerator: 'screened' }] },
+  },
+  {
+    id: 'screen_positive_rate',
+    group: 'access',
+    title: 'Screen positive rate',
+    definition:
+      'Share of people screened in the period who screened positive. The all row and the population cuts count a person positive for any domain; the domain cut counts people positive for that domain among people screened for that domain in the period (closeloop\'s choice: someone never asked about a domain is not in its denominator). Declined answers count as screened, not positive. Ages are taken at the person\'s first screening in the period. Lower is better: a positive screen is an unmet social need. Mirrors CMS SDOH-2; ' + CERT + '.',
+    numerator: 'People with a positive screening row in the period (for the domain, in the domain cut)',
+    denominator: 'People with a screening row in the period, any result, declined included (for the domain, in the domain cut)',
+    kind: 'proportion', unit: 'proportion of people (0-1)', direction: 'lower_better',
+    anchor: 'screened_on (the person\'s first screening in the period)', ageAt: 'anchor', windows: [], span: 'screenings', countedUnit: 'person',
+    dimensions: [...POPULATION, 'domain', DEFAULT_TWO_WAY_CUT], snapshot: false, additiveOverTime: false,
+    mirrors: 'CMS SDOH-2', scale: 1, interval: 'wilson',
+    sql: {
+      parts: [
+        { fact: 'fct_people_screened', numerator: 'screened_positive', denominator: 'screened', dimensions: [...POPULATION, DEFAULT_TWO_WAY_CUT] },
+        { fact: 'fct_people_screened_by_domain', numerator: 'screened_positive', denominator: 'screened', dimensions: ['domain'] },
+      ],
+    },
+  },
+  {
+    id: 'need_referral_rate',
+    group: 'access',
+    title: 'Positive needs referred within 30 days',
+    definition:
+      'Share of positive needs (one per positive screening row: screening x domain) followed by a referral of the same person for the same domain made 0 to 30 days after the screening (any status; referrals made before the screening do not count). Needs screened less than 30 days before the as-of date are not yet measurable and stay out of the denominator. Mirrors the intervention part of HEDIS SNS-E; ' + CERT + '.',
+    numerator: 'Positive needs with a same-person, same-domain referral made on days 0-30 after the screening',
+    denominator: 'Positive needs screened at least 30 days before the as-of date',
+    kind: 'proportion', unit: 'proportion of positive needs (0-1)', direction: 'higher_better',
+    anchor: 'screened_on', ageAt: 'anchor', windows: [30], span: 'screenings', countedUnit: 'positive_need',
+    dimensions: [...BY_UNIT.positive_need], snapshot: false, additiveOverTime: true,
+    mirrors: 'HEDIS SNS-E', scale: 1, interval: 'wilson',
+    sql: { parts: [{ fact: 'fct_positive_needs', numerator: 'referral_30d_num', denominator: 'referral_30d_den' }] },
+  },
+  {
+    id: 'days_to_referral',
+    group: 'access',
+    title: 'Days from positive screen to referral',
+    definition:
+      'Median days from a positive screening to the first referral of the same person for the same domain made on or after it, estimated with Kaplan-Meier. A need with no such referral by day 30 is censored at 30 days; one screened less than 30 days before the as-of date and not yet referred is censored at the as-of date. The median is empty when fewer than half the needs are referred within 30 days.',
+    numerator: 'Positive needs referred within 30 days (events)',
+    denominator: 'Positive needs (cases: events + censored)',
+    kind: 'duration', unit: 'days (median)', direction: 'lower_better',
+    anchor: 'screened_on', ageAt: 'anchor', windows: [30], span: 'screenings', countedUnit: 'positive_need',
+    dimensions: [...BY_UNIT.positive_need], snapshot: false, additiveOverTime: true,
+    scale: 1, interval: 'kaplan_meier',
+    sql: { parts: [{ fact: 'fct_positive_needs', time: 'referral_days', event: 'referral_event' }] },
+  },
+  {
+    id: 'days_to_service',
+    group: 'access',
+    title: 'Days from referral to first service',
+    definition:
+      'Median days from referral to the first service delivered (service_started_on), estimated with Kaplan-Meier. A referral never served is censored at its closing date when closed, otherwise at the as-of date. Dates after the as-of date count as not yet happened. The median (and a bound of its interval) is empty where the curve never falls to 0.5.',
+    numerator: 'Referrals with a first service date (events)',
+    denominator: 'Referrals (cases: events + censored)',
+    kind: 'duration', unit: 'days (median)', direction: 'lower_better',
+    anchor: 'referred_on', ageAt: 'anchor', windows: [], span: 'referrals', countedUnit: 'referral',
+    dimensions: [...BY_UNIT.referral], snapshot: false, additiveOverTime: true,
+    scale: 1, interval: 'kaplan_meier',
+    sql: { parts: [{ fact: 'fct_referrals', time: 'service_days', event: 'service_event' }] },
+  },
+  {
+    id: 'connected_60d_rate',
+    group: 'access',
+    title: 'Connected to a community service within 60 days',
+    definition:
+      `Share of people with a positive screen in a core domain (${CORE}) who were connected within 60 days. Each person counts once, anchored on their earliest positive core screening date; their needs are every core domain positive on that date. Connected = a referral of theirs in one of those domains, made at any time, with accepted_on or service_started_on on days 0-60 after the anchor (a status without a date does not count). People whose anchor is less than 60 days before the as-of date are not yet measurable. Mirrors CMS quality measure #498 (connection to community service provider); ${CERT}.`,
+    numerator: 'People with a same-domain referral accepted or first served on days 0-60 after their anchor',
+    denominator: 'People with a positive core screen whose earliest one is at least 60 days before the as-of date',
+    kind: 'proportion', unit: 'proportion of people (0-1)', direction: 'higher_better',
+    anchor: 'earliest positive core screen', ageAt: 'anchor', windows: [60], span: 'screenings', countedUnit: 'person',
+    dimensions: [...BY_UNIT.person], snapshot: false, additiveOverTime: true,
+    mirrors: 'CMS quality measure #498', scale: 1, interval: 'wilson',
+    sql: { parts: [{ fact: 'fct_connected_people', numerator: 'connected_60d_num', denominator: 'connected_60d_den' }] },
+  },
+  {
+    id: 'enrollment_after_referral_rate',
+    group: 'access',
+    title: 'Program enrollment within 90 days of referral',
+    definition:
+      'Share of referrals followed by an enrollment of the same person in a program of the same domain (status enrolled or ended, enrolled_on set) with enrolled_on 0 to 90 days after the referral. Matched by person, domain and date, not by referral_id. Only referrals in domains that appear in the enrollments extract count; referrals made less than 90 days before the as-of date are not yet measurable.',
+    numerator: 'Referrals with a same-person, same-domain enrollment on days 0-90 after the referral',
+    denominator: 'Referrals made at least 90 days before the as-of date, in domains present in the enrollments extract',
+    kind: 'proportion', unit: 'proportion of referrals (0-1)', direction: 'higher_better',
+    anchor: 'referred_on', ageAt: 'anchor', windows: [90], span: 'referrals', countedUnit: 'referral',
+    dimensions: [...BY_UNIT.referral], snapshot: false, additiveOverTime: true,
+    scale: 1, interval: 'wilson',
+    sql: { parts: [{ fact: 'fct_referrals', numerator: 'enrollment_90d_num', denominator: 'enrollment_90d_den' }] },
+  },
+  // ---------------------------------------------------------------- Closed loop
+  {
+    id: 'referral_acceptance_rate',
+    group: 'closed_loop',
+    title: 'Referral acceptance rate',
+    definition:
+      'Share of referrals accepted: accepted_on set by the as-of date (whatever the status, cancelled included) or status accepted, in_progress or completed (status as given). Referrals made less than 14 days before the as-of date are not yet measurable.',
+    numerator: 'Referrals with accepted_on by the as-of date or status accepted, in_progress or completed',
+    denominator: 'Referrals made at least 14 days before the as-of date',
+    kind: 'proportion', unit: 'proportion of referrals (0-1)', direction: 'higher_better',
+    anchor: 'referred_on', ageAt: 'anchor', windows: [14], span: 'referrals', countedUnit: 'referral',
+    dimensions: [...BY_UNIT.referral], snapshot: false, additiveOverTime: true,
+    scale: 1, interval: 'wilson',
+    sql: { parts: [{ fact: 'fct_referrals', numerator: 'acceptance_num', denominator: 'acceptance_den' }] },
+  },
+  {
+    id: 'closed_loop_rate',
+    group: 'closed_loop',
+    title: 'Loop closed within 60 days',
+    definition:
+      'Share of referrals closed (closed_on and outcome set) on days 0-60 after the referral, any outcome. Referrals made less than 60 days before the as-of date are not yet measurable.',
+    numerator: 'Referrals closed within 60 days of referral',
+    denominator: 'Referrals made at least 60 days before the as-of date',
+    kind: 'proportion', unit: 'proportion of referrals (0-1)', direction: 'higher_better',
+    anchor: 'referred_on', ageAt: 'anchor', windows: [60], span: 'referrals', countedUnit: 'referral',
+    dimensions: [...BY_UNIT.referral], snapshot: false, additiveOverTime: true,
+    scale: 1, interval: 'wilson',
+    sql: { parts: [{ fact: 'fct_referrals', numerator: 'closed_60d_num', denominator: 'closed_60d_den' }] },
+  },
+  {
+    id: 'need_met_rate',
+    group: 'closed_loop',
+    title: 'Need met',
+    definition: 'Share of closed referrals (closed by the as-of date) whose outcome is need_met. No maturity window.',
+    numerator: 'Closed referrals with outcome need_met',
+    denominator: 'Referrals closed by the as-of date',
+    kind: 'proportion', unit: 'proportion of referrals (0-1)', direction: 'higher_better',
+    anchor: 'referred_on', ageAt: 'anchor', windows: [], span: 'referrals', countedUnit: 'referral',
+    dimensions: [...BY_UNIT.referral], snapshot: false, additiveOverTime: true,
+    scale: 1, interval: 'wilson',
+    sql: { parts: [{ fact: 'fct_referrals', numerator: 'need_met_num', denominator: 'need_met_den' }] },
+  },
+  {
+    id: 'days_to_close',
+    group: 'closed_loop',
+    title: 'Days to close the loop',
+    definition:
+      'Median days from referral to closing (closed_on with an outcome), estimated with Kaplan-Meier over all referrals; open ones are censored at the as-of date. The median is the first time the curve is at or below 0.5 (the midpoint of a stretch where it is exactly 0.5, as R\'s survfit); its 95% interval comes from the log-log (Greenwood) pointwise bands, empty where a band never reaches 0.5.',
+    numerator: 'Referrals closed by the as-of date (events)',
+    denominator: 'Referrals (cases: events + censored)',
+    kind: 'duration', unit: 'days (median)', direction: 'lower_better',
+    anchor: 'referred_on', ageAt: 'anchor', windows: [], span: 'referrals', countedUnit: 'referral',
+    dimensions: [...BY_UNIT.referral], snapshot: false, additiveOverTime: true,
+    scale: 1, interval: 'kaplan_meier',
+    sql: { parts: [{ fact: 'fct_referrals', time: 'close_days', event: 'close_event' }] },
+  },
+  {
+    id: 'stale_open_referrals',
+    group: 'closed_loop',
+    title: 'Stale open referrals',
+    definition:
+      'Number of referrals still open at the as-of date (not closed by then) that were made more than 30 days before it. A snapshot at the as-of date: grain all only, ages taken at the as-of date. Aggregate only: no list of the referrals is served.',
+    numerator: 'Open referrals made more than 30 days before the as-of date',
+    denominator: 'None (a count)',
+    kind: 'count', unit: 'referrals', direction: 'lower_better',
+    anchor: 'as-of date', ageAt: 'as_of', windows: [30], span: 'referrals', countedUnit: 'referral',
+    dimensions: [...BY_UNIT.referral], snapshot: true, additiveOverTime: false,
+    scale: 1, interval: 'none',
+    sql: { parts: [{ fact: 'fct_referrals', numerator: 'stale_open' }] },
+  },
+  // ---------------------------------------------------------------- Service gaps
+  {
+    id: 'positive_needs',
+    group: 'service_gaps',
+    title: 'Positive needs',
+    definition: 'Number of positive needs (positive screening rows: screening x domain) screened in the period.',
+    numerator: 'Positive screening rows in the period',
+    denominator: 'None (a count)',
+    kind: 'count', unit: 'positive needs', direction: 'lower_better',
+    anchor: 'screened_on', ageAt: 'anchor', windows: [], span: 'screenings', countedUnit: 'positive_need',
+    dimensions: SERVICE_GAP('positive_need'), snapshot: false, additiveOverTime: true,
+    scale: 1, interval: 'none',
+    sql: { parts: [{ fact: 'fct_positive_needs', numerator: 'positive_need' }] },
+  },
+  {
+    id: 'unmet_need_rate',
+    group: 'service_gaps',
+    title: 'Unmet need rate',
+    definition:
+      'Share of positive needs not met: no referral of the same person for the same domain made 0 to 90 days after the screening and closed need_met by the as-of date. Needs screened less than 90 days before the as-of date are not yet measurable. Lower is better.',
+    numerator: 'Positive needs without a same-domain referral made within 90 days and closed need_met by the as-of date',
+    denominator: 'Positive needs screened at least 90 days before the as-of date',
+    kind: 'proportion', unit: 'proportion of positive needs (0-1)', direction: 'lower_better',
+    anchor: 'screened_on', ageAt: 'anchor', windows: [90], span: 'screenings', countedUnit: 'positive_need',
+    dimensions: SERVICE_GAP('positive_need'), snapshot: false, additiveOverTime: true,
+    scale: 1, interval: 'wilson',
+    sql: { parts: [{ fact: 'fct_positive_needs', numerator: 'unmet_90d_num', denominator: 'unmet_90d_den' }] },
+  },
+  {
+    id: 'capacity_rejection_share',
+    group: 'service_gaps',
+    title: 'Closed for lack of capacity',
+    definition:
+      'Share of referrals closed without the need met whose outcome is no_capacity. Counts referrals closed by the as-of date; no maturity window. Lower is better.',
+    numerator: 'Referrals closed with outcome no_capacity',
+    denominator: 'Referrals closed with any outcome other than need_met',
+    kind: 'proportion', unit: 'proportion of referrals (0-1)', direction: 'lower_better',
+    anchor: 'referred_on', ageAt: 'anchor', windows: [], span: 'referrals', countedUnit: 'referral',
+    dimensions: SERVICE_GAP('referral'), snapshot: false, additiveOverTime: true,
+    scale: 1, interval: 'wilson',
+    sql: { parts: [{ fact: 'fct_referrals', numerator: 'capacity_num', denominator: 'capacity_den' }] },
+  },
+  {
+    id: 'demand_capacity_ratio',
+    group: 'service_gaps',
+    title: 'Demand to capacity',
+    definition:
+      'Positive needs in the period divided by the capacity of the directory programs serving that domain in that county: the sum of their monthly_capacity x months in the period (months counted like member-months, clipped to the screening span and the as-of date). Computed per domain x county (the person\'s county) and, summing needs and capacity, per domain, per county and overall. A row exists for every cell with a positive need or a serving program: where a serving program\'s capacity is unknown the denominator and value are empty (note "capacity unknown"); where no program serves it the denominator is 0 and the value empty (note "no provider"); where the serving programs\' capacity is 0 the value is empty (note "zero capacity").',
+    numerator: 'Positive needs in the period',
+    denominator: 'Sum of monthly_capacity of serving programs x months in the period',
+    kind: 'ratio', unit: 'positive needs per capacity-month', direction: 'lower_better',
+    anchor: 'screened_on', ageAt: 'anchor', windows: [], span: 'screenings', countedUnit: 'positive_need',
+    dimensions: ['all', 'domain', 'county_fips', DOMAIN_COUNTY_CUT], snapshot: false, additiveOverTime: true,
+    scale: 1, interval: 'none',
+    sql: { rows: 'demand_capacity_ratio' },
+  },
+  // ---------------------------------------------------------------- Outcomes
+  {
+    id: 'phq9_follow_up_rate',
+    group: 'outcomes',
+    title: 'PHQ-9 follow-up',
+    definition:
+      'Share of PHQ-9 index episodes with a follow-up PHQ-9 120 to 240 days after the index date. Index episode: a PHQ-9 with total >= 10 for a person aged 12 or more that day, with no index episode in the preceding 365 days (the first such PHQ-9 starts the chain; when several fall on one day the smallest assessment_id is the index). Episodes whose 240-day window has not ended by the as-of date are not yet measurable. Mirrors HEDIS DRR-E (depression remission or response); ' + CERT + '.',
+    numerator: 'Index episodes with a PHQ-9 on days 120-240 after the index date',
+    denominator: 'Index episodes at least 240 days before the as-of date',
+    kind: 'proportion', unit: 'proportion of episodes (0-1)', direction: 'higher_better',
+    anchor: 'index date', ageAt: 'anchor', windows: [120, 240, 365], span: 'phq9', countedUnit: 'episode',
+    dimensions: [...BY_UNIT.episode], snapshot: false, additiveOverTime: true,
+    mirrors: 'HEDIS DRR-E', scale: 1, interval: 'wilson',
+    sql: { parts: [{ fact: 'fct_phq9_episodes', numerator: 'follow_up_num', denominator: 'episode_den' }] },
+  },
+  {
+    id: 'phq9_response_rate',
+    group: 'outcomes',
+    title: 'PHQ-9 response',
+    definition:
+      'Share of index episodes whose last PHQ-9 on days 120-240 (latest assessed_on; ties: the larger assessment_id) is at most 50% of the index score. Episodes without a follow-up stay in the denominator (same as PHQ-9 follow-up). Mirrors HEDIS DRR-E; ' + CERT + '.',
+    numerator: 'Index episodes whose last follow-up score is <= 50% of the index score',
+    denominator: 'Index episodes at least 240 days before the as-of date',
+    kind: 'proportion', unit: 'proportion of episodes (0-1)', direction: 'higher_better',
+    anchor: 'index date', ageAt: 'anchor', windows: [120, 240, 365], span: 'phq9', countedUnit: 'episode',
+    dimensions: [...BY_UNIT.episode], snapshot: false, additiveOverTime: true,
+    mirrors: 'HEDIS DRR-E', scale: 1, interval: 'wilson',
+    sql: { parts: [{ fact: 'fct_phq9_episodes', numerator: 'response_num', denominator: 'episode_den' }] },
+  },
+  {
+    id: 'phq9_remission_rate',
+    group: 'outcomes',
+    title: 'PHQ-9 remission',
+    definition:
+      'Share of index episodes whose last PHQ-9 on days 120-240 is below 5. Episodes without a follow-up stay in the denominator. Mirrors HEDIS DRR-E; ' + CERT + '.',
+    numerator: 'Index episodes whose last follow-up score is < 5',
+    denominator: 'Index episodes at least 240 days before the as-of date',
+    kind: 'proportion', unit: 'proportion of episodes (0-1)', direction: 'higher_better',
+    anchor: 'index date', ageAt: 'anchor', windows: [120, 240, 365], span: 'phq9', countedUnit: 'episode',
+    dimensions: [...BY_UNIT.episode], snapshot: false, additiveOverTime: true,
+    mirrors: 'HEDIS DRR-E', scale: 1, interval: 'wilson',
+    sql: { parts: [{ fact: 'fct_phq9_episodes', numerator: 'remission_num', denominator: 'episode_den' }] },
+  },
+  {
+    id: 'phq9_mean_change',
+    group: 'outcomes',
+    title: 'PHQ-9 mean change',
+    definition:
+      'Mean change in PHQ-9 score (last follow-up on days 120-240 minus index score) over the measurable index episodes that have a follow-up, with a 95% t interval (empty for a single episode). Negative is improvement.',
+    numerator: 'None (a mean; the sum of changes is not shown)',
+    denominator: 'Measurable index episodes with a follow-up (cases)',
+    kind: 'mean', unit: 'PHQ-9 points', direction: 'lower_better',
+    anchor: 'index date', ageAt: 'anchor', windows: [120, 240, 365], span: 'phq9', countedUnit: 'episode',
+    dimensions: [...BY_UNIT.episode], snapshot: false, additiveOverTime: true,
+    scale: 1, interval: 't',
+    sql: { parts: [{ fact: 'fct_phq9_episodes', denominator: 'change_n', sum: 'change', sumSquares: 'change_sq' }] },
+  },
+  {
+    id: 'ed_visits_per_1000_mm',
+    group: 'outcomes',
+    title: 'ED visits per 1,000 member-months',
+    definition:
+      'Emergency department encounters starting on a day the person is enrolled, per 1,000 member-months of enrollment in the period (member-months clipped to the utilization span, which starts at the earliest encounter). Ages are taken at the period\'s end.',
+    numerator: 'ED encounters starting on enrolled days in the period',
+    denominator: 'Member-months of enrollment in the period',
+    kind: 'rate', unit: 'per 1,000 member-months', direction: 'lower_better',
+    anchor: 'start_date', ageAt: 'period_end', windows: [], span: 'encounters', countedUnit: 'member_month',
+    dimensions: [...BY_UNIT.member_month], snapshot: false, additiveOverTime: true,
+    scale: 1000, interval: 'poisson_exact',
+    sql: { parts: [{ fact: 'fct_encounter_events', numerator: 'ed_visits' }, { fact: 'fct_enrollment_spans', denominator: 'member_months' }] },
+  },
+  {
+    id: 'inpatient_admits_per_1000_mm',
+    group: 'outcomes',
+    title: 'Inpatient admissions per 1,000 member-months',
+    definition:
+      'Inpatient encounters (admission date on an enrolled day) per 1,000 member-months of enrollment in the period. Ages are taken at the period\'s end.',
+    numerator: 'Inpatient encounters starting on enrolled days in the period',
+    denominator: 'Member-months of enrollment in the period',
+    kind: 'rate', unit: 'per 1,000 member-months', direction: 'lower_better',
+    anchor: 'start_date', ageAt: 'period_end', windows: [], span: 'encounters', countedUnit: 'member_month',
+    dimensions: [...BY_UNIT.member_month], snapshot: false, additiveOverTime: true,
+    scale: 1000, interval: 'poisson_exact',
+    sql: { parts: [{ fact: 'fct_encounter_events', numerator: 'inpatient_admits' }, { fact: 'fct_enrollment_spans', denominator: 'member_months' }] },
+  },
+  {
+    id: 'paid_pmpm',
+    group: 'outcomes',
+    title: 'Paid per member per month',
+    definition:
+      'Sum of paid_amount (empty = 0) over encounters of every type starting on enrolled days, per member-month of enrollment in the period. A dollar rate, not a count of events, so no Poisson interval is reported (closeloop\'s choice: dollars per claim are too skewed for an honest interval from these sums alone).',
+    numerator: 'Dollars paid for encounters starting on enrolled days in the period',
+    denominator: 'Member-months of enrollment in the period',
+    kind: 'rate', unit: 'USD per member-month', direction: 'lower_better',
+    anchor: 'start_date', ageAt: 'period_end', windows: [], span: 'encounters', countedUnit: 'member_month',
+    dimensions: [...BY_UNIT.member_month], snapshot: false, additiveOverTime: true,
+    scale: 1, interval: 'none',
+    sql: { parts: [{ fact: 'fct_encounter_events', numerator: 'paid' }, { fact: 'fct_enrollment_spans', denominator: 'member_months' }] },
+  },
+  ...prePost('ed_visits', 'ED visits', 'ed', 'pre'),
+  ...prePost('ed_visits', 'ED visits', 'ed', 'post'),
+  ...prePost('inpatient', 'Inpatient admissions', 'inpatient', 'pre'),
+  ...prePost('inpatient', 'Inpatient admissions', 'inpatient', 'post'),
+];
+
+function prePost(idStem: string, what: string, measureStem: string, side: 'pre' | 'post'): Array<z.input<typeof MetricSchema>> {
+  const days = side === 'pre' ? 'days -180 to -1' : 'days 1 to 180';
+  return [{
+    id: `${idStem}_${side}_referral_per_1000_mm`,
+    group: 'outcomes',
+    title: `${what} per 1,000 member-months, 180 days ${side === 'pre' ? 'before' : 'after'} first referral`,
+    definition:
+      `${what} starting on ${days} around a person's first referral, per 1,000 member-months of those windows, for people whose 180-day windows before and after the first referral both lie within their enrollment and end by the as-of date. closeloop also requires the pre window to start on or after the earliest encounter (the utilization span), so no window reaches before the encounter extract's coverage. People are placed in the period of their first referral; ages are taken at the period's end. The pre/post summary adds the post/pre rate ratio.`,
+    numerator: `${what} on ${days} around the first referral`,
+    denominator: `Member-months of the ${side}-referral windows`,
+    kind: 'rate', unit: 'per 1,000 member-months', direction: 'lower_better',
+    anchor: 'first referral date', ageAt: 'period_end', windows: [180], span: 'encounters', countedUnit: 'member_month',
+    dimensions: [...BY_UNIT.member_month], snapshot: false, additiveOverTime: true,
+    scale: 1000, interval: 'poisson_exact',
+    sql: { parts: [{ fact: 'fct_prepost', numerator: `${measureStem}_${side}`, denominator: `${side}_member_months` }] },
+  }];
+}
+
+export const METRICS: readonly Metric[] = Object.freeze(z.array(MetricSchema).parse(entries));
+
+{
+  const ids = new Set<string>();
+  for (const m of METRICS) {
+    if (ids.has(m.id)) throw new Error(`metric ${m.id} declared twice`);
+    ids.add(m.id);
+  }
+}
+
+export function metricById(id: string): Metric {
+  const m = METRICS.find((x) => x.id === id);
+  if (!m) throw new Error(`unknown metric ${id}; known: ${METRICS.map((x) => x.id).join(', ')}`);
+  return m;
+}
+
+/**
+ * Whether months add up to quarters and years for this metric in this dimension
+ * (disclosure relation (c)). Where ages are taken at the period's end, a person's age
+ * band can differ between a month and its quarter, so cuts by age_band are not additive
+ * even when the metric is.
+ */
+export function isAdditiveOverTime(metric: Metric, dimension: string): boolean {
+  if (!metric.additiveOverTime) return false;
+  return !(metric.ageAt === 'period_end' && dimensionParts(dimension).includes('age_band'));
+}
+
+/**
+ * Whether the groups of a one-way cut add up to the metric's `all` row (disclosure
+ * relation (a)): each counted unit falls in exactly one group. True for population
+ * dimensions; for target_org_id and domain only when the unit is a referral or a positive
+ * need (a person can have needs in several domains).
+ */
+export function groupsSumToAll(metric: Metric, dimension: string): boolean {
+  const parts = dimensionParts(dimension);
+  if (parts.length !== 1 || !metric.dimensions.includes(dimension)) return false;
+  if (isPopulationDimension(dimension)) return true;
+  return metric.countedUnit === 'referral' || metric.countedUnit === 'positive_need';
+}
+
+function list(xs: readonly (string | number)[]): string {
+  return xs.length === 0 ? 'none' : xs.join(', ');
+}
+
+/** The metric dictionary as markdown (README, `closeloop metrics`, dashboards). */
+export function metricDictionaryMarkdown(): string {
+  const out: string[] = [
+    '# Metric dictionary',
+    '',
+    'Every figure closeloop publishes comes from one of these definitions. Definitions that mirror a published measure (HEDIS, CMS) follow its windows and thresholds but are closeloop\'s own implementation, not certified by NCQA or CMS.',
+    '',
+    'Common rules: nothing after the as-of date counts (a later milestone is treated as not yet happened); windows count days from the anchor (day 0 = the anchor day) and are inclusive; a unit whose window has not ended by the as-of date is left out of the denominator ("not yet measurable"), never counted as a failure. Proportions carry a 95% Wilson interval, rates per member-month a 95% exact Poisson interval, durations a Kaplan-Meier median with its 95% Brookmeyer-Crowley (log-log) interval, means a 95% t interval. Each metric is computed for its whole span (from the earliest date of the entity it counts to the as-of date) and for the calendar years, quarters and months overlapping it.',
+    '',
+  ];
+  for (const group of METRIC_GROUPS) {
+    out.push(`## ${GROUP_TITLES[group]}`, '');
+    for (const m of METRICS.filter((x) => x.group === group)) {
+      out.push(
+        `### ${m.title} (\`${m.id}\`)`,
+        '',
+        m.definition,
+        '',
+        `- **Numerator:** ${m.numerator}`,
+        `- **Denominator:** ${m.denominator}`,
+        `- **Kind / unit:** ${m.kind}, ${m.unit}`,
+        `- **Direction:** ${m.direction === 'higher_better' ? 'higher is better' : 'lower is better'}`,
+        `- **Anchor:** ${m.anchor}${m.snapshot ? ' (snapshot: whole span only)' : ''}; ages at the ${m.ageAt === 'period_end' ? 'period\'s end' : m.ageAt === 'as_of' ? 'as-of date' : 'anchor date'}`,
+        `- **Windows (days):** ${list(m.windows)}`,
+        `- **Dimensions:** ${list(m.dimensions)}`,
+      );
+      if (m.mirrors) out.push(`- **Mirrors:** ${m.mirrors} (closeloop's own implementation, not certified)`);
+      out.push('');
+    }
+  }
+  return out.join('\n');
+}
+
+/** The facts the catalog uses (each built once per run). */
+export function factsInUse(): string[] {
+  const ids = new Set<string>();
+  for (const m of METRICS) if ('parts' in m.sql) for (const p of m.sql.parts) ids.add(factById(p.fact).id);
+  return [...ids];
+}

@@ -1,0 +1,343 @@
+// The metrics engine: every catalog metric x period x dimension x group into the long
+// results table `metric_results` (outputs.md). Aggregation happens in DuckDB (aggregate.ts:
+// one GROUPING SETS query per fact, rolled up from months into periods); JS only computes
+// intervals and Kaplan-Meier estimates on already-aggregated rows and appends them back
+// in bulk. Person-level rows never reach JS.
+import { readFileSync } from 'node:fs';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { exec, rows, scalar, sqlString } from '../duckdb.ts';
+import { buildIntermediate, INTERMEDIATE_MODELS } from '../intermediate/index.ts';
+import { modelVars, readSqlFile, renderSql } from '../intermediate/sql.ts';
+import { kaplanMeierCurve, kaplanMeierMedian, poissonExactInterval, tIntervalFromMoments, wilsonInterval } from '../stats/index.ts';
+import { monthLevelSql, rollupSql, survivalSql, type AggregationSpec } from './aggregate.ts';
+import { bulkTable, type BulkValue } from './bulk.ts';
+import { compactSurvival, parseSurvival } from './survival.ts';
+import { METRICS, factsInUse, type FactPart, type Metric } from './catalog.ts';
+import { DEFAULT_TWO_WAY_CUT, dimensionParts, isOneWayDimension } from './dimensions.ts';
+import { factById } from './facts.ts';
+import { buildGapTable } from './gapTable.ts';
+import { buildPrePostSummary } from './prePostSummary.ts';
+
+export interface ComputeMetricsOptions {
+  /** The run's as-of date, YYYY-MM-DD. */
+  asOf: string;
+  runId: string;
+  /** Two-way cuts besides race_ethnicity*payer, which is always computed (e.g. 'sex*age_band'). */
+  twoWayCuts?: string[];
+  /** 3-digit ZIP prefixes released as '000'; default data/reference/restricted-zip3.csv. */
+  restrictedZip3?: string[];
+  /** Keep the intermediate and fact tables (temporary, this connection) for inspection. */
+  keepIntermediate?: boolean;
+  /** Progress: called after each phase with its duration. */
+  onPhase?: (phase: string, seconds: number) => void;
+}
+
+export interface ComputeMetricsResult {
+  /** Rows written to metric_results. */
+  rows: number;
+  seconds: number;
+  perMetric: Record<string, number>;
+}
+
+export const GRAIN_ORDER = ['all', 'year', 'quarter', 'month'] as const;
+
+/** The Kaplan-Meier curves kept for dashboards: metric, grain and dimensions. */
+const KM_CURVES = { metric: 'days_to_close', grain: 'all', dimensions: ['all', 'target_org_id'] } as const;
+
+const RESTRICTED_ZIP3_FILE = new URL('../../data/reference/restricted-zip3.csv', import.meta.url);
+
+/** The default list of restricted 3-digit ZIP prefixes (one-column CSV with a zip3 header). */
+export function defaultRestrictedZip3(): string[] {
+  const lines = readFileSync(RESTRICTED_ZIP3_FILE, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  if (lines[0] !== 'zip3') throw new Error(`${RESTRICTED_ZIP3_FILE.pathname}: expected a zip3 header`);
+  return lines.slice(1);
+}
+
+/** race_ethnicity*payer plus the requested cuts, checked: two different one-way dimensions. */
+export function resolveTwoWayCuts(requested: readonly string[] = []): string[] {
+  const cuts = [DEFAULT_TWO_WAY_CUT];
+  for (const cut of requested) {
+    const parts = dimensionParts(cut);
+    if (parts.length !== 2 || parts[0] === parts[1] || !parts.every(isOneWayDimension)) {
+      throw new Error(`two-way cut ${JSON.stringify(cut)}: expected two different dimensions joined by '*', e.g. 'sex*age_band'`);
+    }
+    if (!cuts.includes(cut)) cuts.push(cut);
+  }
+  return cuts;
+}
+
+/** A metric's dimensions plus the requested two-way cuts whose parts it has. */
+function withCuts(dimensions: readonly string[], cuts: readonly string[]): string[] {
+  const out = [...dimensions];
+  for (const cut of cuts) if (!out.includes(cut) && dimensionParts(cut).every((p) => out.includes(p))) out.push(cut);
+  return out;
+}
+
+interface Emit {
+  metric: Metric;
+  part: FactPart;
+  dimensions: string[];
+}
+interface Plan {
+  spec: AggregationSpec;
+  emits: Emit[];
+}
+
+/** One aggregation per fact x age basis x snapshot (x duration column): metrics sharing a fact share its pass. */
+export function planAggregations(metrics: readonly Metric[], cuts: readonly string[]): Plan[] {
+  const plans = new Map<string, Plan>();
+  for (const metric of metrics) {
+    if (!('parts' in metric.sql)) continue;
+    for (const part of metric.sql.parts) {
+      const fact = factById(part.fact);
+      const duration = metric.kind === 'duration' ? { time: part.time as string, event: part.event as string } : undefined;
+      const name = ['_agg', fact.id.replace(/^fct_/, ''), metric.ageAt, metric.snapshot ? 'snapshot' : '', duration?.time ?? '']
+        .filter(Boolean).join('_');
+      let plan = plans.get(name);
+      if (!plan) {
+        plan = { spec: { name, fact, ageAt: metric.ageAt, snapshot: metric.snapshot, dimensions: [], measures: [], duration }, emits: [] };
+        plans.set(name, plan);
+      }
+      const dimensions = withCuts(part.dimensions ?? metric.dimensions, cuts);
+      // every measure of the fact: sums are cheap, and marts (the pre/post summary) read them
+      plan.spec = {
+        ...plan.spec,
+        dimensions: [...new Set([...plan.spec.dimensions, ...dimensions])],
+        measures: duration ? [] : Object.keys(fact.measures),
+      };
+      plan.emits.push({ metric, part, dimensions });
+    }
+  }
+  // a plan for count metrics only aggregates the rows they count (the zero all rows are added later)
+  for (const plan of plans.values()) {
+    if (plan.emits.every((e) => e.metric.kind === 'count')) {
+      plan.spec = { ...plan.spec, nonZero: plan.emits.map((e) => e.part.numerator as string) };
+    }
+  }
+  return [...plans.values()];
+}
+
+const PARTS_COLUMNS = `metric_id VARCHAR, period_grain VARCHAR, period_start DATE, period_end DATE, dimension VARCHAR,
+  group_value VARCHAR, numerator DOUBLE, denominator DOUBLE, sum_x DOUBLE, sum_x2 DOUBLE, value DOUBLE,
+  ci_low DOUBLE, ci_high DOUBLE, note VARCHAR`;
+
+const list = (xs: readonly string[]) => xs.map(sqlString).join(', ');
+const col = (name: string | undefined) => (name === undefined ? 'NULL' : `${name}::DOUBLE`);
+
+interface SurvivalGroup {
+  period_grain: string;
+  period_start: string;
+  period_end: string;
+  dimension: string;
+  group_value: string;
+  events: number;
+  cases: number;
+  survival: string;
+}
+
+export async function computeMetrics(conn: DuckDBConnection, opts: ComputeMetricsOptions): Promise<ComputeMetricsResult> {
+  const started = performance.now();
+  let lap = started;
+  const phase = (name: string) => {
+    const now = performance.now();
+    opts.onPhase?.(name, (now - lap) / 1000);
+    lap = now;
+  };
+  const vars = modelVars(opts.asOf);
+  const cuts = resolveTwoWayCuts(opts.twoWayCuts);
+  const intermediate = await buildIntermediate(conn, { asOf: opts.asOf, restrictedZip3: opts.restrictedZip3 ?? defaultRestrictedZip3() });
+  for (const [model, seconds] of Object.entries(intermediate)) opts.onPhase?.(model, seconds);
+  lap = performance.now();
+
+  const plans = planAggregations(METRICS, cuts);
+  const survivalRows: BulkValue[][] = [];
+  const curveRows: BulkValue[][] = [];
+  // Kaplan-Meier estimates are JS work on aggregated rows: they run while DuckDB computes
+  // the next statement (DuckDB works on its own threads).
+  const jsWork: Array<() => void> = [];
+  const sql = async <T>(statement: Promise<T>): Promise<T> => {
+    while (jsWork.length > 0) (jsWork.shift() as () => void)();
+    return statement;
+  };
+  const kaplanMeier = (metric: Metric, groups: SurvivalGroup[]) => () => {
+    for (const g of groups) {
+      const data = parseSurvival(g.survival);
+      const km = kaplanMeierMedian(compactSurvival(data));
+      survivalRows.push([metric.id, g.period_grain, g.period_start, g.period_end, g.dimension, g.group_value, km.events, km.cases, km.median, km.low, km.high]);
+      if (metric.id === KM_CURVES.metric && g.period_grain === KM_CURVES.grain && (KM_CURVES.dimensions as readonly string[]).includes(g.dimension)) {
+        for (const p of kaplanMeierCurve(data)) {
+          curveRows.push([metric.id, g.period_grain, g.period_start, g.dimension, g.group_value, p.time, p.atRisk, p.events, p.censored, p.survival, p.lower, p.upper]);
+        }
+      }
+    }
+  };
+
+  await exec(conn, `CREATE OR REPLACE TEMP TABLE _metric_parts (${PARTS_COLUMNS})`);
+  // fact by fact, each dropped once its aggregations are done: person-level tables are the
+  // memory that matters at scale
+  const facts = factsInUse();
+  for (const id of facts) {
+    const factSql = renderSql(readSqlFile(new URL(`./sql/${id}.sql`, import.meta.url)), vars, `${id}.sql`);
+    await sql(exec(conn, `CREATE OR REPLACE TEMP TABLE ${id} AS\n${factSql}`));
+    phase(id);
+    for (const { spec, emits } of plans.filter((p) => p.spec.fact.id === id)) {
+      await sql(exec(conn, monthLevelSql(spec, vars.as_of as string)));
+      if (!spec.duration) await sql(exec(conn, rollupSql(spec)));
+      for (const { metric, part, dimensions } of emits) {
+        if (spec.duration) {
+          jsWork.push(kaplanMeier(metric, await sql(rows<SurvivalGroup>(conn, survivalSql(spec, dimensions)))));
+          continue;
+        }
+        await sql(exec(conn, `INSERT INTO _metric_parts (metric_id, period_grain, period_start, period_end, dimension, group_value, numerator, denominator, sum_x, sum_x2)
+SELECT ${sqlString(metric.id)}, period_grain, period_start, period_end, dimension, group_value,
+  ${col(part.numerator)}, ${col(part.denominator)}, ${col(part.sum)}, ${col(part.sumSquares)}
+FROM ${spec.name} WHERE dimension IN (${list(dimensions)})`));
+      }
+      await sql(exec(conn, `DROP TABLE ${spec.name}_month`));
+      phase(spec.name);
+    }
+    if (!opts.keepIntermediate) await sql(exec(conn, `DROP TABLE ${id}`));
+  }
+  await sql(Promise.resolve());
+  phase('Kaplan-Meier (rest)');
+
+  await bulkTable(conn, '_km_rows', [
+    ['metric_id', 'VARCHAR'], ['period_grain', 'VARCHAR'], ['period_start', 'VARCHAR'], ['period_end', 'VARCHAR'],
+    ['dimension', 'VARCHAR'], ['group_value', 'VARCHAR'], ['events', 'DOUBLE'], ['cases', 'DOUBLE'],
+    ['median', 'DOUBLE'], ['low', 'DOUBLE'], ['high', 'DOUBLE'],
+  ], survivalRows);
+  await exec(conn, `INSERT INTO _metric_parts (metric_id, period_grain, period_start, period_end, dimension, group_value, numerator, denominator, value, ci_low, ci_high)
+SELECT metric_id, period_grain, period_start::DATE, period_end::DATE, dimension, group_value, events, cases, median, low, high FROM _km_rows`);
+
+  for (const metric of METRICS) {
+    if (!('rows' in metric.sql)) continue;
+    const sql = renderSql(readSqlFile(new URL(`./sql/${metric.sql.rows}.sql`, import.meta.url)), vars, `${metric.sql.rows}.sql`);
+    await exec(conn, `INSERT INTO _metric_parts (metric_id, period_grain, period_start, period_end, dimension, group_value, numerator, denominator, value, note)
+SELECT ${sqlString(metric.id)}, period_grain, period_start, period_end, dimension, group_value, numerator, denominator, value, note FROM (${sql})`);
+  }
+
+  // count metrics: the all row of every period of the span, zero included
+  for (const metric of METRICS.filter((m) => m.kind === 'count')) {
+    await exec(conn, `INSERT INTO _metric_parts (metric_id, period_grain, period_start, period_end, dimension, group_value, numerator)
+SELECT ${sqlString(metric.id)}, grain, period_start, period_end, 'all', 'all', 0
+FROM int_periods WHERE span_entity = ${sqlString(metric.span)}${metric.snapshot ? ` AND grain = 'all'` : ''}`);
+  }
+
+  await bulkTable(conn, '_metric_catalog', [
+    ['metric_id', 'VARCHAR'], ['kind', 'VARCHAR'], ['interval', 'VARCHAR'], ['scale', 'DOUBLE'], ['ord', 'DOUBLE'],
+  ], METRICS.map((m, i) => [m.id, m.kind, m.interval, m.scale, i]));
+
+  // parts add up; a group one part lacks (no numerator rows) has a zero numerator
+  await exec(conn, `CREATE OR REPLACE TEMP TABLE _metric_merged AS
+SELECT m.*, c.kind, c.interval, c.scale, c.ord,
+  CASE WHEN c.interval = 't' THEN m.denominator ELSE m.numerator END AS k1,
+  CASE WHEN c.interval = 't' THEN m.sum_x ELSE m.denominator END AS k2,
+  CASE WHEN c.interval = 't' THEN m.sum_x2 ELSE 0 END AS k3
+FROM (
+  SELECT p.metric_id, p.period_grain, p.period_start, p.period_end, p.dimension, p.group_value,
+    CASE WHEN any_value(c.kind) IN ('proportion', 'rate') THEN coalesce(sum(p.numerator), 0) ELSE sum(p.numerator) END AS numerator,
+    sum(p.denominator) AS denominator, sum(p.sum_x) AS sum_x, sum(p.sum_x2) AS sum_x2,
+    max(p.value) AS value, max(p.ci_low) AS ci_low, max(p.ci_high) AS ci_high, max(p.note) AS note
+  FROM _metric_parts p
+  JOIN _metric_catalog c USING (metric_id)
+  GROUP BY p.metric_id, p.period_grain, p.period_start, p.period_end, p.dimension, p.group_value
+) m
+JOIN _metric_catalog c USING (metric_id)
+WHERE CASE c.kind
+  WHEN 'count' THEN m.dimension = 'all' OR m.numerator >= 1
+  WHEN 'ratio' THEN true
+  ELSE m.denominator > 0
+END`);
+  await exec(conn, 'DROP TABLE _metric_parts');
+  phase('custom rows and merge');
+
+  await computeIntervals(conn);
+  phase('intervals');
+
+  const grainOrder = `CASE m.period_grain ${GRAIN_ORDER.map((g, i) => `WHEN '${g}' THEN ${i}`).join(' ')} END`;
+  await exec(conn, `CREATE OR REPLACE TABLE metric_results AS
+SELECT
+  m.metric_id,
+  m.period_grain,
+  m.period_start,
+  m.period_end,
+  m.dimension,
+  m.group_value,
+  CASE WHEN m.kind = 'mean' THEN NULL ELSE m.numerator END AS numerator,
+  CASE WHEN m.kind = 'count' THEN NULL ELSE m.denominator END AS denominator,
+  CASE m.kind
+    WHEN 'proportion' THEN m.numerator / m.denominator
+    WHEN 'rate' THEN m.numerator / m.denominator * m.scale
+    WHEN 'count' THEN m.numerator
+    WHEN 'mean' THEN m.sum_x / m.denominator
+    ELSE m.value
+  END::DOUBLE AS value,
+  (CASE WHEN m.kind = 'duration' THEN m.ci_low ELSE ci.low * m.scale END)::DOUBLE AS ci_low,
+  (CASE WHEN m.kind = 'duration' THEN m.ci_high ELSE ci.high * m.scale END)::DOUBLE AS ci_high,
+  false AS suppressed,
+  NULL::VARCHAR AS reference_group,
+  NULL::DOUBLE AS rate_difference,
+  NULL::DOUBLE AS rd_ci_low,
+  NULL::DOUBLE AS rd_ci_high,
+  NULL::DOUBLE AS rate_ratio,
+  NULL::DOUBLE AS rr_ci_low,
+  NULL::DOUBLE AS rr_ci_high,
+  NULL::DOUBLE AS p_value,
+  NULL::DOUBLE AS q_value,
+  NULL::BOOLEAN AS disparity_flag,
+  ${sqlString(opts.runId)} AS run_id,
+  ${vars.as_of} AS as_of,
+  m.note
+FROM _metric_merged m
+LEFT JOIN _ci ci ON ci.method = m.interval AND ci.k1 = m.k1 AND ci.k2 = m.k2 AND ci.k3 = m.k3
+ORDER BY m.ord, ${grainOrder}, m.period_start, m.dimension = 'all' DESC, m.dimension, m.group_value`);
+
+  phase('metric_results');
+
+  await bulkTable(conn, '_km_curves', [
+    ['metric_id', 'VARCHAR'], ['period_grain', 'VARCHAR'], ['period_start', 'VARCHAR'], ['dimension', 'VARCHAR'], ['group_value', 'VARCHAR'],
+    ['time', 'DOUBLE'], ['at_risk', 'DOUBLE'], ['events', 'DOUBLE'], ['censored', 'DOUBLE'], ['survival', 'DOUBLE'], ['lower', 'DOUBLE'], ['upper', 'DOUBLE'],
+  ], curveRows);
+  await exec(conn, `CREATE OR REPLACE TABLE km_curves AS
+SELECT metric_id, period_grain, period_start::DATE AS period_start, dimension, group_value,
+  time::INTEGER AS time, at_risk::INTEGER AS at_risk, events::INTEGER AS events, censored::INTEGER AS censored,
+  survival, lower, upper
+FROM _km_curves ORDER BY metric_id, dimension = 'all' DESC, dimension, group_value, time`);
+
+  await buildGapTable(conn, { runId: opts.runId, asOfSql: vars.as_of as string });
+  await buildPrePostSummary(conn, { runId: opts.runId, asOfSql: vars.as_of as string, table: plans.find((p) => p.spec.fact.id === 'fct_prepost')?.spec.name });
+  phase('km_curves, gap_table, prepost_summary');
+
+  if (!opts.keepIntermediate) {
+    const temp = [
+      ...plans.map((p) => p.spec.name), ...INTERMEDIATE_MODELS,
+      'ref_restricted_zip3', '_km_rows', '_km_curves', '_metric_catalog', '_metric_merged', '_ci',
+    ];
+    for (const t of temp) await exec(conn, `DROP TABLE IF EXISTS ${t}`);
+  }
+
+  const perMetric: Record<string, number> = Object.fromEntries(METRICS.map((m) => [m.id, 0]));
+  for (const r of await rows<{ metric_id: string; n: number }>(conn, 'SELECT metric_id, count(*) AS n FROM metric_results GROUP BY metric_id')) {
+    perMetric[r.metric_id] = r.n;
+  }
+  const total = await scalar<number>(conn, 'SELECT count(*) FROM metric_results');
+  return { rows: total, seconds: (performance.now() - started) / 1000, perMetric };
+}
+
+/**
+ * Intervals for every distinct (numerator, denominator) or (n, sum, sum of squares) among
+ * the aggregated rows: many rows share them, and the figures go back to SQL as one table.
+ */
+async function computeIntervals(conn: DuckDBConnection): Promise<void> {
+  const keys = await rows<{ interval: string; k1: number; k2: number; k3: number }>(conn, `SELECT DISTINCT interval, k1, k2, k3
+FROM _metric_merged WHERE interval IN ('wilson', 'poisson_exact', 't') AND k1 IS NOT NULL AND k2 IS NOT NULL`);
+  const out: BulkValue[][] = [];
+  for (const { interval, k1, k2, k3 } of keys) {
+    let ci: { low: number | null; high: number | null } | null = null;
+    if (interval === 'wilson') ci = wilsonInterval(k1, k2);
+    else if (interval === 'poisson_exact') ci = poissonExactInterval(k1, k2);
+    else ci = tIntervalFromMoments(k1, k2, k3);
+    if (ci) out.push([interval, k1, k2, k3, ci.low, ci.high]);
+  }
+  await bulkTable(conn, '_ci', [['method', 'VARCHAR'], ['k1', 'DOUBLE'], ['k2', 'DOUBLE'], ['k3', 'DOUBLE'], ['low', 'DOUBLE'], ['high', 'DOUBLE']], out);
+}

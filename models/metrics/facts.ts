@@ -1,0 +1,184 @@
+// Facts: the person-level rows metrics count, one SQL file each under ./sql/. The engine
+// builds each fact once per run, aggregates it once at month level with GROUPING SETS over
+// every dimension its metrics need, then rolls the months up into the periods of the
+// fact's span (month, quarter, year, all). A fact row carries:
+//   person_id    whose attributes give the population dimensions;
+//   anchor_date  the date that places it in a month (and the age date for ageAt 'anchor');
+//   the fact dimensions it declares (domain, target_org_id);
+//   its keys     columns kept apart through the month-level aggregation, for facts whose
+//                period membership is more than "its month lies in the period";
+//   its measures (0/1 flags, counts, member-months, dollars) and, for durations, a time
+//                column and an event flag named by the catalog.
+import type { FactDimension } from './dimensions.ts';
+
+export const SPAN_ENTITIES = ['screenings', 'referrals', 'phq9', 'encounters'] as const;
+export type SpanEntity = (typeof SPAN_ENTITIES)[number];
+
+export interface Measure {
+  /** Aggregate over fact rows within a month-level group (alias: the measure name); none for
+   * a measure computed at rollup from the others. */
+  month?: string;
+  /** Aggregate over month-level rows `a` that fall in period `p`. */
+  rollup: string;
+}
+
+export interface FactDef {
+  id: string;
+  span: SpanEntity;
+  /** What one row is. */
+  holds: string;
+  dimensions: readonly FactDimension[];
+  keys: readonly string[];
+  /** When a month-level row `a` (month a.month_start) belongs to period `p`. */
+  periodJoin: string;
+  measures: Record<string, Measure>;
+}
+
+const MONTH_IN_PERIOD = 'a.month_start BETWEEN p.calendar_start AND p.period_end';
+/** Enrolled on some day of p: first day (month_start's month) <= p's end, last day (to_month's month) >= p's start. */
+const ENROLLED_IN_PERIOD = 'a.month_start <= p.period_end AND a.to_month >= p.calendar_start';
+
+const sums = (...names: string[]): Record<string, Measure> =>
+  Object.fromEntries(names.map((n) => [n, { month: `sum(${n})`, rollup: `sum(a.${n})` }]));
+
+/**
+ * Distinct people per period without a person x period expansion: a fact row is a person's
+ * month with a screening and `prev_month` their previous such month, so the row is the
+ * person's first in period p exactly when prev_month is before p (each person counted
+ * once per period). `until` columns give the first month at or after this one in which
+ * the numerator event happened.
+ */
+const FIRST_IN_PERIOD = `${MONTH_IN_PERIOD} AND (a.prev_month IS NULL OR a.prev_month < p.calendar_start)`;
+
+export const FACTS = [
+  {
+    id: 'fct_enrolled_people',
+    span: 'screenings',
+    holds: 'one row per person enrolled on some day of the screening span: anchor = first enrolled day in the span, to_month = month of the last enrolled day (as-of at the latest)',
+    dimensions: [],
+    keys: ['to_month'],
+    periodJoin: ENROLLED_IN_PERIOD,
+    measures: sums('enrolled'),
+  },
+  {
+    id: 'fct_screened_people',
+    span: 'screenings',
+    holds: 'one row per person x month with a screening, with the previous such month and the months of their enrollment span',
+    dimensions: [],
+    keys: ['prev_month', 'from_month', 'to_month'],
+    periodJoin: `${FIRST_IN_PERIOD} AND a.from_month <= p.period_end AND a.to_month >= p.calendar_start`,
+    measures: sums('screened'),
+  },
+  {
+    id: 'fct_people_screened',
+    span: 'screenings',
+    holds: 'one row per person x month with a screening (any domain, any result): anchor = first screening of the month, prev_month, positive_until = first month from this one with a positive screen',
+    dimensions: [],
+    keys: ['prev_month', 'positive_until'],
+    periodJoin: FIRST_IN_PERIOD,
+    measures: {
+      screened: { month: 'sum(screened)', rollup: 'sum(a.screened)' },
+      screened_positive: { month: 'sum(screened)', rollup: 'coalesce(sum(a.screened_positive) FILTER (WHERE a.positive_until <= p.period_end), 0)' },
+    },
+  },
+  {
+    id: 'fct_people_screened_by_domain',
+    span: 'screenings',
+    holds: 'one row per person x domain x month with a screening row in that domain, with prev_month and positive_until for the same domain',
+    dimensions: ['domain'],
+    keys: ['prev_month', 'positive_until'],
+    periodJoin: FIRST_IN_PERIOD,
+    measures: {
+      screened: { month: 'sum(screened)', rollup: 'sum(a.screened)' },
+      screened_positive: { month: 'sum(screened)', rollup: 'coalesce(sum(a.screened_positive) FILTER (WHERE a.positive_until <= p.period_end), 0)' },
+    },
+  },
+  {
+    id: 'fct_positive_needs',
+    span: 'screenings',
+    holds: 'one row per positive need (positive screening row: screening_id x domain), anchored on screened_on',
+    dimensions: ['domain'],
+    keys: [],
+    periodJoin: MONTH_IN_PERIOD,
+    measures: sums('positive_need', 'referral_30d_den', 'referral_30d_num', 'unmet_90d_den', 'unmet_90d_num'),
+  },
+  {
+    id: 'fct_connected_people',
+    span: 'screenings',
+    holds: 'one row per person with a positive core-domain screen, anchored on their earliest one',
+    dimensions: [],
+    keys: [],
+    periodJoin: MONTH_IN_PERIOD,
+    measures: sums('connected_60d_den', 'connected_60d_num'),
+  },
+  {
+    id: 'fct_referrals',
+    span: 'referrals',
+    holds: 'one row per referral made by the as-of date, anchored on referred_on, with its milestones as of that date',
+    dimensions: ['domain', 'target_org_id'],
+    keys: [],
+    periodJoin: MONTH_IN_PERIOD,
+    measures: sums(
+      'acceptance_den', 'acceptance_num', 'closed_60d_den', 'closed_60d_num', 'need_met_den', 'need_met_num',
+      'capacity_den', 'capacity_num', 'enrollment_90d_den', 'enrollment_90d_num', 'stale_open',
+    ),
+  },
+  {
+    id: 'fct_phq9_episodes',
+    span: 'phq9',
+    holds: 'one row per PHQ-9 index episode, anchored on its index date',
+    dimensions: [],
+    keys: [],
+    periodJoin: MONTH_IN_PERIOD,
+    measures: sums('episode_den', 'follow_up_num', 'response_num', 'remission_num', 'change_n', 'change', 'change_sq'),
+  },
+  {
+    id: 'fct_enrollment_spans',
+    span: 'encounters',
+    holds: 'one row per person enrolled on some day of the utilization span: first enrolled day, month of the last, and the member-months of those two months',
+    dimensions: [],
+    keys: ['to_month'],
+    periodJoin: ENROLLED_IN_PERIOD,
+    measures: {
+      people: { month: 'count(*)', rollup: 'sum(a.people)' },
+      first_mm: { month: 'sum(first_mm)', rollup: 'sum(a.first_mm)' },
+      last_mm: { month: 'sum(last_mm)', rollup: 'sum(a.last_mm)' },
+      member_months: {
+        // first month if in p + last month if in p (and not the first) + whole months
+        // strictly between them that lie in p
+        rollup: `sum(
+    CASE WHEN a.month_start >= p.calendar_start THEN a.first_mm ELSE 0 END
+    + CASE WHEN a.to_month <= p.period_end AND a.to_month > a.month_start THEN a.last_mm ELSE 0 END
+    + a.people * greatest(0, date_diff('month',
+        greatest((a.month_start + INTERVAL 1 MONTH)::DATE, p.calendar_start),
+        least((a.to_month - INTERVAL 1 MONTH)::DATE, date_trunc('month', p.period_end)::DATE)) + 1))`,
+      },
+    },
+  },
+  {
+    id: 'fct_encounter_events',
+    span: 'encounters',
+    holds: 'one row per encounter starting on an enrolled day: ED visit, inpatient admission (0/1), dollars paid',
+    dimensions: [],
+    keys: [],
+    periodJoin: MONTH_IN_PERIOD,
+    measures: sums('ed_visits', 'inpatient_admits', 'paid'),
+  },
+  {
+    id: 'fct_prepost',
+    span: 'encounters',
+    holds: 'one row per person whose 180-day windows around their first referral are enrolled, observed and over by the as-of date, anchored on the first referral',
+    dimensions: [],
+    keys: [],
+    periodJoin: MONTH_IN_PERIOD,
+    measures: sums('people', 'pre_member_months', 'post_member_months', 'ed_pre', 'ed_post', 'inpatient_pre', 'inpatient_post'),
+  },
+] as const satisfies readonly FactDef[];
+
+export type FactId = (typeof FACTS)[number]['id'];
+
+export function factById(id: string): FactDef {
+  const f = (FACTS as readonly FactDef[]).find((x) => x.id === id);
+  if (!f) throw new Error(`unknown fact ${id}`);
+  return f;
+}

@@ -1,0 +1,40 @@
+-- screen_positive_rate, domain cut: one row per person x domain x month with a screening row
+-- in that domain (any result, declined included); prev_month and positive_until as in
+-- fct_people_screened, for the same domain.
+WITH screened_months AS (
+  SELECT person_id, domain, date_trunc('month', screened_on)::DATE AS month_start,
+    min(screened_on) AS first_on, bool_or(result = 'positive') AS any_positive
+  FROM stg_screenings
+  WHERE screened_on <= {{as_of}}
+  GROUP BY ALL
+),
+rows AS (
+  SELECT person_id, domain, month_start, first_on,
+    lag(month_start) OVER (PARTITION BY person_id, domain ORDER BY month_start) AS prev,
+    min(CASE WHEN any_positive THEN month_start END) OVER (
+      PARTITION BY person_id, domain ORDER BY month_start ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING
+    ) AS next_positive
+  FROM screened_months
+)
+SELECT
+  r.person_id,
+  r.domain,
+  r.first_on AS anchor_date,
+  CASE
+    WHEN r.prev IS NULL THEN NULL
+    WHEN r.prev < date_trunc('year', r.month_start) THEN date_trunc('month', s.span_start)::DATE
+    WHEN r.prev < date_trunc('quarter', r.month_start) THEN greatest(date_trunc('year', r.month_start)::DATE, date_trunc('month', s.span_start)::DATE)
+    ELSE greatest(date_trunc('quarter', r.month_start)::DATE, date_trunc('month', s.span_start)::DATE)
+  END AS prev_month,
+  CASE
+    WHEN r.next_positive IS NULL THEN NULL
+    WHEN r.next_positive = r.month_start THEN r.month_start
+    WHEN r.next_positive < date_trunc('quarter', r.month_start) + INTERVAL 3 MONTH THEN (r.month_start + INTERVAL 1 MONTH)::DATE
+    WHEN r.next_positive < date_trunc('year', r.month_start) + INTERVAL 12 MONTH THEN (date_trunc('quarter', r.month_start) + INTERVAL 3 MONTH)::DATE
+    ELSE (date_trunc('year', r.month_start) + INTERVAL 12 MONTH)::DATE
+  END AS positive_until,
+  1 AS screened,
+  1 AS screened_positive
+FROM rows r
+CROSS JOIN int_spans s
+WHERE s.span_entity = 'screenings'

@@ -1,0 +1,45 @@
+-- One row per referral made by the as-of date, anchored on referred_on; milestones as of
+-- that date (int_referral_milestones).
+WITH enrollment_domains AS (
+  SELECT DISTINCT domain FROM stg_enrollments
+),
+enrolled AS (
+  SELECT person_id, domain, enrolled_on
+  FROM stg_enrollments
+  WHERE status IN ('enrolled', 'ended') AND enrolled_on IS NOT NULL AND enrolled_on <= {{as_of}}
+),
+referrals AS (
+  SELECT r.*, e.enrolled_on AS first_enrolled_on
+  FROM int_referral_milestones r
+  -- the first same-person, same-domain enrollment on or after the referral
+  ASOF LEFT JOIN enrolled e ON r.person_id = e.person_id AND r.domain = e.domain AND r.referred_on <= e.enrolled_on
+)
+SELECT
+  person_id,
+  referred_on AS anchor_date,
+  domain,
+  target_org_id,
+  -- acceptance: measurable 14 days on; accepted_on set (any status) or an accepting status
+  (referred_on <= {{as_of}} - 14)::INTEGER AS acceptance_den,
+  (referred_on <= {{as_of}} - 14
+    AND (accepted_on IS NOT NULL OR status IN ('accepted', 'in_progress', 'completed')))::INTEGER AS acceptance_num,
+  -- closed loop: closed on days 0..60; measurable when day 60 <= as-of
+  (referred_on + 60 <= {{as_of}})::INTEGER AS closed_60d_den,
+  (referred_on + 60 <= {{as_of}} AND is_closed AND closed_on <= referred_on + 60)::INTEGER AS closed_60d_num,
+  is_closed::INTEGER AS need_met_den,
+  (is_closed AND outcome = 'need_met')::INTEGER AS need_met_num,
+  (is_closed AND outcome <> 'need_met')::INTEGER AS capacity_den,
+  (is_closed AND outcome = 'no_capacity')::INTEGER AS capacity_num,
+  -- enrollment: days 0..90, only domains the enrollments extract covers
+  (referred_on + 90 <= {{as_of}} AND domain IN (SELECT domain FROM enrollment_domains))::INTEGER AS enrollment_90d_den,
+  (referred_on + 90 <= {{as_of}} AND domain IN (SELECT domain FROM enrollment_domains)
+    AND coalesce(first_enrolled_on <= referred_on + 90, false))::INTEGER AS enrollment_90d_num,
+  -- still open at the as-of date and made more than 30 days before it
+  (NOT is_closed AND date_diff('day', referred_on, {{as_of}}) > 30)::INTEGER AS stale_open,
+  -- Kaplan-Meier: closing, open ones censored at the as-of date
+  date_diff('day', referred_on, coalesce(closed_on, {{as_of}})) AS close_days,
+  is_closed::INTEGER AS close_event,
+  -- Kaplan-Meier: first service; never served = censored at closing, else at the as-of date
+  date_diff('day', referred_on, coalesce(service_started_on, closed_on, {{as_of}})) AS service_days,
+  (service_started_on IS NOT NULL)::INTEGER AS service_event
+FROM referrals

@@ -1,0 +1,153 @@
+// The catalog: complete, validated, consistent with its SQL, and rendered as the dictionary.
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ENTITIES } from '../../../models/contracts/index.ts';
+import { exec, openDatabase, rows } from '../../../models/duckdb.ts';
+import { buildIntermediate } from '../../../models/intermediate/index.ts';
+import { modelVars, readSqlFile, renderSql } from '../../../models/intermediate/sql.ts';
+import { groupingMask, groupingSets } from '../../../models/metrics/aggregate.ts';
+import {
+  METRICS, MetricSchema, factsInUse, groupsSumToAll, isAdditiveOverTime, metricById, metricDictionaryMarkdown,
+} from '../../../models/metrics/catalog.ts';
+import { resolveTwoWayCuts } from '../../../models/metrics/engine.ts';
+import { factById } from '../../../models/metrics/facts.ts';
+import { stagingDDL } from '../../../models/staging/tables.ts';
+
+const SPEC_METRICS = {
+  access: ['screening_rate', 'screen_positive_rate', 'need_referral_rate', 'days_to_referral', 'days_to_service', 'connected_60d_rate', 'enrollment_after_referral_rate'],
+  closed_loop: ['referral_acceptance_rate', 'closed_loop_rate', 'need_met_rate', 'days_to_close', 'stale_open_referrals'],
+  service_gaps: ['positive_needs', 'unmet_need_rate', 'capacity_rejection_share', 'demand_capacity_ratio'],
+  outcomes: [
+    'phq9_follow_up_rate', 'phq9_response_rate', 'phq9_remission_rate', 'phq9_mean_change', 'ed_visits_per_1000_mm',
+    'inpatient_admits_per_1000_mm', 'paid_pmpm', 'ed_visits_pre_referral_per_1000_mm', 'ed_visits_post_referral_per_1000_mm',
+    'inpatient_pre_referral_per_1000_mm', 'inpatient_post_referral_per_1000_mm',
+  ],
+};
+
+describe('catalog', () => {
+  it('declares every metric of metrics.md once, in its group', () => {
+    for (const [group, ids] of Object.entries(SPEC_METRICS)) {
+      expect(METRICS.filter((m) => m.group === group).map((m) => m.id)).toEqual(ids);
+    }
+    expect(METRICS).toHaveLength(Object.values(SPEC_METRICS).flat().length);
+    expect(metricById('closed_loop_rate').windows).toEqual([60]);
+    expect(() => metricById('nope')).toThrow(/unknown metric nope/);
+  });
+
+  it('states kinds, directions, anchors and the choices the spec leaves open', () => {
+    expect(metricById('screen_positive_rate').direction).toBe('lower_better');
+    expect(metricById('unmet_need_rate').direction).toBe('lower_better');
+    expect(metricById('days_to_close').kind).toBe('duration');
+    expect(metricById('stale_open_referrals')).toMatchObject({ kind: 'count', snapshot: true, ageAt: 'as_of' });
+    expect(metricById('ed_visits_per_1000_mm')).toMatchObject({ kind: 'rate', scale: 1000, interval: 'poisson_exact', ageAt: 'period_end' });
+    expect(metricById('paid_pmpm')).toMatchObject({ kind: 'rate', scale: 1, interval: 'none' });
+    expect(metricById('paid_pmpm').definition).toMatch(/no Poisson interval/);
+    expect(metricById('screen_positive_rate').definition).toMatch(/closeloop's choice/);
+    for (const id of ['screening_rate', 'screen_positive_rate', 'need_referral_rate', 'connected_60d_rate', 'phq9_follow_up_rate']) {
+      expect(metricById(id).definition, id).toMatch(/Mirrors .*not certified/);
+    }
+  });
+
+  it('marks "people in the period" metrics as not additive over time, and age_band at period end as an exception', () => {
+    expect(metricById('screening_rate').additiveOverTime).toBe(false);
+    expect(metricById('screen_positive_rate').additiveOverTime).toBe(false);
+    expect(metricById('connected_60d_rate').additiveOverTime).toBe(true);
+    expect(metricById('need_referral_rate').additiveOverTime).toBe(true);
+    expect(isAdditiveOverTime(metricById('ed_visits_per_1000_mm'), 'payer')).toBe(true);
+    expect(isAdditiveOverTime(metricById('ed_visits_per_1000_mm'), 'age_band')).toBe(false);
+    expect(isAdditiveOverTime(metricById('ed_visits_per_1000_mm'), 'sex*age_band')).toBe(false);
+    expect(isAdditiveOverTime(metricById('need_referral_rate'), 'age_band')).toBe(true);
+    expect(isAdditiveOverTime(metricById('stale_open_referrals'), 'all')).toBe(false);
+  });
+
+  it('gives referral metrics partner and domain cuts, need metrics domain cuts, service gaps the domain x county cell', () => {
+    expect(metricById('closed_loop_rate').dimensions).toEqual(expect.arrayContaining(['target_org_id', 'domain', 'race_ethnicity*payer']));
+    expect(metricById('need_referral_rate').dimensions).toContain('domain');
+    expect(metricById('need_referral_rate').dimensions).not.toContain('target_org_id');
+    expect(metricById('phq9_follow_up_rate').dimensions).not.toContain('domain');
+    for (const id of SPEC_METRICS.service_gaps) expect(metricById(id).dimensions, id).toContain('domain*county_fips');
+    expect(groupsSumToAll(metricById('closed_loop_rate'), 'target_org_id')).toBe(true);
+    expect(groupsSumToAll(metricById('unmet_need_rate'), 'domain')).toBe(true);
+    expect(groupsSumToAll(metricById('screen_positive_rate'), 'domain')).toBe(false);
+    expect(groupsSumToAll(metricById('closed_loop_rate'), 'race_ethnicity*payer')).toBe(false);
+  });
+
+  it('rejects entries that do not fit (zod)', () => {
+    const base = { ...metricById('closed_loop_rate') } as z.input<typeof MetricSchema>;
+    const bad = (patch: Partial<z.input<typeof MetricSchema>>) => MetricSchema.safeParse({ ...base, ...patch });
+    expect(bad({}).success).toBe(true);
+    expect(bad({ sql: { parts: [{ fact: 'fct_nope', numerator: 'x' }] } }).error?.message).toMatch(/unknown fact fct_nope/);
+    expect(bad({ sql: { parts: [{ fact: 'fct_referrals', numerator: 'nope', denominator: 'closed_60d_den' }] } }).error?.message).toMatch(/no measure nope/);
+    expect(bad({ dimensions: ['all', 'shoe_size'] }).error?.message).toMatch(/unknown dimension shoe_size/);
+    expect(bad({ dimensions: ['all', 'race_ethnicity', 'race_ethnicity*payer'] }).error?.message).toMatch(/needs both one-way cuts/);
+    expect(bad({ interval: 't' }).error?.message).toMatch(/interval wilson/);
+    expect(bad({ span: 'screenings' }).error?.message).toMatch(/observes the referrals span/);
+    expect(bad({ snapshot: true }).error?.message).toMatch(/snapshot/);
+    expect(bad({ direction: 'sideways' as 'higher_better' }).success).toBe(false);
+    // a fact without target_org_id cannot be cut by partner
+    expect(MetricSchema.safeParse({ ...metricById('phq9_follow_up_rate'), dimensions: ['all', 'target_org_id'] }).error?.message)
+      .toMatch(/does not carry target_org_id/);
+  });
+
+  it('renders the metric dictionary: a section per group, every metric with its figures, no certification claim', () => {
+    const md = metricDictionaryMarkdown();
+    for (const title of ['## Access', '## Closed loop', '## Service gaps', '## Outcomes']) expect(md).toContain(title);
+    expect(md.indexOf('## Access')).toBeLessThan(md.indexOf('## Closed loop'));
+    for (const m of METRICS) {
+      expect(md).toContain(`(\`${m.id}\`)`);
+      expect(md).toContain(m.numerator);
+      expect(md).toContain(m.denominator);
+    }
+    expect(md).toMatch(/closeloop's own implementation, not certified/);
+    // every mention of certification is a denial
+    expect(md.match(/certified/g)?.length).toBe(md.match(/not certified/g)?.length);
+    expect(md).toContain('- **Windows (days):** 60');
+    expect(md).toContain('- **Direction:** lower is better');
+  });
+});
+
+describe('facts', () => {
+  it('each fact SQL yields person_id, anchor_date, its keys, fact dimensions and the measure columns its metrics name', async () => {
+    const db = await openDatabase(':memory:', { threads: 1 });
+    try {
+      for (const e of ENTITIES) await exec(db.conn, stagingDDL(e));
+      await buildIntermediate(db.conn, { asOf: '2024-06-30', restrictedZip3: ['036'] });
+      for (const id of factsInUse()) {
+        const sql = renderSql(readSqlFile(new URL(`../../../models/metrics/sql/${id}.sql`, import.meta.url)), modelVars('2024-06-30'));
+        const cols = (await rows<{ column_name: string }>(db.conn, `DESCRIBE ${sql}`)).map((r) => r.column_name);
+        const fact = factById(id);
+        expect(cols, id).toEqual(expect.arrayContaining(['person_id', 'anchor_date', ...fact.keys, ...fact.dimensions]));
+        for (const m of METRICS) {
+          if (!('parts' in m.sql)) continue;
+          for (const p of m.sql.parts.filter((x) => x.fact === id)) {
+            for (const c of [p.time, p.event]) if (c) expect(cols, `${m.id}: ${c}`).toContain(c);
+          }
+        }
+      }
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('aggregation SQL', () => {
+  it('tells grouping sets apart by GROUPING() bitmask (first column most significant)', () => {
+    const cols = ['race_ethnicity', 'payer', 'domain'];
+    expect(groupingMask(cols, [])).toBe(0b111);
+    expect(groupingMask(cols, ['race_ethnicity'])).toBe(0b011);
+    expect(groupingMask(cols, ['race_ethnicity', 'payer'])).toBe(0b001);
+    expect(groupingMask(cols, ['domain'])).toBe(0b110);
+    const sets = groupingSets(['all', 'age_band', 'race_ethnicity*payer'], 'period_end');
+    expect(sets.map((s) => s.columns)).toEqual([[], ['birth_canon'], ['race_ethnicity', 'payer']]);
+    expect(sets[2]?.groupValue).toBe(`a.race_ethnicity || '*' || a.payer`);
+    expect(sets[1]?.groupValue).toContain('p.period_end');
+  });
+
+  it('resolves two-way cuts: race_ethnicity*payer always, others checked', () => {
+    expect(resolveTwoWayCuts()).toEqual(['race_ethnicity*payer']);
+    expect(resolveTwoWayCuts(['sex*age_band', 'race_ethnicity*payer'])).toEqual(['race_ethnicity*payer', 'sex*age_band']);
+    expect(() => resolveTwoWayCuts(['sex'])).toThrow(/two different dimensions/);
+    expect(() => resolveTwoWayCuts(['sex*sex'])).toThrow(/two different dimensions/);
+    expect(() => resolveTwoWayCuts(['sex*shoe_size'])).toThrow(/two different dimensions/);
+  });
+});
