@@ -2,13 +2,12 @@
 // one bad row among valid ones, and the rule, line and column it must produce.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { FIXTURES, tempStore, type TempStore } from '../../helpers/store.ts';
+import { describe, expect, it } from 'vitest';
+import { memoryWarehouse } from '../../helpers/loader.ts';
+import { FIXTURES } from '../../helpers/store.ts';
 
 const dir = join(FIXTURES, 'ingest/negative');
 const cases = readdirSync(dir).sort();
-const stores: TempStore[] = [];
-afterAll(() => stores.forEach((s) => s.cleanup()));
 
 describe('negative fixtures: one per contract rule', () => {
   it('covers every rule id the contract names', () => {
@@ -22,21 +21,19 @@ describe('negative fixtures: one per contract rule', () => {
   it.each(cases)('%s', async (name) => {
     const expected = JSON.parse(readFileSync(join(dir, name, 'expected.json'), 'utf8'));
     const file = readdirSync(join(dir, name)).find((f) => f !== 'expected.json')!;
-    const store = tempStore();
-    stores.push(store);
-    store.copy(join(FIXTURES, 'ingest/base/people.csv'));
-    store.copy(join(dir, name, file));
-    const summary = await store.run();
-    expect(summary.status).toBe('published');
-    const report = summary.files.find((f) => f.file === file)!;
+    const store = await memoryWarehouse();
+    const people = await store.load('people.csv', readFileSync(join(FIXTURES, 'ingest/base/people.csv'), 'utf8'));
+    expect(people.rows_loaded).toBe(3);
+    const report = await store.load(file, readFileSync(join(dir, name, file), 'utf8'));
     expect(report.rejected).toBe(false);
     expect(report.rows_loaded).toBe(expected.loaded);
     expect(report.rows_quarantined).toBe(1);
-    const q = await store.warehouse<{ line: number; rule: string; column_name: string | null; message: string; raw_record: string }>(
+    const q = await store.query<{ line: number; rule: string; column_name: string | null; message: string; raw_record: string }>(
       `SELECT line, rule, column_name, message, raw_record::VARCHAR AS raw_record FROM quarantine WHERE file = '${file}'`);
     expect(q).toHaveLength(1);
     expect(q[0]).toMatchObject({ rule: expected.rule, line: expected.line, column_name: expected.column });
     expect(q[0]!.message.length).toBeGreaterThan(10);
     expect(q[0]!.raw_record.length).toBeGreaterThan(5);
+    store.close();
   });
 });

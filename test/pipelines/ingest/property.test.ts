@@ -2,8 +2,8 @@
 // quarantined with that rule. The generators below are written from the data
 // contract's text, independently of the zod contracts the loader is built from.
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
-import { tempStore, type TempStore } from '../../helpers/store.ts';
+import { describe, expect, it } from 'vitest';
+import { memoryWarehouse } from '../../helpers/loader.ts';
 
 const DOMAINS = ['food', 'housing_instability', 'transportation', 'utilities', 'interpersonal_safety', 'housing_quality',
   'financial_strain', 'employment', 'education', 'social_isolation', 'mental_health', 'other'];
@@ -58,21 +58,17 @@ const row: fc.Arbitrary<Row> = fc.tuple(validReferral, fc.option(fc.constantFrom
 const COLUMNS = ['referral_id', 'person_id', 'need_domain', 'referred_on', 'target_org_id', 'status', 'accepted_on', 'service_started_on', 'closed_on', 'outcome'];
 const csvCell = (s: string) => (/[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
 
-const stores: TempStore[] = [];
-afterAll(() => stores.forEach((s) => s.cleanup()));
 
 describe('property: the loader enforces the contract', () => {
   it('valid rows load and singly-broken rows are quarantined with their rule', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(row, { minLength: 1, maxLength: 40 }), async (rows) => {
-        const store = tempStore();
-        stores.push(store);
-        store.add('people.csv', `person_id,birth_date,enrolled_from\n${PEOPLE.map((p) => `${p},1980-01-01,2024-01-01`).join('\n')}\n`);
+        const store = await memoryWarehouse();
+        await store.load('people.csv', `person_id,birth_date,enrolled_from\n${PEOPLE.map((p) => `${p},1980-01-01,2024-01-01`).join('\n')}\n`);
         const lines = rows.map((r, i) => [`R${i}`, ...COLUMNS.slice(1).map((c) => r.cells[c] ?? '')].map(csvCell).join(','));
-        store.add('referrals.csv', `${COLUMNS.join(',')}\n${lines.join('\n')}\n`);
-        await store.run();
-        const loaded = new Set((await store.warehouse<{ id: string }>('SELECT referral_id AS id FROM stg_referrals')).map((r) => r.id));
-        const quarantined = new Map((await store.warehouse<{ line: number; rule: string }>(`SELECT line, rule FROM quarantine WHERE entity = 'referrals'`)).map((q) => [q.line, q.rule]));
+        await store.load('referrals.csv', `${COLUMNS.join(',')}\n${lines.join('\n')}\n`);
+        const loaded = new Set((await store.query<{ id: string }>('SELECT referral_id AS id FROM stg_referrals')).map((r) => r.id));
+        const quarantined = new Map((await store.query<{ line: number; rule: string }>(`SELECT line, rule FROM quarantine WHERE entity = 'referrals'`)).map((q) => [q.line, q.rule]));
         rows.forEach((r, i) => {
           if (r.breaks === null) expect(loaded.has(`R${i}`), `row ${i} should load: ${JSON.stringify(r.cells)}`).toBe(true);
           else {
@@ -80,9 +76,9 @@ describe('property: the loader enforces the contract', () => {
             expect(quarantined.get(i + 2), `row ${i} (${JSON.stringify(r.cells)})`).toBe(r.breaks);
           }
         });
-        store.cleanup();
+        store.close();
       }),
-      { numRuns: 25 },
+      { numRuns: 40 },
     );
   });
 });
