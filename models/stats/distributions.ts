@@ -8,6 +8,7 @@
 // continued fractions / series run to full double precision, and tail
 // probabilities are computed directly rather than as 1 - CDF.
 import jStat from 'jstat';
+import { logSumRun } from './exactTails.ts';
 
 const LOG_SQRT_2PI = 0.9189385332046727; // log(sqrt(2 * pi))
 const EPS = 1e-16;
@@ -84,24 +85,73 @@ export function logChoose(n: number, k: number): number {
   return -Math.log(n + 1) - logBeta(n - k + 1, k + 1);
 }
 
-/** log P(X = k) for X ~ Binomial(n, p), in log space so huge n cannot overflow. */
+/**
+ * log P(X = k) for X ~ Binomial(n, p), as R's dbinom (Loader's saddle-point form):
+ * stirlerr(n) - stirlerr(k) - stirlerr(n-k) - bd0(k, np) - bd0(n-k, nq) - log(2 pi k (n-k)/n) / 2.
+ * Every piece is small, so the result keeps ~1e-15 relative accuracy at any n; the naive
+ * lchoose + k log p + (n-k) log q adds terms of size ~n and loses ~n * 1e-16 (1e-11 at
+ * n = 1e5), which exact tails anchored on the pmf would inherit.
+ */
 export function binomialLogPmf(k: number, n: number, p: number): number {
   if (k < 0 || k > n) return -Infinity;
   if (p === 0) return k === 0 ? 0 : -Infinity;
   if (p === 1) return k === n ? 0 : -Infinity;
-  // 0 * log(p) is taken as 0 (k = 0 or k = n), as in R's dbinom.
-  const success = k === 0 ? 0 : k * Math.log(p);
-  const failure = n - k === 0 ? 0 : (n - k) * Math.log1p(-p);
-  return logChoose(n, k) + success + failure;
+  return binomialLogPmfRaw(k, n, p, 1 - p);
+}
+
+/** dbinom_raw in log space; d = k - n p, passed when it is known more accurately than the
+ * rounded product (the hypergeometric's p = draws / population is itself rounded). */
+function binomialLogPmfRaw(k: number, n: number, p: number, q: number, d: number = k - n * p): number {
+  if (n === 0) return 0;
+  // k = 0: d = -np, and n - nq = np; k = n: d = nq = n - np
+  if (k === 0) return p < 0.1 ? -bd0(n, n * q, -d) + d : n * Math.log(q);
+  if (k === n) return q < 0.1 ? -bd0(n, n * p, d) - d : n * Math.log(p);
+  const lc = stirlerr(n) - stirlerr(k) - stirlerr(n - k) - bd0(k, n * p, d) - bd0(n - k, n * q, -d);
+  const lf = Math.log(2 * Math.PI) + Math.log(k) + Math.log1p(-k / n);
+  return lc - 0.5 * lf;
+}
+
+/** log(n!) - log(sqrt(2 pi n) (n/e)^n), R's stirlerr, for n > 0. */
+function stirlerr(n: number): number {
+  if (n >= 10) return stirlingCorrection(n);
+  return logGamma(n + 1) - (n + 0.5) * Math.log(n) + n - LOG_SQRT_2PI;
+}
+
+/** x log(x / np) + np - x without cancellation (R's bd0, Loader 2000); d = x - np. */
+function bd0(x: number, np: number, d: number): number {
+  if (Math.abs(d) < 0.1 * (x + np)) {
+    let v = d / (x + np);
+    let s = d * v;
+    let ej = 2 * x * v;
+    v *= v;
+    for (let j = 1; j < 1000; j++) {
+      ej *= v;
+      const s1 = s + ej / (2 * j + 1);
+      if (s1 === s) return s1;
+      s = s1;
+    }
+    return s;
+  }
+  return x * Math.log(x / np) - d;
 }
 
 /**
  * log P(X = k) for the hypergeometric count of "successes" in `draws` draws without
- * replacement from a population of `successes + failures` (R's dhyper(k, m, n, draws)).
+ * replacement from a population of `successes + failures` (R's dhyper(k, m, n, draws)),
+ * as R computes it: three binomial pmfs at p = draws / population, each accurate.
  */
 export function hypergeometricLogPmf(k: number, successes: number, failures: number, draws: number): number {
+  if (k < 0 || k > successes || draws - k < 0 || draws - k > failures) return -Infinity;
+  const total = successes + failures;
+  if (draws === 0 || draws === total) return 0;
+  const p = draws / total;
+  const q = (total - draws) / total;
+  // k - successes * p and (draws - k) - failures * p from exact integer products (p is
+  // rounded; a rounded n * p would cost ~n * 1e-16 in log space); the third is exactly 0
   return (
-    logChoose(successes, k) + logChoose(failures, draws - k) - logChoose(successes + failures, draws)
+    binomialLogPmfRaw(k, successes, p, q, (k * total - successes * draws) / total) +
+    binomialLogPmfRaw(draws - k, failures, p, q, ((draws - k) * total - failures * draws) / total) -
+    binomialLogPmfRaw(draws, total, p, q, 0)
   );
 }
 
@@ -117,7 +167,10 @@ export function logAddExp(a: number, b: number): number {
 // Incomplete gamma: P(a, x) = lower regularized, Q(a, x) = 1 - P(a, x)
 
 function gammaFront(a: number, x: number): number {
-  // x^a e^-x / Gamma(a), in log space
+  // x^a e^-x / Gamma(a). For a >= 10 in Loader's form, a * dpois(a, x) =
+  // a exp(-stirlerr(a) - bd0(a, x)) / sqrt(2 pi a), as R's pgamma: a log x - x - lgamma(a)
+  // cancels terms of size ~a and would lose ~a * 1e-16 of relative accuracy.
+  if (a >= 10) return a * Math.exp(-stirlerr(a) - bd0(a, x, a - x) - 0.5 * Math.log(2 * Math.PI * a));
   return Math.exp(a * Math.log(x) - x - logGamma(a));
 }
 
@@ -229,6 +282,42 @@ export function regularizedBetaUpper(x: number, a: number, b: number, y: number 
   return regularizedBeta(y, b, a, x);
 }
 
+// ---------------------------------------------------------------------------
+// Binomial tails: pbinom = I_{1-p}(n - k, k + 1), summed from dbinom
+
+/**
+ * log P(X <= k) for X ~ Binomial(n, p) (pbinom(k, n, p, log.p = TRUE)), 0 < p < 1.
+ * This is the incomplete beta I_{1-p}(n - k, k + 1), but its continued fraction (both
+ * regularizedBeta's and one anchored on dbinom) loses up to ~1e-12 when 1 - p is near 1
+ * and n - k >> k (n = 138557, p = 0.001, k = 130: 1.7e-12), so the tail is summed instead:
+ * anchored on the accurate dbinom(k) and walked down by the term ratio, stopping once the
+ * rest is provably below 1e-17 of the sum (exactTails.ts). Only about 9 standard deviations
+ * of terms are visited at worst (k at the mode), a few flops each; a tail far from the
+ * mean costs a handful. Tails holding the mode are 1 - the other tail.
+ */
+export function binomialLogCdf(k: number, n: number, p: number): number {
+  if (k < 0) return -Infinity;
+  if (k >= n) return 0;
+  if (k > Math.floor((n + 1) * p)) return log1mExp(binomialLogSf(k + 1, n, p));
+  const odds = (1 - p) / p;
+  return logSumRun(binomialLogPmf(k, n, p), k, 0, (i) => (i / (n - i + 1)) * odds);
+}
+
+/** log P(X >= k) for X ~ Binomial(n, p), 0 < p < 1 (pbinom(k - 1, n, p, FALSE, TRUE)). */
+export function binomialLogSf(k: number, n: number, p: number): number {
+  if (k <= 0) return 0;
+  if (k > n) return -Infinity;
+  if (k < Math.floor((n + 1) * p)) return log1mExp(binomialLogCdf(k - 1, n, p));
+  const odds = p / (1 - p);
+  return logSumRun(binomialLogPmf(k, n, p), k, n, (i) => ((n - i) / (i + 1)) * odds);
+}
+
+/** log(1 - exp(v)) for v <= 0, accurately both near 0 and far below it. */
+function log1mExp(v: number): number {
+  if (v >= 0) return -Infinity;
+  return v > -Math.LN2 ? Math.log(-Math.expm1(v)) : Math.log1p(-Math.exp(v));
+}
+
 function betaDensity(x: number, a: number, b: number): number {
   if (x <= 0 || x >= 1) return 0;
   return Math.exp((a - 1) * Math.log(x) + (b - 1) * Math.log1p(-x) - logBeta(a, b));
@@ -286,6 +375,37 @@ function startInside(lo: number, hi: number): number {
 }
 
 // ---------------------------------------------------------------------------
+// Memo tables for quantiles. The comparison hot path asks for the same few quantiles
+// (qnorm(0.975), qgamma(0.025, events) for recurring event counts, ...) hundreds of
+// thousands of times; the functions are pure, so a cached value is the same double.
+// Each table is bounded: it is simply emptied when full.
+
+const CACHE_LIMIT = 1 << 16;
+const normalQuantileCache = new Map<number, number>();
+/** p -> (parameter -> quantile) */
+const gammaQuantileCache = new Map<number, Map<number, number>>();
+const tQuantileCache = new Map<number, Map<number, number>>();
+
+function remember<K>(cache: Map<K, number>, key: K, value: number): void {
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(key, value);
+}
+
+function cached2(cache: Map<number, Map<number, number>>, p: number, param: number, compute: () => number): number {
+  let inner = cache.get(p);
+  if (inner === undefined) {
+    if (cache.size >= 64) cache.clear();
+    inner = new Map();
+    cache.set(p, inner);
+  }
+  const hit = inner.get(param);
+  if (hit !== undefined) return hit;
+  const value = compute();
+  remember(inner, param, value);
+  return value;
+}
+
+// ---------------------------------------------------------------------------
 // Normal
 
 /** Standard normal CDF, accurate in the far tails: Phi(z) = Q(1/2, z^2/2) / 2 for z < 0. */
@@ -306,6 +426,14 @@ function normalDensity(z: number): number {
 
 /** qnorm(p). */
 export function normalQuantile(p: number): number {
+  const cached = normalQuantileCache.get(p);
+  if (cached !== undefined) return cached;
+  const z = normalQuantileUncached(p);
+  remember(normalQuantileCache, p, z);
+  return z;
+}
+
+function normalQuantileUncached(p: number): number {
   if (Number.isNaN(p) || p < 0 || p > 1) return NaN;
   if (p === 0) return -Infinity;
   if (p === 1) return Infinity;
@@ -326,7 +454,20 @@ export function gammaQuantile(p: number, shape: number): number {
   if (Number.isNaN(p) || p < 0 || p > 1 || !(shape > 0)) return NaN;
   if (p === 0) return 0;
   if (p === 1) return Infinity;
-  const guess = jStat.chisquare.inv(p, 2 * shape) / 2;
+  return cached2(gammaQuantileCache, p, shape, () => gammaQuantileUncached(p, shape));
+}
+
+function gammaQuantileUncached(p: number, shape: number): number {
+  // Starting guess: Wilson-Hilferty (Gamma(a)^(1/3) is close to normal), good to ~1e-4
+  // relative for a >= 5 and much better for large a; jstat's inverse, used below that, costs
+  // ~0.7 ms at a = 1e5. Newton then refines either guess to the same root.
+  let guess = NaN;
+  if (shape >= 5) {
+    const c = 1 / (9 * shape);
+    const cube = 1 - c + normalQuantile(p) * Math.sqrt(c);
+    if (cube > 0) guess = shape * cube * cube * cube;
+  }
+  if (!(guess > 0)) guess = jStat.chisquare.inv(p, 2 * shape) / 2;
   return solveQuantile(
     p,
     {
@@ -406,6 +547,10 @@ export function tQuantile(p: number, df: number): number {
   if (p === 0) return -Infinity;
   if (p === 1) return Infinity;
   if (p === 0.5) return 0;
+  return cached2(tQuantileCache, p, df, () => tQuantileUncached(p, df));
+}
+
+function tQuantileUncached(p: number, df: number): number {
   const guess = jStat.studentt.inv(p, df);
   return solveQuantile(
     p,

@@ -1,24 +1,38 @@
-// Sums of tails of unimodal discrete distributions (binomial, hypergeometric) in log
-// space. R's exact tests add up probabilities of whole tails; here a tail is walked
-// from its largest term outwards and the walk stops once terms fall below e^-800 of
-// that largest term (they cannot change a double), so counts in the hundreds of
-// thousands cost only the terms that matter and nothing overflows or underflows.
+// Tails of unimodal discrete distributions (binomial, hypergeometric) for R's exact
+// tests. R adds up probabilities of whole tails; here a tail is walked from its largest
+// term outwards by term ratios and the walk stops once the rest cannot reach 1e-17 of the
+// sum, so counts in the hundreds of thousands cost only the terms that matter and
+// nothing overflows or underflows. Boundaries of "no more likely than observed" runs
+// are binary searches over the unimodal pmf.
 
 export type LogPmf = (i: number) => number;
 
-/** log of sum over i from `start` to `end` (inclusive, either direction) of exp(logPmf(i)),
- * for terms that do not increase along the walk. -Infinity for an empty range. */
-export function logSumTail(logPmf: LogPmf, start: number, end: number): number {
+/**
+ * log of sum over i from `start` to `end` (inclusive, either direction) of exp(logPmf(i)),
+ * for a log-concave pmf whose terms do not increase along the walk (walking away from the
+ * mode). Only the first term is evaluated in log space (`logFirst` = logPmf(start)); the
+ * rest follow by the term ratio `ratio(i)` = pmf(i + step) / pmf(i), a few flops each.
+ * The walk stops once the remainder is provably below 1e-17 of the sum: by
+ * log-concavity the later ratios are no larger than the current one r < 1, so the rest
+ * is at most term * r / (1 - r). -Infinity for an empty range or a zero first term.
+ */
+export function logSumRun(
+  logFirst: number,
+  start: number,
+  end: number,
+  ratio: (i: number) => number,
+): number {
+  if (logFirst === -Infinity) return -Infinity;
   const step = end >= start ? 1 : -1;
-  const first = logPmf(start);
-  if (first === -Infinity) return -Infinity;
-  let sum = 0;
-  for (let i = start; step > 0 ? i <= end : i >= end; i += step) {
-    const term = logPmf(i);
-    if (term < first - 800) break;
-    sum += Math.exp(term - first);
+  let sum = 1;
+  let term = 1;
+  for (let i = start; i !== end; i += step) {
+    const r = ratio(i);
+    term *= r;
+    sum += term;
+    if (r < 1 && term * r <= 1e-17 * (1 - r) * sum) break;
   }
-  return first + Math.log(sum);
+  return logFirst + Math.log(sum);
 }
 
 /** The index of the largest term in [lo, hi], climbing from `guess` (unimodal pmf). */

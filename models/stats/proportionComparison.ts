@@ -1,7 +1,7 @@
 // Comparing a group's proportion x1/n1 with a reference group's x2/n2: the difference
 // and ratio with their intervals, and the two-sided p-value the disparity flag uses.
 import { hypergeometricLogPmf, logAddExp, normalCdf, normalQuantile } from './distributions.ts';
-import { LOG_RELATIVE_ERROR, findMode, firstAtOrBelow, lastAtOrBelow, logSumTail } from './exactTails.ts';
+import { LOG_RELATIVE_ERROR, findMode, firstAtOrBelow, lastAtOrBelow, logSumRun } from './exactTails.ts';
 import { wilsonInterval } from './wilson.ts';
 
 /**
@@ -60,9 +60,12 @@ export function katzRatio(
  * Two-sided Fisher exact test of the 2x2 table [[x1, n1-x1], [x2, n2-x2]] with R's
  * fisher.test rule: sum the hypergeometric probabilities of all tables (same margins) that
  * are no more likely than the observed one, with relative tolerance 1e-7.
- * In log space (lgamma), walking only the terms that matter, so n in the hundreds of
- * thousands neither overflows nor underflows; the sum is normalised by the computed total,
- * as R's does. Returns 1 for a table whose margins allow only one table.
+ * In log space, walking only the terms that matter, so n in the hundreds of thousands
+ * neither overflows nor underflows: lgamma-based pmf values only for the binary searches
+ * and each run's first term, the other terms by the hypergeometric term ratio, and each
+ * run stops once its remainder is below 1e-17 of its sum (exactTails.ts). The sum is
+ * normalised by the computed total, as R's is. Returns 1 for a table whose margins allow
+ * only one table.
  * Hand check: 2/4 vs 5/6: margins 7 successes of 10, 4 drawn; P(x1 = 1..4) =
  * 7/210, 63/210, 105/210, 35/210; observed 63/210 -> tables with P <= 63/210 are
  * x1 = 1, 2, 4 (7 + 63 + 35 = 105) -> p = 0.5.
@@ -74,6 +77,9 @@ export function fisherExactP(x1: number, n1: number, x2: number, n2: number): nu
   const hi = Math.min(n1, successes);
   if (hi <= lo) return 1;
   const logPmf = (i: number) => hypergeometricLogPmf(i, successes, failures, n1);
+  // P(i + 1) / P(i) and P(i - 1) / P(i) for C(successes, i) C(failures, n1 - i)
+  const up = (i: number) => ((successes - i) * (n1 - i)) / ((i + 1) * (failures - n1 + i + 1));
+  const down = (i: number) => (i * (failures - n1 + i)) / ((successes - i + 1) * (n1 - i + 1));
   const mode = findMode(logPmf, lo, hi, ((n1 + 1) * (successes + 1)) / (n1 + n2 + 2));
   const threshold = logPmf(x1) + LOG_RELATIVE_ERROR;
   // the pmf rises on [lo, mode] and falls on [mode, hi]: the tables no more likely than
@@ -81,10 +87,13 @@ export function fisherExactP(x1: number, n1: number, x2: number, n2: number): nu
   const a = lastAtOrBelow(logPmf, lo, mode, threshold);
   const b = firstAtOrBelow(logPmf, mode + 1, hi, threshold);
   const logSelected = logAddExp(
-    a >= lo ? logSumTail(logPmf, a, lo) : -Infinity,
-    b <= hi ? logSumTail(logPmf, b, hi) : -Infinity,
+    a >= lo ? logSumRun(logPmf(a), a, lo, down) : -Infinity,
+    b <= hi ? logSumRun(logPmf(b), b, hi, up) : -Infinity,
   );
-  const logTotal = logAddExp(logSumTail(logPmf, mode, lo), mode < hi ? logSumTail(logPmf, mode + 1, hi) : -Infinity);
+  const logTotal = logAddExp(
+    logSumRun(logPmf(mode), mode, lo, down),
+    mode < hi ? logSumRun(logPmf(mode + 1), mode + 1, hi, up) : -Infinity,
+  );
   return Math.min(1, Math.exp(logSelected - logTotal));
 }
 
