@@ -272,18 +272,22 @@ export const DIRECTORY: DirectoryProgram[] = [
   { id: 'SVC-1501', org: 'ORG-15', name: 'Community Counseling Access', domain: 'mental_health', counties: ALL },
 ];
 
-/** Monthly positive needs per attributed person that the directory's capacity is sized against (measured from the generator). */
+/**
+ * Positive needs (positive screening rows) per person per month, by domain,
+ * as the generator produces them (measured at 1,000,000 people, seed 42).
+ * The directory's capacity is sized against these (see serviceRows).
+ */
 export const DEMAND_PER_PERSON_MONTH: Record<Domain, number> = {
-  food: 0.0125,
-  housing_instability: 0.0075,
-  transportation: 0.006,
-  utilities: 0.006,
-  interpersonal_safety: 0.0012,
-  housing_quality: 0.002,
-  financial_strain: 0.006,
-  employment: 0.0025,
-  education: 0.0008,
-  social_isolation: 0.0022,
-  mental_health: 0.0022,
-  other: 0.0004,
+  food: 0.00626,
+  housing_instability: 0.00397,
+  transportation: 0.0033,
+  utilities: 0.00335,
+  interpersonal_safety: 0.00097,
+  housing_quality: 0.00062,
+  financial_strain: 0.00176,
+  employment: 0.00089,
+  education: 0.00021,
+  social_isolation: 0.00081,
+  mental_health: 0.0005,
+  other: 0.00003,
 };

@@ -77,10 +77,13 @@ totals AS (
       / (rt.ed + rt.inpatient + rt.outpatient + rt.primary_care + rt.behavioral_health + rt.other) AS c5
   FROM rates rt
 ),
+drawn AS (
+  SELECT t.*, exp(-t.lam) AS e, u2(t.p, t.q, 701) AS u FROM totals t
+),
 counted AS (
-  SELECT t.p, t.person_id, t.q, t.uninsured, t.lo, t.hi, t.c1, t.c2, t.c3, t.c4, t.c5,
-         poisson_e(t.lam, exp(-t.lam), u2(t.p, t.q, 701)) AS n
-  FROM totals t
+  SELECT d.p, d.person_id, d.q, d.uninsured, d.lo, d.hi, d.c1, d.c2, d.c3, d.c4, d.c5,
+         poisson_e(d.lam, d.e, d.u) AS n
+  FROM drawn d
 ),
 typed AS (
   -- one row per encounter (the join to expand drops quarters without any);
@@ -125,7 +128,7 @@ priced AS (
 -- Dates and amounts stay typed (the CSV writer formats them as YYYY-MM-DD
 -- and 123.45): cheaper to sort and write than text for this largest file.
 SELECT
-  printf('V%07d-%02d-%d%d', p, q + 1, i, j) AS encounter_id,
+  printf('V%07d-%02d-%02d', p, q + 1, i * 10 + j) AS encounter_id,
   person_id,
   encounter_type_name(type_code) AS encounter_type,
   start_date,

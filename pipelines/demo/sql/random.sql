@@ -33,21 +33,22 @@ CREATE MACRO normal_bits(h) AS
 -- Whole days from an exponential waiting time with the given mean.
 CREATE MACRO exp_days(mean, u) AS floor(-ln(1.0 - u) * mean)::INTEGER;
 
--- Poisson(lam) by inverse CDF, given e = exp(-lam) computed once by the
--- caller; lam stays below ~2.5 here, so 10+ is negligible and capped at 9.
--- Each bound is e * sum_{j<=k} lam^j / j!.
+-- Poisson(lam) by inverse CDF; lam stays below ~2.5 here, so 10+ is
+-- negligible and capped at 9. Bound k is P(X <= k) = e * sum_{j<=k} lam^j / j!
+-- with e = exp(-lam), in Horner form. Pass columns, not expressions: a macro
+-- argument is repeated in every WHEN, so u = u2(...) or e = exp(...) would be
+-- recomputed up to ten times per row.
 CREATE MACRO poisson_e(lam, e, u) AS CASE
   WHEN u < e THEN 0
   WHEN u < e * (1 + lam) THEN 1
-  WHEN u < e * (1 + lam + lam ** 2 / 2) THEN 2
-  WHEN u < e * (1 + lam + lam ** 2 / 2 + lam ** 3 / 6) THEN 3
-  WHEN u < e * (1 + lam + lam ** 2 / 2 + lam ** 3 / 6 + lam ** 4 / 24) THEN 4
-  WHEN u < e * (1 + lam + lam ** 2 / 2 + lam ** 3 / 6 + lam ** 4 / 24 + lam ** 5 / 120) THEN 5
-  WHEN u < e * (1 + lam + lam ** 2 / 2 + lam ** 3 / 6 + lam ** 4 / 24 + lam ** 5 / 120 + lam ** 6 / 720) THEN 6
-  WHEN u < e * (1 + lam + lam ** 2 / 2 + lam ** 3 / 6 + lam ** 4 / 24 + lam ** 5 / 120 + lam ** 6 / 720 + lam ** 7 / 5040) THEN 7
-  WHEN u < e * (1 + lam + lam ** 2 / 2 + lam ** 3 / 6 + lam ** 4 / 24 + lam ** 5 / 120 + lam ** 6 / 720 + lam ** 7 / 5040 + lam ** 8 / 40320) THEN 8
+  WHEN u < e * (1 + lam * (1 + lam / 2)) THEN 2
+  WHEN u < e * (1 + lam * (1 + lam / 2 * (1 + lam / 3))) THEN 3
+  WHEN u < e * (1 + lam * (1 + lam / 2 * (1 + lam / 3 * (1 + lam / 4)))) THEN 4
+  WHEN u < e * (1 + lam * (1 + lam / 2 * (1 + lam / 3 * (1 + lam / 4 * (1 + lam / 5))))) THEN 5
+  WHEN u < e * (1 + lam * (1 + lam / 2 * (1 + lam / 3 * (1 + lam / 4 * (1 + lam / 5 * (1 + lam / 6)))))) THEN 6
+  WHEN u < e * (1 + lam * (1 + lam / 2 * (1 + lam / 3 * (1 + lam / 4 * (1 + lam / 5 * (1 + lam / 6 * (1 + lam / 7))))))) THEN 7
+  WHEN u < e * (1 + lam * (1 + lam / 2 * (1 + lam / 3 * (1 + lam / 4 * (1 + lam / 5 * (1 + lam / 6 * (1 + lam / 7 * (1 + lam / 8)))))))) THEN 8
   ELSE 9 END;
-CREATE MACRO poisson(lam, u) AS poisson_e(lam, exp(-lam), u);
 
 -- Identifiers: a letter, the zero-padded person number, then a sequence
 -- (printf is markedly faster than || with lpad on millions of rows).

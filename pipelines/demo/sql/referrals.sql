@@ -36,15 +36,15 @@ timed AS (
   SELECT
     r.*,
     CASE
-      WHEN u2(r.p, r.nk, 302) < 0.04 THEN -(1 + floor(u2(r.p, r.nk, 303) * 45)::INTEGER)
-      WHEN u2(r.p, r.nk, 302) < CASE WHEN r.rural THEN 0.3 ELSE 0.44 END THEN 0
-      WHEN u2(r.p, r.nk, 302) < 0.72 THEN 1 + floor(u2(r.p, r.nk, 303) * 7 * CASE WHEN r.rural THEN 1.6 ELSE 1 END)::INTEGER
-      WHEN u2(r.p, r.nk, 302) < 0.92 THEN 8 + floor(u2(r.p, r.nk, 303) * 23 * CASE WHEN r.rural THEN 1.6 ELSE 1 END)::INTEGER
-      ELSE 31 + floor(u2(r.p, r.nk, 303) * 60)::INTEGER
+      WHEN r.u_when < 0.04 THEN -(1 + floor(r.u_days * 45)::INTEGER)
+      WHEN r.u_when < CASE WHEN r.rural THEN 0.3 ELSE 0.44 END THEN 0
+      WHEN r.u_when < 0.72 THEN 1 + floor(r.u_days * 7 * CASE WHEN r.rural THEN 1.6 ELSE 1 END)::INTEGER
+      WHEN r.u_when < 0.92 THEN 8 + floor(r.u_days * 23 * CASE WHEN r.rural THEN 1.6 ELSE 1 END)::INTEGER
+      ELSE 31 + floor(r.u_days * 60)::INTEGER
     END AS delay,
     -- 45% of referred needs go to a second partner, 18% to a third
     1 + (u2(r.p, r.nk, 304) < 0.45)::INTEGER + (u2(r.p, r.nk, 305) < 0.18)::INTEGER AS partners
-  FROM referred r
+  FROM (SELECT *, u2(p, nk, 302) AS u_when, u2(p, nk, 303) AS u_days FROM referred) r
 ),
 from_screen AS (
   SELECT
@@ -61,7 +61,9 @@ care_managed AS (
     pe.p, pe.needs, x.i AS j,
     greatest(window_start(), pe.enrolled_from) AS lo,
     least(window_end(), coalesce(pe.enrolled_through, window_end())) AS hi
-  FROM (SELECT *, poisson(CASE WHEN rural THEN 1.2 ELSE 1.6 END, u1(p, 310)) AS n FROM person WHERE needy) pe
+  FROM (SELECT *, poisson_e(lam, e, u) AS n
+        FROM (SELECT *, exp(-lam) AS e FROM
+               (SELECT *, CASE WHEN rural THEN 1.2 ELSE 1.6 END AS lam, u1(p, 310) AS u FROM person WHERE needy))) pe
   JOIN expand x ON x.n = pe.n
 ),
 from_care AS (
@@ -90,9 +92,8 @@ WITH candidates AS (
     r.*,
     pe.rural, pe.limited_english, pe.uninsured, pe.black, pe.clinic,
     tg.*,
-    1 + (u2(r.p, r.rk, 401) >= tg.c_1)::INTEGER + (u2(r.p, r.rk, 401) >= tg.c_2)::INTEGER
-      + (u2(r.p, r.rk, 401) >= tg.c_3)::INTEGER AS pick
-  FROM referral_draft r
+    1 + (r.u_pick >= tg.c_1)::INTEGER + (r.u_pick >= tg.c_2)::INTEGER + (r.u_pick >= tg.c_3)::INTEGER AS pick
+  FROM (SELECT *, u2(p, rk, 401) AS u_pick FROM referral_draft) r
   JOIN person pe USING (p)
   JOIN ref_target tg ON tg.ci = pe.ci AND tg.d = r.d
 ),
@@ -122,7 +123,7 @@ drawn AS (
                                     * CASE WHEN t.out_of_area THEN 0.35 ELSE 1 END) AS accepts,
     -- planted: every step takes longer in rural counties (acceptance: 16 days on average, not 2.5)
     t.referred_on + exp_days(CASE WHEN t.rural THEN 16 ELSE 2.5 END, u2(t.p, t.rk, 411)) AS accept_at,
-    u2(t.p, t.rk, 412) < 0.88 AS served,
+    u2(t.p, t.rk, 412) < 0.9 AS served,
     exp_days(CASE WHEN t.rural THEN 14 ELSE 5 END, u2(t.p, t.rk, 413)) AS serve_wait,
     -- planted: accepted referrals of Black and limited-English people are closed less often
     u2(t.p, t.rk, 414) < 0.8 * CASE WHEN t.black THEN 0.68 ELSE 1 END
@@ -146,8 +147,8 @@ milestones AS (
     CASE WHEN dr.served THEN dr.accept_at + dr.serve_wait END AS serve_at,
     CASE WHEN dr.closes THEN dr.accept_at + CASE WHEN dr.served THEN dr.serve_wait ELSE 0 END + dr.close_wait END AS close_at,
     CASE WHEN dr.served THEN
-           CASE WHEN dr.u_outcome < 0.84 THEN 'need_met' WHEN dr.u_outcome < 0.92 THEN 'need_not_met'
-                WHEN dr.u_outcome < 0.95 THEN 'client_declined' ELSE 'other' END
+           CASE WHEN dr.u_outcome < 0.88 THEN 'need_met' WHEN dr.u_outcome < 0.94 THEN 'need_not_met'
+                WHEN dr.u_outcome < 0.97 THEN 'client_declined' ELSE 'other' END
          ELSE
            CASE WHEN dr.u_outcome < 0.5 THEN 'unable_to_contact' WHEN dr.u_outcome < 0.8 THEN 'client_declined'
                 WHEN dr.u_outcome < 0.95 THEN 'need_not_met' ELSE 'other' END
@@ -178,13 +179,12 @@ as_of_end AS (
       WHEN NOT ms.accepts AND ms.not_accepted_kind = 3 AND ms.cancel_at <= window_end() THEN ms.cancelled_outcome
     END AS outcome
   FROM milestones ms
-),
-numbered AS (
-  SELECT *, row_number() OVER (PARTITION BY p ORDER BY referred_on, rk) AS seq FROM as_of_end
 )
 SELECT
-  a.p, a.d, a.rk, a.origin, a.out_of_area, a.seq,
-  printf('R%07d-%03d', a.p, a.seq) AS referral_id,
+  a.p, a.d, a.rk, a.origin, a.out_of_area,
+  -- the id carries the referral's draw key rk: unique per person, not chronological
+  -- (a per-person running number would need a window over a million rows)
+  printf('R%07d-%06d', a.p, a.rk) AS referral_id,
   a.referred_on,
   a.source_org_id,
   a.target_org_id,
@@ -201,7 +201,7 @@ SELECT
   CASE WHEN a.is_served THEN a.serve_at END AS service_started_on,
   a.closed_on,
   a.outcome
-FROM numbered a;
+FROM as_of_end a;
 
 -- Per person: when a referral first met a need (any, and housing), for the outcome files.
 CREATE TABLE person_outcome AS
@@ -226,5 +226,5 @@ SELECT
   service_started_on::VARCHAR AS service_started_on,
   closed_on::VARCHAR AS closed_on,
   outcome,
-  p::BIGINT AS s1, seq::BIGINT AS s2, 0::BIGINT AS s3
+  p::BIGINT AS s1, rk::BIGINT AS s2, 0::BIGINT AS s3
 FROM referral;
