@@ -24,6 +24,34 @@ export const ConfigSchema = z
     keepGenerations: z.number().int().min(1).default(5),
     /** DuckDB memory limit for a run. */
     memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i).default('4GB'),
+    /** Data-quality gates (pipelines/quality/checks.ts): disable defaults, override thresholds, add checks. */
+    qualityGates: z
+      .object({
+        disable: z.array(z.string()).default([]),
+        overrides: z.record(z.string(), z.object({ severity: z.enum(['warn', 'block']).optional(), threshold: z.number().min(0).optional(), minRows: z.number().int().min(0).optional() }).strict()).default({}),
+        /** Extra checks, validated by pipelines/quality/checks.ts (CheckSchema). */
+        checks: z.array(z.record(z.string(), z.unknown())).default([]),
+      })
+      .strict()
+      .default({ disable: [], overrides: {}, checks: [] }),
+    /** `closeloop schedule`: when runs start, and retries of transient failures. */
+    schedule: z
+      .object({
+        cron: z.string().default('0 2 * * *'),
+        timezone: z.string().default('America/New_York'),
+        retries: z.number().int().min(0).max(10).default(3),
+        backoffSeconds: z.number().min(0).default(60),
+      })
+      .strict()
+      .default({ cron: '0 2 * * *', timezone: 'America/New_York', retries: 3, backoffSeconds: 60 }),
+    /** When the published data counts as stale (/readyz answers 503, pages show a banner). */
+    freshness: z
+      .object({
+        maxPublishedAgeHours: z.number().positive().default(36),
+        maxAsOfAgeDays: z.number().positive().default(45),
+      })
+      .strict()
+      .default({ maxPublishedAgeHours: 36, maxAsOfAgeDays: 45 }),
   })
   .strict();
 

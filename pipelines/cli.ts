@@ -151,7 +151,7 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   start: {
-    summary: 'the main job: demo extracts if the inbox is empty, one pipeline run, then serve the dashboards',
+    summary: 'the main job: demo extracts if the inbox is empty, one pipeline run, then serve the dashboards (127.0.0.1 only) with a demo evaluator sign-in link',
     usage: 'closeloop start [--db DIR] [--port N]',
     options: { ...DB, port: { type: 'string' } },
     async run(v) {
@@ -163,7 +163,50 @@ const COMMANDS: Record<string, Command> = {
       }
       const code = await COMMANDS.run!.run({ db: root });
       if (code === 1 && !(await readPointer(paths))) return code;
-      return COMMANDS.serve!.run({ db: root, port: v.port ?? process.env.PORT });
+      const { parsePort, serveCommand } = await import('../server/cli.ts');
+      const { ensureDemoEvaluator } = await import('../server/auth/cli.ts');
+      let port: number | undefined;
+      try {
+        port = parsePort((v.port as string | undefined) ?? process.env.PORT);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      // The demo is for this machine only: bound to 127.0.0.1, signed in with a fresh demo evaluator token.
+      const demo = await ensureDemoEvaluator(root);
+      await serveCommand({ db: root, port, host: '127.0.0.1', signInToken: demo.token });
+      return new Promise<number>(() => undefined); // serve until stopped
+    },
+  },
+  users: {
+    summary: 'add, list, revoke users (evaluator, staff, partner, admin) and rotate their tokens',
+    usage: 'closeloop users add --name N --role evaluator|staff|partner|admin [--org ORG] [--expires YYYY-MM-DD | --days N] [--db DIR]\n' +
+      '       closeloop users list [--all] [--json] [--db DIR]\n' +
+      '       closeloop users revoke ID|NAME [--db DIR]\n' +
+      '       closeloop users rotate ID|NAME [--expires YYYY-MM-DD | --days N] [--db DIR]',
+    options: { ...DB, name: { type: 'string' }, role: { type: 'string' }, org: { type: 'string' }, expires: { type: 'string' }, days: { type: 'string' }, all: { type: 'boolean' }, json: { type: 'boolean' } },
+    positionals: 2,
+    async run(v, args) {
+      const { usersCommand, UserError } = await import('../server/auth/cli.ts');
+      try {
+        return await usersCommand(args?.[0], args?.[1], { ...v, db: resolve(v.db as string) } as Parameters<typeof usersCommand>[2]);
+      } catch (err) {
+        if (err instanceof UserError) throw new UsageError(err.message);
+        throw err;
+      }
+    },
+  },
+  audit: {
+    summary: 'show the audit log (sign-ins, refusals, downloads, user changes) or, with --access, the access log',
+    usage: 'closeloop audit [--since YYYY-MM-DD|ISO] [--user ID|NAME] [--kind signin|signout|authorization|download|user] [--limit N] [--access] [--json] [--db DIR]',
+    options: { ...DB, since: { type: 'string' }, user: { type: 'string' }, kind: { type: 'string' }, limit: { type: 'string' }, access: { type: 'boolean' }, json: { type: 'boolean' } },
+    async run(v) {
+      const { auditCommand, UserError } = await import('../server/auth/cli.ts');
+      try {
+        return await auditCommand({ ...v, db: resolve(v.db as string) } as Parameters<typeof auditCommand>[0]);
+      } catch (err) {
+        if (err instanceof UserError) throw new UsageError(err.message);
+        throw err;
+      }
     },
   },
 };
@@ -185,7 +228,7 @@ function printSummary(s: RunSummary) {
   const quarantined = s.files.reduce((a, f) => a + f.rows_quarantined, 0);
   const rejected = s.files.filter((f) => f.rejected);
   console.log('');
-  if (s.status === 'failed') console.log(`Run failed: ${s.message}. The last published generation is untouched.`);
+  if (s.status === 'failed' || s.status === 'blocked') console.log(`Run ${s.status}: ${s.message}. The last published generation is untouched.`);
   else {
     console.log(`Published run ${s.run_id} as of ${s.as_of}: ${s.files.length} file(s), ${read.toLocaleString('en-US')} rows read, ` +
       `${loaded.toLocaleString('en-US')} loaded, ${quarantined.toLocaleString('en-US')} quarantined, ${s.metrics_rows.toLocaleString('en-US')} metric rows, ${s.seconds.toFixed(1)} s.`);

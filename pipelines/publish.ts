@@ -3,13 +3,18 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { exec, rows, sqlString as str } from '../models/duckdb.ts';
 import { EVENT_DATE_COLUMNS } from './asOf.ts';
+import { faultPoint } from './faults.ts';
 import type { FileReport } from './ingest/loadFile.ts';
+import type { CheckResult } from './quality/evaluate.ts';
+import { runIdTime } from './store.ts';
 
 export interface PublishInput {
   runId: string;
   asOf: string;
   files: FileReport[];
   startedAt: string;
+  /** Data-quality gate results of this run (all of them passed or only warned). */
+  checks?: CheckResult[];
 }
 
 /** Tables the metric engine may leave in the warehouse that are published as they are. */
@@ -17,6 +22,7 @@ const AGGREGATE_TABLES = ['metric_results', 'km_curves', 'gap_table', 'prepost_s
 
 export async function publishGeneration(conn: DuckDBConnection, path: string, input: PublishInput) {
   await exec(conn, `ATTACH ${str(path)} AS pub`);
+  faultPoint('publish:after-attach');
   try {
     await exec(conn, `CREATE TABLE pub.run_info AS SELECT ${str(input.runId)} AS run_id, DATE ${str(input.asOf)} AS as_of,
       ${str(input.startedAt)}::TIMESTAMPTZ AS started_at, now() AS published_at`);
@@ -27,11 +33,24 @@ export async function publishGeneration(conn: DuckDBConnection, path: string, in
       await exec(conn, `INSERT INTO pub.load_report VALUES (${str(f.file)}, ${str(f.entity)}, ${f.rows_read}, ${f.rows_loaded},
         ${f.rows_quarantined}, ${f.rejected}, ${f.message ? str(f.message) : 'NULL'}, ${str(JSON.stringify(f.reasons))})`);
     }
-    // Freshness: each entity's row count and latest event date.
+    faultPoint('publish:mid-tables');
+    // Freshness: each entity's row count and latest event date, and the last run that
+    // loaded a file of it (every run in this warehouse's ledger was published, or is this one).
     const parts = Object.entries(EVENT_DATE_COLUMNS).map(([t, cols]) =>
       `SELECT ${str(t.replace(/^stg_/, ''))} AS entity, count(*) AS rows_loaded, max(greatest(${cols.join(', ')})) AS latest_date FROM ${t}`);
     parts.push(`SELECT 'people', count(*), NULL::DATE FROM stg_people`, `SELECT 'services', count(*), NULL::DATE FROM stg_services`);
-    await exec(conn, `CREATE TABLE pub.entity_freshness AS ${parts.join(' UNION ALL ')}`);
+    const lastLoads = await rows<{ entity: string; run_id: string }>(conn, `SELECT entity, max(run_id) AS run_id FROM load_ledger WHERE status = 'loaded' AND entity IS NOT NULL GROUP BY entity`);
+    const loads = lastLoads.map((l) => `(${str(l.entity)}, ${str(l.run_id)}, ${runIdTime(l.run_id) ? `${str(runIdTime(l.run_id)!)}::TIMESTAMPTZ` : 'NULL::TIMESTAMPTZ'})`);
+    const loadsSql = loads.length ? `(VALUES ${loads.join(', ')}) AS l(entity, last_loaded_run_id, last_loaded_at)` : `(SELECT NULL::VARCHAR AS entity, NULL::VARCHAR AS last_loaded_run_id, NULL::TIMESTAMPTZ AS last_loaded_at WHERE FALSE) AS l`;
+    await exec(conn, `CREATE TABLE pub.entity_freshness AS SELECT f.entity, f.rows_loaded, f.latest_date, l.last_loaded_run_id, l.last_loaded_at
+      FROM (${parts.join(' UNION ALL ')}) AS f LEFT JOIN ${loadsSql} USING (entity) ORDER BY f.entity`);
+    // Data-quality gate results (the data-quality page).
+    await exec(conn, `CREATE TABLE pub.quality_checks (check_id VARCHAR, entity VARCHAR, kind VARCHAR, severity VARCHAR, status VARCHAR,
+      observed DOUBLE, threshold DOUBLE, violations BIGINT, rows_checked BIGINT, message VARCHAR)`);
+    for (const c of input.checks ?? []) {
+      await exec(conn, `INSERT INTO pub.quality_checks VALUES (${str(c.id)}, ${str(c.entity)}, ${str(c.kind)}, ${str(c.severity)}, ${str(c.status)},
+        ${c.observed ?? 'NULL'}, ${c.threshold}, ${c.violations ?? 'NULL'}, ${c.rows ?? 'NULL'}, ${str(c.message)})`);
+    }
     // The service directory is published as it is: organisations' programs, counties and
     // capacities are directory facts, not counts of people.
     await exec(conn, `CREATE TABLE pub.service_directory AS SELECT org_id, org_name, program_id, program_name, domain, county_fips,
@@ -40,7 +59,11 @@ export async function publishGeneration(conn: DuckDBConnection, path: string, in
     for (const t of AGGREGATE_TABLES) {
       if (present.some((p) => p.name === t)) await exec(conn, `CREATE TABLE pub.${t} AS SELECT * FROM main.${t}`);
     }
+    faultPoint('publish:after-tables');
+    await exec(conn, 'CHECKPOINT pub');
+    faultPoint('publish:after-checkpoint-published');
   } finally {
     await exec(conn, 'DETACH pub');
   }
+  faultPoint('publish:after-detach');
 }

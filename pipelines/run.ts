@@ -2,8 +2,7 @@
 // a copy of the last good one -> load and validate -> compute -> publish aggregates ->
 // switch the pointer. Until the pointer switches nothing the server reads has changed;
 // a run that dies leaves only temporary files, which the next run removes.
-import { copyFile, readFile, rename, rm } from 'node:fs/promises';
-import { appendFile } from 'node:fs/promises';
+import { copyFile, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DEFAULT_CONFIG, type Config } from '../models/config.ts';
@@ -13,6 +12,7 @@ import { METRICS } from '../models/metrics/catalog.ts';
 import { computeMetrics } from '../models/metrics/engine.ts';
 import { exec, openDatabase, rows, sqlString as str, type Database } from '../models/duckdb.ts';
 import { defaultAsOf } from './asOf.ts';
+import { faultPoint } from './faults.ts';
 import { discoverInbox, type InboxFile } from './ingest/discover.ts';
 import { HashCache } from './ingest/ledgerCache.ts';
 import { loadFile, type FileReport } from './ingest/loadFile.ts';
@@ -21,9 +21,11 @@ import { retryOrphans } from './ingest/retryOrphans.ts';
 import { scanFile, type ScanResult } from './ingest/scanFile.ts';
 import { WAREHOUSE_DDL } from './ingest/warehouseSchema.ts';
 import { publishGeneration } from './publish.ts';
+import { resolveChecks } from './quality/checks.ts';
+import { blockedMessage, blocking, captureBaseline, evaluateChecks, qualityCounts, type Baseline, type CheckResult } from './quality/evaluate.ts';
 import {
-  acquireWriterLock, ensureStore, fsyncDir, fsyncFile, newRunId, pruneGenerations, readPointer, storePaths, writePointer,
-  type StorePaths,
+  acquireWriterLock, appendHistory, ensureStore, fsyncDir, fsyncFile, isTransient, newRunId, pruneGenerations, publishedRunIds, readPointer, storePaths,
+  WriterBusy, writePointer, type StorePaths,
 } from './store.ts';
 
 export interface RunOptions {
@@ -37,9 +39,17 @@ export interface RunOptions {
   log?: (line: string) => void;
   keepGenerations?: number;
   config?: Config;
+  /** Who started the run (recorded in the run history): cli, schedule, admin, test. */
+  trigger?: string;
+  /** Attempt number when the scheduler retries (recorded). */
+  attempt?: number;
 }
 
-export type RunStatus = 'published' | 'unchanged' | 'failed';
+/** published; unchanged (nothing new); blocked (a data-quality gate); failed (an error, or the writer lock was busy). */
+export type RunStatus = 'published' | 'unchanged' | 'blocked' | 'failed';
+
+/** Why nothing was published: busy and io are transient (worth a retry), the others are not. */
+export type FailureKind = 'busy' | 'io' | 'blocked' | 'audit' | 'error';
 
 export interface RunSummary {
   run_id: string | null;
@@ -52,6 +62,9 @@ export interface RunSummary {
   /** 0 published (or nothing new), 2 published with files rejected whole, 1 nothing published. */
   exit_code: 0 | 1 | 2;
   phases: Record<string, number>;
+  /** Data-quality gate results (also for a blocked run). */
+  quality: CheckResult[];
+  failure: FailureKind | null;
 }
 
 interface LedgerRow {
@@ -78,11 +91,25 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
       phases[name] = (phases[name] ?? 0) + (Date.now() - t) / 1000;
     }
   };
-  const fail = (message: string, files: FileReport[] = [], runId: string | null = null): RunSummary => ({
-    run_id: runId, status: 'failed', as_of: null, files, metrics_rows: 0, seconds: (Date.now() - started) / 1000, message, exit_code: 1, phases,
+  let quality: CheckResult[] = [];
+  const reports: FileReport[] = [];
+  const fail = (message: string, failure: FailureKind, files: FileReport[] = [], runId: string | null = null): RunSummary => ({
+    run_id: runId, status: failure === 'blocked' ? 'blocked' : 'failed', as_of: null, files, metrics_rows: 0, seconds: (Date.now() - started) / 1000, message, exit_code: 1, phases,
+    quality, failure,
   });
+  const record = (s: RunSummary) => ({ ...s, trigger: opts.trigger ?? process.env.CLOSELOOP_TRIGGER ?? 'cli', attempt: opts.attempt ?? (Number(process.env.CLOSELOOP_ATTEMPT) || null), pid: process.pid, started_at: new Date(started).toISOString(), finished_at: new Date().toISOString(), quality_counts: qualityCounts(s.quality) });
 
-  const release = await acquireWriterLock(paths, 'pipeline run');
+  let release: () => Promise<void>;
+  try {
+    release = await acquireWriterLock(paths, `pipeline run${opts.trigger ? ` (${opts.trigger})` : ''}`);
+  } catch (err) {
+    if (!(err instanceof WriterBusy)) throw err;
+    // A second writer fails fast; the attempt is recorded.
+    const s = fail(err.message, 'busy');
+    await appendHistory(paths, record(s)).catch(() => undefined);
+    return s;
+  }
+  faultPoint('run:after-lock');
   let runId: string | null = null;
   let summary: RunSummary;
   try {
@@ -112,13 +139,15 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
         work.push({ file: f, scan });
       }
     });
+    faultPoint('discover:after-scan');
     await cache.save();
+    faultPoint('discover:after-cache-save');
 
     const asOfChanged = opts.asOf !== undefined && opts.asOf !== pointer?.as_of;
     if (pointer && !opts.fullRefresh && work.length === 0 && !asOfChanged) {
       summary = {
         run_id: pointer.run_id, status: 'unchanged', as_of: pointer.as_of, files: skipped, metrics_rows: 0,
-        seconds: (Date.now() - started) / 1000, message: 'nothing new in the inbox: the published generation stands', exit_code: 0, phases,
+        seconds: (Date.now() - started) / 1000, message: 'nothing new in the inbox: the published generation stands', exit_code: 0, phases, quality: [], failure: null,
       };
       log(`Nothing new in the inbox; run ${pointer.run_id} (as of ${pointer.as_of}) stays published.`);
       return summary;
@@ -131,14 +160,20 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     const warehouseTmp = join(paths.warehouseDir, `${warehouseName}.tmp`);
     const publishedName = `${runId}.duckdb`;
     const publishedTmp = join(paths.publishedDir, `${publishedName}.tmp`);
-    await removeLeftovers(paths);
+    await removeLeftovers(paths, pointer?.run_id ?? null);
+    const checks = resolveChecks(config.qualityGates);
+    faultPoint('copy:before');
     if (!fullRefresh && pointer) await timed('copy', () => copyFile(join(paths.warehouseDir, pointer.warehouse), warehouseTmp));
+    faultPoint('copy:after');
 
     let db: Database | null = await openDatabase(warehouseTmp, { memoryLimit: config.memoryLimit });
-    const reports: FileReport[] = [];
     try {
       const conn = db.conn;
       for (const ddl of WAREHOUSE_DDL) await exec(conn, ddl);
+      faultPoint('load:after-ddl');
+      // What the previous generation held, for the volume gates (also on a full refresh:
+      // rebuilding from a truncated extract is what they are for). None on a first run.
+      const baseline: Baseline | null = !pointer ? null : !fullRefresh ? await captureBaseline(conn) : await readBaseline(join(paths.warehouseDir, pointer.warehouse));
       await timed('load', async () => {
         for (const entity of ENTITIES) {
           if (entity.name !== 'people') {
@@ -150,7 +185,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
             reports.push(report);
             log(formatFileLine(report));
             await recordLedger(conn, file, report, runId as string);
+            faultPoint('load:after-file');
           }
+          faultPoint(`load:after-${entity.name as 'people'}`);
         }
       });
       for (const { file, scan } of work.filter((w) => !w.file.entity)) {
@@ -163,33 +200,53 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
         log(formatFileLine(report));
         await recordLedger(conn, file, report, runId);
       }
+      faultPoint('load:after-rejects');
+
+      // Data-quality gates: a blocking failure publishes nothing.
+      quality = await timed('quality', () => evaluateChecks(conn, checks, { baseline, files: reports }));
+      const q = qualityCounts(quality);
+      log(`  quality gates: ${q.pass} passed, ${q.warn} warned, ${q.block} blocking, ${q.skip} skipped`);
+      for (const r of quality.filter((x) => x.status === 'warn' || x.status === 'block')) log(`    ${r.status === 'block' ? 'BLOCK' : 'warn '} ${r.message}`);
+      faultPoint('quality:after-checks');
+      if (blocking(quality).length) throw new GateBlocked(blockedMessage(quality));
 
       // With no event loaded yet (e.g. a roster-only first drop) there is nothing to
       // measure; the day of the run stands in as the as-of date.
       const asOf = opts.asOf ?? (await defaultAsOf(conn, runDate)) ?? runDate;
       log(`As of ${asOf}`);
       const metricsRows = await timed('metrics', () => computeAll(conn, { asOf, runId: runId as string, config }, log));
+      faultPoint('metrics:after-audit');
       await timed('publish', async () => {
-        await publishGeneration(conn, publishedTmp, { runId: runId as string, asOf, files: reports, startedAt: new Date(started).toISOString() });
+        // The warehouse generation is complete: checkpoint it before anything is published.
+        faultPoint('publish:before-checkpoint-warehouse');
         await exec(conn, 'CHECKPOINT');
+        faultPoint('publish:after-checkpoint-warehouse');
+        await publishGeneration(conn, publishedTmp, { runId: runId as string, asOf, files: reports, startedAt: new Date(started).toISOString(), checks: quality });
       });
       db.close();
       db = null;
+      faultPoint('publish:after-close');
       await timed('switch', async () => {
         fsyncFile(warehouseTmp);
+        faultPoint('switch:after-fsync-warehouse');
         fsyncFile(publishedTmp);
+        faultPoint('switch:after-fsync-published');
         await rename(warehouseTmp, join(paths.warehouseDir, warehouseName));
+        faultPoint('switch:after-rename-warehouse');
         await rename(publishedTmp, join(paths.publishedDir, publishedName));
+        faultPoint('switch:after-rename-published');
         fsyncDir(paths.warehouseDir);
         fsyncDir(paths.publishedDir);
+        faultPoint('switch:after-fsync-dirs');
         await writePointer(paths, { run_id: runId as string, as_of: asOf, warehouse: warehouseName, published: publishedName, published_at: new Date().toISOString() });
       });
-      await pruneGenerations(paths, opts.keepGenerations ?? config.keepGenerations);
       const rejected = reports.some((r) => r.rejected);
       summary = {
         run_id: runId, status: 'published', as_of: asOf, files: reports, metrics_rows: metricsRows,
-        seconds: (Date.now() - started) / 1000, message: null, exit_code: rejected ? 2 : 0, phases,
+        seconds: (Date.now() - started) / 1000, message: null, exit_code: rejected ? 2 : 0, phases, quality, failure: null,
       };
+      // Published: a failure to prune is only logged (the next run prunes again).
+      await timed('prune', () => pruneGenerations(paths, opts.keepGenerations ?? config.keepGenerations)).catch((err: Error) => log(`  prune failed: ${err.message}`));
       return summary;
     } finally {
       db?.close();
@@ -201,14 +258,21 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
       }
     }
   } catch (err) {
-    summary = fail(`run failed: ${(err as Error).message}`, [], runId);
+    if (err instanceof GateBlocked) summary = fail(err.message, 'blocked', reports, runId);
+    else if (err instanceof PublishBlocked) summary = fail(err.message, 'audit', reports, runId);
+    else summary = fail(`run failed: ${(err as Error).message}`, isTransient(err) ? 'io' : 'error', reports, runId);
     return summary;
   } finally {
     summary!.seconds = (Date.now() - started) / 1000;
-    await appendRunHistory(paths, summary!, new Date(started)).catch(() => undefined);
+    faultPoint('history:before-append');
+    await appendHistory(paths, record(summary!)).catch(() => undefined);
+    faultPoint('history:after-append');
     await release();
   }
 }
+
+/** A blocking data-quality gate failed: nothing is published. */
+export class GateBlocked extends Error {}
 
 /** Publishing is refused when the independent suppression audit finds a violation. */
 export class PublishBlocked extends Error {}
@@ -220,8 +284,10 @@ export class PublishBlocked extends Error {}
 async function computeAll(conn: DuckDBConnection, opts: { asOf: string; runId: string; config: Config }, log: (l: string) => void): Promise<number> {
   const restrictedZip3 = await readRestrictedZip3(opts.config.restrictedZip3File);
   const r = await computeMetrics(conn, { asOf: opts.asOf, runId: opts.runId, twoWayCuts: opts.config.twoWayCuts, restrictedZip3 });
+  faultPoint('metrics:after-compute');
   log(`  ${r.rows.toLocaleString('en-US')} metric rows computed in ${r.seconds.toFixed(1)} s`);
   const f = await finaliseResults(conn, { metrics: METRICS, config: opts.config });
+  faultPoint('metrics:after-suppression');
   log(`  ${f.comparisons.toLocaleString('en-US')} group comparisons; ${f.suppressedRows.toLocaleString('en-US')} rows withheld by the small-cell rule; audit ${f.audit.ok ? 'passed' : 'FAILED'} (${f.audit.relations.toLocaleString('en-US')} relations)`);
   if (!f.audit.ok) {
     const v = f.audit.violations[0]!;
@@ -237,6 +303,17 @@ async function readRestrictedZip3(path: string): Promise<string[]> {
   const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
   if (lines[0] !== 'zip3' || lines.slice(1).some((z) => !/^\d{3}$/.test(z))) throw new Error(`${path}: expected a zip3 header and 3-digit prefixes`);
   return lines.slice(1);
+}
+
+async function readBaseline(warehouse: string): Promise<Baseline | null> {
+  const db = await openDatabase(warehouse, { readOnly: true, memoryLimit: '512MB' });
+  try {
+    return await captureBaseline(db.conn);
+  } catch {
+    return null;
+  } finally {
+    db.close();
+  }
 }
 
 async function readLedger(warehouse: string): Promise<LedgerRow[]> {
@@ -255,17 +332,24 @@ async function recordLedger(conn: DuckDBConnection, f: InboxFile, r: FileReport,
     ${f.claim ? str(f.claim.mappingSha) : 'NULL'}, ${str(runId)}, ${str(r.rejected ? 'rejected' : 'loaded')}, ${r.rows_read}, ${r.rows_loaded}, ${r.rows_quarantined}, ${r.message ? str(r.message) : 'NULL'})`);
 }
 
-async function removeLeftovers(paths: StorePaths) {
-  // Temporary files of runs that died: we hold the writer lock, so none is in use.
-  const { readdir } = await import('node:fs/promises');
+/**
+ * Leftovers of runs that died (we hold the writer lock, so none is in use): temporary
+ * files, a half-written pointer, and generation files a run renamed into place but died
+ * before switching the pointer to (newer than the pointer, never published).
+ */
+async function removeLeftovers(paths: StorePaths, currentRunId: string | null) {
   for (const dir of [paths.warehouseDir, paths.publishedDir]) {
     for (const n of await readdir(dir)) if (/\.tmp(\.wal)?$/.test(n)) await rm(join(dir, n), { force: true });
   }
-}
-
-async function appendRunHistory(paths: StorePaths, s: RunSummary, startedAt: Date) {
-  const record = { ...s, started_at: startedAt.toISOString(), finished_at: new Date().toISOString() };
-  await appendFile(join(paths.stateDir, 'runs.jsonl'), `${JSON.stringify(record)}\n`);
+  for (const n of await readdir(paths.root)) if (/^current\.json\.\d+\.tmp$/.test(n)) await rm(join(paths.root, n), { force: true });
+  if (!currentRunId) return;
+  const published = await publishedRunIds(paths);
+  for (const dir of [paths.warehouseDir, paths.publishedDir]) {
+    for (const n of await readdir(dir)) {
+      const id = n.replace(/\.duckdb(\.wal)?$/, '');
+      if (id !== n && id > currentRunId && !published.has(id)) await rm(join(dir, n), { force: true });
+    }
+  }
 }
 
 const fmt = (n: number) => n.toLocaleString('en-US');

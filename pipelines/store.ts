@@ -7,6 +7,7 @@ import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { faultPoint } from './faults.ts';
 
 export interface StorePaths {
   root: string;
@@ -53,18 +54,28 @@ export async function readPointer(p: StorePaths): Promise<Pointer | null> {
   return PointerSchema.parse(JSON.parse(text));
 }
 
-/** Write to a temporary file, fsync it, rename over the target, fsync the folder. */
-export async function writeFileAtomic(path: string, content: string) {
+/**
+ * Write to a temporary file, fsync it, rename over the target, fsync the folder.
+ * `faults` names the fault points passed between the steps (the pointer's: 'pointer').
+ */
+export async function writeFileAtomic(path: string, content: string, faults?: 'pointer') {
   const tmp = `${path}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w');
   try {
     writeSync(fd, content);
+    if (faults) faultPoint('pointer:after-write-tmp');
     fsyncSync(fd);
-  } finally {
+    if (faults) faultPoint('pointer:after-fsync-tmp');
+  } catch (err) {
     closeSync(fd);
+    await rm(tmp, { force: true });
+    throw err;
   }
+  closeSync(fd);
   await rename(tmp, path);
+  if (faults) faultPoint('pointer:after-rename');
   fsyncDir(join(path, '..'));
+  if (faults) faultPoint('pointer:after-fsync-dir');
 }
 
 export function fsyncDir(dir: string) {
@@ -86,12 +97,18 @@ export function fsyncFile(path: string) {
 }
 
 export async function writePointer(p: StorePaths, pointer: Pointer) {
-  await writeFileAtomic(p.pointer, `${JSON.stringify(pointer, null, 2)}\n`);
+  await writeFileAtomic(p.pointer, `${JSON.stringify(pointer, null, 2)}\n`, 'pointer');
 }
 
 /** Sortable, unique run ids: UTC time to the millisecond plus a random suffix. */
 export function newRunId(now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace('.', '')}-${randomBytes(2).toString('hex')}`;
+}
+
+/** The time a run id was made (its start), or null for an id of another shape. */
+export function runIdTime(runId: string): string | null {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z/.exec(runId);
+  return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${m[7]}Z` : null;
 }
 
 export class WriterBusy extends Error {}
@@ -132,7 +149,9 @@ function pidAlive(pid: number): boolean {
 
 /** Keep the newest `keep` generations (and whatever the pointer names); remove the rest and leftovers of dead runs. */
 export async function pruneGenerations(p: StorePaths, keep: number) {
+  faultPoint('prune:before');
   const pointer = await readPointer(p);
+  let removed = 0;
   for (const dir of [p.warehouseDir, p.publishedDir]) {
     const names = (await readdir(dir).catch(() => [] as string[])).sort();
     const done = names.filter((n) => n.endsWith('.duckdb'));
@@ -143,9 +162,71 @@ export async function pruneGenerations(p: StorePaths, keep: number) {
       if (n.endsWith('.duckdb') || n.endsWith('.tmp') || n.endsWith('.wal')) {
         // A .tmp of a run still under way is protected by the writer lock: prune runs only while holding it.
         await rm(join(dir, n), { force: true });
+        if (++removed === 1) faultPoint('prune:mid');
       }
     }
   }
+  faultPoint('prune:after');
+}
+
+export interface GenerationFiles {
+  run_id: string;
+  published: string;
+  warehouse: string;
+  /** Both files are there (a generation that can be rolled back to). */
+  complete: boolean;
+}
+
+/** Finished generations on disk, oldest first (run ids sort by time). */
+export async function listGenerations(p: StorePaths): Promise<GenerationFiles[]> {
+  const pub = (await readdir(p.publishedDir).catch(() => [] as string[])).filter((n) => n.endsWith('.duckdb'));
+  const wh = new Set((await readdir(p.warehouseDir).catch(() => [] as string[])).filter((n) => n.endsWith('.duckdb')));
+  return pub.sort().map((n) => ({ run_id: n.replace(/\.duckdb$/, ''), published: n, warehouse: n, complete: wh.has(n) }));
+}
+
+/** Run ids that were published at some point (run history), for telling a finished generation from one a dead run never switched to. */
+export async function publishedRunIds(p: StorePaths): Promise<Set<string>> {
+  const out = new Set<string>();
+  const text = await readFile(join(p.stateDir, 'runs.jsonl'), 'utf8').catch(() => '');
+  for (const line of text.split('\n')) {
+    if (!line.includes('"published"')) continue;
+    try {
+      const r = JSON.parse(line) as { run_id?: string; status?: string };
+      if (r.status === 'published' && r.run_id) out.add(r.run_id);
+    } catch {
+      // a torn last line of a run that was killed while appending
+    }
+  }
+  return out;
+}
+
+/** Append one record to the run history (JSON Lines; one write per record). */
+export async function appendHistory(p: StorePaths, record: Record<string, unknown>) {
+  const { appendFile, open } = await import('node:fs/promises');
+  const path = join(p.stateDir, 'runs.jsonl');
+  // A process killed while appending leaves a torn last line: start on a fresh line.
+  let lead = '';
+  const fh = await open(path, 'r').catch(() => null);
+  if (fh) {
+    try {
+      const { size } = await fh.stat();
+      if (size > 0) {
+        const b = Buffer.alloc(1);
+        await fh.read(b, 0, 1, size - 1);
+        if (b[0] !== 0x0a) lead = '\n';
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+  await appendFile(path, `${lead}${JSON.stringify(record)}\n`);
+}
+
+/** Failures worth another attempt a little later: the writer lock is busy, or an I/O error. */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof WriterBusy) return true;
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && ['ENOSPC', 'EIO', 'EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'ETIMEDOUT', 'EDQUOT'].includes(code);
 }
 
 export async function fileExists(path: string): Promise<boolean> {

@@ -1,16 +1,21 @@
 // The closeloop server: Express 5 serving the dashboards and the JSON API from the current
-// published generation, read-only. Order of middleware (the security work slots in here):
-//   security headers -> static assets (no data) -> authenticate (hooks, ONE point) ->
-//   extra routes (hooks) -> API -> downloads -> pages -> 404 -> JSON errors.
-import express, { type Express } from 'express';
+// published generation, read-only. Order of middleware:
+//   security headers -> request size limits -> static assets (no data) -> authenticate
+//   (ONE point: sessions, Bearer tokens, the access log) -> sign-in, session and admin
+//   routes -> API -> downloads -> pages -> 404 -> JSON errors.
+// Security (server/auth/security.ts) is on unless `security: false` (only the tests of
+// the plug points in hooks.ts turn it off).
+import express, { type Express, type Request } from 'express';
 import helmet from 'helmet';
+import { createSecurity, requestLimits, type Security, type SecurityOptions } from './auth/security.ts';
 import { GenerationManager, type GenerationOptions } from './generation.ts';
 import { apiNotFound, errorHandler, notFound } from './http.ts';
-import type { ServerHooks } from './hooks.ts';
+import type { AccessRequest, Grant, ServerHooks } from './hooks.ts';
 import { ExportFolder } from './exports/downloads.ts';
 import { apiRouter } from './routes/api.ts';
 import { assetsRouter } from './routes/assets.ts';
 import { downloadsRouter } from './routes/downloads.ts';
+import { healthRouter, opsApiRouter } from './routes/ops.ts';
 import { pagesRouter } from './routes/pages.ts';
 
 export interface AppOptions {
@@ -18,6 +23,14 @@ export interface AppOptions {
   root: string;
   /** No stack traces or paths in error responses (default: NODE_ENV === 'production'). */
   production?: boolean;
+  /** Sessions, sign-in limits, cookies; `false` turns the security layer off (tests of the plug points only). */
+  security?: SecurityOptions | false;
+  /**
+   * Express's `trust proxy` (default false): set it to the proxy's address or hop count when
+   * a TLS-terminating reverse proxy sits in front, so client addresses and https are seen.
+   */
+  trustProxy?: boolean | number | string;
+  /** Hooks added after the security layer's own (e.g. a test's download recorder). */
   hooks?: ServerHooks;
   generation?: GenerationOptions;
   log?: (line: string) => void;
@@ -27,6 +40,8 @@ export type App = Express & {
   /** Close the published generation and remove temporary export files. */
   close(): void;
   generations: GenerationManager;
+  /** The security layer (null when turned off). */
+  security: Security | null;
 };
 
 /** The strict policy the pages are built for: no inline script or style, nothing from outside. */
@@ -44,21 +59,53 @@ export const CONTENT_SECURITY_POLICY = {
   upgradeInsecureRequests: null,
 };
 
+/** The security layer's hooks first, then the extra ones (a refusal by either stops the request). */
+function composeHooks(first: ServerHooks | undefined, extra: ServerHooks | undefined): ServerHooks {
+  if (!first) return extra ?? {};
+  if (!extra) return first;
+  const both = <T extends unknown[]>(a?: (...x: T) => unknown, b?: (...x: T) => unknown) => (a && b ? async (...x: T) => { await a(...x); await b(...x); } : (a ?? b));
+  return {
+    authenticate: first.authenticate && extra.authenticate
+      ? (req, res, next) => first.authenticate!(req, res, (err?: unknown) => (err ? next(err) : extra.authenticate!(req, res, next)))
+      : (first.authenticate ?? extra.authenticate),
+    authorize: first.authorize && extra.authorize
+      ? async (req: Request, access: AccessRequest): Promise<Grant> => ({ ...((await extra.authorize!(req, access)) ?? {}), ...((await first.authorize!(req, access)) ?? {}) })
+      : (first.authorize ?? extra.authorize),
+    onDownload: both(first.onDownload, extra.onDownload) as ServerHooks['onDownload'],
+    routes: first.routes && extra.routes ? (app: Express) => { first.routes!(app); extra.routes!(app); } : (first.routes ?? extra.routes),
+  };
+}
+
 export function createApp(opts: AppOptions): App {
   const production = opts.production ?? process.env.NODE_ENV === 'production';
-  const hooks = opts.hooks ?? {};
   const log = opts.log ?? ((line: string) => console.error(line));
+  const security = opts.security === false ? null : createSecurity({ root: opts.root, production, log, options: opts.security });
+  const hooks = composeHooks(security?.hooks, opts.hooks);
   const generations = new GenerationManager(opts.root, { log, ...opts.generation });
   const folder = new ExportFolder();
   const app = express() as App;
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('etag', 'weak');
+  app.set('trust proxy', opts.trustProxy ?? false);
 
-  app.use(helmet({ contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY }, crossOriginEmbedderPolicy: false }));
+  app.use(helmet({
+    contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
+    crossOriginEmbedderPolicy: false,
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+  }));
+  app.use(requestLimits());
   app.use(assetsRouter({ production }));
+  app.use(healthRouter({ generations })); // /healthz, /readyz (README, "Operating it"): no auth, no data
   if (hooks.authenticate) app.use(hooks.authenticate);
   hooks.routes?.(app);
+  app.use('/api', opsApiRouter({ generations, hooks })); // /api/freshness, POST /api/admin/run
+  // Responses with data are for the signed-in user only: no shared cache may keep them.
+  app.use('/api', (_req, res, next) => {
+    res.setHeader('Cache-Control', 'private, no-cache');
+    next();
+  });
   app.use('/api', apiRouter({ root: opts.root, generations, hooks }));
   app.use('/api', downloadsRouter({ generations, hooks, folder }));
   app.use('/api', apiNotFound);
@@ -67,9 +114,11 @@ export function createApp(opts: AppOptions): App {
   app.use(errorHandler({ production, log }));
 
   app.generations = generations;
+  app.security = security;
   app.close = () => {
     generations.close();
     folder.close();
+    void security?.flush();
   };
   return app;
 }

@@ -1,7 +1,15 @@
 // `closeloop serve` (and the serving half of `npm start`): start the server on the store,
-// print the URL, and shut down cleanly on SIGINT/SIGTERM (in-flight requests finish, the
-// published generation is closed). pipelines/cli.ts calls serveCommand.
+// print the URL (and, for the demo, a sign-in link), and shut down cleanly on
+// SIGINT/SIGTERM (in-flight requests finish, the published generation is closed).
+// pipelines/cli.ts calls serveCommand.
+//
+// Settings from the environment (README, "Security model"):
+//   CLOSELOOP_SESSION_IDLE_MINUTES  idle time after which a browser session ends (default 30)
+//   CLOSELOOP_SESSION_MAX_HOURS     absolute session lifetime (default 12)
+//   CLOSELOOP_TRUST_PROXY           Express `trust proxy` (e.g. loopback, 1, 10.0.0.0/8) behind a TLS proxy
+//   CLOSELOOP_SECURE_COOKIES        "true" to always mark the session cookie Secure (default: when the request is https)
 import { resolve } from 'node:path';
+import type { SecurityOptions } from './auth/security.ts';
 import { startServer, type RunningServer } from './serve.ts';
 
 export interface ServeCommandOptions {
@@ -10,12 +18,41 @@ export interface ServeCommandOptions {
   port?: number;
   host?: string;
   log?: (line: string) => void;
+  /** A token to print as a sign-in link once the server listens (the demo evaluator's). */
+  signInToken?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+function positiveNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const v = env[name];
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d+(\.\d+)?$/.test(v) || Number(v) <= 0) throw new Error(`${name} must be a number above 0, got "${v}"`);
+  return Number(v);
+}
+
+/** Security and proxy settings from the environment. */
+export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): { security: SecurityOptions; trustProxy: boolean | number | string } {
+  const idle = positiveNumber(env, 'CLOSELOOP_SESSION_IDLE_MINUTES');
+  const max = positiveNumber(env, 'CLOSELOOP_SESSION_MAX_HOURS');
+  const tp = env.CLOSELOOP_TRUST_PROXY;
+  const trustProxy = tp === undefined || tp === '' || tp === 'false' ? false : tp === 'true' ? true : /^\d+$/.test(tp) ? Number(tp) : tp;
+  const sc = env.CLOSELOOP_SECURE_COOKIES;
+  return {
+    security: {
+      session: { ...(idle ? { idleMs: idle * 60_000 } : {}), ...(max ? { maxAgeMs: max * 3600_000 } : {}) },
+      secureCookies: sc === 'true' ? true : 'auto',
+    },
+    trustProxy,
+  };
 }
 
 export async function serveCommand(o: ServeCommandOptions): Promise<RunningServer> {
   const log = o.log ?? ((l: string) => console.log(l));
-  const server = await startServer({ root: resolve(o.db), port: o.port ?? 8080, host: o.host ?? '127.0.0.1', log: (l) => console.error(l) });
-  log(`closeloop dashboards: ${server.url}/  (API: ${server.url}/api)`);
+  const settings = settingsFromEnv(o.env);
+  const server = await startServer({ root: resolve(o.db), port: o.port ?? 8080, host: o.host ?? '127.0.0.1', log: (l) => console.error(l), ...settings });
+  log(`closeloop dashboards: ${server.url}/  (API: ${server.url}/api, with Authorization: Bearer <token>)`);
+  // The token travels in the fragment: browsers never send it to the server, so it reaches no log.
+  if (o.signInToken) log(`Sign in as the demo evaluator: ${server.url}/signin#token=${o.signInToken}`);
   const stop = async (signal: string) => {
     log(`${signal}: stopping the server`);
     await server.close();

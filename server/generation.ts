@@ -290,6 +290,11 @@ export class GenerationManager {
       return null;
     });
     if (!pointer) return;
+    // The server opens published files only: a pointer naming anything but a plain file in published/ is refused.
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*\.duckdb$/.test(pointer.published)) {
+      this.opts.log?.(`pointer ${this.pointerPath} names '${pointer.published.slice(0, 80)}', not a file of ${this.publishedDir}: ignored`);
+      return;
+    }
     if (this.current && pointer.published === this.current.pointer.published) {
       this.pointerKey = key;
       return;

@@ -37,7 +37,7 @@ export function describeIssue(issue: z.core.$ZodIssue, where: string): string {
  * Parse query or path parameters with a strict zod object schema (unknown parameters are
  * an error, not silently ignored, so a typo never returns unfiltered data).
  */
-export function parseParams<S extends z.ZodType>(schema: S, input: unknown, where: 'query' | 'path' = 'query'): z.infer<S> {
+export function parseParams<S extends z.ZodType>(schema: S, input: unknown, where: 'query' | 'path' | 'body' = 'query'): z.infer<S> {
   const r = schema.safeParse(input);
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;

@@ -31,6 +31,6 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         server.close(() => resolve());
         server.closeAllConnections();
         app.close();
-      }),
+      }).then(() => app.security?.flush()),
   };
 }

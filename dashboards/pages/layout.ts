@@ -118,6 +118,10 @@ export function renderPage(p: PageDef): string {
   <header class="topbar">
     <div class="brand"><a href="/">closeloop</a><span class="tagline">outcomes of coordinated health and social care</span></div>
     <p class="run-info" data-run-info aria-live="polite"></p>
+    <div class="session no-print" data-session hidden>
+      <span data-user></span>
+      <form method="post" action="/signout" class="signout"><button type="submit" class="button secondary">Sign out</button></form>
+    </div>
   </header>
   <nav class="mainnav no-print" aria-label="Dashboards">
       ${nav}

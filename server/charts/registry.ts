@@ -20,6 +20,9 @@ import { freshness, loadReport } from '../data/quality.ts';
 import { checkFilter, checkSubset, oneOf, periodLabel, requireMetric, resultRows, type Subset } from '../data/results.ts';
 import { toPoint, valueKind, valueTitle } from '../data/series.ts';
 import { notAvailable } from '../data/gaps.ts';
+import { narrowResultRows } from '../data/scope.ts';
+import { involvesOrg } from '../hooks.ts';
+import { HttpError } from '../http.ts';
 
 export type ColumnFormat = 'text' | 'percent' | 'number' | 'decimal' | 'days' | 'dollars' | 'date' | 'boolean';
 export interface Column {
@@ -43,7 +46,8 @@ interface ChartDef<S extends z.ZodType> {
   id: string;
   title: string;
   params: S;
-  build(gen: Generation, p: z.infer<S>): Promise<ChartResult>;
+  /** `scope`: narrow to this organization (a partner's own; server/data/scope.ts). */
+  build(gen: Generation, p: z.infer<S>, scope?: string): Promise<ChartResult>;
 }
 
 const GRAINS = ['all', 'year', 'quarter', 'month'] as const;
@@ -82,7 +86,7 @@ const trend: ChartDef<z.ZodType<{ metric: string; grain: 'year' | 'quarter' | 'm
   id: 'trend',
   title: 'Trend',
   params: z.strictObject({ metric: token(), grain: z.enum(PERIOD_GRAINS).default('quarter'), from: isoDate.optional(), to: isoDate.optional(), dimension: token().optional(), ...subsetParams }),
-  async build(gen, p) {
+  async build(gen, p, scope) {
     const m = await requireMetric(gen, p.metric);
     if (m.snapshot) throw badRequest(`metric '${m.id}' is a snapshot at the as-of date (grain all only): it has no trend`, { parameter: 'metric' });
     await checkFilter(gen, { metric: m.id, grain: p.grain });
@@ -95,7 +99,12 @@ const trend: ChartDef<z.ZodType<{ metric: string; grain: 'year' | 'quarter' | 'm
     let subset: Subset | null = null;
     if (breakdown) {
       await checkFilter(gen, { metric: m.id, dimension: breakdown });
-      const rows = await resultRows(gen, { metric: m.id, grain: p.grain, dimension: breakdown, from: p.from, to: p.to });
+      let rows = await resultRows(gen, { metric: m.id, grain: p.grain, dimension: breakdown, from: p.from, to: p.to });
+      // Narrowed to one organization: its own line beside the whole area's.
+      if (scope !== undefined && involvesOrg(breakdown)) {
+        rows = narrowResultRows(rows, scope);
+        rows.push(...(await resultRows(gen, { metric: m.id, grain: p.grain, dimension: 'all', from: p.from, to: p.to })).map((r) => ({ ...r, group_value: 'Everyone' })));
+      }
       const size = new Map<string, number>();
       for (const r of rows) size.set(String(r.group_value), (size.get(String(r.group_value)) ?? 0) + ((r.denominator as number) ?? (r.numerator as number) ?? 0));
       const top = [...size].sort((a, b) => b[1] - a[1]).slice(0, MAX_SERIES).map(([g]) => g);
@@ -208,11 +217,11 @@ const km: ChartDef<z.ZodType<{ metric: (typeof DURATION_METRICS)[number]; dimens
   id: 'km',
   title: 'Kaplan-Meier curve',
   params: z.strictObject({ metric: z.enum(DURATION_METRICS).default('days_to_close'), dimension: token().default('all'), period_start: isoDate.optional() }),
-  async build(gen, p) {
+  async build(gen, p, scope) {
     if (!gen.hasTable('km_curves')) throw notAvailable('Kaplan-Meier curves');
     const dims = (await gen.query<{ d: string }>(`SELECT DISTINCT dimension AS d FROM km_curves WHERE metric_id = ? ORDER BY 1`, [p.metric])).map((r) => r.d);
     oneOf('dimension', p.dimension, dims);
-    const all = await kmCurves(gen, { metric: p.metric, dimension: p.dimension, grain: 'all', period_start: p.period_start });
+    const all = narrowResultRows(await kmCurves(gen, { metric: p.metric, dimension: p.dimension, grain: 'all', period_start: p.period_start }), scope);
     // Several curves: the largest MAX_SERIES groups (most cases at day 0) are drawn; the table has them all.
     const size = new Map<string, number>();
     for (const r of all) size.set(String(r.group_value), Math.max(size.get(String(r.group_value)) ?? 0, r.at_risk as number));
@@ -253,9 +262,11 @@ const scorecard: ChartDef<z.ZodType<{ grain: (typeof GRAINS)[number]; period_sta
   id: 'scorecard',
   title: 'Partner scorecards',
   params: z.strictObject({ grain: z.enum(GRAINS).default('all'), period_start: isoDate.optional() }),
-  async build(gen, p) {
+  async build(gen, p, scope) {
     const period = await periodFor(gen, 'closed_loop_rate', p.grain, p.period_start);
     const s = await scorecards(gen, { grain: p.grain, period_start: period });
+    // Narrowed: the organization's own row, beside the area's figures (the spec's reference marks).
+    if (scope !== undefined) s.cells = s.cells.filter((c) => c.org_id === scope);
     const kinds = Object.fromEntries(s.measures.map((m) => [m.id, m.kind]));
     const when = p.grain === 'all' ? 'whole span' : periodLabel(p.grain, period ?? '');
     return {
@@ -291,11 +302,13 @@ async function domainCountyCells(gen: Generation, metric: string, grain: string,
   };
 }
 
-function directoryDetail(gen: Generation): Promise<Map<string, string>> {
-  return gen.memo('directory-detail', async () => {
+/** "program (organization); ..." per domain x county; narrowed to one organization's programs when scoped. */
+function directoryDetail(gen: Generation, scope?: string): Promise<Map<string, string>> {
+  return gen.memo(`directory-detail${scope === undefined ? '' : `@${scope}`}`, async () => {
     const m = new Map<string, string>();
     if (!gen.hasTable('service_directory')) return m;
-    const rows = await gen.query<{ k: string; v: string }>(`SELECT domain || '*' || county_fips AS k, string_agg(program_name || ' (' || org_name || ')', '; ' ORDER BY program_name) AS v FROM service_directory GROUP BY 1`);
+    const rows = await gen.query<{ k: string; v: string }>(`SELECT domain || '*' || county_fips AS k, string_agg(program_name || ' (' || org_name || ')', '; ' ORDER BY program_name) AS v FROM service_directory
+      ${scope === undefined ? '' : 'WHERE org_id = ?'} GROUP BY 1`, scope === undefined ? [] : [scope]);
     for (const r of rows) m.set(r.k, r.v);
     return m;
   });
@@ -309,13 +322,13 @@ function heatmapChart(id: string, fixed?: 'demand_capacity_ratio'): ChartDef<z.Z
       measure: fixed ? z.literal(fixed).default(fixed) : z.enum(GAP_MEASURES).default('unmet_need_rate'),
       grain: z.enum(GRAINS).default('all'), period_start: isoDate.optional(), domain: token().optional(), county: token(8).optional(),
     }),
-    async build(gen, p) {
+    async build(gen, p, scope) {
       const m = await requireMetric(gen, p.measure);
       const a = await availability(gen);
       if (p.domain) oneOf('domain', p.domain, a.groups.get('domain') ?? []);
       if (p.county) oneOf('county', p.county, a.groups.get('county_fips') ?? []);
       const { period, rows } = await domainCountyCells(gen, m.id, p.grain, p.period_start, p);
-      const detail = await directoryDetail(gen);
+      const detail = await directoryDetail(gen, scope);
       const cells = rows.map((r) => {
         const [domain, county] = String(r.group_value).split('*') as [string, string];
         return {
@@ -456,7 +469,8 @@ const forest: ChartDef<z.ZodType<{ metric: string; dimension: string; grain: (ty
   id: 'forest',
   title: 'Disparities: groups against the reference',
   params: z.strictObject({ metric: token(), dimension: token(), grain: z.enum(GRAINS).default('all'), period_start: isoDate.optional(), scale: z.enum(['ratio', 'difference']).default('ratio') }),
-  async build(gen, p) {
+  async build(gen, p, scope) {
+    if (scope !== undefined && involvesOrg(p.dimension)) throw new HttpError(403, 'not allowed: comparisons between organizations', { reason: 'forbidden' });
     const m = await requireMetric(gen, p.metric);
     if (m.kind !== 'proportion' && m.kind !== 'rate') {
       throw badRequest(`parameter 'metric': '${m.id}' is a ${m.kind}; disparity statistics exist for proportions and rates only`, { parameter: 'metric' });
@@ -551,14 +565,20 @@ export function findChart(id: string) {
   return CHARTS.find((c) => c.id === id);
 }
 
-/** Build a chart (cached per generation and parameters). */
-export function buildChart(gen: Generation, id: string, query: unknown): Promise<ChartResult> {
+/** A chart's parameters, validated (strict: an unknown parameter is a 400). */
+export function chartParams(id: string, query: unknown): Record<string, unknown> {
   const def = findChart(id);
   if (!def) throw badRequest(`unknown chart '${id}'; charts: ${CHART_IDS.join(', ')}`, { parameter: 'chart' });
-  const params = parseParams(def.params, query) as Record<string, unknown>;
-  const key = `chart:${id}:${JSON.stringify(Object.entries(params).sort())}`;
+  return parseParams(def.params, query) as Record<string, unknown>;
+}
+
+/** Build a chart (cached per generation, parameters and scope). */
+export function buildChart(gen: Generation, id: string, query: unknown, scope?: string): Promise<ChartResult> {
+  const def = findChart(id)!;
+  const params = chartParams(id, query);
+  const key = `chart:${id}:${JSON.stringify(Object.entries(params).sort())}${scope === undefined ? '' : `@org:${scope}`}`;
   return gen.memo(key, async () => {
-    const r = await def.build(gen, params);
+    const r = await def.build(gen, params, scope);
     if (!r.empty && r.table.rows.length === 0) r.empty = 'No figures are published for this view in this run.';
     return r;
   }, (r) => JSON.stringify(r.spec).length * 2);

@@ -49,15 +49,15 @@ export async function gapAnalysisXlsx(g: GapAnalysis): Promise<{ buffer: Buffer;
   const cover = wb.addWorksheet('Cover');
   cover.columns = [{ width: 26 }, { width: 100 }];
   const line = (a: ExcelJS.CellValue, b: ExcelJS.CellValue) => {
-    const r = cover.addRow([a, b]);
+    const r = cover.addRow([a, b].map((v) => (typeof v === 'string' ? neutraliseText(v) : v)));
     r.getCell(1).font = { bold: true };
     r.getCell(2).alignment = { wrapText: true, vertical: 'top' };
     return r;
   };
   cover.addRow(['closeloop gap analysis']).getCell(1).font = { bold: true, size: 16 };
   cover.addRow([]);
-  line('Organization', neutraliseText(`${g.org.org_name} (${g.org.org_id})`));
-  line('Counties served', neutraliseText(g.counties.map((c) => c.county).join(', ')));
+  line('Organization', `${g.org.org_name} (${g.org.org_id})`);
+  line('Counties served', g.counties.map((c) => c.county).join(', '));
   const asOf = line('As-of date', new Date(`${g.run.as_of}T00:00:00Z`));
   asOf.getCell(2).numFmt = 'yyyy-mm-dd';
   asOf.getCell(2).alignment = { horizontal: 'left' };
@@ -82,7 +82,7 @@ export async function gapAnalysisXlsx(g: GapAnalysis): Promise<{ buffer: Buffer;
   fig.getRow(1).font = { bold: true };
   for (const f of g.figures) {
     fig.addRow({
-      measure: f.title, unit: f.unit,
+      measure: neutraliseText(f.title), unit: neutraliseText(f.unit),
       pv: f.org?.value ?? null, pl: f.org?.ci_low ?? null, ph: f.org?.ci_high ?? null, pd: f.org?.denominator ?? null, ps: f.org ? f.org.suppressed === true : null,
       av: f.area?.value ?? null, al: f.area?.ci_low ?? null, ah: f.area?.ci_high ?? null, ad: f.area?.denominator ?? null,
     });

@@ -57,6 +57,9 @@ function where(o: ReportOptions, metrics: string[]): { sql: string; params: unkn
   return { sql: conds.join(' AND '), params };
 }
 
+/** Every text cell of a workbook goes through the formula-injection rule (even text of our own making). */
+const textSafe = (v: ExcelJS.CellValue): ExcelJS.CellValue => (typeof v === 'string' ? neutraliseText(v) : v);
+
 const ORDER = `metric_id, CASE period_grain WHEN 'all' THEN 0 WHEN 'year' THEN 1 WHEN 'quarter' THEN 2 ELSE 3 END, period_start, dimension, group_value`;
 const CHUNK = 10_000;
 
@@ -108,7 +111,7 @@ function writeCover(wb: ExcelJS.stream.xlsx.WorkbookWriter, gen: Generation, o: 
   const ws = wb.addWorksheet('Cover');
   ws.columns = [{ key: 'a', width: 26 }, { key: 'b', width: 100 }];
   const add = (a: ExcelJS.CellValue, b: ExcelJS.CellValue, style?: (r: ExcelJS.Row) => void) => {
-    const r = ws.addRow([a, b]);
+    const r = ws.addRow([a, b].map(textSafe));
     r.getCell(2).alignment = { wrapText: true, vertical: 'top' };
     r.getCell(1).alignment = { vertical: 'top' };
     style?.(r);
@@ -162,10 +165,11 @@ function writeDefinitions(wb: ExcelJS.stream.xlsx.WorkbookWriter) {
   ws.getRow(1).font = { bold: true };
   ws.getRow(1).commit();
   for (const m of METRICS) {
-    ws.addRow({
+    const row: Record<string, ExcelJS.CellValue> = {
       id: m.id, group: GROUP_TITLES[m.group], title: m.title, definition: m.definition, numerator: m.numerator, denominator: m.denominator, kind: m.kind, unit: m.unit,
       direction: m.direction === 'higher_better' ? 'higher is better' : 'lower is better', anchor: m.anchor, windows: m.windows.join(', '), dimensions: m.dimensions.join(', '), mirrors: m.mirrors ?? '',
-    }).commit();
+    };
+    ws.addRow(Object.fromEntries(Object.entries(row).map(([k, v]) => [k, textSafe(v)]))).commit();
   }
   ws.commit();
 }

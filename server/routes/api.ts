@@ -17,8 +17,9 @@ import { freshness, loadReport, runHistory } from '../data/quality.ts';
 import { checkFilter, checkSubset, oneOf, requireMetric, RESULT_COLUMN_NAMES, resultRows } from '../data/results.ts';
 import { pinGeneration, type Generation, type GenerationManager } from '../generation.ts';
 import { countyLabel } from '../geo.ts';
-import { isoDate, parseParams, token } from '../http.ts';
-import { resultsResource, type ServerHooks } from '../hooks.ts';
+import { HttpError, isoDate, parseParams, token } from '../http.ts';
+import { involvesOrg, resultsResource, type AccessRequest, type Grant, type ServerHooks } from '../hooks.ts';
+import { narrowOrgs, narrowResultRows, scopeKey } from '../data/scope.ts';
 
 export interface ApiContext {
   root: string;
@@ -57,12 +58,11 @@ export async function cachedJson(req: Request, res: Response, gen: Generation, k
 export function apiRouter(ctx: ApiContext): Router {
   const r = Router();
   const gen = (res: Response) => pinGeneration(res, ctx.generations);
-  const authorize = async (req: Request, access: Parameters<NonNullable<ServerHooks['authorize']>>[1]) => {
-    await ctx.hooks.authorize?.(req, access);
-  };
+  const authorize = async (req: Request, access: AccessRequest): Promise<Grant> => (await ctx.hooks.authorize?.(req, access)) ?? {};
 
-  r.get('/', (req, res) => {
+  r.get('/', async (req, res) => {
     parseParams(none, req.query);
+    await authorize(req, { resource: 'meta' });
     res.json({
       endpoints: [
         'GET /api/run', 'GET /api/metrics', 'GET /api/metrics/:id?dimension=&grain=&period_start=&from=&to=&group=', 'GET /api/filters', 'GET /api/overview?grain=&from=&to=&program=&county=&domain=',
@@ -70,6 +70,7 @@ export function apiRouter(ctx: ApiContext): Router {
         'GET /api/phq9?dimension=&grain=&period_start=', 'GET /api/prepost?dimension=', 'GET /api/quality', 'GET /api/runs?limit=', 'GET /api/partners', 'GET /api/partners/:org/scorecard',
         'GET /api/partners/:org/gap-analysis.json|.csv|.xlsx', 'GET /api/dictionary', 'GET /api/charts', 'GET /api/charts/:chart.json|.vl.json|.svg|.png|.csv',
         'GET /api/exports/metrics/:metric.csv|.xlsx|.json|.parquet|.arrow?dimension=&grain=', 'GET /api/exports/report.xlsx|.csv?grain=&from=&to=&program=&dimension=',
+        'GET /api/session', 'GET /api/admin/users', 'GET /api/admin/audit?since=&user=&kind=&limit=',
       ],
     });
   });
@@ -82,14 +83,14 @@ export function apiRouter(ctx: ApiContext): Router {
 
   r.get('/run', async (req, res) => {
     parseParams(none, req.query);
-    await authorize(req, { resource: 'aggregate' });
+    await authorize(req, { resource: 'meta' });
     const g = await gen(res);
     res.json({ ...g.runInfo, tables: [...g.tables.keys()].filter((t) => t !== 'load_report').sort() });
   });
 
   r.get('/metrics', async (req, res) => {
     parseParams(none, req.query);
-    await authorize(req, { resource: 'aggregate' });
+    await authorize(req, { resource: 'meta' });
     const g = await gen(res);
     await cachedJson(req, res, g, 'metrics', async () => {
       const a = await availability(g);
@@ -118,26 +119,28 @@ export function apiRouter(ctx: ApiContext): Router {
   r.get('/metrics/:id', async (req, res) => {
     const { id } = parseParams(z.strictObject({ id: token() }), req.params, 'path');
     const q = parseParams(MetricQuery, req.query);
-    await authorize(req, { resource: resultsResource(q.dimension), params: { metric: id, ...q } });
+    // Without a dimension every cut is returned, the organization cut included: narrowable.
+    const grant = await authorize(req, { resource: resultsResource(q.dimension), params: { metric: id, ...q }, narrowable: true });
     const g = await gen(res);
     const m = await requireMetric(g, id);
     await checkFilter(g, { metric: id, ...q });
-    await cachedJson(req, res, g, `metric:${id}:${JSON.stringify(q)}`, async () => ({
+    if (grant.narrowTo !== undefined && q.group !== undefined && !involvesOrg(q.dimension)) await refuseOtherOrg(g, q.group, grant.narrowTo);
+    await cachedJson(req, res, g, `metric:${id}:${JSON.stringify(q)}${scopeKey(grant.narrowTo)}`, async () => ({
       metric: publicMetric(m),
       run_id: g.runId,
       as_of: g.asOf,
       columns: RESULT_COLUMN_NAMES,
-      rows: await resultRows(g, { metric: id, ...q }),
+      rows: narrowResultRows(await resultRows(g, { metric: id, ...q }), grant.narrowTo),
     }));
   });
 
   r.get('/filters', async (req, res) => {
     parseParams(none, req.query);
-    await authorize(req, { resource: 'aggregate' });
+    const grant = await authorize(req, { resource: 'meta' });
     const g = await gen(res);
-    await cachedJson(req, res, g, 'filters', async () => {
+    await cachedJson(req, res, g, `filters${scopeKey(grant.narrowTo)}`, async () => {
       const a = await availability(g);
-      const orgs = await organizations(g);
+      const orgs = narrowOrgs(await organizations(g), grant.narrowTo);
       const km: Record<string, string[]> = {};
       if (g.hasTable('km_curves')) {
         for (const r of await g.query<{ m: string; d: string }>(`SELECT DISTINCT metric_id AS m, dimension AS d FROM km_curves WHERE at_risk >= ${KM_MIN_AT_RISK} ORDER BY 1, 2`)) {
@@ -149,7 +152,8 @@ export function apiRouter(ctx: ApiContext): Router {
         as_of: g.asOf,
         grains: PERIOD_GRAINS,
         periods: Object.fromEntries(a.allPeriods),
-        dimensions: [...new Set([...a.dimensions.values()].flatMap((s) => [...s]))].sort().map((d) => ({ id: d, label: dimensionLabel(d) })),
+        // A partner is offered no breakdown by organization (it sees its own figures on its scorecard).
+        dimensions: [...new Set([...a.dimensions.values()].flatMap((s) => [...s]))].filter((d) => grant.narrowTo === undefined || !involvesOrg(d)).sort().map((d) => ({ id: d, label: dimensionLabel(d) })),
         programs: (a.groups.get('program_id') ?? []).map((p) => ({ id: p, label: p })),
         counties: (a.groups.get('county_fips') ?? []).map((c) => ({ id: c, label: c === 'unknown' ? 'unknown' : countyLabel(c) })),
         domains: (a.groups.get('domain') ?? []).map((d) => ({ id: d, label: d.replaceAll('_', ' ') })),
@@ -175,34 +179,39 @@ export function apiRouter(ctx: ApiContext): Router {
   const KmQuery = z.strictObject({ metric: z.enum(['days_to_close', 'days_to_service', 'days_to_referral']).default('days_to_close'), dimension: token().default('all'), group: z.string().min(1).max(200).optional(), period_start: isoDate.optional() });
   r.get('/km', async (req, res) => {
     const q = parseParams(KmQuery, req.query);
-    await authorize(req, { resource: resultsResource(q.dimension), params: q });
+    const grant = await authorize(req, { resource: resultsResource(q.dimension), params: q, narrowable: true });
     const g = await gen(res);
-    await cachedJson(req, res, g, `km:${JSON.stringify(q)}`, async () => ({
+    await cachedJson(req, res, g, `km:${JSON.stringify(q)}${scopeKey(grant.narrowTo)}`, async () => ({
       run_id: g.runId,
       as_of: g.asOf,
       min_at_risk: KM_MIN_AT_RISK,
-      rows: await kmCurves(g, { ...q, grain: 'all' }),
+      rows: narrowResultRows(await kmCurves(g, { ...q, grain: 'all' }), grant.narrowTo),
     }));
   });
 
   const PeriodQuery = z.strictObject({ grain: z.enum(PERIOD_GRAINS).default('all'), period_start: isoDate.optional() });
   r.get('/scorecards', async (req, res) => {
     const q = parseParams(PeriodQuery, req.query);
-    await authorize(req, { resource: 'partner_comparison', params: q });
+    // A partner sees its own row and the area's figures, never another organization's.
+    const grant = await authorize(req, { resource: 'partner_comparison', params: q, narrowable: true });
     const g = await gen(res);
-    await cachedJson(req, res, g, `scorecards:${JSON.stringify(q)}`, async () => ({ run_id: g.runId, as_of: g.asOf, grain: q.grain, ...(await scorecards(g, q)) }));
+    await cachedJson(req, res, g, `scorecards:${JSON.stringify(q)}${scopeKey(grant.narrowTo)}`, async () => {
+      const s = await scorecards(g, q);
+      return { run_id: g.runId, as_of: g.asOf, grain: q.grain, ...s, cells: grant.narrowTo === undefined ? s.cells : s.cells.filter((c) => c.org_id === grant.narrowTo) };
+    });
   });
 
   r.get('/gaps', async (req, res) => {
     const q = parseParams(z.strictObject({ domain: token().optional(), county: token(8).optional() }), req.query);
-    await authorize(req, { resource: 'aggregate', params: q });
+    const grant = await authorize(req, { resource: 'aggregate', params: q });
     const g = await gen(res);
     const a = await availability(g);
     if (q.domain) oneOf('domain', q.domain, a.groups.get('domain') ?? []);
     if (q.county) oneOf('county', q.county, a.groups.get('county_fips') ?? []);
-    await cachedJson(req, res, g, `gaps:${JSON.stringify(q)}`, async () => {
+    await cachedJson(req, res, g, `gaps:${JSON.stringify(q)}${scopeKey(grant.narrowTo)}`, async () => {
       const rows = await gapTable(g, q);
-      return { run_id: g.runId, as_of: g.asOf, rows };
+      // The programs column names other organizations: a partner gets the counts only.
+      return { run_id: g.runId, as_of: g.asOf, rows: grant.narrowTo === undefined ? rows : rows.map(({ programs: _p, ...rest }) => rest) };
     });
   });
 
@@ -247,9 +256,9 @@ export function apiRouter(ctx: ApiContext): Router {
 
   r.get('/partners', async (req, res) => {
     parseParams(none, req.query);
-    await authorize(req, { resource: 'partner_comparison' });
+    const grant = await authorize(req, { resource: 'partner_comparison', narrowable: true });
     const g = await gen(res);
-    await cachedJson(req, res, g, 'partners', async () => ({ run_id: g.runId, as_of: g.asOf, partners: await organizations(g) }));
+    await cachedJson(req, res, g, `partners${scopeKey(grant.narrowTo)}`, async () => ({ run_id: g.runId, as_of: g.asOf, partners: narrowOrgs(await organizations(g), grant.narrowTo) }));
   });
 
   const OrgPath = z.strictObject({ org: token() });
@@ -277,7 +286,7 @@ export function apiRouter(ctx: ApiContext): Router {
 
   r.get('/dictionary', async (req, res) => {
     const q = parseParams(z.strictObject({ format: z.enum(['json', 'markdown']).default('json') }), req.query);
-    await authorize(req, { resource: 'aggregate' });
+    await authorize(req, { resource: 'meta' });
     if (q.format === 'markdown') {
       res.type('text/markdown; charset=utf-8').send(metricDictionaryMarkdown());
       return;
@@ -286,5 +295,11 @@ export function apiRouter(ctx: ApiContext): Router {
   });
 
   return r;
+}
+
+/** A partner naming another organization as a group (without the organization cut) is refused too. */
+async function refuseOtherOrg(g: Generation, group: string, own: string) {
+  const orgs = await organizations(g);
+  if (group !== own && orgs.some((o) => o.org_id === group)) throw new HttpError(403, 'not allowed: another organization\'s figures', { reason: 'forbidden' });
 }
 

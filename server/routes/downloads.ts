@@ -6,7 +6,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { sqlString as str } from '../../models/duckdb.ts';
 import { PERIOD_GRAINS } from '../../models/results.ts';
-import { buildChart, CHARTS, CHART_IDS, findChart } from '../charts/registry.ts';
+import { buildChart, chartParams, CHARTS, CHART_IDS, findChart } from '../charts/registry.ts';
 import { renderPng, renderSvg } from '../charts/render.ts';
 import { availability, findMetric, metricIds } from '../data/catalog.ts';
 import { partnerGapAnalysis } from '../data/gaps.ts';
@@ -19,7 +19,8 @@ import { writeReport } from '../exports/report.ts';
 import { pinGeneration, type GenerationManager } from '../generation.ts';
 import { cachedJson } from './api.ts';
 import { HttpError, isoDate, notFound, parseParams, token } from '../http.ts';
-import { resultsResource, type Resource, type ServerHooks } from '../hooks.ts';
+import { resultsResource, type Grant, type Resource, type ServerHooks } from '../hooks.ts';
+import { scopeKey } from '../data/scope.ts';
 
 export interface DownloadContext {
   generations: GenerationManager;
@@ -30,14 +31,17 @@ export interface DownloadContext {
 const CHART_FORMATS = ['json', 'vl.json', 'svg', 'png', 'csv'] as const;
 const CHART_FILE = /^([a-z0-9-]+)\.(json|vl\.json|svg|png|csv)$/;
 const OPERATIONAL_CHARTS = new Set(['quarantine', 'freshness']);
+const NARROWABLE_CHARTS = new Set(['scorecard', 'trend', 'km', 'gap-heatmap', 'demand-capacity']);
 
 export function downloadsRouter(ctx: DownloadContext): Router {
   const r = Router();
   const gen = (res: Response) => pinGeneration(res, ctx.generations);
-  const authorize = async (req: Request, resource: Resource, params?: Record<string, unknown>, org?: string) => ctx.hooks.authorize?.(req, { resource, params, org });
+  const authorize = async (req: Request, resource: Resource, params?: Record<string, unknown>, org?: string, narrowable?: boolean): Promise<Grant> =>
+    (await ctx.hooks.authorize?.(req, { resource, params, org, narrowable })) ?? {};
 
-  r.get('/charts', (req, res) => {
+  r.get('/charts', async (req, res) => {
     parseParams(z.strictObject({}), req.query);
+    await authorize(req, 'meta');
     res.json({ charts: CHARTS.map((c) => ({ id: c.id, title: c.title, formats: CHART_FORMATS })) });
   });
 
@@ -47,15 +51,18 @@ export function downloadsRouter(ctx: DownloadContext): Router {
     if (!m) throw new HttpError(400, `chart file must be <chart>.<format> with format one of ${CHART_FORMATS.join(', ')} (got '${file.slice(0, 80)}')`, { parameter: 'chart' });
     const [, id, format] = m as unknown as [string, string, (typeof CHART_FORMATS)[number]];
     if (!findChart(id)) throw notFound(`unknown chart '${id}'; charts: ${CHART_IDS.join(', ')}`, { parameter: 'chart' });
-    const query = req.query as Record<string, unknown>;
-    const resource: Resource = OPERATIONAL_CHARTS.has(id) ? 'operational' : id === 'scorecard' ? 'partner_comparison' : resultsResource(query.dimension as string | undefined);
-    await authorize(req, resource, { chart: id, ...query });
+    const query = chartParams(id, req.query);
+    const dimension = typeof query.dimension === 'string' ? query.dimension : undefined;
+    const resource: Resource = OPERATIONAL_CHARTS.has(id) ? 'operational' : id === 'scorecard' ? 'partner_comparison' : resultsResource(dimension);
+    // Scorecards, trends and survival curves can be narrowed to one organization; the forest plot (a comparison) cannot.
+    const grant = await authorize(req, resource, { chart: id, ...query }, undefined, NARROWABLE_CHARTS.has(id));
     const g = await gen(res);
-    const chart = await buildChart(g, id, query);
+    const chart = await buildChart(g, id, query, grant.narrowTo);
+    const scoped = `${JSON.stringify(query)}${scopeKey(grant.narrowTo)}`;
     const base = { params: { chart: id, ...query }, run_id: g.runId };
     switch (format) {
       case 'json':
-        await cachedJson(req, res, g, `chart:${id}:${JSON.stringify(query)}`, async () => ({
+        await cachedJson(req, res, g, `chart:${id}:${scoped}`, async () => ({
           id, title: chart.title, run_id: g.runId, as_of: g.asOf, spec: chart.spec, table: chart.table, notes: chart.notes, empty: chart.empty ?? null,
         }));
         return;
@@ -68,12 +75,12 @@ export function downloadsRouter(ctx: DownloadContext): Router {
         return;
       }
       case 'svg': {
-        const svg = await g.memo(`svg:${id}:${JSON.stringify(query)}`, () => renderSvg(chart.spec));
+        const svg = await g.memo(`svg:${id}:${scoped}`, () => renderSvg(chart.spec));
         await sendBuffer(req, res, ctx.hooks.onDownload, svg, { kind: 'chart-image', filename: safeName([id, ...chart.nameParts, g.asOf], 'svg'), rows: 0, ext: 'svg', ...base });
         return;
       }
       case 'png': {
-        const png = await g.memo(`png:${id}:${JSON.stringify(query)}`, () => renderPng(chart.spec));
+        const png = await g.memo(`png:${id}:${scoped}`, () => renderPng(chart.spec));
         await sendBuffer(req, res, ctx.hooks.onDownload, png, { kind: 'chart-image', filename: safeName([id, ...chart.nameParts, g.asOf], 'png'), rows: 0, ext: 'png', ...base });
         return;
       }
@@ -90,7 +97,7 @@ export function downloadsRouter(ctx: DownloadContext): Router {
     oneOf('format', format, EXPORT_FORMATS);
     const q = parseParams(ResultsQuery, req.query);
     await authorize(req, 'export', { metric, format, ...q });
-    if (q.dimension === 'target_org_id') await authorize(req, 'partner_comparison', { metric, ...q });
+    if (resultsResource(q.dimension) === 'partner_comparison') await authorize(req, 'partner_comparison', { metric, ...q });
     const g = await gen(res);
     if (metric !== 'all') {
       if (!findMetric(metric)) throw notFound(`unknown metric '${metric}'; known metrics: all, ${metricIds().join(', ')}`, { parameter: 'metric' });
@@ -126,8 +133,8 @@ export function downloadsRouter(ctx: DownloadContext): Router {
   r.get('/exports/:file', async (req, res) => {
     const { file } = parseParams(z.strictObject({ file: z.enum(['report.xlsx', 'report.csv']) }), req.params, 'path');
     const q = parseParams(ReportQuery, req.query);
-    await authorize(req, 'export', { file, ...q });
-    if (q.dimension === 'target_org_id') await authorize(req, 'partner_comparison', q);
+    await authorize(req, 'report', { file, ...q });
+    if (resultsResource(q.dimension) === 'partner_comparison') await authorize(req, 'partner_comparison', q);
     const g = await gen(res);
     if (!g.hasTable('metric_results')) throw new HttpError(404, 'the results table is not available in this run', { reason: 'not_available' });
     const a = await availability(g);

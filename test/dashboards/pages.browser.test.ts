@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../server/serve.ts';
 import { publishedFixture, type PublishedFixture } from '../helpers/publishedFixture.ts';
+import { addTestUser, type TestUser } from '../helpers/auth.ts';
 
 // Browser globals used inside page.evaluate callbacks (they run in the page; this file is
 // type-checked without the DOM library).
@@ -54,6 +55,7 @@ if (missing) {
     let server: RunningServer;
     let browser: BrowserContext;
     let profile: string;
+    let evaluator: TestUser;
 
     beforeAll(async () => {
       const { chromium } = await import('playwright-core');
@@ -62,6 +64,13 @@ if (missing) {
       profile = mkdtempSync(join(tmpdir(), 'closeloop-chromium-'));
       browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1360, height: 900 }, acceptDownloads: true });
       mkdirSync(SHOTS, { recursive: true });
+      // Sign in once, as a person would with the link `closeloop start` prints: the session cookie serves every page after.
+      evaluator = await addTestUser(fx.root, 'evaluator', { name: 'Browser Evaluator' });
+      const signin = await browser.newPage();
+      await signin.goto(`${server.url}/signin#token=${evaluator.token}`);
+      await signin.waitForURL(`${server.url}/`);
+      await signin.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+      await signin.close();
     });
 
     afterAll(async () => {
@@ -72,8 +81,8 @@ if (missing) {
     });
 
     /** A page that records console errors, failed requests, HTTP errors and CSP violations. */
-    async function open(path: string): Promise<{ page: Page; problems: Problems }> {
-      const page = await browser.newPage();
+    async function open(path: string, context: BrowserContext = browser): Promise<{ page: Page; problems: Problems }> {
+      const page = await context.newPage();
       const problems: Problems = { console: [], failed: [], http: [] };
       await page.addInitScript(() => {
         document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
@@ -114,7 +123,7 @@ if (missing) {
         const view = window.closeloop.views[fid]!;
         return view.data('table').map((r) => ({ period_start: r.period_start, value: r.value, suppressed: r.suppressed }));
       }, id);
-      const api = await (await fetch(`${server.url}/api/metrics/closed_loop_rate?grain=quarter&dimension=all`)).json() as { rows: Array<{ period_start: string; value: number | null; suppressed: boolean }> };
+      const api = await (await fetch(`${server.url}/api/metrics/closed_loop_rate?grain=quarter&dimension=all`, { headers: { Authorization: `Bearer ${evaluator.token}` } })).json() as { rows: Array<{ period_start: string; value: number | null; suppressed: boolean }> };
       expect(drawn).toEqual(api.rows.map((r) => ({ period_start: r.period_start, value: r.value, suppressed: r.suppressed })));
       await page.close();
     });
@@ -177,6 +186,39 @@ if (missing) {
       await report.page.emulateMedia({ media: 'print' });
       await report.page.screenshot({ path: `${SHOTS}report-print.png`, fullPage: true });
       await report.page.close();
+    });
+
+    it('a partner signs in with its link and sees its own organization only; signing out ends the session', async () => {
+      const { chromium } = await import('playwright-core');
+      const partner = await addTestUser(fx.root, 'partner', { org: 'ORG-04', name: 'Homes First staff' });
+      const dir = mkdtempSync(join(tmpdir(), 'closeloop-chromium-partner-'));
+      const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1360, height: 900 } });
+      try {
+        const signin = await context.newPage();
+        await signin.goto(`${server.url}/signin?next=%2Fclosed-loop#token=${partner.token}`);
+        await signin.waitForURL(`${server.url}/closed-loop`);
+        expect(signin.url()).not.toContain('token');
+        await signin.close();
+        const { page, problems } = await open('/closed-loop', context);
+        const charts = await page.$$eval('figure[data-chart]', (figs) => figs.map((f) => (f.querySelector('.chart-body') as HTMLElement).dataset.state));
+        expect(charts.every((c) => c === 'ready')).toBe(true);
+        const orgs = await page.$$eval('figure[data-chart="scorecard"] .chart-table tbody tr td:first-child', (tds) => [...new Set(tds.map((t) => t.textContent))]);
+        expect(orgs).toEqual(['Homes First NC, Inc.']);
+        expect(await page.textContent('[data-user]')).toBe('Homes First staff (partner, ORG-04)');
+        const nav = await page.$$eval('.mainnav a', (as) => as.map((a) => a.textContent));
+        expect(nav).not.toContain('Data quality');
+        const body = await page.content();
+        for (const other of ['Carolina Harvest', 'Piedmont RideConnect', 'EnergyAssist', 'SafeHaven', 'ORG-07']) expect(body).not.toContain(other);
+        await page.screenshot({ path: `${SHOTS}closed-loop-partner.png`, fullPage: true });
+        expect(problems).toEqual({ console: [], failed: [], http: [] });
+        await Promise.all([page.waitForURL(`${server.url}/signin`), page.click('form.signout button')]);
+        await page.goto(`${server.url}/service-gaps`);
+        await page.waitForURL(/\/signin\?next=%2Fservice-gaps$/);
+        await page.close();
+      } finally {
+        await context.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 }

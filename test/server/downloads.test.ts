@@ -8,34 +8,31 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
-import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESULT_COLUMNS } from '../../models/results.ts';
 import { createApp, type App } from '../../server/app.ts';
 import type { DownloadInfo } from '../../server/exports/downloads.ts';
 import { writeReport } from '../../server/exports/report.ts';
 import { FIXTURE, publishedFixture, type PublishedFixture } from '../helpers/publishedFixture.ts';
+import { addTestUser, binaryAs, getAs, type TestUser } from '../helpers/auth.ts';
 
 let fx: PublishedFixture;
 let app: App;
+let evaluator: TestUser;
 const downloads: DownloadInfo[] = [];
 
 beforeAll(async () => {
   fx = await publishedFixture();
   app = createApp({ root: fx.root, log: () => undefined, hooks: { onDownload: (_req, info) => void downloads.push(info) } });
+  evaluator = await addTestUser(fx.root, 'evaluator');
 });
 afterAll(() => {
   app.close();
   fx.cleanup();
 });
 
-/** supertest collecting a binary body. */
-const binary = (path: string) =>
-  request(app).get(path).buffer(true).parse((res, cb) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => cb(null, Buffer.concat(chunks)));
-  });
+/** A binary download as the evaluator. */
+const binary = (path: string) => binaryAs(app, evaluator, path);
 
 async function workbook(buf: Buffer) {
   const wb = new ExcelJS.Workbook();
@@ -48,15 +45,15 @@ const smallCount = (v: unknown) => typeof v === 'number' && v >= 1 && v <= 10;
 
 describe('charts', () => {
   it('GET /api/charts lists every chart', async () => {
-    const r = await request(app).get('/api/charts');
+    const r = await getAs(app, evaluator, '/api/charts');
     expect(r.body.charts.map((c: { id: string }) => c.id)).toEqual(expect.arrayContaining(['trend', 'funnel', 'km', 'scorecard', 'gap-heatmap', 'gap-map', 'demand-capacity', 'phq9', 'prepost', 'forest', 'quarantine', 'freshness']));
   });
 
   it('the chart JSON carries the spec and the table; its data equal the results rows', async () => {
-    const r = await request(app).get('/api/charts/trend.json?metric=closed_loop_rate&grain=quarter');
+    const r = await getAs(app, evaluator, '/api/charts/trend.json?metric=closed_loop_rate&grain=quarter');
     expect(r.status).toBe(200);
     expect(r.body.spec.$schema).toContain('vega-lite');
-    const api = await request(app).get('/api/metrics/closed_loop_rate?grain=quarter&dimension=all');
+    const api = await getAs(app, evaluator, '/api/metrics/closed_loop_rate?grain=quarter&dimension=all');
     const drawn = r.body.spec.datasets.table.map((p: { period_start: string; value: number }) => [p.period_start, p.value]);
     expect(drawn).toEqual(api.body.rows.map((x: { period_start: string; value: number }) => [x.period_start, x.value]));
     expect(r.body.table.rows).toHaveLength(api.body.rows.length);
@@ -71,7 +68,7 @@ describe('charts', () => {
     const png = await binary('/api/charts/gap-map.png');
     expect(png.headers['content-type']).toBe('image/png');
     expect(png.body.subarray(1, 4).toString()).toBe('PNG');
-    const csv = await request(app).get('/api/charts/forest.csv?metric=closed_loop_rate&dimension=race_ethnicity');
+    const csv = await getAs(app, evaluator, '/api/charts/forest.csv?metric=closed_loop_rate&dimension=race_ethnicity');
     expect(csv.headers['content-disposition']).toMatch(/filename="closeloop-forest-closed_loop_rate-race_ethnicity-all-2024-11-01-2026-10-31\.csv"/);
     expect(csv.text.split('\r\n')[0]).toBe('group,value,estimate,low,high,p_value,q_value,flagged,status');
   });
@@ -79,38 +76,38 @@ describe('charts', () => {
   it('every chart builds with its defaults', async () => {
     for (const [id, q] of [['trend', 'metric=ed_visits_per_1000_mm'], ['sparkline', 'metric=screening_rate'], ['funnel', ''], ['km', 'dimension=race_ethnicity'], ['scorecard', ''], ['gap-heatmap', 'measure=positive_needs'],
       ['gap-map', 'domain=food'], ['demand-capacity', ''], ['phq9', 'dimension=payer'], ['prepost', 'dimension=race_ethnicity'], ['forest', 'metric=ed_visits_per_1000_mm&dimension=payer&scale=difference'], ['quarantine', ''], ['freshness', '']]) {
-      const r = await request(app).get(`/api/charts/${id}.json?${q}`);
+      const r = await getAs(app, evaluator, `/api/charts/${id}.json?${q}`);
       expect(r.status, `${id}: ${r.body.error}`).toBe(200);
       expect(r.body.table.rows.length, id).toBeGreaterThan(0);
     }
   });
 
   it('trend with a breakdown, a subset, and refusals that explain themselves', async () => {
-    const by = await request(app).get('/api/charts/trend.json?metric=closed_loop_rate&dimension=target_org_id&grain=year');
+    const by = await getAs(app, evaluator, '/api/charts/trend.json?metric=closed_loop_rate&dimension=target_org_id&grain=year');
     expect(new Set(by.body.table.rows.map((r: { series: string }) => r.series)).size).toBe(FIXTURE.orgs.length);
-    const sub = await request(app).get('/api/charts/trend.json?metric=closed_loop_rate&county=37183');
+    const sub = await getAs(app, evaluator, '/api/charts/trend.json?metric=closed_loop_rate&county=37183');
     expect(new Set(sub.body.table.rows.map((r: { series: string }) => r.series))).toEqual(new Set(['Wake County', 'Everyone']));
-    const bad = await request(app).get('/api/charts/trend.json?metric=screening_rate&domain=food');
+    const bad = await getAs(app, evaluator, '/api/charts/trend.json?metric=screening_rate&domain=food');
     expect(bad.status).toBe(400);
     expect(bad.body.error).toBe("metric 'screening_rate' is not published by need domain");
-    const snap = await request(app).get('/api/charts/trend.json?metric=stale_open_referrals');
+    const snap = await getAs(app, evaluator, '/api/charts/trend.json?metric=stale_open_referrals');
     expect(snap.body.error).toMatch(/snapshot/);
-    expect((await request(app).get('/api/charts/nope.json')).status).toBe(404);
-    expect((await request(app).get('/api/charts/trend.exe')).body.error).toMatch(/^chart file must be <chart>\.<format>/);
-    expect((await request(app).get('/api/charts/forest.json?metric=days_to_close&dimension=payer')).body.error).toMatch(/proportions and rates only/);
+    expect((await getAs(app, evaluator, '/api/charts/nope.json')).status).toBe(404);
+    expect((await getAs(app, evaluator, '/api/charts/trend.exe')).body.error).toMatch(/^chart file must be <chart>\.<format>/);
+    expect((await getAs(app, evaluator, '/api/charts/forest.json?metric=days_to_close&dimension=payer')).body.error).toMatch(/proportions and rates only/);
   });
 });
 
 describe('results exports', () => {
   it('CSV named after its filter, neutralised, same rows as the API', async () => {
-    const r = await request(app).get('/api/exports/metrics/closed_loop_rate.csv?dimension=race_ethnicity&grain=quarter');
+    const r = await getAs(app, evaluator, '/api/exports/metrics/closed_loop_rate.csv?dimension=race_ethnicity&grain=quarter');
     expect(r.status).toBe(200);
     expect(r.headers['content-disposition']).toBe('attachment; filename="closeloop-closed_loop_rate-race_ethnicity-quarter-2026-10-31.csv"');
     const lines = r.text.trim().split('\n');
     expect(lines[0]).toBe(RESULT_COLUMNS.map((c) => c.name).join(','));
-    const api = await request(app).get('/api/metrics/closed_loop_rate?dimension=race_ethnicity&grain=quarter');
+    const api = await getAs(app, evaluator, '/api/metrics/closed_loop_rate?dimension=race_ethnicity&grain=quarter');
     expect(lines).toHaveLength(api.body.rows.length + 1);
-    const prog = await request(app).get('/api/exports/metrics/closed_loop_rate.csv?dimension=program_id&grain=all');
+    const prog = await getAs(app, evaluator, '/api/exports/metrics/closed_loop_rate.csv?dimension=program_id&grain=all');
     expect(prog.text).toContain(`"'=HYPERLINK(""x"")"`);
   });
 
@@ -121,15 +118,15 @@ describe('results exports', () => {
     expect(ws.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
     expect(typeof ws.getRow(2).getCell(9).value).toBe('number');
     for (const f of ['parquet', 'json', 'arrow']) expect((await binary(`/api/exports/metrics/closed_loop_rate.${f}?grain=all`)).status, f).toBe(200);
-    const all = await request(app).get('/api/exports/metrics/all.csv?grain=all&dimension=payer');
+    const all = await getAs(app, evaluator, '/api/exports/metrics/all.csv?grain=all&dimension=payer');
     expect(all.headers['content-disposition']).toContain('closeloop-all-payer-all-2026-10-31.csv');
   });
 
   it('bad export requests', async () => {
-    expect((await request(app).get('/api/exports/metrics/closed_loop_rate.docx')).body.error).toBe("parameter 'format' must be one of csv, xlsx, json, parquet, arrow (got 'docx')");
-    expect((await request(app).get('/api/exports/metrics/nope.csv')).status).toBe(404);
-    expect((await request(app).get('/api/exports/metrics/closed_loop_rate.csv?grain=fortnight')).status).toBe(400);
-    expect((await request(app).get('/api/exports/metrics/..%2Fsecret.csv')).status).toBe(400);
+    expect((await getAs(app, evaluator, '/api/exports/metrics/closed_loop_rate.docx')).body.error).toBe("parameter 'format' must be one of csv, xlsx, json, parquet, arrow (got 'docx')");
+    expect((await getAs(app, evaluator, '/api/exports/metrics/nope.csv')).status).toBe(404);
+    expect((await getAs(app, evaluator, '/api/exports/metrics/closed_loop_rate.csv?grain=fortnight')).status).toBe(400);
+    expect((await getAs(app, evaluator, '/api/exports/metrics/..%2Fsecret.csv')).status).toBe(400);
   });
 });
 
@@ -181,8 +178,8 @@ describe('the metric report workbook', () => {
     });
     expect([...groups].sort()).toEqual(['all:all', 'program_id:ACO-02']);
     expect(r.headers['content-disposition']).toContain('closeloop-report-ACO-02-year-2026-10-31.xlsx');
-    expect((await request(app).get('/api/exports/report.xlsx?program=ACO-09')).status).toBe(400);
-    expect((await request(app).get('/api/exports/report.pdf')).status).toBe(400);
+    expect((await getAs(app, evaluator, '/api/exports/report.xlsx?program=ACO-09')).status).toBe(400);
+    expect((await getAs(app, evaluator, '/api/exports/report.pdf')).status).toBe(400);
   });
 
   it('a group larger than one sheet is split, never past the row limit', async () => {
@@ -204,7 +201,7 @@ describe('the metric report workbook', () => {
   });
 
   it('report.csv: the same selection as CSV', async () => {
-    const r = await request(app).get('/api/exports/report.csv?grain=year&dimension=payer');
+    const r = await getAs(app, evaluator, '/api/exports/report.csv?grain=year&dimension=payer');
     expect(r.status).toBe(200);
     const dims = new Set(r.text.trim().split('\n').slice(1).map((l) => l.split(',')[4]));
     expect([...dims].sort()).toEqual(['all', 'payer']);
@@ -213,7 +210,7 @@ describe('the metric report workbook', () => {
 
 describe('partner gap analysis', () => {
   it('CSV: the gap table of the counties it serves, its figures beside the area\'s, nobody else\'s', async () => {
-    const r = await request(app).get('/api/partners/ORG-04/gap-analysis.csv');
+    const r = await getAs(app, evaluator, '/api/partners/ORG-04/gap-analysis.csv');
     expect(r.status).toBe(200);
     expect(r.headers['content-disposition']).toBe('attachment; filename="closeloop-ORG-04-gap-analysis-2026-10-31.csv"');
     const [header, ...lines] = r.text.trim().split('\r\n');
@@ -242,16 +239,16 @@ describe('partner gap analysis', () => {
   });
 
   it('unknown or malformed organizations', async () => {
-    expect((await request(app).get('/api/partners/ORG-99/gap-analysis.csv')).status).toBe(404);
-    expect((await request(app).get('/api/partners/ORG-01/gap-analysis.pdf')).status).toBe(400);
-    expect((await request(app).get('/api/partners/%3Cscript%3E/gap-analysis.csv')).status).toBe(400);
+    expect((await getAs(app, evaluator, '/api/partners/ORG-99/gap-analysis.csv')).status).toBe(404);
+    expect((await getAs(app, evaluator, '/api/partners/ORG-01/gap-analysis.pdf')).status).toBe(400);
+    expect((await getAs(app, evaluator, '/api/partners/%3Cscript%3E/gap-analysis.csv')).status).toBe(400);
   });
 });
 
 describe('download hook', () => {
   it('receives name, rows, bytes and SHA-256 of every download before it is sent', async () => {
     downloads.length = 0;
-    const r = await request(app).get('/api/partners/ORG-07/gap-analysis.csv');
+    const r = await getAs(app, evaluator, '/api/partners/ORG-07/gap-analysis.csv');
     const info = downloads.at(-1)!;
     expect(info).toMatchObject({ kind: 'gap-analysis', filename: 'closeloop-ORG-07-gap-analysis-2026-10-31.csv', bytes: Buffer.byteLength(r.text), run_id: fx.runId });
     expect(info.sha256).toBe(createHash('sha256').update(r.text).digest('hex'));
@@ -263,7 +260,7 @@ describe('download hook', () => {
   it('a hook that refuses stops the download (nothing sent)', async () => {
     const { HttpError } = await import('../../server/http.ts');
     const strict = createApp({ root: fx.root, log: () => undefined, hooks: { onDownload: () => { throw new HttpError(403, 'not allowed'); } } });
-    const r = await request(strict).get('/api/exports/metrics/closed_loop_rate.csv');
+    const r = await getAs(strict, evaluator, '/api/exports/metrics/closed_loop_rate.csv');
     expect(r.status).toBe(403);
     expect(r.body).toEqual({ error: 'not allowed', status: 403 });
     strict.close();

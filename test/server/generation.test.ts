@@ -6,11 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../server/app.ts';
 import { GenerationManager } from '../../server/generation.ts';
 import { publishedFixture, type PublishedFixture } from '../helpers/publishedFixture.ts';
+import { addTestUser, getAs } from '../helpers/auth.ts';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -67,15 +67,16 @@ describe('generation swap', () => {
     const fx = await fixture();
     const app = createApp({ root: fx.root, log: () => undefined, generation: { checkIntervalMs: 20 } });
     cleanups.push(() => app.close());
-    const a = await request(app).get('/api/metrics/closed_loop_rate?grain=quarter');
+    const user = await addTestUser(fx.root, 'evaluator');
+    const a = await getAs(app, user, '/api/metrics/closed_loop_rate?grain=quarter');
     expect(new Set(a.body.rows.map((r: { run_id: string }) => r.run_id))).toEqual(new Set([fx.runId]));
     const second = await fx.publish({ shift: 0.05 });
     await sleep(40);
-    const b = await request(app).get('/api/metrics/closed_loop_rate?grain=quarter');
+    const b = await getAs(app, user, '/api/metrics/closed_loop_rate?grain=quarter');
     expect(b.body.run_id).toBe(second.runId);
     expect(b.headers['x-closeloop-run']).toBe(second.runId);
     expect(new Set(b.body.rows.map((r: { run_id: string }) => r.run_id))).toEqual(new Set([second.runId]));
-    expect((await request(app).get('/api/run')).body.run_id).toBe(second.runId);
+    expect((await getAs(app, user, '/api/run')).body.run_id).toBe(second.runId);
   });
 
   it('keeps serving the current generation when the new pointer names a file that cannot be opened', async () => {
@@ -100,44 +101,47 @@ describe('honest states', () => {
     cleanups.push(() => rmSync(root, { recursive: true, force: true }));
     const app = createApp({ root, log: () => undefined });
     cleanups.push(() => app.close());
-    const r = await request(app).get('/api/overview');
+    const user = await addTestUser(root, 'evaluator');
+    const r = await getAs(app, user, '/api/overview');
     expect(r.status).toBe(503);
     expect(r.body.error).toMatch(/nothing is published yet/);
-    expect((await request(app).get('/api/health')).body).toEqual({ ok: true, run_id: null });
-    expect((await request(app).get('/api/runs')).body.runs).toEqual([]);
-    expect((await request(app).get('/')).status).toBe(200);
+    expect((await getAs(app, user, '/api/health')).body).toEqual({ ok: true, run_id: null });
+    expect((await getAs(app, user, '/api/runs')).body.runs).toEqual([]);
+    expect((await getAs(app, user, '/')).status).toBe(200);
   });
 
   it('tables a run did not publish: "not available in this run", the rest works', async () => {
     const fx = await fixture({ omit: ['km_curves', 'gap_table', 'service_directory', 'prepost_summary', 'disparity_summary', 'load_report', 'entity_freshness'] });
     const app = createApp({ root: fx.root, log: () => undefined });
     cleanups.push(() => app.close());
+    const user = await addTestUser(fx.root, 'evaluator');
     for (const path of ['/api/km', '/api/gaps', '/api/charts/km.json', '/api/charts/quarantine.json', '/api/charts/freshness.json']) {
-      const r = await request(app).get(path);
+      const r = await getAs(app, user, path);
       expect(r.status, path).toBe(404);
       expect(r.body).toMatchObject({ reason: 'not_available' });
       expect(r.body.error).toMatch(/not available in this run/);
     }
-    expect((await request(app).get('/api/partners/ORG-01/gap-analysis.csv')).status).toBe(404);
+    expect((await getAs(app, user, '/api/partners/ORG-01/gap-analysis.csv')).status).toBe(404);
     // Derived from the results table alone:
-    const d = await request(app).get('/api/disparities?metric=closed_loop_rate&dimension=race_ethnicity');
+    const d = await getAs(app, user, '/api/disparities?metric=closed_loop_rate&dimension=race_ethnicity');
     expect(d.body.summary_source).toBe('computed');
     expect(d.body.summary.groups_shown).toBe(5);
-    const pp = await request(app).get('/api/charts/prepost.json');
+    const pp = await getAs(app, user, '/api/charts/prepost.json');
     expect(pp.body.notes[0]).toMatch(/not available/);
-    expect((await request(app).get('/api/quality')).body).toMatchObject({ files: null, freshness: null });
-    expect((await request(app).get('/api/overview')).status).toBe(200);
-    expect((await request(app).get('/api/partners')).body.partners.map((p: { org_name: string }) => p.org_name)).toContain('ORG-07');
+    expect((await getAs(app, user, '/api/quality')).body).toMatchObject({ files: null, freshness: null });
+    expect((await getAs(app, user, '/api/overview')).status).toBe(200);
+    expect((await getAs(app, user, '/api/partners')).body.partners.map((p: { org_name: string }) => p.org_name)).toContain('ORG-07');
   });
 
   it('no results table at all', async () => {
     const fx = await fixture({ omit: ['metric_results'] });
     const app = createApp({ root: fx.root, log: () => undefined });
     cleanups.push(() => app.close());
-    expect((await request(app).get('/api/metrics/closed_loop_rate')).body.error).toBe('the results table is not available in this run');
-    const o = await request(app).get('/api/overview');
+    const user = await addTestUser(fx.root, 'evaluator');
+    expect((await getAs(app, user, '/api/metrics/closed_loop_rate')).body.error).toBe('the results table is not available in this run');
+    const o = await getAs(app, user, '/api/overview');
     expect(o.status).toBe(200);
     expect(o.body.headlines.every((h: { available: boolean }) => !h.available)).toBe(true);
-    expect((await request(app).get('/api/exports/report.xlsx')).status).toBe(404);
+    expect((await getAs(app, user, '/api/exports/report.xlsx')).status).toBe(404);
   });
 });

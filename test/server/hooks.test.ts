@@ -18,6 +18,8 @@ beforeAll(async () => {
   app = createApp({
     root: fx.root,
     log: () => undefined,
+    // The plug points alone, with a toy authenticate/authorize (the real ones: test/server/security/).
+    security: false,
     hooks: {
       authenticate: (req, _res, next) => (req.headers.authorization === 'Bearer ok' ? next() : next(new HttpError(401, 'sign in first'))),
       authorize: (_req: Request, access) => {

@@ -35,6 +35,28 @@ async function runInfo() {
   }
 }
 
+/** Who is signed in: name and role in the top bar; the navigation keeps the pages this role may open. */
+async function session() {
+  try {
+    const s = await getJson('/api/session');
+    const box = document.querySelector('[data-session]');
+    if (box) {
+      box.querySelector('[data-user]').textContent = `${s.user.name} (${s.user.role}${s.user.org ? `, ${s.user.org}` : ''})`;
+      box.hidden = false;
+    }
+    document.body.dataset.role = s.user.role;
+    const allowed = new Set(s.pages.map((p) => p.path));
+    const nav = document.querySelector('.mainnav');
+    if (nav) {
+      for (const a of nav.querySelectorAll('a')) if (!allowed.has(a.getAttribute('href'))) a.remove();
+      for (const p of s.pages) if (!nav.querySelector(`a[href="${p.path}"]`)) nav.append(el('a', { href: p.path, text: p.nav }));
+    }
+    return s;
+  } catch {
+    return null;
+  }
+}
+
 async function drawAll(filters, meta) {
   document.body.dataset.ready = 'false';
   state.renders += 1;
@@ -49,7 +71,7 @@ async function drawAll(filters, meta) {
 }
 
 async function main() {
-  const run = await runInfo();
+  const [run] = await Promise.all([runInfo(), session()]);
   const page = document.body.dataset.page;
   if (page === 'dictionary') {
     document.body.dataset.ready = 'true';

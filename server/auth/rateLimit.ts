@@ -1,0 +1,71 @@
+// A fixed-window rate limit per key (client address), in memory and bounded: at most
+// `maxKeys` addresses are tracked; when full, the oldest window is dropped first (an
+// attacker cycling addresses can only make the limiter forget, never grow it).
+export interface RateLimitOptions {
+  /** Attempts allowed per window. */
+  max: number;
+  windowMs: number;
+  maxKeys: number;
+}
+
+/** Failed sign-ins (form or Bearer) per address: the brute-force guard. */
+export const DEFAULT_FAILURE_LIMIT: RateLimitOptions = { max: 10, windowMs: 60_000, maxKeys: 10_000 };
+/** Sign-in form posts of any outcome per address (bounds session churn; generous for a shared office address). */
+export const DEFAULT_SIGNIN_LIMIT: RateLimitOptions = { max: 60, windowMs: 60_000, maxKeys: 10_000 };
+
+export class RateLimiter {
+  private windows = new Map<string, { start: number; count: number; refused: number }>();
+
+  constructor(readonly opts: RateLimitOptions) {}
+
+  /** Count an attempt; false when the key is over its limit (the attempt must be refused). */
+  hit(key: string, now = Date.now()): boolean {
+    let w = this.windows.get(key);
+    if (!w || now - w.start >= this.opts.windowMs) {
+      this.windows.delete(key);
+      w = { start: now, count: 0, refused: 0 };
+      this.windows.set(key, w);
+      this.evict(now);
+    }
+    w.count += 1;
+    return w.count <= this.opts.max;
+  }
+
+  /** Attempts counted in the key's current window. */
+  count(key: string, now = Date.now()): number {
+    const w = this.windows.get(key);
+    return w && now - w.start < this.opts.windowMs ? w.count : 0;
+  }
+
+  /** Over the limit already (without counting). */
+  blocked(key: string, now = Date.now()): boolean {
+    const w = this.windows.get(key);
+    return Boolean(w && now - w.start < this.opts.windowMs && w.count >= this.opts.max);
+  }
+
+  /** Note a refusal; true for the first one of the key's window (worth a log line; the rest are not). */
+  noteRefusal(key: string, now = Date.now()): boolean {
+    const w = this.windows.get(key);
+    if (!w || now - w.start >= this.opts.windowMs) return true;
+    w.refused += 1;
+    return w.refused === 1;
+  }
+
+  /** Seconds until the key's window ends. */
+  retryAfter(key: string, now = Date.now()): number {
+    const w = this.windows.get(key);
+    return w ? Math.max(1, Math.ceil((w.start + this.opts.windowMs - now) / 1000)) : 1;
+  }
+
+  private evict(now: number) {
+    // Insertion order is window start order: expired and oldest windows come first.
+    for (const [k, w] of this.windows) {
+      if (this.windows.size <= this.opts.maxKeys && now - w.start < this.opts.windowMs) break;
+      this.windows.delete(k);
+    }
+  }
+
+  get size() {
+    return this.windows.size;
+  }
+}
