@@ -33,6 +33,8 @@ export interface AppOptions {
   /** Hooks added after the security layer's own (e.g. a test's download recorder). */
   hooks?: ServerHooks;
   generation?: GenerationOptions;
+  /** Stale-data limits (default: the configuration's `freshness`). */
+  freshness?: import('./routes/ops.ts').Freshness;
   log?: (line: string) => void;
 }
 
@@ -97,10 +99,10 @@ export function createApp(opts: AppOptions): App {
   }));
   app.use(requestLimits());
   app.use(assetsRouter({ production }));
-  app.use(healthRouter({ generations })); // /healthz, /readyz (README, "Operating it"): no auth, no data
+  app.use(healthRouter({ generations, freshness: opts.freshness })); // /healthz, /readyz (README, "Operating it"): no auth, no data
   if (hooks.authenticate) app.use(hooks.authenticate);
   hooks.routes?.(app);
-  app.use('/api', opsApiRouter({ generations, hooks })); // /api/freshness, POST /api/admin/run
+  app.use('/api', opsApiRouter({ generations, hooks, freshness: opts.freshness })); // /api/freshness, POST /api/admin/run
   // Responses with data are for the signed-in user only: no shared cache may keep them.
   app.use('/api', (_req, res, next) => {
     res.setHeader('Cache-Control', 'private, no-cache');

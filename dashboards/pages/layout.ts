@@ -126,6 +126,7 @@ export function renderPage(p: PageDef): string {
   <nav class="mainnav no-print" aria-label="Dashboards">
       ${nav}
   </nav>
+  <p class="stale-banner" data-stale role="alert" hidden></p>
   <main id="main">
     <div class="page-head">
       <h1>${esc(p.title)}</h1>

@@ -23,13 +23,22 @@ export interface Staleness {
   limits: Freshness;
 }
 
+/**
+ * Milliseconds since the epoch of a timestamp as DuckDB prints TIMESTAMPTZ
+ * ('2026-11-01 06:04:12.5+00') or as ISO 8601; NaN when unreadable. JavaScript's Date
+ * rejects the bare '+00' offset, so it is widened to '+00:00'.
+ */
+export function parseTimestamp(s: string): number {
+  return Date.parse(s.trim().replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00'));
+}
+
 /** Is the published generation stale? Pure: pass the clock. */
 export function staleness(info: { run_id: string; as_of: string; published_at: string | null } | null, limits: Freshness, now: Date): Staleness {
   if (!info) {
     return { run_id: null, as_of: null, published_at: null, published_age_hours: null, as_of_age_days: null, stale: true, reasons: ['nothing is published yet'], limits };
   }
   const reasons: string[] = [];
-  const pub = info.published_at ? Date.parse(info.published_at.replace(' ', 'T')) : NaN;
+  const pub = info.published_at ? parseTimestamp(info.published_at) : NaN;
   const publishedAge = Number.isFinite(pub) ? (now.getTime() - pub) / 3_600_000 : null;
   const asOfAge = (now.getTime() - Date.parse(`${info.as_of}T00:00:00Z`)) / 86_400_000;
   if (publishedAge !== null && publishedAge > limits.maxPublishedAgeHours) {

@@ -60,7 +60,8 @@ if (missing) {
     beforeAll(async () => {
       const { chromium } = await import('playwright-core');
       fx = await publishedFixture();
-      server = await startServer({ root: fx.root, port: 0, log: () => undefined });
+      // The fixture was published on 2026-11-01: generous limits keep it fresh here; the banner test sets tight ones.
+      server = await startServer({ root: fx.root, port: 0, log: () => undefined, freshness: { maxPublishedAgeHours: 1e6, maxAsOfAgeDays: 1e6 } });
       profile = mkdtempSync(join(tmpdir(), 'closeloop-chromium-'));
       browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1360, height: 900 }, acceptDownloads: true });
       mkdirSync(SHOTS, { recursive: true });
@@ -166,6 +167,30 @@ if (missing) {
       expect(cell.length).toBeGreaterThan(0);
       expect(cell.every((t) => t === 'n<11')).toBe(true);
       await page.close();
+    });
+
+    it('the stale-data banner is hidden while the data is fresh, and shown past the configured age', async () => {
+      const { page } = await open('/');
+      expect(await page.$eval('[data-stale]', (b) => (b as { hidden: boolean }).hidden)).toBe(true);
+      await page.close();
+      // A second server on the same store with a 24-hour limit: the fixture, published 2026-11-01, is stale.
+      const strict = await startServer({ root: fx.root, port: 0, log: () => undefined, freshness: { maxPublishedAgeHours: 24, maxAsOfAgeDays: 1e6 } });
+      // Cookies are per host, not per port: a separate browser profile keeps the main session intact.
+      const { chromium } = await import('playwright-core');
+      const otherProfile = mkdtempSync(join(tmpdir(), 'closeloop-chromium-'));
+      const other = await chromium.launchPersistentContext(otherProfile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1360, height: 900 } });
+      try {
+        const p = await other.newPage();
+        await p.goto(`${strict.url}/signin#token=${evaluator.token}`);
+        await p.waitForURL(`${strict.url}/`);
+        await p.waitForSelector('[data-stale]:not([hidden])', { timeout: 30_000 });
+        expect(await p.$eval('[data-stale]', (b) => b.textContent)).toMatch(/^Stale data: the last publish was [\d.]+ hours ago \(limit 24 h\)/);
+        await p.screenshot({ path: join(SHOTS, 'stale-banner.png') });
+      } finally {
+        await other.close();
+        rmSync(otherProfile, { recursive: true, force: true });
+        await strict.close();
+      }
     });
 
     it('downloads: chart data (CSV), images (SVG, PNG), the report and a gap analysis', async () => {

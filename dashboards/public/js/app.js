@@ -35,6 +35,19 @@ async function runInfo() {
   }
 }
 
+/** The stale-data banner: shown on every page when the published run is older than configured. */
+async function staleBanner() {
+  const target = document.querySelector('[data-stale]');
+  try {
+    const f = await getJson('/api/freshness');
+    if (!f.stale) return;
+    target.textContent = `Stale data: ${f.reasons.join('; ')}. The figures below are from run ${f.run_id ?? 'unknown'}, as of ${f.as_of ?? 'unknown'}.`;
+    target.hidden = false;
+  } catch {
+    // Freshness is advisory: a page still draws without it.
+  }
+}
+
 /** Who is signed in: name and role in the top bar; the navigation keeps the pages this role may open. */
 async function session() {
   try {
@@ -71,7 +84,7 @@ async function drawAll(filters, meta) {
 }
 
 async function main() {
-  const [run] = await Promise.all([runInfo(), session()]);
+  const [run] = await Promise.all([runInfo(), session(), staleBanner()]);
   const page = document.body.dataset.page;
   if (page === 'dictionary') {
     document.body.dataset.ready = 'true';
