@@ -2,6 +2,7 @@
 // difference of two rates. Rates are per one unit of `time`; callers scale (e.g. x1000).
 import { gammaQuantile } from './distributions.ts';
 import { binomialTestP, clopperPearsonInterval } from './binomialTest.ts';
+import { moverDifference } from './mover.ts';
 
 /**
  * Exact (Garwood) interval for a Poisson rate, as poisson.test(events, time):
@@ -69,10 +70,5 @@ export function moverRateDifference(
   const a = poissonExactInterval(e1, t1, level);
   const b = poissonExactInterval(e2, t2, level);
   if (a === null || b === null) return null;
-  const difference = a.rate - b.rate;
-  return {
-    difference,
-    low: difference - Math.hypot(a.rate - a.low, b.high - b.rate),
-    high: difference + Math.hypot(a.high - a.rate, b.rate - b.low),
-  };
+  return moverDifference({ estimate: a.rate, low: a.low, high: a.high }, { estimate: b.rate, low: b.low, high: b.high });
 }

@@ -2,6 +2,7 @@
 // and ratio with their intervals, and the two-sided p-value the disparity flag uses.
 import { hypergeometricLogPmf, logAddExp, normalCdf, normalQuantile } from './distributions.ts';
 import { LOG_RELATIVE_ERROR, findMode, firstAtOrBelow, lastAtOrBelow, logSumRun } from './exactTails.ts';
+import { moverDifference } from './mover.ts';
 import { wilsonInterval } from './wilson.ts';
 
 /**
@@ -23,14 +24,7 @@ export function newcombeDifference(
   const w1 = wilsonInterval(x1, n1, level);
   const w2 = wilsonInterval(x2, n2, level);
   if (w1 === null || w2 === null) return null;
-  const p1 = x1 / n1;
-  const p2 = x2 / n2;
-  const difference = p1 - p2;
-  return {
-    difference,
-    low: difference - Math.hypot(p1 - w1.low, w2.high - p2),
-    high: difference + Math.hypot(w1.high - p1, p2 - w2.low),
-  };
+  return moverDifference({ estimate: x1 / n1, low: w1.low, high: w1.high }, { estimate: x2 / n2, low: w2.low, high: w2.high });
 }
 
 /**

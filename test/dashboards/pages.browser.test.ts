@@ -44,6 +44,9 @@ interface Problems {
   http: string[];
 }
 
+// Reason for the skip below: the browser tests need Debian's Chromium at /usr/bin/chromium
+// (apt-get install -y chromium; .ci/run installs it). Without it they report themselves
+// skipped, naming what is missing, rather than passing silently.
 if (missing) {
   describe('dashboards in Chromium', () => {
     console.warn(`browser tests SKIPPED: ${missing}`);
