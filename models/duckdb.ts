@@ -41,12 +41,24 @@ export type Row = Record<string, JsonValue>;
 
 /** Run a statement that returns nothing of interest. */
 export async function exec(conn: DuckDBConnection, sql: string, params?: Record<string, unknown> | unknown[]): Promise<void> {
+  const t = TRACE ? performance.now() : 0;
   await conn.run(sql, params as never);
+  if (TRACE) trace(sql, t);
+}
+
+// CLOSELOOP_TRACE=1 prints each statement's wall time to stderr: the profiler for
+// finding where a run spends its time (npm run bench says how long; this says where).
+const TRACE = Boolean(process.env.CLOSELOOP_TRACE);
+function trace(sql: string, startedAt: number) {
+  const ms = performance.now() - startedAt;
+  if (ms >= Number(process.env.CLOSELOOP_TRACE_MIN_MS ?? 50)) process.stderr.write(`[trace] ${ms.toFixed(0).padStart(7)} ms  ${sql.replace(/\s+/g, ' ').slice(0, 140)}\n`);
 }
 
 /** Run a query and return JSON-safe rows (see normaliseValue). */
 export async function rows<T = Row>(conn: DuckDBConnection, sql: string, params?: Record<string, unknown> | unknown[]): Promise<T[]> {
+  const t = TRACE ? performance.now() : 0;
   const reader = await conn.runAndReadAll(sql, params as never);
+  if (TRACE) trace(sql, t);
   const types = reader.columnTypes().map((t) => t.typeId);
   const names = reader.columnNames();
   return reader.getRowObjectsJson().map((r) => {

@@ -90,56 +90,71 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
   await exec(conn, `CREATE TEMP TABLE checked AS ${validationSelect(entity, 'src_file', { dateFormat: input.claim?.date_format, runDate: input.runDate })}`);
 
   const q = quarantineInsert(runId, file, scan.sha256, entity.name);
+  // Each step below touches only the few rows it quarantines; the millions of clean
+  // rows are read once more, by the final insert (the rows to skip are in `dropped`).
+  const rawOf = (t: string) => `(SELECT rowid AS _rowid, * FROM raw_file WHERE rowid IN (SELECT _rowid FROM ${t}))`;
   // 1. Rows that break a column or cross-field rule, kept whole as they came.
+  await exec(conn, `DROP TABLE IF EXISTS dropped`);
+  await exec(conn, `CREATE TEMP TABLE dropped AS SELECT _rowid, _line FROM checked WHERE _errors IS NOT NULL`);
   await exec(conn, `${q.columns}
     SELECT ${q.values}, c._line, c._errors[1].rule, list_transform(c._errors, x -> x.rule), c._errors[1].column, c._errors[1].message,
       ${rawRecordJson(header, 'r')}, NULL, 'open', NULL
-    FROM checked c JOIN (SELECT rowid AS _rowid, * FROM raw_file) r USING (_rowid)
-    WHERE len(c._errors) > 0`);
+    FROM checked c JOIN ${rawOf('dropped')} r USING (_rowid)
+    WHERE c._errors IS NOT NULL`);
   // 2. Records with the wrong number of fields.
   if (read.malformed.length) {
     await exec(conn, `${q.columns}
       SELECT ${q.values}, m.line, 'malformed_row', ['malformed_row'], NULL, m.message, json_object('record', m.text), NULL, 'open', NULL
       FROM (VALUES ${read.malformed.map((m) => `(${m.line}, ${str(m.text)}, ${str(m.message)})`).join(', ')}) m(line, text, message)`);
   }
-  // 3. Duplicate keys within the file: the first valid copy wins.
+  // 3. Duplicate keys within the file: the first valid copy wins. A hash aggregate finds
+  //    the keys seen more than once; only their rows are numbered.
   const key = entity.key.map(id).join(', ');
   const keyText = entity.key.map((k) => `${str(`${k}=`)} || ${id(k)}`).join(` || ', ' || `);
-  await exec(conn, `DROP TABLE IF EXISTS valid`);
-  await exec(conn, `CREATE TEMP TABLE valid AS
-    SELECT * EXCLUDE (_errors), row_number() OVER (PARTITION BY ${key} ORDER BY _line) AS _copy,
-      min(_line) OVER (PARTITION BY ${key}) AS _first_line
-    FROM checked WHERE len(_errors) = 0`);
+  await exec(conn, `DROP TABLE IF EXISTS dup_rows`);
+  await exec(conn, `CREATE TEMP TABLE dup_rows AS
+    SELECT * FROM (
+      SELECT _rowid, _line, ${keyText} AS _key_text, row_number() OVER (PARTITION BY ${key} ORDER BY _line) AS _copy,
+        min(_line) OVER (PARTITION BY ${key}) AS _first_line
+      FROM checked c SEMI JOIN (SELECT ${key} FROM checked WHERE _errors IS NULL GROUP BY ALL HAVING count(*) > 1) d USING (${key})
+      WHERE c._errors IS NULL
+    ) WHERE _copy > 1`);
   await exec(conn, `${q.columns}
     SELECT ${q.values}, v._line, 'duplicate_key', ['duplicate_key'], ${str(entity.key.join(','))},
-      'duplicate key (' || ${keyText} || '), first seen on line ' || v._first_line, ${rawRecordJson(header, 'r')}, NULL, 'open', NULL
-    FROM valid v JOIN (SELECT rowid AS _rowid, * FROM raw_file) r USING (_rowid)
-    WHERE v._copy > 1`);
+      'duplicate key (' || v._key_text || '), first seen on line ' || v._first_line, ${rawRecordJson(header, 'r')}, NULL, 'open', NULL
+    FROM dup_rows v JOIN ${rawOf('dup_rows')} r USING (_rowid)`);
+  await exec(conn, `INSERT INTO dropped SELECT _rowid, _line FROM dup_rows`);
   // 4. Orphans: kept with their typed values so a later run can load them.
   const personRef = contractColumns(entity).find((c) => c.personRef);
   const cols = names.map(id).join(', ');
   if (personRef) {
+    await exec(conn, `DROP TABLE IF EXISTS orphan_rows`);
+    await exec(conn, `CREATE TEMP TABLE orphan_rows AS
+      SELECT * FROM checked v
+      WHERE v._errors IS NULL AND NOT EXISTS (SELECT 1 FROM stg_people p WHERE p.person_id = v.${id(personRef.name)})
+        AND v._rowid NOT IN (SELECT _rowid FROM dup_rows)`);
     await exec(conn, `${q.columns}
       SELECT ${q.values}, v._line, 'orphan', ['orphan'], ${str(personRef.name)},
         ${str(`${personRef.name} `)} || '''' || v.${id(personRef.name)} || ''' is not among the loaded people (kept; retried on every run)',
         ${rawRecordJson(header, 'r')}, to_json(struct_pack(${names.map((n) => `${id(n)} := v.${id(n)}`).join(', ')})), 'open', NULL
-      FROM valid v JOIN (SELECT rowid AS _rowid, * FROM raw_file) r USING (_rowid)
-      WHERE v._copy = 1 AND NOT EXISTS (SELECT 1 FROM stg_people p WHERE p.person_id = v.${id(personRef.name)})`);
-    await exec(conn, `DELETE FROM valid v WHERE NOT EXISTS (SELECT 1 FROM stg_people p WHERE p.person_id = v.${id(personRef.name)})`);
+      FROM orphan_rows v JOIN ${rawOf('orphan_rows')} r USING (_rowid)`);
+    await exec(conn, `INSERT INTO dropped SELECT _rowid, _line FROM orphan_rows`);
+    await exec(conn, `DROP TABLE orphan_rows`);
   }
-  await exec(conn, `DELETE FROM valid WHERE _copy > 1`);
-  // 5. A row whose key was loaded before replaces it.
+  // 5. A row whose key was loaded before replaces it (nothing to replace in an empty table).
   const stg = stagingTable(entity);
-  await exec(conn, `DELETE FROM ${stg} s USING valid v WHERE ${entity.key.map((k) => `s.${id(k)} = v.${id(k)}`).join(' AND ')}`);
-  await exec(conn, `INSERT INTO ${stg} (${cols}, _file, _line, _run_id) SELECT ${cols}, ${str(file)}, _line, ${str(runId)} FROM valid ORDER BY _line`);
+  const kept = `(SELECT * FROM checked WHERE _errors IS NULL AND _rowid NOT IN (SELECT _rowid FROM dropped))`;
+  const hasRows = ((await rows<{ n: number }>(conn, `SELECT count(*) AS n FROM (SELECT 1 FROM ${stg} LIMIT 1)`))[0]?.n ?? 0) > 0;
+  if (hasRows) await exec(conn, `DELETE FROM ${stg} s USING ${kept} v WHERE ${entity.key.map((k) => `s.${id(k)} = v.${id(k)}`).join(' AND ')}`);
+  await exec(conn, `INSERT INTO ${stg} (${cols}, _file, _line, _run_id) SELECT ${cols}, ${str(file)}, _line, ${str(runId)} FROM ${kept}`);
 
-  const loaded = (await rows<{ n: number }>(conn, 'SELECT count(*) AS n FROM valid'))[0]?.n ?? 0;
+  const loaded = (await rows<{ n: number }>(conn, `SELECT (SELECT count(*) FROM checked) - (SELECT count(*) FROM dropped) AS n`))[0]?.n ?? 0;
   const reasons = await rows<{ rule: string; column: string | null; count: number }>(conn,
     `SELECT rule, column_name AS "column", count(*) AS count FROM quarantine
      WHERE run_id = ${str(runId)} AND file = ${str(file)} AND sha256 = ${str(scan.sha256)}
      GROUP BY ALL ORDER BY count DESC, rule, "column"`);
   const quarantined = reasons.reduce((s, r) => s + r.count, 0);
-  await exec(conn, `DROP TABLE IF EXISTS checked; DROP TABLE IF EXISTS valid; DROP VIEW IF EXISTS src_file; DROP TABLE IF EXISTS raw_file`);
+  await exec(conn, `DROP TABLE IF EXISTS checked; DROP TABLE IF EXISTS dropped; DROP TABLE IF EXISTS dup_rows; DROP VIEW IF EXISTS src_file; DROP TABLE IF EXISTS raw_file`);
   return {
     rows_read: read.rowsRead,
     rows_loaded: loaded,
