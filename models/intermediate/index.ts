@@ -21,6 +21,8 @@ export interface IntermediateOptions {
   asOf: string;
   /** 3-digit ZIP prefixes released as '000' (HHS list of restricted prefixes). */
   restrictedZip3: readonly string[];
+  /** Build only these models (an incremental run's needs; they must include their inputs). */
+  only?: ReadonlySet<IntermediateModel>;
 }
 
 export function intermediateSql(model: IntermediateModel, asOf: string): string {
@@ -28,7 +30,7 @@ export function intermediateSql(model: IntermediateModel, asOf: string): string 
   return renderSql(readSqlFile(url), modelVars(asOf), `${model}.sql`);
 }
 
-/** Builds every intermediate model; returns seconds per model. */
+/** Builds every intermediate model (or those asked for); returns seconds per model. */
 export async function buildIntermediate(conn: DuckDBConnection, opts: IntermediateOptions): Promise<Record<string, number>> {
   for (const z of opts.restrictedZip3) {
     if (!/^\d{3}$/.test(z)) throw new Error(`restricted zip3 prefixes are 3 digits, got ${JSON.stringify(z)}`);
@@ -39,6 +41,7 @@ export async function buildIntermediate(conn: DuckDBConnection, opts: Intermedia
   }
   const seconds: Record<string, number> = {};
   for (const model of INTERMEDIATE_MODELS) {
+    if (opts.only && !opts.only.has(model)) continue;
     const started = performance.now();
     await exec(conn, `CREATE OR REPLACE TEMP TABLE ${model} AS\n${intermediateSql(model, opts.asOf)}`);
     seconds[model] = (performance.now() - started) / 1000;

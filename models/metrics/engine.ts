@@ -6,13 +6,14 @@
 import { readFileSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { exec, rows, scalar, sqlString } from '../duckdb.ts';
-import { buildIntermediate, INTERMEDIATE_MODELS } from '../intermediate/index.ts';
+import { buildIntermediate, INTERMEDIATE_MODELS, type IntermediateModel } from '../intermediate/index.ts';
 import { modelVars, readSqlFile, renderSql } from '../intermediate/sql.ts';
 import { kaplanMeierCurve, kaplanMeierMedian, poissonExactInterval, tIntervalFromMoments, wilsonInterval } from '../stats/index.ts';
 import { monthLevelSql, rollupSql, survivalSql, type AggregationSpec } from './aggregate.ts';
 import { bulkTable, type BulkValue } from './bulk.ts';
 import { compactSurvival, parseSurvival } from './survival.ts';
 import { METRICS, factsInUse, type FactPart, type Metric } from './catalog.ts';
+import { engineFingerprint, sqlReads } from './dependencies.ts';
 import { DEFAULT_TWO_WAY_CUT, dimensionParts, isOneWayDimension } from './dimensions.ts';
 import { factById } from './facts.ts';
 import { buildGapTable } from './gapTable.ts';
@@ -30,6 +31,13 @@ export interface ComputeMetricsOptions {
   keepIntermediate?: boolean;
   /** Progress: called after each phase with its duration. */
   onPhase?: (phase: string, seconds: number) => void;
+  /**
+   * An incremental run: the staging entities whose rows changed since the generation this
+   * warehouse was copied from. Facts that read none of them take their aggregated parts
+   * from that generation (metric_parts_cache) when its fingerprint (as-of date, settings,
+   * engine code) is the same; everything else is recomputed.
+   */
+  reuse?: { changed: ReadonlySet<string> };
 }
 
 export interface ComputeMetricsResult {
@@ -37,6 +45,9 @@ export interface ComputeMetricsResult {
   rows: number;
   seconds: number;
   perMetric: Record<string, number>;
+  /** Facts and custom-rows metrics taken from the previous generation, and those computed. */
+  reused: string[];
+  recomputed: string[];
 }
 
 export const GRAIN_ORDER = ['all', 'year', 'quarter', 'month'] as const;
@@ -117,7 +128,8 @@ export function planAggregations(metrics: readonly Metric[], cuts: readonly stri
   return [...plans.values()];
 }
 
-const PARTS_COLUMNS = `metric_id VARCHAR, period_grain VARCHAR, period_start DATE, period_end DATE, dimension VARCHAR,
+// source: the fact (or rows:<file>, or count) a part comes from, the unit of reuse
+const PARTS_COLUMNS = `source VARCHAR, metric_id VARCHAR, period_grain VARCHAR, period_start DATE, period_end DATE, dimension VARCHAR,
   group_value VARCHAR, numerator DOUBLE, denominator DOUBLE, sum_x DOUBLE, sum_x2 DOUBLE, value DOUBLE,
   ci_low DOUBLE, ci_high DOUBLE, note VARCHAR`;
 
@@ -145,12 +157,24 @@ export async function computeMetrics(conn: DuckDBConnection, opts: ComputeMetric
   };
   const vars = modelVars(opts.asOf);
   const cuts = resolveTwoWayCuts(opts.twoWayCuts);
-  const intermediate = await buildIntermediate(conn, { asOf: opts.asOf, restrictedZip3: opts.restrictedZip3 ?? defaultRestrictedZip3() });
+  const restrictedZip3 = opts.restrictedZip3 ?? defaultRestrictedZip3();
+  const facts = factsInUse();
+  const sources = [
+    ...facts.map((id) => ({ source: id, text: factText(id), span: factById(id).span as string })),
+    ...METRICS.flatMap((m) => ('rows' in m.sql ? [{ source: `rows:${m.sql.rows}`, text: factText(m.sql.rows), span: null }] : [])),
+  ];
+  const fingerprint = engineFingerprint({ asOf: opts.asOf, cuts, restrictedZip3 });
+  const clean = await reusableSources(conn, opts.reuse, fingerprint, sources);
+  // the aggregation joins person attributes, spans and periods whatever the fact
+  const needed = new Set<IntermediateModel>(['int_spans', 'int_periods', 'int_person_attributes']);
+  for (const s of sources) if (!clean.has(s.source)) for (const m of sqlReads(s.text).models) needed.add(m);
+  const intermediate = await buildIntermediate(conn, { asOf: opts.asOf, restrictedZip3, only: clean.size ? needed : undefined });
   for (const [model, seconds] of Object.entries(intermediate)) opts.onPhase?.(model, seconds);
   lap = performance.now();
 
   const plans = planAggregations(METRICS, cuts);
   const survivalRows: BulkValue[][] = [];
+  const fromCache = (source: string) => exec(conn, `INSERT INTO _metric_parts SELECT * FROM metric_parts_cache WHERE source = ${sqlString(source)}`);
   const curveRows: BulkValue[][] = [];
   // Kaplan-Meier estimates are JS work on aggregated rows: they run while DuckDB computes
   // the next statement (DuckDB works on its own threads).
@@ -159,11 +183,11 @@ export async function computeMetrics(conn: DuckDBConnection, opts: ComputeMetric
     while (jsWork.length > 0) (jsWork.shift() as () => void)();
     return statement;
   };
-  const kaplanMeier = (metric: Metric, groups: SurvivalGroup[]) => () => {
+  const kaplanMeier = (source: string, metric: Metric, groups: SurvivalGroup[]) => () => {
     for (const g of groups) {
       const data = parseSurvival(g.survival);
       const km = kaplanMeierMedian(compactSurvival(data));
-      survivalRows.push([metric.id, g.period_grain, g.period_start, g.period_end, g.dimension, g.group_value, km.events, km.cases, km.median, km.low, km.high]);
+      survivalRows.push([source, metric.id, g.period_grain, g.period_start, g.period_end, g.dimension, g.group_value, km.events, km.cases, km.median, km.low, km.high]);
       if (metric.id === KM_CURVES.metric && g.period_grain === KM_CURVES.grain && (KM_CURVES.dimensions as readonly string[]).includes(g.dimension)) {
         for (const p of kaplanMeierCurve(data)) {
           curveRows.push([metric.id, g.period_grain, g.period_start, g.dimension, g.group_value, p.time, p.atRisk, p.events, p.censored, p.survival, p.lower, p.upper]);
@@ -175,9 +199,13 @@ export async function computeMetrics(conn: DuckDBConnection, opts: ComputeMetric
   await exec(conn, `CREATE OR REPLACE TEMP TABLE _metric_parts (${PARTS_COLUMNS})`);
   // fact by fact, each dropped once its aggregations are done: person-level tables are the
   // memory that matters at scale
-  const facts = factsInUse();
   for (const id of facts) {
-    const factSql = renderSql(readSqlFile(new URL(`./sql/${id}.sql`, import.meta.url)), vars, `${id}.sql`);
+    if (clean.has(id)) {
+      await sql(fromCache(id));
+      phase(`${id} (reused)`);
+      continue;
+    }
+    const factSql = renderSql(factText(id), vars, `${id}.sql`);
     await sql(exec(conn, `CREATE OR REPLACE TEMP TABLE ${id} AS\n${factSql}`));
     phase(id);
     for (const { spec, emits } of plans.filter((p) => p.spec.fact.id === id)) {
@@ -185,11 +213,11 @@ export async function computeMetrics(conn: DuckDBConnection, opts: ComputeMetric
       if (!spec.duration) await sql(exec(conn, rollupSql(spec)));
       for (const { metric, part, dimensions } of emits) {
         if (spec.duration) {
-          jsWork.push(kaplanMeier(metric, await sql(rows<SurvivalGroup>(conn, survivalSql(spec, dimensions)))));
+          jsWork.push(kaplanMeier(id, metric, await sql(rows<SurvivalGroup>(conn, survivalSql(spec, dimensions)))));
           continue;
         }
-        await sql(exec(conn, `INSERT INTO _metric_parts (metric_id, period_grain, period_start, period_end, dimension, group_value, numerator, denominator, sum_x, sum_x2)
-SELECT ${sqlString(metric.id)}, period_grain, period_start, period_end, dimension, group_value,
+        await sql(exec(conn, `INSERT INTO _metric_parts (source, metric_id, period_grain, period_start, period_end, dimension, group_value, numerator, denominator, sum_x, sum_x2)
+SELECT ${sqlString(id)}, ${sqlString(metric.id)}, period_grain, period_start, period_end, dimension, group_value,
   ${col(part.numerator)}, ${col(part.denominator)}, ${col(part.sum)}, ${col(part.sumSquares)}
 FROM ${spec.name} WHERE dimension IN (${list(dimensions)})`));
       }
@@ -202,26 +230,35 @@ FROM ${spec.name} WHERE dimension IN (${list(dimensions)})`));
   phase('Kaplan-Meier (rest)');
 
   await bulkTable(conn, '_km_rows', [
-    ['metric_id', 'VARCHAR'], ['period_grain', 'VARCHAR'], ['period_start', 'VARCHAR'], ['period_end', 'VARCHAR'],
+    ['source', 'VARCHAR'], ['metric_id', 'VARCHAR'], ['period_grain', 'VARCHAR'], ['period_start', 'VARCHAR'], ['period_end', 'VARCHAR'],
     ['dimension', 'VARCHAR'], ['group_value', 'VARCHAR'], ['events', 'DOUBLE'], ['cases', 'DOUBLE'],
     ['median', 'DOUBLE'], ['low', 'DOUBLE'], ['high', 'DOUBLE'],
   ], survivalRows);
-  await exec(conn, `INSERT INTO _metric_parts (metric_id, period_grain, period_start, period_end, dimension, group_value, numerator, denominator, value, ci_low, ci_high)
-SELECT metric_id, period_grain, period_start::DATE, period_end::DATE, dimension, group_value, events, cases, median, low, high FROM _km_rows`);
+  await exec(conn, `INSERT INTO _metric_parts (source, metric_id, period_grain, period_start, period_end, dimension, group_value, numerator, denominator, value, ci_low, ci_high)
+SELECT source, metric_id, period_grain, period_start::DATE, period_end::DATE, dimension, group_value, events, cases, median, low, high FROM _km_rows`);
 
   for (const metric of METRICS) {
     if (!('rows' in metric.sql)) continue;
-    const sql = renderSql(readSqlFile(new URL(`./sql/${metric.sql.rows}.sql`, import.meta.url)), vars, `${metric.sql.rows}.sql`);
-    await exec(conn, `INSERT INTO _metric_parts (metric_id, period_grain, period_start, period_end, dimension, group_value, numerator, denominator, value, note)
-SELECT ${sqlString(metric.id)}, period_grain, period_start, period_end, dimension, group_value, numerator, denominator, value, note FROM (${sql})`);
+    const source = `rows:${metric.sql.rows}`;
+    if (clean.has(source)) {
+      await fromCache(source);
+      continue;
+    }
+    const sql = renderSql(factText(metric.sql.rows), vars, `${metric.sql.rows}.sql`);
+    await exec(conn, `INSERT INTO _metric_parts (source, metric_id, period_grain, period_start, period_end, dimension, group_value, numerator, denominator, value, note)
+SELECT ${sqlString(source)}, ${sqlString(metric.id)}, period_grain, period_start, period_end, dimension, group_value, numerator, denominator, value, note FROM (${sql})`);
   }
 
   // count metrics: the all row of every period of the span, zero included
   for (const metric of METRICS.filter((m) => m.kind === 'count')) {
-    await exec(conn, `INSERT INTO _metric_parts (metric_id, period_grain, period_start, period_end, dimension, group_value, numerator)
-SELECT ${sqlString(metric.id)}, grain, period_start, period_end, 'all', 'all', 0
+    await exec(conn, `INSERT INTO _metric_parts (source, metric_id, period_grain, period_start, period_end, dimension, group_value, numerator)
+SELECT 'count', ${sqlString(metric.id)}, grain, period_start, period_end, 'all', 'all', 0
 FROM int_periods WHERE span_entity = ${sqlString(metric.span)}${metric.snapshot ? ` AND grain = 'all'` : ''}`);
   }
+
+  // What the next incremental run may reuse (the zero rows of counts are always rebuilt).
+  await exec(conn, `CREATE OR REPLACE TABLE metric_parts_cache AS SELECT * FROM _metric_parts WHERE source <> 'count'`);
+  await exec(conn, `CREATE OR REPLACE TABLE metric_cache_meta AS SELECT ${sqlString(fingerprint)} AS fingerprint`);
 
   await bulkTable(conn, '_metric_catalog', [
     ['metric_id', 'VARCHAR'], ['kind', 'VARCHAR'], ['interval', 'VARCHAR'], ['scale', 'DOUBLE'], ['ord', 'DOUBLE'],
@@ -294,18 +331,22 @@ ORDER BY m.ord, ${grainOrder}, m.period_start, m.dimension = 'all' DESC, m.dimen
 
   phase('metric_results');
 
-  await bulkTable(conn, '_km_curves', [
-    ['metric_id', 'VARCHAR'], ['period_grain', 'VARCHAR'], ['period_start', 'VARCHAR'], ['dimension', 'VARCHAR'], ['group_value', 'VARCHAR'],
-    ['time', 'DOUBLE'], ['at_risk', 'DOUBLE'], ['events', 'DOUBLE'], ['censored', 'DOUBLE'], ['survival', 'DOUBLE'], ['lower', 'DOUBLE'], ['upper', 'DOUBLE'],
-  ], curveRows);
-  await exec(conn, `CREATE OR REPLACE TABLE km_curves AS
+  // The curves and the pre/post summary of a reused fact stand as the previous run left them.
+  if (!clean.has(KM_CURVES_FACT)) {
+    await bulkTable(conn, '_km_curves', [
+      ['metric_id', 'VARCHAR'], ['period_grain', 'VARCHAR'], ['period_start', 'VARCHAR'], ['dimension', 'VARCHAR'], ['group_value', 'VARCHAR'],
+      ['time', 'DOUBLE'], ['at_risk', 'DOUBLE'], ['events', 'DOUBLE'], ['censored', 'DOUBLE'], ['survival', 'DOUBLE'], ['lower', 'DOUBLE'], ['upper', 'DOUBLE'],
+    ], curveRows);
+    await exec(conn, `CREATE OR REPLACE TABLE km_curves AS
 SELECT metric_id, period_grain, period_start::DATE AS period_start, dimension, group_value,
   time::INTEGER AS time, at_risk::INTEGER AS at_risk, events::INTEGER AS events, censored::INTEGER AS censored,
   survival, lower, upper
 FROM _km_curves ORDER BY metric_id, dimension = 'all' DESC, dimension, group_value, time`);
+  }
 
   await buildGapTable(conn, { runId: opts.runId, asOfSql: vars.as_of as string });
-  await buildPrePostSummary(conn, { runId: opts.runId, asOfSql: vars.as_of as string, table: plans.find((p) => p.spec.fact.id === 'fct_prepost')?.spec.name });
+  if (clean.has('fct_prepost')) await exec(conn, `UPDATE prepost_summary SET run_id = ${sqlString(opts.runId)}`);
+  else await buildPrePostSummary(conn, { runId: opts.runId, asOfSql: vars.as_of as string, table: plans.find((p) => p.spec.fact.id === 'fct_prepost')?.spec.name });
   phase('km_curves, gap_table, prepost_summary');
 
   if (!opts.keepIntermediate) {
@@ -321,7 +362,46 @@ FROM _km_curves ORDER BY metric_id, dimension = 'all' DESC, dimension, group_val
     perMetric[r.metric_id] = r.n;
   }
   const total = await scalar<number>(conn, 'SELECT count(*) FROM metric_results');
-  return { rows: total, seconds: (performance.now() - started) / 1000, perMetric };
+  return {
+    rows: total, seconds: (performance.now() - started) / 1000, perMetric,
+    reused: sources.filter((s) => clean.has(s.source)).map((s) => s.source),
+    recomputed: sources.filter((s) => !clean.has(s.source)).map((s) => s.source),
+  };
+}
+
+const factText = (file: string) => readSqlFile(new URL(`./sql/${file}.sql`, import.meta.url));
+
+/** The fact whose Kaplan-Meier curves are kept (km_curves). */
+const KM_CURVES_FACT = (() => {
+  const m = METRICS.find((x) => x.id === KM_CURVES.metric);
+  if (!m || !('parts' in m.sql) || !m.sql.parts[0]) throw new Error(`${KM_CURVES.metric}: not a fact-based metric`);
+  return factById(m.sql.parts[0].fact).id;
+})();
+
+/**
+ * The sources an incremental run may take from the previous generation: those reading no
+ * changed entity (every fact reads people and its span entity), when the warehouse holds
+ * parts made with the same fingerprint. None on a full run.
+ */
+async function reusableSources(
+  conn: DuckDBConnection,
+  reuse: ComputeMetricsOptions['reuse'],
+  fingerprint: string,
+  sources: Array<{ source: string; text: string; span: string | null }>,
+): Promise<Set<string>> {
+  if (!reuse) return new Set();
+  const cached = await rows<{ n: number }>(conn, `SELECT count(*) AS n FROM duckdb_tables() WHERE NOT temporary AND table_name IN ('metric_parts_cache', 'metric_cache_meta')`);
+  if (cached[0]?.n !== 2) return new Set();
+  const previous = await rows<{ fingerprint: string }>(conn, 'SELECT fingerprint FROM metric_cache_meta');
+  if (previous[0]?.fingerprint !== fingerprint) return new Set();
+  const clean = new Set<string>();
+  for (const s of sources) {
+    const reads = sqlReads(s.text).entities;
+    reads.add('people');
+    if (s.span) reads.add(s.span);
+    if (![...reads].some((e) => reuse.changed.has(e))) clean.add(s.source);
+  }
+  return clean;
 }
 
 /**

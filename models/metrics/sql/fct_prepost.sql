@@ -22,9 +22,10 @@ windows AS (
   SELECT person_id, first_on, 'post', first_on + 1, first_on + 180 FROM eligible
 ),
 window_months AS (
-  SELECT person_id, side, sum(
+  -- DECIMAL terms: exact, order-independent sums (reruns agree to the last digit)
+  SELECT person_id, side, sum((
     (date_diff('day', greatest(window_from, month_start), least(window_to, last_day(month_start))) + 1)
-      / day(last_day(month_start))) AS member_months
+      / day(last_day(month_start)))::DECIMAL(18, 12)) AS member_months
   FROM (
     SELECT *, unnest(generate_series(date_trunc('month', window_from), date_trunc('month', window_to), INTERVAL 1 MONTH))::DATE AS month_start
     FROM windows
