@@ -201,6 +201,9 @@ export interface PeerResult {
   mismatches: string[];
   /** The script's own split: read_csv, contract checks, metrics. */
   peerSeconds: PeerOutput['seconds'];
+  /** The as-of and run dates the peer was given (those of the published run). */
+  asOf: string;
+  runDate: string | null;
 }
 
 /**
@@ -219,5 +222,5 @@ export async function runPeer(opts: {
   const ours = opts.against === 'recomputed' ? await recomputedCells(opts.store, grains) : await publishedCells(opts.store, grains);
   const run = runPeerScript({ inbox: opts.inbox, out: opts.out, asOf: ours.asOf, runDate: ours.runDate ?? undefined, grains });
   const c = compareCells(run.output.metrics, ours.cells);
-  return { seconds: run.seconds, peakRssMb: run.peakRssMb, cells: c.compared, withheld: c.withheld, mismatches: c.mismatches, peerSeconds: run.output.seconds };
+  return { seconds: run.seconds, peakRssMb: run.peakRssMb, cells: c.compared, withheld: c.withheld, mismatches: c.mismatches, peerSeconds: run.output.seconds, asOf: ours.asOf, runDate: ours.runDate ?? null };
 }
