@@ -90,6 +90,7 @@ export function safeNext(next: string | undefined): string | undefined {
 }
 
 const SigninBody = z.strictObject({ token: z.string().min(1).max(200), next: z.string().max(500).optional() });
+const NoParams = z.strictObject({});
 const SigninQuery = z.strictObject({ next: z.string().max(500).optional() });
 const AuditQuery = z.strictObject({
   since: z.union([isoDate, z.iso.datetime()]).optional(),
@@ -109,6 +110,11 @@ export function createSecurity(o: { root: string; production: boolean; log: (lin
   const failures = new RateLimiter({ ...DEFAULT_FAILURE_LIMIT, ...opts.failureLimit });
   const attempts = new RateLimiter({ ...DEFAULT_SIGNIN_LIMIT, ...opts.signinLimit });
   const ready = audit.flush().then(() => sessions.load());
+  // Once the state is loaded, requests need not wait on it (a failed load keeps failing them).
+  let isReady = false;
+  ready.then(() => {
+    isReady = true;
+  }, () => undefined);
 
   const secure = (req: Request) => (opts.secureCookies === undefined || opts.secureCookies === 'auto' ? req.secure : opts.secureCookies);
   const who = (p: Principal | undefined) => ({ user_id: p?.user_id ?? null, user_name: p?.name ?? null, role: p?.role ?? null, org: p?.org ?? null });
@@ -130,9 +136,9 @@ export function createSecurity(o: { root: string; production: boolean; log: (lin
     throw new HttpError(429, 'too many sign-in attempts from this address; wait a minute and try again', { reason: 'rate_limited' });
   }
 
-  /** Refuse an address that failed too often lately (whatever it sends now). */
-  async function refuseIfFailing(req: Request, res: Response, method: 'form' | 'bearer') {
-    if (failures.blocked(req.ip ?? '')) await tooMany(req, res, failures, method);
+  /** Refuse an address that failed too often lately (whatever it sends now); undefined when it may go on. */
+  function refuseIfFailing(req: Request, res: Response, method: 'form' | 'bearer'): Promise<never> | undefined {
+    return failures.blocked(req.ip ?? '') ? tooMany(req, res, failures, method) : undefined;
   }
 
   function logAccess(req: Request, res: Response, started: bigint) {
@@ -165,12 +171,13 @@ export function createSecurity(o: { root: string; production: boolean; log: (lin
     const started = process.hrtime.bigint();
     logAccess(req, res, started);
     try {
-      await ready;
+      if (!isReady) await ready;
       const now = new Date();
       const header = req.headers.authorization;
       if (header !== undefined) {
         // API clients: a Bearer token on every request (a failure counts against the sign-in limit).
-        await refuseIfFailing(req, res, 'bearer');
+        const refused = refuseIfFailing(req, res, 'bearer');
+        if (refused) await refused;
         const m = /^Bearer ([^\s,]{1,200})$/.exec(header);
         const check: TokenCheck = m ? await users.checkToken(m[1]!, now) : { ok: false, reason: 'malformed' };
         if (!check.ok) {
@@ -298,7 +305,7 @@ export function createSecurity(o: { root: string; production: boolean; log: (lin
     });
 
     app.post('/signout', sameOrigin, express.urlencoded({ extended: false, limit: '1kb', parameterLimit: 2 }), async (req: Request, res: Response) => {
-      parseParams(z.strictObject({}), req.body ?? {}, 'body');
+      parseParams(NoParams, req.body ?? {}, 'body');
       const sid = readCookie(req, SESSION_COOKIE);
       const p = principalOf(req);
       if (sid) sessions.destroy(sid);
@@ -310,7 +317,7 @@ export function createSecurity(o: { root: string; production: boolean; log: (lin
 
     // Who am I, and which pages may I open (the navigation hides the others).
     app.get('/api/session', async (req, res) => {
-      parseParams(z.strictObject({}), req.query);
+      parseParams(NoParams, req.query);
       await authorize(req, { resource: 'meta' });
       const p = principalOf(req)!;
       const pages = PAGES.filter((pg) => pg.inNav && decide(p, { resource: pageResource(pg.id) }).allow).map((pg) => ({ path: pg.path, nav: pg.nav }));
@@ -320,7 +327,7 @@ export function createSecurity(o: { root: string; production: boolean; log: (lin
     });
 
     app.get('/api/admin/users', async (req, res) => {
-      parseParams(z.strictObject({}), req.query);
+      parseParams(NoParams, req.query);
       await authorize(req, { resource: 'admin' });
       const now = new Date();
       res.setHeader('Cache-Control', 'private, no-store');

@@ -5,7 +5,7 @@ import type { Row } from '../../models/duckdb.ts';
 import { RESULT_COLUMNS, type PeriodGrain } from '../../models/results.ts';
 import type { Generation } from '../generation.ts';
 import { badRequest, HttpError, notFound } from '../http.ts';
-import { availability, findMetric, metricIds } from './catalog.ts';
+import { availability, findMetric, metricIds, type Metric } from './catalog.ts';
 
 export const RESULT_COLUMN_NAMES = RESULT_COLUMNS.map((c) => c.name);
 
@@ -34,20 +34,41 @@ export function oneOf(name: string, value: string, allowed: readonly string[]): 
   return value;
 }
 
+/**
+ * Validation results per generation (a published generation never changes, so a filter
+ * that passed once passes for the generation's life). Only successes are kept: a refused
+ * value is checked afresh every time (and never grows the cache), and the entries of a
+ * generation go with it.
+ */
+const checked = new WeakMap<Generation, { metrics: Map<string, Metric>; filters: Set<string> }>();
+function checkedOf(gen: Generation) {
+  let c = checked.get(gen);
+  if (!c) checked.set(gen, (c = { metrics: new Map(), filters: new Set() }));
+  return c;
+}
+
 /** The metric must exist in the catalog and in this run. */
-export async function requireMetric(gen: Generation, id: string) {
+export async function requireMetric(gen: Generation, id: string): Promise<Metric> {
+  const c = checkedOf(gen);
+  const known = c.metrics.get(id);
+  if (known) return known;
   const m = findMetric(id);
   if (!m) throw notFound(`unknown metric '${id}'; known metrics: ${metricIds().join(', ')}`, { parameter: 'id' });
   if (!gen.hasTable('metric_results')) throw new HttpError(404, 'the results table is not available in this run', { reason: 'not_available' });
+  c.metrics.set(id, m);
   return m;
 }
 
 /** Validate a filter against the generation's contents; returns it unchanged. */
 export async function checkFilter(gen: Generation, f: ResultFilter): Promise<ResultFilter> {
+  const key = JSON.stringify([f.metric, f.dimension ?? null, f.grain ?? null]);
+  const c = checkedOf(gen);
+  if (c.filters.has(key)) return f;
   await requireMetric(gen, f.metric);
   const a = await availability(gen);
   if (f.dimension !== undefined) oneOf('dimension', f.dimension, [...(a.dimensions.get(f.metric) ?? [])].sort());
   if (f.grain !== undefined) oneOf('grain', f.grain, [...(a.periods.get(f.metric)?.keys() ?? [])]);
+  c.filters.add(key);
   return f;
 }
 

@@ -116,8 +116,9 @@ export function apiRouter(ctx: ApiContext): Router {
     to: isoDate.optional(),
     group: z.string().min(1).max(200).optional(),
   });
+  const MetricPath = z.strictObject({ id: token() });
   r.get('/metrics/:id', async (req, res) => {
-    const { id } = parseParams(z.strictObject({ id: token() }), req.params, 'path');
+    const { id } = parseParams(MetricPath, req.params, 'path');
     const q = parseParams(MetricQuery, req.query);
     // Without a dimension every cut is returned, the organization cut included: narrowable.
     const grant = await authorize(req, { resource: resultsResource(q.dimension), params: { metric: id, ...q }, narrowable: true });
@@ -201,8 +202,9 @@ export function apiRouter(ctx: ApiContext): Router {
     });
   });
 
+  const GapsQuery = z.strictObject({ domain: token().optional(), county: token(8).optional() });
   r.get('/gaps', async (req, res) => {
-    const q = parseParams(z.strictObject({ domain: token().optional(), county: token(8).optional() }), req.query);
+    const q = parseParams(GapsQuery, req.query);
     const grant = await authorize(req, { resource: 'aggregate', params: q });
     const g = await gen(res);
     const a = await availability(g);
@@ -225,16 +227,18 @@ export function apiRouter(ctx: ApiContext): Router {
     await cachedJson(req, res, g, `disparities:${JSON.stringify(q)}`, async () => ({ run_id: g.runId, as_of: g.asOf, ...(await disparities(g, q)) }));
   });
 
+  const Phq9Query = z.strictObject({ dimension: token().default('all'), grain: z.enum(PERIOD_GRAINS).default('all'), period_start: isoDate.optional() });
   r.get('/phq9', async (req, res) => {
-    const q = parseParams(z.strictObject({ dimension: token().default('all'), grain: z.enum(PERIOD_GRAINS).default('all'), period_start: isoDate.optional() }), req.query);
+    const q = parseParams(Phq9Query, req.query);
     await authorize(req, { resource: resultsResource(q.dimension), params: q });
     const g = await gen(res);
     await checkFilter(g, { metric: 'phq9_remission_rate', dimension: q.dimension, grain: q.grain });
     await cachedJson(req, res, g, `phq9:${JSON.stringify(q)}`, async () => ({ run_id: g.runId, as_of: g.asOf, rows: await phq9Outcomes(g, q) }));
   });
 
+  const PrePostQuery = z.strictObject({ dimension: token().default('all') });
   r.get('/prepost', async (req, res) => {
-    const q = parseParams(z.strictObject({ dimension: token().default('all') }), req.query);
+    const q = parseParams(PrePostQuery, req.query);
     await authorize(req, { resource: resultsResource(q.dimension), params: q });
     const g = await gen(res);
     await checkFilter(g, { metric: 'ed_visits_pre_referral_per_1000_mm', dimension: q.dimension });
@@ -248,8 +252,9 @@ export function apiRouter(ctx: ApiContext): Router {
     await cachedJson(req, res, g, 'quality', async () => ({ run: g.runInfo, files: await loadReport(g), freshness: await freshness(g) }));
   });
 
+  const RunsQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
   r.get('/runs', async (req, res) => {
-    const q = parseParams(z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) }), req.query);
+    const q = parseParams(RunsQuery, req.query);
     await authorize(req, { resource: 'operational', params: q });
     res.json({ current_run_id: ctx.generations.currentRunId, runs: await runHistory(ctx.root, q.limit) });
   });
@@ -284,8 +289,9 @@ export function apiRouter(ctx: ApiContext): Router {
     await cachedJson(req, res, g, `gap-analysis:${org}`, () => partnerGapAnalysis(g, org));
   });
 
+  const DictionaryQuery = z.strictObject({ format: z.enum(['json', 'markdown']).default('json') });
   r.get('/dictionary', async (req, res) => {
-    const q = parseParams(z.strictObject({ format: z.enum(['json', 'markdown']).default('json') }), req.query);
+    const q = parseParams(DictionaryQuery, req.query);
     await authorize(req, { resource: 'meta' });
     if (q.format === 'markdown') {
       res.type('text/markdown; charset=utf-8').send(metricDictionaryMarkdown());

@@ -33,6 +33,13 @@ const CHART_FILE = /^([a-z0-9-]+)\.(json|vl\.json|svg|png|csv)$/;
 const OPERATIONAL_CHARTS = new Set(['quarantine', 'freshness']);
 const NARROWABLE_CHARTS = new Set(['scorecard', 'trend', 'km', 'gap-heatmap', 'demand-capacity']);
 
+// Parameter schemas, built once (zod compiles each schema on its first use: never per request).
+const NoParams = z.strictObject({});
+const ChartPath = z.strictObject({ file: z.string().max(80) });
+const ExportPath = z.strictObject({ file: z.string().max(120) });
+const ReportPath = z.strictObject({ file: z.enum(['report.xlsx', 'report.csv']) });
+const GapAnalysisPath = z.strictObject({ org: token(), file: z.enum(['gap-analysis.csv', 'gap-analysis.xlsx']) });
+
 export function downloadsRouter(ctx: DownloadContext): Router {
   const r = Router();
   const gen = (res: Response) => pinGeneration(res, ctx.generations);
@@ -40,13 +47,13 @@ export function downloadsRouter(ctx: DownloadContext): Router {
     (await ctx.hooks.authorize?.(req, { resource, params, org, narrowable })) ?? {};
 
   r.get('/charts', async (req, res) => {
-    parseParams(z.strictObject({}), req.query);
+    parseParams(NoParams, req.query);
     await authorize(req, 'meta');
     res.json({ charts: CHARTS.map((c) => ({ id: c.id, title: c.title, formats: CHART_FORMATS })) });
   });
 
   r.get('/charts/:file', async (req, res) => {
-    const { file } = parseParams(z.strictObject({ file: z.string().max(80) }), req.params, 'path');
+    const { file } = parseParams(ChartPath, req.params, 'path');
     const m = CHART_FILE.exec(file);
     if (!m) throw new HttpError(400, `chart file must be <chart>.<format> with format one of ${CHART_FORMATS.join(', ')} (got '${file.slice(0, 80)}')`, { parameter: 'chart' });
     const [, id, format] = m as unknown as [string, string, (typeof CHART_FORMATS)[number]];
@@ -90,7 +97,7 @@ export function downloadsRouter(ctx: DownloadContext): Router {
   // The results table: /api/exports/metrics/closed_loop_rate.csv?dimension=race_ethnicity&grain=quarter
   const ResultsQuery = z.strictObject({ dimension: token().optional(), grain: z.enum(PERIOD_GRAINS).optional() });
   r.get('/exports/metrics/:file', async (req, res) => {
-    const { file } = parseParams(z.strictObject({ file: z.string().max(120) }), req.params, 'path');
+    const { file } = parseParams(ExportPath, req.params, 'path');
     const m = /^([a-z0-9_]+)\.([a-z]+)$/.exec(file);
     if (!m) throw new HttpError(400, `export file must be <metric>.<format> with format one of ${EXPORT_FORMATS.join(', ')} (got '${file.slice(0, 80)}')`, { parameter: 'file' });
     const [, metric, format] = m as unknown as [string, string, string];
@@ -131,7 +138,7 @@ export function downloadsRouter(ctx: DownloadContext): Router {
     dimension: token().optional(),
   });
   r.get('/exports/:file', async (req, res) => {
-    const { file } = parseParams(z.strictObject({ file: z.enum(['report.xlsx', 'report.csv']) }), req.params, 'path');
+    const { file } = parseParams(ReportPath, req.params, 'path');
     const q = parseParams(ReportQuery, req.query);
     await authorize(req, 'report', { file, ...q });
     if (resultsResource(q.dimension) === 'partner_comparison') await authorize(req, 'partner_comparison', q);
@@ -167,8 +174,8 @@ export function downloadsRouter(ctx: DownloadContext): Router {
   });
 
   r.get('/partners/:org/:file', async (req, res) => {
-    const p = parseParams(z.strictObject({ org: token(), file: z.enum(['gap-analysis.csv', 'gap-analysis.xlsx']) }), req.params, 'path');
-    parseParams(z.strictObject({}), req.query);
+    const p = parseParams(GapAnalysisPath, req.params, 'path');
+    parseParams(NoParams, req.query);
     await authorize(req, 'partner', { file: p.file }, p.org);
     const g = await gen(res);
     const analysis = await partnerGapAnalysis(g, p.org);

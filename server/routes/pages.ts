@@ -1,5 +1,5 @@
 // The dashboard pages: HTML shells rendered once from the page definitions (they carry
-// no data; the client fills them from the API).
+// no data; the client fills them from the API), so the bytes and ETag are made once too.
 import { Router } from 'express';
 import { z } from 'zod';
 import { renderPage } from '../../dashboards/pages/layout.ts';
@@ -15,13 +15,22 @@ const PageQuery = z.strictObject(Object.fromEntries(
 
 export function pagesRouter(hooks: ServerHooks): Router {
   const r = Router();
-  const html = new Map(PAGES.map((p) => [p.path, renderPage(p)]));
   for (const p of PAGES) {
+    // The same bytes for everyone, so they (and their ETag, made by the app's own ETag
+    // function as res.send would make it) are made once, not per request.
+    const body = Buffer.from(renderPage(p), 'utf8');
+    let etag: string | undefined;
     r.get(p.path, async (req, res) => {
       parseParams(PageQuery, req.query);
       await hooks.authorize?.(req, { resource: pageResource(p.id), params: { page: p.id } });
       res.setHeader('Cache-Control', 'no-cache');
-      res.type('html').send(html.get(p.path));
+      res.setHeader('Content-Type', 'text/html; charset=utf-8');
+      if (etag === undefined) {
+        const etagFn = req.app.get('etag fn') as ((body: Buffer, encoding?: string) => string) | undefined;
+        etag = etagFn ? etagFn(body, 'utf8') : '';
+      }
+      if (etag) res.setHeader('ETag', etag);
+      res.send(body);
     });
   }
   return r;

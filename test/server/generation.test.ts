@@ -79,6 +79,27 @@ describe('generation swap', () => {
     expect((await getAs(app, user, '/api/run')).body.run_id).toBe(second.runId);
   });
 
+  it('parameter checks remembered for one generation do not carry over to the next', async () => {
+    const fx = await fixture();
+    const app = createApp({ root: fx.root, log: () => undefined, generation: { checkIntervalMs: 20 } });
+    cleanups.push(() => app.close());
+    const user = await addTestUser(fx.root, 'evaluator');
+    const path = '/api/metrics/closed_loop_rate?dimension=race_ethnicity&grain=quarter';
+    for (let i = 0; i < 2; i++) expect((await getAs(app, user, path)).status).toBe(200);
+    // A refused value stays refused, however often it is asked for and whatever passed before.
+    for (let i = 0; i < 2; i++) {
+      const bad = await getAs(app, user, '/api/metrics/closed_loop_rate?dimension=no_such_cut&grain=quarter');
+      expect(bad.status).toBe(400);
+      expect(bad.body).toMatchObject({ parameter: 'dimension' });
+    }
+    // The next generation has no results table: the same request is checked against it afresh.
+    await fx.publish({ omit: ['metric_results'] });
+    await sleep(40);
+    const r = await getAs(app, user, path);
+    expect(r.status).toBe(404);
+    expect(r.body).toMatchObject({ reason: 'not_available' });
+  });
+
   it('keeps serving the current generation when the new pointer names a file that cannot be opened', async () => {
     const fx = await fixture();
     const logs: string[] = [];
