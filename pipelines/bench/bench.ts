@@ -8,7 +8,7 @@
 //   - a no-change re-run, and a re-run after one file changed (phq9.csv gains rows);
 // and, on the largest size, API latency under load (pipelines/bench/apiLoad.ts).
 // Prints one table and writes bench-results.json with machine info.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
@@ -18,6 +18,7 @@ import { sqlType } from '../../models/staging/tables.ts';
 import { DEMO_FILES, generateDemo } from '../demo/generate.ts';
 import { apiLoad, type ApiLoadResult } from './apiLoad.ts';
 import { ensurePandas, runPeer, runPeerScript } from './peer.ts';
+import { timedSpawn } from './timedSpawn.ts';
 
 const SIZES: Record<string, number> = { S: 20_000, M: 200_000, L: 1_000_000 };
 const repo = resolve(new URL('../..', import.meta.url).pathname);
@@ -28,17 +29,11 @@ const CHANGED_FILE = 'phq9.csv';
 interface Timed { seconds: number; peakRssMb: number | null }
 interface Stat { median: number; min: number; max: number }
 
-/** Run a command, timing it with /usr/bin/time -v when present (peak RSS of the child). */
+/** Run a closeloop command in a child process: wall time and peak RSS. */
 function timedRun(args: string[]): Timed {
-  const useTime = existsSync('/usr/bin/time');
-  const t = performance.now();
-  const r = useTime
-    ? spawnSync('/usr/bin/time', ['-v', process.execPath, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 })
-    : spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
-  const seconds = (performance.now() - t) / 1000;
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '');
+  const { seconds, peakRssMb, result: r } = timedSpawn(process.execPath, args);
   if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${(r.stdout ?? '').slice(-1000)}${(r.stderr ?? '').slice(-2000)}`);
-  return { seconds, peakRssMb: rss ? Number(rss[1]) / 1024 : null };
+  return { seconds, peakRssMb };
 }
 
 /** The engine's limit: typed CREATE TABLE AS SELECT * FROM read_csv, one table per file. */

@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { openDatabase, rows, sqlString } from '../../models/duckdb.ts';
 import { computeMetrics } from '../../models/metrics/engine.ts';
 import { openPublished } from '../published.ts';
+import { timedSpawn } from './timedSpawn.ts';
 import { readPointer, runIdTime, storePaths } from '../store.ts';
 
 export const PYTHON = '/usr/bin/python3';
@@ -91,19 +92,13 @@ export interface PeerRun {
 export function runPeerScript(opts: { inbox: string; out: string; asOf: string; runDate?: string; grains?: readonly string[] }): PeerRun {
   const args = [PEER_SCRIPT, '--inbox', opts.inbox, '--out', opts.out, '--as-of', opts.asOf, '--grains', (opts.grains ?? DEFAULT_GRAINS).join(',')];
   if (opts.runDate) args.push('--run-date', opts.runDate);
-  const useTime = existsSync('/usr/bin/time');
-  const t = performance.now();
-  const r = useTime
-    ? spawnSync('/usr/bin/time', ['-v', PYTHON, ...args], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 })
-    : spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-  const seconds = (performance.now() - t) / 1000;
+  const { seconds, peakRssMb, result: r } = timedSpawn(PYTHON, args);
   if (r.status !== 0) {
     const stderr = (r.stderr ?? '').replace(/\n\tCommand being timed:[\s\S]*$/, '');
     const hint = /No module named '?(pandas|numpy)/.test(stderr) ? ` (python3-pandas is missing: ${INSTALL})` : '';
     throw new Error(`pandas peer exited ${r.status ?? r.signal}${hint}: ${stderr.slice(-2000)}`);
   }
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '');
-  return { seconds, peakRssMb: rss ? Number(rss[1]) / 1024 : null, output: JSON.parse(readFileSync(opts.out, 'utf8')) as PeerOutput };
+  return { seconds, peakRssMb, output: JSON.parse(readFileSync(opts.out, 'utf8')) as PeerOutput };
 }
 
 const cellsSql = (grains: readonly string[]) => `SELECT metric_id, period_grain AS grain, period_start AS period, dimension, group_value AS "group",
