@@ -19,7 +19,7 @@ export interface Database {
 
 export async function openDatabase(path: string, opts: OpenOptions = {}): Promise<Database> {
   const config: Record<string, string> = {
-    threads: String(opts.threads ?? Math.max(1, os.availableParallelism())),
+    threads: String(opts.threads ?? (Number(process.env.CLOSELOOP_THREADS) || Math.max(1, os.availableParallelism()))),
     memory_limit: opts.memoryLimit ?? process.env.CLOSELOOP_MEMORY_LIMIT ?? '4GB',
   };
   if (opts.readOnly) config.access_mode = 'READ_ONLY';

@@ -295,6 +295,7 @@ async function computeAll(conn: DuckDBConnection, opts: { asOf: string; runId: s
   const f = await finaliseResults(conn, { metrics: METRICS, config: opts.config });
   faultPoint('metrics:after-suppression');
   log(`  ${f.comparisons.toLocaleString('en-US')} group comparisons; ${f.suppressedRows.toLocaleString('en-US')} rows withheld by the small-cell rule; audit ${f.audit.ok ? 'passed' : 'FAILED'} (${f.audit.relations.toLocaleString('en-US')} relations)`);
+  log(`  (${Object.entries(f.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')})`);
   if (!f.audit.ok) {
     const v = f.audit.violations[0]!;
     throw new PublishBlocked(`publish blocked: the independent suppression audit found ${f.audit.violations.length} violation(s), e.g. [${v.relation}] ${v.metric_id} ${v.period_grain} ${v.period_start} ${v.dimension}=${v.group_value}: ${v.message}`);
