@@ -15,7 +15,7 @@ import { compactSurvival, parseSurvival } from './survival.ts';
 import { METRICS, factsInUse, type FactPart, type Metric } from './catalog.ts';
 import { engineFingerprint, sqlReads } from './dependencies.ts';
 import { DEFAULT_TWO_WAY_CUT, dimensionParts, isOneWayDimension } from './dimensions.ts';
-import { factById } from './facts.ts';
+import { factById, factSqlSource } from './facts.ts';
 import { buildGapTable } from './gapTable.ts';
 import { buildPrePostSummary } from './prePostSummary.ts';
 
@@ -160,7 +160,7 @@ export async function computeMetrics(conn: DuckDBConnection, opts: ComputeMetric
   const restrictedZip3 = opts.restrictedZip3 ?? defaultRestrictedZip3();
   const facts = factsInUse();
   const sources = [
-    ...facts.map((id) => ({ source: id, text: factText(id), span: factById(id).span as string })),
+    ...facts.map((id) => ({ source: id, text: factText(factSqlSource(id).file), span: factById(id).span as string })),
     ...METRICS.flatMap((m) => ('rows' in m.sql ? [{ source: `rows:${m.sql.rows}`, text: factText(m.sql.rows), span: null }] : [])),
   ];
   const fingerprint = engineFingerprint({ asOf: opts.asOf, cuts, restrictedZip3 });
@@ -205,7 +205,8 @@ export async function computeMetrics(conn: DuckDBConnection, opts: ComputeMetric
       phase(`${id} (reused)`);
       continue;
     }
-    const factSql = renderSql(factText(id), vars, `${id}.sql`);
+    const { file, vars: own } = factSqlSource(id);
+    const factSql = renderSql(factText(file), { ...vars, ...own }, `${file}.sql`);
     await sql(exec(conn, `CREATE OR REPLACE TEMP TABLE ${id} AS\n${factSql}`));
     phase(id);
     for (const { spec, emits } of plans.filter((p) => p.spec.fact.id === id)) {

@@ -32,6 +32,9 @@ export interface FactDef {
   /** When a month-level row `a` (month a.month_start) belongs to period `p`. */
   periodJoin: string;
   measures: Record<string, Measure>;
+  /** The fact's SQL when it is not ./sql/<id>.sql: a shared template and the values of its
+   * own placeholders (one template serves facts that differ only in a partition column). */
+  sql?: { file: string; vars: Record<string, string> };
 }
 
 const MONTH_IN_PERIOD = 'a.month_start BETWEEN p.calendar_start AND p.period_end';
@@ -72,6 +75,7 @@ export const FACTS = [
   {
     id: 'fct_people_screened',
     span: 'screenings',
+    sql: { file: 'fct_people_screened', vars: { per: '', per_r: '' } },
     holds: 'one row per person x month with a screening (any domain, any result): anchor = first screening of the month, prev_month, positive_until = first month from this one with a positive screen',
     dimensions: [],
     keys: ['prev_month', 'positive_until'],
@@ -84,6 +88,7 @@ export const FACTS = [
   {
     id: 'fct_people_screened_by_domain',
     span: 'screenings',
+    sql: { file: 'fct_people_screened', vars: { per: ', domain', per_r: ', r.domain' } },
     holds: 'one row per person x domain x month with a screening row in that domain, with prev_month and positive_until for the same domain',
     dimensions: ['domain'],
     keys: ['prev_month', 'positive_until'],
@@ -176,6 +181,11 @@ export const FACTS = [
 ] as const satisfies readonly FactDef[];
 
 export type FactId = (typeof FACTS)[number]['id'];
+
+/** The SQL file (in ./sql, without .sql) of a fact and the placeholder values it adds. */
+export function factSqlSource(id: string): { file: string; vars: Record<string, string> } {
+  return factById(id).sql ?? { file: id, vars: {} };
+}
 
 export function factById(id: string): FactDef {
   const f = (FACTS as readonly FactDef[]).find((x) => x.id === id);

@@ -1,30 +1,33 @@
--- screen_positive_rate, all row and population cuts: one row per person x month with a
--- screening row (any domain, any result, declined included). anchor_date = the first
--- screening of the month: the person's first in every period this row is counted in.
+-- screen_positive_rate: one row per person x month with a screening row (any result,
+-- declined included). One template, two facts (facts.ts): fct_people_screened counts any
+-- domain, for the all row and population cuts (placeholder per empty);
+-- fct_people_screened_by_domain counts per domain, for the domain cut (per = ', domain':
+-- everything below is then within one domain). anchor_date = the first screening of the
+-- month: the person's first in every period this row is counted in.
 --   prev_month: the previous month with a screening, coarsened as in fct_screened_people
 --     (the row counts in period p when prev_month is before p's start).
---   positive_until: when the person next screens positive (any domain), from this month
---     on, coarsened to the first day of the smallest calendar period beyond which it lies:
---     this month, the next month (later in this quarter), the next quarter (later in this
---     year) or the next year. For every period p containing this month,
+--   positive_until: when the person next screens positive (in the domain, for the domain
+--     cut), from this month on, coarsened to the first day of the smallest calendar period
+--     beyond which it lies: this month, the next month (later in this quarter), the next
+--     quarter (later in this year) or the next year. For every period p containing this month,
 --     positive_until <= p's end is unchanged.
 WITH screened_months AS (
-  SELECT person_id, date_trunc('month', screened_on)::DATE AS month_start,
+  SELECT person_id{{per}}, date_trunc('month', screened_on)::DATE AS month_start,
     min(screened_on) AS first_on, bool_or(result = 'positive') AS any_positive
   FROM stg_screenings
   WHERE screened_on <= {{as_of}}
   GROUP BY ALL
 ),
 rows AS (
-  SELECT person_id, month_start, first_on,
-    lag(month_start) OVER (PARTITION BY person_id ORDER BY month_start) AS prev,
+  SELECT person_id{{per}}, month_start, first_on,
+    lag(month_start) OVER (PARTITION BY person_id{{per}} ORDER BY month_start) AS prev,
     min(CASE WHEN any_positive THEN month_start END) OVER (
-      PARTITION BY person_id ORDER BY month_start ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING
+      PARTITION BY person_id{{per}} ORDER BY month_start ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING
     ) AS next_positive
   FROM screened_months
 )
 SELECT
-  r.person_id,
+  r.person_id{{per_r}},
   r.first_on AS anchor_date,
   CASE
     WHEN r.prev IS NULL THEN NULL

@@ -10,7 +10,7 @@ import {
   METRICS, MetricSchema, factsInUse, groupsSumToAll, isAdditiveOverTime, metricById, metricDictionaryMarkdown,
 } from '../../../models/metrics/catalog.ts';
 import { resolveTwoWayCuts } from '../../../models/metrics/engine.ts';
-import { factById } from '../../../models/metrics/facts.ts';
+import { factById, factSqlSource } from '../../../models/metrics/facts.ts';
 import { stagingDDL } from '../../../models/staging/tables.ts';
 
 const SPEC_METRICS = {
@@ -113,7 +113,8 @@ describe('facts', () => {
       for (const e of ENTITIES) await exec(db.conn, stagingDDL(e));
       await buildIntermediate(db.conn, { asOf: '2024-06-30', restrictedZip3: ['036'] });
       for (const id of factsInUse()) {
-        const sql = renderSql(readSqlFile(new URL(`../../../models/metrics/sql/${id}.sql`, import.meta.url)), modelVars('2024-06-30'));
+        const { file, vars } = factSqlSource(id);
+        const sql = renderSql(readSqlFile(new URL(`../../../models/metrics/sql/${file}.sql`, import.meta.url)), { ...modelVars('2024-06-30'), ...vars });
         const cols = (await rows<{ column_name: string }>(db.conn, `DESCRIBE ${sql}`)).map((r) => r.column_name);
         const fact = factById(id);
         expect(cols, id).toEqual(expect.arrayContaining(['person_id', 'anchor_date', ...fact.keys, ...fact.dimensions]));
