@@ -160,14 +160,14 @@ export async function computeMetrics(conn: DuckDBConnection, opts: ComputeMetric
   const restrictedZip3 = opts.restrictedZip3 ?? defaultRestrictedZip3();
   const facts = factsInUse();
   const sources = [
-    ...facts.map((id) => ({ source: id, text: factText(factSqlSource(id).file), span: factById(id).span as string })),
-    ...METRICS.flatMap((m) => ('rows' in m.sql ? [{ source: `rows:${m.sql.rows}`, text: factText(m.sql.rows), span: null }] : [])),
+    ...facts.map((id) => sourceReads(id, factText(factSqlSource(id).file), factById(id).span)),
+    ...METRICS.flatMap((m) => ('rows' in m.sql ? [sourceReads(`rows:${m.sql.rows}`, factText(m.sql.rows), null)] : [])),
   ];
   const fingerprint = engineFingerprint({ asOf: opts.asOf, cuts, restrictedZip3 });
   const clean = await reusableSources(conn, opts.reuse, fingerprint, sources);
   // the aggregation joins person attributes, spans and periods whatever the fact
   const needed = new Set<IntermediateModel>(['int_spans', 'int_periods', 'int_person_attributes']);
-  for (const s of sources) if (!clean.has(s.source)) for (const m of sqlReads(s.text).models) needed.add(m);
+  for (const s of sources) if (!clean.has(s.source)) for (const m of s.models) needed.add(m);
   const intermediate = await buildIntermediate(conn, { asOf: opts.asOf, restrictedZip3, only: clean.size ? needed : undefined });
   for (const [model, seconds] of Object.entries(intermediate)) opts.onPhase?.(model, seconds);
   lap = performance.now();
@@ -379,16 +379,31 @@ const KM_CURVES_FACT = (() => {
   return factById(m.sql.parts[0].fact).id;
 })();
 
+interface SourceReads {
+  source: string;
+  /** Staging entities it reads: those in its SQL, plus people and its span entity. */
+  entities: Set<string>;
+  /** Intermediate models its SQL reads. */
+  models: Set<IntermediateModel>;
+}
+
+function sourceReads(source: string, text: string, span: string | null): SourceReads {
+  const { entities, models } = sqlReads(text);
+  entities.add('people');
+  if (span) entities.add(span);
+  return { source, entities, models };
+}
+
 /**
  * The sources an incremental run may take from the previous generation: those reading no
- * changed entity (every fact reads people and its span entity), when the warehouse holds
- * parts made with the same fingerprint. None on a full run.
+ * changed entity, when the warehouse holds parts made with the same fingerprint. None on
+ * a full run.
  */
 async function reusableSources(
   conn: DuckDBConnection,
   reuse: ComputeMetricsOptions['reuse'],
   fingerprint: string,
-  sources: Array<{ source: string; text: string; span: string | null }>,
+  sources: SourceReads[],
 ): Promise<Set<string>> {
   if (!reuse) return new Set();
   const cached = await rows<{ n: number }>(conn, `SELECT count(*) AS n FROM duckdb_tables() WHERE NOT temporary AND table_name IN ('metric_parts_cache', 'metric_cache_meta')`);
@@ -396,12 +411,7 @@ async function reusableSources(
   const previous = await rows<{ fingerprint: string }>(conn, 'SELECT fingerprint FROM metric_cache_meta');
   if (previous[0]?.fingerprint !== fingerprint) return new Set();
   const clean = new Set<string>();
-  for (const s of sources) {
-    const reads = sqlReads(s.text).entities;
-    reads.add('people');
-    if (s.span) reads.add(s.span);
-    if (![...reads].some((e) => reuse.changed.has(e))) clean.add(s.source);
-  }
+  for (const s of sources) if (![...s.entities].some((e) => reuse.changed.has(e))) clean.add(s.source);
   return clean;
 }
 
