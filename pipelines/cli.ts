@@ -1,5 +1,5 @@
 // The closeloop command line (outputs.md, "Command line").
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { contractMarkdown } from '../models/contracts/markdown.ts';
@@ -177,6 +177,59 @@ const COMMANDS: Record<string, Command> = {
       return new Promise<number>(() => undefined); // serve until stopped
     },
   },
+  schedule: {
+    summary: 'serve the dashboards and start pipeline runs on the cron schedule (closeloop.config.json), by --run-now and by POST /api/admin/run',
+    usage: 'closeloop schedule [--db DIR] [--port N] [--host ADDR] [--inbox DIR] [--run-now]',
+    options: { ...DB, port: { type: 'string' }, host: { type: 'string' }, inbox: { type: 'string' }, 'run-now': { type: 'boolean' } },
+    async run(v) {
+      const { configPath, loadConfig } = await import('../models/config.ts');
+      const { parsePort } = await import('../server/cli.ts');
+      const { scheduleCommand } = await import('./schedule.ts');
+      let port: number | undefined;
+      try {
+        port = parsePort(v.port as string | undefined);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      const inbox = v.inbox ? resolve(v.inbox as string) : undefined;
+      if (inbox) await requireFolder(inbox, 'inbox');
+      const config = await loadConfig(configPath());
+      await scheduleCommand({ root: resolve(v.db as string), inbox, port, host: v.host as string | undefined, runNow: Boolean(v['run-now']), schedule: config.schedule });
+      return new Promise<number>(() => undefined); // serve until stopped
+    },
+  },
+  runs: {
+    summary: 'the run history: outcome, phases, files, rows and quality checks of every run',
+    usage: 'closeloop runs [--limit N] [--json] [--db DIR]',
+    options: { ...DB, limit: { type: 'string', default: '20' }, json: { type: 'boolean' } },
+    async run(v) {
+      const { formatHistory, readHistory } = await import('./ops.ts');
+      const root = resolve(v.db as string);
+      const records = await readHistory(root, positiveInt(v.limit as string, '--limit'));
+      if (v.json) console.log(JSON.stringify(records, null, 2));
+      else console.log(formatHistory(records, (await readPointer(storePaths(root)))?.run_id ?? null));
+      return 0;
+    },
+  },
+  rollback: {
+    summary: 'switch the published generation back to the previous kept one (or to --to RUN_ID); a running server follows',
+    usage: 'closeloop rollback [--to RUN_ID] [--db DIR]',
+    options: { ...DB, to: { type: 'string' } },
+    async run(v) {
+      const { rollback, RollbackRefused } = await import('./ops.ts');
+      try {
+        const r = await rollback(resolve(v.db as string), v.to as string | undefined);
+        console.log(`Rolled back: run ${r.to.run_id} (as of ${r.to.as_of}) is published again, in place of ${r.from.run_id}.`);
+        return 0;
+      } catch (err) {
+        if (err instanceof RollbackRefused) {
+          console.error(`closeloop rollback: ${err.message}`);
+          return 1;
+        }
+        throw err;
+      }
+    },
+  },
   users: {
     summary: 'add, list, revoke users (evaluator, staff, partner, admin) and rotate their tokens',
     usage: 'closeloop users add --name N --role evaluator|staff|partner|admin [--org ORG] [--expires YYYY-MM-DD | --days N] [--db DIR]\n' +
@@ -212,6 +265,12 @@ const COMMANDS: Record<string, Command> = {
 };
 
 class UsageError extends Error {}
+
+async function requireFolder(path: string, what: string) {
+  const st = await stat(path).catch(() => null);
+  if (!st) throw new UsageError(`${what} ${path} does not exist`);
+  if (!st.isDirectory()) throw new UsageError(`${what} ${path} is not a folder`);
+}
 
 const isIsoDate = (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s);
 

@@ -31,6 +31,8 @@ export const realClock: Clock = { now: () => new Date(), sleep: (ms) => new Prom
 
 export interface SchedulerOptions {
   root: string;
+  /** Inbox folder the runs read (default: the store's own inbox). */
+  inbox?: string;
   schedule: Config['schedule'];
   /** Start one run and wait for it (default: a `closeloop run` child process). */
   runOnce?: (trigger: string, attempt: number) => Promise<AttemptResult>;
@@ -56,7 +58,7 @@ export class Scheduler {
   constructor(private readonly opts: SchedulerOptions) {
     this.clock = opts.clock ?? realClock;
     this.log = opts.log ?? ((l) => console.log(l));
-    this.runOnce = opts.runOnce ?? ((trigger, attempt) => runChild(opts.root, trigger, attempt));
+    this.runOnce = opts.runOnce ?? ((trigger, attempt) => runChild(opts.root, trigger, attempt, process.env, opts.inbox));
   }
 
   get running(): { trigger: string; since: string } | null {
@@ -161,10 +163,10 @@ export function historyRecordOf(root: string, pid: number): Record<string, unkno
   return null;
 }
 
-/** Run `closeloop run --db ROOT` in a child process; its outcome is its run-history record. */
-export function runChild(root: string, trigger: string, attempt: number, env: NodeJS.ProcessEnv = process.env): Promise<AttemptResult> {
+/** Run `closeloop run --db ROOT [--inbox DIR]` in a child process; its outcome is its run-history record. */
+export function runChild(root: string, trigger: string, attempt: number, env: NodeJS.ProcessEnv = process.env, inbox?: string): Promise<AttemptResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'run', '--db', root], {
+    const child = spawn(process.execPath, [BIN, 'run', '--db', root, ...(inbox ? ['--inbox', inbox] : [])], {
       env: { ...env, CLOSELOOP_TRIGGER: trigger, CLOSELOOP_ATTEMPT: String(attempt) },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
@@ -177,4 +179,35 @@ export function runChild(root: string, trigger: string, attempt: number, env: No
       });
     });
   });
+}
+
+export interface ScheduleCommandOptions {
+  root: string;
+  inbox?: string;
+  port?: number;
+  host?: string;
+  runNow: boolean;
+  schedule: Config['schedule'];
+  log?: (line: string) => void;
+}
+
+/**
+ * `closeloop schedule`: serve the dashboards and start runs on the cron schedule, by
+ * `--run-now` and by `POST /api/admin/run`. The same process serves every new
+ * publication: the server follows the pointer between requests.
+ */
+export async function scheduleCommand(o: ScheduleCommandOptions): Promise<void> {
+  const log = o.log ?? ((l: string) => console.log(l));
+  if (!cron.validate(o.schedule.cron)) throw new Error(`schedule.cron: "${o.schedule.cron}" is not a valid cron expression (5 fields, or 6 with seconds first)`);
+  const scheduler = new Scheduler({ root: o.root, inbox: o.inbox, schedule: o.schedule, log });
+  const { setRunTrigger } = await import('../server/routes/ops.ts');
+  setRunTrigger(async (by) => {
+    const t = await scheduler.tick(by);
+    return t.started ? { started: true } : { started: false, reason: t.reason };
+  });
+  const { serveCommand } = await import('../server/cli.ts');
+  await serveCommand({ db: o.root, port: o.port, host: o.host, log, onStop: () => scheduler.stop() });
+  scheduler.start();
+  log(`Schedule "${o.schedule.cron}" (${o.schedule.timezone}): next run ${scheduler.nextRun()?.toISOString() ?? 'unknown'}; inbox ${o.inbox ?? storePaths(o.root).inbox}`);
+  if (o.runNow) void scheduler.tick('cli');
 }

@@ -21,6 +21,8 @@ export interface ServeCommandOptions {
   /** A token to print as a sign-in link once the server listens (the demo evaluator's). */
   signInToken?: string;
   env?: NodeJS.ProcessEnv;
+  /** Called on SIGINT/SIGTERM before the server closes (the schedule stops its timer). */
+  onStop?: () => Promise<void> | void;
 }
 
 function positiveNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
@@ -55,6 +57,7 @@ export async function serveCommand(o: ServeCommandOptions): Promise<RunningServe
   if (o.signInToken) log(`Sign in as the demo evaluator: ${server.url}/signin#token=${o.signInToken}`);
   const stop = async (signal: string) => {
     log(`${signal}: stopping the server`);
+    await o.onStop?.();
     await server.close();
     process.exit(0);
   };
