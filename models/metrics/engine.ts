@@ -332,8 +332,12 @@ ORDER BY m.ord, ${grainOrder}, m.period_start, m.dimension = 'all' DESC, m.dimen
 
   phase('metric_results');
 
-  // The curves and the pre/post summary of a reused fact stand as the previous run left them.
-  if (!clean.has(KM_CURVES_FACT)) {
+  // The curves and the pre/post summary of a reused fact are the previous run's, taken
+  // from the unsuppressed copies it kept: disclosure control later edits the published
+  // tables in place, and withholding an already withheld table again is not the same
+  // (a nulled count no longer triggers suppression).
+  if (clean.has(KM_CURVES_FACT)) await restoreUnsuppressed(conn, 'km_curves');
+  else {
     await bulkTable(conn, '_km_curves', [
       ['metric_id', 'VARCHAR'], ['period_grain', 'VARCHAR'], ['period_start', 'VARCHAR'], ['dimension', 'VARCHAR'], ['group_value', 'VARCHAR'],
       ['time', 'DOUBLE'], ['at_risk', 'DOUBLE'], ['events', 'DOUBLE'], ['censored', 'DOUBLE'], ['survival', 'DOUBLE'], ['lower', 'DOUBLE'], ['upper', 'DOUBLE'],
@@ -346,8 +350,11 @@ FROM _km_curves ORDER BY metric_id, dimension = 'all' DESC, dimension, group_val
   }
 
   await buildGapTable(conn, { runId: opts.runId, asOfSql: vars.as_of as string });
-  if (clean.has('fct_prepost')) await exec(conn, `UPDATE prepost_summary SET run_id = ${sqlString(opts.runId)}`);
-  else await buildPrePostSummary(conn, { runId: opts.runId, asOfSql: vars.as_of as string, table: plans.find((p) => p.spec.fact.id === 'fct_prepost')?.spec.name });
+  if (clean.has('fct_prepost')) {
+    await restoreUnsuppressed(conn, 'prepost_summary');
+    await exec(conn, `UPDATE prepost_summary SET run_id = ${sqlString(opts.runId)}`);
+  } else await buildPrePostSummary(conn, { runId: opts.runId, asOfSql: vars.as_of as string, table: plans.find((p) => p.spec.fact.id === 'fct_prepost')?.spec.name });
+  for (const t of ['km_curves', 'prepost_summary']) await exec(conn, `CREATE OR REPLACE TABLE ${t}_unsuppressed AS SELECT * FROM ${t}`);
   phase('km_curves, gap_table, prepost_summary');
 
   if (!opts.keepIntermediate) {
@@ -431,4 +438,9 @@ FROM _metric_merged WHERE interval IN ('wilson', 'poisson_exact', 't') AND k1 IS
     if (ci) out.push([interval, k1, k2, k3, ci.low, ci.high]);
   }
   await bulkTable(conn, '_ci', [['method', 'VARCHAR'], ['k1', 'DOUBLE'], ['k2', 'DOUBLE'], ['k3', 'DOUBLE'], ['low', 'DOUBLE'], ['high', 'DOUBLE']], out);
+}
+
+/** The engine's own (unsuppressed) copy of a table a reused fact feeds, kept by the previous run. */
+async function restoreUnsuppressed(conn: DuckDBConnection, table: 'km_curves' | 'prepost_summary') {
+  await exec(conn, `CREATE OR REPLACE TABLE ${table} AS SELECT * FROM ${table}_unsuppressed`);
 }
