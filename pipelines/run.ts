@@ -218,7 +218,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
       // With no event loaded yet (e.g. a roster-only first drop) there is nothing to
       // measure; the day of the run stands in as the as-of date.
       const asOf = opts.asOf ?? (await defaultAsOf(conn, runDate)) ?? runDate;
-      log(`As of ${asOf}`);
+      log(`As of ${asOf}: computing the metrics, disparities and small-cell protection`);
       const metricsRows = await timed('metrics', () => computeAll(conn, { asOf, runId: runId as string, config, reuse: fullRefresh ? undefined : { changed } }, log));
       faultPoint('metrics:after-audit');
       await timed('publish', async () => {
@@ -288,14 +288,16 @@ export class PublishBlocked extends Error {}
  */
 async function computeAll(conn: DuckDBConnection, opts: { asOf: string; runId: string; config: Config; reuse?: { changed: ReadonlySet<string> } }, log: (l: string) => void): Promise<number> {
   const restrictedZip3 = await readRestrictedZip3(opts.config.restrictedZip3File);
-  const r = await computeMetrics(conn, { asOf: opts.asOf, runId: opts.runId, twoWayCuts: opts.config.twoWayCuts, restrictedZip3, reuse: opts.reuse });
+  // A line per step with the run's elapsed time, so a long computation is never silent.
+  const started = performance.now();
+  const onPhase = (phase: string, seconds: number) => log(`    ${phase}: ${seconds.toFixed(1)} s  [metrics ${((performance.now() - started) / 1000).toFixed(1)} s]`);
+  const r = await computeMetrics(conn, { asOf: opts.asOf, runId: opts.runId, twoWayCuts: opts.config.twoWayCuts, restrictedZip3, reuse: opts.reuse, onPhase });
   faultPoint('metrics:after-compute');
   const reused = r.reused.length ? ` (${r.recomputed.length} of ${r.reused.length + r.recomputed.length} facts recomputed; reused from the previous run, which read nothing that changed: ${r.reused.join(', ')})` : '';
   log(`  ${r.rows.toLocaleString('en-US')} metric rows computed in ${r.seconds.toFixed(1)} s${reused}`);
-  const f = await finaliseResults(conn, { metrics: METRICS, config: opts.config });
+  const f = await finaliseResults(conn, { metrics: METRICS, config: opts.config, onPhase });
   faultPoint('metrics:after-suppression');
   log(`  ${f.comparisons.toLocaleString('en-US')} group comparisons; ${f.suppressedRows.toLocaleString('en-US')} rows withheld by the small-cell rule; audit ${f.audit.ok ? 'passed' : 'FAILED'} (${f.audit.relations.toLocaleString('en-US')} relations)`);
-  log(`  (${Object.entries(f.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')})`);
   if (!f.audit.ok) {
     const v = f.audit.violations[0]!;
     throw new PublishBlocked(`publish blocked: the independent suppression audit found ${f.audit.violations.length} violation(s), e.g. [${v.relation}] ${v.metric_id} ${v.period_grain} ${v.period_start} ${v.dimension}=${v.group_value}: ${v.message}`);

@@ -15,6 +15,8 @@ import { rows } from '../duckdb.ts';
 export interface FinaliseOptions {
   metrics: readonly MetricInput[];
   config: Pick<Config, 'referenceGroups' | 'suppressionThreshold'>;
+  /** Told as each step ends (progress lines of a run). */
+  onPhase?: (phase: string, seconds: number) => void;
 }
 
 export interface FinaliseResult {
@@ -49,6 +51,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
       return await f();
     } finally {
       seconds[phase] = (performance.now() - t) / 1000;
+      opts.onPhase?.(phase, seconds[phase]);
     }
   };
   const comparisons = await timed('comparisons', () => computeComparisons(conn, { metrics: opts.metrics, config: opts.config }));

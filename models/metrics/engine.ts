@@ -169,8 +169,7 @@ export async function computeMetrics(conn: DuckDBConnection, opts: ComputeMetric
   const needed = new Set<IntermediateModel>(['int_spans', 'int_periods', 'int_person_attributes']);
   for (const s of sources) if (!clean.has(s.source)) for (const m of s.models) needed.add(m);
   const intermediate = await buildIntermediate(conn, { asOf: opts.asOf, restrictedZip3, only: clean.size ? needed : undefined });
-  for (const [model, seconds] of Object.entries(intermediate)) opts.onPhase?.(model, seconds);
-  lap = performance.now();
+  phase(`intermediate models (${Object.keys(intermediate).length})`);
 
   const plans = planAggregations(METRICS, cuts);
   const survivalRows: BulkValue[][] = [];
@@ -208,7 +207,6 @@ export async function computeMetrics(conn: DuckDBConnection, opts: ComputeMetric
     const { file, vars: own } = factSqlSource(id);
     const factSql = renderSql(factText(file), { ...vars, ...own }, `${file}.sql`);
     await sql(exec(conn, `CREATE OR REPLACE TEMP TABLE ${id} AS\n${factSql}`));
-    phase(id);
     for (const { spec, emits } of plans.filter((p) => p.spec.fact.id === id)) {
       await sql(exec(conn, monthLevelSql(spec, vars.as_of as string)));
       if (!spec.duration) await sql(exec(conn, rollupSql(spec)));
@@ -223,9 +221,9 @@ SELECT ${sqlString(id)}, ${sqlString(metric.id)}, period_grain, period_start, pe
 FROM ${spec.name} WHERE dimension IN (${list(dimensions)})`));
       }
       await sql(exec(conn, `DROP TABLE ${spec.name}_month`));
-      phase(spec.name);
     }
     if (!opts.keepIntermediate) await sql(exec(conn, `DROP TABLE ${id}`));
+    phase(`${id} and its aggregations`);
   }
   await sql(Promise.resolve());
   phase('Kaplan-Meier (rest)');
