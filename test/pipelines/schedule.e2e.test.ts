@@ -60,6 +60,10 @@ describe('operating closeloop through the real binary', () => {
     await sched.waitFor(/Schedule "\*\/2 \* \* \* \* \*" \(UTC\): next run/);
     firstRun = (await pollUntil(() => servedRun(url), (id) => id !== null, 'the first scheduled publish', 90_000))!;
 
+    // The run says what it is doing while it computes (issue 13: half a minute of silence).
+    expect(sched.output()).toMatch(/fct_referrals and its aggregations: \d+\.\d s {2}\[metrics \d+\.\d s\]/);
+    expect(sched.output()).toMatch(/suppression: \d+\.\d s {2}\[metrics \d+\.\d s\]/);
+
     cpSync(join(drop, 'encounters.csv'), join(inbox, 'encounters.csv'));
     secondRun = (await pollUntil(() => servedRun(url), (id) => id !== null && id !== firstRun, 'the publish of the dropped file', 90_000))!;
     expect(secondRun > firstRun).toBe(true);
