@@ -15,6 +15,7 @@
 // the same file with O_APPEND, one write per line.
 import { appendFile, mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PRIVATE_DIR, PRIVATE_FILE } from '../../pipelines/store.ts';
 import type { Role } from './credentials.ts';
 
 export const AUDIT_KINDS = ['signin', 'signout', 'authorization', 'download', 'user'] as const;
@@ -151,8 +152,8 @@ export function quoted(v: unknown): string {
 
 /** Append one audit line and flush it to disk (for the CLI; the server uses AuditLog). */
 export async function appendAudit(stateDir: string, r: Omit<AuditRecord, 'time'> & { time?: string }) {
-  await mkdir(stateDir, { recursive: true });
-  const fh = await open(auditPath(stateDir), 'a', 0o600);
+  await mkdir(stateDir, { recursive: true, mode: PRIVATE_DIR });
+  const fh = await open(auditPath(stateDir), 'a', PRIVATE_FILE);
   try {
     await fh.write(`${jsonLine({ time: new Date().toISOString(), ...r })}\n`);
     await fh.datasync();
@@ -171,7 +172,7 @@ export class AuditLog {
     readonly stateDir: string,
     private readonly log: (line: string) => void = () => undefined,
   ) {
-    this.ready = mkdir(stateDir, { recursive: true }).then(() => undefined);
+    this.ready = mkdir(stateDir, { recursive: true, mode: PRIVATE_DIR }).then(() => undefined);
   }
 
   /** Append an audit record; resolves once it is on disk (rejects if it could not be written). */
@@ -179,7 +180,7 @@ export class AuditLog {
     const line = `${jsonLine({ time: new Date().toISOString(), ...r })}\n`;
     const write = this.auditChain.then(async () => {
       await this.ready;
-      const fh = await open(auditPath(this.stateDir), 'a', 0o600);
+      const fh = await open(auditPath(this.stateDir), 'a', PRIVATE_FILE);
       try {
         await fh.write(line);
         await fh.datasync();
@@ -204,7 +205,7 @@ export class AuditLog {
         const lines = this.accessLines;
         this.accessLines = [];
         await this.ready;
-        await appendFile(accessPath(this.stateDir), `${lines.join('\n')}\n`, { mode: 0o600 });
+        await appendFile(accessPath(this.stateDir), `${lines.join('\n')}\n`, { mode: PRIVATE_FILE });
       })
       .catch((err: Error) => this.log(`access log write failed: ${err.message}`))
       .finally(() => {

@@ -4,7 +4,7 @@
 // after `idleMs` without a request, after `maxAgeMs` in any case, at sign-out, and as
 // soon as its user is revoked or expires or its token is rotated (checked on every
 // request: a session remembers which token it was started with).
-import { chmod, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../pipelines/store.ts';
@@ -168,7 +168,6 @@ export class SessionStore {
       const sessions = [...this.sessions.values()].filter((s) => this.live(s, now));
       try {
         await writeFileAtomic(this.path, `${JSON.stringify({ version: 2, sessions })}\n`);
-        await chmod(this.path, 0o600).catch(() => undefined);
       } catch (err) {
         this.log(`could not write ${this.path}: ${(err as Error).message}`);
       }
