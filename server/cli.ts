@@ -8,6 +8,7 @@
 //   CLOSELOOP_SESSION_MAX_HOURS     absolute session lifetime (default 12)
 //   CLOSELOOP_TRUST_PROXY           Express `trust proxy` (e.g. loopback, 1, 10.0.0.0/8) behind a TLS proxy
 //   CLOSELOOP_SECURE_COOKIES        "true" to always mark the session cookie Secure (default: when the request is https)
+// and from closeloop.config.json ($CLOSELOOP_CONFIG): exports.maxConcurrentPerUser.
 import { resolve } from 'node:path';
 import { configPath, loadConfig, type Config } from '../models/config.ts';
 import type { SecurityOptions } from './auth/security.ts';
