@@ -52,6 +52,11 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ maxPublishedAgeHours: 36, maxAsOfAgeDays: 45 }),
+    /** Downloads (exports, reports, gap analyses, chart files) one user may have in flight at once; beyond, 429 with Retry-After. */
+    exports: z
+      .object({ maxConcurrentPerUser: z.number().int().min(1).default(2) })
+      .strict()
+      .default({ maxConcurrentPerUser: 2 }),
   })
   .strict();
 
@@ -60,7 +65,7 @@ export type Config = z.infer<typeof ConfigSchema>;
 export const DEFAULT_CONFIG: Config = ConfigSchema.parse({});
 
 /** The configuration file: $CLOSELOOP_CONFIG, else closeloop.config.json in the working folder. */
-export const configPath = () => process.env.CLOSELOOP_CONFIG ?? 'closeloop.config.json';
+export const configPath = (env: NodeJS.ProcessEnv = process.env) => env.CLOSELOOP_CONFIG ?? 'closeloop.config.json';
 
 export async function loadConfig(path: string | null): Promise<Config> {
   if (!path) return DEFAULT_CONFIG;

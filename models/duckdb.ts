@@ -1,6 +1,7 @@
 // The one place DuckDB is opened and its values become JSON-safe JS values.
 // getRowObjectsJson() gives BIGINT and DECIMAL as exact strings and DATE as
 // YYYY-MM-DD; rows() converts the numeric strings to numbers where that is exact.
+import { chmod } from 'node:fs/promises';
 import os from 'node:os';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 
@@ -24,6 +25,9 @@ export async function openDatabase(path: string, opts: OpenOptions = {}): Promis
   };
   if (opts.readOnly) config.access_mode = 'READ_ONLY';
   const instance = await DuckDBInstance.create(path, config);
+  // A file opened for writing holds person-level data or aggregates of it: private to this
+  // account (0600), whatever the umask DuckDB created it under or the mode it was copied with.
+  if (!opts.readOnly && path !== ':memory:') await chmod(path, 0o600);
   const conn = await instance.connect();
   return {
     instance,

@@ -1,12 +1,13 @@
 // Writes a published generation: aggregates only (never a person-level row), into a
 // new DuckDB file that is never written again. The server opens it read-only.
+import { chmod } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { exec, rows, sqlString as str } from '../models/duckdb.ts';
 import { EVENT_DATE_COLUMNS } from './asOf.ts';
 import { faultPoint } from './faults.ts';
 import type { FileReport } from './ingest/loadFile.ts';
 import type { CheckResult } from './quality/evaluate.ts';
-import { runIdTime } from './store.ts';
+import { PRIVATE_FILE, runIdTime } from './store.ts';
 
 export interface PublishInput {
   runId: string;
@@ -22,6 +23,7 @@ const AGGREGATE_TABLES = ['metric_results', 'km_curves', 'gap_table', 'prepost_s
 
 export async function publishGeneration(conn: DuckDBConnection, path: string, input: PublishInput) {
   await exec(conn, `ATTACH ${str(path)} AS pub`);
+  await chmod(path, PRIVATE_FILE); // DuckDB created it under the process's umask
   faultPoint('publish:after-attach');
   try {
     await exec(conn, `CREATE TABLE pub.run_info AS SELECT ${str(input.runId)} AS run_id, DATE ${str(input.asOf)} AS as_of,

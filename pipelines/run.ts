@@ -81,7 +81,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   const now = opts.now ?? (() => new Date());
   const log = opts.log ?? (() => undefined);
   const paths = storePaths(opts.root);
-  await ensureStore(paths);
+  await ensureStore(paths, log);
   const phases: Record<string, number> = {};
   const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
     const t = Date.now();

@@ -2,10 +2,12 @@
 // per generation, a pointer switched atomically, and control state in plain files.
 // DuckDB locks a file opened read-write against every other process, so the server
 // only ever opens published files read-only and never shares a file with a run.
+// Everything closeloop writes into the store is private to the account that runs it
+// (folders 0700, files 0600, whatever the umask): the warehouse holds person-level data.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { z } from 'zod';
 import { faultPoint } from './faults.ts';
 
@@ -31,8 +33,42 @@ export function storePaths(root: string): StorePaths {
   };
 }
 
-export async function ensureStore(p: StorePaths) {
-  for (const d of [p.warehouseDir, p.publishedDir, p.stateDir]) await mkdir(d, { recursive: true });
+/** Modes of what closeloop creates in the store (a umask can only take bits away from these). */
+export const PRIVATE_DIR = 0o700;
+export const PRIVATE_FILE = 0o600;
+
+/**
+ * The store's folders, created private. With `log`, an existing store that other accounts
+ * can read or write is reported in one line; what exists is left as it is (the operator
+ * may have meant it), but everything written from now on is private.
+ */
+export async function ensureStore(p: StorePaths, log?: (line: string) => void) {
+  if (log) {
+    const warning = await loosePermissions(p);
+    if (warning) log(warning);
+  }
+  for (const d of [p.root, p.warehouseDir, p.publishedDir, p.stateDir]) await mkdir(d, { recursive: true, mode: PRIVATE_DIR });
+}
+
+/** A one-line warning naming the store's folders and files that other accounts may use, or null. */
+export async function loosePermissions(p: StorePaths): Promise<string | null> {
+  const mode = async (path: string) => ((await stat(path).catch(() => null))?.mode ?? 0) & 0o777;
+  const octal = (m: number) => m.toString(8).padStart(4, '0');
+  const dirs: string[] = [];
+  const files: string[] = [];
+  for (const d of [p.warehouseDir, p.publishedDir, p.stateDir]) {
+    const m = await mode(d);
+    if (m & 0o077) dirs.push(`${relative(p.root, d)}/ (${octal(m)})`);
+    for (const n of await readdir(d).catch(() => [] as string[])) {
+      const f = await mode(join(d, n));
+      if (f & 0o077) files.push(`${relative(p.root, join(d, n))} ${octal(f)}`);
+    }
+  }
+  const pointer = await mode(p.pointer);
+  if (pointer & 0o077) files.push(`${relative(p.root, p.pointer)} ${octal(pointer)}`);
+  if (!dirs.length && !files.length) return null;
+  const what = [...dirs, ...(files.length ? [`${files.length} file${files.length === 1 ? '' : 's'} (e.g. ${files[0]})`] : [])].join(', ');
+  return `warning: the store ${p.root} is open to other accounts: ${what}; new files are made private, existing ones are left as they are: run chmod -R go-rwx ${[p.warehouseDir, p.publishedDir, p.stateDir, p.pointer].join(' ')}`;
 }
 
 export const PointerSchema = z.object({
@@ -60,8 +96,9 @@ export async function readPointer(p: StorePaths): Promise<Pointer | null> {
  */
 export async function writeFileAtomic(path: string, content: string, faults?: 'pointer') {
   const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w');
+  const fd = openSync(tmp, 'w', PRIVATE_FILE);
   try {
+    fchmodSync(fd, PRIVATE_FILE); // a leftover temporary file of a killed process keeps its old mode otherwise
     writeSync(fd, content);
     if (faults) faultPoint('pointer:after-write-tmp');
     fsyncSync(fd);
@@ -122,7 +159,7 @@ export async function acquireWriterLock(p: StorePaths, purpose: string): Promise
   const body = JSON.stringify({ pid: process.pid, purpose, since: new Date().toISOString() });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      await writeFile(path, body, { flag: 'wx' });
+      await writeFile(path, body, { flag: 'wx', mode: PRIVATE_FILE });
       return async () => {
         await unlink(path).catch(() => undefined);
       };
@@ -219,7 +256,7 @@ export async function appendHistory(p: StorePaths, record: Record<string, unknow
       await fh.close();
     }
   }
-  await appendFile(path, `${lead}${JSON.stringify(record)}\n`);
+  await appendFile(path, `${lead}${JSON.stringify(record)}\n`, { mode: PRIVATE_FILE });
 }
 
 /** Failures worth another attempt a little later: the writer lock is busy, or an I/O error. */

@@ -8,7 +8,9 @@
 //   CLOSELOOP_SESSION_MAX_HOURS     absolute session lifetime (default 12)
 //   CLOSELOOP_TRUST_PROXY           Express `trust proxy` (e.g. loopback, 1, 10.0.0.0/8) behind a TLS proxy
 //   CLOSELOOP_SECURE_COOKIES        "true" to always mark the session cookie Secure (default: when the request is https)
+// and from closeloop.config.json ($CLOSELOOP_CONFIG): exports.maxConcurrentPerUser.
 import { resolve } from 'node:path';
+import { configPath, loadConfig, type Config } from '../models/config.ts';
 import type { SecurityOptions } from './auth/security.ts';
 import { startServer, type RunningServer } from './serve.ts';
 
@@ -48,9 +50,16 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): { securit
   };
 }
 
+/** The server's settings: the environment's, and the per-user export limit from closeloop.config.json. */
+export function serverSettings(env: NodeJS.ProcessEnv, config: Config): ReturnType<typeof settingsFromEnv> {
+  const s = settingsFromEnv(env);
+  return { ...s, security: { ...s.security, exportsPerUser: config.exports.maxConcurrentPerUser } };
+}
+
 export async function serveCommand(o: ServeCommandOptions): Promise<RunningServer> {
   const log = o.log ?? ((l: string) => console.log(l));
-  const settings = settingsFromEnv(o.env);
+  const env = o.env ?? process.env;
+  const settings = serverSettings(env, await loadConfig(configPath(env)));
   const server = await startServer({ root: resolve(o.db), port: o.port ?? 8080, host: o.host ?? '127.0.0.1', log: (l) => console.error(l), ...settings });
   log(`closeloop dashboards: ${server.url}/  (API: ${server.url}/api, with Authorization: Bearer <token>)`);
   // The token travels in the fragment: browsers never send it to the server, so it reaches no log.

@@ -4,7 +4,7 @@
 // audit log is appended to.
 import { userInfo } from 'node:os';
 import { storePaths } from '../../pipelines/store.ts';
-import { accessPath, appendAudit, AUDIT_KINDS, auditPath, readLog, type AccessRecord, type AuditRecord } from './audit.ts';
+import { accessPath, appendAudit, AUDIT_KINDS, auditPath, escapeControls, jsonLine, quoted, readLog, type AccessRecord, type AuditRecord } from './audit.ts';
 import { ROLES, type Role } from './credentials.ts';
 import { addUser, listUsers, publicUser, revokeUser, rotateToken, UserError, userStatus, type UserRecord } from './users.ts';
 
@@ -126,13 +126,18 @@ export interface AuditArgs {
   json?: boolean;
 }
 
+/** Free text from a log record as printed: control characters escaped (a record can never print as two lines or reach the terminal as an escape sequence). */
+const t = (v: unknown) => escapeControls(String(v ?? ''));
+
 function detail(r: AuditRecord): string {
   const bits: string[] = [];
-  if (r.reason) bits.push(r.reason);
-  if (r.resource) bits.push(`resource=${r.resource}${r.requested_org ? ` org=${r.requested_org}` : ''}`);
-  if (r.what) bits.push(`${r.what} ${r.filename} rows=${r.rows} sha256=${r.sha256}`);
-  if (r.params && Object.keys(r.params).length) bits.push(Object.entries(r.params).map(([k, v]) => `${k}=${String(v)}`).join(' '));
-  if (r.target_user_id) bits.push(`${r.target_user_id} "${r.target_name}" ${r.target_role}${r.target_org ? ` ${r.target_org}` : ''} by ${r.actor}`);
+  if (r.reason) bits.push(t(r.reason));
+  if (r.resource) bits.push(`resource=${t(r.resource)}${r.requested_org ? ` org=${quoted(r.requested_org)}` : ''}`);
+  if (r.what) bits.push(`${t(r.what)} ${quoted(r.filename)} rows=${t(r.rows)} bytes=${t(r.bytes)}${r.sha256 ? ` sha256=${t(r.sha256)}` : ''}`);
+  if (r.params && Object.keys(r.params).length) bits.push(Object.entries(r.params).map(([k, v]) => `${t(k)}=${quoted(v)}`).join(' '));
+  if (r.unknown_params) bits.push(`unknown_params=${t(r.unknown_params)}`);
+  if (r.fetch) bits.push(`fetch=${quoted(r.fetch)}`);
+  if (r.target_user_id) bits.push(`${t(r.target_user_id)} ${quoted(r.target_name)} ${t(r.target_role)}${r.target_org ? ` ${t(r.target_org)}` : ''} by ${t(r.actor)}`);
   return bits.join('  ');
 }
 
@@ -146,13 +151,13 @@ export async function auditCommand(a: AuditArgs, out: (l: string) => void = (l) 
   const filter = { since: a.since, user: a.user, kind: a.kind, limit: a.limit ? Number(a.limit) : undefined };
   if (a.access) {
     const rows = await readLog<AccessRecord>(accessPath(stateDir), filter);
-    for (const r of rows) out(a.json ? JSON.stringify(r) : `${r.time}  ${(r.user_id ?? '-').padEnd(18)} ${(r.role ?? '-').padEnd(9)} ${r.method.padEnd(4)} ${String(r.status)} ${String(r.duration_ms).padStart(7)} ms  ${r.path}`);
+    for (const r of rows) out(a.json ? jsonLine(r) : `${t(r.time)}  ${t(r.user_id ?? '-').padEnd(18)} ${t(r.role ?? '-').padEnd(9)} ${t(r.method).padEnd(4)} ${t(r.status)} ${t(r.duration_ms).padStart(7)} ms  ${t(r.path)}`);
     if (!a.json && !rows.length) out('No access log records match.');
     return 0;
   }
   const rows = await readLog<AuditRecord>(auditPath(stateDir), filter);
   for (const r of rows) {
-    out(a.json ? JSON.stringify(r) : `${r.time}  ${r.kind.padEnd(13)} ${r.outcome.padEnd(9)} ${(r.user_name ?? r.user_id ?? '-').padEnd(18)} ${(r.role ?? '-').padEnd(9)} ${(r.org ?? '-').padEnd(8)} ${r.path ?? ''}  ${detail(r)}`.trimEnd());
+    out(a.json ? jsonLine(r) : `${t(r.time)}  ${t(r.kind).padEnd(13)} ${t(r.outcome).padEnd(9)} ${t(r.user_name ?? r.user_id ?? '-').padEnd(18)} ${t(r.role ?? '-').padEnd(9)} ${t(r.org ?? '-').padEnd(8)} ${t(r.path)}  ${detail(r)}`.trimEnd());
   }
   if (!a.json && !rows.length) out('No audit records match.');
   return 0;

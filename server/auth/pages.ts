@@ -4,7 +4,7 @@
 // fragment (#token=..., which never reaches the server or its logs) into the form and
 // posts it.
 import { esc } from '../../dashboards/pages/html.ts';
-import type { AccessRecord, AuditRecord } from './audit.ts';
+import { escapeControls, quoted, type AccessRecord, type AuditRecord } from './audit.ts';
 import type { publicUser } from './users.ts';
 
 function shell(title: string, body: string, opts: { script?: string; nav?: string } = {}): string {
@@ -61,15 +61,17 @@ function auditDetail(r: AuditRecord): string {
   if (r.reason) parts.push(r.reason);
   if (r.resource) parts.push(`resource ${r.resource}${r.requested_org ? ` (org ${r.requested_org})` : ''}`);
   if (r.filename) parts.push(`${r.filename}: ${r.rows ?? 0} rows, ${r.bytes ?? 0} bytes, sha256 ${String(r.sha256 ?? '').slice(0, 16)}…`);
-  if (r.params && Object.keys(r.params).length) parts.push(Object.entries(r.params).map(([k, v]) => `${k}=${String(v)}`).join(' '));
+  if (r.params && Object.keys(r.params).length) parts.push(Object.entries(r.params).map(([k, v]) => `${k}=${quoted(v)}`).join(' '));
+  if (r.fetch) parts.push(`Sec-Fetch ${quoted(r.fetch)}`);
+  if (r.unknown_params) parts.push(`${r.unknown_params} unknown parameter${r.unknown_params === 1 ? '' : 's'}`);
   if (r.target_user_id) parts.push(`${r.target_name ?? ''} (${r.target_user_id}, ${r.target_role ?? ''}${r.target_org ? ` ${r.target_org}` : ''})${r.actor ? ` by ${r.actor}` : ''}`);
   return parts.join('; ');
 }
 
 export function adminPage(v: AdminView): string {
   const users = v.users.map((u) => `<tr>${td(u.id)}${td(u.name)}${td(u.role)}${td(u.org_id ?? '')}${td(u.status)}${td(u.created_at)}${td(u.expires_at ?? 'never')}${td(u.revoked_at ?? '')}</tr>`).join('\n');
-  const audit = [...v.audit].reverse().map((r) => `<tr>${td(r.time)}${td(r.kind)}${td(r.outcome)}${td(r.user_name ?? r.user_id ?? '')}${td(r.role ?? '')}${td(r.org ?? '')}${td(r.path ?? '')}${td(auditDetail(r))}</tr>`).join('\n');
-  const access = [...v.access].reverse().map((r) => `<tr>${td(r.time)}${td(r.user_id ?? '')}${td(r.role ?? '')}${td(r.method)}${td(r.path)}${td(r.status)}${td(r.duration_ms)}</tr>`).join('\n');
+  const audit = [...v.audit].reverse().map((r) => `<tr>${td(r.time)}${td(r.kind)}${td(r.outcome)}${td(r.user_name ?? r.user_id ?? '')}${td(r.role ?? '')}${td(r.org ?? '')}${td(escapeControls(r.path ?? ''))}${td(auditDetail(r))}</tr>`).join('\n');
+  const access = [...v.access].reverse().map((r) => `<tr>${td(r.time)}${td(r.user_id ?? '')}${td(r.role ?? '')}${td(r.method)}${td(escapeControls(r.path))}${td(r.status)}${td(r.duration_ms)}</tr>`).join('\n');
   const kindOptions = ['', ...v.kinds].map((k) => `<option value="${esc(k)}"${k === (v.filter.kind ?? '') ? ' selected' : ''}>${esc(k || 'any')}</option>`).join('');
   const nav = `\n    <div class="session"><span>${esc(v.me.name)} (admin)</span> <a class="topbar-link" href="/data-quality">Data quality and runs</a> <form method="post" action="/signout" class="signout"><button type="submit" class="button secondary">Sign out</button></form></div>`;
   return shell('Administration', `    <div class="page-head">

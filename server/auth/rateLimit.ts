@@ -1,6 +1,7 @@
 // A fixed-window rate limit per key (client address), in memory and bounded: at most
 // `maxKeys` addresses are tracked; when full, the oldest window is dropped first (an
-// attacker cycling addresses can only make the limiter forget, never grow it).
+// attacker cycling addresses can only make the limiter forget, never grow it). And a
+// limit on requests in flight per key (concurrent exports per user).
 export interface RateLimitOptions {
   /** Attempts allowed per window. */
   max: number;
@@ -8,10 +9,12 @@ export interface RateLimitOptions {
   maxKeys: number;
 }
 
-/** Failed sign-ins (form or Bearer) per address: the brute-force guard. */
+/**
+ * Failed sign-ins (form or Bearer) per address. Tokens hold 256 random bits, so guessing
+ * is hopeless anyway: the limit bounds what a flood of failures costs (an audit record
+ * flushed to disk each) and flags it; it never refuses a valid token.
+ */
 export const DEFAULT_FAILURE_LIMIT: RateLimitOptions = { max: 10, windowMs: 60_000, maxKeys: 10_000 };
-/** Sign-in form posts of any outcome per address (bounds session churn; generous for a shared office address). */
-export const DEFAULT_SIGNIN_LIMIT: RateLimitOptions = { max: 60, windowMs: 60_000, maxKeys: 10_000 };
 
 export class RateLimiter {
   private windows = new Map<string, { start: number; count: number; refused: number }>();
@@ -29,18 +32,6 @@ export class RateLimiter {
     }
     w.count += 1;
     return w.count <= this.opts.max;
-  }
-
-  /** Attempts counted in the key's current window. */
-  count(key: string, now = Date.now()): number {
-    const w = this.windows.get(key);
-    return w && now - w.start < this.opts.windowMs ? w.count : 0;
-  }
-
-  /** Over the limit already (without counting). */
-  blocked(key: string, now = Date.now()): boolean {
-    const w = this.windows.get(key);
-    return Boolean(w && now - w.start < this.opts.windowMs && w.count >= this.opts.max);
   }
 
   /** Note a refusal; true for the first one of the key's window (worth a log line; the rest are not). */
@@ -67,5 +58,29 @@ export class RateLimiter {
 
   get size() {
     return this.windows.size;
+  }
+}
+
+/**
+ * At most `max` requests in flight per key (a user): `acquire` gives a release function,
+ * or null when the key is at its limit. Keys with nothing in flight are forgotten.
+ */
+export class ConcurrencyLimit {
+  private inFlight = new Map<string, number>();
+
+  constructor(readonly max: number) {}
+
+  acquire(key: string): (() => void) | null {
+    const n = this.inFlight.get(key) ?? 0;
+    if (n >= this.max) return null;
+    this.inFlight.set(key, n + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.inFlight.get(key) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(key, left);
+      else this.inFlight.delete(key);
+    };
   }
 }

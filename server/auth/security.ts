@@ -1,7 +1,8 @@
 // The security layer (issue 7) as the server's hooks: ONE authenticate middleware
-// (Bearer token or session cookie; the access log), authorize (the policy; refusals
-// audited), onDownload (the audit record, on disk before the first byte), and the routes
-// of sign-in, sign-out, the session, and administration. See the README, "Security model".
+// (Bearer token or session cookie; same-site checks; the per-user export limit; the
+// access log), authorize (the policy; refusals audited), onDownload (the audit record, on
+// disk before the first byte), and the routes of sign-in, sign-out, the session, and
+// administration. See the README, "Security model".
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { storePaths } from '../../pipelines/store.ts';
@@ -13,18 +14,18 @@ import { accessPath, AUDIT_KINDS, AuditLog, auditPath, loggableParams, readLog, 
 import type { Principal } from './credentials.ts';
 import { adminPage, signinPage } from './pages.ts';
 import { decide, pageResource } from './policy.ts';
-import { DEFAULT_FAILURE_LIMIT, DEFAULT_SIGNIN_LIMIT, RateLimiter, type RateLimitOptions } from './rateLimit.ts';
-import { DEFAULT_SESSION_OPTIONS, SessionStore, type SessionOptions } from './sessions.ts';
+import { ConcurrencyLimit, DEFAULT_FAILURE_LIMIT, RateLimiter, type RateLimitOptions } from './rateLimit.ts';
+import { credentialTag, DEFAULT_SESSION_OPTIONS, SessionStore, type SessionOptions } from './sessions.ts';
 import { principalOfUser, publicUser, UserDirectory, type TokenCheck } from './users.ts';
 
 export interface SecurityOptions {
   session?: Partial<SessionOptions>;
-  /** Failed sign-ins (form or Bearer token) per client address before 429 (default 10 a minute). */
+  /** Failed sign-ins (form or Bearer token) per client address before further failures get 429 (default 10 a minute); a valid token always signs in. */
   failureLimit?: Partial<RateLimitOptions>;
-  /** Sign-in form posts of any outcome per client address (default 60 a minute). */
-  signinLimit?: Partial<RateLimitOptions>;
   /** Secure cookies: 'auto' (default) when the request came over HTTPS (req.secure, which honours `trust proxy`). */
   secureCookies?: 'auto' | boolean;
+  /** Downloads one user may have in flight at once (default 2; closeloop.config.json `exports.maxConcurrentPerUser`). */
+  exportsPerUser?: number;
 }
 
 export interface Security {
@@ -37,6 +38,10 @@ export interface Security {
 }
 
 export const SESSION_COOKIE = 'closeloop_session';
+/** Under TLS the cookie is `__Host-` prefixed: only this origin, over https, can set it, so a same-site page cannot plant one. */
+export const SECURE_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
+/** Seconds a client is told to wait when it has too many exports in flight. */
+export const EXPORT_RETRY_AFTER_SECONDS = 5;
 
 /** Paths open without a session: the sign-in page, sign-out, and the liveness probe. */
 const PUBLIC_PATHS = new Set(['/signin', '/signout', '/api/health']);
@@ -57,6 +62,21 @@ function crossSite(req: Request): boolean {
   const origin = req.get('origin');
   if (site ? site !== 'same-origin' && site !== 'none' : origin === 'null') return true;
   return Boolean(origin && origin !== 'null' && origin !== `${req.protocol}://${req.get('host')}`);
+}
+
+/**
+ * A read under /api that the user did not ask for: SameSite=Strict sends the cookie with
+ * every request from the same site, another port of this host included, so an image or a
+ * no-cors fetch there could run an export in the user's name. Allowed: the site's own
+ * pages (same-origin), the user's own address bar or bookmark (none) and a top-level
+ * navigation (a link followed in a tab). A browser without Sec-Fetch-Site (older than
+ * about 2020-2023) is refused only when its Origin names another site.
+ */
+function foreignRead(req: Request): boolean {
+  const site = req.get('sec-fetch-site');
+  if (!site) return crossSite(req);
+  if (site === 'same-origin' || site === 'none') return false;
+  return !(req.get('sec-fetch-mode') === 'navigate' && req.get('sec-fetch-dest') === 'document');
 }
 
 interface Locals {
@@ -108,7 +128,7 @@ export function createSecurity(o: { root: string; production: boolean; log: (lin
   const sessions = new SessionStore(stateDir, sessionOpts, o.log);
   const audit = new AuditLog(stateDir, o.log);
   const failures = new RateLimiter({ ...DEFAULT_FAILURE_LIMIT, ...opts.failureLimit });
-  const attempts = new RateLimiter({ ...DEFAULT_SIGNIN_LIMIT, ...opts.signinLimit });
+  const exports = new ConcurrencyLimit(opts.exportsPerUser ?? 2);
   const ready = audit.flush().then(() => sessions.load());
   // Once the state is loaded, requests need not wait on it (a failed load keeps failing them).
   let isReady = false;
@@ -117,28 +137,40 @@ export function createSecurity(o: { root: string; production: boolean; log: (lin
   }, () => undefined);
 
   const secure = (req: Request) => (opts.secureCookies === undefined || opts.secureCookies === 'auto' ? req.secure : opts.secureCookies);
+  const cookieName = (req: Request) => (secure(req) ? SECURE_SESSION_COOKIE : SESSION_COOKIE);
   const who = (p: Principal | undefined) => ({ user_id: p?.user_id ?? null, user_name: p?.name ?? null, role: p?.role ?? null, org: p?.org ?? null });
-  const pathOf = (req: Request) => redact(req.originalUrl.split('?')[0]!.slice(0, 300));
+  // Redacted before it is cut, so no part of a token survives the cut.
+  const pathOf = (req: Request) => redact(req.originalUrl.split('?')[0]!).slice(0, 300);
   const where = (req: Request) => ({ ip: req.ip ?? null, method: req.method, path: pathOf(req) });
 
   function setSessionCookie(req: Request, res: Response, id: string) {
-    res.cookie(SESSION_COOKIE, id, { httpOnly: true, sameSite: 'strict', secure: secure(req), path: '/', maxAge: sessionOpts.maxAgeMs });
+    res.cookie(cookieName(req), id, { httpOnly: true, sameSite: 'strict', secure: secure(req), path: '/', maxAge: sessionOpts.maxAgeMs });
   }
   function clearSessionCookie(req: Request, res: Response) {
-    res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'strict', secure: secure(req), path: '/' });
+    res.clearCookie(cookieName(req), { httpOnly: true, sameSite: 'strict', secure: secure(req), path: '/' });
   }
 
-  /** 429 with Retry-After; the first refusal of a window is audited (a flood is not written line by line). */
-  async function tooMany(req: Request, res: Response, limiter: RateLimiter, method: 'form' | 'bearer'): Promise<never> {
+  /**
+   * A failed sign-in (form or Bearer), counted per client address: audited while under the
+   * limit; beyond it, 429 with Retry-After and only the first refusal of the window audited
+   * (a flood is not written line by line). Valid tokens never come here.
+   */
+  async function signinFailed(req: Request, res: Response, check: TokenCheck & { ok: false }, method: 'form' | 'bearer'): Promise<void> {
     const key = req.ip ?? '';
-    res.setHeader('Retry-After', String(limiter.retryAfter(key)));
-    if (limiter.noteRefusal(key)) await audit.audit({ kind: 'signin', outcome: 'failure', ...who(undefined), ...where(req), reason: 'rate_limited', status: 429, params: { method } });
-    throw new HttpError(429, 'too many sign-in attempts from this address; wait a minute and try again', { reason: 'rate_limited' });
+    if (!failures.hit(key)) {
+      res.setHeader('Retry-After', String(failures.retryAfter(key)));
+      if (failures.noteRefusal(key)) await audit.audit({ kind: 'signin', outcome: 'failure', ...who(undefined), ...where(req), reason: 'rate_limited', status: 429, params: { method } });
+      throw new HttpError(429, 'too many failed sign-ins from this address; wait a minute and try again', { reason: 'rate_limited' });
+    }
+    await audit.audit({ kind: 'signin', outcome: 'failure', ...who(check.user ? principalOfUser(check.user, method === 'form' ? 'session' : 'bearer') : undefined), ...where(req), reason: `${check.reason} token`, status: 401, params: { method } });
   }
 
-  /** Refuse an address that failed too often lately (whatever it sends now); undefined when it may go on. */
-  function refuseIfFailing(req: Request, res: Response, method: 'form' | 'bearer'): Promise<never> | undefined {
-    return failures.blocked(req.ip ?? '') ? tooMany(req, res, failures, method) : undefined;
+  /** Refused before any route runs (a same-site read, a cross-site change): audited as an authorization refusal. */
+  async function refuseForeign(req: Request, res: Response, p: Principal): Promise<never> {
+    locals(res).auditedDenial = true;
+    const fetch = [req.get('sec-fetch-site'), req.get('sec-fetch-mode'), req.get('sec-fetch-dest')].map((v) => v ?? '-').join(' ').slice(0, 80);
+    await audit.audit({ kind: 'authorization', outcome: 'denied', ...who(p), ...where(req), status: 403, reason: 'cross-site request', fetch });
+    throw new HttpError(403, 'cross-site requests are refused', { reason: 'cross_site' });
   }
 
   function logAccess(req: Request, res: Response, started: bigint) {
@@ -160,7 +192,7 @@ export function createSecurity(o: { root: string; production: boolean; log: (lin
       audit.access(record);
       // A download that failed before its file was made (bad parameters, nothing published...) is audited as such.
       if (p && DOWNLOAD_PATH.test(record.path) && status >= 400 && !locals(res).auditedDownload && !locals(res).auditedDenial) {
-        void audit.audit({ kind: 'download', outcome: 'failed', ...who(p), ...where(req), status, params: loggableParams(req.query as Record<string, unknown>) }).catch(() => undefined);
+        void audit.audit({ kind: 'download', outcome: 'failed', ...who(p), ...where(req), status, ...loggableParams(req.query as Record<string, unknown>) }).catch(() => undefined);
       }
     };
     res.once('finish', finish);
@@ -175,35 +207,45 @@ export function createSecurity(o: { root: string; production: boolean; log: (lin
       const now = new Date();
       const header = req.headers.authorization;
       if (header !== undefined) {
-        // API clients: a Bearer token on every request (a failure counts against the sign-in limit).
-        const refused = refuseIfFailing(req, res, 'bearer');
-        if (refused) await refused;
+        // API clients: a Bearer token on every request (a failure counts against the per-address failure limit).
         const m = /^Bearer ([^\s,]{1,200})$/.exec(header);
         const check: TokenCheck = m ? await users.checkToken(m[1]!, now) : { ok: false, reason: 'malformed' };
         if (!check.ok) {
-          await audit.audit({ kind: 'signin', outcome: 'failure', ...who(check.user ? principalOfUser(check.user, 'bearer') : undefined), ...where(req), reason: `${check.reason} token`, status: 401, params: { method: 'bearer' } });
-          failures.hit(req.ip ?? '');
+          await signinFailed(req, res, check, 'bearer');
           res.setHeader('WWW-Authenticate', 'Bearer realm="closeloop", error="invalid_token"');
           throw new HttpError(401, 'the access token is not valid (unknown, revoked or expired)', { reason: 'invalid_token' });
         }
         locals(res).principal = principalOfUser(check.user, 'bearer');
       } else {
-        const sid = readCookie(req, SESSION_COOKIE);
+        const sid = readCookie(req, cookieName(req));
         if (sid) {
           const s = sessions.touch(sid, now.getTime());
           const u = s ? await users.activeUser(s.user_id, now) : null;
-          if (u) locals(res).principal = principalOfUser(u, 'session');
+          // A session lives only as long as the token it was started with: rotation ends it.
+          if (u && s && s.credential === credentialTag(u.token_sha256)) locals(res).principal = principalOfUser(u, 'session');
           else {
-            if (s) sessions.destroyUser(s.user_id);
+            if (s && !u) sessions.destroyUser(s.user_id);
+            else if (s) sessions.destroy(sid);
             clearSessionCookie(req, res);
           }
         }
       }
-      // A request that changes something, made with the session cookie, must come from our own pages (CSRF).
-      if (locals(res).principal?.via === 'session' && !SAFE_METHODS.has(req.method) && crossSite(req)) {
-        throw new HttpError(403, 'cross-site requests are refused', { reason: 'cross_site' });
+      const p = locals(res).principal;
+      if (p?.via === 'session') {
+        // With the session cookie: a change must come from our own pages (CSRF), a read under /api from them or from the user.
+        if (SAFE_METHODS.has(req.method) ? /^\/api(\/|$)/i.test(req.path) && foreignRead(req) : crossSite(req)) await refuseForeign(req, res, p);
       }
-      if (PUBLIC_PATHS.has(req.path) || locals(res).principal) {
+      if (p && DOWNLOAD_PATH.test(req.path)) {
+        // Downloads take seconds and memory: a few at a time per user, whoever else is exporting.
+        const release = exports.acquire(p.user_id);
+        if (!release) {
+          res.setHeader('Retry-After', String(EXPORT_RETRY_AFTER_SECONDS));
+          throw new HttpError(429, `too many downloads in progress for this user (at most ${exports.max} at a time); wait for one to finish and try again`, { reason: 'too_many_exports' });
+        }
+        res.once('close', release);
+        res.once('finish', release);
+      }
+      if (PUBLIC_PATHS.has(req.path) || p) {
         next();
         return;
       }
@@ -228,7 +270,7 @@ export function createSecurity(o: { root: string; production: boolean; log: (lin
     if (req.res) locals(req.res).auditedDenial = true;
     await audit.audit({
       kind: 'authorization', outcome: 'denied', ...who(p), ...where(req), status: 403, reason: d.reason,
-      resource: access.resource, requested_org: access.org ?? null, params: loggableParams(access.params),
+      resource: access.resource, requested_org: access.org ?? null, ...loggableParams(access.params),
     });
     throw new HttpError(403, `not allowed: ${d.reason}`, { reason: 'forbidden' });
   };
@@ -236,12 +278,18 @@ export function createSecurity(o: { root: string; production: boolean; log: (lin
   const onDownload: DownloadHook = async (req, info) => {
     const p = principalOf(req);
     const base = {
-      kind: 'download' as const, ...who(p), ...where(req), what: info.kind, filename: info.filename, params: loggableParams(info.params),
+      kind: 'download' as const, ...who(p), ...where(req), what: info.kind, filename: info.filename, ...loggableParams(info.params),
       rows: info.rows, bytes: info.bytes, sha256: info.sha256, run_id: info.run_id,
     };
+    const res = req.res;
+    if (req.method === 'HEAD') {
+      // Headers only: nothing of the file leaves, so one record, with 0 bytes (and no digest of bytes not sent).
+      await audit.audit({ ...base, outcome: 'head', rows: 0, bytes: 0, sha256: undefined, status: 200 });
+      if (res) locals(res).auditedDownload = true;
+      return;
+    }
     // On disk before the first byte is sent: if this write fails, nothing is sent.
     await audit.audit({ ...base, outcome: 'started' });
-    const res = req.res;
     if (!res) return;
     locals(res).auditedDownload = true;
     let ended = false;
@@ -274,28 +322,25 @@ export function createSecurity(o: { root: string; production: boolean; log: (lin
 
     app.post('/signin', sameOrigin, express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 4 }), async (req: Request, res: Response) => {
       res.setHeader('Cache-Control', 'no-store');
-      try {
-        await refuseIfFailing(req, res, 'form');
-        if (!attempts.hit(req.ip ?? '')) await tooMany(req, res, attempts, 'form');
-      } catch (err) {
-        // A person at the form gets the form back, with the reason (and the 429 status).
-        if (wantsJson(req) || !(err instanceof HttpError)) throw err;
-        res.status(err.status).type('html').send(signinPage({ next: '', error: 'Too many sign-in attempts from this address: wait a minute and try again.' }));
-        return;
-      }
       const body = parseParams(SigninBody, req.body ?? {}, 'body');
       const next = safeNext(body.next);
       const check = await users.checkToken(body.token.trim(), new Date());
       if (!check.ok) {
-        failures.hit(req.ip ?? '');
-        await audit.audit({ kind: 'signin', outcome: 'failure', ...who(check.user ? principalOfUser(check.user, 'session') : undefined), ...where(req), reason: `${check.reason} token`, status: 401, params: { method: 'form' } });
+        try {
+          await signinFailed(req, res, check, 'form');
+        } catch (err) {
+          // A person at the form gets the form back, with the reason (and the 429 status).
+          if (wantsJson(req) || !(err instanceof HttpError)) throw err;
+          res.status(err.status).type('html').send(signinPage({ next: next ?? '', error: 'Too many failed sign-ins from this address: wait a minute and try again.' }));
+          return;
+        }
         if (wantsJson(req)) throw new HttpError(401, 'sign-in failed: the token is not valid (unknown, revoked or expired)', { reason: 'invalid_token' });
         res.status(401).type('html').send(signinPage({ next: next ?? '', error: 'Sign-in failed: that token is not valid. It may have been mistyped, revoked or expired; ask an administrator for a new one.' }));
         return;
       }
       const p = principalOfUser(check.user, 'session');
       locals(res).principal = p;
-      setSessionCookie(req, res, sessions.create(check.user.id));
+      setSessionCookie(req, res, sessions.create(check.user.id, credentialTag(check.user.token_sha256)));
       await audit.audit({ kind: 'signin', outcome: 'success', ...who(p), ...where(req), status: 200, params: { method: 'form' } });
       if (wantsJson(req)) {
         res.json({ ok: true, user: { id: p.user_id, name: p.name, role: p.role, org: p.org } });
@@ -306,7 +351,7 @@ export function createSecurity(o: { root: string; production: boolean; log: (lin
 
     app.post('/signout', sameOrigin, express.urlencoded({ extended: false, limit: '1kb', parameterLimit: 2 }), async (req: Request, res: Response) => {
       parseParams(NoParams, req.body ?? {}, 'body');
-      const sid = readCookie(req, SESSION_COOKIE);
+      const sid = readCookie(req, cookieName(req));
       const p = principalOf(req);
       if (sid) sessions.destroy(sid);
       clearSessionCookie(req, res);

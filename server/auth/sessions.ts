@@ -2,8 +2,9 @@
 // server restart does not sign everyone out. The file holds the SHA-256 of each session
 // id, never the id itself (the id is only ever in the browser's cookie). A session ends
 // after `idleMs` without a request, after `maxAgeMs` in any case, at sign-out, and as
-// soon as its user is revoked or expires (checked on every request).
-import { chmod, readFile } from 'node:fs/promises';
+// soon as its user is revoked or expires or its token is rotated (checked on every
+// request: a session remembers which token it was started with).
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../pipelines/store.ts';
@@ -16,13 +17,26 @@ export interface SessionOptions {
   maxAgeMs: number;
   /** Sessions kept at most (the least recently used go first). */
   maxSessions: number;
+  /** Sessions of one user kept at most: a new sign-in ends that user's least recently used one (never another user's). */
+  maxPerUser: number;
 }
 
-export const DEFAULT_SESSION_OPTIONS: SessionOptions = { idleMs: 30 * 60_000, maxAgeMs: 12 * 3600_000, maxSessions: 10_000 };
+export const DEFAULT_SESSION_OPTIONS: SessionOptions = { idleMs: 30 * 60_000, maxAgeMs: 12 * 3600_000, maxSessions: 10_000, maxPerUser: 20 };
 
-const SessionRecord = z.strictObject({ id_sha256: z.string().regex(/^[0-9a-f]{64}$/), user_id: z.string(), created_at: z.number(), last_seen: z.number() });
+/** Which token a session was started with: a tag of the token's stored hash (a rotated token has another). */
+export function credentialTag(tokenSha256: string): string {
+  return sha256Hex(`session-credential:${tokenSha256}`).slice(0, 32);
+}
+
+const SessionRecord = z.strictObject({
+  id_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  user_id: z.string(),
+  credential: z.string().regex(/^[0-9a-f]{32}$/),
+  created_at: z.number(),
+  last_seen: z.number(),
+});
 type SessionRecord = z.infer<typeof SessionRecord>;
-const SessionsFile = z.strictObject({ version: z.literal(1), sessions: z.array(SessionRecord) });
+const SessionsFile = z.strictObject({ version: z.literal(2), sessions: z.array(SessionRecord) });
 
 /** Persist a touch at most this often (a request's last_seen is kept in memory anyway). */
 const TOUCH_PERSIST_MS = 60_000;
@@ -50,7 +64,13 @@ export class SessionStore {
     } catch {
       return;
     }
-    const parsed = SessionsFile.safeParse(JSON.parse(text));
+    const json = JSON.parse(text) as { version?: unknown };
+    if (json.version === 1) {
+      // Written before sessions remembered their token: which token started them is unknown, so they end.
+      this.log(`${this.path} is from an earlier version (sessions not bound to a token): every session ends; sign in again`);
+      return;
+    }
+    const parsed = SessionsFile.safeParse(json);
     if (!parsed.success) {
       this.log(`${this.path} is not a valid sessions file; starting with no sessions`);
       return;
@@ -67,11 +87,14 @@ export class SessionStore {
     return now - s.last_seen < this.opts.idleMs && now - s.created_at < this.opts.maxAgeMs;
   }
 
-  /** A new session for a user; returns the id for the cookie (not kept anywhere else). */
-  create(userId: string, now = Date.now()): string {
+  /** A new session for a user, bound to the token it signed in with (credentialTag); returns the id for the cookie (not kept anywhere else). */
+  create(userId: string, credential: string, now = Date.now()): string {
     const id = newSessionId();
     const h = sha256Hex(id);
-    this.sessions.set(h, { id_sha256: h, user_id: userId, created_at: now, last_seen: now });
+    // The map runs least recently used first: the user's oldest sessions go first.
+    const mine = [...this.sessions.values()].filter((x) => x.user_id === userId);
+    for (const old of mine.slice(0, Math.max(0, mine.length - this.opts.maxPerUser + 1))) this.forget(old.id_sha256);
+    this.sessions.set(h, { id_sha256: h, user_id: userId, credential, created_at: now, last_seen: now });
     this.persistedSeen.set(h, now);
     while (this.sessions.size > this.opts.maxSessions) {
       const oldest = [...this.sessions.values()].reduce((a, b) => (b.last_seen < a.last_seen ? b : a));
@@ -86,7 +109,7 @@ export class SessionStore {
    * The session of a cookie value, touched (its idle clock restarts); null when unknown,
    * idle too long or too old (and then it is forgotten).
    */
-  touch(id: string, now = Date.now()): { user_id: string; created_at: number } | null {
+  touch(id: string, now = Date.now()): { user_id: string; credential: string; created_at: number } | null {
     if (!SESSION_ID_PATTERN.test(id)) return null;
     const h = sha256Hex(id);
     const s = this.sessions.get(h);
@@ -103,7 +126,7 @@ export class SessionStore {
       this.persistedSeen.set(h, now);
       this.persist();
     }
-    return { user_id: s.user_id, created_at: s.created_at };
+    return { user_id: s.user_id, credential: s.credential, created_at: s.created_at };
   }
 
   destroy(id: string) {
@@ -144,8 +167,7 @@ export class SessionStore {
       const now = Date.now();
       const sessions = [...this.sessions.values()].filter((s) => this.live(s, now));
       try {
-        await writeFileAtomic(this.path, `${JSON.stringify({ version: 1, sessions })}\n`);
-        await chmod(this.path, 0o600).catch(() => undefined);
+        await writeFileAtomic(this.path, `${JSON.stringify({ version: 2, sessions })}\n`);
       } catch (err) {
         this.log(`could not write ${this.path}: ${(err as Error).message}`);
       }

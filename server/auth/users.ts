@@ -4,10 +4,10 @@
 // file changes (a stat per request), so `closeloop users add|revoke` takes effect on a
 // running server at once. Only the SHA-256 of a token is ever written anywhere.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../../pipelines/store.ts';
+import { PRIVATE_DIR, PRIVATE_FILE, writeFileAtomic } from '../../pipelines/store.ts';
 import { newToken, ROLES, sha256Hex, TOKEN_PATTERN, type Principal, type Role } from './credentials.ts';
 
 /** Organization ids as the published tables spell them (no paths, no markup). */
@@ -139,12 +139,12 @@ function pidAlive(pid: number): boolean {
 
 /** Read-modify-write of users.json under an exclusive lock file (stale when its PID is gone). */
 async function withUsersLock<T>(stateDir: string, f: () => Promise<T>): Promise<T> {
-  await mkdir(stateDir, { recursive: true });
+  await mkdir(stateDir, { recursive: true, mode: PRIVATE_DIR });
   const lock = join(stateDir, 'users.json.lock');
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
-      await writeFile(lock, JSON.stringify({ pid: process.pid, since: new Date().toISOString() }), { flag: 'wx', mode: 0o600 });
+      await writeFile(lock, JSON.stringify({ pid: process.pid, since: new Date().toISOString() }), { flag: 'wx', mode: PRIVATE_FILE });
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -166,7 +166,6 @@ async function withUsersLock<T>(stateDir: string, f: () => Promise<T>): Promise<
 
 async function writeUsers(path: string, file: UsersFile) {
   await writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
-  await chmod(path, 0o600).catch(() => undefined);
 }
 
 export interface AddUser {

@@ -202,14 +202,15 @@ describe('browser sessions', () => {
   });
 
   it('a session ends when idle (configurable), and when its user is revoked', async () => {
-    const quick = createApp({ root: fx.root, log: () => undefined, security: { session: { idleMs: 250 } } });
+    // Margins wide enough for a loaded 2-core machine (a request there can take 200 ms).
+    const quick = createApp({ root: fx.root, log: () => undefined, security: { session: { idleMs: 900 } } });
     const { pair } = await signIn(quick, evaluator.token);
     secrets.push(pair.split('=')[1]!);
     for (let i = 0; i < 3; i++) {
-      await sleep(120);
+      await sleep(300);
       expect((await request(quick).get('/api/run').set('Cookie', pair)).status, 'activity keeps it alive').toBe(200);
     }
-    await sleep(400);
+    await sleep(1000);
     expect((await request(quick).get('/api/run').set('Cookie', pair)).status).toBe(401);
     quick.close();
 
