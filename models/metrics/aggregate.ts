@@ -7,6 +7,11 @@
 // up from months costs a few thousand rows instead of unpivoting every fact row into four
 // grains.
 //
+// Payer and program_id change over time (coverage): a fact with coverage 'row' carries them
+// (person-time split by the coverage of each day, people in a period under their last
+// enrolled day in it); for the others they are the person's coverage on the metric's age date
+// (the anchor, or the as-of date), `unknown` when the person was not covered that day.
+//
 // Ages: with ageAt 'anchor' or 'as_of' the age band is fixed per fact row. With
 // 'period_end' it depends on the period, so step 1 keeps a coarse birth key instead: the
 // smallest threshold key (period_end key - 18/26/45/65 years) at or above the person's
@@ -73,17 +78,27 @@ function ageColumnSql(ageAt: AgeAt, asOfSql: string): string {
   return `${ageBandSql(dateKeySql(date), 'pa.birth_key')} AS age_band`;
 }
 
+/** Population dimensions that change over time: from coverage, not from the people row. */
+export const COVERAGE_DIMENSIONS: readonly string[] = ['payer', 'program_id'];
+
 export function monthLevelSql(spec: AggregationSpec, asOfSql: string): string {
   const { fact } = spec;
   const sets = groupingSets(spec.dimensions, spec.ageAt);
   const columns = [...new Set(sets.flatMap((s) => s.columns))];
   const fixed = ['month_start', ...fact.keys, ...(spec.duration ? ['time'] : [])];
   const needsAge = columns.includes('age_band') || columns.includes('birth_canon');
+  const fromCoverage = fact.coverage === 'as_of_date' && columns.some((c) => COVERAGE_DIMENSIONS.includes(c));
+  if (fact.coverage === 'as_of_date' && spec.ageAt === 'period_end' && fromCoverage) {
+    throw new Error(`${spec.name}: fact ${fact.id} takes payer and program from coverage on a date; ages at the period's end need a fact with coverage 'row'`);
+  }
+  const covered = (c: string) => `CASE WHEN f._coverage_on <= cov.segment_through THEN cov.${c} ELSE 'unknown' END AS ${c}`;
   const select = [
-    // the fact's own columns: month, keys, measure inputs, fact dimensions
+    // the fact's own columns: month, keys, measure inputs, fact dimensions (and, for
+    // coverage 'row', payer and program_id)
     'f.* EXCLUDE (person_id)',
     ...(spec.duration ? [`f.${spec.duration.time} AS time`, `f.${spec.duration.event} AS event`] : []),
-    ...columns.filter((c) => isPopulationDimension(c) && c !== 'age_band').map((c) => `pa.${c}`),
+    ...columns.filter((c) => isPopulationDimension(c) && c !== 'age_band' && !COVERAGE_DIMENSIONS.includes(c)).map((c) => `pa.${c}`),
+    ...(fromCoverage ? columns.filter((c) => COVERAGE_DIMENSIONS.includes(c)).map(covered) : []),
     ...(needsAge ? [ageColumnSql(spec.ageAt, asOfSql)] : []),
   ];
   const measures = spec.duration
@@ -101,9 +116,10 @@ th AS (
   WHERE span_entity = '${fact.span}'
 )`
     : '';
+  const coverageOn = spec.ageAt === 'as_of' ? asOfSql : 'f.anchor_date';
   return `CREATE OR REPLACE TEMP TABLE ${spec.name}_month AS
 WITH f AS (
-  SELECT f.*, date_trunc('month', f.anchor_date)::DATE AS month_start
+  SELECT f.*, date_trunc('month', f.anchor_date)::DATE AS month_start${fromCoverage ? `, ${coverageOn} AS _coverage_on` : ''}
   FROM ${fact.id} f
   JOIN int_spans s ON s.span_entity = '${fact.span}' AND f.anchor_date BETWEEN s.span_start AND s.span_end${
     spec.nonZero ? `\n  WHERE ${spec.nonZero.map((m) => `f.${m} <> 0`).join(' OR ')}` : ''}
@@ -111,7 +127,8 @@ WITH f AS (
 x AS (
   SELECT ${select.join(', ')}
   FROM f
-  JOIN ${thresholds ? '(SELECT pa.*, th.t FROM int_person_attributes pa ASOF LEFT JOIN th ON pa.birth_key <= th.t)' : 'int_person_attributes'} pa USING (person_id)
+  JOIN ${thresholds ? '(SELECT pa.*, th.t FROM int_person_attributes pa ASOF LEFT JOIN th ON pa.birth_key <= th.t)' : 'int_person_attributes'} pa ON pa.person_id = f.person_id${
+    fromCoverage ? '\n  ASOF LEFT JOIN int_coverage cov ON cov.person_id = f.person_id AND f._coverage_on >= cov.segment_from' : ''}
 )
 SELECT ${[...fixed, columns.length > 0 ? `GROUPING(${columns.join(', ')}) AS gmask` : '0 AS gmask', ...columns, ...measures].join(', ')}
 FROM x

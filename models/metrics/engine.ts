@@ -160,13 +160,13 @@ export async function computeMetrics(conn: DuckDBConnection, opts: ComputeMetric
   const restrictedZip3 = opts.restrictedZip3 ?? defaultRestrictedZip3();
   const facts = factsInUse();
   const sources = [
-    ...facts.map((id) => sourceReads(id, factText(factSqlSource(id).file), factById(id).span)),
+    ...facts.map((id) => sourceReads(id, withOwnVars(factSqlSource(id)), factById(id).span)),
     ...METRICS.flatMap((m) => ('rows' in m.sql ? [sourceReads(`rows:${m.sql.rows}`, factText(m.sql.rows), null)] : [])),
   ];
   const fingerprint = engineFingerprint({ asOf: opts.asOf, cuts, restrictedZip3 });
   const clean = await reusableSources(conn, opts.reuse, fingerprint, sources);
-  // the aggregation joins person attributes, spans and periods whatever the fact
-  const needed = new Set<IntermediateModel>(['int_spans', 'int_periods', 'int_person_attributes']);
+  // the aggregation joins person attributes, coverage, spans and periods whatever the fact
+  const needed = new Set<IntermediateModel>(['int_spans', 'int_periods', 'int_coverage', 'int_person_attributes']);
   for (const s of sources) if (!clean.has(s.source)) for (const m of s.models) needed.add(m);
   const intermediate = await buildIntermediate(conn, { asOf: opts.asOf, restrictedZip3, only: clean.size ? needed : undefined });
   for (const [model, seconds] of Object.entries(intermediate)) opts.onPhase?.(model, seconds);
@@ -372,6 +372,10 @@ FROM _km_curves ORDER BY metric_id, dimension = 'all' DESC, dimension, group_val
 
 const factText = (file: string) => readSqlFile(new URL(`./sql/${file}.sql`, import.meta.url));
 
+/** A fact's SQL with its own placeholder values filled in (they may name tables), the run's left as they are. */
+const withOwnVars = ({ file, vars }: { file: string; vars: Record<string, string> }) =>
+  Object.entries(vars).reduce((text, [k, v]) => text.replaceAll(`{{${k}}}`, v), factText(file));
+
 /** The fact whose Kaplan-Meier curves are kept (km_curves). */
 const KM_CURVES_FACT = (() => {
   const m = METRICS.find((x) => x.id === KM_CURVES.metric);
@@ -381,7 +385,7 @@ const KM_CURVES_FACT = (() => {
 
 interface SourceReads {
   source: string;
-  /** Staging entities it reads: those in its SQL, plus people and its span entity. */
+  /** Staging entities it reads: those in its SQL, plus people and coverage and its span entity. */
   entities: Set<string>;
   /** Intermediate models its SQL reads. */
   models: Set<IntermediateModel>;
@@ -389,7 +393,9 @@ interface SourceReads {
 
 function sourceReads(source: string, text: string, span: string | null): SourceReads {
   const { entities, models } = sqlReads(text);
+  // the aggregation joins person attributes and coverage for the population dimensions
   entities.add('people');
+  entities.add('coverage');
   if (span) entities.add(span);
   return { source, entities, models };
 }
