@@ -1,5 +1,6 @@
 -- HEDIS continuous enrollment and the HEDIS exclusions, per person and window: each calendar
--- year (to the as-of date) for every person with coverage (SNS-E's measurement period), and
+-- year of the screening span (to the as-of date) for every person with coverage (SNS-E's
+-- measurement period), and
 -- each PHQ-9 index episode from its index date to day 240, the end of its follow-up window
 -- (DRR-E).
 --   gaps: stretches of the window without coverage (one before the first covered day, one
@@ -9,7 +10,7 @@
 --   hospice: a hospice encounter on a day of the window; died: a death date by its last day.
 WITH years AS (
   SELECT range::INTEGER AS y
-  FROM range(coalesce((SELECT year(min(span_start)) FROM int_spans), year({{as_of}})), year({{as_of}}) + 1)
+  FROM range(coalesce((SELECT year(span_start) FROM int_spans WHERE span_entity = 'screenings'), year({{as_of}})), year({{as_of}}) + 1)
 ),
 windows AS (
   SELECT c.person_id, 'year' AS window_kind, make_date(y.y, 1, 1) AS window_from, least(make_date(y.y, 12, 31), {{as_of}}) AS window_to

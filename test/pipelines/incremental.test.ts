@@ -62,7 +62,7 @@ describe('incremental run', () => {
     // the oracle: the same inbox, loaded from scratch into a fresh store
     full.cleanup();
     full = tempStore('closeloop-full-');
-    for (const f of ['people.csv', 'services.csv', 'screenings.csv', 'referrals.csv', 'enrollments.csv', 'phq9.csv', 'encounters.csv']) {
+    for (const f of ['people.csv', 'coverage.csv', 'services.csv', 'screenings.csv', 'referrals.csv', 'enrollments.csv', 'phq9.csv', 'encounters.csv']) {
       full.copy(join(incremental.inbox, f));
     }
     expect((await full.run()).status).toBe('published');
@@ -86,7 +86,7 @@ describe('incremental run', () => {
     await rebuildAndCompare();
   }, 180_000);
 
-  it('a changed roster recomputes everything (people feed every population dimension)', async () => {
+  it('a changed roster recomputes everything (people and their spans feed every population dimension)', async () => {
     appendRows(join(incremental.inbox, 'people.csv'), 5, 'N');
     logs.length = 0;
     expect((await incremental.run({ log: (l) => logs.push(l) })).status).toBe('published');
