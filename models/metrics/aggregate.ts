@@ -10,7 +10,9 @@
 // Payer and program_id change over time (coverage): a fact with coverage 'row' carries them
 // (person-time split by the coverage of each day, people in a period under their last
 // enrolled day in it); for the others they are the person's coverage on the metric's age date
-// (the anchor, or the as-of date), `unknown` when the person was not covered that day.
+// (the anchor, or the as-of date), `unknown` when the person was not covered that day, added
+// to the fact table once (withCoverageSql) rather than joined in every aggregation (a join
+// inside the GROUPING SETS query cost DuckDB several times the aggregation itself).
 //
 // Ages: with ageAt 'anchor' or 'as_of' the age band is fixed per fact row. With
 // 'period_end' it depends on the period, so step 1 keeps a coarse birth key instead: the
@@ -81,24 +83,42 @@ function ageColumnSql(ageAt: AgeAt, asOfSql: string): string {
 /** Population dimensions that change over time: from coverage, not from the people row. */
 export const COVERAGE_DIMENSIONS: readonly string[] = ['payer', 'program_id'];
 
+/** The date a fact with coverage 'as_of_date' takes payer and program on, for an age basis. */
+export type CoverageBasis = 'anchor' | 'as_of';
+
+/** Whether an aggregation takes payer or program from coverage on a date, and on which. */
+export function coverageBasis(spec: AggregationSpec): CoverageBasis | null {
+  const columns = groupingSets(spec.dimensions, spec.ageAt).flatMap((s) => s.columns);
+  if (spec.fact.coverage !== 'as_of_date' || !columns.some((c) => COVERAGE_DIMENSIONS.includes(c))) return null;
+  if (spec.ageAt === 'period_end') {
+    throw new Error(`${spec.name}: fact ${spec.fact.id} takes payer and program from coverage on a date; ages at the period's end need a fact with coverage 'row'`);
+  }
+  return spec.ageAt;
+}
+
+/** A fact's SELECT with the person's payer and program on each basis date (`_payer_anchor`, ...; unknown when not covered). */
+export function withCoverageSql(factSql: string, bases: readonly CoverageBasis[], asOfSql: string): string {
+  if (bases.length === 0) return factSql;
+  const date = (b: CoverageBasis) => (b === 'anchor' ? 'f.anchor_date' : asOfSql);
+  const cols = bases.flatMap((b) => COVERAGE_DIMENSIONS.map((c) => `coalesce(c_${b}.${c}, 'unknown') AS _${c}_${b}`));
+  const joins = bases.map((b) => `LEFT JOIN int_coverage c_${b} ON c_${b}.person_id = f.person_id AND ${date(b)} BETWEEN c_${b}.segment_from AND c_${b}.segment_through`);
+  return `SELECT f.*, ${cols.join(', ')}\nFROM (\n${factSql}\n) f\n${joins.join('\n')}`;
+}
+
 export function monthLevelSql(spec: AggregationSpec, asOfSql: string): string {
   const { fact } = spec;
   const sets = groupingSets(spec.dimensions, spec.ageAt);
   const columns = [...new Set(sets.flatMap((s) => s.columns))];
   const fixed = ['month_start', ...fact.keys, ...(spec.duration ? ['time'] : [])];
   const needsAge = columns.includes('age_band') || columns.includes('birth_canon');
-  const fromCoverage = fact.coverage === 'as_of_date' && columns.some((c) => COVERAGE_DIMENSIONS.includes(c));
-  if (fact.coverage === 'as_of_date' && spec.ageAt === 'period_end' && fromCoverage) {
-    throw new Error(`${spec.name}: fact ${fact.id} takes payer and program from coverage on a date; ages at the period's end need a fact with coverage 'row'`);
-  }
-  const covered = (c: string) => `CASE WHEN f._coverage_on <= cov.segment_through THEN cov.${c} ELSE 'unknown' END AS ${c}`;
+  const basis = coverageBasis(spec);
   const select = [
     // the fact's own columns: month, keys, measure inputs, fact dimensions (and, for
     // coverage 'row', payer and program_id)
     'f.* EXCLUDE (person_id)',
     ...(spec.duration ? [`f.${spec.duration.time} AS time`, `f.${spec.duration.event} AS event`] : []),
     ...columns.filter((c) => isPopulationDimension(c) && c !== 'age_band' && !COVERAGE_DIMENSIONS.includes(c)).map((c) => `pa.${c}`),
-    ...(fromCoverage ? columns.filter((c) => COVERAGE_DIMENSIONS.includes(c)).map(covered) : []),
+    ...(basis ? columns.filter((c) => COVERAGE_DIMENSIONS.includes(c)).map((c) => `f._${c}_${basis} AS ${c}`) : []),
     ...(needsAge ? [ageColumnSql(spec.ageAt, asOfSql)] : []),
   ];
   const measures = spec.duration
@@ -116,10 +136,9 @@ th AS (
   WHERE span_entity = '${fact.span}'
 )`
     : '';
-  const coverageOn = spec.ageAt === 'as_of' ? asOfSql : 'f.anchor_date';
   return `CREATE OR REPLACE TEMP TABLE ${spec.name}_month AS
 WITH f AS (
-  SELECT f.*, date_trunc('month', f.anchor_date)::DATE AS month_start${fromCoverage ? `, ${coverageOn} AS _coverage_on` : ''}
+  SELECT f.*, date_trunc('month', f.anchor_date)::DATE AS month_start
   FROM ${fact.id} f
   JOIN int_spans s ON s.span_entity = '${fact.span}' AND f.anchor_date BETWEEN s.span_start AND s.span_end${
     spec.nonZero ? `\n  WHERE ${spec.nonZero.map((m) => `f.${m} <> 0`).join(' OR ')}` : ''}
@@ -127,8 +146,7 @@ WITH f AS (
 x AS (
   SELECT ${select.join(', ')}
   FROM f
-  JOIN ${thresholds ? '(SELECT pa.*, th.t FROM int_person_attributes pa ASOF LEFT JOIN th ON pa.birth_key <= th.t)' : 'int_person_attributes'} pa ON pa.person_id = f.person_id${
-    fromCoverage ? '\n  ASOF LEFT JOIN int_coverage cov ON cov.person_id = f.person_id AND f._coverage_on >= cov.segment_from' : ''}
+  JOIN ${thresholds ? '(SELECT pa.*, th.t FROM int_person_attributes pa ASOF LEFT JOIN th ON pa.birth_key <= th.t)' : 'int_person_attributes'} pa USING (person_id)
 )
 SELECT ${[...fixed, columns.length > 0 ? `GROUPING(${columns.join(', ')}) AS gmask` : '0 AS gmask', ...columns, ...measures].join(', ')}
 FROM x

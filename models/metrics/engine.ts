@@ -9,7 +9,7 @@ import { exec, rows, scalar, sqlString } from '../duckdb.ts';
 import { buildIntermediate, INTERMEDIATE_MODELS, type IntermediateModel } from '../intermediate/index.ts';
 import { modelVars, readSqlFile, renderSql } from '../intermediate/sql.ts';
 import { kaplanMeierCurve, kaplanMeierMedian, poissonExactInterval, tIntervalFromMoments, wilsonInterval } from '../stats/index.ts';
-import { monthLevelSql, rollupSql, survivalSql, type AggregationSpec } from './aggregate.ts';
+import { coverageBasis, monthLevelSql, rollupSql, survivalSql, withCoverageSql, type AggregationSpec, type CoverageBasis } from './aggregate.ts';
 import { bulkTable, type BulkValue } from './bulk.ts';
 import { compactSurvival, parseSurvival } from './survival.ts';
 import { METRICS, factsInUse, type FactPart, type Metric } from './catalog.ts';
@@ -206,10 +206,12 @@ export async function computeMetrics(conn: DuckDBConnection, opts: ComputeMetric
       continue;
     }
     const { file, vars: own } = factSqlSource(id);
-    const factSql = renderSql(factText(file), { ...vars, ...own }, `${file}.sql`);
+    const factPlans = plans.filter((p) => p.spec.fact.id === id);
+    const bases = [...new Set(factPlans.map((p) => coverageBasis(p.spec)).filter((b): b is CoverageBasis => b !== null))];
+    const factSql = withCoverageSql(renderSql(factText(file), { ...vars, ...own }, `${file}.sql`), bases, vars.as_of as string);
     await sql(exec(conn, `CREATE OR REPLACE TEMP TABLE ${id} AS\n${factSql}`));
     phase(id);
-    for (const { spec, emits } of plans.filter((p) => p.spec.fact.id === id)) {
+    for (const { spec, emits } of factPlans) {
       await sql(exec(conn, monthLevelSql(spec, vars.as_of as string)));
       if (!spec.duration) await sql(exec(conn, rollupSql(spec)));
       for (const { metric, part, dimensions } of emits) {
