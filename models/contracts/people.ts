@@ -13,7 +13,7 @@ export const PAYER = ['medicaid', 'medicare', 'dual', 'commercial', 'uninsured',
 export const people = defineEntity({
   name: 'people',
   title: 'People',
-  description: 'One row per person (member roster). Its enrolled_from..enrolled_through span, payer and program_id load as one coverage row; a later roster row with another enrolled_from adds a span, it does not erase the earlier one.',
+  description: 'One row per person (member roster). Its enrolled_from..enrolled_through span, payer and program_id load as one coverage row. The roster holds the current span: a later roster row with another enrolled_from adds a span and ends the earlier roster span the day before; it never erases it.',
   key: ['person_id'],
   schema: z.object({
     person_id: id({ required: true, key: true, note: 'unique key' }),
