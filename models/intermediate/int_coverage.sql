@@ -6,19 +6,35 @@
 -- first day of the person's next segment (NULL for the last).
 -- Two spans that disagree on a day are quarantined at load (coverage_conflict); should a
 -- warehouse hold such a pair anyway, the span that starts later decides that day.
+-- Only the people whose spans overlap (tangled) are cut into pieces at every span boundary;
+-- the others' spans are the pieces already.
 WITH spans AS (
   SELECT person_id, coverage_from AS f, least(coalesce(coverage_through, {{as_of}}), {{as_of}}) AS t,
     payer, coalesce(program_id, 'unknown') AS program_id
   FROM stg_coverage
   WHERE coverage_from <= {{as_of}}
 ),
+flagged AS (
+  SELECT *, max(t) OVER (PARTITION BY person_id ORDER BY f ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) >= f AS overlapped
+  FROM spans
+),
+tangled AS (
+  SELECT DISTINCT person_id FROM flagged WHERE overlapped
+),
+plain AS (
+  SELECT person_id, f, t, payer, program_id FROM spans ANTI JOIN tangled USING (person_id)
+),
 bounds AS (
-  SELECT DISTINCT person_id, d FROM (SELECT person_id, f AS d FROM spans UNION ALL SELECT person_id, t + 1 FROM spans)
+  SELECT DISTINCT person_id, d FROM (
+    SELECT person_id, f AS d FROM spans SEMI JOIN tangled USING (person_id)
+    UNION ALL SELECT person_id, t + 1 FROM spans SEMI JOIN tangled USING (person_id))
 ),
 pieces AS (
   SELECT person_id, d AS f, lead(d) OVER (PARTITION BY person_id ORDER BY d) - 1 AS t FROM bounds
 ),
 covered AS (
+  SELECT * FROM plain
+  UNION ALL
   SELECT p.person_id, p.f, p.t, arg_max(s.payer, s.f) AS payer, arg_max(s.program_id, s.f) AS program_id
   FROM pieces p JOIN spans s ON s.person_id = p.person_id AND s.f <= p.f AND s.t >= p.t
   GROUP BY p.person_id, p.f, p.t

@@ -11,5 +11,4 @@ SELECT
   c.payer,
   c.program_id
 FROM stg_encounters e
-ASOF JOIN int_coverage c ON e.person_id = c.person_id AND e.start_date >= c.segment_from
-WHERE e.start_date <= c.segment_through
+JOIN int_coverage c ON c.person_id = e.person_id AND e.start_date BETWEEN c.segment_from AND c.segment_through
