@@ -2,6 +2,8 @@
 // coverage row, and contradictions (two payers or two programs on one day) quarantined as
 // coverage_conflict, never loaded and never silently resolved.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, rows } from '../../../models/duckdb.ts';
+import { prepareWarehouse } from '../../../pipelines/ingest/warehouseSchema.ts';
 import { memoryWarehouse, type MemoryWarehouse } from '../../helpers/loader.ts';
 import { retryOrphans } from '../../../pipelines/ingest/retryOrphans.ts';
 import { coverage } from '../../../models/contracts/index.ts';
@@ -153,5 +155,29 @@ describe('death dates and hospice encounters', () => {
     expect((await quarantined()).map((q) => [q.line, q.rule, q.column_name])).toEqual([[3, 'date_order', 'death_date'], [4, 'future_date', 'death_date']]);
     const e = await w.load('encounters.csv', 'encounter_id,person_id,encounter_type,start_date,end_date,paid_amount\nV1,P1,Hospice,2024-02-01,2024-03-01,100\n');
     expect(e.rows_loaded).toBe(1);
+  });
+});
+
+describe('a warehouse made before coverage existed', () => {
+  it('is brought up to the contract: new columns, enrolled_from optional, the loaded roster spans as coverage rows', async () => {
+    const db = await openDatabase(':memory:', { threads: 1 });
+    try {
+      // stg_people as the previous version made it: enrolled_from required, no death_date
+      await db.conn.run(`CREATE TABLE stg_people (person_id VARCHAR NOT NULL, birth_date DATE NOT NULL, sex VARCHAR NOT NULL, race_ethnicity VARCHAR NOT NULL,
+        preferred_language VARCHAR NOT NULL, zip VARCHAR, county_fips VARCHAR, rurality VARCHAR NOT NULL, payer VARCHAR NOT NULL, program_id VARCHAR,
+        enrolled_from DATE NOT NULL, enrolled_through DATE, _file VARCHAR, _line BIGINT, _run_id VARCHAR)`);
+      await db.conn.run(`INSERT INTO stg_people VALUES ('P1', '1980-01-01', 'female', 'white', 'en', NULL, NULL, 'urban', 'medicaid', 'ACO-1', '2023-01-01', '2023-12-31', 'people.csv', 2, 'run-1')`);
+      await prepareWarehouse(db.conn);
+      expect(await rows(db.conn, `SELECT person_id, coverage_from, coverage_through, payer, program_id, _file, _line, _run_id, _roster FROM stg_coverage`)).toEqual([
+        { person_id: 'P1', coverage_from: '2023-01-01', coverage_through: '2023-12-31', payer: 'medicaid', program_id: 'ACO-1', _file: 'people.csv', _line: 2, _run_id: 'run-1', _roster: true },
+      ]);
+      await db.conn.run(`INSERT INTO stg_people (person_id, birth_date, sex, race_ethnicity, preferred_language, rurality, payer, enrolled_from, death_date)
+        VALUES ('P2', '1980-01-01', 'unknown', 'unknown', 'unknown', 'unknown', 'unknown', NULL, '2024-01-01')`);
+      // a second preparation changes nothing
+      await prepareWarehouse(db.conn);
+      expect(await rows(db.conn, 'SELECT count(*) AS n FROM stg_coverage')).toEqual([{ n: 1 }]);
+    } finally {
+      db.close();
+    }
   });
 });
