@@ -19,7 +19,7 @@ import { loadFile, type FileReport } from './ingest/loadFile.ts';
 import { loadMappings } from './ingest/mapping.ts';
 import { retryOrphans } from './ingest/retryOrphans.ts';
 import { scanFile, type ScanResult } from './ingest/scanFile.ts';
-import { WAREHOUSE_DDL } from './ingest/warehouseSchema.ts';
+import { prepareWarehouse } from './ingest/warehouseSchema.ts';
 import { publishGeneration } from './publish.ts';
 import { resolveChecks } from './quality/checks.ts';
 import { blockedMessage, blocking, captureBaseline, evaluateChecks, qualityCounts, type Baseline, type CheckResult } from './quality/evaluate.ts';
@@ -169,7 +169,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     let db: Database | null = await openDatabase(warehouseTmp, { memoryLimit: config.memoryLimit });
     try {
       const conn = db.conn;
-      for (const ddl of WAREHOUSE_DDL) await exec(conn, ddl);
+      await prepareWarehouse(conn);
       faultPoint('load:after-ddl');
       // What the previous generation held, for the volume gates (also on a full refresh:
       // rebuilding from a truncated extract is what they are for). None on a first run.

@@ -65,6 +65,15 @@ ${b.blocks.map(block).join('\n')}
   }
 }
 
+/** What a mirrored metric follows of its measure, and every difference with its reason. */
+function fidelity(f: NonNullable<(typeof METRICS)[number]['fidelity']>): string {
+  const rows = f.differs.map((d) => `<tr><td>${esc(d.what)}</td><td>${esc(d.why)}</td></tr>`).join('');
+  return `<details class="fidelity"><summary>Fidelity to ${esc(f.measure)}</summary>
+  <p>Matches: ${esc(f.matches.join('; '))}.</p>
+  <table><thead><tr><th scope="col">What differs</th><th scope="col">Why</th></tr></thead><tbody>${rows}</tbody></table>
+  </details>`;
+}
+
 function dictionary(): string {
   const groups = METRIC_GROUPS.map((g) => {
     const items = METRICS.filter((m) => m.group === g).map((m) => `<article class="definition" id="${esc(m.id)}">
@@ -78,7 +87,7 @@ function dictionary(): string {
     <dt>Anchor</dt><dd>${esc(m.anchor)}${m.snapshot ? ' (snapshot at the as-of date)' : ''}</dd>
     <dt>Windows</dt><dd>${m.windows.length ? esc(m.windows.map((w) => `${w} days`).join(', ')) : 'none'}</dd>
     <dt>Cut by</dt><dd>${esc(m.dimensions.join(', '))}</dd>${m.mirrors ? `\n    <dt>Mirrors</dt><dd>${esc(m.mirrors)} (closeloop's own implementation, not certified)</dd>` : ''}
-  </dl>
+  </dl>${m.fidelity ? `\n  ${fidelity(m.fidelity)}` : ''}
 </article>`);
     return `<section class="group"><h2 id="group-${esc(g)}">${esc(GROUP_TITLES[g] ?? g)}</h2>\n${items.join('\n')}\n</section>`;
   });

@@ -27,7 +27,7 @@ export function contractMarkdown(): string {
     out.push(`## ${e.name}`, '', e.description, '', `Key: ${e.key.join(' + ')}. File names start with \`${e.name}\` (or a mapping claims them).`, '');
     out.push('| column | type | notes |', '|---|---|---|');
     for (const c of contractColumns(e)) {
-      const notes = [c.note, c.emptyAs && !c.note.includes('default') ? `empty -> ${c.emptyAs}` : ''].filter(Boolean).join('; ');
+      const notes = [c.note, c.emptyAs && !c.note.includes('default') && !c.note.includes('empty ->') ? `empty -> ${c.emptyAs}` : ''].filter(Boolean).join('; ');
       out.push(`| ${c.name}${c.required ? '*' : ''} | ${typeOf(c).replaceAll('|', '\\|')} | ${notes} |`);
     }
     if (e.crossRules.length) {

@@ -7,6 +7,13 @@
 // up from months costs a few thousand rows instead of unpivoting every fact row into four
 // grains.
 //
+// Payer and program_id change over time (coverage): a fact with coverage 'row' carries them
+// (person-time split by the coverage of each day, people in a period under their last
+// enrolled day in it); for the others they are the person's coverage on the metric's age date
+// (the anchor, or the as-of date), `unknown` when the person was not covered that day, added
+// to the fact table once (withCoverageSql) rather than joined in every aggregation (a join
+// inside the GROUPING SETS query cost DuckDB several times the aggregation itself).
+//
 // Ages: with ageAt 'anchor' or 'as_of' the age band is fixed per fact row. With
 // 'period_end' it depends on the period, so step 1 keeps a coarse birth key instead: the
 // smallest threshold key (period_end key - 18/26/45/65 years) at or above the person's
@@ -73,17 +80,45 @@ function ageColumnSql(ageAt: AgeAt, asOfSql: string): string {
   return `${ageBandSql(dateKeySql(date), 'pa.birth_key')} AS age_band`;
 }
 
+/** Population dimensions that change over time: from coverage, not from the people row. */
+export const COVERAGE_DIMENSIONS: readonly string[] = ['payer', 'program_id'];
+
+/** The date a fact with coverage 'as_of_date' takes payer and program on, for an age basis. */
+export type CoverageBasis = 'anchor' | 'as_of';
+
+/** Whether an aggregation takes payer or program from coverage on a date, and on which. */
+export function coverageBasis(spec: AggregationSpec): CoverageBasis | null {
+  const columns = groupingSets(spec.dimensions, spec.ageAt).flatMap((s) => s.columns);
+  if (spec.fact.coverage !== 'as_of_date' || !columns.some((c) => COVERAGE_DIMENSIONS.includes(c))) return null;
+  if (spec.ageAt === 'period_end') {
+    throw new Error(`${spec.name}: fact ${spec.fact.id} takes payer and program from coverage on a date; ages at the period's end need a fact with coverage 'row'`);
+  }
+  return spec.ageAt;
+}
+
+/** A fact's SELECT with the person's payer and program on each basis date (`_payer_anchor`, ...; unknown when not covered). */
+export function withCoverageSql(factSql: string, bases: readonly CoverageBasis[], asOfSql: string): string {
+  if (bases.length === 0) return factSql;
+  const date = (b: CoverageBasis) => (b === 'anchor' ? 'f.anchor_date' : asOfSql);
+  const cols = bases.flatMap((b) => COVERAGE_DIMENSIONS.map((c) => `coalesce(c_${b}.${c}, 'unknown') AS _${c}_${b}`));
+  const joins = bases.map((b) => `LEFT JOIN int_coverage c_${b} ON c_${b}.person_id = f.person_id AND ${date(b)} BETWEEN c_${b}.segment_from AND c_${b}.segment_through`);
+  return `SELECT f.*, ${cols.join(', ')}\nFROM (\n${factSql}\n) f\n${joins.join('\n')}`;
+}
+
 export function monthLevelSql(spec: AggregationSpec, asOfSql: string): string {
   const { fact } = spec;
   const sets = groupingSets(spec.dimensions, spec.ageAt);
   const columns = [...new Set(sets.flatMap((s) => s.columns))];
   const fixed = ['month_start', ...fact.keys, ...(spec.duration ? ['time'] : [])];
   const needsAge = columns.includes('age_band') || columns.includes('birth_canon');
+  const basis = coverageBasis(spec);
   const select = [
-    // the fact's own columns: month, keys, measure inputs, fact dimensions
+    // the fact's own columns: month, keys, measure inputs, fact dimensions (and, for
+    // coverage 'row', payer and program_id)
     'f.* EXCLUDE (person_id)',
     ...(spec.duration ? [`f.${spec.duration.time} AS time`, `f.${spec.duration.event} AS event`] : []),
-    ...columns.filter((c) => isPopulationDimension(c) && c !== 'age_band').map((c) => `pa.${c}`),
+    ...columns.filter((c) => isPopulationDimension(c) && c !== 'age_band' && !COVERAGE_DIMENSIONS.includes(c)).map((c) => `pa.${c}`),
+    ...(basis ? columns.filter((c) => COVERAGE_DIMENSIONS.includes(c)).map((c) => `f._${c}_${basis} AS ${c}`) : []),
     ...(needsAge ? [ageColumnSql(spec.ageAt, asOfSql)] : []),
   ];
   const measures = spec.duration

@@ -9,7 +9,7 @@ import { exec, rows, scalar, sqlString } from '../duckdb.ts';
 import { buildIntermediate, INTERMEDIATE_MODELS, type IntermediateModel } from '../intermediate/index.ts';
 import { modelVars, readSqlFile, renderSql } from '../intermediate/sql.ts';
 import { kaplanMeierCurve, kaplanMeierMedian, poissonExactInterval, tIntervalFromMoments, wilsonInterval } from '../stats/index.ts';
-import { monthLevelSql, rollupSql, survivalSql, type AggregationSpec } from './aggregate.ts';
+import { coverageBasis, monthLevelSql, rollupSql, survivalSql, withCoverageSql, type AggregationSpec, type CoverageBasis } from './aggregate.ts';
 import { bulkTable, type BulkValue } from './bulk.ts';
 import { compactSurvival, parseSurvival } from './survival.ts';
 import { METRICS, factsInUse, type FactPart, type Metric } from './catalog.ts';
@@ -160,13 +160,13 @@ export async function computeMetrics(conn: DuckDBConnection, opts: ComputeMetric
   const restrictedZip3 = opts.restrictedZip3 ?? defaultRestrictedZip3();
   const facts = factsInUse();
   const sources = [
-    ...facts.map((id) => sourceReads(id, factText(factSqlSource(id).file), factById(id).span)),
+    ...facts.map((id) => sourceReads(id, withOwnVars(factSqlSource(id)), factById(id).span)),
     ...METRICS.flatMap((m) => ('rows' in m.sql ? [sourceReads(`rows:${m.sql.rows}`, factText(m.sql.rows), null)] : [])),
   ];
   const fingerprint = engineFingerprint({ asOf: opts.asOf, cuts, restrictedZip3 });
   const clean = await reusableSources(conn, opts.reuse, fingerprint, sources);
-  // the aggregation joins person attributes, spans and periods whatever the fact
-  const needed = new Set<IntermediateModel>(['int_spans', 'int_periods', 'int_person_attributes']);
+  // the aggregation joins person attributes, coverage, spans and periods whatever the fact
+  const needed = new Set<IntermediateModel>(['int_spans', 'int_periods', 'int_coverage', 'int_person_attributes']);
   for (const s of sources) if (!clean.has(s.source)) for (const m of s.models) needed.add(m);
   const intermediate = await buildIntermediate(conn, { asOf: opts.asOf, restrictedZip3, only: clean.size ? needed : undefined });
   phase(`intermediate models (${Object.keys(intermediate).length})`);
@@ -205,9 +205,11 @@ export async function computeMetrics(conn: DuckDBConnection, opts: ComputeMetric
       continue;
     }
     const { file, vars: own } = factSqlSource(id);
-    const factSql = renderSql(factText(file), { ...vars, ...own }, `${file}.sql`);
+    const factPlans = plans.filter((p) => p.spec.fact.id === id);
+    const bases = [...new Set(factPlans.map((p) => coverageBasis(p.spec)).filter((b): b is CoverageBasis => b !== null))];
+    const factSql = withCoverageSql(renderSql(factText(file), { ...vars, ...own }, `${file}.sql`), bases, vars.as_of as string);
     await sql(exec(conn, `CREATE OR REPLACE TEMP TABLE ${id} AS\n${factSql}`));
-    for (const { spec, emits } of plans.filter((p) => p.spec.fact.id === id)) {
+    for (const { spec, emits } of factPlans) {
       await sql(exec(conn, monthLevelSql(spec, vars.as_of as string)));
       if (!spec.duration) await sql(exec(conn, rollupSql(spec)));
       for (const { metric, part, dimensions } of emits) {
@@ -377,6 +379,10 @@ FROM _km_curves ORDER BY metric_id, dimension = 'all' DESC, dimension, group_val
 
 const factText = (file: string) => readSqlFile(new URL(`./sql/${file}.sql`, import.meta.url));
 
+/** A fact's SQL with its own placeholder values filled in (they may name tables), the run's left as they are. */
+const withOwnVars = ({ file, vars }: { file: string; vars: Record<string, string> }) =>
+  Object.entries(vars).reduce((text, [k, v]) => text.replaceAll(`{{${k}}}`, v), factText(file));
+
 /** The fact whose Kaplan-Meier curves are kept (km_curves). */
 const KM_CURVES_FACT = (() => {
   const m = METRICS.find((x) => x.id === KM_CURVES.metric);
@@ -386,7 +392,7 @@ const KM_CURVES_FACT = (() => {
 
 interface SourceReads {
   source: string;
-  /** Staging entities it reads: those in its SQL, plus people and its span entity. */
+  /** Staging entities it reads: those in its SQL, plus people and coverage and its span entity. */
   entities: Set<string>;
   /** Intermediate models its SQL reads. */
   models: Set<IntermediateModel>;
@@ -394,7 +400,9 @@ interface SourceReads {
 
 function sourceReads(source: string, text: string, span: string | null): SourceReads {
   const { entities, models } = sqlReads(text);
+  // the aggregation joins person attributes and coverage for the population dimensions
   entities.add('people');
+  entities.add('coverage');
   if (span) entities.add(span);
   return { source, entities, models };
 }

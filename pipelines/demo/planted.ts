@@ -207,16 +207,17 @@ export type RuleId =
   | 'future_date'
   | 'before_1900'
   | 'orphan'
-  | 'duplicate_key';
+  | 'duplicate_key'
+  | 'coverage_conflict';
 
-export type Entity = 'people' | 'screenings' | 'referrals' | 'enrollments' | 'phq9' | 'encounters' | 'services';
+export type Entity = 'people' | 'coverage' | 'screenings' | 'referrals' | 'enrollments' | 'phq9' | 'encounters' | 'services';
 
 /** A raw row: column -> text as written; null = empty field. Text `{end-N}` is the end date minus N days. */
 export type RawRow = Record<string, string | null>;
 
 export interface PlantedBadRow {
   entity: Entity;
-  /** The row's key as written; composite keys joined with '|' (screenings: screening_id|domain; services: program_id|county_fips). */
+  /** The row's key as written; composite keys joined with '|' (screenings: screening_id|domain; coverage: person_id|coverage_from; services: program_id|county_fips). */
   key: string;
   /** The first rule the row breaks, in column order; the row breaks no other rule. */
   rule: RuleId;
@@ -332,7 +333,9 @@ export const PLANTED_BAD_ROWS: PlantedBadRow[] = [
   { entity: 'people', key: '', rule: 'missing_required', column: 'person_id', description: 'empty person_id', row: person(null, { birth_date: '1990-02-11' }) },
   { entity: 'people', key: 'PX00010', rule: 'too_long', column: 'program_id', description: 'program_id of 70 characters', row: person('PX00010', { program_id: 'ACO-02-' + 'X'.repeat(63) }) },
   { entity: 'people', key: 'PX00011', rule: 'duplicate_key', column: 'person_id', description: 'person listed twice in one file', row: person('PX00011', { payer: 'dual' }), firstCopy: person('PX00011') },
-  { entity: 'people', key: 'PX00012', rule: 'missing_required', column: 'enrolled_from', description: 'no enrollment start', row: person('PX00012', { enrolled_from: null }) },
+  { entity: 'people', key: 'PX00012', rule: 'missing_required', column: 'enrolled_from', description: 'an enrollment end without a start', row: person('PX00012', { enrolled_from: null, enrolled_through: '2025-06-30' }) },
+  // coverage: PX00011's first copy loads, covered by Medicaid from 2019 on (its roster span)
+  { entity: 'coverage', key: 'PX00011|2025-07-01', rule: 'coverage_conflict', column: 'coverage_from', description: 'a commercial span inside a Medicaid span: two payers on one day', row: { person_id: 'PX00011', coverage_from: '2025-07-01', coverage_through: null, payer: 'commercial', program_id: 'ACO-02', plan_id: 'COMMERCIAL-PPO' } },
   // screenings
   { entity: 'screenings', key: 'SX00001|food', rule: 'bad_date', column: 'screened_on', description: '29 February in a non-leap year', row: screening('SX00001', { screened_on: '2025-02-29' }) },
   { entity: 'screenings', key: 'SX00002|food_insecurity', rule: 'unknown_enum', column: 'domain', description: 'domain outside the list', row: screening('SX00002', { domain: 'food_insecurity' }) },

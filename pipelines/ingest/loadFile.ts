@@ -7,6 +7,7 @@ import { exec, rows, sqlIdent as id, sqlString as str } from '../../models/duckd
 import { stagingTable } from '../../models/staging/tables.ts';
 import { parseCsvRecord } from './csvHeader.ts';
 import { planColumns, type LoadedClaim } from './mapping.ts';
+import { applyRosterSpans, endEarlierRosterSpans, findCoverageConflicts, rosterCandidates } from './coverage.ts';
 import { createSourceView, rawRecordJson, readCsv, readParquet, type RawRead } from './readSource.ts';
 import type { ScanResult } from './scanFile.ts';
 import { validationSelect } from './validateSql.ts';
@@ -141,12 +142,26 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
     await exec(conn, `INSERT INTO dropped SELECT _rowid, _line FROM orphan_rows`);
     await exec(conn, `DROP TABLE orphan_rows`);
   }
+  const kept = `(SELECT * FROM checked WHERE _errors IS NULL AND _rowid NOT IN (SELECT _rowid FROM dropped))`;
+  // 4b. Coverage spans that contradict another span of the same person (pipelines/ingest/coverage.ts).
+  if (entity.name === 'coverage') {
+    await exec(conn, `CREATE OR REPLACE TEMP TABLE cov_new AS SELECT *, ${str(file)} AS _file FROM ${kept}`);
+    await quarantineConflicts(conn, q, header, 'coverage_from', true);
+  }
   // 5. A row whose key was loaded before replaces it (nothing to replace in an empty table).
   const stg = stagingTable(entity);
-  const kept = `(SELECT * FROM checked WHERE _errors IS NULL AND _rowid NOT IN (SELECT _rowid FROM dropped))`;
   const hasRows = ((await rows<{ n: number }>(conn, `SELECT count(*) AS n FROM (SELECT 1 FROM ${stg} LIMIT 1)`))[0]?.n ?? 0) > 0;
   if (hasRows) await exec(conn, `DELETE FROM ${stg} s USING ${kept} v WHERE ${entity.key.map((k) => `s.${id(k)} = v.${id(k)}`).join(' AND ')}`);
   await exec(conn, `INSERT INTO ${stg} (${cols}, _file, _line, _run_id) SELECT ${cols}, ${str(file)}, _line, ${str(runId)} FROM ${kept}`);
+  // 6. The roster span of each people row loaded loads as a coverage row: a later start adds
+  //    a span and ends the earlier roster span, unless the new span contradicts another.
+  if (entity.name === 'people') {
+    await rosterCandidates(conn, kept, file, 'cov_new');
+    await endEarlierRosterSpans(conn, 'cov_new');
+    // the people row itself stays loaded: only its span is held back
+    await quarantineConflicts(conn, q, header, 'enrolled_from', false);
+    await applyRosterSpans(conn, 'cov_new', 'cov_conflicts', runId);
+  }
 
   const loaded = (await rows<{ n: number }>(conn, `SELECT (SELECT count(*) FROM checked) - (SELECT count(*) FROM dropped) AS n`))[0]?.n ?? 0;
   const reasons = await rows<{ rule: string; column: string | null; count: number }>(conn,
@@ -154,7 +169,8 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
      WHERE run_id = ${str(runId)} AND file = ${str(file)} AND sha256 = ${str(scan.sha256)}
      GROUP BY ALL ORDER BY count DESC, rule, "column"`);
   const quarantined = reasons.reduce((s, r) => s + r.count, 0);
-  await exec(conn, `DROP TABLE IF EXISTS checked; DROP TABLE IF EXISTS dropped; DROP TABLE IF EXISTS dup_rows; DROP VIEW IF EXISTS src_file; DROP TABLE IF EXISTS raw_file`);
+  await exec(conn, `DROP TABLE IF EXISTS checked; DROP TABLE IF EXISTS dropped; DROP TABLE IF EXISTS dup_rows; DROP VIEW IF EXISTS src_file; DROP TABLE IF EXISTS raw_file;
+    DROP TABLE IF EXISTS cov_new; DROP TABLE IF EXISTS cov_conflicts`);
   return {
     rows_read: read.rowsRead,
     rows_loaded: loaded,
@@ -164,6 +180,15 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
     reasons,
     extra_columns: extra,
   };
+}
+
+/** Quarantines the spans of cov_new that contradict another span (the record kept whole as it came); `drop`: leave the row out of the load. */
+async function quarantineConflicts(conn: DuckDBConnection, q: ReturnType<typeof quarantineInsert>, header: string[], column: string, drop: boolean) {
+  await findCoverageConflicts(conn, 'cov_new', 'cov_conflicts');
+  await exec(conn, `${q.columns}
+    SELECT ${q.values}, v._line, 'coverage_conflict', ['coverage_conflict'], ${str(column)}, v.message, ${rawRecordJson(header, 'r')}, NULL, 'open', NULL
+    FROM cov_conflicts v JOIN (SELECT rowid AS _rowid, * FROM raw_file WHERE rowid IN (SELECT _rowid FROM cov_conflicts)) r USING (_rowid)`);
+  if (drop) await exec(conn, `INSERT INTO dropped SELECT _rowid, _line FROM cov_conflicts`);
 }
 
 function quarantineInsert(runId: string, file: string, sha: string, entity: string) {

@@ -34,6 +34,7 @@ export function publicMetric(m: Metric) {
     dimensions: m.dimensions,
     snapshot: m.snapshot,
     mirrors: m.mirrors ?? null,
+    fidelity: m.fidelity ?? null,
     scale: m.scale,
     interval: m.interval,
   };

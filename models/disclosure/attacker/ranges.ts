@@ -106,7 +106,10 @@ export async function findDisclosures(sys: LinearSystem, opts: RangeOptions = {}
     report.components++;
     report.candidates += candidates.length;
     const c = new Component(sys, members, compRows.get(root) ?? [], T, report);
+    const t0 = performance.now();
     await c.decide(candidates);
+    const dt = performance.now() - t0;
+    if (process.env.CLOSELOOP_TRACE_AUDIT && dt > 200) console.error(`audit component: ${members.length} counts, ${(compRows.get(root) ?? []).length} relations, ${candidates.length} candidates: ${(dt / 1000).toFixed(1)} s`);
   }
   report.seconds = (performance.now() - started) / 1000;
   return report;

@@ -14,7 +14,10 @@ import { factById, factSqlSource } from '../../../models/metrics/facts.ts';
 import { stagingDDL } from '../../../models/staging/tables.ts';
 
 const SPEC_METRICS = {
-  access: ['screening_rate', 'screen_positive_rate', 'need_referral_rate', 'days_to_referral', 'days_to_service', 'connected_60d_rate', 'enrollment_after_referral_rate'],
+  access: [
+    'screening_rate', 'sdoh_screening_rate', 'screen_positive_rate', 'sdoh_positive_rate', 'need_referral_rate', 'sns_e_intervention_rate',
+    'days_to_referral', 'days_to_service', 'connected_60d_rate', 'enrollment_after_referral_rate',
+  ],
   closed_loop: ['referral_acceptance_rate', 'closed_loop_rate', 'need_met_rate', 'days_to_close', 'stale_open_referrals'],
   service_gaps: ['positive_needs', 'unmet_need_rate', 'capacity_rejection_share', 'demand_capacity_ratio'],
   outcomes: [
@@ -25,7 +28,7 @@ const SPEC_METRICS = {
 };
 
 describe('catalog', () => {
-  it('declares every metric of metrics.md once, in its group', () => {
+  it('declares every metric of metrics.md once, in its group (and the mirrors of issue 17)', () => {
     for (const [group, ids] of Object.entries(SPEC_METRICS)) {
       expect(METRICS.filter((m) => m.group === group).map((m) => m.id)).toEqual(ids);
     }
@@ -43,9 +46,26 @@ describe('catalog', () => {
     expect(metricById('paid_pmpm')).toMatchObject({ kind: 'rate', scale: 1, interval: 'none' });
     expect(metricById('paid_pmpm').definition).toMatch(/no Poisson interval/);
     expect(metricById('screen_positive_rate').definition).toMatch(/closeloop's choice/);
-    for (const id of ['screening_rate', 'screen_positive_rate', 'need_referral_rate', 'connected_60d_rate', 'phq9_follow_up_rate']) {
+    const mirrored = ['sdoh_screening_rate', 'sdoh_positive_rate', 'sns_e_intervention_rate', 'connected_60d_rate', 'phq9_follow_up_rate', 'phq9_response_rate', 'phq9_remission_rate'];
+    expect(METRICS.filter((m) => m.mirrors).map((m) => m.id)).toEqual(mirrored);
+    for (const id of mirrored) {
       expect(metricById(id).definition, id).toMatch(/Mirrors .*not certified/);
+      expect(metricById(id).fidelity?.differs.length, id).toBeGreaterThan(0);
     }
+    // the broader metrics say which metric mirrors the measure instead of claiming it
+    expect(metricById('screening_rate').definition).toMatch(/Broader than CMS SDOH-1, which sdoh_screening_rate mirrors/);
+    expect(metricById('screen_positive_rate').definition).toMatch(/Broader than CMS SDOH-2, which sdoh_positive_rate mirrors/);
+    expect(metricById('need_referral_rate').definition).toMatch(/broader than HEDIS SNS-E, which sns_e_intervention_rate mirrors/);
+    // phq9_mean_change says what selecting on a high score builds in, and whom it covers
+    expect(metricById('phq9_mean_change').definition).toMatch(/completers only/);
+    expect(metricById('phq9_mean_change').definition).toMatch(/regression to the mean/);
+  });
+
+  it('requires a fidelity statement exactly where a metric mirrors a measure', () => {
+    const base = { ...metricById('closed_loop_rate') } as z.input<typeof MetricSchema>;
+    expect(MetricSchema.safeParse({ ...base, mirrors: 'HEDIS XYZ' }).error?.message).toMatch(/says how faithfully/);
+    const drr = { ...metricById('phq9_follow_up_rate') } as z.input<typeof MetricSchema>;
+    expect(MetricSchema.safeParse({ ...drr, fidelity: undefined }).error?.message).toMatch(/says how faithfully/);
   });
 
   it('marks "people in the period" metrics as not additive over time, and age_band at period end as an exception', () => {
@@ -70,6 +90,12 @@ describe('catalog', () => {
     expect(groupsSumToAll(metricById('unmet_need_rate'), 'domain')).toBe(true);
     expect(groupsSumToAll(metricById('screen_positive_rate'), 'domain')).toBe(false);
     expect(groupsSumToAll(metricById('closed_loop_rate'), 'race_ethnicity*payer')).toBe(false);
+    // a person x domain unit is in one domain; payer and program partition every metric (one coverage per unit)
+    expect(groupsSumToAll(metricById('sns_e_intervention_rate'), 'domain')).toBe(true);
+    for (const m of METRICS.filter((x) => x.dimensions.includes('payer'))) {
+      expect(groupsSumToAll(m, 'payer'), m.id).toBe(true);
+      expect(groupsSumToAll(m, 'program_id'), m.id).toBe(true);
+    }
   });
 
   it('rejects entries that do not fit (zod)', () => {
@@ -103,6 +129,21 @@ describe('catalog', () => {
     expect(md.match(/certified/g)?.length).toBe(md.match(/not certified/g)?.length);
     expect(md).toContain('- **Windows (days):** 60');
     expect(md).toContain('- **Direction:** lower is better');
+  });
+
+  it('renders the fidelity table: every mirrored metric, every difference with its reason', () => {
+    const md = metricDictionaryMarkdown();
+    const table = md.slice(md.indexOf('## Fidelity to the measures mirrored'));
+    expect(table).toContain('| metric | measure | what matches | what differs | why |');
+    for (const m of METRICS.filter((x) => x.fidelity)) {
+      expect(table, m.id).toContain(`\`${m.id}\``);
+      for (const d of m.fidelity!.differs) {
+        expect(table, m.id).toContain(`| ${d.what} | ${d.why} |`);
+      }
+    }
+    // the three DRR-E rates share one block of rows
+    expect(table).toContain('| `phq9_follow_up_rate`, `phq9_response_rate`, `phq9_remission_rate` | HEDIS DRR-E');
+    expect(table).not.toContain('phq9_mean_change');
   });
 });
 
