@@ -7,6 +7,7 @@ export * from './proportionComparison.ts';
 export * from './multipleComparisons.ts';
 export * from './disparitySummary.ts';
 export * from './binomialTest.ts';
+export * from './aalenJohansen.ts';
 export {
   normalQuantile,
   normalCdf,
