@@ -15,7 +15,7 @@ import {
 import { FACTS, SPAN_ENTITIES, factById } from './facts.ts';
 
 export const METRIC_GROUPS = ['access', 'closed_loop', 'service_gaps', 'outcomes'] as const;
-export const METRIC_KINDS = ['proportion', 'rate', 'duration', 'count', 'mean', 'ratio'] as const;
+export const METRIC_KINDS = ['proportion', 'rate', 'duration', 'count', 'mean', 'ratio', 'incidence'] as const;
 /** What one counted unit of the metric is: decides its dimensions and disclosure relations. */
 export const COUNTED_UNITS = ['person', 'positive_need', 'referral', 'episode', 'member_month'] as const;
 
@@ -34,9 +34,13 @@ const FactPart = z.object({
   /** mean: sum and sum of squares of the values (denominator = number of cases). */
   sum: z.string().optional(),
   sumSquares: z.string().optional(),
-  /** duration: time column (days) and event flag (1 = happened, 0 = censored at time). */
+  /** duration / incidence: time column (days) and event flag (1 = happened, 0 = censored at time). */
   time: z.string().optional(),
   event: z.string().optional(),
+  /** Aalen-Johansen: flag of the competing event (1 = it happened at time, so the event never can). */
+  competing: z.string().optional(),
+  /** incidence: the day at which the cumulative incidence is read. */
+  at: z.number().int().positive().optional(),
   /** The part yields only these of the metric's dimensions (default: all of them). */
   dimensions: z.array(z.string()).optional(),
 });
@@ -67,6 +71,12 @@ export const MetricSchema = z
     ageAt: z.enum(['anchor', 'period_end', 'as_of']),
     /** Windows in days, counted from the anchor (day 0 = the anchor day). */
     windows: z.array(z.number().int().nonnegative()),
+    /**
+     * Days after the anchor until a unit's contribution can no longer change (its longest
+     * forward window; 0 for figures of the period itself). A period's figure is final once
+     * its calendar end + maturityDays <= the as-of date (period_status).
+     */
+    maturityDays: z.number().int().nonnegative(),
     /** The entity whose earliest date starts the metric's span. */
     span: z.enum(SPAN_ENTITIES),
     countedUnit: z.enum(COUNTED_UNITS),
@@ -84,7 +94,7 @@ export const MetricSchema = z
     /** Multiplier of value (rates per 1000 member-months). */
     scale: z.number().positive(),
     /** Interval reported in ci_low/ci_high. */
-    interval: z.enum(['wilson', 'poisson_exact', 'kaplan_meier', 't', 'none']),
+    interval: z.enum(['wilson', 'poisson_exact', 'kaplan_meier', 'aalen_johansen', 't', 'none']),
     sql: MetricSql,
   })
   .superRefine((m, ctx) => {
@@ -97,7 +107,7 @@ export const MetricSchema = z
       if (parts.length === 2 && !parts.every((p) => m.dimensions.includes(p))) issue(`two-way cut ${d} needs both one-way cuts`);
     }
     // rates of events get the exact Poisson interval; a dollar rate (paid_pmpm) none
-    const allowed = { proportion: ['wilson'], rate: ['poisson_exact', 'none'], duration: ['kaplan_meier'], count: ['none'], mean: ['t'], ratio: ['none'] }[m.kind];
+    const allowed = { proportion: ['wilson'], rate: ['poisson_exact', 'none'], duration: ['kaplan_meier', 'aalen_johansen'], count: ['none'], mean: ['t'], ratio: ['none'], incidence: ['aalen_johansen'] }[m.kind];
     if (!allowed.includes(m.interval)) issue(`a ${m.kind} metric reports interval ${allowed.join(' or ')}`);
     if (m.snapshot && m.additiveOverTime) issue('a snapshot has no time grains to add up');
     if ('rows' in m.sql) return;
@@ -113,7 +123,10 @@ export const MetricSchema = z
         const name = part[key];
         if (name !== undefined && !measures.includes(name)) issue(`fact ${fact.id} has no measure ${name}`);
       }
-      if (m.kind === 'duration' && (!part.time || !part.event)) issue('a duration part names its time and event columns');
+      if ((m.kind === 'duration' || m.kind === 'incidence') && (!part.time || !part.event)) issue(`a ${m.kind} part names its time and event columns`);
+      if (m.interval === 'aalen_johansen' && !part.competing) issue('an Aalen-Johansen part names its competing-event column');
+      if ((m.kind === 'incidence') !== (part.at !== undefined)) issue('an incidence part (and only one) names the day it is read at');
+      if (part.at !== undefined && part.at > m.maturityDays) issue(`read at day ${part.at} but final after ${m.maturityDays} days`);
       for (const d of part.dimensions ?? []) if (!m.dimensions.includes(d)) issue(`part dimension ${d} is not a metric dimension`);
       for (const d of part.dimensions ?? m.dimensions) {
         for (const p of dimensionParts(d)) {
@@ -155,7 +168,7 @@ const entries: Array<z.input<typeof MetricSchema>> = [
     numerator: 'People enrolled on any day of the period with at least one screening dated in the period',
     denominator: 'People enrolled on any day of the period (enrollment span clipped to the screening span and the as-of date)',
     kind: 'proportion', unit: 'proportion of people (0-1)', direction: 'higher_better',
-    anchor: 'period', ageAt: 'period_end', windows: [], span: 'screenings', countedUnit: 'person',
+    anchor: 'period', ageAt: 'period_end', windows: [], maturityDays: 0, span: 'screenings', countedUnit: 'person',
     dimensions: [...BY_UNIT.person], snapshot: false, additiveOverTime: false,
     mirrors: 'CMS SDOH-1', scale: 1, interval: 'wilson',
     sql: { parts: [{ fact: 'fct_enrolled_people', denominator: 'enrolled' }, { fact: 'fct_screened_people', numerator: 'screened' }] },
@@ -169,7 +182,7 @@ const entries: Array<z.input<typeof MetricSchema>> = [
     numerator: 'People with a positive screening row in the period (for the domain, in the domain cut)',
     denominator: 'People with a screening row in the period, any result, declined included (for the domain, in the domain cut)',
     kind: 'proportion', unit: 'proportion of people (0-1)', direction: 'lower_better',
-    anchor: 'screened_on (the person\'s first screening in the period)', ageAt: 'anchor', windows: [], span: 'screenings', countedUnit: 'person',
+    anchor: 'screened_on (the person\'s first screening in the period)', ageAt: 'anchor', windows: [], maturityDays: 0, span: 'screenings', countedUnit: 'person',
     dimensions: [...POPULATION, 'domain', DEFAULT_TWO_WAY_CUT], snapshot: false, additiveOverTime: false,
     mirrors: 'CMS SDOH-2', scale: 1, interval: 'wilson',
     sql: {
@@ -188,7 +201,7 @@ const entries: Array<z.input<typeof MetricSchema>> = [
     numerator: 'Positive needs with a same-person, same-domain referral made on days 0-30 after the screening',
     denominator: 'Positive needs screened at least 30 days before the as-of date',
     kind: 'proportion', unit: 'proportion of positive needs (0-1)', direction: 'higher_better',
-    anchor: 'screened_on', ageAt: 'anchor', windows: [30], span: 'screenings', countedUnit: 'positive_need',
+    anchor: 'screened_on', ageAt: 'anchor', windows: [30], maturityDays: 30, span: 'screenings', countedUnit: 'positive_need',
     dimensions: [...BY_UNIT.positive_need], snapshot: false, additiveOverTime: true,
     mirrors: 'HEDIS SNS-E', scale: 1, interval: 'wilson',
     sql: { parts: [{ fact: 'fct_positive_needs', numerator: 'referral_30d_num', denominator: 'referral_30d_den' }] },
@@ -202,7 +215,7 @@ const entries: Array<z.input<typeof MetricSchema>> = [
     numerator: 'Positive needs referred within 30 days (events)',
     denominator: 'Positive needs (cases: events + censored)',
     kind: 'duration', unit: 'days (median)', direction: 'lower_better',
-    anchor: 'screened_on', ageAt: 'anchor', windows: [30], span: 'screenings', countedUnit: 'positive_need',
+    anchor: 'screened_on', ageAt: 'anchor', windows: [30], maturityDays: 30, span: 'screenings', countedUnit: 'positive_need',
     dimensions: [...BY_UNIT.positive_need], snapshot: false, additiveOverTime: true,
     scale: 1, interval: 'kaplan_meier',
     sql: { parts: [{ fact: 'fct_positive_needs', time: 'referral_days', event: 'referral_event' }] },
@@ -212,15 +225,29 @@ const entries: Array<z.input<typeof MetricSchema>> = [
     group: 'access',
     title: 'Days from referral to first service',
     definition:
-      'Median days from referral to the first service delivered (service_started_on), estimated with Kaplan-Meier. A referral never served is censored at its closing date when closed, otherwise at the as-of date. Dates after the as-of date count as not yet happened. The median (and a bound of its interval) is empty where the curve never falls to 0.5.',
-    numerator: 'Referrals with a first service date (events)',
-    denominator: 'Referrals (cases: events + censored)',
+      'Median days from referral to the first service delivered (service_started_on), read off the cumulative incidence of service with closure without a recorded service as a competing event (Aalen-Johansen), over the first 90 days. A referral closed without service can never be served, so it is not censored (treating it as censored, as 1 - Kaplan-Meier does, would overstate how many are served). Open referrals are censored at the as-of date. The median is the first day on which at least half the referrals have been served; it is empty ("median not reached") where fewer than half are served by day 90, which is common where many referrals close without service. Its 95% interval comes from the pointwise log band of the incidence. The shares served by day 30, 60 and 90 are published as their own metrics (share_served_30d, share_served_60d, share_served_90d). Dates after the as-of date count as not yet happened.',
+    numerator: 'Referrals first served within 90 days (events)',
+    denominator: 'Referrals (cases: served, closed without service, and still open)',
     kind: 'duration', unit: 'days (median)', direction: 'lower_better',
-    anchor: 'referred_on', ageAt: 'anchor', windows: [], span: 'referrals', countedUnit: 'referral',
+    anchor: 'referred_on', ageAt: 'anchor', windows: [90], maturityDays: 90, span: 'referrals', countedUnit: 'referral',
     dimensions: [...BY_UNIT.referral], snapshot: false, additiveOverTime: true,
-    scale: 1, interval: 'kaplan_meier',
-    sql: { parts: [{ fact: 'fct_referrals', time: 'service_days', event: 'service_event' }] },
+    scale: 1, interval: 'aalen_johansen',
+    sql: { parts: [{ fact: 'fct_referrals', time: 'service_days', event: 'service_event', competing: 'closed_unserved_event' }] },
   },
+  ...[30, 60, 90].map((day): z.input<typeof MetricSchema> => ({
+    id: `share_served_${day}d`,
+    group: 'access',
+    title: `Referrals served within ${day} days`,
+    definition:
+      `Share of referrals whose first service (service_started_on) fell on days 0-${day} after the referral: the Aalen-Johansen cumulative incidence of service at day ${day}, with closure without a recorded service as a competing event and open referrals censored at the as-of date. Unlike 1 - Kaplan-Meier it does not treat closed, unserved referrals as if they might still be served. 95% interval: R's survfit "log" interval with its infinitesimal-jackknife standard error. The numerator shown is the count of referrals observed served by day ${day}; the value is the estimate, which also accounts for referrals still open.`,
+    numerator: `Referrals observed served on days 0-${day}`,
+    denominator: 'Referrals (cases: served, closed without service, and still open)',
+    kind: 'incidence', unit: 'proportion of referrals (0-1)', direction: 'higher_better',
+    anchor: 'referred_on', ageAt: 'anchor', windows: [day], maturityDays: day, span: 'referrals', countedUnit: 'referral',
+    dimensions: [...BY_UNIT.referral], snapshot: false, additiveOverTime: true,
+    scale: 1, interval: 'aalen_johansen',
+    sql: { parts: [{ fact: 'fct_referrals', time: 'service_days', event: 'service_event', competing: 'closed_unserved_event', at: day }] },
+  })),
   {
     id: 'connected_60d_rate',
     group: 'access',
@@ -230,7 +257,7 @@ const entries: Array<z.input<typeof MetricSchema>> = [
     numerator: 'People with a same-domain referral accepted or first served on days 0-60 after their anchor',
     denominator: 'People with a positive core screen whose earliest one is at least 60 days before the as-of date',
     kind: 'proportion', unit: 'proportion of people (0-1)', direction: 'higher_better',
-    anchor: 'earliest positive core screen', ageAt: 'anchor', windows: [60], span: 'screenings', countedUnit: 'person',
+    anchor: 'earliest positive core screen', ageAt: 'anchor', windows: [60], maturityDays: 60, span: 'screenings', countedUnit: 'person',
     dimensions: [...BY_UNIT.person], snapshot: false, additiveOverTime: true,
     mirrors: 'CMS quality measure #498', scale: 1, interval: 'wilson',
     sql: { parts: [{ fact: 'fct_connected_people', numerator: 'connected_60d_num', denominator: 'connected_60d_den' }] },
@@ -244,7 +271,7 @@ const entries: Array<z.input<typeof MetricSchema>> = [
     numerator: 'Referrals with a same-person, same-domain enrollment on days 0-90 after the referral',
     denominator: 'Referrals made at least 90 days before the as-of date, in domains present in the enrollments extract',
     kind: 'proportion', unit: 'proportion of referrals (0-1)', direction: 'higher_better',
-    anchor: 'referred_on', ageAt: 'anchor', windows: [90], span: 'referrals', countedUnit: 'referral',
+    anchor: 'referred_on', ageAt: 'anchor', windows: [90], maturityDays: 90, span: 'referrals', countedUnit: 'referral',
     dimensions: [...BY_UNIT.referral], snapshot: false, additiveOverTime: true,
     scale: 1, interval: 'wilson',
     sql: { parts: [{ fact: 'fct_referrals', numerator: 'enrollment_90d_num', denominator: 'enrollment_90d_den' }] },
@@ -255,11 +282,11 @@ const entries: Array<z.input<typeof MetricSchema>> = [
     group: 'closed_loop',
     title: 'Referral acceptance rate',
     definition:
-      'Share of referrals accepted: accepted_on set by the as-of date (whatever the status, cancelled included) or status accepted, in_progress or completed (status as given). Referrals made less than 14 days before the as-of date are not yet measurable.',
-    numerator: 'Referrals with accepted_on by the as-of date or status accepted, in_progress or completed',
+      'Share of referrals accepted within 14 days: accepted_on on days 0-14 after the referral (whatever the status, cancelled included), or, where accepted_on is empty, a first service or a need_met closing on days 0-14 (both imply acceptance). A fixed window, so recent periods are not biased downwards by acceptances still to come. A status of accepted, in_progress or completed with no date at all cannot be placed in the window and does not count (closeloop\'s choice). Referrals made less than 14 days before the as-of date are not yet measurable.',
+    numerator: 'Referrals accepted (accepted_on, else first service or need_met closing) on days 0-14',
     denominator: 'Referrals made at least 14 days before the as-of date',
     kind: 'proportion', unit: 'proportion of referrals (0-1)', direction: 'higher_better',
-    anchor: 'referred_on', ageAt: 'anchor', windows: [14], span: 'referrals', countedUnit: 'referral',
+    anchor: 'referred_on', ageAt: 'anchor', windows: [14], maturityDays: 14, span: 'referrals', countedUnit: 'referral',
     dimensions: [...BY_UNIT.referral], snapshot: false, additiveOverTime: true,
     scale: 1, interval: 'wilson',
     sql: { parts: [{ fact: 'fct_referrals', numerator: 'acceptance_num', denominator: 'acceptance_den' }] },
@@ -273,7 +300,7 @@ const entries: Array<z.input<typeof MetricSchema>> = [
     numerator: 'Referrals closed within 60 days of referral',
     denominator: 'Referrals made at least 60 days before the as-of date',
     kind: 'proportion', unit: 'proportion of referrals (0-1)', direction: 'higher_better',
-    anchor: 'referred_on', ageAt: 'anchor', windows: [60], span: 'referrals', countedUnit: 'referral',
+    anchor: 'referred_on', ageAt: 'anchor', windows: [60], maturityDays: 60, span: 'referrals', countedUnit: 'referral',
     dimensions: [...BY_UNIT.referral], snapshot: false, additiveOverTime: true,
     scale: 1, interval: 'wilson',
     sql: { parts: [{ fact: 'fct_referrals', numerator: 'closed_60d_num', denominator: 'closed_60d_den' }] },
@@ -282,11 +309,11 @@ const entries: Array<z.input<typeof MetricSchema>> = [
     id: 'need_met_rate',
     group: 'closed_loop',
     title: 'Need met',
-    definition: 'Share of closed referrals (closed by the as-of date) whose outcome is need_met. No maturity window.',
-    numerator: 'Closed referrals with outcome need_met',
-    denominator: 'Referrals closed by the as-of date',
+    definition: 'Share of referrals closed with outcome need_met on days 0-90 after the referral, over all referrals whose 90 days have passed (closed or not). A fixed window: counting closed referrals at any time would compare recent periods, where only the quick closings (often rejections) are in, with older ones. Referrals made less than 90 days before the as-of date are not yet measurable.',
+    numerator: 'Referrals closed need_met within 90 days of referral',
+    denominator: 'Referrals made at least 90 days before the as-of date',
     kind: 'proportion', unit: 'proportion of referrals (0-1)', direction: 'higher_better',
-    anchor: 'referred_on', ageAt: 'anchor', windows: [], span: 'referrals', countedUnit: 'referral',
+    anchor: 'referred_on', ageAt: 'anchor', windows: [90], maturityDays: 90, span: 'referrals', countedUnit: 'referral',
     dimensions: [...BY_UNIT.referral], snapshot: false, additiveOverTime: true,
     scale: 1, interval: 'wilson',
     sql: { parts: [{ fact: 'fct_referrals', numerator: 'need_met_num', denominator: 'need_met_den' }] },
@@ -296,11 +323,11 @@ const entries: Array<z.input<typeof MetricSchema>> = [
     group: 'closed_loop',
     title: 'Days to close the loop',
     definition:
-      'Median days from referral to closing (closed_on with an outcome), estimated with Kaplan-Meier over all referrals; open ones are censored at the as-of date. The median is the first time the curve is at or below 0.5 (the midpoint of a stretch where it is exactly 0.5, as R\'s survfit); its 95% interval comes from the log-log (Greenwood) pointwise bands, empty where a band never reaches 0.5.',
-    numerator: 'Referrals closed by the as-of date (events)',
+      'Median days from referral to closing (closed_on with an outcome), estimated with Kaplan-Meier over all referrals over the first 180 days; open ones are censored at the as-of date, and referrals still open on day 180 at day 180, so a period\'s figure is final once 180 days have passed since its end. The median is the first time the curve is at or below 0.5 (the midpoint of a stretch where it is exactly 0.5, as R\'s survfit), empty ("median not reached") where more than half are still open on day 180; its 95% interval comes from the log-log (Greenwood) pointwise bands, empty where a band never reaches 0.5.',
+    numerator: 'Referrals closed within 180 days and by the as-of date (events)',
     denominator: 'Referrals (cases: events + censored)',
     kind: 'duration', unit: 'days (median)', direction: 'lower_better',
-    anchor: 'referred_on', ageAt: 'anchor', windows: [], span: 'referrals', countedUnit: 'referral',
+    anchor: 'referred_on', ageAt: 'anchor', windows: [180], maturityDays: 180, span: 'referrals', countedUnit: 'referral',
     dimensions: [...BY_UNIT.referral], snapshot: false, additiveOverTime: true,
     scale: 1, interval: 'kaplan_meier',
     sql: { parts: [{ fact: 'fct_referrals', time: 'close_days', event: 'close_event' }] },
@@ -314,7 +341,7 @@ const entries: Array<z.input<typeof MetricSchema>> = [
     numerator: 'Open referrals made more than 30 days before the as-of date',
     denominator: 'None (a count)',
     kind: 'count', unit: 'referrals', direction: 'lower_better',
-    anchor: 'as-of date', ageAt: 'as_of', windows: [30], span: 'referrals', countedUnit: 'referral',
+    anchor: 'as-of date', ageAt: 'as_of', windows: [30], maturityDays: 0, span: 'referrals', countedUnit: 'referral',
     dimensions: [...BY_UNIT.referral], snapshot: true, additiveOverTime: false,
     scale: 1, interval: 'none',
     sql: { parts: [{ fact: 'fct_referrals', numerator: 'stale_open' }] },
@@ -328,7 +355,7 @@ const entries: Array<z.input<typeof MetricSchema>> = [
     numerator: 'Positive screening rows in the period',
     denominator: 'None (a count)',
     kind: 'count', unit: 'positive needs', direction: 'lower_better',
-    anchor: 'screened_on', ageAt: 'anchor', windows: [], span: 'screenings', countedUnit: 'positive_need',
+    anchor: 'screened_on', ageAt: 'anchor', windows: [], maturityDays: 0, span: 'screenings', countedUnit: 'positive_need',
     dimensions: SERVICE_GAP('positive_need'), snapshot: false, additiveOverTime: true,
     scale: 1, interval: 'none',
     sql: { parts: [{ fact: 'fct_positive_needs', numerator: 'positive_need' }] },
@@ -338,11 +365,11 @@ const entries: Array<z.input<typeof MetricSchema>> = [
     group: 'service_gaps',
     title: 'Unmet need rate',
     definition:
-      'Share of positive needs not met: no referral of the same person for the same domain made 0 to 90 days after the screening and closed need_met by the as-of date. Needs screened less than 90 days before the as-of date are not yet measurable. Lower is better.',
-    numerator: 'Positive needs without a same-domain referral made within 90 days and closed need_met by the as-of date',
+      'Share of positive needs not met within 90 days: no referral of the same person for the same domain made on or after the screening and closed need_met on or before day 90 after the screening. A fixed window: a need met on day 200 counts as unmet here, whatever the as-of date, so old and recent periods are measured alike. Needs screened less than 90 days before the as-of date are not yet measurable. Lower is better.',
+    numerator: 'Positive needs without a same-domain referral closed need_met on days 0-90 after the screening',
     denominator: 'Positive needs screened at least 90 days before the as-of date',
     kind: 'proportion', unit: 'proportion of positive needs (0-1)', direction: 'lower_better',
-    anchor: 'screened_on', ageAt: 'anchor', windows: [90], span: 'screenings', countedUnit: 'positive_need',
+    anchor: 'screened_on', ageAt: 'anchor', windows: [90], maturityDays: 90, span: 'screenings', countedUnit: 'positive_need',
     dimensions: SERVICE_GAP('positive_need'), snapshot: false, additiveOverTime: true,
     scale: 1, interval: 'wilson',
     sql: { parts: [{ fact: 'fct_positive_needs', numerator: 'unmet_90d_num', denominator: 'unmet_90d_den' }] },
@@ -352,11 +379,11 @@ const entries: Array<z.input<typeof MetricSchema>> = [
     group: 'service_gaps',
     title: 'Closed for lack of capacity',
     definition:
-      'Share of referrals closed without the need met whose outcome is no_capacity. Counts referrals closed by the as-of date; no maturity window. Lower is better.',
-    numerator: 'Referrals closed with outcome no_capacity',
-    denominator: 'Referrals closed with any outcome other than need_met',
+      'Share of referrals closed without the need met within 90 days of referral whose outcome is no_capacity. A fixed window, counted once the 90 days have passed: recent periods would otherwise hold only the referrals that closed quickly. Lower is better.',
+    numerator: 'Referrals closed with outcome no_capacity within 90 days of referral',
+    denominator: 'Referrals made at least 90 days before the as-of date and closed within 90 days with an outcome other than need_met',
     kind: 'proportion', unit: 'proportion of referrals (0-1)', direction: 'lower_better',
-    anchor: 'referred_on', ageAt: 'anchor', windows: [], span: 'referrals', countedUnit: 'referral',
+    anchor: 'referred_on', ageAt: 'anchor', windows: [90], maturityDays: 90, span: 'referrals', countedUnit: 'referral',
     dimensions: SERVICE_GAP('referral'), snapshot: false, additiveOverTime: true,
     scale: 1, interval: 'wilson',
     sql: { parts: [{ fact: 'fct_referrals', numerator: 'capacity_num', denominator: 'capacity_den' }] },
@@ -370,7 +397,7 @@ const entries: Array<z.input<typeof MetricSchema>> = [
     numerator: 'Positive needs in the period',
     denominator: 'Sum of monthly_capacity of serving programs x months in the period',
     kind: 'ratio', unit: 'positive needs per capacity-month', direction: 'lower_better',
-    anchor: 'screened_on', ageAt: 'anchor', windows: [], span: 'screenings', countedUnit: 'positive_need',
+    anchor: 'screened_on', ageAt: 'anchor', windows: [], maturityDays: 0, span: 'screenings', countedUnit: 'positive_need',
     dimensions: ['all', 'domain', 'county_fips', DOMAIN_COUNTY_CUT], snapshot: false, additiveOverTime: true,
     scale: 1, interval: 'none',
     sql: { rows: 'demand_capacity_ratio' },
@@ -385,7 +412,7 @@ const entries: Array<z.input<typeof MetricSchema>> = [
     numerator: 'Index episodes with a PHQ-9 on days 120-240 after the index date',
     denominator: 'Index episodes at least 240 days before the as-of date',
     kind: 'proportion', unit: 'proportion of episodes (0-1)', direction: 'higher_better',
-    anchor: 'index date', ageAt: 'anchor', windows: [120, 240, 365], span: 'phq9', countedUnit: 'episode',
+    anchor: 'index date', ageAt: 'anchor', windows: [120, 240, 365], maturityDays: 240, span: 'phq9', countedUnit: 'episode',
     dimensions: [...BY_UNIT.episode], snapshot: false, additiveOverTime: true,
     mirrors: 'HEDIS DRR-E', scale: 1, interval: 'wilson',
     sql: { parts: [{ fact: 'fct_phq9_episodes', numerator: 'follow_up_num', denominator: 'episode_den' }] },
@@ -399,7 +426,7 @@ const entries: Array<z.input<typeof MetricSchema>> = [
     numerator: 'Index episodes whose last follow-up score is <= 50% of the index score',
     denominator: 'Index episodes at least 240 days before the as-of date',
     kind: 'proportion', unit: 'proportion of episodes (0-1)', direction: 'higher_better',
-    anchor: 'index date', ageAt: 'anchor', windows: [120, 240, 365], span: 'phq9', countedUnit: 'episode',
+    anchor: 'index date', ageAt: 'anchor', windows: [120, 240, 365], maturityDays: 240, span: 'phq9', countedUnit: 'episode',
     dimensions: [...BY_UNIT.episode], snapshot: false, additiveOverTime: true,
     mirrors: 'HEDIS DRR-E', scale: 1, interval: 'wilson',
     sql: { parts: [{ fact: 'fct_phq9_episodes', numerator: 'response_num', denominator: 'episode_den' }] },
@@ -413,7 +440,7 @@ const entries: Array<z.input<typeof MetricSchema>> = [
     numerator: 'Index episodes whose last follow-up score is < 5',
     denominator: 'Index episodes at least 240 days before the as-of date',
     kind: 'proportion', unit: 'proportion of episodes (0-1)', direction: 'higher_better',
-    anchor: 'index date', ageAt: 'anchor', windows: [120, 240, 365], span: 'phq9', countedUnit: 'episode',
+    anchor: 'index date', ageAt: 'anchor', windows: [120, 240, 365], maturityDays: 240, span: 'phq9', countedUnit: 'episode',
     dimensions: [...BY_UNIT.episode], snapshot: false, additiveOverTime: true,
     mirrors: 'HEDIS DRR-E', scale: 1, interval: 'wilson',
     sql: { parts: [{ fact: 'fct_phq9_episodes', numerator: 'remission_num', denominator: 'episode_den' }] },
@@ -427,7 +454,7 @@ const entries: Array<z.input<typeof MetricSchema>> = [
     numerator: 'None (a mean; the sum of changes is not shown)',
     denominator: 'Measurable index episodes with a follow-up (cases)',
     kind: 'mean', unit: 'PHQ-9 points', direction: 'lower_better',
-    anchor: 'index date', ageAt: 'anchor', windows: [120, 240, 365], span: 'phq9', countedUnit: 'episode',
+    anchor: 'index date', ageAt: 'anchor', windows: [120, 240, 365], maturityDays: 240, span: 'phq9', countedUnit: 'episode',
     dimensions: [...BY_UNIT.episode], snapshot: false, additiveOverTime: true,
     scale: 1, interval: 't',
     sql: { parts: [{ fact: 'fct_phq9_episodes', denominator: 'change_n', sum: 'change', sumSquares: 'change_sq' }] },
@@ -441,7 +468,7 @@ const entries: Array<z.input<typeof MetricSchema>> = [
     numerator: 'ED encounters starting on enrolled days in the period',
     denominator: 'Member-months of enrollment in the period',
     kind: 'rate', unit: 'per 1,000 member-months', direction: 'lower_better',
-    anchor: 'start_date', ageAt: 'period_end', windows: [], span: 'encounters', countedUnit: 'member_month',
+    anchor: 'start_date', ageAt: 'period_end', windows: [], maturityDays: 0, span: 'encounters', countedUnit: 'member_month',
     dimensions: [...BY_UNIT.member_month], snapshot: false, additiveOverTime: true,
     scale: 1000, interval: 'poisson_exact',
     sql: { parts: [{ fact: 'fct_encounter_events', numerator: 'ed_visits' }, { fact: 'fct_enrollment_spans', denominator: 'member_months' }] },
@@ -455,7 +482,7 @@ const entries: Array<z.input<typeof MetricSchema>> = [
     numerator: 'Inpatient encounters starting on enrolled days in the period',
     denominator: 'Member-months of enrollment in the period',
     kind: 'rate', unit: 'per 1,000 member-months', direction: 'lower_better',
-    anchor: 'start_date', ageAt: 'period_end', windows: [], span: 'encounters', countedUnit: 'member_month',
+    anchor: 'start_date', ageAt: 'period_end', windows: [], maturityDays: 0, span: 'encounters', countedUnit: 'member_month',
     dimensions: [...BY_UNIT.member_month], snapshot: false, additiveOverTime: true,
     scale: 1000, interval: 'poisson_exact',
     sql: { parts: [{ fact: 'fct_encounter_events', numerator: 'inpatient_admits' }, { fact: 'fct_enrollment_spans', denominator: 'member_months' }] },
@@ -469,7 +496,7 @@ const entries: Array<z.input<typeof MetricSchema>> = [
     numerator: 'Dollars paid for encounters starting on enrolled days in the period',
     denominator: 'Member-months of enrollment in the period',
     kind: 'rate', unit: 'USD per member-month', direction: 'lower_better',
-    anchor: 'start_date', ageAt: 'period_end', windows: [], span: 'encounters', countedUnit: 'member_month',
+    anchor: 'start_date', ageAt: 'period_end', windows: [], maturityDays: 0, span: 'encounters', countedUnit: 'member_month',
     dimensions: [...BY_UNIT.member_month], snapshot: false, additiveOverTime: true,
     scale: 1, interval: 'none',
     sql: { parts: [{ fact: 'fct_encounter_events', numerator: 'paid' }, { fact: 'fct_enrollment_spans', denominator: 'member_months' }] },
@@ -491,7 +518,7 @@ function prePost(idStem: string, what: string, measureStem: string, side: 'pre' 
     numerator: `${what} on ${days} around the first referral`,
     denominator: `Member-months of the ${side}-referral windows`,
     kind: 'rate', unit: 'per 1,000 member-months', direction: 'lower_better',
-    anchor: 'first referral date', ageAt: 'period_end', windows: [180], span: 'encounters', countedUnit: 'member_month',
+    anchor: 'first referral date', ageAt: 'period_end', windows: [180], maturityDays: 180, span: 'encounters', countedUnit: 'member_month',
     dimensions: [...BY_UNIT.member_month], snapshot: false, additiveOverTime: true,
     scale: 1000, interval: 'poisson_exact',
     sql: { parts: [{ fact: 'fct_prepost', numerator: `${measureStem}_${side}`, denominator: `${side}_member_months` }] },

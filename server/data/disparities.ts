@@ -32,10 +32,19 @@ export async function disparities(gen: Generation, q: DisparityQuery) {
     if (summary) summarySource = 'published';
   }
   if (!summary && reference) {
-    const shown = rows.filter((r) => !r.suppressed && typeof r.value === 'number');
+    // as the published summary: shown groups but unknown, on the adverse scale
+    const shown = rows.filter((r) => !r.suppressed && typeof r.value === 'number' && !String(r.group_value).split('*').includes('unknown'));
     const refIndex = shown.findIndex((r) => r.group_value === reference);
     if (refIndex >= 0) {
-      const s = disparitySummary(shown.map((r) => ({ value: r.value as number, denominator: (r.denominator as number) ?? 0 })), refIndex);
+      const variance = (r: Row) => {
+        const y = r.value as number;
+        const n = r.denominator as number;
+        if (!(n > 0)) return null;
+        if (m.kind === 'proportion') return (y * (1 - y)) / n;
+        return m.interval === 'poisson_exact' ? ((r.numerator as number) / (n * n)) * m.scale * m.scale : null;
+      };
+      const s = disparitySummary(shown.map((r) => ({ value: r.value as number, denominator: (r.denominator as number) ?? 0, variance: variance(r) })), refIndex,
+        { adverse: m.kind === 'proportion' && m.direction === 'higher_better' });
       summary = {
         reference_group: reference,
         groups_shown: shown.length,

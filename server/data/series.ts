@@ -8,6 +8,7 @@ import { calendarEnd, periodLabel } from './results.ts';
 
 export function valueKind(m: Metric): ValueKind {
   if (m.kind === 'rate' && m.unit.startsWith('USD')) return 'dollars';
+  if (m.kind === 'incidence') return 'proportion';
   return m.kind;
 }
 
@@ -15,6 +16,7 @@ export function valueKind(m: Metric): ValueKind {
 export function valueTitle(m: Metric): string {
   switch (m.kind) {
     case 'proportion':
+    case 'incidence':
       return 'Share (%)';
     case 'duration':
       return 'Median days';
