@@ -44,7 +44,7 @@ export interface ComputeComparisonsResult {
 
 export async function computeComparisons(conn: DuckDBConnection, opts: ComputeComparisonsOptions): Promise<ComputeComparisonsResult> {
   const table = opts.table ?? 'metric_results';
-  const compared = opts.metrics.map(metricMeta).filter((m) => m.kind === 'proportion' || m.kind === 'rate');
+  const compared = opts.metrics.filter(hasDisparityStatistics).map(metricMeta).filter((m) => m.kind === 'proportion' || m.kind === 'rate');
   await stageTable(conn, 'cl_cmp_metrics', compared.length, [
     { name: 'metric_id', type: 'VARCHAR', values: compared.map((m) => m.id) },
     { name: 'kind', type: 'VARCHAR', values: compared.map((m): ComparisonKind => (m.kind === 'rate' ? (m.dollarNumerator ? 'dollar_rate' : 'rate') : 'proportion')) },
@@ -118,6 +118,11 @@ export async function computeComparisons(conn: DuckDBConnection, opts: ComputeCo
     await exec(conn, `DROP TABLE IF EXISTS ${t}`);
   }
   return { rows: length, comparisons };
+}
+
+/** Catalog entries can opt out (the funnel's step shares: each is a share of the step before, not of a population). */
+export function hasDisparityStatistics(m: MetricInput): boolean {
+  return !('disparities' in m) || m.disparities !== false;
 }
 
 /**

@@ -31,6 +31,7 @@ import { disparitySummary } from '../stats/index.ts';
 import { readColumns, stageTable, type Json } from '../disclosure/columnar.ts';
 import { metricMeta, type MetricInput, type MetricMeta } from '../disclosure/metricMeta.ts';
 import { RATE_SCALE } from './compare.ts';
+import { hasDisparityStatistics } from './computeComparisons.ts';
 
 export interface SummaryOptions {
   metrics: readonly MetricInput[];
@@ -43,7 +44,7 @@ export interface SummaryOptions {
 export async function buildDisparitySummary(conn: DuckDBConnection, opts: SummaryOptions): Promise<number> {
   const table = opts.table ?? 'metric_results';
   const out = opts.out ?? 'disparity_summary';
-  const metas = opts.metrics.map(metricMeta).filter((m) => m.kind === 'proportion' || m.kind === 'rate');
+  const metas = opts.metrics.filter(hasDisparityStatistics).map(metricMeta).filter((m) => m.kind === 'proportion' || m.kind === 'rate');
   const ids = metas.map((m) => m.id);
   const byId = new Map(metas.map((m) => [m.id, m]));
   const known = `NOT list_contains(string_split(group_value, '*'), 'unknown')`;

@@ -91,6 +91,8 @@ export const MetricSchema = z
     additiveOverTime: z.boolean(),
     /** Published measure the definition mirrors (not certified). */
     mirrors: z.string().optional(),
+    /** Compared with a reference group (disparity statistics); false for the funnel's step shares. */
+    disparities: z.boolean().default(true),
     /** Multiplier of value (rates per 1000 member-months). */
     scale: z.number().positive(),
     /** Interval reported in ci_low/ci_high. */
@@ -149,6 +151,15 @@ const BY_UNIT = {
 const SERVICE_GAP = (unit: 'positive_need' | 'referral') => [...BY_UNIT[unit], DOMAIN_COUNTY_CUT];
 
 const CORE = CORE_DOMAINS.join(', ');
+
+/** The funnel's steps: stage, who reaches it, who reached the one before, title, plain words. */
+const FUNNEL_STEPS: ReadonlyArray<readonly [stage: string, num: string, den: string, title: string, what: string]> = [
+  ['positive', 'screened positive for a domain at their first screening', 'were screened', 'screened positive', 'people whose first screening had a positive domain, of the people screened.'],
+  ['referred', 'were referred for one of those domains within 30 days', 'screened positive', 'referred', 'people referred for a positive domain within 30 days, of those who screened positive.'],
+  ['accepted', 'had such a referral accepted by day 90', 'were referred', 'accepted', 'people with such a referral accepted by day 90 (accepted_on, or a first service or need_met closing, which show acceptance), of those referred.'],
+  ['served', 'were served by day 90', 'had a referral accepted', 'served', 'people first served by day 90 (or whose need was closed as met by then), of those with a referral accepted.'],
+  ['met', 'had the need met by day 90', 'were served', 'need met', 'people with a referral closed need_met by day 90, of those served.'],
+];
 const CERT = 'closeloop\'s own implementation, not certified';
 
 // Additive over time (disclosure relation (c)): true where every unit sits in exactly one
@@ -346,6 +357,21 @@ const entries: Array<z.input<typeof MetricSchema>> = [
     scale: 1, interval: 'none',
     sql: { parts: [{ fact: 'fct_referrals', numerator: 'stale_open' }] },
   },
+  // The funnel (issue 15): people, one cohort, each step a share of the step before.
+  ...FUNNEL_STEPS.map(([stage, num, den, title, what], k): z.input<typeof MetricSchema> => ({
+    id: `funnel_${stage}_share`,
+    group: 'closed_loop',
+    title: `Funnel: ${title}`,
+    definition:
+      `Step ${k + 1} of the referral funnel, counted in people: ${what} Everyone counts once, in the period of their first screening, and only once day 90 after it has passed, so every period is one matured cohort and the steps nest (each is a share of the step before). The referral must be for a domain positive at that first screening and made on days 0-30 after it; acceptance, service and need met count up to day 90 after it.`,
+    numerator: `People screened who ${num}`,
+    denominator: `People screened who ${den} (at least 90 days before the as-of date)`,
+    kind: 'proportion', unit: 'proportion of people (0-1)', direction: 'higher_better',
+    anchor: 'first screening', ageAt: 'anchor', windows: [30, 90], maturityDays: 90, span: 'screenings', countedUnit: 'person',
+    dimensions: ['all', 'program_id', 'county_fips'], snapshot: false, additiveOverTime: true, disparities: false,
+    scale: 1, interval: 'wilson',
+    sql: { parts: [{ fact: 'fct_funnel_people', numerator: `funnel_${stage}`, denominator: `funnel_${k === 0 ? 'screened' : FUNNEL_STEPS[k - 1]![0]}` }] },
+  })),
   // ---------------------------------------------------------------- Service gaps
   {
     id: 'positive_needs',
@@ -514,7 +540,7 @@ function prePost(idStem: string, what: string, measureStem: string, side: 'pre' 
     group: 'outcomes',
     title: `${what} per 1,000 member-months, 180 days ${side === 'pre' ? 'before' : 'after'} first referral`,
     definition:
-      `${what} starting on ${days} around a person's first referral, per 1,000 member-months of those windows, for people whose 180-day windows before and after the first referral both lie within their enrollment and end by the as-of date. closeloop also requires the pre window to start on or after the earliest encounter (the utilization span), so no window reaches before the encounter extract's coverage. People are placed in the period of their first referral; ages are taken at the period's end. The pre/post summary adds the post/pre rate ratio.`,
+      `${what} starting on ${days} around a person's first referral, per 1,000 member-months of those windows, for people whose 180-day windows before and after the first referral both lie within their enrollment and end by the as-of date. closeloop also requires the pre window to start on or after the earliest encounter (the utilization span), so no window reaches before the encounter extract's coverage. People are placed in the period of their first referral; ages are taken at the period's end. The pre/post summary adds the post/pre rate ratio with its 95% interval, and no p-value. The change from before to after is not an effect of the referral: people are referred after a crisis, when their use is unusually high, so it tends to fall back anyway (regression to the mean), and use changes over time for everyone (secular trend). Without a comparison group neither can be separated from the referral's effect.`,
     numerator: `${what} on ${days} around the first referral`,
     denominator: `Member-months of the ${side}-referral windows`,
     kind: 'rate', unit: 'per 1,000 member-months', direction: 'lower_better',

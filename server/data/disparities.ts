@@ -72,14 +72,19 @@ export async function disparities(gen: Generation, q: DisparityQuery) {
   };
 }
 
-/** Rows of the forest plot, in the order the groups are listed (reference first). */
-export function forestRows(rows: Row[], scale: 'ratio' | 'difference'): ForestRow[] {
+/**
+ * Rows of the forest plot, in the order the groups are listed (reference first). `flag`
+ * picks the flag drawn: the adjusted one (default) or the AHRQ rule alone.
+ */
+export function forestRows(rows: Row[], scale: 'ratio' | 'difference', flag: 'adjusted' | 'unadjusted' = 'adjusted'): ForestRow[] {
   const ref = rows.find((r) => r.reference_group !== null)?.reference_group;
   const ordered = [...rows].sort((x, y) => Number(y.group_value === ref) - Number(x.group_value === ref) || String(x.group_value).localeCompare(String(y.group_value)));
   return ordered.map((r) => {
     const isRef = r.group_value === ref;
     const est = (scale === 'ratio' ? r.rate_ratio : r.rate_difference) as number | null;
-    const flagged = r.disparity_flag === true;
+    const adjusted = r.disparity_flag === true;
+    const unadjusted = r.disparity_flag_unadjusted === true;
+    const flagged = flag === 'unadjusted' ? unadjusted : adjusted;
     const q = r.q_value as number | null;
     const status = isRef
       ? 'reference'
@@ -87,9 +92,11 @@ export function forestRows(rows: Row[], scale: 'ratio' | 'difference'): ForestRo
         ? `${SUPPRESSED_LABEL} (withheld)`
         : est === null
           ? 'no comparison'
-          : flagged
-            ? q !== null && q < 0.05 ? 'flagged, q < 0.05' : 'flagged'
-            : '';
+          : adjusted
+            ? 'disparity (q < 0.05)'
+            : unadjusted
+              ? 'AHRQ rule only (q >= 0.05: may be chance)'
+              : '';
     return {
       group: String(r.group_value),
       estimate: isRef ? null : est,
@@ -99,7 +106,9 @@ export function forestRows(rows: Row[], scale: 'ratio' | 'difference'): ForestRo
       is_reference: isRef,
       suppressed: r.suppressed === true,
       flagged,
+      flagged_unadjusted: unadjusted,
       q_below_05: q !== null && q < 0.05,
+      unreliable: r.unreliable === true,
       p_value: (r.p_value as number | null) ?? null,
       q_value: q,
       status,
