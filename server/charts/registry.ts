@@ -280,10 +280,11 @@ const funnelChart: ChartDef<z.ZodType<{ grain: (typeof GRAINS)[number]; period_s
   },
 };
 
-const DURATION_METRICS = ['days_to_close', 'days_to_service', 'days_to_referral'] as const;
+// days_to_service is an Aalen-Johansen incidence: a Kaplan-Meier curve would treat closure
+// without service as censoring (issue 15), so it has no curve here
+const DURATION_METRICS = ['days_to_close', 'days_to_referral'] as const;
 const KM_TEXT: Record<string, { title: string; x: string; y: string }> = {
   days_to_close: { title: 'Time to close the loop', x: 'Days since referral', y: 'Referrals still open' },
-  days_to_service: { title: 'Time to first service', x: 'Days since referral', y: 'Referrals not yet served' },
   days_to_referral: { title: 'Time from positive screen to referral', x: 'Days since positive screen', y: 'Needs not yet referred' },
 };
 

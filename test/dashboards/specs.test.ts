@@ -144,15 +144,16 @@ describe('issue 15: maturity, reliability and missing figures drawn as what they
   it('issue 15: the scorecard keeps every organization on its own row when a median is not reached', async () => {
     // ORG-B has no median: before the fix its row vanished from that panel and ORG-C's median was drawn on ORG-B's row
     const cell = (org: string, measure: string, value: number | null, suppressed = false) => ({ org, measure, value, ci_low: null, ci_high: null, suppressed, denominator: 100 });
+    // ORG-E has no days row at all (no referral in the period): its row must stay empty, ORG-F's on ORG-F's row
     const cells = [
-      cell('ORG-A', 'acc', 0.8), cell('ORG-B', 'acc', 0.6), cell('ORG-C', 'acc', 0.7), cell('ORG-D', 'acc', null, true),
-      cell('ORG-A', 'days', 20), cell('ORG-B', 'days', null), cell('ORG-C', 'days', 40), cell('ORG-D', 'days', 35),
+      cell('ORG-A', 'acc', 0.8), cell('ORG-B', 'acc', 0.6), cell('ORG-C', 'acc', 0.7), cell('ORG-D', 'acc', null, true), cell('ORG-E', 'acc', 0.5), cell('ORG-F', 'acc', 0.9),
+      cell('ORG-A', 'days', 20), cell('ORG-B', 'days', null), cell('ORG-C', 'days', 40), cell('ORG-D', 'days', 35), cell('ORG-F', 'days', 25),
     ];
     const s = scorecardSpec(cells, [{ id: 'acc', title: 'Acceptance', kind: 'proportion', area: 0.7 }, { id: 'days', title: 'Median days', kind: 'duration', area: 30 }], { title: 'S', description: 'x' });
     expectValid(s);
     const items = await drawnItems(s);
     const rowOf = (org: string, measure: string, type: string) => items.find((i) => i.datum.org === org && i.datum.measure === measure && i.type === type)?.y;
-    for (const org of ['ORG-A', 'ORG-C']) expect(rowOf(org, 'days', 'symbol'), org).toBeCloseTo(rowOf(org, 'acc', 'symbol')!, 6);
+    for (const org of ['ORG-A', 'ORG-C', 'ORG-F']) expect(rowOf(org, 'days', 'symbol'), org).toBeCloseTo(rowOf(org, 'acc', 'symbol')!, 6);
     expect(rowOf('ORG-D', 'days', 'symbol')).toBeCloseTo(rowOf('ORG-D', 'acc', 'text')!, 6);
     // ORG-B's row says why it has no median, on ORG-B's own row
     expect(rowOf('ORG-B', 'days', 'text')).toBeCloseTo(rowOf('ORG-B', 'acc', 'symbol')!, 6);
