@@ -420,6 +420,7 @@ function heatmapChart(id: string, fixed?: 'demand_capacity_ratio'): ChartDef<z.Z
           detail: detail.get(String(r.group_value)) ?? null,
           numerator: (r.numerator as number | null) ?? null,
           denominator: (r.denominator as number | null) ?? null,
+          unreliable: r.unreliable === true,
         };
       });
       const kind = valueKind(m);
@@ -465,6 +466,7 @@ const gapMap: ChartDef<z.ZodType<{ measure: (typeof GAP_MEASURES)[number]; domai
       note: (r.note as string | null) ?? null,
       numerator: (r.numerator as number | null) ?? null,
       denominator: (r.denominator as number | null) ?? null,
+      unreliable: r.unreliable === true,
     }));
     const kind = valueKind(m);
     const when = p.grain === 'all' ? 'whole span' : periodLabel(p.grain, period ?? '');
@@ -527,7 +529,10 @@ const prepostChart: ChartDef<z.ZodType<{ dimension: string }>> = {
       title: 'Utilization before and after the first referral',
       spec: intervalSpec(r.rows, {
         title: 'Utilization 180 days before and after the first referral',
-        subtitle: 'Per 1,000 member-months, with 95% intervals; people whose both windows lie within enrollment. Lower is better. Not a causal estimate.',
+        subtitle: [
+          'Per 1,000 member-months, with 95% intervals; people whose both windows lie within enrollment. Lower is better.',
+          'Not an effect of the referral: people are referred after a crisis, so their use tends to fall back anyway (regression to the mean), and use changes over time for everyone (secular trend). No comparison group, so no p-value.',
+        ],
         xTitle: 'Per 1,000 member-months',
         kind: 'rate',
         labelTitle: 'Measure',

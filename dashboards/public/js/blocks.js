@@ -191,17 +191,22 @@ async function disparitySummary(section, filters, wrap) {
   const params = { metric: p.metric || 'closed_loop_rate', dimension: p.dimension || 'race_ethnicity', grain: p.grain || 'all', period_start: p.period_start };
   const d = await getJson(`/api/disparities${query(params)}`);
   const s = d.summary;
+  // the adjusted flag (AHRQ rule and q < 0.05); the rule alone is listed apart, as possibly chance
   const flagged = d.rows.filter((r) => r.disparity_flag === true);
+  const ruleOnly = d.rows.filter((r) => r.disparity_flag !== true && r.disparity_flag_unadjusted === true);
   const items = [
     ['Reference group', d.reference_group ?? 'none'],
-    ['Groups shown', s ? formatValue(s.groups_shown, 'number') : '–'],
-    ['Index of disparity', s && s.index_of_disparity !== null ? `${formatValue(s.index_of_disparity, 'decimal')}%` : '–'],
-    ['Between-group variance', s && s.between_group_variance !== null ? formatValue(s.between_group_variance, 'decimal') : '–'],
+    ['Groups shown (unknown left out)', s ? formatValue(s.groups_shown, 'number') : '–'],
+    ['Index of disparity (adverse scale)', s && s.index_of_disparity !== null ? `${formatValue(s.index_of_disparity, 'decimal')}%` : '–'],
+    ['Between-group variance (less sampling noise)', s && s.between_group_variance !== null && s.between_group_variance !== undefined ? formatValue(s.between_group_variance, 'decimal') : '–'],
     ['Max rate difference', s && s.max_rate_difference !== null ? formatValue(s.max_rate_difference, 'decimal') : '–'],
-    ['Max rate ratio', s && s.max_rate_ratio !== null ? formatValue(s.max_rate_ratio, 'decimal') : '–'],
-    ['Flagged groups', flagged.length ? flagged.map((r) => `${r.group_value}${r.q_value !== null && r.q_value < 0.05 ? ' (q < 0.05)' : ''}`).join(', ') : 'none'],
+    ['Max rate ratio (adverse scale)', s && s.max_rate_ratio !== null ? formatValue(s.max_rate_ratio, 'decimal') : '–'],
+    ['Data completeness', s && s.unknown_share !== null && s.unknown_share !== undefined ? `${formatValue(s.unknown_share, 'percent')} of the population is in "unknown"` : '–'],
+    ['Disparities (AHRQ rule and q < 0.05)', flagged.length ? flagged.map((r) => r.group_value).join(', ') : 'none'],
+    ['AHRQ rule alone (q >= 0.05: may be chance)', ruleOnly.length ? ruleOnly.map((r) => r.group_value).join(', ') : 'none'],
   ];
-  const dl = el('dl', { class: 'summary-grid' }, items.map(([k, v]) => el('div', { class: k === 'Flagged groups' ? 'long' : undefined }, el('dt', { text: k }), el('dd', { text: v }))));
+  const long = new Set(['Data completeness', 'Disparities (AHRQ rule and q < 0.05)', 'AHRQ rule alone (q >= 0.05: may be chance)']);
+  const dl = el('dl', { class: 'summary-grid' }, items.map(([k, v]) => el('div', { class: long.has(k) ? 'long' : undefined }, el('dt', { text: k }), el('dd', { text: v }))));
   const note = el('p', { class: 'intro', text: `${d.title}, ${d.grain === 'all' ? 'whole span' : periodLabel(d.grain, d.period_start)}. ${s ? (d.summary_source === 'published' ? 'Published with the run.' : 'Computed from the groups shown.') : 'No summary: fewer than two groups are shown or there is no reference group.'}` });
   wrap.replaceChildren(dl, note);
 }
