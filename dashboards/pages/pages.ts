@@ -68,7 +68,7 @@ export const PAGES: PageDef[] = [
     path: '/',
     title: 'Overview',
     nav: 'Overview',
-    lede: 'Where access, loop closure and outcomes stand: the latest complete period of each headline measure, its change and its trend.',
+    lede: 'Where access, loop closure and outcomes stand: the latest final period of each headline measure (one whose outcome windows have all passed), whether it changed significantly from the one before, and its trend with the newer, provisional periods drawn hollow.',
     filters: [GRAIN, FROM, TO, PROGRAM, COUNTY],
     inNav: true,
     blocks: [

@@ -86,7 +86,7 @@ export function forestSpec(rows: ForestRow[], o: { title: string; subtitle?: str
           tooltip,
         },
       },
-      hatchLayer({ y, x }, 150, [{ filter: 'isValid(datum.estimate) && !datum.is_reference' }]) as never,
+      ...hatchLayer(rows.filter((r) => r.estimate !== null && !r.is_reference), { y, x }, 150, [{ filter: 'isValid(datum.estimate) && !datum.is_reference' }]),
       {
         transform: [{ filter: 'datum.is_reference' }],
         mark: { type: 'point', shape: 'square', size: 70, filled: false, color: '#1f1f1f' },

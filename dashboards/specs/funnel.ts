@@ -74,7 +74,7 @@ export function funnelSpec(stages: FunnelStage[], o: { title: string; subtitle?:
         mark: { type: 'text', align: 'left', dx: 6, color: SUPPRESSED_TEXT, fontSize: 11 },
         encoding: { y, x: { value: 0 }, text: { field: 'shown' } },
       },
-      hatchLayer({ y, x: { field: 'count', type: 'quantitative' } }, 260, [{ filter: 'isValid(datum.count)' }]) as never,
+      ...hatchLayer(rows.filter((r) => r.count !== null), { y, x: { field: 'count', type: 'quantitative' } }, 260, [{ filter: 'isValid(datum.count)' }]),
     ],
     config: CONFIG,
   } as TopLevelSpec;

@@ -67,7 +67,7 @@ export function heatmapSpec(cells: HeatCell[], o: { title: string; subtitle?: st
         mark: { type: 'text', fontSize: 9, color: SUPPRESSED_TEXT },
         encoding: { x, y, text: { field: 'label' } },
       },
-      hatchLayer({ x, y }, 420, [{ filter: 'isValid(datum.value)' }]) as never,
+      ...hatchLayer(cells.filter((c) => c.value !== null), { x, y }, 420, [{ filter: 'isValid(datum.value)' }]),
     ],
     config: CONFIG,
   } as TopLevelSpec;

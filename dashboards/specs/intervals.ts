@@ -63,7 +63,7 @@ export function intervalSpec(rows: IntervalRow[], o: { title: string; subtitle?:
         mark: { type: 'text', align: 'left', fontSize: 9, color: SUPPRESSED_TEXT },
         encoding: { y, yOffset, x: { value: 2 }, text: { value: SUPPRESSED_LABEL } },
       },
-      hatchLayer({ y, yOffset, x: { field: 'value', type: 'quantitative' } }, 130, [{ filter: 'isValid(datum.value)' }]) as never,
+      ...hatchLayer(rows.filter((r) => r.value !== null), { y, yOffset, x: { field: 'value', type: 'quantitative' } }, 130, [{ filter: 'isValid(datum.value)' }]),
     ],
     config: CONFIG,
   } as TopLevelSpec;

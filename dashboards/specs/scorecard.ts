@@ -70,7 +70,7 @@ export function scorecardSpec(cells: ScorecardCell[], measures: ScorecardMeasure
         mark: { type: 'text', align: 'left', color: SUPPRESSED_TEXT, fontSize: 10, fontStyle: 'italic' },
         encoding: { y, x: { value: 2 }, text: { value: m.kind === 'duration' ? NOT_REACHED_LABEL : 'no value' }, tooltip: [{ field: 'org', title: 'Organization' }, { field: 'denominator', type: 'quantitative', title: 'Referrals', format: ',.0f' }] },
       },
-      hatchLayer({ y, x: { field: 'value', type: 'quantitative' } }, 120, [...mine, { filter: 'isValid(datum.value)' }]),
+      ...hatchLayer(cells.filter((c) => c.measure === m.id && c.value !== null), { y, x: { field: 'value', type: 'quantitative' } }, 120, [...mine, { filter: 'isValid(datum.value)' }]),
     ];
     if (m.area !== null && m.kind !== 'count') layer.push({ mark: { type: 'rule', strokeDash: [4, 3], color: MUTED }, encoding: { x: { datum: m.area } } });
     return { width: o.panelWidth ?? 190, height: { step: 26 }, layer };

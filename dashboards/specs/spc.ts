@@ -92,7 +92,7 @@ export function spcSpec(points: SpcPointRow[], o: { title: string; subtitle?: st
         mark: { type: 'text', dy: -11, fontSize: 9, color: MUTED },
         encoding: { x, y, text: { condition: { test: 'datum.partial === true', value: 'partial' }, value: 'provisional' } },
       },
-      hatchLayer({ x, y }, 150, shown) as never,
+      ...hatchLayer(drawn, { x, y }, 150, shown),
     ],
     config: CONFIG,
   } as TopLevelSpec;

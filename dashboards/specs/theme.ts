@@ -32,9 +32,13 @@ export const PROVISIONAL_NOTE = 'Hollow point, "provisional": some units\' outco
 export const PARTIAL_NOTE = 'Open square, "partial": the period began before the data did; never compared with a full period.';
 export const NOT_REACHED_LABEL = 'median not reached';
 
-/** A layer laying the hatch over marks whose datum.unreliable is true, with a legend entry. */
-export function hatchLayer(encoding: Record<string, unknown>, size = 170, extraFilters: unknown[] = []): Record<string, unknown> {
-  return {
+/**
+ * A layer laying the hatch over marks whose datum.unreliable is true, with a legend entry;
+ * none (so no legend entry) when no shown row of `rows` is unreliable.
+ */
+export function hatchLayer(rows: ReadonlyArray<{ unreliable?: boolean | null; suppressed?: boolean }>, encoding: Record<string, unknown>, size = 170, extraFilters: unknown[] = []): never[] {
+  if (!rows.some((r) => r.unreliable === true && r.suppressed !== true)) return [];
+  return [{
     transform: [...extraFilters, { filter: 'datum.unreliable === true && datum.suppressed !== true' }, { calculate: `'${UNRELIABLE_LABEL}'`, as: 'reliability' }],
     mark: { type: 'point', filled: false, strokeWidth: 1, color: HATCH_COLOR, opacity: 0.85 },
     encoding: {
@@ -42,7 +46,7 @@ export function hatchLayer(encoding: Record<string, unknown>, size = 170, extraF
       size: { value: size },
       shape: { field: 'reliability', type: 'nominal', title: null, scale: { domain: [UNRELIABLE_LABEL], range: [HATCH_PATH] }, legend: { orient: 'bottom', title: null, symbolSize: 160, symbolStrokeColor: HATCH_COLOR, labelLimit: 420 } },
     },
-  };
+  } as never];
 }
 
 export const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Liberation Sans", Arial, sans-serif';

@@ -103,7 +103,7 @@ export function trendSpec(points: TrendPoint[], o: TrendOptions): TopLevelSpec {
       mark: { type: 'text', dy: -11, fontSize: 9, color: MUTED },
       encoding: { x, y, text: { condition: { test: 'datum.partial === true', value: 'partial' }, value: 'provisional' } },
     },
-    hatchLayer({ x, y }, 150, shown) as never,
+    ...hatchLayer(points.filter((p) => p.value !== null), { x, y }, 150, shown),
   ];
   if (suppressed.length) {
     layers.push({

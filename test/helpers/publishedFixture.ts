@@ -52,6 +52,8 @@ export const FIXTURE = {
   suppressedGroup: { dimension: 'race_ethnicity', group: 'american_indian_alaska_native' },
   /** The domain x county cell no program serves. */
   noProvider: { domain: 'employment', county: '37173' },
+  /** A partner whose median days to close is not reached over the whole span (issue 15: its scorecard row must stay its own). */
+  medianNotReached: { metric: 'days_to_close', org: 'ORG-04' },
 } as const;
 
 /** Which org serves which domain, and where (the service directory). */
@@ -283,6 +285,7 @@ function metricRows(m: Metric, periods: Period[], runId: string, asOf: string, s
             const med = Math.max(1, Math.round(base.v / Math.sqrt(eff) + base.drift * years));
             suppress = isCount(cases) || isCount(events) || isCount(cases - events);
             Object.assign(row, { numerator: events, denominator: cases, value: cases ? med : null, ci_low: med - 3, ci_high: med + 4 });
+            if (m.id === FIXTURE.medianNotReached.metric && g === FIXTURE.medianNotReached.org && p.grain === 'all') Object.assign(row, { value: null, ci_high: null });
             break;
           }
           case 'count': {
