@@ -79,7 +79,7 @@ export function spcSpec(points: SpcPointRow[], o: { title: string; subtitle?: st
         mark: { type: 'point', filled: true, size: 46 },
         encoding: {
           x, y, tooltip,
-          color: { field: 'signal', type: 'nominal', title: null, scale: { domain: [...SIGNALS], range: [PRIMARY, FLAG, '#E69F00'] }, legend: { orient: 'bottom', title: null } },
+          color: { field: 'signal', type: 'nominal', title: null, scale: { domain: [...SIGNALS], range: [PRIMARY, FLAG, '#E69F00'] }, legend: { orient: 'bottom', title: null, labelLimit: 320 } },
         },
       },
       {
