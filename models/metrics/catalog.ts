@@ -595,6 +595,42 @@ function list(xs: readonly (string | number)[]): string {
   return xs.length === 0 ? 'none' : xs.join(', ');
 }
 
+/**
+ * How to read every figure (issue 15): maturity, reliability, changes, reference groups,
+ * the flag and the summary measures. The dictionary (markdown and page) and the README say
+ * the same, from here.
+ */
+export const READING_GUIDE: ReadonlyArray<{ heading: string; text: string }> = [
+  {
+    heading: 'Final, provisional and partial periods',
+    text: 'Most figures count what happened within a fixed window after each unit\'s anchor date: a referral is closed within 60 days or not, a need met within 90 days or not. A period\'s figure is final once every unit in it has had its whole window: the period\'s last day plus the metric\'s longest window ("final after" below) is on or before the as-of date. Until then it is provisional: units whose window is still open are left out, so the figure can still change, and it is drawn as a hollow point labelled "provisional". A period that began before the metric\'s data do (the first months of an extract) is partial and drawn as an open square. Headline figures, "latest" values and changes use the latest final period only; provisional and partial periods are never compared with final ones. The results table says which in period_status.',
+  },
+  {
+    heading: 'Reliability',
+    text: 'A figure is unreliable (column unreliable, drawn hatched) when its relative standard error is above 30% or it rests on fewer than 20 events: the National Center for Health Statistics standard. The relative standard error is sqrt((1 - p) / (n p)) for a proportion p of n, 1 / sqrt(x) for a rate of x events or a count, the standard error over the estimate for a cumulative incidence or a mean, and half the 95% interval over 1.96 x the median for a median. Dollar rates (paid per member per month) and demand/capacity ratios are not rated. Unreliable is not withheld: withheld ("n<11", suppressed) protects privacy; unreliable warns about precision; a missing figure, such as a median that is not reached, is a third state and says so.',
+  },
+  {
+    heading: 'Changes between periods',
+    text: 'A change from the previous final period is called better or worse only when it is statistically significant at 0.05: the two-proportion test for proportions (Fisher\'s exact test when a count is small), the exact test of the rate ratio for rates. Otherwise it is "no significant change", and a change of exactly zero is "no change". Medians and means are not tested and carry no direction. The monthly control charts (Laney p\' and u\') show months that stand out from ordinary month-to-month variation: a month beyond the 3-sigma limits, or 8 months in a row on one side of the centre line.',
+  },
+  {
+    heading: 'Reference groups',
+    text: 'Each group is compared with one reference group per dimension, the same in every period and grain. Where a dimension has a conventional reference, it is the one AHRQ\'s National Healthcare Quality and Disparities Report uses: race and ethnicity white, payer commercial, preferred language en, limited English no, rurality urban (race and ethnicity x payer: white x commercial). For the others (sex, age band, county, ZIP3, attributed program, partner organization) it is the group with the most favourable rate over the whole span among groups with at least 30 in the denominator (the largest group when none has 30). unknown is never the reference and is left out of the summary measures; its share of the population is reported as data completeness (unknown_share). closeloop.config.json can name other references (referenceGroups).',
+  },
+  {
+    heading: 'The disparity flag',
+    text: 'disparity_flag is set when a group is at least 10% worse than the reference on the adverse scale (AHRQ\'s rule: the adverse rate is 1 - rate where higher is better, the rate itself otherwise), the difference is significant (p < 0.05), and it stays significant after the Benjamini-Hochberg correction over the comparisons of the same metric and period (q < 0.05): with thousands of comparisons, p < 0.05 alone flags many differences that are chance. disparity_flag_unadjusted keeps AHRQ\'s rule alone. The dashboards draw the adjusted flag.',
+  },
+  {
+    heading: 'Summary measures of disparity',
+    text: 'Computed over the groups shown (withheld groups and unknown left out), on the adverse scale (Keppel and Pearcy 2005), so they measure the same thing as the flag. Index of disparity: the average absolute difference of the other groups from the reference, as a percentage of the reference. Between-group variance: the population-weighted variance of the group rates, less the part sampling noise alone would give (sum of p_j (1 - p_j) v_j, where v_j is a group\'s sampling variance), floored at 0; empty for dollar rates. Maximal rate difference and ratio: the highest group over the lowest.',
+  },
+  {
+    heading: 'Before and after the first referral',
+    text: 'The change in emergency visits and admissions from the 180 days before a person\'s first referral to the 180 days after is not an effect of the referral: people are referred after a crisis, when their use is unusually high, so it tends to fall back anyway (regression to the mean), and use changes over time for everyone (secular trend). Without a comparison group neither can be told apart from an effect, so no p-value is shown.',
+  },
+];
+
 /** The metric dictionary as markdown (README, `closeloop metrics`, dashboards). */
 export function metricDictionaryMarkdown(): string {
   const out: string[] = [
@@ -602,8 +638,11 @@ export function metricDictionaryMarkdown(): string {
     '',
     'Every figure closeloop publishes comes from one of these definitions. Definitions that mirror a published measure (HEDIS, CMS) follow its windows and thresholds but are closeloop\'s own implementation, not certified by NCQA or CMS.',
     '',
-    'Common rules: nothing after the as-of date counts (a later milestone is treated as not yet happened); windows count days from the anchor (day 0 = the anchor day) and are inclusive; a unit whose window has not ended by the as-of date is left out of the denominator ("not yet measurable"), never counted as a failure. Proportions carry a 95% Wilson interval, rates per member-month a 95% exact Poisson interval, durations a Kaplan-Meier median with its 95% Brookmeyer-Crowley (log-log) interval, means a 95% t interval. Each metric is computed for its whole span (from the earliest date of the entity it counts to the as-of date) and for the calendar years, quarters and months overlapping it.',
+    'Common rules: nothing after the as-of date counts (a later milestone is treated as not yet happened); windows count days from the anchor (day 0 = the anchor day) and are inclusive; a unit whose window has not ended by the as-of date is left out of the denominator ("not yet measurable"), never counted as a failure. Proportions carry a 95% Wilson interval, rates per member-month a 95% exact Poisson interval, durations a Kaplan-Meier median with its 95% Brookmeyer-Crowley (log-log) interval (days to service: an Aalen-Johansen cumulative incidence), means a 95% t interval. Each metric is computed for its whole span (from the earliest date of the entity it counts to the as-of date) and for the calendar years, quarters and months overlapping it.',
     '',
+    '## How to read the figures',
+    '',
+    ...READING_GUIDE.flatMap((g) => [`**${g.heading}.** ${g.text}`, '']),
   ];
   for (const group of METRIC_GROUPS) {
     out.push(`## ${GROUP_TITLES[group]}`, '');
@@ -619,6 +658,7 @@ export function metricDictionaryMarkdown(): string {
         `- **Direction:** ${m.direction === 'higher_better' ? 'higher is better' : 'lower is better'}`,
         `- **Anchor:** ${m.anchor}${m.snapshot ? ' (snapshot: whole span only)' : ''}; ages at the ${m.ageAt === 'period_end' ? 'period\'s end' : m.ageAt === 'as_of' ? 'as-of date' : 'anchor date'}`,
         `- **Windows (days):** ${list(m.windows)}`,
+        `- **Final after:** ${m.snapshot ? 'a snapshot at the as-of date' : m.maturityDays === 0 ? 'the period\'s end' : `${m.maturityDays} days after the period\'s end`}`,
         `- **Dimensions:** ${list(m.dimensions)}`,
       );
       if (m.mirrors) out.push(`- **Mirrors:** ${m.mirrors} (closeloop's own implementation, not certified)`);
