@@ -77,11 +77,14 @@ function resultColumns(m: Metric, extra: Column[] = []): Column[] {
   ];
 }
 
-/** Latest period start of a grain for a metric, or the one asked for (checked). */
+/**
+ * The period asked for (checked), else the latest FINAL period of the grain for the metric
+ * (issue 15: a "latest" figure is never a provisional one), else the latest there is.
+ */
 async function periodFor(gen: Generation, metric: string, grain: string, periodStart?: string): Promise<string | undefined> {
   const starts = (await availability(gen)).periods.get(metric)?.get(grain) ?? [];
   if (periodStart !== undefined) return oneOf('period_start', periodStart, starts);
-  return starts.at(-1);
+  return (grain === 'all' ? undefined : await latestFinalPeriod(gen, metric, grain)) ?? starts.at(-1);
 }
 
 const MAX_SERIES = 8;

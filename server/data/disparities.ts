@@ -8,7 +8,7 @@ import type { ForestRow } from '../../dashboards/specs/forest.ts';
 import type { Generation } from '../generation.ts';
 import { SUPPRESSED_LABEL } from '../../dashboards/specs/theme.ts';
 import { availability, findMetric } from './catalog.ts';
-import { resultRows } from './results.ts';
+import { latestFinalPeriod, resultRows } from './results.ts';
 
 export interface DisparityQuery {
   metric: string;
@@ -20,7 +20,8 @@ export interface DisparityQuery {
 export async function disparities(gen: Generation, q: DisparityQuery) {
   const a = await availability(gen);
   const starts = a.periods.get(q.metric)?.get(q.grain) ?? [];
-  const period = q.period_start ?? starts.at(-1);
+  // the latest final period unless one is asked for (a provisional period is never "latest")
+  const period = q.period_start ?? (q.grain === 'all' ? undefined : await latestFinalPeriod(gen, q.metric, q.grain)) ?? starts.at(-1);
   const rows = period ? await resultRows(gen, { metric: q.metric, dimension: q.dimension, grain: q.grain as never, period_start: period }) : [];
   const m = findMetric(q.metric)!;
   const reference = (rows.find((r) => r.reference_group !== null)?.reference_group as string | undefined) ?? null;

@@ -143,7 +143,11 @@ export async function checkSubset(gen: Generation, f: { program?: string; county
  * The latest period of a grain whose figure is final for the metric (period_status), over
  * the `all` row; the latest at all for a generation published before period_status existed.
  */
-export async function latestFinalPeriod(gen: Generation, metric: string, grain: string): Promise<string | undefined> {
+export function latestFinalPeriod(gen: Generation, metric: string, grain: string): Promise<string | undefined> {
+  return gen.memo(`latest-final:${metric}:${grain}`, () => queryLatestFinal(gen, metric, grain));
+}
+
+async function queryLatestFinal(gen: Generation, metric: string, grain: string): Promise<string | undefined> {
   if (!gen.hasTable('metric_results')) return undefined;
   const hasStatus = (await gen.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM information_schema.columns WHERE table_name = 'metric_results' AND column_name = 'period_status'`))[0]?.n;
   const r = await gen.query<{ p: string | null }>(`SELECT CAST(max(period_start) AS VARCHAR) AS p FROM metric_results
