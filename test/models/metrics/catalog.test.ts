@@ -17,7 +17,9 @@ const SPEC_METRICS = {
   // share_served_*: issue 15 (days_to_service as a cumulative incidence, read at days 30, 60, 90)
   access: ['screening_rate', 'screen_positive_rate', 'need_referral_rate', 'days_to_referral', 'days_to_service', 'share_served_30d', 'share_served_60d',
     'share_served_90d', 'connected_60d_rate', 'enrollment_after_referral_rate'],
-  closed_loop: ['referral_acceptance_rate', 'closed_loop_rate', 'need_met_rate', 'days_to_close', 'stale_open_referrals'],
+  closed_loop: ['referral_acceptance_rate', 'closed_loop_rate', 'need_met_rate', 'days_to_close', 'stale_open_referrals',
+    // the funnel (issue 15): people, one cohort, each step a share of the step before
+    'funnel_positive_share', 'funnel_referred_share', 'funnel_accepted_share', 'funnel_served_share', 'funnel_met_share'],
   service_gaps: ['positive_needs', 'unmet_need_rate', 'capacity_rejection_share', 'demand_capacity_ratio'],
   outcomes: [
     'phq9_follow_up_rate', 'phq9_response_rate', 'phq9_remission_rate', 'phq9_mean_change', 'ed_visits_per_1000_mm',

@@ -1,6 +1,6 @@
 // Issue 15: fixed outcome windows for the closed-loop metrics, on a drop built to tell the
-// old definitions (accepted / closed at any time) from the new (within 14 or 90 days).
-// As-of date 2024-12-31.
+// old definitions (accepted / closed at any time) from the new (within 14 or 90 days); and
+// the referral funnel in people. As-of date 2024-12-31.
 //
 // Positive needs:
 //   N1 P1 food 2024-01-01: referral A (2024-01-10) closed need_met 2024-05-01 = day 121 -> unmet
@@ -73,5 +73,33 @@ describe('fixed outcome windows (issue 15)', () => {
   it('capacity rejections among referrals closed without the need met within 90 days', () => {
     // F (day 75) counts, G (day 122) does not. The old rule gave 2 of 2.
     expect(fig('capacity_rejection_share')).toEqual([1, 1]);
+  });
+});
+
+describe('the funnel: people, one cohort, each step a share of the step before (issue 15)', () => {
+  // First screenings: P1 2024-01-01, P2 2024-02-01 (both positive for food), P3 2024-11-15 (day 90 after it is
+  // 2025-02-13, after the as-of date: not in any cohort yet).
+  // Referred for food on days 0-30: P1 (A, day 9), P2 (B day 4, C day 19).
+  // Accepted by day 90: P1's A has no acceptance, service or need_met closing by 2024-03-31 (closed 05-01): no;
+  //   P2's B accepted 02-10: yes. Served by day 90: P2's C served 02-25. Need met by day 90: C closed need_met 03-01.
+  it('screened 2, positive 2, referred 2, accepted 1, served 1, need met 1', () => {
+    expect(fig('funnel_positive_share')).toEqual([2, 2]);
+    expect(fig('funnel_referred_share')).toEqual([2, 2]);
+    expect(fig('funnel_accepted_share')).toEqual([1, 2]);
+    expect(fig('funnel_served_share')).toEqual([1, 1]);
+    expect(fig('funnel_met_share')).toEqual([1, 1]);
+  });
+
+  it('each person in the period of their first screening; the steps nest', () => {
+    const month = (metric: string, start: string) => {
+      const r = c.get(metric, 'month', start);
+      return r && [r.numerator, r.denominator];
+    };
+    expect(month('funnel_positive_share', '2024-01-01')).toEqual([1, 1]);
+    expect(month('funnel_accepted_share', '2024-01-01')).toEqual([0, 1]);
+    expect(month('funnel_accepted_share', '2024-02-01')).toEqual([1, 1]);
+    expect(c.get('funnel_positive_share', 'month', '2024-11-01')).toBeUndefined();
+    // no disparity statistics: a step's share is of the step before, not of a population
+    expect(c.of('funnel_referred_share').every((r) => r.dimension === 'all' || ['program_id', 'county_fips'].includes(r.dimension))).toBe(true);
   });
 });
