@@ -331,8 +331,12 @@ function metricRows(m: Metric, periods: Period[], runId: string, asOf: string, s
   return out;
 }
 
-/** The AHRQ default references the engine uses (models/config.ts). */
-const NAMED_REFERENCE: Record<string, string> = { race_ethnicity: 'white', payer: 'commercial', 'race_ethnicity*payer': 'white*commercial' };
+/**
+ * The AHRQ default references the engine uses (models/config.ts), and for partners ORG-01
+ * (the engine would take the most favourable one; naming it keeps ORG-04, the partner the
+ * security tests sign in as, a compared group).
+ */
+const NAMED_REFERENCE: Record<string, string> = { race_ethnicity: 'white', payer: 'commercial', 'race_ethnicity*payer': 'white*commercial', target_org_id: 'ORG-01' };
 
 /**
  * Reference = the named default, else the most favourable shown group of 30 or more (never

@@ -71,6 +71,14 @@ describe('the default demo, end to end', () => {
     expect(r[0]!.adjusted).toBeLessThan(r[0]!.unadjusted);
   });
 
+  it('issue 15: a withheld row shows neither its reliability nor the unadjusted flag; every row has a period status', async () => {
+    const r = await store.published<{ leaks: number; no_status: number }>(`SELECT
+      count(*) FILTER (WHERE suppressed AND (unreliable IS NOT NULL OR disparity_flag_unadjusted IS NOT NULL)) AS leaks,
+      count(*) FILTER (WHERE period_status NOT IN ('final', 'provisional', 'partial') OR period_status IS NULL) AS no_status
+      FROM metric_results`);
+    expect(r[0]).toEqual({ leaks: 0, no_status: 0 });
+  });
+
   it('shows no count from 1 to 10 anywhere in the results', async () => {
     const bad = await store.published<{ n: number }>(`SELECT count(*) AS n FROM metric_results m
       WHERE NOT suppressed AND (numerator BETWEEN 0.5 AND 10.5 AND metric_id <> 'paid_pmpm'
