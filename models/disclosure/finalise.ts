@@ -6,6 +6,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Config } from '../config.ts';
 import { computeComparisons } from '../disparities/computeComparisons.ts';
 import { buildDisparitySummary } from '../disparities/summaries.ts';
+import { settleAddedColumns } from '../metrics/afterSuppression.ts';
 import { auditResults, type AuditReport } from './audit.ts';
 import type { MetricInput } from './metricMeta.ts';
 import { suppressOtherTables, type OtherTablesResult } from './otherTables.ts';
@@ -55,7 +56,11 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     }
   };
   const comparisons = await timed('comparisons', () => computeComparisons(conn, { metrics: opts.metrics, config: opts.config }));
-  const suppression = await timed('suppression', () => suppress(conn, { metrics: opts.metrics, threshold }));
+  const suppression = await timed('suppression', async () => {
+    const r = await suppress(conn, { metrics: opts.metrics, threshold });
+    await settleAddedColumns(conn);
+    return r;
+  });
   const summaries = await timed('summaries', () => buildDisparitySummary(conn, { metrics: opts.metrics }));
   const otherTables = await timed('otherTables', () => suppressOtherTables(conn, { metrics: opts.metrics, threshold }));
   const audit = await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold }));

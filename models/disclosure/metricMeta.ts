@@ -38,7 +38,8 @@ export function metricMeta(m: MetricInput): MetricMeta {
   if (!isCatalogEntry(m)) return m;
   return {
     id: m.id,
-    kind: m.kind,
+    // a cumulative incidence publishes events and cases like a duration (issue 15)
+    kind: m.kind === 'incidence' ? 'duration' : m.kind,
     direction: m.direction,
     dollarNumerator: m.kind === 'rate' && m.interval === 'none',
     additiveOverTime: (dimension) => isAdditiveOverTime(m, dimension),

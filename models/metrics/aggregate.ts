@@ -35,8 +35,8 @@ export interface AggregationSpec {
   /** 'all', one-way and two-way dimensions. */
   dimensions: readonly string[];
   measures: readonly string[];
-  /** Kaplan-Meier: group by time too, count events and censored cases. */
-  duration?: { time: string; event: string };
+  /** Kaplan-Meier / Aalen-Johansen: group by time too, count events (and competing events) and censored cases. */
+  duration?: { time: string; event: string; competing?: string };
   /** Only fact rows where one of these measures is non-zero (count metrics: other rows add nothing). */
   nonZero?: readonly string[];
 }
@@ -116,13 +116,13 @@ export function monthLevelSql(spec: AggregationSpec, asOfSql: string): string {
     // the fact's own columns: month, keys, measure inputs, fact dimensions (and, for
     // coverage 'row', payer and program_id)
     'f.* EXCLUDE (person_id)',
-    ...(spec.duration ? [`f.${spec.duration.time} AS time`, `f.${spec.duration.event} AS event`] : []),
+    ...(spec.duration ? [`f.${spec.duration.time} AS time`, `f.${spec.duration.event} AS event`, `${spec.duration.competing ? `f.${spec.duration.competing}` : '0'} AS competing`] : []),
     ...columns.filter((c) => isPopulationDimension(c) && c !== 'age_band' && !COVERAGE_DIMENSIONS.includes(c)).map((c) => `pa.${c}`),
     ...(basis ? columns.filter((c) => COVERAGE_DIMENSIONS.includes(c)).map((c) => `f._${c}_${basis} AS ${c}`) : []),
     ...(needsAge ? [ageColumnSql(spec.ageAt, asOfSql)] : []),
   ];
   const measures = spec.duration
-    ? ['sum(event) AS events', 'count(*) - sum(event) AS censored']
+    ? ['sum(event) AS events', 'sum(competing) AS competing', 'count(*) - sum(event) - sum(competing) AS censored']
     : spec.measures.flatMap((m) => {
         const measure = fact.measures[m];
         if (!measure) throw new Error(`fact ${fact.id} has no measure ${m}`);
@@ -161,7 +161,7 @@ export function rollupSelectSql(spec: AggregationSpec): string {
   const byMask = (pick: (s: GroupingSet) => string) =>
     `CASE a.gmask ${sets.map((s) => `WHEN ${groupingMask(columns, s.columns)} THEN ${pick(s)}`).join(' ')} END`;
   const measures = spec.duration
-    ? ['a.time', 'sum(a.events) AS events', 'sum(a.censored) AS censored']
+    ? ['a.time', 'sum(a.events) AS events', 'sum(a.competing) AS competing', 'sum(a.censored) AS censored']
     : spec.measures.map((m) => `${fact.measures[m]?.rollup} AS ${m}`);
   return `SELECT p.grain AS period_grain, p.period_start, p.period_end,
   ${byMask((s) => `'${s.dimension}'`)} AS dimension,
@@ -176,14 +176,18 @@ export function rollupSql(spec: AggregationSpec): string {
   return `CREATE OR REPLACE TEMP TABLE ${spec.name} AS\n${rollupSelectSql(spec)}`;
 }
 
-/** Kaplan-Meier input per period x group of the given dimensions: (time:events:censored) triples, by time, in one string. */
+/**
+ * Kaplan-Meier input per period x group of the given dimensions: (time:events:censored)
+ * triples, by time, in one string; with a competing event, (time:events:censored:competing).
+ */
 export function survivalSql(spec: AggregationSpec, dimensions: readonly string[]): string {
+  const competing = spec.duration?.competing ? ` || ':' || competing` : '';
   return `WITH r AS (
 ${rollupSelectSql(spec)}
 )
 SELECT period_grain, period_start, period_end, dimension, group_value,
-  sum(events) AS events, sum(events + censored) AS cases,
-  string_agg(time || ':' || events || ':' || censored, ',' ORDER BY time) AS survival
+  sum(events) AS events, sum(events + censored + competing) AS cases,
+  string_agg(time || ':' || events || ':' || censored${competing}, ',' ORDER BY time) AS survival
 FROM r
 WHERE dimension IN (${dimensions.map(sqlString).join(', ')})
 GROUP BY period_grain, period_start, period_end, dimension, group_value`;

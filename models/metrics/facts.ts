@@ -170,6 +170,16 @@ export const FACTS = [
     measures: sums('connected_60d_den', 'connected_60d_num'),
   },
   {
+    id: 'fct_funnel_people',
+    span: 'screenings',
+    holds: 'one row per person screened, anchored on their first screening, with the nested funnel stages reached by day 30 (referral) or 90 after it',
+    dimensions: [],
+    keys: [],
+    periodJoin: MONTH_IN_PERIOD,
+    coverage: 'as_of_date',
+    measures: sums('funnel_screened', 'funnel_positive', 'funnel_referred', 'funnel_accepted', 'funnel_served', 'funnel_met'),
+  },
+  {
     id: 'fct_referrals',
     span: 'referrals',
     holds: 'one row per referral made by the as-of date, anchored on referred_on, with its milestones as of that date',

@@ -4,9 +4,12 @@
  * nothing was planted). README.md explains each item and its size.
  *
  * Groups and references use the values of the population dimensions in
- * metrics.md. Every reference below is also the group the default rule
- * picks (the largest denominator) at the default demo size; the demo tests
- * check that.
+ * metrics.md. For race/ethnicity, payer, language, limited English and
+ * rurality the reference below is the one the default rule names (AHRQ's:
+ * white, commercial, en, no, urban). For partner organizations it is the
+ * partner the effect was built against; the default rule compares with the
+ * partner with the most favourable whole-span rate (30 or more referrals),
+ * which only widens the gap. The demo tests check both.
  */
 
 export interface PlantedDisparity {
@@ -102,7 +105,7 @@ export const PLANTED: PlantedDisparity[] = [
     metric: 'connected_60d_rate',
     dimension: 'payer',
     group: 'uninsured',
-    reference: 'medicaid',
+    reference: 'commercial',
     direction: 'lower',
     flagged: true,
     description: 'Uninsured people: positive screens are referred with 0.8 x the probability and partners accept with 0.7 x the probability.',
@@ -111,7 +114,7 @@ export const PLANTED: PlantedDisparity[] = [
     metric: 'referral_acceptance_rate',
     dimension: 'payer',
     group: 'uninsured',
-    reference: 'medicaid',
+    reference: 'commercial',
     direction: 'lower',
     flagged: true,
     description: 'Partners accept referrals of uninsured people with 0.7 x the probability.',
@@ -148,7 +151,10 @@ export interface NullGroup {
 /**
  * Groups with no planted difference at all. Sex is drawn independently of
  * every other attribute and no probability anywhere depends on it, so
- * female and male differ only by chance. The metrics listed have large
+ * female and male differ only by chance. Sex has no conventional reference:
+ * the rule takes the most favourable whole-span rate among groups of 30 or
+ * more, which may be female, male or other; whichever of female and male is
+ * not the reference must not be flagged. The metrics listed have large
  * denominators at 20,000 people: a chance difference of 10% would be 4 or
  * more standard errors, so the flag rule (p < 0.05 and 10% worse) does not
  * fire, whatever the seed (checked at seeds 1, 2, 3 and the default 42).
@@ -171,7 +177,7 @@ export const NULL_GROUPS: NullGroup[] = [
       'unmet_need_rate',
       'ed_visits_per_1000_mm',
     ],
-    description: 'Sex: identical probabilities everywhere (female is the reference, the largest group).',
+    description: 'Sex: identical probabilities everywhere.',
   },
 ];
 

@@ -80,7 +80,7 @@ const REFERRALS = csv('referral_id,person_id,need_domain,referred_on,source_org_
   'R1,P1,food,2026-01-10,CLN-1,ORG-1,,completed,2026-01-12,2026-01-15,2026-02-20,need_met', // Q1 medicaid accepted; closed day 41: yes
   'R2,P1,housing_instability,2026-03-01,CLN-1,ORG-2,,pending,,,,', // Q1 commercial not accepted; open: no
   'R2,P1,housing_instability,2026-03-01,CLN-1,ORG-2,,accepted,2026-03-02,,,', // duplicate: ignored
-  'R3,P1,food,2026-04-01,CLN-1,ORG-1,,in_progress,,,2026-06-15,need_not_met', // Q2 accepted (status); closed day 75: no
+  'R3,P1,food,2026-04-01,CLN-1,ORG-1,,in_progress,,,2026-06-15,need_not_met', // Q2: a status without a date is not an acceptance within 14 days; closed day 75: no
   'R4,P3,food,2026-06-20,CLN-1,ORG-1,,accepted,2026-06-21,,,', // too recent for both
   'R5,P3,transportation,2026-05-10,CLN-1,ORG-3,,cancelled,,,2026-05-12,client_declined', // Q2 not accepted; closed loop: too recent
   'R6,P3,food,2026-02-01,CLN-1,ORG-1,,cancelled,2026-02-03,,2026-02-10,other', // Q1 uncovered (unknown) accepted (cancelled, but accepted_on); closed day 9: yes
@@ -134,12 +134,13 @@ const PHQ9 = csv('assessment_id,person_id,assessed_on,total_score,item_1,item_2,
 type Row = [metric: string, grain: string, period: string, dimension: string, group: string, numerator: number, denominator: number];
 const RP = 'race_ethnicity*payer';
 const EXPECTED: Row[] = [
-  // acceptance: measurable R1 R2 R3 R5 R6 R7 R12 R13 R14; accepted R1 R3 R6 R12 R13. Span from R7 (2026-01-05).
+  // acceptance within 14 days: measurable R1 R2 R3 R5 R6 R7 R12 R13 R14; accepted R1 R6 R12 R13 (accepted_on
+  // on day 1 or 2). Span from R7 (2026-01-05).
   // Payer on the referral date: R1 medicaid; R2 R3 commercial (P1 changed on 02-01); R6 unknown (P3 uncovered
   // in February); R5 R14 commercial; R7 R12 R13 unknown.
-  ['referral_acceptance_rate', 'all', '2026-01-05', 'all', 'all', 5, 9],
+  ['referral_acceptance_rate', 'all', '2026-01-05', 'all', 'all', 4, 9],
   ['referral_acceptance_rate', 'all', '2026-01-05', RP, 'white*medicaid', 1, 1], // R1
-  ['referral_acceptance_rate', 'all', '2026-01-05', RP, 'white*commercial', 1, 2], // R3 / R2 R3
+  ['referral_acceptance_rate', 'all', '2026-01-05', RP, 'white*commercial', 0, 2], // none / R2 R3
   ['referral_acceptance_rate', 'all', '2026-01-05', RP, 'black*unknown', 2, 3], // R12 R13 / R7 R12 R13
   ['referral_acceptance_rate', 'all', '2026-01-05', RP, 'unknown*commercial', 0, 2], // R5 R14
   ['referral_acceptance_rate', 'all', '2026-01-05', RP, 'unknown*unknown', 1, 1], // R6
@@ -148,8 +149,8 @@ const EXPECTED: Row[] = [
   ['referral_acceptance_rate', 'quarter', '2026-01-01', RP, 'white*commercial', 0, 1], // P1 in two payer groups of Q1
   ['referral_acceptance_rate', 'quarter', '2026-01-01', RP, 'black*unknown', 2, 3],
   ['referral_acceptance_rate', 'quarter', '2026-01-01', RP, 'unknown*unknown', 1, 1],
-  ['referral_acceptance_rate', 'quarter', '2026-04-01', 'all', 'all', 1, 3],
-  ['referral_acceptance_rate', 'quarter', '2026-04-01', RP, 'white*commercial', 1, 1],
+  ['referral_acceptance_rate', 'quarter', '2026-04-01', 'all', 'all', 0, 3],
+  ['referral_acceptance_rate', 'quarter', '2026-04-01', RP, 'white*commercial', 0, 1],
   ['referral_acceptance_rate', 'quarter', '2026-04-01', RP, 'unknown*commercial', 0, 2],
   // closed loop: measurable R1 R2 R3 R6 R7 R12 R13; closed by day 60 R1 R6 R12.
   ['closed_loop_rate', 'all', '2026-01-05', 'all', 'all', 3, 7],

@@ -8,8 +8,9 @@ inbox of CSV extracts by a small pandas script, as an independent oracle and a y
 Written from the definitions (models/metrics/catalog.ts, shared/spec/metrics.md), not from
 closeloop's SQL:
 
-  referral_acceptance_rate  referrals accepted (accepted_on by the as-of date, whatever the
-                            status, or status accepted / in_progress / completed) / referrals
+  referral_acceptance_rate  referrals accepted within 14 days (accepted_on on days 0..14, whatever
+                            the status, else a first service or a need_met closing on days
+                            0..14; dates after the as-of date have not happened) / referrals
                             made at least 14 days before the as-of date.      By race_ethnicity*payer.
   closed_loop_rate          referrals closed (closed_on and outcome set) on days 0..60 after
                             the referral / referrals made at least 60 days before the as-of date.
@@ -459,11 +460,14 @@ def referral_metrics(referrals, people, spans, as_of, grains):
     r = r.assign(race_payer=r.race_ethnicity + '*' + payer_on(r, 'referred_on', spans))
     span_start = int(r.referred_on.min())
     dims = {'all': None, 'race_ethnicity*payer': 'race_payer'}
-    accepted_by_as_of = r.accepted_on <= as_of  # a later date has not happened yet
+    def by_as_of(d):  # a later date has not happened yet
+        return d.where(d <= as_of)
+    met_on = by_as_of(r.closed_on).where(r.outcome == 'need_met')
+    accepted_on = by_as_of(r.accepted_on).fillna(pd.concat([by_as_of(r.service_started_on), met_on], axis=1).min(axis=1))
     acceptance = pd.DataFrame({
         'anchor': r.referred_on, 'race_payer': r.race_payer,
         'den': (r.referred_on <= as_of - 14).astype(int),
-        'num': ((r.referred_on <= as_of - 14) & (accepted_by_as_of | r.status.isin(['accepted', 'in_progress', 'completed']))).astype(int),
+        'num': ((r.referred_on <= as_of - 14) & ((accepted_on - r.referred_on) <= 14)).astype(int),
     })
     closed = r.closed_on.notna() & r.outcome.notna() & (r.closed_on <= as_of)
     closed_loop = pd.DataFrame({

@@ -14,11 +14,14 @@ import { factById, factSqlSource } from '../../../models/metrics/facts.ts';
 import { stagingDDL } from '../../../models/staging/tables.ts';
 
 const SPEC_METRICS = {
+  // share_served_*: issue 15 (days_to_service as a cumulative incidence, read at days 30, 60, 90)
   access: [
     'screening_rate', 'sdoh_screening_rate', 'screen_positive_rate', 'sdoh_positive_rate', 'need_referral_rate', 'sns_e_intervention_rate',
-    'days_to_referral', 'days_to_service', 'connected_60d_rate', 'enrollment_after_referral_rate',
+    'days_to_referral', 'days_to_service', 'share_served_30d', 'share_served_60d', 'share_served_90d', 'connected_60d_rate', 'enrollment_after_referral_rate',
   ],
-  closed_loop: ['referral_acceptance_rate', 'closed_loop_rate', 'need_met_rate', 'days_to_close', 'stale_open_referrals'],
+  closed_loop: ['referral_acceptance_rate', 'closed_loop_rate', 'need_met_rate', 'days_to_close', 'stale_open_referrals',
+    // the funnel (issue 15): people, one cohort, each step a share of the step before
+    'funnel_positive_share', 'funnel_referred_share', 'funnel_accepted_share', 'funnel_served_share', 'funnel_met_share'],
   service_gaps: ['positive_needs', 'unmet_need_rate', 'capacity_rejection_share', 'demand_capacity_ratio'],
   outcomes: [
     'phq9_follow_up_rate', 'phq9_response_rate', 'phq9_remission_rate', 'phq9_mean_change', 'ed_visits_per_1000_mm',
@@ -35,6 +38,25 @@ describe('catalog', () => {
     expect(METRICS).toHaveLength(Object.values(SPEC_METRICS).flat().length);
     expect(metricById('closed_loop_rate').windows).toEqual([60]);
     expect(() => metricById('nope')).toThrow(/unknown metric nope/);
+  });
+
+  it('issue 15: every metric knows when its figures are final; the closed-loop metrics have fixed windows', () => {
+    const maturity = Object.fromEntries(METRICS.map((m) => [m.id, m.maturityDays]));
+    expect(maturity).toMatchObject({
+      referral_acceptance_rate: 14, closed_loop_rate: 60, need_met_rate: 90, capacity_rejection_share: 90, unmet_need_rate: 90,
+      days_to_close: 180, days_to_service: 90, share_served_30d: 30, share_served_60d: 60, share_served_90d: 90,
+      phq9_remission_rate: 240, ed_visits_pre_referral_per_1000_mm: 180, screening_rate: 0, ed_visits_per_1000_mm: 0,
+    });
+    // the longest forward window, except PHQ-9's 365-day look-back for a new index episode and
+    // the snapshot (its 30 days are an age at the as-of date, not a window still to elapse)
+    for (const m of METRICS) if (!m.id.startsWith('phq9') && !m.snapshot) expect(m.maturityDays, m.id).toBe(Math.max(0, ...m.windows));
+    for (const id of ['referral_acceptance_rate', 'need_met_rate', 'capacity_rejection_share', 'unmet_need_rate']) {
+      expect(metricById(id).definition, id).toMatch(/(within |days 0-)(14|90)/);
+      expect(metricById(id).definition, id).toMatch(/fixed window/i);
+    }
+    expect(metricById('days_to_service')).toMatchObject({ kind: 'duration', interval: 'aalen_johansen' });
+    expect(metricById('days_to_service').definition).toMatch(/competing event/);
+    expect(metricById('share_served_60d')).toMatchObject({ kind: 'incidence', interval: 'aalen_johansen', direction: 'higher_better' });
   });
 
   it('states kinds, directions, anchors and the choices the spec leaves open', () => {

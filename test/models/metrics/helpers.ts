@@ -60,6 +60,8 @@ export interface ResultRow {
   note: string | null;
   run_id: string;
   as_of: string;
+  period_status: string;
+  unreliable: boolean | null;
 }
 
 export interface Computed {
