@@ -29,7 +29,7 @@ export async function memoryWarehouse(): Promise<MemoryWarehouse> {
       const entity = entityFromName(name);
       if (!entity) throw new Error(`${name}: no entity`);
       const scan = await scanFile(path, { text: true, gzip: false });
-      return loadFile(db.conn, { path, entity, scan, format: 'csv', runId: 'test-run', runDate: '2026-11-01' });
+      return loadFile(db.conn, { path, entity, scan, format: 'csv', gzip: false, runId: 'test-run', runDate: '2026-11-01' });
     },
     query: (sql) => rows(db.conn, sql),
     close() {
