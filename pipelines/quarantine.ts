@@ -1,7 +1,7 @@
 // `closeloop quarantine`: the rows the loader kept out, each with its file, physical
 // line, rules, message, status and the raw record exactly as it came. Person-level
 // data: read from the warehouse on this machine only; no endpoint serves it.
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openDatabase, rows, sqlString as str } from '../models/duckdb.ts';
 import { toCsv, type CsvColumn } from '../server/exports/csv.ts';
@@ -84,14 +84,21 @@ export async function listQuarantine(o: QuarantineOptions): Promise<number> {
   }
 }
 
-/** The warehouse to read: the quarantine a blocked run kept, if newer than the published generation, else the current warehouse. */
+/**
+ * The warehouse to read: the quarantine a blocked run kept, if it was made after the
+ * published generation (a later publish removes it; the time guards against a publish
+ * that died before removing it), else the current warehouse.
+ */
 async function quarantineSource(root: string): Promise<{ path: string; runId: string; blockedRunId: string | null }> {
   const paths = storePaths(root);
   const pointer = await readPointer(paths);
   const dir = blockedQuarantineDir(paths);
   const blocked = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.duckdb')).sort().at(-1);
-  const blockedRunId = blocked?.replace(/\.duckdb$/, '') ?? null;
-  if (blocked && blockedRunId && (!pointer || blockedRunId > pointer.run_id)) return { path: join(dir, blocked), runId: blockedRunId, blockedRunId };
+  if (blocked) {
+    const madeAt = (await stat(join(dir, blocked))).mtimeMs;
+    const blockedRunId = blocked.replace(/\.duckdb$/, '');
+    if (!pointer || madeAt > Date.parse(pointer.published_at)) return { path: join(dir, blocked), runId: blockedRunId, blockedRunId };
+  }
   if (!pointer) throw new QuarantineRefused(`nothing has been loaded into ${root} yet (no published run, no blocked run)`);
   return { path: join(paths.warehouseDir, pointer.warehouse), runId: pointer.run_id, blockedRunId: null };
 }
