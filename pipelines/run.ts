@@ -367,13 +367,11 @@ async function readLedger(warehouse: string): Promise<LedgerRow[]> {
  * the open quarantine records of earlier loads of the same file.
  */
 async function loadOne(conn: DuckDBConnection, file: InboxFile, scan: ScanResult, entity: EntityContract, runId: string, runDate: string): Promise<FileReport> {
-  let open = false;
   try {
+    // A file that is not rejected comes back with its writes in an open transaction.
     const report = await loadFile(conn, { path: file.path, entity, claim: file.claim, scan, format: file.format, gzip: file.gzip, runId, runDate, transaction: true });
-    open = !report.rejected;
     if ((await currentStamp(file.path)) !== file.stamp) {
-      if (open) await exec(conn, 'ROLLBACK');
-      open = false;
+      if (!report.rejected) await exec(conn, 'ROLLBACK');
       return notReadReport(file.name, entity.name, `${file.name}: changed while reading; will retry on the next run`);
     }
     if (!report.rejected) {
@@ -381,11 +379,11 @@ async function loadOne(conn: DuckDBConnection, file: InboxFile, scan: ScanResult
         WHERE status = 'open' AND entity = ${str(entity.name)} AND file = ${str(file.name)} AND run_id <> ${str(runId)}`);
     }
     await recordLedger(conn, file, report, runId);
-    if (open) await exec(conn, 'COMMIT');
-    open = false;
+    if (!report.rejected) await exec(conn, 'COMMIT');
     return report;
   } catch (err) {
-    if (open) await exec(conn, 'ROLLBACK').catch(() => undefined);
+    await exec(conn, 'ROLLBACK').catch(() => undefined); // nothing to roll back if the error came first
+    if (err instanceof ReadFailed) return notReadReport(file.name, entity.name, `${file.name}: could not be read (${err.message}); it is tried again on every run`);
     throw err;
   }
 }

@@ -6,7 +6,7 @@ import { exec, rows, sqlIdent as id, sqlString as str } from '../../models/duckd
 import { parseCsvRecord } from './csvHeader.ts';
 import type { ColumnPlan, TargetSource } from './mapping.ts';
 import { placeholderList, trimWs } from './validateSql.ts';
-import { lineOfRecord, readRecords, recordAtDuckDbLine, type RawRecord, type ScanResult } from './scanFile.ts';
+import { lineOfRecord, ReadFailed, readRecords, recordAtDuckDbLine, type RawRecord, type ScanResult } from './scanFile.ts';
 
 export interface RawRead {
   /** Physical header names, in file order. */
@@ -68,11 +68,17 @@ export async function readCsv(conn: DuckDBConnection, path: string, header: stri
 async function takeMalformed(conn: DuckDBConnection, path: string, gzip: boolean, headerFields: number, ordinals: Set<number>, duckMessage: Map<number, string>): Promise<number> {
   await exec(conn, `DROP TABLE IF EXISTS malformed_rows; CREATE TEMP TABLE malformed_rows (line BIGINT, record VARCHAR, message VARCHAR)`);
   let taken = 0;
-  await readRecords(path, { gzip }, ordinals, async (batch) => {
-    taken += batch.length;
-    await insertBatches(conn, 'malformed_rows', batch.map((r) => [r.line, r.text, malformedMessage(r, headerFields, duckMessage.get(r.ordinal))]));
-  });
-  if (taken !== ordinals.size) throw new Error(`${path}: found ${taken} of the ${ordinals.size} malformed records on the second reading (did the file change?)`);
+  try {
+    await readRecords(path, { gzip }, ordinals, async (batch) => {
+      taken += batch.length;
+      await insertBatches(conn, 'malformed_rows', batch.map((r) => [r.line, r.text, malformedMessage(r, headerFields, duckMessage.get(r.ordinal))]));
+    });
+  } catch (err) {
+    if (err instanceof ReadFailed) throw err; // not the file's fault: tried again on the next run
+    throw new FileRejected(`rejected whole: reading its malformed records again failed: ${(err as Error).message}`);
+  }
+  // A file that changed meanwhile is caught by the caller (its stamp); this is the last guard.
+  if (taken !== ordinals.size) throw new FileRejected(`rejected whole: ${taken} of its ${ordinals.size} malformed records were found on reading them again`);
   return taken;
 }
 

@@ -52,9 +52,9 @@ export interface ScanResult {
   /**
    * Records the scanner found malformed on its own: a field count other than the
    * header's, or a quoted field with text after its closing quote or never closed.
-   * Only records the scanner walks byte by byte are counted (any with a quote or
-   * ending in a delimiter); DuckDB rejects the others itself. This catches what DuckDB
-   * lets through: extra empty fields at the end of a record.
+   * Fields are counted only in records with a quote or ending in a delimiter; DuckDB
+   * rejects the others itself if their count is wrong. This catches what DuckDB lets
+   * through: extra empty fields at the end of a record.
    */
   flagged: number[];
 }
@@ -195,10 +195,10 @@ const enum S {
 }
 
 /**
- * The state machine above, fed chunk by chunk. Lines without a quote and not ending in
- * a delimiter (nearly all of them) take a fast path: one native search for the line
- * end, no per-byte work; DuckDB itself rejects such a record if its field count is
- * wrong. Everything else is walked byte by byte.
+ * The state machine above, fed chunk by chunk. Lines without a quote (nearly all of
+ * them) take a fast path: one native search for the line end, and no per-byte work
+ * unless the line ends in a delimiter; DuckDB itself rejects such a record if its field
+ * count is wrong in any other way. Everything else is walked byte by byte.
  */
 class RecordScanner {
   header: string | null = null;
@@ -256,7 +256,14 @@ class RecordScanner {
           if (nextCr < pos) nextCr = indexOr(chunk, CR, pos, n);
           const end = this.eol === 'crlf' ? nl - 1 : nl; // content end
           const eolOk = this.eol === 'crlf' ? end >= pos && nextCr === end : nextCr > nl;
-          if (nextQuote > nl && eolOk && (end === pos || chunk[end - 1] !== COMMA)) {
+          if (nextQuote > nl && eolOk) {
+            // A line ending in a delimiter may have an extra empty field, which DuckDB
+            // lets through: count its fields (a plain loop, no state machine).
+            if (end > pos && chunk[end - 1] === COMMA) {
+              let delimiters = 0;
+              for (let i = pos; i < end; i++) if (chunk[i] === COMMA) delimiters++;
+              if (delimiters + 1 !== this.headerFields) this.flagged.push(this.ordinal);
+            }
             this.line += 1;
             this.recordBytes = end - pos;
             this.endRecord();

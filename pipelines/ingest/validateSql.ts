@@ -8,9 +8,20 @@ import { sqlIdent as id, sqlString as str } from '../../models/duckdb.ts';
 
 export const DEFAULT_DATE_FORMAT = '%Y-%m-%d';
 
-/** Whitespace around a value: what trim() strips (spaces, U+00A0, U+3000) plus tab, LF, VT, FF and CR. */
-const WHITESPACE = `' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(160) || chr(12288)`;
+/**
+ * Whitespace around a value: what trim() strips (the Unicode space separators: space,
+ * U+00A0, U+1680, U+2000..U+200A, U+202F, U+205F, U+3000) plus tab, LF, VT, FF and CR.
+ */
+const WHITESPACE = [9, 10, 11, 12, 13, 0x20, 0xa0, 0x1680, ...Array.from({ length: 11 }, (_, i) => 0x2000 + i), 0x202f, 0x205f, 0x3000]
+  .map((c) => `chr(${c})`).join(' || ');
 export const trimWs = (e: string) => `trim(${e}, ${WHITESPACE})`;
+
+/**
+ * trimWs for every cell of a file: trimming with a character list costs about 2.5 times
+ * trim(), so it runs only on values that start or end with whitespace (an anchored
+ * regular expression, about as cheap as trim()).
+ */
+const trimCell = (e: string) => `CASE WHEN regexp_matches(${e}, '^[\\s\\x{0B}\\p{Zs}]|[\\s\\x{0B}\\p{Zs}]$') THEN ${trimWs(e)} ELSE ${e} END`;
 
 /** SQL list of the placeholder tokens that mean "missing", or null for none. */
 export const placeholderList = (tokens: readonly string[]) => (tokens.length ? tokens.map(str).join(', ') : null);
@@ -148,12 +159,14 @@ function crossChecks(e: EntityContract, column: string): Check[] {
 export function validationSelect(e: EntityContract, source: string, opts: { dateFormat?: string; runDate: string; missingValues: readonly string[] }): string {
   const cols = contractColumns(e);
   const dateFormat = opts.dateFormat ?? DEFAULT_DATE_FORMAT;
-  const untrims = cols.map((c) => `${trimWs(id(c.name))} AS ${id(stripped(c.name))}`).join(',\n    ');
-  // Empty, or a placeholder token (NULL, N/A, ...), is missing.
+  const untrims = cols.map((c) => `${trimCell(id(c.name))} AS ${id(stripped(c.name))}`).join(',\n    ');
+  // Empty, or a placeholder token (NULL, N/A, ...), is missing. Comparing the length
+  // first spares the list for the many longer values.
   const missing = placeholderList(opts.missingValues);
+  const longest = Math.max(0, ...opts.missingValues.map((m) => Buffer.byteLength(m)));
   const trims = cols.map((c) => {
     const w = id(stripped(c.name));
-    return `${missing ? `CASE WHEN ${w} IN (${missing}) THEN NULL ELSE NULLIF(${w}, '') END` : `NULLIF(${w}, '')`} AS ${id(trimmed(c.name))}`;
+    return `${missing ? `CASE WHEN strlen(${w}) <= ${longest} AND (${w} = '' OR ${w} IN (${missing})) THEN NULL ELSE ${w} END` : `NULLIF(${w}, '')`} AS ${id(trimmed(c.name))}`;
   }).join(',\n    ');
   const parses = cols.map((c) => `${normalised(c, dateFormat)} AS ${id(parsed(c.name))}`).join(',\n    ');
   const checks = cols.flatMap((c) => [...columnChecks(c, dateFormat, opts.runDate), ...crossChecks(e, c.name)]);
