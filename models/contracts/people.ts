@@ -20,7 +20,7 @@ export const people = defineEntity({
     birth_date: date({ required: true, notFuture: true, notBefore: '1900-01-01', note: 'not in the future, not before 1900-01-01' }),
     sex: enumOf(SEX, { emptyAs: 'unknown', note: 'default unknown' }),
     race_ethnicity: enumOf(RACE_ETHNICITY, { emptyAs: 'unknown', note: 'combined question (SPD 15, 2024); default unknown' }),
-    preferred_language: language({ note: 'ISO 639 code or unknown; trimmed and lower-cased; empty -> unknown' }),
+    preferred_language: language({ note: 'ISO 639 code, a tag such as en-US (its language part is kept) or a language name (see Language values); empty -> unknown; anything else is unknown_enum' }),
     zip: digits5({ note: 'exactly 5 digits or empty (empty -> group unknown)' }),
     county_fips: digits5({ note: 'exactly 5 digits or empty (empty -> group unknown)' }),
     rurality: enumOf(RURALITY, { emptyAs: 'unknown', note: 'default unknown' }),
