@@ -2,6 +2,7 @@
 // zod so a typo is an error that names the setting, never a silent default.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { PublicationSchema } from './disclosure/surface.ts';
 
 export const ReferenceChoice = z.union([
   z.literal('largest'), // the group with the largest whole-span denominator
@@ -32,6 +33,8 @@ export const ConfigSchema = z
     twoWayCuts: z.array(z.string().regex(/^[a-z_0-9]+\*[a-z_0-9]+$/)).default([]),
     /** Reference group per dimension, over DEFAULT_REFERENCE_GROUPS; dimensions named by neither use 'most_favourable'. */
     referenceGroups: z.record(z.string(), ReferenceChoice).default({}).transform((r) => ({ ...DEFAULT_REFERENCE_GROUPS, ...r })),
+    /** The designed publication surface: grains published for `all`, one-way and two-way cuts (models/disclosure/surface.ts). */
+    publication: PublicationSchema.default(PublicationSchema.parse({})),
     /** Smallest count shown (CMS cell-size rule: 11); may only be raised. */
     suppressionThreshold: z.number().int().min(11).default(11),
     /** One-column CSV (header zip3) of restricted 3-digit ZIPs released as 000. */

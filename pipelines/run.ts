@@ -321,9 +321,13 @@ async function computeAll(conn: DuckDBConnection, opts: { asOf: string; runId: s
   faultPoint('metrics:after-compute');
   const reused = r.reused.length ? ` (${r.recomputed.length} of ${r.reused.length + r.recomputed.length} facts recomputed; reused from the previous run, which read nothing that changed: ${r.reused.join(', ')})` : '';
   log(`  ${r.rows.toLocaleString('en-US')} metric rows computed in ${r.seconds.toFixed(1)} s${reused}`);
-  const f = await finaliseResults(conn, { metrics: METRICS, config: opts.config, onPhase });
+  const f = await finaliseResults(conn, { metrics: METRICS, config: opts.config, asOf: opts.asOf, restrictedZip3, onPhase });
   faultPoint('metrics:after-suppression');
-  log(`  ${f.comparisons.toLocaleString('en-US')} group comparisons; ${f.suppressedRows.toLocaleString('en-US')} rows withheld by the small-cell rule; audit ${f.audit.ok ? 'passed' : 'FAILED'} (${f.audit.relations.toLocaleString('en-US')} relations)`);
+  log(`  ${f.comparisons.toLocaleString('en-US')} group comparisons; ${f.suppressedRows.toLocaleString('en-US')} rows withheld by the small-cell rule; attacker audit ${f.audit.ok ? 'passed' : 'FAILED'} after ${f.rounds} round(s) (${f.audit.relations.toLocaleString('en-US')} relations)`);
+  const coarsened = f.surface.coarsened ?? [];
+  if (coarsened.length) {
+    log(`  ${coarsened.length} cut(s) not published (mostly small cells, or withheld cells could not protect them; table withheld_cuts): ${coarsened.slice(0, 8).map((c) => `${c.metric} by ${c.dimension} (${c.grain})`).join(', ')}${coarsened.length > 8 ? ', ...' : ''}`);
+  }
   if (!f.audit.ok) {
     const v = f.audit.violations[0]!;
     throw new PublishBlocked(`publish blocked: the independent suppression audit found ${f.audit.violations.length} violation(s), e.g. [${v.relation}] ${v.metric_id} ${v.period_grain} ${v.period_start} ${v.dimension}=${v.group_value}: ${v.message}`);

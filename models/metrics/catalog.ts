@@ -107,6 +107,11 @@ export const MetricSchema = z
     fidelity: Fidelity.optional(),
     /** Compared with a reference group (disparity statistics); false for the funnel's step shares. */
     disparities: z.boolean().default(true),
+    /**
+     * Person-time comes in whole windows of this many days, one per person (pre/post
+     * referral): member-months then tell how many people are behind them (disclosure).
+     */
+    wholeWindowDays: z.number().int().positive().optional(),
     /** Multiplier of value (rates per 1000 member-months). */
     scale: z.number().positive(),
     /** Interval reported in ci_low/ci_high. */
@@ -701,7 +706,7 @@ function prePost(idStem: string, what: string, measureStem: string, side: 'pre' 
     denominator: `Member-months of the ${side}-referral windows`,
     kind: 'rate', unit: 'per 1,000 member-months', direction: 'lower_better',
     anchor: 'first referral date', ageAt: 'period_end', windows: [180], maturityDays: 180, span: 'encounters', countedUnit: 'member_month',
-    dimensions: [...BY_UNIT.member_month], snapshot: false, additiveOverTime: true,
+    dimensions: [...BY_UNIT.member_month], snapshot: false, additiveOverTime: true, wholeWindowDays: 180,
     scale: 1000, interval: 'poisson_exact',
     sql: { parts: [{ fact: 'fct_prepost', numerator: `${measureStem}_${side}`, denominator: `${side}_member_months` }] },
   }];

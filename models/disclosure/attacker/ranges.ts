@@ -26,6 +26,8 @@ import type { LinearSystem } from './system.ts';
 export interface Disclosure {
   /** Variable index in the system. */
   var: number;
+  /** Not shown safe by a local certificate, and not decided exactly (RangeOptions.exact false). */
+  unproven?: boolean;
   /** The attacker's proven range (whole numbers for counts). */
   low: number;
   high: number;
@@ -37,6 +39,8 @@ export interface RangeReport {
   /** Components with at least one candidate. */
   components: number;
   candidates: number;
+  /** Candidates shown safe (SystemVar.key), for the next round's `settled`. */
+  certified: string[];
   /** LPs solved by our simplex, and MIPs by HiGHS. */
   lps: number;
   mips: number;
@@ -55,6 +59,8 @@ const EPS = 1e-7;
 const WHOLE_MAX = 500;
 /** Neighbourhood sizes tried, in turn, for a candidate of a larger component. */
 const HOOD_SIZES = [60, 200, 500];
+/** After neighbourhoods, a component up to this size gets batch rounds on the whole of it. */
+const BATCH_MAX = 4000;
 
 interface Region {
   vars: number[];
@@ -73,13 +79,25 @@ const LOCAL_MAX = 400;
 export interface RangeOptions {
   /** Only components holding one of these variables (default: all). */
   only?: ReadonlySet<number>;
+  /**
+   * Decide what local certificates leave open exactly, on the whole component (default
+   * true). When false, such counts are reported as unproven: the suppressor's rounds treat
+   * them as disclosed, which costs a little more withholding and saves the exact solves.
+   */
+  exact?: boolean;
+  /**
+   * Counts (SystemVar.key) shown safe on an earlier, smaller publication: a solution that
+   * put them at 0 or the threshold stays a solution when more rows are withheld (the new
+   * variables at their true values), so they need no new proof.
+   */
+  settled?: ReadonlySet<string>;
 }
 
 export async function findDisclosures(sys: LinearSystem, opts: RangeOptions = {}): Promise<RangeReport> {
   const started = performance.now();
   const T = sys.threshold;
   const n = sys.vars.length;
-  const report: RangeReport = { disclosures: [], components: 0, candidates: 0, lps: 0, mips: 0, seconds: 0 };
+  const report: RangeReport = { disclosures: [], certified: [], components: 0, candidates: 0, lps: 0, mips: 0, seconds: 0 };
 
   const parent = new Int32Array(n).map((_, i) => i);
   const find = (x: number): number => {
@@ -97,6 +115,7 @@ export async function findDisclosures(sys: LinearSystem, opts: RangeOptions = {}
   const isCandidate = (i: number) => {
     const v = sys.vars[i]!;
     if (!v.protect) return false;
+    if (opts.settled?.has(v.key)) return false;
     if (v.truth === null) return true;
     return v.truth > EPS && v.truth < T - EPS;
   };
@@ -121,11 +140,14 @@ export async function findDisclosures(sys: LinearSystem, opts: RangeOptions = {}
     if (opts.only && !members.some((m) => opts.only!.has(m))) continue;
     report.components++;
     report.candidates += candidates.length;
-    const c = new Component(sys, members, compRows.get(root) ?? [], T, report);
+    const c = new Component(sys, members, compRows.get(root) ?? [], T, report, opts.exact ?? true);
+    const before = report.disclosures.length;
     const t0 = performance.now();
     await c.decide(candidates);
     const dt = performance.now() - t0;
     if (process.env.CLOSELOOP_TRACE_AUDIT && dt > 200) console.error(`audit component: ${members.length} counts, ${(compRows.get(root) ?? []).length} relations, ${candidates.length} candidates: ${(dt / 1000).toFixed(1)} s`);
+    const disclosed = new Set(report.disclosures.slice(before).map((d) => d.var));
+    for (const v of candidates) if (!disclosed.has(v)) report.certified.push(sys.vars[v]!.key);
   }
   report.seconds = (performance.now() - started) / 1000;
   return report;
@@ -141,6 +163,8 @@ class Component {
   private equations: SparseEquation[] = [];
   /** equations of each variable (built for neighbourhoods) */
   private eqOf: number[][] | null = null;
+  /** the variables that move with each variable (built for neighbourhoods) */
+  private closure: number[][] | null = null;
 
   constructor(
     private readonly sys: LinearSystem,
@@ -148,6 +172,7 @@ class Component {
     private readonly rowIds: number[],
     private readonly T: number,
     private readonly report: RangeReport,
+    private readonly exact: boolean,
   ) {
     members.forEach((v, k) => this.local.set(v, k));
     this.nv = members.length;
@@ -212,7 +237,8 @@ class Component {
         if (r === 'fractional') hard.push(k);
         else if (r) this.bounds(k, r.low, r.high);
       }
-      if (hard.length) await this.decideByMip(hard, false);
+      if (hard.length && this.exact) await this.decideByMip(hard, false);
+      else for (const k of hard) this.report.disclosures.push({ var: this.members[k] as number, low: Number.NaN, high: Number.NaN, exact: false, unproven: true });
       return;
     }
     // a large component: certify each candidate on a neighbourhood first (everything outside
@@ -223,12 +249,14 @@ class Component {
         await this.settleRounds(this.region(this.neighbourhood(k, size), x0), open);
       }
     }
-    if (process.env.CLOSELOOP_TRACE_AUDIT) {
-      const tally: Record<string, number> = {};
-      for (const k of open) { const v = this.sys.vars[this.members[k] as number]!; const c = this.sys.cells[v.cell]!; const key = `${v.atom} ${c.period_grain} ${c.dimension} truth=${v.truth}`; tally[key] = (tally[key] ?? 0) + 1; }
-      console.error('uncertified locally:', tally);
+    // what neighbourhoods left open: batch rounds on the whole component
+    if (open.size && this.nv <= BATCH_MAX) await this.settleRounds(this.region(Array.from({ length: this.nv }, (_, k) => k), x0), open);
+    if (!open.size) return;
+    if (!this.exact) {
+      for (const k of [...open].sort((a, b) => a - b)) this.report.disclosures.push({ var: this.members[k] as number, low: Number.NaN, high: Number.NaN, exact: false, unproven: true });
+      return;
     }
-    if (open.size) await this.decideByMip([...open].sort((a, b) => a - b), true);
+    await this.decideByMip([...open].sort((a, b) => a - b), true);
   }
 
   /**
@@ -243,28 +271,68 @@ class Component {
         for (const v of e.vars) this.eqOf![v]!.push(id);
       });
     }
-    const inside = new Set([k]);
-    const out = [k];
-    const links = new Map<number, number>(); // outside variable -> equations shared with the set
-    const add = (v: number) => {
-      for (const id of this.eqOf![v]!) {
-        for (const u of this.equations[id]!.vars) if (!inside.has(u)) links.set(u, (links.get(u) ?? 0) + 1);
-      }
-    };
-    add(k);
-    while (out.length < size && links.size) {
-      let best = -1;
-      let bestLinks = -1;
-      for (const [u, n] of links) {
-        if (n > bestLinks || (n === bestLinks && u < best)) {
-          best = u;
-          bestLinks = n;
+    // Variables that move together come in together: the atoms of one row (D = N + C) and
+    // a count two metrics publish (an equation between two variables).
+    if (!this.closure) {
+      const parent = Int32Array.from({ length: this.nv }, (_, i) => i);
+      const find = (x: number): number => {
+        while (parent[x] !== x) x = parent[x] = parent[parent[x] as number] as number;
+        return x;
+      };
+      for (const e of this.equations) {
+        const small = e.vars.length === 2 || (e.vars.length === 3 && e.coefs.filter((c) => c === -1).length === 2 && e.coefs.includes(1) && e.rhs === 0);
+        if (!small) continue;
+        for (let i = 1; i < e.vars.length; i++) {
+          const a = find(e.vars[0] as number);
+          const b = find(e.vars[i] as number);
+          if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
         }
       }
-      links.delete(best);
-      inside.add(best);
-      out.push(best);
-      add(best);
+      const groups = new Map<number, number[]>();
+      for (let v = 0; v < this.nv; v++) {
+        const r = find(v);
+        const g = groups.get(r);
+        if (g) g.push(v);
+        else groups.set(r, [v]);
+      }
+      this.closure = Array.from({ length: this.nv }, (_, v) => groups.get(find(v))!);
+    }
+    const inside = new Set<number>();
+    const out: number[] = [];
+    // outside variables by how many equations they share with the set: buckets[n] holds
+    // those with n links (a variable moves up a bucket as the set grows toward it)
+    const links = new Map<number, number>();
+    const buckets: Array<Set<number>> = [];
+    let top = 0;
+    const add = (v: number) => {
+      for (const id of this.eqOf![v]!) {
+        for (const u of this.equations[id]!.vars) {
+          if (inside.has(u)) continue;
+          const n = links.get(u) ?? 0;
+          if (n) buckets[n]!.delete(u);
+          links.set(u, n + 1);
+          (buckets[n + 1] ??= new Set()).add(u);
+          if (n + 1 > top) top = n + 1;
+        }
+      }
+    };
+    const take = (v: number) => {
+      for (const u of this.closure![v]!) {
+        if (inside.has(u)) continue;
+        const n = links.get(u);
+        if (n) buckets[n]!.delete(u);
+        links.delete(u);
+        inside.add(u);
+        out.push(u);
+      }
+      for (const u of this.closure![v]!) add(u);
+    };
+    take(k);
+    while (out.length < size) {
+      while (top > 0 && !buckets[top]?.size) top--;
+      if (top === 0) break;
+      const best = buckets[top]!.values().next().value as number;
+      take(best);
     }
     return out;
   }
