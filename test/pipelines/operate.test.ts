@@ -94,6 +94,19 @@ describe('operating it', () => {
     }
   });
 
+  it('a cut left out to protect small counts answers 400 saying so (issue 14), not as a typo', async () => {
+    const app = createApp({ root, security: false, log: () => undefined });
+    try {
+      // 60 people: closed_loop_rate by race would show fewer than two groups in every period
+      const r = await request(app).get('/api/metrics/closed_loop_rate?dimension=race_ethnicity');
+      expect(r.status).toBe(400);
+      expect(r.body.error).toMatch(/^closed_loop_rate by race_ethnicity \((all|year|quarter)\) is not published in this run to protect small counts: fewer than two groups/);
+      expect((await request(app).get('/api/metrics/closed_loop_rate?dimension=racex')).body.error).toMatch(/^parameter 'dimension' must be one of/);
+    } finally {
+      app.close();
+    }
+  });
+
   it('/healthz, /readyz and the stale-data flag', async () => {
     const app = createApp({ root, security: false, log: () => undefined });
     try {
