@@ -2,13 +2,15 @@
 // curves have a point at every day with an event or a censored case, with the number at
 // risk: from those, events at a step = at_risk x (1 - S(t)/S(t-1)) and censored = at_risk -
 // events - next at_risk, so every small count could be recovered. Published instead:
-//   - the curves of one metric, grain and period (the `all` curve and the groups' curves)
-//     share one grid of days, built from day 0 by merging days until the events and the
-//     censored cases between two grid days are each 0 or at least the threshold, for every
-//     published curve and for every difference an attacker can take: the `all` curve minus
-//     the shown groups of a dimension (the withheld groups together), and the `all` curve
-//     minus any one organisation (what a partner, who knows its own cases, learns about
-//     the others); a tail that cannot meet the rule joins the step before;
+//   - each curve at grid days only, chosen so that the events and the censored cases
+//     between two grid days are each 0 or at least the threshold, for the curve and for
+//     every difference an attacker can take: the `all` curve of a metric, grain and period
+//     on the grid with the most steps that also holds for the `all` curve minus any one
+//     organisation (what a partner, who knows its own cases day by day, learns about the
+//     others); the groups of a dimension on one common grid made of some of the `all`
+//     curve's days, which also holds for the `all` curve minus the shown groups (the
+//     withheld groups together). Finer grids for the groups would let an attacker line up
+//     a group with the `all` curve on days where the rest is a small count;
 //   - at each grid day only the survival and its interval, rounded to 3 decimals (no number
 //     at risk, no events, no censored). Full precision would let an attacker factor the
 //     product of (at risk - events) / at risk inside a step and find each day's counts;
@@ -16,8 +18,7 @@
 //   - a group's curve only where its results row is shown; when exactly one group's curve
 //     of a dimension is withheld, the next smallest is withheld too; the `all` curve only
 //     where its results row is shown and every difference above can meet the rule.
-// A common grid means differences between curves fall on the same days and carry the same
-// guarantee. The number of cases behind each curve is its results row's denominator.
+// The number of cases behind each curve is its results row's denominator.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { exec, rows } from '../duckdb.ts';
 import { bulkTable } from '../metrics/bulk.ts';
@@ -56,6 +57,10 @@ FROM km_curves GROUP BY metric_id`);
     if (s.grains > 1) throw new Error(`km_curves: ${s.metric_id} has curves at ${s.grains} grains; curves are published for one grain per metric (models/disclosure/kmGrid.ts): nothing published`);
     if (s.two_way) throw new Error(`km_curves: ${s.metric_id} has curves by the two-way cut ${s.two_way}; curves are published for one-way cuts only (models/disclosure/kmGrid.ts): nothing published`);
   }
+  // A partner knows its own cases by every attribute: it could subtract them from any
+  // group's curve. Only the `all` curve is checked against that, so other dimensions are refused.
+  const other = await rows<{ d: string }>(conn, `SELECT DISTINCT dimension AS d FROM km_curves WHERE dimension NOT IN ('all', '${PARTNER_DIMENSION}') ORDER BY 1`);
+  if (other.length) throw new Error(`km_curves: curves by ${other.map((o) => o.d).join(', ')}: only the all curve and curves by ${PARTNER_DIMENSION} are published (a partner could subtract its own cases from a group's curve; models/disclosure/kmGrid.ts): nothing published`);
   const points = await rows<{ k: string; c: string; time: number; events: number; censored: number; survival: number; lower: number | null; upper: number | null }>(conn, `SELECT
   concat_ws(chr(31), metric_id, period_grain, period_start::VARCHAR) AS k, concat_ws(chr(31), dimension, group_value) AS c,
   time, coalesce(events, 0) AS events, coalesce(censored, 0) AS censored, survival, lower, upper
@@ -84,12 +89,12 @@ FROM km_curves ORDER BY k, c, time`);
       if (cases !== undefined) shown.set(c, cases);
     }
     const chosen = chooseCurves(set, shown, threshold);
-    withheld += set.size - (chosen?.curves.length ?? 0);
+    withheld += set.size - (chosen?.grids.size ?? 0);
     if (!chosen) continue;
     const [metric, grain, start] = k.split(SEP) as [string, string, string];
-    for (const c of chosen.curves) {
+    for (const [c, grid] of chosen.grids) {
       const [dimension, group] = c.split(SEP) as [string, string];
-      for (const p of publishedPoints(set.get(c)!, chosen.grid)) out.push([metric, grain, start, dimension, group, p.time, p.survival, p.lower, p.upper]);
+      for (const p of publishedPoints(set.get(c)!, grid)) out.push([metric, grain, start, dimension, group, p.time, p.survival, p.lower, p.upper]);
     }
   }
   await bulkTable(conn, '_km_published', [
@@ -104,44 +109,42 @@ FROM _km_published ORDER BY metric_id, period_grain, period_start, dimension = '
 }
 
 /**
- * Which curves of one set are published, and on which grid. `shown` maps each curve whose
- * results row is shown to its cases (the row's denominator). Null when none is published.
+ * Which curves of one set are published, each with its grid. `shown` maps each curve whose
+ * results row is shown to its cases (the row's denominator). The `all` curve gets the
+ * finest grid on which it and every partner's view of it (all minus that organisation,
+ * known to the partner day by day) meet the rule; the groups of a dimension share a grid
+ * made of some of those days, on which they and the `all` curve minus them (the withheld
+ * groups together) meet it: that is all an attacker can line up. Null when none is published.
  */
 export function chooseCurves(
   set: ReadonlyMap<string, KmCurve>,
   shown: ReadonlyMap<string, number>,
   threshold: number,
-): { grid: number[]; curves: string[] } | null {
+): { grids: Map<string, number[]> } | null {
+  const grids = new Map<string, number[]>();
   const all = set.get(ALL);
   const dimensionOf = (c: string) => c.slice(0, c.indexOf(SEP));
   const groups = [...set.keys()].filter((c) => c !== ALL);
-  // what a partner learns from the `all` curve: everyone but its own organisation
   const partnerViews = all ? groups.filter((c) => dimensionOf(c) === PARTNER_DIMENSION).map((c) => minus(all.days, [set.get(c)!.days])) : [];
-  const withAll = all !== undefined && shown.has(ALL) && commonGrid([all.days, ...partnerViews], threshold) !== null;
+  const allGrid = all && shown.has(ALL) ? commonGrid([all.days, ...partnerViews], threshold) : null;
+  if (allGrid) grids.set(ALL, allGrid);
   const bySize = (a: string, b: string) => shown.get(a)! - shown.get(b)! || (a < b ? -1 : 1);
-  let published = groups.filter((c) => shown.has(c)).sort(bySize);
-  for (;;) {
-    const curves = withAll ? [ALL, ...published] : published;
-    if (!curves.length) return null;
-    const differences: Days[] = [];
-    if (withAll) {
-      differences.push(...partnerViews);
-      // the `all` curve minus the shown groups of a dimension: the rest together
-      for (const d of new Set(published.map(dimensionOf))) differences.push(minus(all!.days, published.filter((c) => dimensionOf(c) === d).map((c) => set.get(c)!.days)));
+  for (const d of new Set(groups.map(dimensionOf))) {
+    const of = groups.filter((c) => dimensionOf(c) === d);
+    let published = of.filter((c) => shown.has(c)).sort(bySize);
+    while (published.length) {
+      // the `all` curve minus the shown groups: the rest together, on the days both are published
+      const rest = allGrid ? [minus(all!.days, published.map((c) => set.get(c)!.days))] : [];
+      const grid = commonGrid([...published.map((c) => set.get(c)!.days), ...rest], threshold, allGrid ?? undefined);
+      // never exactly one group withheld: its curve would be the rest's
+      if (grid && of.length - published.length !== 1) {
+        for (const c of published) grids.set(c, grid);
+        break;
+      }
+      published = published.slice(1); // the smallest group's curve goes
     }
-    const grid = commonGrid([...curves.map((c) => set.get(c)!.days), ...differences], threshold);
-    // never exactly one group of a dimension withheld: its curve would be the rest's
-    const lone = grid && [...new Set(groups.map(dimensionOf))].find((d) => {
-      const of = groups.filter((c) => dimensionOf(c) === d);
-      const kept = of.filter((c) => published.includes(c)).length;
-      return kept > 0 && of.length - kept === 1;
-    });
-    if (grid && lone === undefined) return { grid, curves };
-    if (!published.length) return null;
-    // the smallest group's curve goes (of the lone group's dimension when that is the reason)
-    const drop = grid ? published.find((c) => dimensionOf(c) === lone)! : published[0]!;
-    published = published.filter((c) => c !== drop);
   }
+  return grids.size ? { grids } : null;
 }
 
 /** Per-day counts of `whole` minus the sum of `parts` (the parts are subsets of the whole). */
@@ -162,37 +165,47 @@ function minus(whole: Days, parts: readonly Days[]): Days {
 const okCount = (n: number, threshold: number) => n === 0 || n >= threshold;
 
 /**
- * Grid days, left to right: a step ends at the first day where every curve's events and
- * censored since the last grid day are each 0 or >= threshold; the last step runs to the
- * last day of any curve, merged back while it breaks the rule. Null exactly when some
- * curve's total events or censored are in 1..threshold-1 (no grid can work then).
+ * The grid with the most steps (so the curves keep the most shape) in which every curve's
+ * events and censored between two grid days are each 0 or >= threshold, ending at the
+ * last day of any curve (or candidate). Steps end only on days where some curve has a case,
+ * or only on the candidate days when given. Null when no such grid exists (without
+ * candidates: exactly when some curve's total events or censored are in 1..threshold-1).
+ * Dynamic programming over those days: O(days^2 x curves), with days <= the follow-up.
  */
-export function commonGrid(curves: readonly Days[], threshold: number): number[] | null {
-  const times = [...new Set(curves.flatMap((c) => [...c.keys()]))].sort((a, b) => a - b);
+export function commonGrid(curves: readonly Days[], threshold: number, candidates?: readonly number[]): number[] | null {
+  const times = [...new Set([...curves.flatMap((c) => [...c.keys()]), ...(candidates ?? [])])].sort((a, b) => a - b);
   if (!times.length) return null;
-  const steps: number[] = [];
-  const acc: Array<[number, number]> = curves.map(() => [0, 0]);
-  for (const t of times) {
-    curves.forEach((d, i) => {
-      const x = d.get(t);
-      if (x) {
-        acc[i]![0] += x[0];
-        acc[i]![1] += x[1];
-      }
+  const n = times.length;
+  const allowed = candidates ? new Set(candidates) : null;
+  // running totals per curve after each day (index 0: before the first day)
+  const cum = curves.map((c) => {
+    const e = new Float64Array(n + 1);
+    const k = new Float64Array(n + 1);
+    times.forEach((t, i) => {
+      const x = c.get(t);
+      e[i + 1] = e[i]! + (x ? x[0] : 0);
+      k[i + 1] = k[i]! + (x ? x[1] : 0);
     });
-    if (acc.every(([e, c]) => okCount(e, threshold) && okCount(c, threshold))) {
-      steps.push(t);
-      for (const a of acc) a.fill(0);
+    return { e, k };
+  });
+  const ok = (i: number, j: number) => cum.every(({ e, k }) => okCount(e[j]! - e[i]!, threshold) && okCount(k[j]! - k[i]!, threshold));
+  // steps[j]: most steps covering the first j days exactly (-1: none); from[j]: where the last one starts
+  const steps = new Int32Array(n + 1).fill(-1);
+  const from = new Int32Array(n + 1);
+  steps[0] = 0;
+  for (let j = 1; j <= n; j++) {
+    if (allowed && !allowed.has(times[j - 1]!)) continue;
+    for (let i = 0; i < j; i++) {
+      if (steps[i]! >= 0 && steps[i]! + 1 > steps[j]! && ok(i, j)) {
+        steps[j] = steps[i]! + 1;
+        from[j] = i;
+      }
     }
   }
-  const last = times[times.length - 1]!;
-  if (steps[steps.length - 1] !== last) steps.push(last);
-  // merge the final steps back until every step meets the rule for every curve
-  while (curves.some((c) => !meetsRule(c, steps, threshold))) {
-    if (steps.length <= 1) return null;
-    steps.splice(steps.length - 2, 1);
-  }
-  return steps;
+  if (steps[n]! < 0) return null;
+  const grid: number[] = [];
+  for (let j = n; j > 0; j = from[j]!) grid.push(times[j - 1]!);
+  return grid.reverse();
 }
 
 /** Whether each step of the grid has 0 or >= threshold events and censored for this curve, and no day after it. */

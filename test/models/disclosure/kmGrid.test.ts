@@ -23,7 +23,7 @@ describe('commonGrid', () => {
     expect(meetsRule(a, [2, 4], T)).toBe(false); // days 7 and 9 after the last grid day
   });
 
-  test('a tail that cannot meet the rule joins the steps before it', () => {
+  test('the last days join the steps before when they cannot stand alone', () => {
     // greedy: day 1 (12 events), day 2 (12 censored), then day 5 has 4 events: (2,5] fails;
     // (1,5] has 4 events and 12 censored: fails; one step [.., 5]: 16 events, 12 censored
     expect(commonGrid([days({ 1: [12, 0], 2: [0, 12], 5: [4, 0] })], T)).toEqual([5]);
@@ -40,6 +40,17 @@ describe('commonGrid', () => {
     expect(commonGrid([a], T)).toEqual([1, 2]);
     expect(commonGrid([a, b], T)).toEqual([2]);
   });
+
+  test('the most steps: a grid day wherever every curve can close a step', () => {
+    // censored 5 on day 2 and 6 on day 3 must share a step; events 11 on days 1, 3, 4
+    expect(commonGrid([days({ 1: [11, 0], 2: [0, 5], 3: [11, 6], 4: [11, 0] })], T)).toEqual([1, 3, 4]);
+  });
+
+  test('steps end only on candidate days when given (the all curve\'s days, for groups)', () => {
+    const a = days({ 1: [11, 0], 2: [11, 0], 3: [11, 0] });
+    expect(commonGrid([a], T, [2, 3])).toEqual([2, 3]);
+    expect(commonGrid([a], T, [3])).toEqual([3]);
+  });
 });
 
 describe('chooseCurves', () => {
@@ -55,13 +66,15 @@ describe('chooseCurves', () => {
       [key('sex', 'unknown'), curve({ 1: [1, 0] })],
     ]);
     const shown = new Map([[ALL, 56], [key('sex', 'female'), 22], [key('sex', 'male'), 22]]);
-    expect(chooseCurves(set, shown, T)).toEqual({ grid: [2], curves: [ALL, key('sex', 'female'), key('sex', 'male')] });
+    // the all curve alone keeps both days; the groups are lined up with it on day 2 only
+    expect(chooseCurves(set, shown, T)?.grids).toEqual(new Map([[ALL, [1, 2]], [key('sex', 'female'), [2]], [key('sex', 'male'), [2]]]));
   });
 
   test('the all curve minus one organisation (what that partner learns about the others) meets the rule', () => {
     // ORG-A and ORG-B shown (15 events each on day 2), ORG-C (3, 11) and ORG-D (9, 11)
     // withheld. All: 12 on day 1, 52 on day 2. The withheld together: 12 and 22 (fine on
-    // [1, 2]), but partner ORG-C knows its own 3 on day 1: 12 - 3 = 9 are ORG-D's.
+    // [1, 2]), but partner ORG-C knows its own 3 on day 1: 12 - 3 = 9 would be ORG-D's, so
+    // the all curve (and the groups, on its days) has day 2 only.
     const set = new Map<string, KmCurve>([
       [ALL, curve({ 1: [12, 0], 2: [52, 0] })],
       [key('target_org_id', 'ORG-A'), curve({ 2: [15, 0] })],
@@ -70,7 +83,7 @@ describe('chooseCurves', () => {
       [key('target_org_id', 'ORG-D'), curve({ 1: [9, 0], 2: [11, 0] })],
     ]);
     const shown = new Map([[ALL, 64], [key('target_org_id', 'ORG-A'), 15], [key('target_org_id', 'ORG-B'), 15]]);
-    expect(chooseCurves(set, shown, T)).toEqual({ grid: [2], curves: [ALL, key('target_org_id', 'ORG-A'), key('target_org_id', 'ORG-B')] });
+    expect(chooseCurves(set, shown, T)?.grids).toEqual(new Map([[ALL, [2]], [key('target_org_id', 'ORG-A'), [2]], [key('target_org_id', 'ORG-B'), [2]]]));
   });
 
   test('no all curve where the area minus one organisation is a small count: a partner would read it', () => {
@@ -93,7 +106,7 @@ describe('chooseCurves', () => {
       [key('sex', 'other'), curve({ 1: [11, 0] })],
     ]);
     const shown = new Map([[ALL, 63], [key('sex', 'female'), 30], [key('sex', 'male'), 22]]);
-    expect(chooseCurves(set, shown, T)).toEqual({ grid: [1], curves: [ALL, key('sex', 'female')] });
+    expect(chooseCurves(set, shown, T)?.grids).toEqual(new Map([[ALL, [1]], [key('sex', 'female'), [1]]]));
   });
 
   test('a curve whose results row is withheld is never published', () => {
@@ -168,15 +181,16 @@ describe('publishKmCurves', () => {
   test('the published table has survival and its interval on the grid, no at-risk, events or censored', async () => {
     db = await resultsDb([
       { metric_id: 'days_to_close', numerator: 22, denominator: 33 },
-      { metric_id: 'days_to_close', dimension: 'sex', group_value: 'other', suppressed: true },
+      { metric_id: 'days_to_close', dimension: 'target_org_id', group_value: 'ORG-02', suppressed: true },
     ]);
     // all: 33 cases; day 1 5 events, day 2 6 more (grid day 2: 11), day 3 11 censored and
-    // 11 events (grid day 3). The row of sex = other is withheld: its curve is not published.
+    // 11 events (grid day 3). ORG-02 (11 censored on day 3; row withheld) is not published;
+    // all minus ORG-02 (a partner's view): 11 events by day 2, 11 events on day 3: grid [2, 3].
     await db.conn.run(kmTable(`
       ('days_to_close', 'all', DATE '2025-01-01', 'all', 'all', 1, 33, 5, 0, 28 / 33, 0.7, 0.93),
       ('days_to_close', 'all', DATE '2025-01-01', 'all', 'all', 2, 28, 6, 0, 22 / 33, 0.5, 0.8),
       ('days_to_close', 'all', DATE '2025-01-01', 'all', 'all', 3, 22, 11, 11, 11 / 33, 0.2, 0.5),
-      ('days_to_close', 'all', DATE '2025-01-01', 'sex', 'other', 1, 5, 5, 0, 0.0, NULL, NULL)`));
+      ('days_to_close', 'all', DATE '2025-01-01', 'target_org_id', 'ORG-02', 3, 11, 0, 11, 1.0, NULL, NULL)`));
     expect(await publishKmCurves(db.conn, T, 'metric_results')).toBe(1);
     const cols = await rows<{ name: string }>(db.conn, `SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'km_curves' ORDER BY ordinal_position`);
     expect(cols.map((c) => c.name)).toEqual(['metric_id', 'period_grain', 'period_start', 'dimension', 'group_value', 'time', 'survival', 'lower', 'upper']);
@@ -193,5 +207,11 @@ describe('publishKmCurves', () => {
       ('days_to_close', 'all', DATE '2025-01-01', 'all', 'all', 1, 33, 11, 0, 0.6, 0.5, 0.7),
       ('days_to_close', 'year', DATE '2025-01-01', 'all', 'all', 1, 33, 11, 0, 0.6, 0.5, 0.7)`));
     await expect(publishKmCurves(db.conn, T, 'metric_results')).rejects.toThrow(/km_curves: days_to_close has curves at 2 grains/);
+  });
+
+  test('curves by a dimension other than target_org_id are refused: a partner could subtract its own cases', async () => {
+    db = await resultsDb([]);
+    await db.conn.run(kmTable(`('days_to_close', 'all', DATE '2025-01-01', 'sex', 'female', 1, 33, 11, 0, 0.6, 0.5, 0.7)`));
+    await expect(publishKmCurves(db.conn, T, 'metric_results')).rejects.toThrow(/km_curves: curves by sex: only the all curve and curves by target_org_id are published/);
   });
 });
