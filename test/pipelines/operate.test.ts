@@ -42,7 +42,7 @@ describe('operating it', () => {
       const hammer = async (path: string) => {
         while (!done) {
           const r = await request(app).get(path);
-          expect(r.status).toBe(200);
+          expect(r.status, `${path}: ${JSON.stringify(r.body)}`).toBe(200);
           const header = r.headers['x-closeloop-run'] as string | undefined;
           const id = (r.body.run_id as string | undefined) ?? header!;
           expect(id).toBeTruthy();
@@ -52,7 +52,7 @@ describe('operating it', () => {
           answers++;
         }
       };
-      await Promise.all([hammer('/api/metrics/closed_loop_rate?grain=all'), hammer('/api/metrics/closed_loop_rate?dimension=race_ethnicity'), hammer('/api/run'), hammer('/api/overview')]);
+      await Promise.all([hammer('/api/metrics/closed_loop_rate?grain=all'), hammer('/api/metrics/positive_needs?grain=year'), hammer('/api/run'), hammer('/api/overview')]);
       const result = await run;
       expect(result).toMatchObject({ exitCode: 0, status: 'published' });
       const after = (await readPointer(storePaths(root)))!;
