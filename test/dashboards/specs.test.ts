@@ -186,13 +186,18 @@ describe('other builders', () => {
     expect(withheld).toEqual([expect.objectContaining({ stage: 'Positive', bar: 1000 })]);
   });
 
-  it('Kaplan-Meier curves', async () => {
+  it('Kaplan-Meier curves: steps between the published grid days, no number at risk', async () => {
     const s = kmSpec([
-      { series: 'A', time: 0, at_risk: 100, survival: 1, lower: null, upper: null },
-      { series: 'A', time: 10, at_risk: 60, survival: 0.6, lower: 0.5, upper: 0.7 },
+      { series: 'A', time: 0, cases: 100, survival: 1, lower: null, upper: null },
+      { series: 'A', time: 10, cases: 100, survival: 0.6, lower: 0.5, upper: 0.7 },
     ], { title: 'KM', xTitle: 'Days', yTitle: 'Open', description: 'x' });
     expectValid(s);
-    expect(await renderSvg(s)).toContain('fewer than 11');
+    expect(await renderSvg(s)).toContain('held to the next');
+    const text = JSON.stringify(s);
+    expect(text).not.toContain('at_risk');
+    expect(text).not.toMatch(/at risk/i);
+    const layers = (s as { layer: Array<{ mark: { type: string; interpolate?: string } }> }).layer;
+    expect(layers.filter((l) => l.mark.type === 'line' || l.mark.type === 'area').map((l) => l.mark.interpolate)).toEqual(['step-after', 'step-after']);
   });
 
   it('scorecards', async () => {
