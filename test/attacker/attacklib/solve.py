@@ -18,6 +18,8 @@ from scipy.optimize import linprog, milp, LinearConstraint, Bounds
 from scipy.sparse.csgraph import connected_components
 
 EPS = 1e-6
+SAFE = 'safe'  # a count whose range reaches 0 or 11 or more
+WHOLE_LP_MAX_RELATIONS = 20000
 INF = float('inf')
 
 
@@ -144,7 +146,19 @@ class Solver:
 
     # ---------------------------------------------------------------- 3. LP / MILP
     def lp_intervals(self, relations, candidates, budget_s=600.0, milp_s=20.0):
-        """Feasible range of each undecided candidate; returns {var: (lo, hi, how)}."""
+        """Decide each undecided candidate with LPs; returns {var: (lo, hi, how)} for leaks.
+
+        A component can hold tens of thousands of counts, where one LP takes half a minute.
+        So each count is looked at in its neighbourhood (the relations within a few steps),
+        two ways:
+        - inner: every count outside the neighbourhood fixed at a feasible integer solution
+          of the whole component. Its solutions are solutions of the whole system, so a
+          count it takes to 0 or to 11+ is no leak (and the solution becomes the new base).
+        - outer: only the neighbourhood's relations, the rest dropped. A relaxation: if even
+          it keeps the count inside 1..10, so does the whole system.
+        The neighbourhood grows until one of the two decides; the whole component's LP is
+        the last resort.
+        """
         t0 = time.time()
         out = {}
         if not candidates or not relations:
@@ -161,74 +175,132 @@ class Solver:
             if not fixed[i]:
                 cands_by_comp.setdefault(labels[i], []).append(i)
         self.stats['components'] = len(cands_by_comp)
-        # smallest components first: most findings per second
         for comp in sorted(cands_by_comp, key=lambda c: len(by_comp.get(c, []))):
             if time.time() - t0 > budget_s:
                 self.stats['undecided'] += len(cands_by_comp[comp])
                 continue
-            rels = by_comp.get(comp, [])
             t1 = time.time()
-            res = self._component_lp(rels, cands_by_comp[comp], fixed, t0, budget_s, milp_s)
-            if os.environ.get('ATK_DEBUG'):
-                self.log(f'    component: {len(rels)} relations, {len(cands_by_comp[comp])} undecided, {len(res)} intervals, {time.time() - t1:.2f} s, after witnesses {self._last_open}')
+            res = self._component(by_comp.get(comp, []), cands_by_comp[comp], fixed, t0, budget_s, milp_s)
             out.update(res)
+            if os.environ.get('ATK_DEBUG'):
+                self.log(f'    component: {len(by_comp.get(comp, []))} relations, {len(cands_by_comp[comp])} undecided, {len(res)} leaks, {time.time() - t1:.2f} s')
         self.stats['lp_seconds'] += time.time() - t0
         return out
 
-    def _component_lp(self, rels, cands, fixed, t0, budget_s, milp_s):
-        lp = ComponentLP(rels, cands, fixed, self.lb, self.ub, self.stats)
-        self.stats['largest_component'] = max(self.stats['largest_component'], lp.n)
-        open_ = set(cands)
-        # Witnesses: integer solutions that push all undecided counts down, up, or both ways at
-        # random; a count one of them shows at 0 or at 11+ can be neither pinned nor bounded.
-        rng = np.random.default_rng(14)
-        for k in range(8):
-            if not open_ or time.time() - t0 > budget_s:
-                break
-            before = len(open_)
-            w = np.zeros(lp.n)
-            for v in open_:
-                w[lp.pos[v]] = (-1.0, 1.0)[k] if k < 2 else rng.choice([-1.0, 1.0])
-            # The LP first (its vertices are usually integral here); the MILP when they are not.
-            r = lp.solve(w, capped=True)
-            if r.status == 2 and k == 0:  # infeasible: a wrong assumption somewhere in this component
-                self.stats['infeasible_components'] += 1
-                return {}
-            if r.x is None or not np.all(np.abs(r.x - np.round(r.x)) < EPS):
-                r = lp.solve_int(w, milp_s, capped=True)
-            if r.x is not None:
-                lp.witness(r.x, open_)
-            if k >= 2 and before - len(open_) < max(1, 0.02 * before):
-                break
-        self._last_open = len(open_)
+    def _component(self, rels, cands, fixed, t0, budget_s, milp_s):
+        lb, ub = self.lb, self.ub
+        free = {i for rel in rels for i, _ in rel.terms if not fixed[i]} | set(cands)
+        self.stats['largest_component'] = max(self.stats['largest_component'], len(free))
+        value = lambda i: lb[i]
+        whole = ComponentLP(rels, free, value, lb, ub, self.stats)
+        # A feasible integer solution of the whole component: the base of every inner problem.
+        base = None
+        r = whole.solve(np.zeros(whole.n))
+        if r.status == 2:
+            self.stats['infeasible_components'] += 1  # a wrong assumption somewhere: no findings here
+            return {}
+        if r.x is not None and _integral(r.x):
+            base = r.x
+        else:
+            ri = whole.solve_int(np.zeros(whole.n), max(milp_s, 60.0), capped=True)
+            base = ri.x if ri.x is not None and _integral(ri.x) else None
+        if base is None:
+            self.stats['undecided'] += len(cands)
+            return {}
+        x = {v: float(round(base[whole.pos[v]])) for v in whole.vars}
+        open_ = {v for v in cands if 0 + EPS < x[v] < 11 - EPS}
+        by_var = {}
+        for rel in rels:
+            for i, _c in rel.terms:
+                by_var.setdefault(i, []).append(rel)
         result = {}
         for v in sorted(open_):
+            if v not in open_:
+                continue
             if time.time() - t0 > budget_s:
                 self.stats['undecided'] += 1
                 continue
-            # A relaxation first: the relations within two steps of the count. If even that
-            # keeps it inside 1..10, so does the whole system.
-            local = lp.local(v, self.lb, self.ub, self.stats)
-            iv = local.interval(v, milp_s, {v}, witnesses=False) if local is not None else None
-            if iv is not None and 1 - EPS <= iv[0] and iv[1] <= 10 + EPS:
-                result[v] = (iv[0], iv[1], 'lp')
+            decided = False
+            for depth in (2, 4, 8, 16):
+                near = _neighbourhood(v, by_var, fixed, depth, 5000)
+                near_free = {i for rel in near for i, _ in rel.terms if not fixed[i]}
+                # inner: outside the neighbourhood everything stays as in the base solution
+                touching = {id(rel): rel for i in near_free for rel in by_var.get(i, [])}
+                inner = ComponentLP(list(touching.values()), near_free,
+                                    lambda i: lb[i] if fixed[i] else x[i], lb, ub, self.stats)
+                for sign in (-1.0, 1.0):
+                    c = np.zeros(inner.n)
+                    c[inner.pos[v]] = sign
+                    sol = inner.solve(c)
+                    if sol.x is None:
+                        continue
+                    if not _integral(sol.x):
+                        sol = inner.solve_int(c, min(milp_s, 5.0))
+                        if sol.x is None or not _integral(sol.x):
+                            continue
+                    for i in inner.vars:
+                        x[i] = float(round(sol.x[inner.pos[i]]))
+                    for i in inner.vars:
+                        if i in open_ and (x[i] <= EPS or x[i] >= 11 - EPS):
+                            open_.discard(i)
+                    if v not in open_:
+                        break
+                if v not in open_:
+                    decided = True
+                    break
+                # outer: a relaxation that keeps v inside 1..10 proves the leak
+                outer = ComponentLP(near, near_free, value, lb, ub, self.stats)
+                iv = outer.interval(v, milp_s, integer=False)
+                if iv not in (None, SAFE) and 1 - EPS <= iv[0] and iv[1] <= 10 + EPS:
+                    result[v] = (iv[0], iv[1], 'lp')
+                    open_.discard(v)
+                    decided = True
+                    break
+                if len(near) >= len(rels):
+                    break
+            if decided:
                 continue
-            iv = lp.interval(v, milp_s, open_)
+            if len(rels) > WHOLE_LP_MAX_RELATIONS:
+                # one LP of a component this size takes tens of seconds: say so rather than guess
+                self.stats['undecided'] += 1
+                open_.discard(v)
+                continue
+            iv = whole.interval(v, milp_s)
+            open_.discard(v)
             if iv is None:
-                if v in open_:
-                    self.stats['undecided'] += 1
-                continue
-            result[v] = (iv[0], iv[1], 'lp')
+                self.stats['undecided'] += 1
+            elif iv != SAFE and 1 - EPS <= iv[0] and iv[1] <= 10 + EPS:
+                result[v] = (iv[0], iv[1], 'lp')
         return result
 
 
-class ComponentLP:
-    """The LP of one connected component (or of a relaxation of it)."""
+def _integral(x):
+    return bool(np.all(np.abs(x - np.round(x)) < EPS))
 
-    def __init__(self, rels, cands, fixed, lb, ub, stats):
-        self.rels = rels
+
+def _neighbourhood(v, by_var, fixed, depth, max_rels):
+    """The relations within `depth` steps of v (through counts that are not fixed)."""
+    chosen, frontier = {}, {v}
+    for _ in range(depth):
+        nxt = set()
+        for i in frontier:
+            for rel in by_var.get(i, []):
+                if id(rel) not in chosen:
+                    chosen[id(rel)] = rel
+                    nxt.update(j for j, _c in rel.terms if not fixed[j])
+        frontier = nxt - {v}
+        if len(chosen) > max_rels or not frontier:
+            break
+    return list(chosen.values())
+
+
+class ComponentLP:
+    """min c.x over the integer (or LP) solutions of some relations; `free` are the unknowns,
+    every other count in them is a constant given by `value`."""
+
+    def __init__(self, rels, free, value, lb, ub, stats):
         self.stats = stats
-        vars_ = sorted({i for rel in rels for i, _ in rel.terms if not fixed[i]} | set(cands))
+        vars_ = sorted(free)
         self.vars = vars_
         self.pos = pos = {v: k for k, v in enumerate(vars_)}
         self.n = n = len(vars_)
@@ -238,10 +310,11 @@ class ComponentLP:
             const = rel.const
             terms = []
             for i, c in rel.terms:
-                if fixed[i]:
-                    const += c * lb[i]
+                j = pos.get(i)
+                if j is None:
+                    const += c * value(i)
                 else:
-                    terms.append((pos[i], c))
+                    terms.append((j, c))
             if rel.kind == 'eq':
                 k = len(eb)
                 for j, c in terms:
@@ -256,10 +329,9 @@ class ComponentLP:
         self.A_ub = sparse.csr_matrix((uv, (ur, uc)), shape=(len(ub_), n)) if ub_ else None
         self.b_eq = np.array(eb) if eb else None
         self.b_ub = np.array(ub_) if ub_ else None
-        self.lo = np.array([lb[v] for v in vars_])
-        self.hi = np.array([ub[v] for v in vars_])
+        self.lo = np.array([lb[v] for v in vars_], dtype=float)
+        self.hi = np.array([ub[v] for v in vars_], dtype=float)
         self.bounds = list(zip(np.where(np.isinf(self.lo), None, self.lo), np.where(np.isinf(self.hi), None, self.hi)))
-        self.fixed = fixed
 
     def solve(self, c, capped=False):
         self.stats['lp_solves'] += 1
@@ -279,83 +351,39 @@ class ComponentLP:
         hi = np.minimum(self.hi, np.maximum(self.lo, 0) + 1e6) if capped else self.hi
         return milp(c, constraints=cons, integrality=np.ones(self.n), bounds=Bounds(self.lo, hi), options={'time_limit': seconds})
 
-    def witness(self, x, open_):
-        """Drop every open count this integer solution shows at 0 or at 11 or more."""
-        if x is None or not np.all(np.abs(x - np.round(x)) < EPS):
-            return
-        for v in list(open_):
-            j = self.pos.get(v)
-            if j is not None and (x[j] <= EPS or x[j] >= 11 - EPS):
-                open_.discard(v)
-
-    def local(self, v, lb, ub, stats, depth=2, max_rels=400):
-        """A relaxation: only the relations within `depth` steps of v."""
-        if len(self.rels) <= max_rels:
-            return None
-        if not hasattr(self, '_by_var'):
-            self._by_var = {}
-            for rel in self.rels:
-                for i, _c in rel.terms:
-                    self._by_var.setdefault(i, []).append(rel)
-        chosen, frontier = {}, {v}
-        for _ in range(depth):
-            nxt = set()
-            for i in frontier:
-                for rel in self._by_var.get(i, []):
-                    if id(rel) not in chosen:
-                        chosen[id(rel)] = rel
-                        nxt.update(j for j, _c in rel.terms if not self.fixed[j])
-            frontier = nxt
-            if len(chosen) > max_rels:
-                break
-        return ComponentLP(list(chosen.values()), [v], self.fixed, lb, ub, stats)
-
-    def interval(self, v, milp_s, open_, witnesses=True):
-        """[min, max] of the count over integer solutions, or None once it reaches 0 or 11."""
-        # A relaxation's solutions are not solutions of the whole system: they certify nothing.
-        wit = self.witness if witnesses else (lambda x, o: None)
-        if not witnesses:
-            open_ = set(open_)
+    def interval(self, v, milp_s, integer=True):
+        """[min, max] of v over integer solutions (LP first, MILP where the LP is fractional),
+        SAFE when it reaches 0 or 11 or more, None when the solver cannot say."""
         c = np.zeros(self.n)
         j = self.pos[v]
         c[j] = -1.0
         r = self.solve(c)  # maximise
         if r.status == 3:
-            open_.discard(v)
-            return None
+            return SAFE  # unbounded above
         if r.status != 0:
             return None
         hi_v = -r.fun
-        wit(r.x, open_)
         if hi_v >= 11 - EPS:
-            if v not in open_ or not witnesses:  # a relaxation reaching 11 proves nothing
+            if _integral(r.x) or not integer:
+                return SAFE
+            ri = self.solve_int(c, milp_s)
+            if ri.x is not None and -ri.fun >= 11 - EPS:
+                return SAFE
+            if ri.x is None or ri.status != 0:
                 return None
-            ri = self.solve_int(c, milp_s)  # the LP reaches 11 only at a fractional point
-            if ri.x is None:
-                return None
-            if -ri.fun >= 11 - EPS:
-                wit(ri.x, open_)
-                open_.discard(v)
-                return None
-            if ri.status != 0:
-                return None  # not proven optimal: no claim
             hi_v = -ri.fun
         c[j] = 1.0
         r = self.solve(c)  # minimise
         if r.status != 0:
             return None
         lo_v = r.fun
-        wit(r.x, open_)
         if lo_v <= EPS:
-            if v not in open_ or not witnesses:
-                return None
+            if _integral(r.x) or not integer:
+                return SAFE
             ri = self.solve_int(c, milp_s)
-            if ri.x is None:
-                return None
-            if ri.fun <= EPS:
-                open_.discard(v)
-                return None
-            if ri.status != 0:
+            if ri.x is not None and ri.fun <= EPS:
+                return SAFE
+            if ri.x is None or ri.status != 0:
                 return None
             lo_v = ri.fun
         return float(np.ceil(lo_v - EPS)), float(np.floor(hi_v + EPS))
