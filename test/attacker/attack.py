@@ -178,6 +178,8 @@ class Analysis:
         return self._rel_index.get(i, [])
 
     def add(self, route, f, exact):
+        if self.view.org is not None and f.get('dimension') == 'target_org_id' and f.get('group') == self.view.org:
+            return  # a partner's own figures are its own to know
         lo, hi = (None if x is None else float(x) for x in f['interval'])
         rec = {'route': route, 'role': self.role, **f,
                'interval': [int(lo) if lo is not None and float(lo).is_integer() else lo,

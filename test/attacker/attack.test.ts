@@ -30,8 +30,9 @@ const brief = (fs: Finding[]) => fs.map((f) => `${f.route} ${f.metric} ${f.dimen
 
 const proportion = (id: string, extra: Record<string, unknown> = {}) => ({ id, kind: 'proportion' as const, ...extra });
 
-describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing ? ` (skipped: ${missing})` : ''}`, () => {
-  it('route 1, existence and relations: two withheld groups that must add up to 10, each at least 1, lie in 1..9', () => {
+// Each case runs its own python process: run them side by side.
+describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing ? ` (skipped: ${missing})` : ''}`, { concurrent: true }, () => {
+  it('route 1, existence and relations: two withheld groups that must add up to 10, each at least 1, lie in 1..9', async () => {
     // all: 40 referrals, 20 closed; group a shows 30 and 15. b + c = 10 referrals (each >= 1
     // because the row exists), so each is 1..9; their numerators add to 5 and may be 0: no leak.
     const dir = tmp();
@@ -42,7 +43,7 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
       { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'c', suppressed: true },
     ];
     writeRole(dir, 'evaluator', { catalog: [proportion('closed_loop_rate')], rows });
-    const r = attack(dir, services());
+    const r = await attack(dir, services());
     expect(brief(r.findings)).toEqual([
       'existence_relations closed_loop_rate race_ethnicity=b denominator [1,9]',
       'existence_relations closed_loop_rate race_ethnicity=c denominator [1,9]',
@@ -50,7 +51,7 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
     expect(r.code).toBe(3);
   });
 
-  it('publishes nothing it cannot prove: the same table with 12 referrals withheld leaks nothing', () => {
+  it('publishes nothing it cannot prove: the same table with 12 referrals withheld leaks nothing', async () => {
     // b + c = 22: each is 1..21, not inside 1..10.
     const dir = tmp();
     writeRole(dir, 'evaluator', {
@@ -62,12 +63,12 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
         { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'c', suppressed: true },
       ],
     });
-    const r = attack(dir, services());
+    const r = await attack(dir, services());
     expect(r.findings).toEqual([]);
     expect(r.code).toBe(0);
   });
 
-  it('route 2, one count published by two metrics: need_referral_rate denominator = positive_needs once 30 days have passed', () => {
+  it('route 2, one count published by two metrics: need_referral_rate denominator = positive_needs once 30 days have passed', async () => {
     // January 2026, as of 2026-10-31: the window has elapsed. positive_needs: all 40, a 33, so
     // b = 7 (existence). need_referral_rate hides both groups; its denominators are the same
     // needs: a = 33, hence b = 7 (cross metric). b's numerator is 0..7 and may be 0: no leak.
@@ -87,14 +88,14 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
         { metric_id: 'need_referral_rate', ...month, dimension: 'race_ethnicity', group_value: 'b', suppressed: true },
       ],
     });
-    const r = attack(dir, services());
+    const r = await attack(dir, services());
     expect(brief(r.findings)).toEqual([
       'cross_metric need_referral_rate race_ethnicity=b denominator [7,7]',
       'existence_relations positive_needs race_ethnicity=b count [7,7]',
     ]);
   });
 
-  it('route 3, tied dimensions: limited_english no = preferred_language en, yes = the other known languages', () => {
+  it('route 3, tied dimensions: limited_english no = preferred_language en, yes = the other known languages', async () => {
     // all 65 (31 closed). Languages: es 30 (15), unknown 22 (11), en and fr withheld: 13 (5)
     // between them, not pinned. Limited English: yes 38 (18), unknown 22 (11), so no = 5 (2),
     // complement 3 (existence). Tie: en = no = 5 (2, 3); fr = yes - es = 8 (3, 5).
@@ -109,7 +110,7 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
         row('limited_english', 'no'), row('limited_english', 'yes', 18, 38), row('limited_english', 'unknown', 11, 22),
       ],
     });
-    const r = attack(dir, services());
+    const r = await attack(dir, services());
     expect(brief(r.findings)).toEqual([
       'existence_relations closed_loop_rate limited_english=no complement (denominator - numerator) [3,3]',
       'existence_relations closed_loop_rate limited_english=no denominator [5,5]',
@@ -123,7 +124,7 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
     ]);
   });
 
-  it('route 3, tied dimensions: through the public directory, organizations and the domains they serve add up', () => {
+  it('route 3, tied dimensions: through the public directory, organizations and the domains they serve add up', async () => {
     // Directory: ORG-A serves food and housing, ORG-B transport. all 52 referrals (25
     // accepted); ORG-A 30 (14), ORG-B 22 (11); food 24 (11), housing and transport withheld:
     // 28 (14) between them, neither pinned by the domain cut. Through the directory
@@ -139,7 +140,7 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
         row('domain', 'food', 11, 24), row('domain', 'housing'), row('domain', 'transport'),
       ],
     });
-    const r = attack(dir, services([['ORG-A', 'food'], ['ORG-A', 'housing'], ['ORG-B', 'transport']]));
+    const r = await attack(dir, services([['ORG-A', 'food'], ['ORG-A', 'housing'], ['ORG-B', 'transport']]));
     expect(brief(r.findings)).toEqual([
       'tied_dimensions referral_acceptance_rate domain=housing complement (denominator - numerator) [3,3]',
       'tied_dimensions referral_acceptance_rate domain=housing denominator [6,6]',
@@ -147,7 +148,7 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
     ]);
   });
 
-  it('route 4, the reference group (largest denominator) caps the hidden groups below it', () => {
+  it('route 4, the reference group (largest denominator) caps the hidden groups below it', async () => {
     // Reference z: 11 referrals shown, none closed. all 31, none closed: a + b = 20, and a, b
     // sort before z, so each is below 11: a = b = 10, each with 10 not closed.
     const dir = tmp();
@@ -160,7 +161,7 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
         { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'z', numerator: 0, denominator: 11, reference_group: 'z' },
       ],
     });
-    const r = attack(dir, services());
+    const r = await attack(dir, services());
     expect(brief(r.findings)).toEqual([
       'reference_group closed_loop_rate race_ethnicity=a complement (denominator - numerator) [10,10]',
       'reference_group closed_loop_rate race_ethnicity=a denominator [10,10]',
@@ -187,16 +188,16 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
     metric_id: 'days_to_close', period_grain: 'all', period_start: '2025-01-01', dimension: 'all', group_value: 'all', time: s.time, survival: s.survival, ...extra,
   });
 
-  it('route 5, Kaplan-Meier: events = at_risk x (1 - S(t)/S(t-)), censored = at_risk - events - next at_risk', () => {
+  it('route 5, Kaplan-Meier: events = at_risk x (1 - S(t)/S(t-)), censored = at_risk - events - next at_risk', async () => {
     const dir = tmp();
     writeRole(dir, 'evaluator', {
       catalog: [{ id: 'days_to_close', kind: 'duration' }],
       files: { '/api/km?metric=days_to_close&dimension=all': { rows: steps.map((s) => kmRow(s, { at_risk: s.at_risk, lower: null, upper: null })) } },
     });
-    expect(brief(attack(dir, services()).findings)).toEqual(expectedKm);
+    expect(brief((await attack(dir, services())).findings)).toEqual(expectedKm);
   });
 
-  it('route 5, Kaplan-Meier without at-risk counts: the log-log band still gives n and d away (Greenwood)', () => {
+  it('route 5, Kaplan-Meier without at-risk counts: the log-log band still gives n and d away (Greenwood)', async () => {
     // The band computed forward from the counts: G = sum d/(n(n-d)), se = sqrt(G)/|log S|,
     // lower = S^exp(1.96 se). The attacker inverts it; censored cases follow from the n it finds.
     let g = 0;
@@ -207,10 +208,10 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
     });
     const dir = tmp();
     writeRole(dir, 'evaluator', { catalog: [{ id: 'days_to_close', kind: 'duration' }], files: { '/api/km?metric=days_to_close&dimension=all': { rows } } });
-    expect(brief(attack(dir, services()).findings)).toEqual(expectedKm);
+    expect(brief((await attack(dir, services())).findings)).toEqual(expectedKm);
   });
 
-  it('route 6, person-time: 17.76 member-months of 180-day windows are exactly 3 people', () => {
+  it('route 6, person-time: 17.76 member-months of 180-day windows are exactly 3 people', async () => {
     // One whole 180-day window is 5.871..5.968 member-months (July-December at the least,
     // a window over February at the most): 17.76 / 5.968 = 2.98 and 17.76 / 5.871 = 3.02.
     const dir = tmp();
@@ -218,10 +219,10 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
       catalog: [{ id: 'ed_visits_pre_referral_per_1000_mm', kind: 'rate', anchor: 'first referral date', windows: [180], unit: 'per 1,000 member-months' }],
       rows: [{ metric_id: 'ed_visits_pre_referral_per_1000_mm', dimension: 'race_ethnicity', group_value: 'a', numerator: 0, denominator: 17.76 }],
     });
-    expect(brief(attack(dir, services()).findings)).toEqual(['person_time pre/post referral cohort race_ethnicity=a people behind person-time [3,3]']);
+    expect(brief((await attack(dir, services())).findings)).toEqual(['person_time pre/post referral cohort race_ethnicity=a people behind person-time [3,3]']);
   });
 
-  it('route 7, partner self-subtraction: the area\'s food figure minus its own is the only other food partner\'s', () => {
+  it('route 7, partner self-subtraction: the area\'s food figure minus its own is the only other food partner\'s', async () => {
     // ORG-A and ORG-B both serve food, nobody else does. ORG-A's partner sees the area (40
     // referrals, 20 accepted; food the same) and its own row (33, 17): ORG-B = 7 (3, 4).
     const dir = tmp();
@@ -231,7 +232,7 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
       files: { '/api/metrics/referral_acceptance_rate': { rows: [row('all', 'all', 20, 40), row('domain', 'food', 20, 40), row('target_org_id', 'ORG-A', 17, 33)].map((r) => ({ period_grain: 'all', period_start: '2025-01-01', period_end: '2026-10-31', suppressed: false, ...r })) } },
     });
     writeManifest(dir, { 'partner-ORG-A': { role: 'partner', org: 'ORG-A' } });
-    const r = attack(dir, services([['ORG-A', 'food'], ['ORG-B', 'food']]));
+    const r = await attack(dir, services([['ORG-A', 'food'], ['ORG-B', 'food']]));
     expect(brief(r.findings)).toEqual([
       'partner_subtraction referral_acceptance_rate target_org_id=ORG-B complement (denominator - numerator) [4,4]',
       'partner_subtraction referral_acceptance_rate target_org_id=ORG-B denominator [7,7]',
@@ -240,19 +241,19 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
     expect(r.findings.every((f) => f.role === 'partner-ORG-A')).toBe(true);
   });
 
-  it('route 8, consecutive publications: one referral added moves a shown denominator and complement by exactly 1', () => {
+  it('route 8, consecutive publications: one referral added moves a shown denominator and complement by exactly 1', async () => {
     const before = tmp();
     const after = tmp();
     const all = (n: number, d: number): ResultRow[] => [{ metric_id: 'closed_loop_rate', dimension: 'all', group_value: 'all', numerator: n, denominator: d }];
     writeRole(before, 'evaluator', { catalog: [proportion('closed_loop_rate')], rows: all(50, 100) });
     writeRole(after, 'evaluator', { catalog: [proportion('closed_loop_rate')], rows: all(50, 101) });
-    expect(brief(attack(after, services(), ['--previous', before]).findings)).toEqual([
+    expect(brief((await attack(after, services(), ['--previous', before])).findings)).toEqual([
       'consecutive closed_loop_rate all=all change of complement (denominator - numerator) [1,1]',
       'consecutive closed_loop_rate all=all change of denominator [1,1]',
     ]);
   });
 
-  it('route 9, q-values over hidden comparisons, and quarantine counts exported as CSV', () => {
+  it('route 9, q-values over hidden comparisons, and quarantine counts exported as CSV', async () => {
     // Shown: b p = 0.01 q = 0.03, c p = 0.04 q = 0.06. Benjamini-Hochberg over these two gives
     // 0.02 and 0.04; q = p x m / rank gives m = 3: one comparison is hidden.
     const dir = tmp();
@@ -262,13 +263,13 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
       rows: [row('a', 20, 40), row('b', 15, 30, 0.01, 0.03), row('c', 11, 30, 0.04, 0.06)],
       files: { '/api/charts/quarantine.csv': 'file,entity,rows_read,rows_loaded,rows_quarantined,rejected,reasons,message\npeople.csv,people,100,97,3,false,bad_date ×3,\n' },
     });
-    expect(brief(attack(dir, services()).findings)).toEqual([
+    expect(brief((await attack(dir, services())).findings)).toEqual([
       'quarantine operational file=people.csv rows quarantined [3,3]',
       'qvalue closed_loop_rate *=* comparisons hidden from the q-value family [1,null]',
     ]);
   });
 
-  it('a count shown in 1..10, and a withheld count another view shows, are findings too', () => {
+  it('a count shown in 1..10, and a withheld count another view shows, are findings too', async () => {
     // closed_loop_rate a shows 5 closed of 50 (a numerator of 5). The gap table shows the
     // withheld positive_needs of food x 37001: 4.
     const dir = tmp();
@@ -280,7 +281,7 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
       ],
       files: { '/api/gaps': { rows: [{ domain: 'food', county_fips: '37001', period_start: '2025-01-01', positive_needs: 4 }] } },
     });
-    expect(brief(attack(dir, services()).findings)).toEqual([
+    expect(brief((await attack(dir, services())).findings)).toEqual([
       'other_view positive_needs domain*county_fips=food*37001 count [4,4]',
       'shown closed_loop_rate race_ethnicity=a numerator [5,5]',
     ]);

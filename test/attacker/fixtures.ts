@@ -1,7 +1,7 @@
 // Hand-made download folders for the attacker's own tests: what fetch.ts would have saved
 // for one role (index.jsonl plus bodies), built from a few rows whose leaks are worked out
 // by hand next to each case in attack.test.ts.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -122,9 +122,18 @@ export interface Finding {
 }
 
 /** Run attack.py; returns its findings and exit code. */
-export function attack(fetchDir: string, services: string, extra: string[] = []): { code: number | null; findings: Finding[]; stderr: string } {
+export function attack(fetchDir: string, services: string, extra: string[] = []): Promise<{ code: number | null; findings: Finding[]; stderr: string }> {
   const out = join(fetchDir, 'findings.jsonl');
-  const r = spawnSync(PYTHON, [ATTACK, fetchDir, '--services', services, '--out', out, '--quiet', ...extra], { encoding: 'utf8', timeout: 120_000 });
-  const findings = existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Finding) : [];
-  return { code: r.status, findings, stderr: r.stderr };
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, [ATTACK, fetchDir, '--services', services, '--out', out, '--quiet', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      const findings = existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Finding) : [];
+      resolve({ code, findings, stderr });
+    });
+  });
 }

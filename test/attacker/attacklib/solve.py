@@ -32,7 +32,8 @@ class Solver:
         self.log = log or (lambda *a: None)
         self.infeasible_vars = np.zeros(self.n, dtype=bool)
         self.stats = {'lp_solves': 0, 'milp_solves': 0, 'undecided': 0, 'components': 0, 'largest_component': 0,
-                      'propagation_rounds': 0, 'infeasible_components': 0, 'lp_seconds': 0.0}
+                      'propagation_rounds': 0, 'infeasible_components': 0, 'lp_seconds': 0.0,
+                      'lp_relaxation_components': 0}
 
     # ---------------------------------------------------------------- matrices
     def _rows(self, relations):
@@ -199,16 +200,34 @@ class Solver:
         if r.status == 2:
             self.stats['infeasible_components'] += 1  # a wrong assumption somewhere: no findings here
             return {}
-        if r.x is not None and _integral(r.x):
-            base = r.x
-        else:
-            ri = whole.solve_int(np.zeros(whole.n), max(milp_s, 60.0), capped=True)
-            base = ri.x if ri.x is not None and _integral(ri.x) else None
-        if base is None:
+        if r.x is None:
             self.stats['undecided'] += len(cands)
             return {}
-        x = {v: float(round(base[whole.pos[v]])) for v in whole.vars}
-        open_ = {v for v in cands if 0 + EPS < x[v] < 11 - EPS}
+        base, integer = r.x, _integral(r.x)
+        if not integer:
+            ri = whole.solve_int(np.zeros(whole.n), milp_s, capped=True)
+            if ri.x is not None and _integral(ri.x):
+                base, integer = ri.x, True
+        if not integer:
+            # No integer solution in time: this component is decided as the LP attacker
+            # sees it (a count the LP relaxation takes to 0 or 11 is not reported).
+            self.stats['lp_relaxation_components'] += 1
+        open_ = {v for v in cands if EPS < base[whole.pos[v]] < 11 - EPS}
+        if not integer and open_:
+            # Witnesses that push the open counts down, up, and both ways at random; their
+            # average (feasible too) is the base: it leaves the counts room to move.
+            sols = [base]
+            rng = np.random.default_rng(14)
+            for k in range(4):
+                w = np.zeros(whole.n)
+                for v in open_:
+                    w[whole.pos[v]] = (-1.0, 1.0)[k] if k < 2 else rng.choice([-1.0, 1.0])
+                rk = whole.solve(w, capped=True)
+                if rk.x is not None:
+                    sols.append(rk.x)
+                    open_ = {v for v in open_ if EPS < rk.x[whole.pos[v]] < 11 - EPS}
+            base = np.mean(sols, axis=0)
+        x = {v: (float(round(base[whole.pos[v]])) if integer else float(base[whole.pos[v]])) for v in whole.vars}
         by_var = {}
         for rel in rels:
             for i, _c in rel.terms:
@@ -221,8 +240,8 @@ class Solver:
                 self.stats['undecided'] += 1
                 continue
             decided = False
-            for depth in (2, 4, 8, 16):
-                near = _neighbourhood(v, by_var, fixed, depth, 5000)
+            for size in (60, 250, 1000, 4000):
+                near = _neighbourhood(v, by_var, fixed, size)
                 near_free = {i for rel in near for i, _ in rel.terms if not fixed[i]}
                 # inner: outside the neighbourhood everything stays as in the base solution
                 touching = {id(rel): rel for i in near_free for rel in by_var.get(i, [])}
@@ -234,12 +253,12 @@ class Solver:
                     sol = inner.solve(c)
                     if sol.x is None:
                         continue
-                    if not _integral(sol.x):
-                        sol = inner.solve_int(c, min(milp_s, 5.0))
+                    if integer and not _integral(sol.x):
+                        sol = inner.solve_int(c, min(milp_s, 1.0))
                         if sol.x is None or not _integral(sol.x):
                             continue
                     for i in inner.vars:
-                        x[i] = float(round(sol.x[inner.pos[i]]))
+                        x[i] = float(round(sol.x[inner.pos[i]])) if integer else float(sol.x[inner.pos[i]])
                     for i in inner.vars:
                         if i in open_ and (x[i] <= EPS or x[i] >= 11 - EPS):
                             open_.discard(i)
@@ -265,7 +284,7 @@ class Solver:
                 self.stats['undecided'] += 1
                 open_.discard(v)
                 continue
-            iv = whole.interval(v, milp_s)
+            iv = whole.interval(v, milp_s, integer=integer)
             open_.discard(v)
             if iv is None:
                 self.stats['undecided'] += 1
@@ -278,19 +297,23 @@ def _integral(x):
     return bool(np.all(np.abs(x - np.round(x)) < EPS))
 
 
-def _neighbourhood(v, by_var, fixed, depth, max_rels):
-    """The relations within `depth` steps of v (through counts that are not fixed)."""
-    chosen, frontier = {}, {v}
-    for _ in range(depth):
-        nxt = set()
+def _neighbourhood(v, by_var, fixed, size):
+    """About `size` relations nearest to v (breadth first, through counts that are not fixed)."""
+    chosen, frontier, seen = {}, [v], {v}
+    while frontier and len(chosen) < size:
+        nxt = []
         for i in frontier:
             for rel in by_var.get(i, []):
-                if id(rel) not in chosen:
-                    chosen[id(rel)] = rel
-                    nxt.update(j for j, _c in rel.terms if not fixed[j])
-        frontier = nxt - {v}
-        if len(chosen) > max_rels or not frontier:
-            break
+                if id(rel) in chosen:
+                    continue
+                chosen[id(rel)] = rel
+                for j, _c in rel.terms:
+                    if not fixed[j] and j not in seen:
+                        seen.add(j)
+                        nxt.append(j)
+                if len(chosen) >= size:
+                    return list(chosen.values())
+        frontier = nxt
     return list(chosen.values())
 
 
