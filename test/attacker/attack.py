@@ -253,7 +253,7 @@ def main(argv=None):
     ap.add_argument('--out', help='findings as JSON lines (default: stdout)')
     ap.add_argument('--summary', help='a JSON summary: findings per route and role, timings, dropped relation families')
     ap.add_argument('--roles', help='only these role folders (comma separated)')
-    ap.add_argument('--lp-seconds', type=float, default=600.0, help='LP budget per role (undecided counts are reported in the summary)')
+    ap.add_argument('--lp-seconds', type=float, default=1800.0, help='time budget of the whole attack for its LP stage (counts left undecided are reported in the summary)')
     ap.add_argument('--quiet', action='store_true')
     a = ap.parse_args(argv)
     QUIET = a.quiet
@@ -277,7 +277,9 @@ def main(argv=None):
         log(f'attacking {name} ...')
         view = View(os.path.join(a.fetch_dir, name))
         narrow = have_evaluator and view.org is not None
-        an = Analysis(view, directory, records=a.partner_records, trusted=trusted, lp_seconds=a.lp_seconds,
+        # one LP budget for the whole attack: what a role leaves undecided is reported
+        budget = max(0.0, a.lp_seconds - (time.time() - t0))
+        an = Analysis(view, directory, records=a.partner_records, trusted=trusted, lp_seconds=budget,
                       org_metrics_only=narrow, side_routes=not narrow)
         if name == 'evaluator':
             trusted = {'dropped': dict(an.system.dropped)}
