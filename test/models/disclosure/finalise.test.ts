@@ -126,3 +126,27 @@ describe('catalog mapping (models/metrics/catalog.ts -> metricMeta)', () => {
     for (const entry of METRICS) expect(metricMeta(entry).id).toBe(entry.id);
   });
 });
+
+describe('the disclosure policy setting (issue 14)', () => {
+  test('cms withholds 1..10 and refuses another threshold; custom takes a higher one, never a lower', async () => {
+    const { ConfigSchema } = await import('../../../models/config.ts');
+    expect(ConfigSchema.parse({})).toMatchObject({ policy: 'cms', suppressionThreshold: 11 });
+    const refused = ConfigSchema.safeParse({ suppressionThreshold: 20 });
+    expect(refused.success ? null : refused.error.issues[0]?.message).toBe('policy "cms" withholds 1..10 (threshold 11); set "policy": "custom" to use 20');
+    expect(ConfigSchema.parse({ policy: 'custom', suppressionThreshold: 20 })).toMatchObject({ policy: 'custom', suppressionThreshold: 20 });
+    expect(() => ConfigSchema.parse({ policy: 'custom', suppressionThreshold: 5 })).toThrow();
+  });
+
+  test('a custom threshold of 20 withholds a count of 15 that cms shows', async () => {
+    const metrics = [testMetric('p', 'proportion')];
+    const input = [g('p', 'all', 'all', 200, 520), g('p', 'sex', 'female', 15, 100), g('p', 'sex', 'male', 60, 150), g('p', 'sex', 'unknown', 75, 150),
+      g('p', 'sex', 'other', 50, 120)];
+    db = await resultsDb(input);
+    await finaliseResults(db.conn, { metrics, config: { referenceGroups: {}, suppressionThreshold: 11 } });
+    expect(pick(await readResults(db), 'p', 'sex', 'female').suppressed).toBe(false);
+    db.close();
+    db = await resultsDb(input);
+    await finaliseResults(db.conn, { metrics, config: { referenceGroups: {}, suppressionThreshold: 20 } });
+    expect(pick(await readResults(db), 'p', 'sex', 'female').suppressed).toBe(true);
+  });
+});
