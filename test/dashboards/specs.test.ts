@@ -8,7 +8,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { describe, expect, it } from 'vitest';
 import {
   barSpec, choroplethSpec, forestSpec, funnelSpec, heatmapSpec, intervalSpec, kmSpec, scorecardSpec, sparklineSpec, spcSpec, trendSpec,
-  CATEGORY_COLORS, SIGNALS, SUPPRESSED, SUPPRESSED_LABEL, type SpcPointRow, type TrendPoint,
+  CATEGORY_COLORS, SIGNALS, SUPPRESSED, SUPPRESSED_LABEL, UNRELIABLE_LABEL, featureCentre, type SpcPointRow, type TrendPoint,
 } from '../../dashboards/specs/index.ts';
 import { renderPng, renderSvg, staticSpec } from '../../server/charts/render.ts';
 import { countyFeatures } from '../../server/geo.ts';
@@ -236,6 +236,27 @@ describe('other builders', () => {
     const svg = await renderSvg(s);
     expect(svg.toLowerCase()).toContain(SUPPRESSED.toLowerCase());
     expect((svg.match(/<path/g) ?? []).length).toBeGreaterThanOrEqual(100);
+    expect(svg).not.toContain(UNRELIABLE_LABEL);
+  });
+
+  it('choropleth: an unreliable county is hatched at its centre, with the legend entry (issue 15)', async () => {
+    const features = countyFeatures();
+    const wake = features.find((f) => f.id === '37183')!;
+    // Wake County lies around 78.6 W, 35.8 N: its centre must fall inside that box
+    const [lon, lat] = featureCentre(wake)!;
+    expect(lon).toBeGreaterThan(-79.0);
+    expect(lon).toBeLessThan(-78.2);
+    expect(lat).toBeGreaterThan(35.5);
+    expect(lat).toBeLessThan(36.1);
+    const s = choroplethSpec(features, [
+      { county_fips: '37183', county: 'Wake', value: 0.4, suppressed: false, unreliable: true },
+      { county_fips: '37063', county: 'Durham', value: 0.3, suppressed: false, unreliable: false },
+    ], { title: 'Map', valueTitle: 'Share', kind: 'proportion', description: 'x' });
+    expectValid(s);
+    const svg = await renderSvg(s);
+    expect(svg).toContain(UNRELIABLE_LABEL);
+    // the hatch layer reads the centres: Wake only
+    expect((await viewData(s, 'centres')).filter((d) => d.unreliable === true)).toHaveLength(1);
   });
 
   it('intervals (PHQ-9, pre/post)', async () => {
