@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/**/*.full.test.ts', '**/node_modules/**'],
+    exclude: ['test/**/*.full.test.ts', 'test/attacker/attacker.e2e.test.ts', '**/node_modules/**'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // DuckDB work is CPU-bound on a 2-core machine: keep parallel files modest.
