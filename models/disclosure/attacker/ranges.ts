@@ -451,13 +451,15 @@ class Component {
     const i = region.index.get(k)!;
     const cost = new Map([[i, 1]]);
     this.report.lps++;
-    region.lp.solve(cost);
+    if (region.lp.solve(cost) === 'limit') return 'fractional'; // undecided: the exact MIP (or the suppressor) takes it
     const low = this.valuesOf(region);
     if ((low[i] as number) <= EPS) {
       if (this.isWhole(region, low) || (await this.wholeWith(region, [i], []))) return null;
     } else if (!this.isWhole(region, low)) return 'fractional';
     this.report.lps++;
-    if (region.lp.solve(cost, true) === 'unbounded') return null;
+    const top = region.lp.solve(cost, true);
+    if (top === 'unbounded') return null;
+    if (top === 'limit') return 'fractional';
     const high = this.valuesOf(region);
     if ((high[i] as number) >= this.T - EPS) {
       if (this.isWhole(region, high) || (await this.wholeWith(region, [], [i]))) return null;

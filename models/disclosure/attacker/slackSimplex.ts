@@ -8,7 +8,13 @@
 
 const EPS = 1e-9;
 
-export type LpStatus = 'optimal' | 'unbounded';
+/**
+ * 'limit': no optimum within MAX_PIVOTS (degenerate cycling in floating point); the point
+ * reached is still feasible, but proves nothing: callers treat the question as undecided.
+ */
+export type LpStatus = 'optimal' | 'unbounded' | 'limit';
+
+const MAX_PIVOTS = 20_000;
 
 export class SlackSimplex {
   /** tableau: basic variable i = beta[i] + sum_j alpha[i*k + j] * (move of nonbasic j from where it sits) */
@@ -69,7 +75,7 @@ export class SlackSimplex {
       const o = i * k;
       for (let j = 0; j < k; j++) d[j] = (d[j] as number) + cb * (this.alpha[o + j] as number);
     }
-    for (let iter = 0; iter < 100_000; iter++) {
+    for (let iter = 0; iter < MAX_PIVOTS; iter++) {
       let enter = -1;
       let dir = 0;
       let enterVar = Infinity;
@@ -127,7 +133,7 @@ export class SlackSimplex {
       for (let l = 0; l < k; l++) if (l !== enter) d[l] = (d[l] as number) + dj * (this.alpha[row + l] as number);
       d[enter] = dj * (this.alpha[row + enter] as number);
     }
-    throw new Error('attacker LP: iteration limit');
+    return 'limit';
   }
 
   /** Exchange basic row r and nonbasic column j, the entering variable moving by delta. */
