@@ -238,6 +238,14 @@ describe('overview and views', () => {
     expect(r.body.runs[0]).toMatchObject({ run_id: fx.runId, files: 7, files_rejected: 1, rows_quarantined: 90 });
     expect(r.body.current_run_id).toBe(fx.runId);
     expect((await get('/api/runs?limit=1')).body.runs).toHaveLength(1);
+    // issue 16: the quality gates of each run (a run that recorded none says so with null)
+    expect(r.body.runs.map((x: { quality_counts: unknown }) => x.quality_counts)).toEqual([{ pass: 1, warn: 1, block: 0, skip: 1 }, null]);
+    expect(r.body.runs[0].quality_findings).toEqual([{ status: 'warn', message: 'referrals.target_org_in_directory: 1,000 of 13,977 rows (7.15%) break the rule (limit 5.00%)' }]);
+    // and the published run's gates in full, blocking and warning ones first
+    expect(q.body.checks.map((c: { check_id: string; status: string }) => [c.check_id, c.status])).toEqual([
+      ['referrals.target_org_in_directory', 'warn'], ['referrals.person_exists', 'pass'], ['referrals.incoming_volume_drop', 'skip'],
+    ]);
+    expect(q.body.checks[0]).toMatchObject({ severity: 'warn', observed: 0.0715, threshold: 0.05, violations: 1000, rows_checked: 13977 });
     expect((await get('/api/runs?limit=zero')).status).toBe(400);
   });
 
