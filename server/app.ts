@@ -1,11 +1,12 @@
 // The closeloop server: Express 5 serving the dashboards and the JSON API from the current
 // published generation, read-only. Order of middleware:
-//   security headers -> request size limits -> static assets (no data) -> authenticate
+//   security headers -> compression -> request size limits -> static assets (no data) -> authenticate
 //   (ONE point: sessions, Bearer tokens, the access log) -> sign-in, session and admin
 //   routes -> API -> downloads -> pages -> 404 -> JSON errors.
 // Security (server/auth/security.ts) is on unless `security: false` (only the tests of
 // the plug points in hooks.ts turn it off).
 import express, { type Express, type Request } from 'express';
+import compression from 'compression';
 import helmet from 'helmet';
 import { createSecurity, requestLimits, type Security, type SecurityOptions } from './auth/security.ts';
 import { GenerationManager, type GenerationOptions } from './generation.ts';
@@ -97,6 +98,10 @@ export function createApp(opts: AppOptions): App {
     frameguard: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
   }));
+  // gzip or brotli, as the client accepts, for every response of a compressible type (the
+  // `compressible` list: text, JSON, JavaScript, SVG); images, XLSX, Parquet and Arrow
+  // files are left as they are.
+  app.use(compression());
   app.use(requestLimits());
   app.use(assetsRouter({ production }));
   app.use(healthRouter({ generations, freshness: opts.freshness })); // /healthz, /readyz (README, "Operating it"): no auth, no data

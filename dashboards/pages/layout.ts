@@ -106,8 +106,31 @@ function filterForm(p: PageDef): string {
 </form>`;
 }
 
-export function renderPage(p: PageDef): string {
+/** The chart libraries' URLs (hashed names, see server/routes/assets.ts). */
+export interface VendorUrls {
+  vega: string;
+  vegaLite: string;
+  vegaEmbed: string;
+  interpreter: string;
+}
+
+/** Whether a page draws a chart (charts, or the headline tiles' sparklines). */
+export function drawsCharts(blocks: Block[]): boolean {
+  return blocks.some((b) => b.kind === 'chart' || b.kind === 'tiles' || (b.kind === 'section' && drawsCharts(b.blocks)));
+}
+
+/** Vega, Vega-Lite and vega-embed (about 200 kB compressed) only on pages that draw a chart. */
+function chartScripts(p: PageDef, v: VendorUrls): string {
+  if (!drawsCharts(p.blocks)) return '';
+  return `
+  <script src="${esc(v.vega)}" defer></script>
+  <script src="${esc(v.vegaLite)}" defer></script>
+  <script src="${esc(v.vegaEmbed)}" defer></script>`;
+}
+
+export function renderPage(p: PageDef, vendor: VendorUrls): string {
   blockCounter = 0;
+  const charts = drawsCharts(p.blocks);
   const nav = PAGES.filter((x) => x.inNav).map((x) => `<a${attrs({ href: x.path, 'aria-current': x.id === p.id ? 'page' : undefined })}>${esc(x.nav)}</a>`).join('\n      ');
   const body = p.blocks.map(block).join('\n');
   return `<!doctype html>
@@ -118,13 +141,10 @@ export function renderPage(p: PageDef): string {
   <title>${esc(p.title)} · closeloop</title>
   <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
   <link rel="stylesheet" href="/static/css/app.css">
-  <link rel="stylesheet" href="/static/css/print.css" media="print">
-  <script src="/vendor/vega.min.js" defer></script>
-  <script src="/vendor/vega-lite.min.js" defer></script>
-  <script src="/vendor/vega-embed.min.js" defer></script>
+  <link rel="stylesheet" href="/static/css/print.css" media="print">${chartScripts(p, vendor)}
   <script type="module" src="/static/js/app.js"></script>
 </head>
-<body data-page="${esc(p.id)}">
+<body${attrs({ 'data-page': p.id, 'data-interpreter': charts ? vendor.interpreter : undefined })}>
   <a class="skip" href="#main">Skip to content</a>
   <header class="topbar">
     <div class="brand"><a href="/">closeloop</a><span class="tagline">outcomes of coordinated health and social care</span></div>

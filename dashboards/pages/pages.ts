@@ -31,7 +31,7 @@ export type Block =
       noDownloads?: boolean;
     }
   | { kind: 'tiles'; uses: FilterId[] }
-  | { kind: 'table'; source: 'gaps' | 'runs' | 'load-report' | 'disparity-summary'; uses?: FilterId[]; heading: string; intro?: string; limit?: number }
+  | { kind: 'table'; source: 'gaps' | 'runs' | 'load-report' | 'quality-checks' | 'disparity-summary'; uses?: FilterId[]; heading: string; intro?: string; limit?: number }
   | { kind: 'partner' }
   | { kind: 'dictionary' }
   | { kind: 'print' }
@@ -209,7 +209,7 @@ export const PAGES: PageDef[] = [
     path: '/data-quality',
     title: 'Data quality and runs',
     nav: 'Data quality',
-    lede: 'Pipeline runs, rows loaded and quarantined per file with the top reasons, and how fresh each extract is. Operational counts for administrators and evaluators; never exported.',
+    lede: 'Pipeline runs, rows loaded and quarantined per file with the top reasons, the quality gates of each run, and how fresh each extract is. Operational counts for administrators and evaluators; never exported.',
     filters: [],
     inNav: true,
     audience: 'Administrators and evaluators',
@@ -217,6 +217,7 @@ export const PAGES: PageDef[] = [
       { kind: 'table', source: 'runs', heading: 'Run history', intro: 'Newest first. Every run is listed, including failed ones; the server keeps serving the last published run while a new one is under way.', limit: 25 },
       { kind: 'chart', chart: 'quarantine', wide: true, noDownloads: true },
       { kind: 'table', source: 'load-report', heading: 'Files of the published run' },
+      { kind: 'table', source: 'quality-checks', heading: 'Quality gates of the published run', intro: 'The checks a pipeline run makes before it publishes (qualityGates in closeloop.config.json): a blocking gate that fails stops the publish; a warning is published with the run. The run history above gives every run\'s counts.' },
       { kind: 'chart', chart: 'freshness', noDownloads: true },
     ],
   },

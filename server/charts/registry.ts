@@ -602,26 +602,42 @@ const forest: ChartDef<z.ZodType<{ metric: string; dimension: string; grain: (ty
 
 const quarantine: ChartDef<z.ZodType<Record<string, never>>> = {
   id: 'quarantine',
-  title: 'Rows quarantined per file',
+  title: 'Share of rows quarantined per file',
   params: z.strictObject({}),
   async build(gen) {
     const files = await loadReport(gen);
     if (!files) throw notAvailable('the load report');
     const reasons = (f: (typeof files)[number]) => f.top_reasons.map((r) => `${r.rule}${r.column ? ` (${r.column})` : ''} ×${r.count}`).join(', ');
+    const n = (x: number) => x.toLocaleString('en-US');
+    const pct = (x: number) => `${(x * 100).toLocaleString('en-US', { maximumFractionDigits: x < 0.001 ? 3 : 2 })}%`;
+    // A share of the rows read, on an axis of at least 0-5%, so 12 bad rows of 20,013 look like
+    // the 0.06% they are. A file rejected whole has no rows read: no bar, a label that says so.
+    const share = (f: (typeof files)[number]) => (!f.rejected && f.rows_read > 0 ? f.rows_quarantined / f.rows_read : 0);
     const bars = files.map((f) => ({
       label: f.file,
-      series: 'Quarantined rows',
-      value: f.rows_quarantined,
-      text: f.rejected ? 'rejected whole' : `${f.rows_quarantined.toLocaleString('en-US')} of ${f.rows_read.toLocaleString('en-US')}${f.top_reasons[0] ? `: ${f.top_reasons[0].rule}` : ''}`,
+      series: 'Share quarantined',
+      value: share(f),
+      text: f.rejected ? 'rejected whole: not loaded' : `${pct(share(f))} (${n(f.rows_quarantined)} of ${n(f.rows_read)})${f.top_reasons[0] ? `: ${f.top_reasons[0].rule}` : ''}`,
       note: f.rejected ? f.message : reasons(f) || null,
+      extra: { rows_read: f.rows_read, rows_quarantined: f.rows_quarantined },
     }));
+    const read = files.reduce((t, f) => t + f.rows_read, 0);
+    const quarantined = files.reduce((t, f) => t + f.rows_quarantined, 0);
     return {
-      title: 'Rows quarantined per file',
-      spec: barSpec(bars, { title: 'Rows quarantined per file', subtitle: 'The run that produced the published data; labels: quarantined of read, and the commonest reason.', xTitle: 'Rows quarantined', description: `${files.length} files; ${files.reduce((t, f) => t + f.rows_quarantined, 0)} rows quarantined; ${files.filter((f) => f.rejected).length} rejected whole.` }),
+      title: 'Share of rows quarantined per file',
+      spec: barSpec(bars, {
+        title: 'Share of rows read that were quarantined, per file',
+        subtitle: 'The run that produced the published data; labels: share (quarantined of read) and the commonest reason.',
+        xTitle: 'Share of rows quarantined',
+        format: '.2%',
+        domainMax: Math.max(0.05, ...bars.map((b) => b.value)),
+        tooltip: [{ field: 'rows_quarantined', title: 'Rows quarantined', format: ',d' }, { field: 'rows_read', title: 'Rows read', format: ',d' }],
+        description: `${files.length} files; ${n(quarantined)} of ${n(read)} rows read quarantined (${read ? pct(quarantined / read) : '0%'}); ${files.filter((f) => f.rejected).length} rejected whole.`,
+      }),
       table: {
         columns: [{ key: 'file', title: 'File' }, { key: 'entity', title: 'Entity' }, { key: 'rows_read', title: 'Read', format: 'number' }, { key: 'rows_loaded', title: 'Loaded', format: 'number' },
-          { key: 'rows_quarantined', title: 'Quarantined', format: 'number' }, { key: 'rejected', title: 'Rejected whole', format: 'boolean' }, { key: 'reasons', title: 'Top reasons' }, { key: 'message', title: 'Message' }],
-        rows: files.map((f) => ({ ...f, reasons: reasons(f) })),
+          { key: 'rows_quarantined', title: 'Quarantined', format: 'number' }, { key: 'share', title: 'Share quarantined', format: 'percent' }, { key: 'rejected', title: 'Rejected whole', format: 'boolean' }, { key: 'reasons', title: 'Top reasons' }, { key: 'message', title: 'Message' }],
+        rows: files.map((f) => ({ ...f, share: f.rejected ? null : share(f), reasons: reasons(f) })),
       },
       notes: [],
       nameParts: [],

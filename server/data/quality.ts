@@ -1,6 +1,7 @@
 // Data quality and runs (admins and evaluators only; never exported): run history from
-// the control state's runs.jsonl, per-file load counts with top quarantine reasons, and
-// each entity's freshness against the as-of date.
+// the control state's runs.jsonl (with each run's quality-gate counts), per-file load
+// counts with top quarantine reasons, the published run's quality-gate results, and each
+// entity's freshness against the as-of date.
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { storePaths } from '../../pipelines/store.ts';
@@ -32,6 +33,24 @@ export interface RunRecord {
   metrics_rows: number | null;
   message: string | null;
   file_details: RunFile[];
+  /** Quality-gate results by status (null: a run recorded before the gates, or one that stopped before them). */
+  quality_counts: { pass: number; warn: number; block: number; skip: number } | null;
+  /** The messages of the gates that warned or blocked. */
+  quality_findings: Array<{ status: string; message: string }>;
+}
+
+/** One quality gate's result, as the pipeline published it (pipelines/quality). */
+export interface QualityCheck {
+  check_id: string;
+  entity: string;
+  kind: string;
+  severity: string;
+  status: string;
+  observed: number | null;
+  threshold: number;
+  violations: number | null;
+  rows_checked: number | null;
+  message: string;
 }
 
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
@@ -56,6 +75,12 @@ function fileOf(f: Record<string, unknown>): RunFile {
     message: (f.message as string | null) ?? null,
     top_reasons: topReasons(f.reasons),
   };
+}
+
+function qualityCountsOf(v: unknown): RunRecord['quality_counts'] {
+  if (!v || typeof v !== 'object') return null;
+  const c = v as Record<string, unknown>;
+  return { pass: num(c.pass), warn: num(c.warn), block: num(c.block), skip: num(c.skip) };
 }
 
 let runsCache: { key: string; runs: RunRecord[] } | null = null;
@@ -105,6 +130,10 @@ export async function runHistory(root: string, limit = 200): Promise<RunRecord[]
       metrics_rows: typeof r.metrics_rows === 'number' ? r.metrics_rows : null,
       message: (r.message as string | null) ?? null,
       file_details: files,
+      quality_counts: qualityCountsOf(r.quality_counts),
+      quality_findings: (Array.isArray(r.quality) ? (r.quality as Record<string, unknown>[]) : [])
+        .filter((q) => q.status === 'warn' || q.status === 'block')
+        .map((q) => ({ status: String(q.status), message: String(q.message ?? '') })),
     });
   }
   runs.reverse();
@@ -117,6 +146,13 @@ export async function loadReport(gen: Generation): Promise<RunFile[] | null> {
   if (!gen.hasTable('load_report')) return null;
   const rows = await gen.query<Record<string, unknown>>(`SELECT * FROM load_report ORDER BY file`);
   return rows.map(fileOf);
+}
+
+/** The quality-gate results of the run that produced this generation, blocking gates first. */
+export async function qualityChecks(gen: Generation): Promise<QualityCheck[] | null> {
+  if (!gen.hasTable('quality_checks')) return null;
+  return gen.query<QualityCheck>(`SELECT check_id, entity, kind, severity, status, observed, threshold, violations, rows_checked, message FROM quality_checks
+    ORDER BY CASE status WHEN 'block' THEN 0 WHEN 'warn' THEN 1 WHEN 'pass' THEN 2 ELSE 3 END, check_id`);
 }
 
 /** Each entity's rows and latest event date, with days behind the as-of date. */

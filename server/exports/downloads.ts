@@ -3,9 +3,10 @@
 // is sent, and temporary files served with res.sendFile from one fixed folder by a name
 // the server chose, never a path from the request.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { stat, unlink } from 'node:fs/promises';
+import { rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Request, Response } from 'express';
@@ -59,6 +60,14 @@ function withoutExt<T extends { ext: string }>(i: T): Omit<T, 'ext'> {
   const { ext: _ext, ...rest } = i;
   void _ext;
   return rest;
+}
+
+/** Put a UTF-8 byte-order mark before a (possibly large) file's bytes, streaming, for Excel. */
+export async function prependBom(path: string): Promise<void> {
+  const tmp = `${path}.bom`;
+  await writeFile(tmp, '\uFEFF');
+  await pipeline(createReadStream(path), createWriteStream(tmp, { flags: 'a' }));
+  await rename(tmp, path);
 }
 
 /** A private folder for temporary export files, removed when the server closes. */

@@ -5,6 +5,7 @@ import { Bool, DateDay, Field, Float64, Schema, Table, Utf8, tableToIPC, vectorF
 import ExcelJS from 'exceljs';
 import { writeFile } from 'node:fs/promises';
 import { exec, rows, sqlIdent as id, sqlString as str, type Row } from '../../models/duckdb.ts';
+import { METRICS } from '../../models/metrics/catalog.ts';
 import { RESULT_COLUMNS, XLSX_MAX_ROWS, type PeriodGrain } from '../../models/results.ts';
 import { neutraliseSql, neutraliseText } from './neutralise.ts';
 
@@ -30,8 +31,17 @@ export function filterSql(f: ExportFilter, ordered = true): string {
   return `FROM metric_results${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${ordered ? ` ORDER BY ${order}` : ''}`;
 }
 
-const selectColumns = (neutralise: boolean) =>
-  RESULT_COLUMNS.map((c) => (neutralise && c.type === 'VARCHAR' ? `${neutraliseSql(id(c.name))} AS ${id(c.name)}` : id(c.name))).join(', ');
+/** Counts, written as integers in CSV: DuckDB writes a whole DOUBLE as `394.0` (past 2^53 a double is not an exact count: left as DuckDB writes it). */
+const COUNT_COLUMNS = new Set(['numerator', 'denominator']);
+
+/** The columns to select; for CSV, text is neutralised and whole counts lose their `.0` (member-months and dollars keep their fractions). */
+const selectColumns = (csv: boolean) =>
+  RESULT_COLUMNS.map((c) => {
+    const col = id(c.name);
+    if (csv && c.type === 'VARCHAR') return `${neutraliseSql(col)} AS ${col}`;
+    if (csv && COUNT_COLUMNS.has(c.name)) return `CASE WHEN ${col} = trunc(${col}) AND abs(${col}) < 9007199254740992 THEN CAST(CAST(${col} AS BIGINT) AS VARCHAR) ELSE CAST(${col} AS VARCHAR) END AS ${col}`;
+    return col;
+  }).join(', ');
 
 export async function countResults(conn: DuckDBConnection, f: ExportFilter): Promise<number> {
   return (await rows<{ n: number }>(conn, `SELECT count(*) AS n ${filterSql(f, false)}`))[0]?.n ?? 0;
@@ -98,13 +108,39 @@ export async function writeXlsx(data: Row[], out: string, sheetName = 'results')
   await wb.xlsx.writeFile(out);
 }
 
+/** Number formats of a results sheet's columns; counts keep Excel's General (394, 12.5 member-months). */
+const COLUMN_FORMATS: Record<string, string> = {
+  value: '0.00', ci_low: '0.00', ci_high: '0.00', rate_difference: '0.00', rd_ci_low: '0.00', rd_ci_high: '0.00',
+  rate_ratio: '0.00', rr_ci_low: '0.00', rr_ci_high: '0.00', p_value: '0.0000', q_value: '0.0000',
+};
+/** On a proportion's row these hold proportions (or differences of them): shown as percentages. */
+const PROPORTION_COLUMNS = ['value', 'ci_low', 'ci_high', 'rate_difference', 'rd_ci_low', 'rd_ci_high'] as const;
+const PROPORTIONS = new Set(METRICS.filter((m) => m.kind === 'proportion').map((m) => m.id));
+
 /** Column layout of a results sheet: typed formats and readable widths. */
 export function resultSheetColumns(): Array<Partial<ExcelJS.Column>> {
   return RESULT_COLUMNS.map((c) => ({
     header: c.name, key: c.name,
     width: c.type === 'VARCHAR' ? Math.min(40, Math.max(12, c.name.length + 2)) : c.type === 'DATE' ? 12 : 14,
-    style: c.type === 'DATE' ? { numFmt: 'yyyy-mm-dd' } : c.type === 'DOUBLE' ? { numFmt: '0.0000' } : {},
+    style: c.type === 'DATE' ? { numFmt: 'yyyy-mm-dd' } : COLUMN_FORMATS[c.name] ? { numFmt: COLUMN_FORMATS[c.name] } : {},
   }));
+}
+
+/** The header row of a results sheet with an autofilter over its `rows` data rows. */
+export function resultSheetFilter(rows: number): string {
+  return `A1:${columnLetter(RESULT_COLUMNS.length)}${rows + 1}`;
+}
+
+function columnLetter(n: number): string {
+  let s = '';
+  for (let k = n; k > 0; k = Math.floor((k - 1) / 26)) s = String.fromCharCode(65 + ((k - 1) % 26)) + s;
+  return s;
+}
+
+/** Percentage formats on a proportion's row (the cell still holds the fraction: 25% is 0.25). */
+export function formatResultRow(row: ExcelJS.Row, r: Row): void {
+  if (!PROPORTIONS.has(String(r.metric_id))) return;
+  for (const name of PROPORTION_COLUMNS) row.getCell(name).numFmt = '0.0%';
 }
 
 /** One result row as typed cell values: numbers stay numbers, dates become dates, text is neutralised. */
@@ -122,6 +158,7 @@ export function addResultsSheet(wb: ExcelJS.Workbook, name: string, data: Row[])
   const ws = wb.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1 }] });
   ws.columns = resultSheetColumns();
   ws.getRow(1).font = { bold: true };
-  for (const r of data) ws.addRow(resultCells(r));
+  ws.autoFilter = resultSheetFilter(data.length);
+  for (const r of data) formatResultRow(ws.addRow(resultCells(r)), r);
   return ws;
 }

@@ -10,7 +10,8 @@ import { XLSX_MAX_ROWS, type PeriodGrain } from '../../models/results.ts';
 import { GROUP_TITLES, METRICS, METRIC_GROUPS } from '../data/catalog.ts';
 import { RESULT_COLUMN_NAMES } from '../data/results.ts';
 import type { Generation } from '../generation.ts';
-import { resultCells, resultSheetColumns } from './exportResults.ts';
+import { formatResultRow, resultCells, resultSheetColumns, resultSheetFilter } from './exportResults.ts';
+import { parseTimestamp } from '../routes/ops.ts';
 import { neutraliseText } from './neutralise.ts';
 
 export interface ReportOptions {
@@ -67,7 +68,7 @@ const CHUNK = 10_000;
 
 export async function writeReport(gen: Generation, path: string, o: ReportOptions): Promise<{ rows: number; sheets: Array<{ name: string; rows: number }> }> {
   const maxData = (o.maxSheetRows ?? XLSX_MAX_ROWS) - 1;
-  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: path, useStyles: true, useSharedStrings: false });
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: path, useStyles: true, useSharedStrings: true });
   wb.creator = 'closeloop';
   wb.created = new Date();
   const groups = METRIC_GROUPS.map((g) => ({ group: g, title: GROUP_TITLES[g], metrics: METRICS.filter((m) => m.group === g).map((m) => m.id) }));
@@ -88,6 +89,7 @@ export async function writeReport(gen: Generation, path: string, o: ReportOption
   for (const sheet of plan) {
     const ws = wb.addWorksheet(sheet.name, { views: [{ state: 'frozen', ySplit: 1 }] });
     ws.columns = resultSheetColumns();
+    ws.autoFilter = resultSheetFilter(Math.max(0, sheet.rows));
     ws.getRow(1).font = { bold: true };
     ws.getRow(1).commit();
     const w = where(o, sheet.metrics);
@@ -97,7 +99,9 @@ export async function writeReport(gen: Generation, path: string, o: ReportOption
         ? await gen.query(`SELECT ${RESULT_COLUMN_NAMES.map((c) => `"${c}"`).join(', ')} FROM metric_results WHERE ${w.sql} ORDER BY ${ORDER} LIMIT ${take} OFFSET ${sheet.offset + done}`, w.params)
         : [];
       for (let i = 0; i < chunk.length; i++) {
-        ws.addRow(resultCells(chunk[i]!)).commit();
+        const row = ws.addRow(resultCells(chunk[i]!));
+        formatResultRow(row, chunk[i]!);
+        row.commit();
         // Writing a row is synchronous work: let other requests in now and then.
         if (i % 500 === 499) await new Promise((resolve) => setImmediate(resolve));
       }
@@ -130,7 +134,14 @@ function writeCover(wb: ExcelJS.stream.xlsx.WorkbookWriter, gen: Generation, o: 
     r.getCell(2).alignment = { horizontal: 'left' };
   });
   add('Run id', gen.runId, bold);
-  if (gen.runInfo.published_at) add('Published', gen.runInfo.published_at, bold);
+  const published = gen.runInfo.published_at ? parseTimestamp(gen.runInfo.published_at) : NaN;
+  if (!Number.isNaN(published)) {
+    add('Published (UTC)', new Date(published), (r) => {
+      bold(r);
+      r.getCell(2).numFmt = 'yyyy-mm-dd hh:mm:ss';
+      r.getCell(2).alignment = { horizontal: 'left' };
+    });
+  } else if (gen.runInfo.published_at) add('Published', gen.runInfo.published_at, bold);
   const range = o.grain === 'all' ? 'whole span only' : `whole span and by ${o.grain}${o.from || o.to ? `, periods starting ${o.from ?? 'from the first'} to ${o.to ?? 'the last'}` : ''}`;
   add('Periods', range, bold);
   add('Population cuts', o.program ? `everyone and program ${o.program}` : o.dimension ? `everyone and ${o.dimension}` : 'every published cut', bold);
@@ -139,7 +150,7 @@ function writeCover(wb: ExcelJS.stream.xlsx.WorkbookWriter, gen: Generation, o: 
     r.height = 60;
   });
   add('Definitions', 'See the Definitions sheet. Measures that mirror HEDIS or CMS measures are closeloop\'s own implementation, not certified by NCQA or CMS.', bold);
-  add('Values', 'Proportions are fractions (0.25 = 25%); rates are per 1,000 member-months (paid_pmpm: US dollars per member-month); durations are median days.', bold);
+  add('Values', 'Proportions are shown as percentages (the cell holds the fraction: 25% is 0.25); rates are per 1,000 member-months (paid_pmpm: US dollars per member-month); durations are median days.', bold);
   add(null, null);
   add('Contents', 'Rows', (r) => (r.font = { bold: true }));
   for (const p of plan) add(p.name, Math.max(0, p.rows));
@@ -167,6 +178,7 @@ function writeDefinitions(wb: ExcelJS.stream.xlsx.WorkbookWriter) {
   ];
   ws.getRow(1).font = { bold: true };
   ws.getRow(1).commit();
+  ws.autoFilter = `A1:N${METRICS.length + 1}`;
   for (const m of METRICS) {
     const row: Record<string, ExcelJS.CellValue> = {
       id: m.id, group: GROUP_TITLES[m.group], title: m.title, definition: m.definition, numerator: m.numerator, denominator: m.denominator, kind: m.kind, unit: m.unit,

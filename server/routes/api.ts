@@ -13,7 +13,7 @@ import { disparities } from '../data/disparities.ts';
 import { gapTable, organizations, partnerFigures, partnerGapAnalysis, requireOrg } from '../data/gaps.ts';
 import { HEADLINE_METRICS, overview } from '../data/overview.ts';
 import { phq9Outcomes, prePost } from '../data/outcomes.ts';
-import { freshness, loadReport, runHistory } from '../data/quality.ts';
+import { freshness, loadReport, qualityChecks, runHistory } from '../data/quality.ts';
 import { checkFilter, checkSubset, oneOf, requireMetric, RESULT_COLUMN_NAMES, resultRows } from '../data/results.ts';
 import { pinGeneration, type Generation, type GenerationManager } from '../generation.ts';
 import { countyLabel } from '../geo.ts';
@@ -248,7 +248,7 @@ export function apiRouter(ctx: ApiContext): Router {
     parseParams(none, req.query);
     await authorize(req, { resource: 'operational' });
     const g = await gen(res);
-    await cachedJson(req, res, g, 'quality', async () => ({ run: g.runInfo, files: await loadReport(g), freshness: await freshness(g) }));
+    await cachedJson(req, res, g, 'quality', async () => ({ run: g.runInfo, files: await loadReport(g), checks: await qualityChecks(g), freshness: await freshness(g) }));
   });
 
   const RunsQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) });

@@ -12,7 +12,7 @@ import { availability, findMetric, metricIds } from '../data/catalog.ts';
 import { partnerGapAnalysis } from '../data/gaps.ts';
 import { checkFilter, oneOf } from '../data/results.ts';
 import { toCsv } from '../exports/csv.ts';
-import { type ExportFolder, safeName, sendBuffer } from '../exports/downloads.ts';
+import { type ExportFolder, prependBom, safeName, sendBuffer } from '../exports/downloads.ts';
 import { EXPORT_FORMATS, ExportRefused, exportResults, exportWhere } from '../exports/exportResults.ts';
 import { gapAnalysisCsv, gapAnalysisXlsx } from '../exports/gapAnalysis.ts';
 import { writeReport } from '../exports/report.ts';
@@ -71,6 +71,9 @@ export function downloadsRouter(ctx: DownloadContext): Router {
     const chart = await buildChart(g, id, query, grant.narrowTo);
     const scoped = `${JSON.stringify(query)}${scopeKey(grant.narrowTo)}`;
     const base = { params: { chart: id, ...query }, run_id: g.runId };
+    // Images carry their source, run, as-of date and filters (a partner's: narrowed to its organization).
+    const filters = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => [k, String(v)]));
+    const provenance = { runId: g.runId, asOf: g.asOf, filters: grant.narrowTo ? { ...filters, organization: `${grant.narrowTo} only` } : filters };
     switch (format) {
       case 'json':
         await cachedJson(req, res, g, `chart:${id}:${scoped}`, async () => ({
@@ -86,12 +89,12 @@ export function downloadsRouter(ctx: DownloadContext): Router {
         return;
       }
       case 'svg': {
-        const svg = await g.memo(`svg:${id}:${scoped}`, () => renderSvg(chart.spec));
+        const svg = await g.memo(`svg:${id}:${scoped}`, () => renderSvg(chart.spec, undefined, provenance));
         await sendBuffer(req, res, ctx.hooks.onDownload, svg, { kind: 'chart-image', filename: safeName([id, ...chart.nameParts, g.asOf], 'svg'), rows: 0, ext: 'svg', ...base });
         return;
       }
       case 'png': {
-        const png = await g.memo(`png:${id}:${scoped}`, () => renderPng(chart.spec));
+        const png = await g.memo(`png:${id}:${scoped}`, () => renderPng(chart.spec, undefined, 2, provenance));
         await sendBuffer(req, res, ctx.hooks.onDownload, png, { kind: 'chart-image', filename: safeName([id, ...chart.nameParts, g.asOf], 'png'), rows: 0, ext: 'png', ...base });
         return;
       }
@@ -140,10 +143,13 @@ export function downloadsRouter(ctx: DownloadContext): Router {
     to: isoDate.optional(),
     program: token().optional(),
     dimension: token().optional(),
+    /** report.csv only: start the file with a UTF-8 byte-order mark, so Excel reads it as UTF-8. */
+    bom: z.enum(['true', 'false']).optional(),
   });
   r.get('/exports/:file', async (req, res) => {
     const { file } = parseParams(ReportPath, req.params, 'path');
-    const q = parseParams(ReportQuery, req.query);
+    const { bom, ...q } = parseParams(ReportQuery, req.query);
+    if (bom && file !== 'report.csv') throw new HttpError(400, `parameter 'bom' applies to report.csv only (a workbook has no byte-order mark)`, { parameter: 'bom' });
     await authorize(req, 'report', { file, ...q });
     if (resultsResource(q.dimension) === 'partner_comparison') await authorize(req, 'partner_comparison', q);
     const g = await gen(res);
@@ -174,7 +180,8 @@ export function downloadsRouter(ctx: DownloadContext): Router {
       q.program ? `(dimension = 'all' OR (dimension = 'program_id' AND group_value = ${str(q.program)}))` : q.dimension ? `dimension IN ('all', ${str(q.dimension)})` : 'TRUE',
     ].join(' AND ');
     const w = await g.withConnection((conn) => exportWhere(conn, where, 'csv', out.path));
-    await ctx.folder.send(req, res, ctx.hooks.onDownload, out.name, { kind: 'report', filename: safeName(nameParts, 'csv'), rows: w.rows, ext, params: { file, ...q }, run_id: g.runId });
+    if (bom === 'true') await prependBom(out.path);
+    await ctx.folder.send(req, res, ctx.hooks.onDownload, out.name, { kind: 'report', filename: safeName(nameParts, 'csv'), rows: w.rows, ext, params: { file, ...q, ...(bom ? { bom } : {}) }, run_id: g.runId });
   });
 
   r.get('/partners/:org/:file', async (req, res) => {

@@ -7,6 +7,7 @@ import { PAGES } from '../../dashboards/pages/pages.ts';
 import { pageResource } from '../auth/policy.ts';
 import type { ServerHooks } from '../hooks.ts';
 import { parseParams, token } from '../http.ts';
+import { vendor } from './assets.ts';
 
 /** The page filters kept in the URL (the page itself reads none of them; they are checked all the same). */
 const PageQuery = z.strictObject(Object.fromEntries(
@@ -15,10 +16,12 @@ const PageQuery = z.strictObject(Object.fromEntries(
 
 export function pagesRouter(hooks: ServerHooks): Router {
   const r = Router();
+  const v = vendor();
+  const urls = { vega: v.vega.url, vegaLite: v.vegaLite.url, vegaEmbed: v.vegaEmbed.url, interpreter: v.interpreter.url };
   for (const p of PAGES) {
     // The same bytes for everyone, so they (and their ETag, made by the app's own ETag
     // function as res.send would make it) are made once, not per request.
-    const body = Buffer.from(renderPage(p), 'utf8');
+    const body = Buffer.from(renderPage(p, urls), 'utf8');
     let etag: string | undefined;
     r.get(p.path, async (req, res) => {
       parseParams(PageQuery, req.query);

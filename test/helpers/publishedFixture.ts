@@ -1,5 +1,5 @@
 // A small published generation built in the test itself: the tables the server reads
-// (run_info, load_report, entity_freshness, metric_results, km_curves, gap_table,
+// (run_info, load_report, quality_checks, entity_freshness, metric_results, km_curves, gap_table,
 // service_directory, prepost_summary, disparity_summary), already suppressed, with a
 // pointer and run history, in a throw-away store folder. Figures come from a seeded
 // generator so charts look like real data; a few rows are written by hand so tests can
@@ -530,6 +530,13 @@ function loadReportRows(): FixtureRow[] {
   ];
 }
 
+/** The quality-gate results of the fixture's runs (pipelines/quality: CheckResult), as `closeloop run` records and publishes them. */
+export const QUALITY_CHECKS = [
+  { id: 'referrals.person_exists', entity: 'referrals', kind: 'relationship', severity: 'block', status: 'pass', observed: 0, threshold: 0, violations: 0, rows: 13977, message: 'referrals.person_exists: 0 of 13,977 rows (0.00%) break the rule (limit 0.00%)' },
+  { id: 'referrals.target_org_in_directory', entity: 'referrals', kind: 'relationship', severity: 'warn', status: 'warn', observed: 0.0715, threshold: 0.05, violations: 1000, rows: 13977, message: 'referrals.target_org_in_directory: 1,000 of 13,977 rows (7.15%) break the rule (limit 5.00%)' },
+  { id: 'referrals.incoming_volume_drop', entity: 'referrals', kind: 'volume_change', severity: 'warn', status: 'skip', observed: null, threshold: 0.5, violations: null, rows: null, message: 'referrals.incoming_volume_drop: skipped (no earlier load to compare with)' },
+] as const;
+
 async function writeTable(conn: import('@duckdb/node-api').DuckDBConnection, dir: string, name: string, columns: Array<[string, string]>, data: FixtureRow[]) {
   await conn.run(`CREATE TABLE ${name} (${columns.map(([c, t]) => `"${c}" ${t}`).join(', ')})`);
   if (data.length === 0) return;
@@ -563,6 +570,10 @@ async function publishGenerationFile(root: string, o: Required<Pick<FixtureOptio
     if (!omit.has('metric_results')) await writeTable(conn, scratch, 'metric_results', RESULT_COLUMNS.map((c) => [c.name, c.type]), results);
     if (!omit.has('load_report')) {
       await writeTable(conn, scratch, 'load_report', [['file', 'VARCHAR'], ['entity', 'VARCHAR'], ['rows_read', 'BIGINT'], ['rows_loaded', 'BIGINT'], ['rows_quarantined', 'BIGINT'], ['rejected', 'BOOLEAN'], ['message', 'VARCHAR'], ['reasons', 'VARCHAR']], loadReportRows());
+    }
+    if (!omit.has('quality_checks')) {
+      await writeTable(conn, scratch, 'quality_checks', [['check_id', 'VARCHAR'], ['entity', 'VARCHAR'], ['kind', 'VARCHAR'], ['severity', 'VARCHAR'], ['status', 'VARCHAR'],
+        ['observed', 'DOUBLE'], ['threshold', 'DOUBLE'], ['violations', 'BIGINT'], ['rows_checked', 'BIGINT'], ['message', 'VARCHAR']], QUALITY_CHECKS.map(({ id, rows, ...c }) => ({ ...c, check_id: id, rows_checked: rows })));
     }
     if (!omit.has('entity_freshness')) {
       await conn.run(`CREATE TABLE entity_freshness AS SELECT * FROM (VALUES ('screenings', 180369, DATE '2026-10-31'), ('referrals', 13977, DATE '2026-10-30'),
@@ -613,7 +624,7 @@ function appendRun(root: string, runId: string, asOf: string, startedAt: string,
   const files = loadReportRows().map((r) => ({ ...r, reasons: JSON.parse(r.reasons as string), extra_columns: [], sha256: 'f'.repeat(64) }));
   const record = {
     run_id: runId, status, as_of: asOf, files, metrics_rows: 1234, seconds: 252.4, message: null, exit_code: 2, phases: { load: 100, metrics: 140 },
-    started_at: startedAt, finished_at: new Date(Date.parse(startedAt) + 252_400).toISOString(),
+    quality: QUALITY_CHECKS, quality_counts: { pass: 1, warn: 1, block: 0, skip: 1 }, started_at: startedAt, finished_at: new Date(Date.parse(startedAt) + 252_400).toISOString(),
   };
   appendFileSync(join(storePaths(root).stateDir, 'runs.jsonl'), `${JSON.stringify(record)}\n`);
 }

@@ -1,10 +1,14 @@
 // The JSON API against a hand-built published generation (test/helpers/publishedFixture):
 // every endpoint, its filters, and bad parameters (a 400 that names the parameter and the
 // values it accepts).
+import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESULT_COLUMNS } from '../../models/results.ts';
 import { createApp, type App } from '../../server/app.ts';
+import { vendor } from '../../server/routes/assets.ts';
 import { FIXTURE, publishedFixture, type PublishedFixture } from '../helpers/publishedFixture.ts';
 import { openDatabase, rows } from '../../models/duckdb.ts';
 import { addTestUser, type TestUser } from '../helpers/auth.ts';
@@ -234,6 +238,14 @@ describe('overview and views', () => {
     expect(r.body.runs[0]).toMatchObject({ run_id: fx.runId, files: 7, files_rejected: 1, rows_quarantined: 90 });
     expect(r.body.current_run_id).toBe(fx.runId);
     expect((await get('/api/runs?limit=1')).body.runs).toHaveLength(1);
+    // issue 16: the quality gates of each run (a run that recorded none says so with null)
+    expect(r.body.runs.map((x: { quality_counts: unknown }) => x.quality_counts)).toEqual([{ pass: 1, warn: 1, block: 0, skip: 1 }, null]);
+    expect(r.body.runs[0].quality_findings).toEqual([{ status: 'warn', message: 'referrals.target_org_in_directory: 1,000 of 13,977 rows (7.15%) break the rule (limit 5.00%)' }]);
+    // and the published run's gates in full, blocking and warning ones first
+    expect(q.body.checks.map((c: { check_id: string; status: string }) => [c.check_id, c.status])).toEqual([
+      ['referrals.target_org_in_directory', 'warn'], ['referrals.person_exists', 'pass'], ['referrals.incoming_volume_drop', 'skip'],
+    ]);
+    expect(q.body.checks[0]).toMatchObject({ severity: 'warn', observed: 0.0715, threshold: 0.05, violations: 1000, rows_checked: 13977 });
     expect((await get('/api/runs?limit=zero')).status).toBe(400);
   });
 
@@ -295,16 +307,64 @@ describe('pages and assets', () => {
     for (const x of m) expect(r.text).toContain(`id="${x.id}"`);
   });
 
-  it('vendored chart libraries and the CSP-safe interpreter are served locally', async () => {
-    for (const f of ['vega.min.js', 'vega-lite.min.js', 'vega-embed.min.js', 'vega-interpreter.js', 'vega-util-shim.js']) {
-      const r = await get(`/vendor/${f}`);
-      expect(r.status, f).toBe(200);
+  it('vendored chart libraries and the CSP-safe interpreter are served locally, under hashed names cached as immutable', async () => {
+    const v = vendor();
+    for (const f of Object.values(v)) {
+      expect(f.url).toMatch(/^\/vendor\/[a-z-]+\.[0-9a-f]{12}\.(min\.)?js$/);
+      const r = await get(f.url);
+      expect(r.status, f.url).toBe(200);
       expect(r.type).toBe('text/javascript');
+      expect(r.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+      expect((await get(f.url).set('If-None-Match', r.headers.etag!)).status, `${f.url} revalidated`).toBe(304);
     }
-    expect((await get('/vendor/vega-interpreter.js')).text).toContain("from '/vendor/vega-util-shim.js'");
+    expect((await get(v.interpreter.url)).text).toContain(`from '${v.shim.url}'`);
+    // the old unhashed names are gone (a browser could cache them forever under one name)
+    expect((await get('/vendor/vega.min.js')).status).toBe(404);
     expect((await get('/static/js/app.js')).status).toBe(200);
     expect([400, 404]).toContain((await get('/static/../package.json')).status);
     expect([400, 404]).toContain((await get('/static/%2e%2e/%2e%2e/package.json')).status);
     expect([400, 404]).toContain((await get('/static/..%2f..%2fpackage.json')).status);
+  });
+
+  it('a page loads the chart libraries by their hashed names, and only when it draws a chart', async () => {
+    const v = vendor();
+    const overview = (await get('/')).text;
+    for (const f of [v.vega, v.vegaLite, v.vegaEmbed]) expect(overview).toContain(`<script src="${f.url}" defer></script>`);
+    expect(overview).toContain(`data-interpreter="${v.interpreter.url}"`);
+    const dictionary = (await get('/dictionary')).text;
+    expect(dictionary).not.toContain('/vendor/');
+  });
+
+  it('compresses what it serves (brotli or gzip, as the client accepts), and not what is compressed already', async () => {
+    // node:http, not supertest: superagent undoes the compression before a test sees it
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const port = (server.address() as AddressInfo).port;
+    const raw = (path: string, encoding: string) => new Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      httpGet({ host: '127.0.0.1', port, path, headers: { Authorization: `Bearer ${evaluator.token}`, 'Accept-Encoding': encoding } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      }).on('error', reject);
+    });
+    const vega = vendor().vega;
+    const br = await raw(vega.url, 'gzip, deflate, br');
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers.vary).toMatch(/Accept-Encoding/i);
+    expect(brotliDecompressSync(br.body).equals(vega.body)).toBe(true);
+    expect(br.body.length).toBeLessThan(vega.body.length * 0.4);
+    for (const path of ['/', '/static/css/app.css', '/api/metrics', '/api/overview']) {
+      const gz = await raw(path, 'gzip');
+      expect(gz.headers['content-encoding'], path).toBe('gzip');
+      expect(gunzipSync(gz.body).length, path).toBeGreaterThan(gz.body.length);
+      const plain = await raw(path, 'identity');
+      expect(plain.headers['content-encoding'], path).toBeUndefined();
+    }
+    // a workbook is a zip file already: sent as it is
+    const xlsx = await raw('/api/exports/report.xlsx', 'gzip, br');
+    expect(xlsx.status).toBe(200);
+    expect(xlsx.headers['content-encoding']).toBeUndefined();
+    expect(xlsx.body.subarray(0, 2).toString()).toBe('PK');
+    await new Promise((r) => server.close(r));
   });
 });

@@ -15,6 +15,7 @@ import type { DownloadInfo } from '../../server/exports/downloads.ts';
 import { writeReport } from '../../server/exports/report.ts';
 import { FIXTURE, publishedFixture, type PublishedFixture } from '../helpers/publishedFixture.ts';
 import { addTestUser, binaryAs, getAs, type TestUser } from '../helpers/auth.ts';
+import { unzipEntries } from '../helpers/zip.ts';
 
 let fx: PublishedFixture;
 let app: App;
@@ -272,5 +273,105 @@ describe('download hook', () => {
     expect(r.status).toBe(403);
     expect(r.body).toEqual({ error: 'not allowed', status: 403 });
     strict.close();
+  });
+});
+
+describe('issue 16: exports that carry their provenance', () => {
+  const csvRows = (text: string) => {
+    const [header, ...lines] = text.replace(/^\uFEFF/, '').trim().split('\n');
+    const cols = header!.split(',');
+    // report.csv's text cells here hold no commas (ids, codes, dates): a plain split is enough
+    return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i]!, v])));
+  };
+
+  it('chart SVG and PNG downloads carry a footer: source, run id, as-of date, filters and "n<11 withheld"', async () => {
+    const svg = (await binary('/api/charts/trend.svg?metric=closed_loop_rate&grain=quarter&program=ACO-02')).body.toString('utf8');
+    const footer = /<g class="provenance"[^>]*>(.*?)<\/g>/.exec(svg)?.[1] ?? '';
+    const lines = [...footer.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!.replaceAll('&lt;', '<')).join(' ');
+    expect(lines).toContain(`Source: closeloop, run ${fx.runId}, as of 2026-10-31.`);
+    expect(lines).toMatch(/Filters: .*metric=closed_loop_rate/);
+    expect(lines).toContain('grain=quarter');
+    expect(lines).toContain('program=ACO-02');
+    expect(lines).toContain('n<11 withheld');
+    // the footer sits below the chart: the image grew by it
+    const [, width, height] = /^<svg[^>]*\swidth="([\d.]+)"\s+height="([\d.]+)"/.exec(svg)!.map(Number);
+    const firstText = Number(/<g class="provenance".*?<text x="5" y="([\d.]+)"/.exec(svg)![1]);
+    expect(firstText).toBeLessThan(height!);
+    expect(firstText).toBeGreaterThan(height! - 4 * 13 - 10);
+    // the PNG is that SVG rasterised at twice its size, footer included
+    const png = (await binary('/api/charts/trend.png?metric=closed_loop_rate&grain=quarter&program=ACO-02')).body;
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([width! * 2, height! * 2]);
+    // with no filter at all it says so
+    const plain = (await binary('/api/charts/gap-map.svg')).body.toString('utf8');
+    expect(plain).toMatch(/<text[^>]*>Filters: (none|[a-z_]+=)/);
+  });
+
+  it('the report workbook: autofilter on the header row, percentages for proportions, a typed published date-time, shared strings (no t="str")', async () => {
+    const r = await binary('/api/exports/report.xlsx?grain=quarter');
+    const files = unzipEntries(r.body);
+    const sheets = [...files.keys()].filter((n) => /^xl\/worksheets\/sheet\d+\.xml$/.test(n));
+    expect(sheets.length).toBe(6);
+    for (const n of sheets) expect(files.get(n)!.toString('utf8'), n).not.toContain('t="str"');
+    expect(files.has('xl/sharedStrings.xml')).toBe(true);
+    const wb = await workbook(r.body);
+    expect(RESULT_COLUMNS.length).toBe(28);
+    const lastCol = 'AB'; // the 28th column
+    for (const name of ['Access', 'Closed loop', 'Service gaps', 'Outcomes']) {
+      const ws = wb.getWorksheet(name)!;
+      expect(ws.autoFilter, name).toBe(`A1:${lastCol}${ws.rowCount}`);
+    }
+    const col = (name: string) => RESULT_COLUMNS.findIndex((c) => c.name === name) + 1;
+    const seen = { proportion: 0, rate: 0 };
+    for (const name of ['Closed loop', 'Outcomes']) {
+      wb.getWorksheet(name)!.eachRow((row, i) => {
+        if (i === 1 || row.getCell(col('value')).value === null) return;
+        const metric = row.getCell(col('metric_id')).value as string;
+        if (metric === 'closed_loop_rate') {
+          seen.proportion += 1;
+          for (const c of ['value', 'ci_low', 'ci_high']) expect(row.getCell(col(c)).numFmt, `${metric} ${c}`).toBe('0.0%');
+        }
+        if (metric === 'ed_visits_per_1000_mm') {
+          seen.rate += 1;
+          expect(row.getCell(col('value')).numFmt).toBe('0.00');
+        }
+      });
+    }
+    expect(seen.proportion).toBeGreaterThan(10);
+    expect(seen.rate).toBeGreaterThan(10);
+    // the fixture's run_info says published 2026-11-01 06:04:12+00
+    const cover = wb.getWorksheet('Cover')!;
+    let published: ExcelJS.Cell | undefined;
+    cover.eachRow((row) => {
+      if (row.getCell(1).value === 'Published (UTC)') published = row.getCell(2);
+    });
+    expect(published?.value).toEqual(new Date('2026-11-01T06:04:12Z'));
+    expect(published?.numFmt).toBe('yyyy-mm-dd hh:mm:ss');
+  });
+
+  it('report.csv writes counts as integers (394, not 394.0) and keeps fractions where a figure has them', async () => {
+    const rows = csvRows((await getAs(app, evaluator, '/api/exports/report.csv?grain=year')).text);
+    const counts = rows.flatMap((r) => [r.numerator!, r.denominator!]).filter((v) => v !== '');
+    expect(counts.length).toBeGreaterThan(500);
+    expect(counts.filter((v) => /\.0$/.test(v))).toEqual([]);
+    expect(counts.filter((v) => /^\d+$/.test(v)).length).toBeGreaterThan(500);
+    // dollars keep their cents
+    expect(rows.filter((r) => r.metric_id === 'paid_pmpm' && /\.\d*[1-9]$/.test(r.numerator!)).length).toBeGreaterThan(0);
+    // the same figures as the API: a closed-loop row's counts, as numbers
+    const api = (await getAs(app, evaluator, '/api/metrics/closed_loop_rate?grain=all&dimension=all')).body.rows[0] as { numerator: number; denominator: number };
+    const all = rows.find((r) => r.metric_id === 'closed_loop_rate' && r.period_grain === 'all' && r.dimension === 'all')!;
+    expect([all.numerator, all.denominator]).toEqual([String(api.numerator), String(api.denominator)]);
+  });
+
+  it('report.csv?bom=true starts with a UTF-8 byte-order mark for Excel; without it, none; bom on the workbook is refused', async () => {
+    const withBom = await binary('/api/exports/report.csv?grain=all&bom=true');
+    expect(withBom.status).toBe(200);
+    expect([...withBom.body.subarray(0, 4)]).toEqual([0xef, 0xbb, 0xbf, 'm'.charCodeAt(0)]);
+    const without = await binary('/api/exports/report.csv?grain=all');
+    expect(without.body.subarray(0, 9).toString()).toBe('metric_id');
+    expect(withBom.body.subarray(3).equals(without.body)).toBe(true);
+    const refused = await getAs(app, evaluator, '/api/exports/report.xlsx?bom=true');
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toContain("'bom' applies to report.csv only");
+    expect((await getAs(app, evaluator, '/api/exports/report.csv?bom=yes')).status).toBe(400);
   });
 });

@@ -1,14 +1,18 @@
 // Entry point of every dashboard page: load the filter options, read the filters from
 // the URL, draw every block, and redraw when a filter changes. body[data-ready] says when
 // the page has finished drawing (tests wait for it).
-import { expressionInterpreter } from '/vendor/vega-interpreter.js';
 import { getJson } from './api.js';
 import { renderChart } from './charts.js';
 import { renderPartner, renderPrintBar, renderTableBlock, renderTiles } from './blocks.js';
 import { Filters } from './filters.js';
 import { el } from './format.js';
 
-const state = { views: {}, charts: {}, renders: 0 };
+// The CSP-safe expression interpreter (a hashed URL the page names), only on pages that
+// draw a chart: the others load no Vega at all.
+const interpreterUrl = document.body.dataset.interpreter;
+const expressionInterpreter = interpreterUrl ? (await import(interpreterUrl)).expressionInterpreter : null;
+
+const state = { views: {}, charts: {}, renders: 0, interpreter: expressionInterpreter };
 window.closeloop = state;
 
 function setStatus(text) {

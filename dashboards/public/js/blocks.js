@@ -153,10 +153,19 @@ const RUN_COLUMNS = [
   { key: 'files_rejected', title: 'Rejected', format: 'number' },
   { key: 'rows_loaded', title: 'Rows loaded', format: 'number' },
   { key: 'rows_quarantined', title: 'Quarantined', format: 'number' },
+  { key: 'gates', title: 'Quality gates' },
   { key: 'duration', title: 'Duration' },
   { key: 'message', title: 'Message' },
   { key: 'run_id', title: 'Run id' },
 ];
+
+/** A run's quality-gate counts, and what warned or blocked. */
+function gatesText(r) {
+  const c = r.quality_counts;
+  if (!c) return '–';
+  const counts = `${c.pass} passed, ${c.warn} warned, ${c.block} blocking, ${c.skip} skipped`;
+  return r.quality_findings.length ? `${counts}: ${r.quality_findings.map((f) => `${f.status === 'block' ? 'BLOCK' : 'warn'} ${f.message}`).join('; ')}` : counts;
+}
 
 async function runsTable(section, _filters, wrap) {
   const data = await getJson(`/api/runs${query({ limit: section.dataset.limit })}`);
@@ -169,6 +178,7 @@ async function runsTable(section, _filters, wrap) {
     started: r.started_at ? new Date(r.started_at).toLocaleString('en-US', { dateStyle: 'medium', timeStyle: 'short' }) : '–',
     status_text: `${r.status}${r.run_id && r.run_id === data.current_run_id ? ' (serving)' : ''}`,
     duration: r.seconds !== null ? `${r.seconds.toFixed(1)} s` : '–',
+    gates: gatesText(r),
   }));
   wrap.replaceChildren(renderTable(RUN_COLUMNS, rows, { caption: 'Pipeline runs, newest first', rowClass: (r) => (r.status === 'failed' ? 'is-flagged' : undefined) }));
 }
@@ -184,6 +194,29 @@ async function loadReportTable(_section, _filters, wrap) {
     { key: 'file', title: 'File' }, { key: 'entity', title: 'Entity' }, { key: 'rows_read', title: 'Read', format: 'number' }, { key: 'rows_loaded', title: 'Loaded', format: 'number' },
     { key: 'rows_quarantined', title: 'Quarantined', format: 'number' }, { key: 'rejected', title: 'Rejected whole', format: 'boolean' }, { key: 'reasons', title: 'Top reasons' }, { key: 'message', title: 'Message' },
   ], rows, { caption: `Files of run ${data.run.run_id}`, rowClass: (r) => (r.rejected ? 'is-flagged' : undefined) }));
+}
+
+const CHECK_STATUS = { pass: 'passed', warn: 'warned', block: 'blocked the publish', skip: 'skipped' };
+
+/** A gate's observed value and limit: a count for unique keys, otherwise a share of rows (or of rows lost), to 0.01% as the run's messages give it. */
+const gateFigure = (c, v) => (v === null || v === undefined ? '–' : c.kind === 'unique' ? formatValue(v, 'number') : `${(v * 100).toFixed(2)}%`);
+
+async function qualityChecksTable(_section, _filters, wrap) {
+  const data = await getJson('/api/quality');
+  if (!data.checks) {
+    message(wrap, 'The quality-gate results are not available in this run.');
+    return;
+  }
+  if (!data.checks.length) {
+    message(wrap, 'No quality gates were configured for this run.');
+    return;
+  }
+  const rows = data.checks.map((c) => ({ ...c, result: CHECK_STATUS[c.status] ?? c.status, observed_text: gateFigure(c, c.observed), threshold_text: gateFigure(c, c.threshold) }));
+  wrap.replaceChildren(renderTable([
+    { key: 'check_id', title: 'Gate' }, { key: 'entity', title: 'Entity' }, { key: 'severity', title: 'Severity' }, { key: 'result', title: 'Result' },
+    { key: 'observed_text', title: 'Observed' }, { key: 'threshold_text', title: 'Limit' }, { key: 'violations', title: 'Rows breaking it', format: 'number' },
+    { key: 'rows_checked', title: 'Rows checked', format: 'number' }, { key: 'message', title: 'Message' },
+  ], rows, { caption: `Quality gates of run ${data.run.run_id}`, rowClass: (r) => (r.status === 'warn' || r.status === 'block' ? 'is-flagged' : undefined) }));
 }
 
 async function disparitySummary(section, filters, wrap) {
@@ -211,8 +244,8 @@ async function disparitySummary(section, filters, wrap) {
   wrap.replaceChildren(dl, note);
 }
 
-const TABLES = { gaps: gapsTable, runs: runsTable, 'load-report': loadReportTable, 'disparity-summary': disparitySummary };
-const TABLE_NEEDS = { gaps: 'gap_table', 'load-report': 'load_report', 'disparity-summary': 'metric_results' };
+const TABLES = { gaps: gapsTable, runs: runsTable, 'load-report': loadReportTable, 'quality-checks': qualityChecksTable, 'disparity-summary': disparitySummary };
+const TABLE_NEEDS = { gaps: 'gap_table', 'load-report': 'load_report', 'quality-checks': 'quality_checks', 'disparity-summary': 'metric_results' };
 
 export async function renderTableBlock(section, filters, meta) {
   const wrap = section.querySelector('.table-wrap');

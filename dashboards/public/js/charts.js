@@ -2,7 +2,6 @@
 // filters, draw it with vega-embed using the CSP-safe expression interpreter, and fill
 // the download links and the table alternative. Views are kept on window.closeloop for
 // the browser tests.
-import { expressionInterpreter } from '/vendor/vega-interpreter.js';
 import { getJson, query } from './api.js';
 import { el } from './format.js';
 import { renderTable } from './table.js';
@@ -12,7 +11,6 @@ const EMBED_OPTIONS = {
   actions: false,
   defaultStyle: false,
   ast: true,
-  expr: expressionInterpreter,
   tooltip: { disableDefaultStyle: true, theme: 'custom' },
   logLevel: 0,
 };
@@ -132,7 +130,7 @@ export async function renderChart(fig, filters, meta, state) {
     return;
   }
   try {
-    const result = await window.vegaEmbed(body, spec, EMBED_OPTIONS);
+    const result = await window.vegaEmbed(body, spec, { ...EMBED_OPTIONS, expr: state.interpreter });
     body.dataset.state = 'ready';
     const svg = body.querySelector('svg');
     if (svg) {

@@ -29,12 +29,12 @@ afterAll(() => {
 });
 
 describe('exports', () => {
-  it('CSV: header in the spec order, neutralised formula cell, numbers as written', async () => {
+  it('CSV: header in the spec order, neutralised formula cell, numbers as written (issue 16: counts as integers, 81 not 81.0)', async () => {
     const out = join(dir, 'r.csv');
     expect(await exportResults(db.conn, { metric: 'closed_loop_rate' }, 'csv', out)).toEqual({ rows: 3 });
     const lines = readFileSync(out, 'utf8').trim().split('\n');
     expect(lines[0]).toBe(RESULT_COLUMNS.map((c) => c.name).join(','));
-    expect(lines[1]).toMatch(/^closed_loop_rate,all,2024-01-01,2025-12-31,all,all,81\.0,263\.0,0\.30798479087452/);
+    expect(lines[1]).toMatch(/^closed_loop_rate,all,2024-01-01,2025-12-31,all,all,81,263,0\.30798479087452/);
     expect(lines[3]).toContain(`"'=HYPERLINK(""x"")"`);
   });
 

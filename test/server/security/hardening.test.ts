@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../../server/app.ts';
 import { readLog, auditPath, type AuditRecord } from '../../../server/auth/audit.ts';
 import { RateLimiter } from '../../../server/auth/rateLimit.ts';
+import { vendor } from '../../../server/routes/assets.ts';
 import { storePaths } from '../../../pipelines/store.ts';
 import { addTestUser, getAs, type TestUser } from '../../helpers/auth.ts';
 import { publishedFixture, type PublishedFixture } from '../../helpers/publishedFixture.ts';
@@ -58,7 +59,7 @@ describe('headers on every response', () => {
       ['API JSON', () => getAs(app, evaluator, '/api/metrics/closed_loop_rate?grain=all'), 200],
       ['CSV download', () => getAs(app, evaluator, '/api/exports/metrics/closed_loop_rate.csv?grain=all'), 200],
       ['static file', () => request(app).get('/static/css/app.css'), 200],
-      ['vendored library', () => request(app).get('/vendor/vega-util-shim.js'), 200],
+      ['vendored library', () => request(app).get(vendor().shim.url), 200],
       ['health', () => request(app).get('/api/health'), 200],
       ['400', () => getAs(app, evaluator, '/api/metrics/closed_loop_rate?grain=weekly'), 400],
       ['401', () => request(app).get('/api/metrics'), 401],

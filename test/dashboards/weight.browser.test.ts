@@ -1,0 +1,121 @@
+// Issue 16, light pages: what a browser downloads, measured in Debian's Chromium from the
+// DevTools protocol's Network events (encodedDataLength: bytes on the wire, headers
+// included, after compression; 0 for what the cache served). A first visit to the overview
+// (empty cache, signed in) must stay within 400 kB, a repeat visit within 50 kB; the chart
+// libraries come compressed under hashed names cached as immutable; a page that draws no
+// chart (the metric dictionary) loads no Vega at all.
+// Without /usr/bin/chromium these tests report themselves skipped, with the reason.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { startServer, type RunningServer } from '../../server/serve.ts';
+import { publishedFixture, type PublishedFixture } from '../helpers/publishedFixture.ts';
+import { addTestUser } from '../helpers/auth.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const missing = existsSync(CHROMIUM) ? null : `${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) to run the browser tests`;
+
+const FIRST_VISIT_LIMIT = 400_000;
+const REPEAT_VISIT_LIMIT = 50_000;
+
+interface Transfer {
+  url: string;
+  bytes: number;
+  status: number;
+  encoding: string | undefined;
+  cacheControl: string | undefined;
+  fromCache: boolean;
+}
+
+/** Open `url` in a new page and record every request's bytes on the wire until the page is drawn. */
+async function visit(context: BrowserContext, url: string): Promise<{ page: Page; transfers: Transfer[]; total: number }> {
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  const byId = new Map<string, Transfer>();
+  cdp.on('Network.requestWillBeSent', (e) => byId.set(e.requestId, { url: e.request.url, bytes: 0, status: 0, encoding: undefined, cacheControl: undefined, fromCache: false }));
+  cdp.on('Network.requestServedFromCache', (e) => { const t = byId.get(e.requestId); if (t) t.fromCache = true; });
+  cdp.on('Network.responseReceived', (e) => {
+    const t = byId.get(e.requestId);
+    if (!t) return;
+    const h = Object.fromEntries(Object.entries(e.response.headers).map(([k, v]) => [k.toLowerCase(), String(v)]));
+    t.status = e.response.status;
+    t.encoding = h['content-encoding'];
+    t.cacheControl = h['cache-control'];
+    t.fromCache ||= Boolean(e.response.fromDiskCache);
+  });
+  cdp.on('Network.loadingFinished', (e) => { const t = byId.get(e.requestId); if (t) t.bytes = e.encodedDataLength; });
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+  await page.waitForLoadState('networkidle');
+  const transfers = [...byId.values()];
+  await cdp.detach();
+  return { page, transfers, total: transfers.reduce((s, t) => s + t.bytes, 0) };
+}
+
+const kb = (n: number) => `${(n / 1000).toFixed(1)} kB`;
+
+if (missing) console.warn(`browser tests SKIPPED: ${missing}`);
+describe.skipIf(missing !== null)(missing ? `page weight in Chromium (SKIPPED: ${missing})` : 'page weight in Chromium', () => {
+  let fx: PublishedFixture;
+  let server: RunningServer;
+  let browser: BrowserContext;
+  let profile: string;
+
+  beforeAll(async () => {
+    const { chromium } = await import('playwright-core');
+    fx = await publishedFixture();
+    server = await startServer({ root: fx.root, port: 0, log: () => undefined, freshness: { maxPublishedAgeHours: 1e6, maxAsOfAgeDays: 1e6 } });
+    profile = mkdtempSync(join(tmpdir(), 'closeloop-chromium-weight-'));
+    browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1360, height: 900 } });
+    const evaluator = await addTestUser(fx.root, 'evaluator');
+    const signin = await browser.newPage();
+    await signin.goto(`${server.url}/signin#token=${evaluator.token}`);
+    await signin.waitForURL(`${server.url}/`);
+    await signin.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+    // Signing in drew the overview: empty the cache so the next visit is a first one.
+    const cdp = await browser.newCDPSession(signin);
+    await cdp.send('Network.clearBrowserCache');
+    await cdp.detach();
+    await signin.close();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    fx?.cleanup();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  it(`the overview: at most ${kb(FIRST_VISIT_LIMIT)} on a first visit, at most ${kb(REPEAT_VISIT_LIMIT)} on a repeat visit`, async () => {
+    const first = await visit(browser, `${server.url}/`);
+    await first.page.close();
+    const repeat = await visit(browser, `${server.url}/`);
+    await repeat.page.close();
+    const report = (v: { transfers: Transfer[]; total: number }) => `${kb(v.total)} in ${v.transfers.length} requests:\n${v.transfers.map((t) => `  ${t.status} ${kb(t.bytes)} ${t.encoding ?? 'identity'}${t.fromCache ? ' (cache)' : ''} ${new URL(t.url).pathname}`).join('\n')}`;
+    console.info(`first visit to the overview: ${report(first)}\nrepeat visit: ${report(repeat)}`);
+
+    // the chart libraries: compressed, hashed names, immutable, and not fetched again
+    const libs = first.transfers.filter((t) => /\/vendor\/vega(-lite|-embed)?\.[0-9a-f]{12}\.min\.js$/.test(t.url));
+    expect(libs.map((t) => new URL(t.url).pathname.split('.')[0])).toEqual(['/vendor/vega', '/vendor/vega-lite', '/vendor/vega-embed']);
+    for (const t of libs) {
+      expect(t.encoding, t.url).toMatch(/^(br|gzip)$/);
+      expect(t.cacheControl, t.url).toBe('public, max-age=31536000, immutable');
+    }
+    for (const t of repeat.transfers.filter((x) => x.url.includes('/vendor/'))) expect(t.bytes, `${t.url} on the repeat visit`).toBe(0);
+
+    expect(first.total).toBeLessThanOrEqual(FIRST_VISIT_LIMIT);
+    expect(repeat.total).toBeLessThanOrEqual(REPEAT_VISIT_LIMIT);
+  });
+
+  it('the metric dictionary draws no chart and loads no Vega', async () => {
+    const { page, transfers } = await visit(browser, `${server.url}/dictionary`);
+    expect(transfers.filter((t) => t.url.includes('/vendor/')).map((t) => t.url)).toEqual([]);
+    expect(await page.evaluate(() => 'vega' in globalThis)).toBe(false);
+    expect(await page.$$eval('article.definition', (a) => a.length)).toBeGreaterThan(10);
+    await page.close();
+  });
+});
