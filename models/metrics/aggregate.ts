@@ -14,6 +14,7 @@
 // band computed from it in step 2 is exact, and there are only ~4 x (periods) of them.
 import { AGE_BAND_THRESHOLDS, ageBandSql, dateKeySql, dimensionParts, isPopulationDimension } from './dimensions.ts';
 import { sqlString } from '../duckdb.ts';
+import { DUCKDB, type Dialect } from '../engines/dialect.ts';
 import type { FactDef } from './facts.ts';
 
 export type AgeAt = 'anchor' | 'period_end' | 'as_of';
@@ -73,7 +74,8 @@ function ageColumnSql(ageAt: AgeAt, asOfSql: string): string {
   return `${ageBandSql(dateKeySql(date), 'pa.birth_key')} AS age_band`;
 }
 
-export function monthLevelSql(spec: AggregationSpec, asOfSql: string): string {
+/** Step 1 as a SELECT (the engine makes it the table `${spec.name}_month`). */
+export function monthLevelSql(spec: AggregationSpec, asOfSql: string, dialect: Dialect = DUCKDB): string {
   const { fact } = spec;
   const sets = groupingSets(spec.dimensions, spec.ageAt);
   const columns = [...new Set(sets.flatMap((s) => s.columns))];
@@ -81,7 +83,7 @@ export function monthLevelSql(spec: AggregationSpec, asOfSql: string): string {
   const needsAge = columns.includes('age_band') || columns.includes('birth_canon');
   const select = [
     // the fact's own columns: month, keys, measure inputs, fact dimensions
-    'f.* EXCLUDE (person_id)',
+    dialect.starExcept('f', ['person_id']),
     ...(spec.duration ? [`f.${spec.duration.time} AS time`, `f.${spec.duration.event} AS event`] : []),
     ...columns.filter((c) => isPopulationDimension(c) && c !== 'age_band').map((c) => `pa.${c}`),
     ...(needsAge ? [ageColumnSql(spec.ageAt, asOfSql)] : []),
@@ -101,8 +103,7 @@ th AS (
   WHERE span_entity = '${fact.span}'
 )`
     : '';
-  return `CREATE OR REPLACE TEMP TABLE ${spec.name}_month AS
-WITH f AS (
+  return `WITH f AS (
   SELECT f.*, date_trunc('month', f.anchor_date)::DATE AS month_start
   FROM ${fact.id} f
   JOIN int_spans s ON s.span_entity = '${fact.span}' AND f.anchor_date BETWEEN s.span_start AND s.span_end${
@@ -111,7 +112,7 @@ WITH f AS (
 x AS (
   SELECT ${select.join(', ')}
   FROM f
-  JOIN ${thresholds ? '(SELECT pa.*, th.t FROM int_person_attributes pa ASOF LEFT JOIN th ON pa.birth_key <= th.t)' : 'int_person_attributes'} pa USING (person_id)
+  JOIN ${thresholds ? `(SELECT pa.*, th.t FROM int_person_attributes pa ${dialect.asofLeftJoin('int_person_attributes pa', 'th', 'pa.birth_key <= th.t')})` : 'int_person_attributes'} pa USING (person_id)
 )
 SELECT ${[...fixed, columns.length > 0 ? `GROUPING(${columns.join(', ')}) AS gmask` : '0 AS gmask', ...columns, ...measures].join(', ')}
 FROM x
@@ -119,7 +120,7 @@ GROUP BY GROUPING SETS (${sets.map((s) => `(${[...fixed, ...s.columns].join(', '
 }
 
 /** Step 2 as a SELECT: month-level rows into the periods they belong to. */
-export function rollupSelectSql(spec: AggregationSpec): string {
+export function rollupSelectSql(spec: AggregationSpec, dialect: Dialect = DUCKDB): string {
   const { fact } = spec;
   const sets = groupingSets(spec.dimensions, spec.ageAt);
   const columns = [...new Set(sets.flatMap((s) => s.columns))];
@@ -134,17 +135,13 @@ export function rollupSelectSql(spec: AggregationSpec): string {
   ${measures.join(',\n  ')}
 FROM ${spec.name}_month a
 JOIN int_periods p ON p.span_entity = '${fact.span}'${spec.snapshot ? ` AND p.grain = 'all'` : ''} AND ${fact.periodJoin}
-GROUP BY ALL`;
-}
-
-export function rollupSql(spec: AggregationSpec): string {
-  return `CREATE OR REPLACE TEMP TABLE ${spec.name} AS\n${rollupSelectSql(spec)}`;
+${dialect.groupByAll(spec.duration ? 6 : 5 /* the columns before the sums */)}`;
 }
 
 /** Kaplan-Meier input per period x group of the given dimensions: (time:events:censored) triples, by time, in one string. */
-export function survivalSql(spec: AggregationSpec, dimensions: readonly string[]): string {
+export function survivalSql(spec: AggregationSpec, dimensions: readonly string[], dialect: Dialect = DUCKDB): string {
   return `WITH r AS (
-${rollupSelectSql(spec)}
+${rollupSelectSql(spec, dialect)}
 )
 SELECT period_grain, period_start, period_end, dimension, group_value,
   sum(events) AS events, sum(events + censored) AS cases,

@@ -25,12 +25,12 @@ window_months AS (
   -- DECIMAL terms: exact, order-independent sums (reruns agree to the last digit)
   SELECT person_id, side, sum((
     (date_diff('day', greatest(window_from, month_start), least(window_to, last_day(month_start))) + 1)
-      / day(last_day(month_start)))::DECIMAL(18, 12)) AS member_months
+      / day(last_day(month_start))::DOUBLE)::DECIMAL(18, 12)) AS member_months
   FROM (
-    SELECT *, unnest(generate_series(date_trunc('month', window_from), date_trunc('month', window_to), INTERVAL 1 MONTH))::DATE AS month_start
+    SELECT *, {{series(date_trunc('month', window_from), date_trunc('month', window_to), INTERVAL '1 month')}}::DATE AS month_start
     FROM windows
-  )
-  GROUP BY ALL
+  ) AS w
+  GROUP BY person_id, side
 ),
 window_events AS (
   SELECT w.person_id, w.side,
@@ -38,7 +38,7 @@ window_events AS (
     count(*) FILTER (WHERE e.encounter_type = 'inpatient') AS inpatient
   FROM windows w
   JOIN stg_encounters e ON e.person_id = w.person_id AND e.start_date BETWEEN w.window_from AND w.window_to
-  GROUP BY ALL
+  GROUP BY w.person_id, w.side
 )
 SELECT
   el.person_id,

@@ -14,7 +14,7 @@ WITH screened_months AS (
   SELECT person_id, date_trunc('month', screened_on)::DATE AS month_start, min(screened_on) AS first_on
   FROM stg_screenings
   WHERE screened_on <= {{as_of}}
-  GROUP BY ALL
+  GROUP BY person_id, month_start
 ),
 rows AS (
   SELECT
