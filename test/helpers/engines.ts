@@ -82,3 +82,22 @@ export function compareSnapshots(a: Record<string, Row[]>, b: Record<string, Row
   }
   return { differences, rows: counts };
 }
+
+/** Columns that differ between two runs of the same drop by nature: ids and times of the run. */
+const RUN_COLUMNS = new Set(['run_id', 'last_loaded_run_id', 'last_loaded_at', 'started_at', 'published_at']);
+
+/** Every table of a published file, each in a fixed order, without the run's ids and times. */
+export async function publishedSnapshot(file: string): Promise<Record<string, Row[]>> {
+  const db = await openDatabase(file, { readOnly: true, memoryLimit: '1GB' });
+  try {
+    const out: Record<string, Row[]> = {};
+    for (const { t } of await rows<{ t: string }>(db.conn, 'SELECT table_name AS t FROM duckdb_tables() ORDER BY 1')) {
+      const cols = (await rows<{ c: string }>(db.conn, `SELECT column_name AS c FROM duckdb_columns() WHERE table_name = '${t}' ORDER BY column_index`))
+        .map((r) => r.c).filter((c) => !RUN_COLUMNS.has(c));
+      out[t] = await rows(db.conn, `SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM ${t} ORDER BY ALL`);
+    }
+    return out;
+  } finally {
+    db.close();
+  }
+}
