@@ -16,7 +16,7 @@ import { generateDemo } from '../../pipelines/demo/generate.ts';
 import { localPostgresMissing, startLocalCluster, type LocalCluster } from '../../pipelines/postgres/localCluster.ts';
 import { readPointer, storePaths } from '../../pipelines/store.ts';
 import { runCli } from '../helpers/cli.ts';
-import { compareSnapshots, publishedSnapshot } from '../helpers/engines.ts';
+import { compareSnapshots, publishedSnapshot } from '../../pipelines/bench/engines.ts';
 
 const missing = localPostgresMissing();
 

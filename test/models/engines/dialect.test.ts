@@ -94,7 +94,7 @@ describe('SELECT-list helpers', () => {
 
 describe('the equivalence check itself', () => {
   it('counts must match exactly, other numbers to a relative 1e-9, and a missing row is a difference', async () => {
-    const { compareSnapshots, sameValue } = await import('../../helpers/engines.ts');
+    const { compareSnapshots, sameValue } = await import('../../../pipelines/bench/engines.ts');
     expect(sameValue(11, 11)).toBe(true);
     expect(sameValue(11, 11.000000000001)).toBe(false);
     expect(sameValue(0.1 + 0.2, 0.3)).toBe(true);
