@@ -131,6 +131,7 @@ export async function main(args: string[]): Promise<number> {
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
+    process.once('SIGHUP', resolve);
   });
   for (const c of clusters) await c.stop();
   return 0;

@@ -95,6 +95,20 @@ describe.skipIf(missing)(`closeloop run --engine postgres${missing ? ` (skipped:
     expect(c.stderr).toMatch(/--engine postgres needs --pg postgresql:/);
   });
 
+  it('never drops a schema it did not make (a name taken already is an error, the schema stays)', async () => {
+    const admin = new pg.Client({ connectionString: cluster.url });
+    await admin.connect();
+    try {
+      await admin.query('CREATE SCHEMA closeloop_taken; CREATE TABLE closeloop_taken.keep (x int)');
+      await expect(PostgresEngine.open({ url: cluster.url, runId: 'taken', scratchDir: dir })).rejects.toThrow(/schema "closeloop_taken" already exists/);
+      const r = await admin.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'closeloop_taken'`);
+      expect(r.rows[0].n).toBe(1);
+    } finally {
+      await admin.query('DROP SCHEMA IF EXISTS closeloop_taken CASCADE');
+      await admin.end();
+    }
+  });
+
   it('another login on the same server cannot read the run schema while the run holds it', async () => {
     // the attacker: a role that can log in to the same database (another team's analyst)
     const admin = new pg.Client({ connectionString: cluster.url });

@@ -60,6 +60,8 @@ export class PostgresEngine implements SqlEngine {
   readonly dialect = POSTGRES;
   readonly description: string;
   readonly schema: string;
+  /** What close() undoes, last made first: only what this run made (never a same-named schema of another). */
+  private readonly cleanup: Array<{ sql: string; on: pg.Client }> = [];
   /** Tables that also live on the workers: distributed ones and copies of reference tables. */
   private readonly onWorkers = new Set<string>();
 
@@ -82,7 +84,13 @@ export class PostgresEngine implements SqlEngine {
       const major = Number(version.split('.')[0]);
       if (!(major >= 15)) throw new Error(`PostgreSQL ${version} at ${where(client)}: closeloop needs PostgreSQL 15 or later`);
       const engine = new PostgresEngine(client, workers, opts, version);
-      await engine.setUp();
+      try {
+        await engine.setUp();
+      } catch (err) {
+        // whatever setUp made (schemas, shard servers) goes, and the clients end
+        await engine.close().catch(() => undefined);
+        throw err;
+      }
       return engine;
     } catch (err) {
       await Promise.all([client, ...workers].map((c) => c.end().catch(() => undefined)));
@@ -93,12 +101,16 @@ export class PostgresEngine implements SqlEngine {
   private async setUp(): Promise<void> {
     const { schema } = this;
     const session = `SET TimeZone = 'UTC'; SET work_mem = ${sqlString(this.opts.workMem ?? '256MB')}; SET search_path = ${schema}`;
-    await this.query(`CREATE SCHEMA ${schema}; ${session}`);
+    await this.query(`CREATE SCHEMA ${schema}`);
+    this.cleanup.push({ sql: `DROP SCHEMA IF EXISTS ${schema} CASCADE`, on: this.client });
+    await this.query(session);
     await this.query(COMPAT_SQL);
     if (this.workers.length === 0) return;
     await this.query(`CREATE EXTENSION IF NOT EXISTS postgres_fdw; SET enable_partitionwise_join = on; SET enable_partitionwise_aggregate = on`);
     for (const [i, w] of this.workers.entries()) {
-      await w.query(`CREATE SCHEMA ${schema}; ${session}`);
+      await this.query(`CREATE SCHEMA ${schema}`, w);
+      this.cleanup.push({ sql: `DROP SCHEMA IF EXISTS ${schema} CASCADE`, on: w });
+      await this.query(session, w);
       const server = `${schema}_shard${i}`;
       // use_remote_estimate: the workers cost each remote query, and only then does the
       // planner choose to push a join between two shards of one worker down to it
@@ -106,8 +118,9 @@ export class PostgresEngine implements SqlEngine {
       const user: Record<string, string> = { user: w.user ?? '' };
       if (typeof w.password === 'string' && w.password) user.password = w.password;
       const opt = (o: Record<string, string>) => Object.entries(o).map(([k, v]) => `${k} ${sqlString(v)}`).join(', ');
-      await this.query(`CREATE SERVER ${server} FOREIGN DATA WRAPPER postgres_fdw OPTIONS (${opt(options)});
-CREATE USER MAPPING FOR CURRENT_USER SERVER ${server} OPTIONS (${opt(user)})`);
+      await this.query(`CREATE SERVER ${server} FOREIGN DATA WRAPPER postgres_fdw OPTIONS (${opt(options)})`);
+      this.cleanup.push({ sql: `DROP SERVER IF EXISTS ${server} CASCADE`, on: this.client });
+      await this.query(`CREATE USER MAPPING FOR CURRENT_USER SERVER ${server} OPTIONS (${opt(user)})`);
     }
   }
 
@@ -225,7 +238,7 @@ WHERE a.attrelid = '_shape'::regclass AND a.attnum > 0 AND NOT a.attisdropped OR
         const sharded = this.workers.length > 0 && cols.some((c) => c.name === 'person_id');
         const target = sharded ? `_load_${table}` : table;
         await this.createEmptyTable(target, ddl);
-        total += await this.copyIn(this.client, target, names, file);
+        total += await this.copyIn(target, names, file);
         if (sharded) {
           await this.createDistributed(table, ddl);
           await this.query(`INSERT INTO ${table} SELECT * FROM ${target}`);
@@ -242,13 +255,13 @@ WHERE a.attrelid = '_shape'::regclass AND a.attnum > 0 AND NOT a.attisdropped OR
     return { tables: ENTITIES.length, rows: total };
   }
 
-  private async copyIn(client: pg.Client, table: string, columns: string, file: string): Promise<number> {
+  private async copyIn(table: string, columns: string, file: string): Promise<number> {
     const t = TRACE ? performance.now() : 0;
-    const stream = client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN (FORMAT csv)`));
+    const stream = this.client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN (FORMAT csv)`));
     try {
       await pipeline(createReadStream(file), stream);
     } catch (err) {
-      throw new Error(`PostgreSQL at ${where(client)}: COPY ${table}: ${(err as Error).message}`);
+      throw new Error(`PostgreSQL at ${where(this.client)}: COPY ${table}: ${(err as Error).message}`);
     }
     if (TRACE) trace(`COPY ${table} FROM STDIN`, t);
     return stream.rowCount;
@@ -279,11 +292,7 @@ WHERE a.attrelid = '_shape'::regclass AND a.attnum > 0 AND NOT a.attisdropped OR
         errors.push((err as Error).message);
       }
     };
-    await attempt(`DROP SCHEMA IF EXISTS ${this.schema} CASCADE`, this.client);
-    for (const [i, w] of this.workers.entries()) {
-      await attempt(`DROP SERVER IF EXISTS ${this.schema}_shard${i} CASCADE`, this.client);
-      await attempt(`DROP SCHEMA IF EXISTS ${this.schema} CASCADE`, w);
-    }
+    for (const { sql, on } of this.cleanup.splice(0).reverse()) await attempt(sql, on);
     await Promise.all([this.client, ...this.workers].map((c) => c.end().catch(() => undefined)));
     if (errors.length) throw new Error(`cleaning up schema ${this.schema} failed: ${errors.join('; ')}`);
   }
