@@ -84,6 +84,19 @@ describe.skipIf(missing)(`closeloop run --engine postgres${missing ? ` (skipped:
     expect(await readPointer(storePaths(root))).toBeNull();
   });
 
+  it('takes the engine from closeloop.config.json when no flag names one, and validates it', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const config = join(dir, 'closeloop.config.json');
+    writeFileSync(config, JSON.stringify({ engine: { kind: 'postgres', url: 'postgresql://closeloop@127.0.0.1:1/from_config' } }));
+    const r = await runCli(['run', '--inbox', join(dir, 'inbox'), '--db', join(dir, 'configured')], { CLOSELOOP_CONFIG: config });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/PostgreSQL server at 127\.0\.0\.1:1\/from_config/);
+    writeFileSync(config, JSON.stringify({ engine: { kind: 'postgres', url: 'mysql://x' } }));
+    const bad = await runCli(['run', '--db', join(dir, 'configured')], { CLOSELOOP_CONFIG: config });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/engine\.url: a postgresql:\/\/ URL/);
+  });
+
   it('refuses --pg without the postgres engine, and an unknown engine', async () => {
     const a = await runCli(['run', '--db', join(dir, 'x'), '--engine', 'duckdb', '--pg', cluster.url]);
     expect(a.code).toBe(1);
