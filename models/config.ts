@@ -2,11 +2,14 @@
 // zod so a typo is an error that names the setting, never a silent default.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { PublicationSchema } from './disclosure/surface.ts';
 
 export const ReferenceChoice = z.union([
-  z.literal('largest'), // the group with the largest denominator (default)
-  z.literal('most_favourable'), // the best rate among groups with denominator >= 30
-  z.object({ group: z.string().min(1) }).strict(), // a named group, e.g. {"group": "white"}
+  z.literal('largest'), // the group with the largest whole-span denominator
+  z.literal('most_favourable'), // the best whole-span rate among groups with denominator >= 30 (dimensions not named)
+  z.object({
+    group: z.string().min(1).refine((g) => !g.split('*').includes('unknown'), { message: "'unknown' cannot be a reference group (it measures missing data)" }),
+  }).strict(), // a named group, e.g. {"group": "white"}
 ]);
 export type ReferenceChoice = z.infer<typeof ReferenceChoice>;
 
@@ -27,12 +30,28 @@ export const EngineSetting = z.discriminatedUnion('kind', [
 ]);
 export type EngineSetting = z.infer<typeof EngineSetting>;
 
+/**
+ * The reference groups of AHRQ's National Healthcare Quality and Disparities Report, where
+ * a dimension has a conventional one. Every other dimension (sex, age band, county, ZIP3,
+ * program, partner organization) uses the most favourable whole-span rate among groups of
+ * 30 or more. A configuration names only the dimensions it changes.
+ */
+export const DEFAULT_REFERENCE_GROUPS: Readonly<Record<string, ReferenceChoice>> = Object.freeze({
+  race_ethnicity: { group: 'white' },
+  payer: { group: 'commercial' },
+  preferred_language: { group: 'en' },
+  limited_english: { group: 'no' },
+  rurality: { group: 'urban' },
+});
+
 export const ConfigSchema = z
   .object({
     /** Two-way cuts beyond race_ethnicity*payer (which is always computed). */
     twoWayCuts: z.array(z.string().regex(/^[a-z_0-9]+\*[a-z_0-9]+$/)).default([]),
-    /** Reference group per dimension; dimensions not named use 'largest'. */
-    referenceGroups: z.record(z.string(), ReferenceChoice).default({}),
+    /** Reference group per dimension, over DEFAULT_REFERENCE_GROUPS; dimensions named by neither use 'most_favourable'. */
+    referenceGroups: z.record(z.string(), ReferenceChoice).default({}).transform((r) => ({ ...DEFAULT_REFERENCE_GROUPS, ...r })),
+    /** The designed publication surface: grains published for `all`, one-way and two-way cuts (models/disclosure/surface.ts). */
+    publication: PublicationSchema.default(PublicationSchema.parse({})),
     /** Smallest count shown (CMS cell-size rule: 11); may only be raised. */
     suppressionThreshold: z.number().int().min(11).default(11),
     /** One-column CSV (header zip3) of restricted 3-digit ZIPs released as 000. */

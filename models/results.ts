@@ -26,7 +26,23 @@ export const RESULT_COLUMNS = [
   { name: 'run_id', type: 'VARCHAR' },
   { name: 'as_of', type: 'DATE' },
   { name: 'note', type: 'VARCHAR' },
+  // Added by issue 15 (outputs.md allows columns after these):
+  /** final | provisional | partial: see PERIOD_STATUSES */
+  { name: 'period_status', type: 'VARCHAR' },
+  /** NCHS reliability: relative standard error above 30% or fewer than 20 events; empty when withheld or not assessed */
+  { name: 'unreliable', type: 'BOOLEAN' },
+  /** the AHRQ rule alone (p < 0.05 and 10% worse), without the q < 0.05 that disparity_flag also asks */
+  { name: 'disparity_flag_unadjusted', type: 'BOOLEAN' },
 ] as const;
+
+/**
+ * final: every unit of the period has had the metric's longest window (calendar end +
+ * maturityDays <= as-of), so the figure will not change; provisional: not yet; partial: the
+ * period began before the metric's data did (the first months of an extract), so it is
+ * never compared with a full period.
+ */
+export const PERIOD_STATUSES = ['final', 'provisional', 'partial'] as const;
+export type PeriodStatus = (typeof PERIOD_STATUSES)[number];
 
 export type ResultColumn = (typeof RESULT_COLUMNS)[number]['name'];
 

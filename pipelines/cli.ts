@@ -45,7 +45,14 @@ const COMMANDS: Record<string, Command> = {
         log: (l) => console.log(l),
       });
       printSummary(summary);
-      if (v.report) await writeReport(v.report as string, summary);
+      if (v.report) {
+        try {
+          await writeReport(v.report as string, summary);
+        } catch (err) {
+          console.error(`closeloop run: cannot write the report ${v.report}: ${(err as Error).message}`);
+          return 1;
+        }
+      }
       return summary.exit_code;
     },
   },
@@ -239,6 +246,25 @@ const COMMANDS: Record<string, Command> = {
       }
     },
   },
+  quarantine: {
+    summary: 'list the quarantined rows with their file, line, rules, status and raw record (person-level: this machine only, never served)',
+    usage: 'closeloop quarantine [--file NAME] [--rule RULE] [--status open|resolved|superseded|all] [--json|--csv] [--db DIR]',
+    options: { ...DB, file: { type: 'string' }, rule: { type: 'string' }, status: { type: 'string', default: 'open' }, json: { type: 'boolean' }, csv: { type: 'boolean' } },
+    async run(v) {
+      const { listQuarantine, QuarantineRefused } = await import('./quarantine.ts');
+      if (v.json && v.csv) throw new UsageError('choose one of --json and --csv');
+      try {
+        await listQuarantine({
+          root: resolve(v.db as string), file: v.file as string | undefined, rule: v.rule as string | undefined, status: v.status as string,
+          format: v.json ? 'json' : v.csv ? 'csv' : 'text', write: (t) => process.stdout.write(t), note: (t) => console.error(t),
+        });
+        return 0;
+      } catch (err) {
+        if (err instanceof QuarantineRefused) throw new UsageError(err.message);
+        throw err;
+      }
+    },
+  },
   users: {
     summary: 'add, list, revoke users (evaluator, staff, partner, admin) and rotate their tokens',
     usage: 'closeloop users add --name N --role evaluator|staff|partner|admin [--org ORG] [--expires YYYY-MM-DD | --days N] [--db DIR]\n' +
@@ -313,7 +339,11 @@ function engineFromFlags(v: Record<string, unknown>, configured: EngineSetting, 
 }
 
 function printSummary(s: RunSummary) {
-  if (s.status === 'unchanged') return;
+  for (const x of s.skipped) console.log(`  skipped: ${x.file}: ${x.reason}`);
+  if (s.status === 'unchanged') {
+    for (const f of s.files.filter((x) => x.rejected)) console.log(`  not read: ${f.message}`);
+    return;
+  }
   const read = s.files.reduce((a, f) => a + f.rows_read, 0);
   const loaded = s.files.reduce((a, f) => a + f.rows_loaded, 0);
   const quarantined = s.files.reduce((a, f) => a + f.rows_quarantined, 0);
@@ -332,7 +362,7 @@ async function writeReport(path: string, s: RunSummary) {
   const report = {
     run_id: s.run_id, status: s.status, as_of: s.as_of,
     files: s.files.map((f) => ({ file: f.file, entity: f.entity, rows_read: f.rows_read, rows_loaded: f.rows_loaded, rows_quarantined: f.rows_quarantined, rejected: f.rejected, message: f.message, reasons: f.reasons })),
-    metrics_rows: s.metrics_rows, seconds: s.seconds, message: s.message, phases: s.phases,
+    skipped: s.skipped, metrics_rows: s.metrics_rows, seconds: s.seconds, message: s.message, phases: s.phases,
   };
   await mkdir(dirname(resolve(path)), { recursive: true });
   await writeFile(path, `${JSON.stringify(report, null, 2)}\n`);

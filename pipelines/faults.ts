@@ -18,6 +18,7 @@ export const FAULT_POINTS = [
   'load:after-ddl',
   'load:after-file',
   'load:after-people',
+  'load:after-coverage',
   'load:after-services',
   'load:after-screenings',
   'load:after-referrals',

@@ -6,7 +6,7 @@ import { appendFile, copyFile, readdir, readFile, rename, rm, writeFile } from '
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DEFAULT_CONFIG, type Config, type EngineSetting } from '../models/config.ts';
-import { ENTITIES } from '../models/contracts/index.ts';
+import { ENTITIES, type EntityContract } from '../models/contracts/index.ts';
 import { finaliseResults } from '../models/disclosure/finalise.ts';
 import { METRICS } from '../models/metrics/catalog.ts';
 import { computeMetrics } from '../models/metrics/engine.ts';
@@ -14,13 +14,14 @@ import { exec, openDatabase, rows, sqlString as str, type Database } from '../mo
 import type { SqlEngine } from '../models/engines/engine.ts';
 import { defaultAsOf } from './asOf.ts';
 import { faultPoint } from './faults.ts';
-import { discoverInbox, type InboxFile } from './ingest/discover.ts';
+import { dropBlockedQuarantine, keepBlockedQuarantine } from './ingest/blockedQuarantine.ts';
+import { currentStamp, discoverInbox, InboxMissing, type InboxFile, type SkippedEntry } from './ingest/discover.ts';
 import { HashCache } from './ingest/ledgerCache.ts';
 import { loadFile, type FileReport } from './ingest/loadFile.ts';
 import { loadMappings } from './ingest/mapping.ts';
 import { retryOrphans } from './ingest/retryOrphans.ts';
-import { scanFile, type ScanResult } from './ingest/scanFile.ts';
-import { WAREHOUSE_DDL } from './ingest/warehouseSchema.ts';
+import { ReadFailed, scanFile, type ScanResult } from './ingest/scanFile.ts';
+import { prepareWarehouse } from './ingest/warehouseSchema.ts';
 import { publishGeneration } from './publish.ts';
 import { resolveChecks } from './quality/checks.ts';
 import { blockedMessage, blocking, captureBaseline, evaluateChecks, qualityCounts, type Baseline, type CheckResult } from './quality/evaluate.ts';
@@ -61,10 +62,12 @@ export interface RunSummary {
   status: RunStatus;
   as_of: string | null;
   files: FileReport[];
+  /** Inbox entries that are not files to load (folders, pipes, hidden data files), with the reason. */
+  skipped: SkippedEntry[];
   metrics_rows: number;
   seconds: number;
   message: string | null;
-  /** 0 published (or nothing new), 2 published with files rejected whole, 1 nothing published. */
+  /** 0 published (or nothing new), 2 files were rejected (the rest published, or nothing else was new), 1 nothing published. */
   exit_code: 0 | 1 | 2;
   phases: Record<string, number>;
   /** Data-quality gate results (also for a blocked run). */
@@ -86,7 +89,6 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   const now = opts.now ?? (() => new Date());
   const log = opts.log ?? (() => undefined);
   const paths = storePaths(opts.root);
-  await ensureStore(paths, log);
   const phases: Record<string, number> = {};
   const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
     const t = Date.now();
@@ -98,19 +100,21 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   };
   let quality: CheckResult[] = [];
   const reports: FileReport[] = [];
+  const skipped: SkippedEntry[] = [];
   const fail = (message: string, failure: FailureKind, files: FileReport[] = [], runId: string | null = null): RunSummary => ({
-    run_id: runId, status: failure === 'blocked' ? 'blocked' : 'failed', as_of: null, files, metrics_rows: 0, seconds: (Date.now() - started) / 1000, message, exit_code: 1, phases,
+    run_id: runId, status: failure === 'blocked' ? 'blocked' : 'failed', as_of: null, files, skipped, metrics_rows: 0, seconds: (Date.now() - started) / 1000, message, exit_code: 1, phases,
     quality, failure,
   });
   const record = (s: RunSummary) => ({ ...s, trigger: opts.trigger ?? process.env.CLOSELOOP_TRIGGER ?? 'cli', attempt: opts.attempt ?? (Number(process.env.CLOSELOOP_ATTEMPT) || null), pid: process.pid, started_at: new Date(started).toISOString(), finished_at: new Date().toISOString(), quality_counts: qualityCounts(s.quality) });
 
   let release: () => Promise<void>;
   try {
+    await ensureStore(paths, log);
     release = await acquireWriterLock(paths, `pipeline run${opts.trigger ? ` (${opts.trigger})` : ''}`);
   } catch (err) {
-    if (!(err instanceof WriterBusy)) throw err;
-    // A second writer fails fast; the attempt is recorded.
-    const s = fail(err.message, 'busy');
+    // A second writer fails fast; the attempt is recorded (when the store can be written at all).
+    const s = err instanceof WriterBusy ? fail(err.message, 'busy')
+      : fail(`cannot write to the store ${paths.root}: ${(err as Error).message}`, isTransient(err) ? 'io' : 'error');
     await appendHistory(paths, record(s)).catch(() => undefined);
     return s;
   }
@@ -125,17 +129,32 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     const ledger = fullRefresh ? [] : await readLedger(join(paths.warehouseDir, pointer.warehouse));
     const cache = await HashCache.open(paths.stateDir);
 
-    // Which files carry content the ledger has not seen?
-    const work: Array<{ file: InboxFile; scan: ScanResult | null }> = [];
-    const skipped: FileReport[] = [];
+    // Which files carry content the ledger has not seen? A file that cannot be read now,
+    // or changes while it is read, is reported and left out of the ledger and the hash
+    // cache: the next run tries it again.
+    const work: Array<{ file: InboxFile; scan: ScanResult }> = [];
+    const notRead: FileReport[] = inbox.unopenable.map((u) => notReadReport(u.file, '', u.message));
+    skipped.push(...inbox.skipped);
+    for (const x of inbox.skipped) log(`  skipped ${x.file}: ${x.reason}`);
     await timed('discover', async () => {
-      for (const f of inbox) {
+      for (const f of inbox.files) {
         const mappingSha = f.claim?.mappingSha ?? null;
         const seen = (sha: string) => ledger.find((l) => l.sha256 === sha && l.entity === (f.entity?.name ?? null) && l.mapping_sha === mappingSha);
-        const cached = cache.get(f.name, f.size, f.mtimeMs);
+        const cached = cache.get(f.name, f.stamp);
         if (cached && seen(cached)) continue;
-        const scan = await scanFile(f.path, { text: f.format === 'csv', gzip: f.gzip });
-        cache.set(f.name, f.size, f.mtimeMs, scan.sha256);
+        let scan: ScanResult;
+        try {
+          scan = await scanFile(f.path, { text: f.format === 'csv', gzip: f.gzip });
+        } catch (err) {
+          if (!(err instanceof ReadFailed)) throw err;
+          notRead.push(notReadReport(f.name, f.entity?.name ?? '', `${f.name}: could not be read (${err.message}); it is tried again on every run`));
+          continue;
+        }
+        if ((await currentStamp(f.path)) !== f.stamp) {
+          notRead.push(notReadReport(f.name, f.entity?.name ?? '', `${f.name}: changed while reading; will retry on the next run`));
+          continue;
+        }
+        cache.set(f.name, f.stamp, scan.sha256);
         const before = seen(scan.sha256);
         if (before) {
           log(`  ${f.name}: same content as ${before.file}, already loaded`);
@@ -144,6 +163,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
         work.push({ file: f, scan });
       }
     });
+    for (const r of notRead) log(formatFileLine(r));
+    reports.push(...notRead);
     faultPoint('discover:after-scan');
     await cache.save();
     faultPoint('discover:after-cache-save');
@@ -151,8 +172,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     const asOfChanged = opts.asOf !== undefined && opts.asOf !== pointer?.as_of;
     if (pointer && !opts.fullRefresh && work.length === 0 && !asOfChanged) {
       summary = {
-        run_id: pointer.run_id, status: 'unchanged', as_of: pointer.as_of, files: skipped, metrics_rows: 0,
-        seconds: (Date.now() - started) / 1000, message: 'nothing new in the inbox: the published generation stands', exit_code: 0, phases, quality: [], failure: null,
+        run_id: pointer.run_id, status: 'unchanged', as_of: pointer.as_of, files: notRead, skipped, metrics_rows: 0,
+        seconds: (Date.now() - started) / 1000, message: 'nothing new in the inbox: the published generation stands', exit_code: notRead.length ? 2 : 0, phases, quality: [], failure: null,
       };
       log(`Nothing new in the inbox; run ${pointer.run_id} (as of ${pointer.as_of}) stays published.`);
       return summary;
@@ -174,7 +195,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     let db: Database | null = await openDatabase(warehouseTmp, { memoryLimit: config.memoryLimit });
     try {
       const conn = db.conn;
-      for (const ddl of WAREHOUSE_DDL) await exec(conn, ddl);
+      await prepareWarehouse(conn);
       faultPoint('load:after-ddl');
       // What the previous generation held, for the volume gates (also on a full refresh:
       // rebuilding from a truncated extract is what they are for). None on a first run.
@@ -190,11 +211,10 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
             if (r.loaded || r.superseded) log(`  ${entity.name}: ${r.loaded} earlier orphan row${r.loaded === 1 ? '' : 's'} loaded now that their person exists${r.superseded ? `, ${r.superseded} superseded` : ''}`);
           }
           for (const { file, scan } of work.filter((w) => w.file.entity?.name === entity.name)) {
-            const report = await loadFile(conn, { path: file.path, entity, claim: file.claim, scan: scan as ScanResult, format: file.format, runId: runId as string, runDate });
+            const report = await loadOne(conn, file, scan, entity, runId as string, runDate);
             reports.push(report);
             if (!report.rejected) changed.add(entity.name);
             log(formatFileLine(report));
-            await recordLedger(conn, file, report, runId as string);
             faultPoint('load:after-file');
           }
           faultPoint(`load:after-${entity.name as 'people'}`);
@@ -204,7 +224,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
         const report: FileReport = {
           file: file.name, entity: '', rows_read: 0, rows_loaded: 0, rows_quarantined: 0, rejected: true,
           message: `${file.name}: rejected whole: not a data file of any entity (name it after one, e.g. referrals_2025.csv, use .csv, .csv.gz or .parquet, or claim it in a mapping)`,
-          reasons: [], extra_columns: [], sha256: scan?.sha256 ?? '',
+          reasons: [], extra_columns: [], sha256: scan.sha256,
         };
         reports.push(report);
         log(formatFileLine(report));
@@ -218,7 +238,11 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
       log(`  quality gates: ${q.pass} passed, ${q.warn} warned, ${q.block} blocking, ${q.skip} skipped`);
       for (const r of quality.filter((x) => x.status === 'warn' || x.status === 'block')) log(`    ${r.status === 'block' ? 'BLOCK' : 'warn '} ${r.message}`);
       faultPoint('quality:after-checks');
-      if (blocking(quality).length) throw new GateBlocked(blockedMessage(quality));
+      if (blocking(quality).length) {
+        // Nothing is published, but what this run quarantined stays readable (closeloop quarantine).
+        await keepBlockedQuarantine(conn, paths, runId);
+        throw new GateBlocked(blockedMessage(quality));
+      }
 
       // With no event loaded yet (e.g. a roster-only first drop) there is nothing to
       // measure; the day of the run stands in as the as-of date.
@@ -254,8 +278,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
         await writePointer(paths, { run_id: runId as string, as_of: asOf, warehouse: warehouseName, published: publishedName, published_at: new Date().toISOString() });
       });
       const rejected = reports.some((r) => r.rejected);
+      await dropBlockedQuarantine(paths).catch((err: Error) => log(`  could not remove the blocked run's quarantine: ${err.message}`));
       summary = {
-        run_id: runId, status: 'published', as_of: asOf, files: reports, metrics_rows: metricsRows,
+        run_id: runId, status: 'published', as_of: asOf, files: reports, skipped, metrics_rows: metricsRows,
         seconds: (Date.now() - started) / 1000, message: null, exit_code: rejected ? 2 : 0, phases, quality, failure: null,
       };
       // Published: a failure to prune is only logged (the next run prunes again).
@@ -272,6 +297,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     }
   } catch (err) {
     if (err instanceof GateBlocked) summary = fail(err.message, 'blocked', reports, runId);
+    else if (err instanceof InboxMissing) summary = fail(err.message, 'error', reports, runId);
     else if (err instanceof PublishBlocked) summary = fail(err.message, 'audit', reports, runId);
     else summary = fail(`run failed: ${(err as Error).message}`, isTransient(err) ? 'io' : 'error', reports, runId);
     return summary;
@@ -308,9 +334,13 @@ async function computeAll(
   faultPoint('metrics:after-compute');
   const reused = r.reused.length ? ` (${r.recomputed.length} of ${r.reused.length + r.recomputed.length} facts recomputed; reused from the previous run, which read nothing that changed: ${r.reused.join(', ')})` : '';
   log(`  ${r.rows.toLocaleString('en-US')} metric rows computed in ${r.seconds.toFixed(1)} s${reused}`);
-  const f = await finaliseResults(conn, { metrics: METRICS, config: opts.config, onPhase });
+  const f = await finaliseResults(conn, { metrics: METRICS, config: opts.config, asOf: opts.asOf, restrictedZip3, onPhase });
   faultPoint('metrics:after-suppression');
-  log(`  ${f.comparisons.toLocaleString('en-US')} group comparisons; ${f.suppressedRows.toLocaleString('en-US')} rows withheld by the small-cell rule; audit ${f.audit.ok ? 'passed' : 'FAILED'} (${f.audit.relations.toLocaleString('en-US')} relations)`);
+  log(`  ${f.comparisons.toLocaleString('en-US')} group comparisons; ${f.suppressedRows.toLocaleString('en-US')} rows withheld by the small-cell rule; attacker audit ${f.audit.ok ? 'passed' : 'FAILED'} after ${f.rounds} round(s) (${f.audit.relations.toLocaleString('en-US')} relations)`);
+  const coarsened = f.surface.coarsened ?? [];
+  if (coarsened.length) {
+    log(`  ${coarsened.length} cut(s) not published (mostly small cells, or withheld cells could not protect them; table withheld_cuts): ${coarsened.slice(0, 8).map((c) => `${c.metric} by ${c.dimension} (${c.grain})`).join(', ')}${coarsened.length > 8 ? ', ...' : ''}`);
+  }
   if (!f.audit.ok) {
     const v = f.audit.violations[0]!;
     throw new PublishBlocked(`publish blocked: the independent suppression audit found ${f.audit.violations.length} violation(s), e.g. [${v.relation}] ${v.metric_id} ${v.period_grain} ${v.period_start} ${v.dimension}=${v.group_value}: ${v.message}`);
@@ -384,6 +414,39 @@ async function readLedger(warehouse: string): Promise<LedgerRow[]> {
   } finally {
     db.close();
   }
+}
+
+/**
+ * Loads one file in a transaction. The file must not change from before it was hashed
+ * until DuckDB has read it; if it did, everything it loaded is rolled back and it is
+ * reported (not recorded in the ledger) for the next run. A successful load supersedes
+ * the open quarantine records of earlier loads of the same file.
+ */
+async function loadOne(conn: DuckDBConnection, file: InboxFile, scan: ScanResult, entity: EntityContract, runId: string, runDate: string): Promise<FileReport> {
+  try {
+    // A file that is not rejected comes back with its writes in an open transaction.
+    const report = await loadFile(conn, { path: file.path, entity, claim: file.claim, scan, format: file.format, gzip: file.gzip, runId, runDate, transaction: true });
+    if ((await currentStamp(file.path)) !== file.stamp) {
+      if (!report.rejected) await exec(conn, 'ROLLBACK');
+      return notReadReport(file.name, entity.name, `${file.name}: changed while reading; will retry on the next run`);
+    }
+    if (!report.rejected) {
+      await exec(conn, `UPDATE quarantine SET status = 'superseded', resolved_run_id = ${str(runId)}
+        WHERE status = 'open' AND entity = ${str(entity.name)} AND file = ${str(file.name)} AND run_id <> ${str(runId)}`);
+    }
+    await recordLedger(conn, file, report, runId);
+    if (!report.rejected) await exec(conn, 'COMMIT');
+    return report;
+  } catch (err) {
+    await exec(conn, 'ROLLBACK').catch(() => undefined); // nothing to roll back if the error came first
+    if (err instanceof ReadFailed) return notReadReport(file.name, entity.name, `${file.name}: could not be read (${err.message}); it is tried again on every run`);
+    throw err;
+  }
+}
+
+/** A file not read in this run (and so neither in the ledger nor the hash cache). */
+function notReadReport(file: string, entity: string, message: string): FileReport {
+  return { file, entity, rows_read: 0, rows_loaded: 0, rows_quarantined: 0, rejected: true, message, reasons: [], extra_columns: [], sha256: '' };
 }
 
 async function recordLedger(conn: DuckDBConnection, f: InboxFile, r: FileReport, runId: string) {

@@ -1,6 +1,6 @@
 // A page definition to its HTML shell. Scripts are external files only (no inline
 // script, no style attributes): the page runs under script-src 'self'; style-src 'self'.
-import { METRICS, METRIC_GROUPS } from '../../models/metrics/catalog.ts';
+import { METRICS, METRIC_GROUPS, READING_GUIDE } from '../../models/metrics/catalog.ts';
 import { attrs, esc } from './html.ts';
 import { PAGES, type Block, type PageDef } from './pages.ts';
 
@@ -65,6 +65,15 @@ ${b.blocks.map(block).join('\n')}
   }
 }
 
+/** What a mirrored metric follows of its measure, and every difference with its reason. */
+function fidelity(f: NonNullable<(typeof METRICS)[number]['fidelity']>): string {
+  const rows = f.differs.map((d) => `<tr><td>${esc(d.what)}</td><td>${esc(d.why)}</td></tr>`).join('');
+  return `<details class="fidelity"><summary>Fidelity to ${esc(f.measure)}</summary>
+  <p>Matches: ${esc(f.matches.join('; '))}.</p>
+  <table><thead><tr><th scope="col">What differs</th><th scope="col">Why</th></tr></thead><tbody>${rows}</tbody></table>
+  </details>`;
+}
+
 function dictionary(): string {
   const groups = METRIC_GROUPS.map((g) => {
     const items = METRICS.filter((m) => m.group === g).map((m) => `<article class="definition" id="${esc(m.id)}">
@@ -77,13 +86,15 @@ function dictionary(): string {
     <dt>Direction</dt><dd>${m.direction === 'higher_better' ? 'Higher is better' : 'Lower is better'}</dd>
     <dt>Anchor</dt><dd>${esc(m.anchor)}${m.snapshot ? ' (snapshot at the as-of date)' : ''}</dd>
     <dt>Windows</dt><dd>${m.windows.length ? esc(m.windows.map((w) => `${w} days`).join(', ')) : 'none'}</dd>
+    <dt>Final after</dt><dd>${m.snapshot ? 'a snapshot at the as-of date' : m.maturityDays === 0 ? 'the period\'s end' : `${m.maturityDays} days after the period\'s end`}</dd>
     <dt>Cut by</dt><dd>${esc(m.dimensions.join(', '))}</dd>${m.mirrors ? `\n    <dt>Mirrors</dt><dd>${esc(m.mirrors)} (closeloop's own implementation, not certified)</dd>` : ''}
-  </dl>
+  </dl>${m.fidelity ? `\n  ${fidelity(m.fidelity)}` : ''}
 </article>`);
     return `<section class="group"><h2 id="group-${esc(g)}">${esc(GROUP_TITLES[g] ?? g)}</h2>\n${items.join('\n')}\n</section>`;
   });
   const toc = METRIC_GROUPS.map((g) => `<li><a href="#group-${esc(g)}">${esc(GROUP_TITLES[g] ?? g)}</a>: ${METRICS.filter((m) => m.group === g).map((m) => `<a href="#${esc(m.id)}">${esc(m.title)}</a>`).join(', ')}</li>`);
-  return `<nav class="card wide toc" aria-label="Metrics"><ul>${toc.join('')}</ul><p><a href="/api/dictionary?format=markdown">The dictionary as Markdown</a></p></nav>\n${groups.join('\n')}`;
+  const guide = `<section class="group reading-guide" id="reading-guide"><h2>How to read the figures</h2>\n${READING_GUIDE.map((g) => `<article class="definition"><h3>${esc(g.heading)}</h3><p>${esc(g.text)}</p></article>`).join('\n')}\n</section>`;
+  return `<nav class="card wide toc" aria-label="Metrics"><ul><li><a href="#reading-guide">How to read the figures</a>: final and provisional periods, reliability, changes, reference groups, the disparity flag</li>${toc.join('')}</ul><p><a href="/api/dictionary?format=markdown">The dictionary as Markdown</a></p></nav>\n${guide}\n${groups.join('\n')}`;
 }
 
 function filterForm(p: PageDef): string {

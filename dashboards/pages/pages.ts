@@ -58,6 +58,9 @@ const DOMAIN: FilterDef = { id: 'domain', label: 'Need domain', options: 'domain
 
 const TREND: FilterId[] = ['grain', 'from', 'to', 'dimension', 'program', 'county', 'domain'];
 const trend = (metric: string, uses: FilterId[] = TREND): Block => ({ kind: 'chart', chart: 'trend', fixed: { metric }, uses, definition: metric });
+/** Monthly Laney p' / u' chart (issue 15): a special cause stands out from month-to-month noise. */
+const spc = (metric: string, uses: FilterId[] = ['program', 'county', 'domain']): Block => ({ kind: 'chart', chart: 'spc', fixed: { metric }, uses, definition: metric });
+const SPC_INTRO = 'Month by month against control limits (Laney p\' and u\' charts): a month beyond the dashed limits, or 8 months in a row on one side of the centre line, is a change worth explaining; anything else is the noise months always show. Only final months set the limits and are tested.';
 
 export const PAGES: PageDef[] = [
   {
@@ -65,7 +68,7 @@ export const PAGES: PageDef[] = [
     path: '/',
     title: 'Overview',
     nav: 'Overview',
-    lede: 'Where access, loop closure and outcomes stand: the latest complete period of each headline measure, its change and its trend.',
+    lede: 'Where access, loop closure and outcomes stand: the latest final period of each headline measure (one whose outcome windows have all passed), whether it changed significantly from the one before, and its trend with the newer, provisional periods drawn hollow.',
     filters: [GRAIN, FROM, TO, PROGRAM, COUNTY],
     inNav: true,
     blocks: [
@@ -96,6 +99,13 @@ export const PAGES: PageDef[] = [
         heading: 'From positive screen to help',
         blocks: [trend('need_referral_rate'), trend('connected_60d_rate'), trend('enrollment_after_referral_rate'), { kind: 'chart', chart: 'km', fixed: { metric: 'days_to_referral' }, definition: 'days_to_referral' }],
       },
+      {
+        kind: 'section',
+        heading: 'From referral to service',
+        intro: 'Shares of referrals served by day 30, 60 and 90, counting a referral closed without a service as never served (not as if it might still be).',
+        blocks: [trend('share_served_30d'), trend('share_served_90d')],
+      },
+      { kind: 'section', heading: 'Month by month', intro: SPC_INTRO, blocks: [spc('need_referral_rate')] },
     ],
   },
   {
@@ -107,7 +117,7 @@ export const PAGES: PageDef[] = [
     filters: [GRAIN, FROM, TO, DIMENSION, PROGRAM, COUNTY, DOMAIN],
     inNav: true,
     blocks: [
-      { kind: 'chart', chart: 'funnel', uses: ['program', 'county', 'domain'], wide: true },
+      { kind: 'chart', chart: 'funnel', uses: ['program', 'county'], wide: true, definition: 'funnel_positive_share' },
       {
         kind: 'section',
         heading: 'Trends',
@@ -122,6 +132,7 @@ export const PAGES: PageDef[] = [
           { kind: 'chart', chart: 'km', fixed: { metric: 'days_to_close', dimension: 'target_org_id' }, definition: 'days_to_close' },
         ],
       },
+      { kind: 'section', heading: 'Month by month', intro: SPC_INTRO, blocks: [spc('referral_acceptance_rate'), spc('closed_loop_rate')] },
       {
         kind: 'section',
         heading: 'Partner scorecards',
@@ -169,6 +180,7 @@ export const PAGES: PageDef[] = [
           { kind: 'chart', chart: 'prepost', uses: ['dimension'], wide: true, definition: 'ed_visits_pre_referral_per_1000_mm' },
         ],
       },
+      { kind: 'section', heading: 'Month by month', intro: SPC_INTRO, blocks: [spc('ed_visits_per_1000_mm', ['program', 'county'])] },
     ],
   },
   {
@@ -232,7 +244,7 @@ export const PAGES: PageDef[] = [
         heading: 'Trends',
         blocks: ['screening_rate', 'connected_60d_rate', 'closed_loop_rate', 'need_met_rate', 'phq9_remission_rate', 'ed_visits_per_1000_mm'].map((m) => trend(m, ['grain', 'from', 'to', 'program'])),
       },
-      { kind: 'chart', chart: 'funnel', uses: ['program'], wide: true },
+      { kind: 'chart', chart: 'funnel', uses: ['program'], wide: true, definition: 'funnel_positive_share' },
       { kind: 'chart', chart: 'phq9', wide: true, definition: 'phq9_follow_up_rate' },
       { kind: 'table', source: 'gaps', heading: 'Largest service gaps', limit: 10 },
     ],

@@ -1,9 +1,10 @@
 // Forest plot of each group against the reference group: rate ratios on a log scale (or
-// rate differences on a linear one) with 95% intervals. Groups flagged by the AHRQ rule
-// are vermillion; flagged groups that also have q < 0.05 (Benjamini-Hochberg) get a
-// diamond. The reference group sits on the no-difference line; withheld groups say "n<11".
+// rate differences on a linear one) with 95% intervals. Flagged groups are vermillion
+// diamonds: by default the adjusted flag (the AHRQ rule and q < 0.05, issue 15); on request
+// the AHRQ rule alone. The reference group sits on the no-difference line; withheld groups
+// say "n<11"; groups whose own figure is unreliable are hatched.
 import type { TopLevelSpec } from 'vega-lite';
-import { CONFIG, FLAG, MUTED, PRIMARY, SCHEMA, SUPPRESSED_NOTE, SUPPRESSED_TEXT } from './theme.ts';
+import { CONFIG, FLAG, MUTED, PRIMARY, SCHEMA, SUPPRESSED_NOTE, SUPPRESSED_TEXT, hatchLayer } from './theme.ts';
 
 export interface ForestRow {
   group: string;
@@ -13,15 +14,19 @@ export interface ForestRow {
   value: number | null;
   is_reference: boolean;
   suppressed: boolean;
+  /** the flag drawn: disparity_flag, or disparity_flag_unadjusted when asked */
   flagged: boolean;
+  /** the AHRQ rule alone (disparity_flag_unadjusted) */
+  flagged_unadjusted: boolean;
   q_below_05: boolean;
+  unreliable: boolean;
   p_value: number | null;
   q_value: number | null;
   /** 'reference', 'flagged: ...', 'n<11', '' */
   status: string;
 }
 
-export function forestSpec(rows: ForestRow[], o: { title: string; subtitle?: string; scale: 'ratio' | 'difference'; valueFormat: string; description: string; width?: number }): TopLevelSpec {
+export function forestSpec(rows: ForestRow[], o: { title: string; subtitle?: string; scale: 'ratio' | 'difference'; valueFormat: string; description: string; width?: number; flag?: 'adjusted' | 'unadjusted' }): TopLevelSpec {
   const ratio = o.scale === 'ratio';
   const groups = rows.map((r) => r.group);
   const finite = rows.flatMap((r) => [r.low, r.high, r.estimate]).filter((v): v is number => v !== null && Number.isFinite(v) && (!ratio || v > 0));
@@ -40,7 +45,9 @@ export function forestSpec(rows: ForestRow[], o: { title: string; subtitle?: str
   const color = { condition: { test: 'datum.flagged', value: FLAG }, value: PRIMARY };
   const subtitle = [
     o.subtitle,
-    'Vermillion: flagged (p < 0.05 and at least 10% worse, AHRQ rule); diamond: also q < 0.05 after Benjamini-Hochberg.',
+    o.flag === 'unadjusted'
+      ? 'Vermillion diamond: the AHRQ rule alone (p < 0.05 and at least 10% worse), without correcting for the many comparisons made: some of these are chance.'
+      : 'Vermillion diamond: a disparity (at least 10% worse, p < 0.05, and q < 0.05 after Benjamini-Hochberg over the comparisons of the period).',
     rows.some((r) => r.suppressed) ? SUPPRESSED_NOTE : null,
   ].filter(Boolean) as string[];
   const tooltip = [
@@ -75,10 +82,11 @@ export function forestSpec(rows: ForestRow[], o: { title: string; subtitle?: str
           y,
           x,
           color,
-          shape: { condition: { test: 'datum.flagged && datum.q_below_05', value: 'diamond' }, value: 'circle' },
+          shape: { condition: { test: 'datum.flagged', value: 'diamond' }, value: 'circle' },
           tooltip,
         },
       },
+      ...hatchLayer(rows.filter((r) => r.estimate !== null && !r.is_reference), { y, x }, 150, [{ filter: 'isValid(datum.estimate) && !datum.is_reference' }]),
       {
         transform: [{ filter: 'datum.is_reference' }],
         mark: { type: 'point', shape: 'square', size: 70, filled: false, color: '#1f1f1f' },

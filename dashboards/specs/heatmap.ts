@@ -1,8 +1,10 @@
 // Need domain x county heat map. Withheld cells are grey with "n<11"; cells no program
 // serves are white with "no provider"; cells with unknown capacity say so. A value of 0 is
-// the lightest blue, visibly different from both.
+// the lightest blue, visibly different from both. Unreliable cells are hatched.
 import type { TopLevelSpec } from 'vega-lite';
-import { CONFIG, NO_PROVIDER, SCHEMA, SEQUENTIAL_SCHEME, SUPPRESSED, SUPPRESSED_LABEL, SUPPRESSED_NOTE, SUPPRESSED_TEXT, preciseFormat, valueFormat, type ValueKind } from './theme.ts';
+import {
+  CONFIG, NO_PROVIDER, SCHEMA, SEQUENTIAL_SCHEME, SUPPRESSED, SUPPRESSED_LABEL, SUPPRESSED_NOTE, SUPPRESSED_TEXT, hatchLayer, preciseFormat, valueFormat, type ValueKind,
+} from './theme.ts';
 
 export interface HeatCell {
   domain: string;
@@ -12,6 +14,7 @@ export interface HeatCell {
   /** 'no provider', 'capacity unknown', ... */
   note: string | null;
   detail?: string | null;
+  unreliable?: boolean;
 }
 
 export function heatmapSpec(cells: HeatCell[], o: { title: string; subtitle?: string; valueTitle: string; kind: ValueKind; description: string; width?: number; reverse?: boolean }): TopLevelSpec {
@@ -64,6 +67,7 @@ export function heatmapSpec(cells: HeatCell[], o: { title: string; subtitle?: st
         mark: { type: 'text', fontSize: 9, color: SUPPRESSED_TEXT },
         encoding: { x, y, text: { field: 'label' } },
       },
+      ...hatchLayer(cells.filter((c) => c.value !== null), { x, y }, 420, [{ filter: 'isValid(datum.value)' }]),
     ],
     config: CONFIG,
   } as TopLevelSpec;

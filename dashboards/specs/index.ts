@@ -2,6 +2,7 @@
 // spec. The server uses them for the pages (spec JSON), for images (SVG/PNG) and reports.
 export * from './theme.ts';
 export * from './trend.ts';
+export * from './spc.ts';
 export * from './funnel.ts';
 export * from './km.ts';
 export * from './scorecard.ts';

@@ -1,8 +1,8 @@
 // Point estimates with 95% intervals, one row per label and a dodged point per series:
 // PHQ-9 outcomes by group, utilization before and after the first referral. Withheld
-// estimates are named "n<11" in grey at the row's start.
+// estimates are named "n<11" in grey at the row's start; unreliable ones are hatched.
 import type { TopLevelSpec } from 'vega-lite';
-import { CATEGORY_COLORS, CONFIG, SCHEMA, SUPPRESSED_LABEL, SUPPRESSED_NOTE, SUPPRESSED_TEXT, preciseFormat, valueFormat, type ValueKind } from './theme.ts';
+import { CATEGORY_COLORS, CONFIG, SCHEMA, SUPPRESSED_LABEL, SUPPRESSED_NOTE, SUPPRESSED_TEXT, hatchLayer, preciseFormat, valueFormat, type ValueKind } from './theme.ts';
 
 export interface IntervalRow {
   label: string;
@@ -14,12 +14,13 @@ export interface IntervalRow {
   /** Optional extra text shown in the tooltip (e.g. the post/pre rate ratio). */
   note?: string | null;
   denominator?: number | null;
+  unreliable?: boolean;
 }
 
-export function intervalSpec(rows: IntervalRow[], o: { title: string; subtitle?: string; xTitle: string; kind: ValueKind; description: string; width?: number; labelTitle?: string; seriesTitle?: string }): TopLevelSpec {
+export function intervalSpec(rows: IntervalRow[], o: { title: string; subtitle?: string | string[]; xTitle: string; kind: ValueKind; description: string; width?: number; labelTitle?: string; seriesTitle?: string }): TopLevelSpec {
   const labels = [...new Set(rows.map((r) => r.label))];
   const series = [...new Set(rows.map((r) => r.series))];
-  const subtitle = [o.subtitle, rows.some((r) => r.suppressed) ? SUPPRESSED_NOTE : null].filter(Boolean) as string[];
+  const subtitle = [...[o.subtitle ?? []].flat(), rows.some((r) => r.suppressed) ? SUPPRESSED_NOTE : null].filter(Boolean) as string[];
   const y = { field: 'label', type: 'nominal' as const, title: null, sort: labels, axis: { labelLimit: 220 } };
   const yOffset = { field: 'series', type: 'nominal' as const, sort: series };
   const color = { field: 'series', type: 'nominal' as const, title: o.seriesTitle ?? null, scale: { domain: series, range: CATEGORY_COLORS } };
@@ -62,6 +63,7 @@ export function intervalSpec(rows: IntervalRow[], o: { title: string; subtitle?:
         mark: { type: 'text', align: 'left', fontSize: 9, color: SUPPRESSED_TEXT },
         encoding: { y, yOffset, x: { value: 2 }, text: { value: SUPPRESSED_LABEL } },
       },
+      ...hatchLayer(rows.filter((r) => r.value !== null), { y, yOffset, x: { field: 'value', type: 'quantitative' } }, 130, [{ filter: 'isValid(datum.value)' }]),
     ],
     config: CONFIG,
   } as TopLevelSpec;

@@ -1,8 +1,16 @@
 // Partner scorecards: one row per organization, one panel per measure (acceptance,
 // closed loop, median days to close, stale open referrals), each with the area's figure
-// as a dashed reference line. Withheld figures are marked "n<11" in grey.
+// as a dashed reference line. Withheld figures are marked "n<11" in grey, figures that do
+// not exist (a median not reached) say so, unreliable ones are hatched.
+//
+// Every panel shares one row order, fixed as the scale domain: a panel where an
+// organization has no drawn value must keep its row, or every organization below it would
+// move up a row and show another's figure (issue 15).
 import type { TopLevelSpec } from 'vega-lite';
-import { CONFIG, MUTED, PRIMARY, SCHEMA, SUPPRESSED_LABEL, SUPPRESSED_NOTE, SUPPRESSED_TEXT, preciseFormat, valueFormat, type ValueKind } from './theme.ts';
+import {
+  CONFIG, MUTED, NOT_REACHED_LABEL, PRIMARY, SCHEMA, SUPPRESSED_LABEL, SUPPRESSED_NOTE, SUPPRESSED_TEXT, UNRELIABLE_LABEL, hatchLayer, preciseFormat, valueFormat,
+  type ValueKind,
+} from './theme.ts';
 
 export interface ScorecardCell {
   org: string;
@@ -12,6 +20,7 @@ export interface ScorecardCell {
   ci_high: number | null;
   suppressed: boolean;
   denominator: number | null;
+  unreliable?: boolean;
 }
 
 export interface ScorecardMeasure {
@@ -25,9 +34,14 @@ export interface ScorecardMeasure {
 export function scorecardSpec(cells: ScorecardCell[], measures: ScorecardMeasure[], o: { title: string; subtitle?: string; description: string; panelWidth?: number }): TopLevelSpec {
   const orgs = [...new Set(cells.map((c) => c.org))].sort();
   const anySuppressed = cells.some((c) => c.suppressed);
-  const subtitle = [o.subtitle, 'Dashed line: the whole area (rates and medians).', anySuppressed ? SUPPRESSED_NOTE : null].filter(Boolean) as string[];
+  const notReached = cells.some((c) => !c.suppressed && c.value === null);
+  const subtitle = [
+    o.subtitle, 'Dashed line: the whole area (rates and medians).', anySuppressed ? SUPPRESSED_NOTE : null,
+    notReached ? `"${NOT_REACHED_LABEL}": more than half the referrals were still open at the end of the follow-up, so there is no median (not withheld, not zero).` : null,
+    cells.some((c) => c.unreliable && !c.suppressed && c.value !== null) ? `Hatched: ${UNRELIABLE_LABEL.toLowerCase()}.` : null,
+  ].filter(Boolean) as string[];
   const panels = measures.map((m, i) => {
-    const y = { field: 'org', type: 'nominal' as const, title: null, sort: orgs, axis: i === 0 ? { labelLimit: 220 } : null };
+    const y = { field: 'org', type: 'nominal' as const, title: null, sort: orgs, scale: { domain: orgs }, axis: i === 0 ? { labelLimit: 220 } : null };
     const x = { field: 'value', type: 'quantitative' as const, title: m.title, axis: { format: valueFormat(m.kind), titleFontWeight: 600 as const, tickCount: 4 }, scale: { zero: m.kind !== 'duration' ? true : false } };
     const mine = [{ filter: { field: 'measure', equal: m.id } }];
     const tooltip = [
@@ -51,6 +65,12 @@ export function scorecardSpec(cells: ScorecardCell[], measures: ScorecardMeasure
         mark: { type: 'text', align: 'left', color: SUPPRESSED_TEXT, fontSize: 10 },
         encoding: { y, x: { value: 2 }, text: { value: SUPPRESSED_LABEL } },
       },
+      {
+        transform: [...mine, { filter: 'datum.suppressed !== true && !isValid(datum.value)' }],
+        mark: { type: 'text', align: 'left', color: SUPPRESSED_TEXT, fontSize: 10, fontStyle: 'italic' },
+        encoding: { y, x: { value: 2 }, text: { value: m.kind === 'duration' ? NOT_REACHED_LABEL : 'no value' }, tooltip: [{ field: 'org', title: 'Organization' }, { field: 'denominator', type: 'quantitative', title: 'Referrals', format: ',.0f' }] },
+      },
+      ...hatchLayer(cells.filter((c) => c.measure === m.id && c.value !== null), { y, x: { field: 'value', type: 'quantitative' } }, 120, [...mine, { filter: 'isValid(datum.value)' }]),
     ];
     if (m.area !== null && m.kind !== 'count') layer.push({ mark: { type: 'rule', strokeDash: [4, 3], color: MUTED }, encoding: { x: { datum: m.area } } });
     return { width: o.panelWidth ?? 190, height: { step: 26 }, layer };

@@ -19,6 +19,36 @@ export const SEQUENTIAL_SCHEME = 'blues';
 export const SUPPRESSED_LABEL = 'n<11';
 export const SUPPRESSED_NOTE = 'Grey "n<11": withheld because fewer than 11 people or events (or to protect such a cell); not zero.';
 
+/**
+ * Precision, maturity and missing figures are different states from withheld (issue 15):
+ * an unreliable figure is hatched (a symbol of diagonal lines laid over the mark, with its
+ * own legend entry); a provisional period is hollow and labelled; a partial period is an
+ * open square; a figure that does not exist (a median not reached) says so in words.
+ */
+export const HATCH_PATH = 'M -1 1 L 1 -1 M -1 0 L 0 -1 M 0 1 L 1 0 M -1 -0.5 L -0.5 -1 M 0.5 1 L 1 0.5';
+export const HATCH_COLOR = '#1f1f1f';
+export const UNRELIABLE_LABEL = 'Unreliable: relative standard error above 30% or fewer than 20 events';
+export const PROVISIONAL_NOTE = 'Hollow point, "provisional": some units\' outcome windows are still open, so the figure can still change; never compared as final.';
+export const PARTIAL_NOTE = 'Open square, "partial": the period began before the data did; never compared with a full period.';
+export const NOT_REACHED_LABEL = 'median not reached';
+
+/**
+ * A layer laying the hatch over marks whose datum.unreliable is true, with a legend entry;
+ * none (so no legend entry) when no shown row of `rows` is unreliable.
+ */
+export function hatchLayer(rows: ReadonlyArray<{ unreliable?: boolean | null; suppressed?: boolean }>, encoding: Record<string, unknown>, size = 170, extraFilters: unknown[] = []): never[] {
+  if (!rows.some((r) => r.unreliable === true && r.suppressed !== true)) return [];
+  return [{
+    transform: [...extraFilters, { filter: 'datum.unreliable === true && datum.suppressed !== true' }, { calculate: `'${UNRELIABLE_LABEL}'`, as: 'reliability' }],
+    mark: { type: 'point', filled: false, strokeWidth: 1, color: HATCH_COLOR, opacity: 0.85 },
+    encoding: {
+      ...encoding,
+      size: { value: size },
+      shape: { field: 'reliability', type: 'nominal', title: null, scale: { domain: [UNRELIABLE_LABEL], range: [HATCH_PATH] }, legend: { orient: 'bottom', title: null, symbolSize: 160, symbolStrokeColor: HATCH_COLOR, labelLimit: 420 } },
+    },
+  } as never];
+}
+
 export const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Liberation Sans", Arial, sans-serif';
 
 export const CONFIG: Config = {

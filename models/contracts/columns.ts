@@ -70,7 +70,7 @@ export const digits5 = (o: Opts = {}) =>
   withMeta(z.string().regex(/^\d{5}$/), o.required ?? false, { kind: 'digits5', required: o.required ?? false, key: o.key, note: o.note ?? '' });
 
 export const language = (o: Opts = {}) =>
-  z.string().regex(/^[a-z0-9_-]{1,64}$/).meta({ kind: 'language', required: false, emptyAs: 'unknown', note: o.note ?? '' } satisfies ColumnMeta);
+  z.string().regex(/^([a-z]{2,3}|unknown)$/).meta({ kind: 'language', required: false, emptyAs: 'unknown', note: o.note ?? '' } satisfies ColumnMeta);
 
 export function columnMeta(schema: z.ZodType): ColumnMeta {
   const meta = schema.meta() as ColumnMeta | undefined;

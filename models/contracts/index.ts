@@ -1,3 +1,4 @@
+import { coverage } from './coverage.ts';
 import { encounters } from './encounters.ts';
 import { enrollments } from './enrollments.ts';
 import type { EntityContract } from './entity.ts';
@@ -11,10 +12,11 @@ export * from './entity.ts';
 export * from './columns.ts';
 export * from './domains.ts';
 
-/** Load order: people first, because the other entities' orphan rule looks them up. */
-export const ENTITIES: readonly EntityContract[] = [people, services, screenings, referrals, enrollments, phq9, encounters];
+/** Load order: people first, because the other entities' orphan rule looks them up; coverage
+ * next, after the spans the roster rows carry. */
+export const ENTITIES: readonly EntityContract[] = [people, coverage, services, screenings, referrals, enrollments, phq9, encounters];
 
-export type EntityName = 'people' | 'services' | 'screenings' | 'referrals' | 'enrollments' | 'phq9' | 'encounters';
+export type EntityName = 'people' | 'coverage' | 'services' | 'screenings' | 'referrals' | 'enrollments' | 'phq9' | 'encounters';
 
 export function entityByName(name: string): EntityContract {
   const e = ENTITIES.find((x) => x.name === name);
@@ -22,4 +24,4 @@ export function entityByName(name: string): EntityContract {
   return e;
 }
 
-export { people, services, screenings, referrals, enrollments, phq9, encounters };
+export { people, coverage, services, screenings, referrals, enrollments, phq9, encounters };

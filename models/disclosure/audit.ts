@@ -71,7 +71,7 @@ export interface AuditReport {
   relations: number;
   violations: AuditViolation[];
   /** what the attacker did: components, candidates, LPs, and relations dropped as untrue */
-  attacker?: { components: number; candidates: number; lps: number; mips: number; seconds: number; byRelation: Record<string, number>; dropped: Record<string, number> };
+  attacker?: { components: number; candidates: number; lps: number; mips: number; seconds: number; byRelation: Record<string, number>; dropped: Record<string, number>; certified: string[] };
 }
 
 export interface AuditOptions {
@@ -87,6 +87,10 @@ export interface AuditOptions {
   ties?: readonly ExtraRelation[];
   /** Whole-window person-time (pre/post referral). */
   people?: PeopleRule;
+  /** Decide exactly what local certificates leave open (default true; attacker/ranges.ts). */
+  exact?: boolean;
+  /** Counts shown safe on an earlier round's smaller publication (attacker/ranges.ts). */
+  settled?: ReadonlySet<string>;
 }
 
 const STAT_FIELDS = ['rate_difference', 'rd_ci_low', 'rd_ci_high', 'rate_ratio', 'rr_ci_low', 'rr_ci_high', 'p_value', 'q_value', 'disparity_flag'] as const;
@@ -201,10 +205,14 @@ async function audit(published: AuditRow[], truth: AuditRow[] | null, opts: Audi
   }));
   const extra = [...sharedCountTies(cells, metas), ...(opts.ties ?? [])];
   const sys = buildSystem(cells, { metas, threshold: T, existence: opts.existence ?? 'frames', extra, people: opts.people });
-  const found = await findDisclosures(sys);
+  const found = await findDisclosures(sys, { exact: opts.exact ?? true, settled: opts.settled });
   for (const d of found.disclosures) {
     const v = sys.vars[d.var]!;
     const r = known[v.cell]!;
+    if (d.unproven) {
+      at(r, 'disclosure', `withheld ${ATOM_NAMES[v.atom]}: no solution found that puts it at 0 or at ${T} or more (not decided exactly)`, { count: v.atom });
+      continue;
+    }
     const range = d.exact ? `exactly ${round(d.low)}` : `within ${round(d.low)}..${round(d.high)}`;
     at(r, 'disclosure', `withheld ${ATOM_NAMES[v.atom]} can be derived ${range} from the published figures`, { count: v.atom, low: d.low, high: d.high });
   }
@@ -213,7 +221,7 @@ async function audit(published: AuditRow[], truth: AuditRow[] | null, opts: Audi
     rows: published.length,
     relations: sys.rows.length,
     violations,
-    attacker: { components: found.components, candidates: found.candidates, lps: found.lps, mips: found.mips, seconds: found.seconds, byRelation: sys.relations, dropped: sys.dropped },
+    attacker: { components: found.components, candidates: found.candidates, lps: found.lps, mips: found.mips, seconds: found.seconds, byRelation: sys.relations, dropped: sys.dropped, certified: found.certified },
   };
 }
 

@@ -1,20 +1,39 @@
-// The publish step after the metric engine (architecture.md): disparity statistics on the
-// full table, then disclosure control once over the whole results table, the derived
-// figures, the disparity summaries over the shown groups, the other published aggregates,
-// and the independent audit. The caller blocks the publish when audit.ok is false.
+// The publish step after the metric engine (architecture.md, issue 14): the designed
+// publication surface with fixed frames, disparity statistics on the true figures, then
+// disclosure control over the whole results table until the attacker finds nothing:
+//   1. the suppressor (suppress.ts) withholds small counts and their complements over the
+//      relations it knows;
+//   2. the independent audit (audit.ts), an attacker with every relation among the
+//      published counts, finds what it can still prove inside 1..threshold-1;
+//   3. the suppressor withholds more around each disclosed count, and 2 runs again,
+// until the audit passes (or a publish is blocked). Then the derived figures: q-values
+// over the published comparisons only, flags, the disparity summaries over shown groups,
+// and the other published tables (curves, gap table, pre/post summary).
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Config } from '../config.ts';
 import { computeComparisons } from '../disparities/computeComparisons.ts';
 import { buildDisparitySummary } from '../disparities/summaries.ts';
+import { exec, rows, sqlString as str } from '../duckdb.ts';
+import { buildIntermediate } from '../intermediate/index.ts';
+import { settleAddedColumns } from '../metrics/afterSuppression.ts';
+import { POPULATION_DIMENSIONS } from '../metrics/dimensions.ts';
+import { windowMonthBounds } from '../metrics/windowMonths.ts';
+import { cooccurrenceTies, readCooccurrence } from './attacker/ties.ts';
+import type { PeopleRule } from './attacker/system.ts';
 import { auditResults, type AuditReport } from './audit.ts';
-import type { MetricInput } from './metricMeta.ts';
+import { metricMetaMap, type MetricInput, type MetricMeta } from './metricMeta.ts';
 import { suppressOtherTables, type OtherTablesResult } from './otherTables.ts';
+import { publishedQValues } from './qValues.ts';
+import { applyPublicationSurface, DEFAULT_PUBLICATION, type Publication, type SurfaceResult } from './surface.ts';
 import { checkThreshold, suppress, type SuppressResult } from './suppress.ts';
-import { rows } from '../duckdb.ts';
+import { widenAround, type Strikes } from './widen.ts';
 
 export interface FinaliseOptions {
   metrics: readonly MetricInput[];
-  config: Pick<Config, 'referenceGroups' | 'suppressionThreshold'>;
+  config: Pick<Config, 'referenceGroups' | 'suppressionThreshold'> & { publication?: Publication };
+  /** The run's as-of date and restricted ZIP3 list (to rebuild people's attributes for tied dimensions). */
+  asOf?: string;
+  restrictedZip3?: string[];
   /** Told as each step ends (progress lines of a run). */
   onPhase?: (phase: string, seconds: number) => void;
 }
@@ -25,21 +44,43 @@ export interface FinaliseResult {
   /** results rows suppressed (primary + complementary + given) */
   suppressedRows: number;
   suppression: SuppressResult;
+  surface: SurfaceResult;
+  /** rounds of suppressor and attacker */
+  rounds: number;
   /** rows of disparity_summary */
   summaries: number;
   otherTables: OtherTablesResult;
   audit: AuditReport;
-  seconds: Record<'comparisons' | 'suppression' | 'summaries' | 'otherTables' | 'audit', number>;
+  seconds: Record<'surface' | 'comparisons' | 'suppression' | 'summaries' | 'otherTables' | 'audit', number>;
+}
+
+/** Rounds of suppressor and attacker before a publish is blocked. */
+const MAX_ROUNDS = 40;
+/** Rounds that answer a disclosure by withholding more cells; later rounds remove the cut. */
+const WIDEN_ROUNDS = 5;
+
+/** A cut is not published when at most this share of its periods compares two shown groups. */
+const MOSTLY_WITHHELD = 0.5;
+
+const cutKey = (metric: string, grain: string, dimension: string) => [metric, grain, dimension].join('\u001f');
+
+/** Whole-window person-time (pre/post referral): the people behind the member-months. */
+export function peopleRule(metas: Map<string, MetricMeta>): PeopleRule | undefined {
+  const ms = [...metas.values()].filter((m) => m.wholeWindowDays);
+  if (!ms.length) return undefined;
+  const { min, max } = windowMonthBounds(ms[0]!.wholeWindowDays!);
+  // one cohort: the people with a first referral whose windows are both observed
+  return { metrics: ms.map((m) => m.id), minPerPerson: min, maxPerPerson: max, samePeople: [ms.map((m) => m.id)] };
 }
 
 export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOptions): Promise<FinaliseResult> {
   const threshold = opts.config.suppressionThreshold;
   checkThreshold(threshold);
-  const seconds = { comparisons: 0, suppression: 0, summaries: 0, otherTables: 0, audit: 0 };
+  const seconds = { surface: 0, comparisons: 0, suppression: 0, summaries: 0, otherTables: 0, audit: 0 };
   if (!(await tableExists(conn, 'metric_results'))) {
     // no metric engine output (e.g. a roster-only first drop): nothing is published, nothing to check
     return {
-      comparisons: 0, suppressedRows: 0, summaries: 0, seconds,
+      comparisons: 0, suppressedRows: 0, summaries: 0, seconds, rounds: 0, surface: { removed: 0, added: 0 },
       suppression: { rows: 0, relations: 0, suppressed: 0, given: 0, primary: 0, complementary: 0, withheldComparisons: 0, sharedQuantities: [] },
       otherTables: { kmPointsDropped: null, gapRowsWithheld: null, prepostRowsSuppressed: null },
       audit: { ok: true, rows: 0, relations: 0, violations: [] },
@@ -50,16 +91,158 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     try {
       return await f();
     } finally {
-      seconds[phase] = (performance.now() - t) / 1000;
-      opts.onPhase?.(phase, seconds[phase]);
+      seconds[phase] += (performance.now() - t) / 1000;
+      opts.onPhase?.(phase, (performance.now() - t) / 1000);
     }
   };
+  const metas = metricMetaMap(opts.metrics);
+  const people = peopleRule(metas);
+  const surface = await timed('surface', () => applyPublicationSurface(conn, metas, opts.config.publication ?? DEFAULT_PUBLICATION));
   const comparisons = await timed('comparisons', () => computeComparisons(conn, { metrics: opts.metrics, config: opts.config }));
-  const suppression = await timed('suppression', () => suppress(conn, { metrics: opts.metrics, threshold }));
+  // the true figures, for the attacker's candidates and the rounds below
+  await exec(conn, 'CREATE OR REPLACE TEMP TABLE _truth_results AS SELECT * FROM metric_results');
+  const ties = await tiedDimensions(conn, metas, opts);
+
+  let suppression: SuppressResult | null = null;
+  let audit: AuditReport | null = null;
+  let rounds = 0;
+  // Rounds only ever add withheld rows (forced = everything withheld so far, plus what the
+  // suppressor chooses around each disclosure), so a count shown safe stays safe (settled).
+  const forced = new Set<string>();
+  const strikes: Strikes = new Map();
+  const settled = new Set<string>();
+  // Cuts (metric, grain, dimension) taken out of the publication because withholding more
+  // cells around a disclosed count did not protect it within WIDEN_ROUNDS: coarsening. A
+  // cut removed removes its rows and relations, so every range only widens (monotone).
+  const coarsened = new Map<string, string>();
+  // Cuts the suppressor would mostly withhold inform no one and tie everything together:
+  // not published (a first suppressor pass on the true figures decides).
+  await timed('suppression', async () => {
+    await exec(conn, 'CREATE OR REPLACE TABLE metric_results AS SELECT * FROM _truth_results');
+    await markGiven(conn, threshold, people, forced);
+    await suppress(conn, { metrics: opts.metrics, threshold });
+    for (const c of await mostlyWithheldCuts(conn)) coarsened.set(cutKey(c.metric_id, c.period_grain, c.dimension), 'fewer than two groups could be shown in most periods');
+  });
+  for (; rounds < MAX_ROUNDS; rounds++) {
+    suppression = await timed('suppression', async () => {
+      await exec(conn, 'CREATE OR REPLACE TABLE metric_results AS SELECT * FROM _truth_results');
+      await removeCuts(conn, coarsened);
+      await markGiven(conn, threshold, people, forced);
+      return suppress(conn, { metrics: opts.metrics, threshold });
+    });
+    // Rounds run the attacker without its exact (whole-component) solves: a count no local
+    // certificate shows safe is treated as disclosed.
+    audit = await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: '_truth_results', ties, people, exact: false, settled }));
+    for (const k of audit.attacker?.certified ?? []) settled.add(k);
+    const disclosed = audit.violations.filter((v) => v.relation === 'disclosure' || v.relation === 'primary');
+    if (!disclosed.length) break;
+    const added = await timed('suppression', async () => {
+      for (const k of await withheldKeys(conn)) forced.add(k);
+      if (rounds + 1 < WIDEN_ROUNDS) return widenAround(conn, disclosed, forced, strikes);
+      // a shown small count is withheld; a cut whose withheld counts stay provable is removed
+      const primary = disclosed.filter((v) => v.relation === 'primary');
+      let n = primary.length ? await widenAround(conn, primary, forced, strikes) : 0;
+      for (const v of disclosed) {
+        if (v.relation !== 'disclosure') continue;
+        const k = cutKey(v.metric_id, v.period_grain, v.dimension);
+        if (!coarsened.has(k)) {
+          coarsened.set(k, 'withholding more cells could not protect its small counts');
+          n++;
+        }
+      }
+      return n;
+    });
+    if (added === 0) break; // nothing more to withhold: the audit's verdict stands
+  }
+  // the last word: exactly, on the final pattern, what stays unproven
+  if (!audit!.ok) audit = await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: '_truth_results', ties, people, settled }));
+  await timed('suppression', async () => {
+    await publishedQValues(conn);
+    await settleAddedColumns(conn);
+  });
   const summaries = await timed('summaries', () => buildDisparitySummary(conn, { metrics: opts.metrics }));
   const otherTables = await timed('otherTables', () => suppressOtherTables(conn, { metrics: opts.metrics, threshold }));
-  const audit = await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold }));
-  return { comparisons: comparisons.comparisons, suppressedRows: suppression.suppressed, suppression, summaries, otherTables, audit, seconds };
+  await exec(conn, 'DROP TABLE IF EXISTS _truth_results');
+  // what was coarsened away, published so the dictionary and the pages can say why a cut is missing
+  await exec(conn, `CREATE OR REPLACE TABLE withheld_cuts (metric_id VARCHAR, period_grain VARCHAR, dimension VARCHAR, reason VARCHAR)`);
+  if (coarsened.size) {
+    await exec(conn, `INSERT INTO withheld_cuts VALUES ${[...coarsened].map(([k, reason]) => {
+      const [m, g, d] = k.split('\u001f');
+      return `(${str(m!)}, ${str(g!)}, ${str(d!)}, ${str(reason)})`;
+    }).join(', ')}`);
+  }
+  return {
+    comparisons: comparisons.comparisons, suppressedRows: suppression!.suppressed, suppression: suppression!,
+    surface: { ...surface, coarsened: [...coarsened.keys()].map((k) => { const [metric, grain, dimension] = k.split('\u001f'); return { metric: metric!, grain: grain!, dimension: dimension! }; }) },
+    rounds: Math.min(rounds + 1, MAX_ROUNDS),
+    summaries, otherTables, audit: audit!, seconds,
+  };
+}
+
+/**
+ * Rows withheld before the suppressor's own rules: the people behind whole-window
+ * person-time in 1..threshold-1 (member-months below threshold x the least a person can
+ * add), and the rows earlier rounds chose (forced).
+ */
+async function markGiven(conn: DuckDBConnection, threshold: number, people: PeopleRule | undefined, forced: ReadonlySet<string>) {
+  if (people) {
+    await exec(conn, `UPDATE metric_results SET suppressed = true
+WHERE metric_id IN (${people.metrics.map(str).join(', ')}) AND denominator > 0 AND floor(denominator / ${people.minPerPerson} + 1e-9) < ${threshold}`);
+  }
+  if (forced.size) {
+    await exec(conn, `CREATE OR REPLACE TEMP TABLE _forced (k VARCHAR)`);
+    const keys = [...forced];
+    for (let i = 0; i < keys.length; i += 2000) {
+      await exec(conn, `INSERT INTO _forced VALUES ${keys.slice(i, i + 2000).map((k) => `(${str(k)})`).join(', ')}`);
+    }
+    await exec(conn, `UPDATE metric_results SET suppressed = true
+WHERE concat_ws(chr(31), metric_id, period_grain, period_start::VARCHAR, dimension, group_value) IN (SELECT k FROM _forced)`);
+    await exec(conn, 'DROP TABLE _forced');
+  }
+}
+
+/**
+ * Removes the coarsened cuts from the publication. A removed `all` cut takes every cut of
+ * that metric at that grain with it (a group's rows would otherwise sum to the missing total).
+ */
+async function removeCuts(conn: DuckDBConnection, coarsened: ReadonlyMap<string, string>) {
+  if (!coarsened.size) return;
+  const cuts = [...coarsened.keys()].map((k) => k.split('\u001f'));
+  const values = cuts.map(([m, g, d]) => `(${str(m!)}, ${str(g!)}, ${str(d!)})`).join(', ');
+  await exec(conn, `DELETE FROM metric_results r USING (VALUES ${values}) c(metric_id, period_grain, dimension)
+WHERE r.metric_id = c.metric_id AND r.period_grain = c.period_grain AND (r.dimension = c.dimension OR c.dimension = 'all')`);
+}
+
+/**
+ * Cuts (metric, grain, dimension) that compare nothing in most of their periods: fewer than
+ * two groups shown (for `all`: the row itself withheld) in at least half the periods with people.
+ */
+async function mostlyWithheldCuts(conn: DuckDBConnection) {
+  return rows<{ metric_id: string; period_grain: string; dimension: string }>(conn, `WITH per AS (
+  SELECT r.metric_id, r.period_grain, r.dimension, r.period_start, count(*) FILTER (WHERE NOT coalesce(r.suppressed, false)) AS shown
+  FROM metric_results r JOIN _truth_results t USING (metric_id, period_grain, period_start, dimension, group_value)
+  WHERE coalesce(t.denominator, t.value, t.numerator, 0) > 0
+  GROUP BY ALL)
+SELECT metric_id, period_grain, dimension FROM per GROUP BY ALL
+HAVING avg((shown >= CASE WHEN dimension = 'all' THEN 1 ELSE 2 END)::INTEGER) <= ${MOSTLY_WITHHELD}
+ORDER BY ALL`);
+}
+
+async function withheldKeys(conn: DuckDBConnection): Promise<string[]> {
+  return (await rows<{ k: string }>(conn, `SELECT concat_ws(chr(31), metric_id, period_grain, period_start::VARCHAR, dimension, group_value) AS k
+FROM metric_results WHERE coalesce(suppressed, false)`)).map((r) => r.k);
+}
+
+/** Dimensions tied to each other in the data (limited English and language, ZIP3 and county, ...). */
+async function tiedDimensions(conn: DuckDBConnection, metas: Map<string, MetricMeta>, opts: FinaliseOptions) {
+  if (!opts.asOf) return [];
+  if (!(await tableExists(conn, 'stg_people'))) return [];
+  await buildIntermediate(conn, { asOf: opts.asOf, restrictedZip3: opts.restrictedZip3 ?? [], only: new Set(['int_person_attributes']) });
+  const cooc = await readCooccurrence(conn, POPULATION_DIMENSIONS);
+  await exec(conn, 'DROP TABLE IF EXISTS int_person_attributes');
+  const cells = await rows<{ metric_id: string; period_grain: string; period_start: string; dimension: string; group_value: string }>(conn,
+    `SELECT metric_id, period_grain, period_start::VARCHAR AS period_start, dimension, group_value FROM metric_results WHERE dimension <> 'all' AND NOT contains(dimension, '*')`);
+  return cooccurrenceTies(cells.map((c) => ({ ...c, shown: null })), metas, cooc);
 }
 
 async function tableExists(conn: DuckDBConnection, name: string): Promise<boolean> {

@@ -25,6 +25,8 @@ export interface MetricMeta {
   additiveOverTime(dimension: string): boolean;
   /** Each counted unit is in exactly one group of this one-way dimension. */
   groupsSumToAll(dimension: string): boolean;
+  /** Person-time in whole windows of this many days, one per person (pre/post referral). */
+  wholeWindowDays?: number;
 }
 
 /** A catalog entry or an already-built meta (tests). */
@@ -38,13 +40,15 @@ export function metricMeta(m: MetricInput): MetricMeta {
   if (!isCatalogEntry(m)) return m;
   return {
     id: m.id,
-    kind: m.kind,
+    // a cumulative incidence publishes events and cases like a duration (issue 15)
+    kind: m.kind === 'incidence' ? 'duration' : m.kind,
     direction: m.direction,
     dollarNumerator: m.kind === 'rate' && m.interval === 'none',
     additiveOverTime: (dimension) => isAdditiveOverTime(m, dimension),
     // The catalog answers for the metric's own dimensions; a configured two-way cut's
     // parts are always among them.
     groupsSumToAll: (dimension) => groupsSumToAll(m, dimension),
+    wholeWindowDays: m.wholeWindowDays,
   };
 }
 

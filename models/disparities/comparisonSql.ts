@@ -9,6 +9,7 @@ export const KEY_COLUMNS = ['metric_id', 'period_grain', 'period_start', 'dimens
 /** Statistic columns computeComparisons owns (results table, outputs.md). */
 export const STAT_COLUMNS = [
   'rate_difference', 'rd_ci_low', 'rd_ci_high', 'rate_ratio', 'rr_ci_low', 'rr_ci_high', 'p_value', 'q_value', 'disparity_flag',
+  'disparity_flag_unadjusted',
 ] as const;
 
 /**
@@ -24,21 +25,28 @@ WHERE r.dimension <> 'all' AND NOT list_contains(string_split(r.dimension, '*'),
 }
 
 /**
- * The reference group per metric x grain x period x dimension.
- * - largest: the largest denominator, ties to the first group in byte order;
- * - most_favourable: the best rate (highest when higher is better, lowest otherwise) among
- *   groups with denominator >= 30; ties to the larger denominator, then byte order.
- *   Choice: when no group reaches 30, the largest group is the reference;
- * - {group}: that group. Choice: when it has no row in the period, it is still named as the
- *   reference (so every period of a dimension names the same one) and no group is compared.
- * Dimensions not configured (two-way cuts included) use largest.
+ * The reference group per metric x grain x period x dimension, the same for every period
+ * and grain of a metric x dimension (a series), so a trend compares with one group
+ * throughout. `unknown` (or a two-way cell with an unknown part) is never a reference.
+ * - {group}: that group (config referenceGroups; the AHRQ defaults name white, commercial,
+ *   en, no, urban). Choice: when it has no row in a period, it is still named as the
+ *   reference and no group is compared.
+ * - most_favourable (every dimension not named, two-way cuts included unless both parts are
+ *   named): the group with the best whole-span rate (highest when higher is better, lowest
+ *   otherwise) among groups with a whole-span denominator >= minFavourableDenominator;
+ *   ties to the larger denominator, then byte order. Choice: when no group reaches it, the
+ *   largest group.
+ * - largest: the largest whole-span denominator, ties to byte order.
+ * Where a series has no whole-span rows (tables built by hand) each period chooses from its
+ * own rows.
  */
 export function referenceGroupsSql(minFavourableDenominator: number): string {
   return `CREATE OR REPLACE TEMP TABLE cl_cmp_refs AS
 WITH candidates AS (
-  SELECT *, x / n AS rate FROM cl_cmp_rows WHERE n > 0 AND x IS NOT NULL
+  SELECT *, x / n AS rate FROM cl_cmp_rows
+  WHERE n > 0 AND x IS NOT NULL AND NOT list_contains(string_split(group_value, '*'), 'unknown')
 ),
-ranked AS (
+rank_by AS (
   SELECT metric_id, period_grain, period_start, dimension,
     first(group_value ORDER BY n DESC, group_value) AS largest,
     first(group_value ORDER BY CASE WHEN direction = 'higher_better' THEN -rate ELSE rate END, n DESC, group_value)
@@ -46,17 +54,21 @@ ranked AS (
   FROM candidates
   GROUP BY metric_id, period_grain, period_start, dimension
 ),
+whole_span AS (
+  SELECT metric_id, dimension, largest, favourable FROM rank_by WHERE period_grain = 'all'
+),
 partitions AS (
   SELECT DISTINCT metric_id, period_grain, period_start, dimension FROM cl_cmp_rows
 )
 SELECT p.metric_id, p.period_grain, p.period_start, p.dimension,
   CASE c.mode
     WHEN 'group' THEN c.grp
-    WHEN 'most_favourable' THEN coalesce(k.favourable, k.largest)
-    ELSE k.largest
+    WHEN 'largest' THEN coalesce(w.largest, k.largest)
+    ELSE CASE WHEN w.largest IS NOT NULL THEN coalesce(w.favourable, w.largest) ELSE coalesce(k.favourable, k.largest) END
   END AS reference_group
 FROM partitions p
-LEFT JOIN ranked k USING (metric_id, period_grain, period_start, dimension)
+LEFT JOIN whole_span w USING (metric_id, dimension)
+LEFT JOIN rank_by k USING (metric_id, period_grain, period_start, dimension)
 LEFT JOIN cl_cmp_refcfg c USING (dimension)`;
 }
 

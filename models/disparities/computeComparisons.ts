@@ -4,7 +4,7 @@
 // the aggregated rows), Benjamini-Hochberg q-values per metric x grain x period over the
 // default family, and the AHRQ flag. Written back in one UPDATE from a staged table.
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { Config } from '../config.ts';
+import type { Config, ReferenceChoice } from '../config.ts';
 import { exec } from '../duckdb.ts';
 import { DEFAULT_TWO_WAY_CUT, POPULATION_DIMENSIONS } from '../metrics/dimensions.ts';
 import { benjaminiHochberg } from '../stats/index.ts';
@@ -44,13 +44,13 @@ export interface ComputeComparisonsResult {
 
 export async function computeComparisons(conn: DuckDBConnection, opts: ComputeComparisonsOptions): Promise<ComputeComparisonsResult> {
   const table = opts.table ?? 'metric_results';
-  const compared = opts.metrics.map(metricMeta).filter((m) => m.kind === 'proportion' || m.kind === 'rate');
+  const compared = opts.metrics.filter(hasDisparityStatistics).map(metricMeta).filter((m) => m.kind === 'proportion' || m.kind === 'rate');
   await stageTable(conn, 'cl_cmp_metrics', compared.length, [
     { name: 'metric_id', type: 'VARCHAR', values: compared.map((m) => m.id) },
     { name: 'kind', type: 'VARCHAR', values: compared.map((m): ComparisonKind => (m.kind === 'rate' ? (m.dollarNumerator ? 'dollar_rate' : 'rate') : 'proportion')) },
     { name: 'direction', type: 'VARCHAR', values: compared.map((m) => m.direction) },
   ]);
-  const refConfig = Object.entries(opts.config.referenceGroups ?? {});
+  const refConfig = referenceConfig(opts.config.referenceGroups ?? {});
   await stageTable(conn, 'cl_cmp_refcfg', refConfig.length, [
     { name: 'dimension', type: 'VARCHAR', values: refConfig.map(([d]) => d) },
     { name: 'mode', type: 'VARCHAR', values: refConfig.map(([, c]) => (typeof c === 'object' ? 'group' : c)) },
@@ -96,12 +96,17 @@ export async function computeComparisons(conn: DuckDBConnection, opts: ComputeCo
   };
   const p = field('p_value');
   const q = familyQValues(p, family, inFamily);
+  // disparity_flag: the AHRQ rule and q < 0.05 (issue 15); the rule alone stays in
+  // disparity_flag_unadjusted. Re-derived after suppression (finalise.ts), which may change q.
+  const unadjusted = Array.from(flag, (f) => (f < 0 ? null : f === 1));
+  const adjusted = unadjusted.map((f, i) => (f === null ? null : f && (q[i] as number) < 0.05));
 
   await stageTable(conn, 'cl_cmp_stats', length, [
     { name: 'cid', type: 'INTEGER', values: cid },
     ...VALUE_FIELDS.map((f) => ({ name: f, type: 'DOUBLE' as const, values: f === 'p_value' ? p : field(f) })),
     { name: 'q_value', type: 'DOUBLE', values: q },
-    { name: 'disparity_flag', type: 'BOOLEAN', values: Array.from(flag, (f) => (f < 0 ? null : f === 1)) },
+    { name: 'disparity_flag', type: 'BOOLEAN', values: adjusted },
+    { name: 'disparity_flag_unadjusted', type: 'BOOLEAN', values: unadjusted },
   ]);
 
   await exec(conn, clearStatisticsSql(table));
@@ -113,6 +118,31 @@ export async function computeComparisons(conn: DuckDBConnection, opts: ComputeCo
     await exec(conn, `DROP TABLE IF EXISTS ${t}`);
   }
   return { rows: length, comparisons };
+}
+
+/** Catalog entries can opt out (the funnel's step shares: each is a share of the step before, not of a population). */
+export function hasDisparityStatistics(m: MetricInput): boolean {
+  return !('disparities' in m) || m.disparities !== false;
+}
+
+/**
+ * The configured reference per dimension, plus each two-way cut whose two parts both name a
+ * group (race_ethnicity*payer: white*commercial under the defaults). `unknown` is refused:
+ * it measures missing data, not a group of people.
+ */
+export function referenceConfig(groups: Config['referenceGroups']): Array<[string, ReferenceChoice]> {
+  const out = Object.entries(groups);
+  for (const [d, c] of out) {
+    if (typeof c === 'object' && c.group.split('*').includes('unknown')) {
+      throw new Error(`referenceGroups.${d}: 'unknown' cannot be a reference group (it measures missing data, not a group of people)`);
+    }
+  }
+  for (const cut of DEFAULT_FAMILY_DIMENSIONS.filter((d) => d.includes('*'))) {
+    if (groups[cut] !== undefined) continue;
+    const parts = cut.split('*').map((d) => groups[d]);
+    if (parts.every((c) => typeof c === 'object')) out.push([cut, { group: parts.map((c) => (c as { group: string }).group).join('*') }]);
+  }
+  return out;
 }
 
 /**

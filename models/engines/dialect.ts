@@ -14,8 +14,8 @@ export interface Dialect {
   starExcept(alias: string, columns: readonly string[]): string;
   /** GROUP BY the first `keys` columns of the select list (DuckDB: GROUP BY ALL). */
   groupByAll(keys: number): string;
-  /** `ASOF LEFT JOIN right ON on` after `FROM left` (see postgresAsofLeftJoin). */
-  asofLeftJoin(left: string, right: string, on: string): string;
+  /** `ASOF LEFT JOIN right ON on` after `FROM left` (see postgresAsofLeftJoin); `inner`: ASOF JOIN. */
+  asofLeftJoin(left: string, right: string, on: string, inner?: boolean): string;
   /** Template helpers callable from .sql files as {{name(arg, ...)}}: SQL fragments in, SQL out. */
   helpers: Readonly<Record<string, (args: string[]) => string>>;
 }
@@ -26,11 +26,11 @@ const argCount = (name: string, args: string[], min: number, max = min) => {
   }
 };
 
-/** {{asof_left_join(left alias, right alias, condition)}} */
-function asofHelper(dialect: Dialect, args: string[]): string {
-  argCount('asof_left_join', args, 3);
+/** {{asof_left_join(left alias, right alias, condition)}}, {{asof_join(...)}} (inner) */
+function asofHelper(dialect: Dialect, args: string[], inner = false): string {
+  argCount(inner ? 'asof_join' : 'asof_left_join', args, 3);
   const [left, right, on] = args as [string, string, string];
-  return dialect.asofLeftJoin(left, right, on);
+  return dialect.asofLeftJoin(left, right, on, inner);
 }
 
 /** DuckDB's arg_min/arg_max: one key, or several compared in order (a struct key). */
@@ -61,9 +61,10 @@ export const DUCKDB: Dialect = {
   name: 'duckdb',
   starExcept: (alias, columns) => `${alias}.* EXCLUDE (${columns.join(', ')})`,
   groupByAll: () => 'GROUP BY ALL',
-  asofLeftJoin: (_left, right, on) => `ASOF LEFT JOIN ${right} ON ${on}`,
+  asofLeftJoin: (_left, right, on, inner) => `ASOF ${inner ? '' : 'LEFT '}JOIN ${right} ON ${on}`,
   helpers: {
     asof_left_join: (args) => asofHelper(DUCKDB, args),
+    asof_join: (args) => asofHelper(DUCKDB, args, true),
     series(args) {
       argCount('series', args, 3);
       return `unnest(generate_series(${args.join(', ')}))`;
@@ -80,6 +81,7 @@ export const POSTGRES: Dialect = {
   asofLeftJoin: postgresAsofLeftJoin,
   helpers: {
     asof_left_join: (args) => asofHelper(POSTGRES, args),
+    asof_join: (args) => asofHelper(POSTGRES, args, true),
     series(args) {
       argCount('series', args, 3);
       return `generate_series(${args.join(', ')})`;
@@ -131,16 +133,16 @@ export function splitTopLevel(text: string, separator: RegExp): string[] {
 const FLIP: Record<string, string> = { '<=': '>=', '<': '>', '>=': '<=', '>': '<' };
 
 /**
- * DuckDB's ASOF LEFT JOIN for PostgreSQL, which has none: `left l ASOF LEFT JOIN right r ON
+ * DuckDB's ASOF [LEFT] JOIN for PostgreSQL, which has none: `left l ASOF LEFT JOIN right r ON
  * l.a = r.a AND ... AND <expr of l> <= r.t` takes, per left row, the right row with the
  * smallest r.t at or after the expression (the largest at or before it for >= and >).
  * Here the distinct (keys, expression) of the left relation are joined to the right on the
- * keys and the inequality, and min(r.t) (max for >=) per group is joined back: a hash join
- * and an aggregate, where a LATERAL subquery would scan the right side once per left row.
- * The joined relation offers r.t only (each use of ASOF in the models reads nothing else);
- * asking for another column of it is an error in PostgreSQL, never a silent NULL.
+ * keys and the inequality, the nearest right row per group is kept (DISTINCT ON, ordered by
+ * r.t) and joined back: one join and one sort, where a LATERAL subquery would scan the right
+ * side once per left row. Every column of the right relation is offered under its alias.
+ * `inner` (ASOF JOIN) drops the left rows without a match, as DuckDB does.
  */
-export function postgresAsofLeftJoin(left: string, right: string, on: string): string {
+export function postgresAsofLeftJoin(left: string, right: string, on: string, inner = false): string {
   const l = splitFromItem(left);
   const r = splitFromItem(right);
   const lRef = new RegExp(`\\b${l.alias}\\.`);
@@ -165,14 +167,14 @@ export function postgresAsofLeftJoin(left: string, right: string, on: string): s
     else inequality = { left: a.trim(), op, column };
   }
   if (!inequality) throw new Error(`asof_left_join: no inequality in ${JSON.stringify(on)}`);
-  const agg = inequality.op.startsWith('<') ? 'min' : 'max';
+  const nearest = `${r.alias}.${inequality.column}${inequality.op.startsWith('<') ? '' : ' DESC'}`;
   const k = keys.map((key, i) => ({ ...key, name: `_asof_k${i}` }));
   const lookupKeys = [...k.map((key) => `${key.left} AS ${key.name}`), `${inequality.left} AS _asof_v`];
   const groupKeys = [...k.map((key) => `_l.${key.name}`), '_l._asof_v'];
-  const lookup = `SELECT ${groupKeys.join(', ')}, ${agg}(${r.alias}.${inequality.column}) AS ${inequality.column}
+  const lookup = `SELECT DISTINCT ON (${groupKeys.join(', ')}) ${groupKeys.join(', ')}, ${r.alias}.*
     FROM (SELECT DISTINCT ${lookupKeys.join(', ')} FROM ${l.relation} ${l.alias}) _l
     JOIN ${r.relation} ${r.alias} ON ${[...k.map((key) => `${r.alias}.${key.right} = _l.${key.name}`), `_l._asof_v ${inequality.op} ${r.alias}.${inequality.column}`].join(' AND ')}
-    GROUP BY ${groupKeys.join(', ')}`;
+    ORDER BY ${groupKeys.join(', ')}, ${nearest}`;
   const back = [...k.map((key) => `${r.alias}.${key.name} = (${key.left})`), `${r.alias}._asof_v = (${inequality.left})`];
-  return `LEFT JOIN (\n    ${lookup}\n  ) ${r.alias} ON ${back.join(' AND ')}`;
+  return `${inner ? 'JOIN' : 'LEFT JOIN'} (\n    ${lookup}\n  ) ${r.alias} ON ${back.join(' AND ')}`;
 }

@@ -12,11 +12,13 @@ import { modelVars, readSqlFile, renderSql } from './sql.ts';
 export const INTERMEDIATE_MODELS = [
   'int_spans',
   'int_periods',
+  'int_coverage',
   'int_person_attributes',
   'int_referral_milestones',
   'int_positive_needs',
   'int_phq9_candidates',
   'int_phq9_episodes',
+  'int_enrollment_windows',
 ] as const;
 export type IntermediateModel = (typeof INTERMEDIATE_MODELS)[number];
 

@@ -1,12 +1,13 @@
 -- PHQ-9s that can start an index episode (mirrors HEDIS DRR-E): total >= 10, person aged 12+
--- that day, by the as-of date; one per person-day (several on one day: the smallest
--- assessment_id). next_on = the person's first candidate more than 365 days later, the
--- next index if this one is an index (int_phq9_episodes follows the chain).
+-- that day, by the as-of date; one per person-day: on a day with several PHQ-9s the highest
+-- total is the day's score (ties: the smallest assessment_id). next_on = the person's first
+-- candidate more than 365 days later, the next index if this one is an index
+-- (int_phq9_episodes follows the chain).
 -- A separate model because DuckDB 1.5 crashes on an ASOF join inside a recursive CTE.
 WITH candidates AS (
   SELECT a.person_id, a.assessed_on,
-    min(a.assessment_id) AS assessment_id,
-    {{arg_min(a.total_score, a.assessment_id)}} AS total_score
+    {{arg_min(a.assessment_id, -a.total_score, a.assessment_id)}} AS assessment_id,
+    max(a.total_score) AS total_score
   FROM stg_phq9 a
   JOIN int_person_attributes pa USING (person_id)
   WHERE a.assessed_on <= {{as_of}}

@@ -7,6 +7,13 @@
 // up from months costs a few thousand rows instead of unpivoting every fact row into four
 // grains.
 //
+// Payer and program_id change over time (coverage): a fact with coverage 'row' carries them
+// (person-time split by the coverage of each day, people in a period under their last
+// enrolled day in it); for the others they are the person's coverage on the metric's age date
+// (the anchor, or the as-of date), `unknown` when the person was not covered that day, added
+// to the fact table once (withCoverageSql) rather than joined in every aggregation (a join
+// inside the GROUPING SETS query cost DuckDB several times the aggregation itself).
+//
 // Ages: with ageAt 'anchor' or 'as_of' the age band is fixed per fact row. With
 // 'period_end' it depends on the period, so step 1 keeps a coarse birth key instead: the
 // smallest threshold key (period_end key - 18/26/45/65 years) at or above the person's
@@ -29,8 +36,8 @@ export interface AggregationSpec {
   /** 'all', one-way and two-way dimensions. */
   dimensions: readonly string[];
   measures: readonly string[];
-  /** Kaplan-Meier: group by time too, count events and censored cases. */
-  duration?: { time: string; event: string };
+  /** Kaplan-Meier / Aalen-Johansen: group by time too, count events (and competing events) and censored cases. */
+  duration?: { time: string; event: string; competing?: string };
   /** Only fact rows where one of these measures is non-zero (count metrics: other rows add nothing). */
   nonZero?: readonly string[];
 }
@@ -74,6 +81,31 @@ function ageColumnSql(ageAt: AgeAt, asOfSql: string): string {
   return `${ageBandSql(dateKeySql(date), 'pa.birth_key')} AS age_band`;
 }
 
+/** Population dimensions that change over time: from coverage, not from the people row. */
+export const COVERAGE_DIMENSIONS: readonly string[] = ['payer', 'program_id'];
+
+/** The date a fact with coverage 'as_of_date' takes payer and program on, for an age basis. */
+export type CoverageBasis = 'anchor' | 'as_of';
+
+/** Whether an aggregation takes payer or program from coverage on a date, and on which. */
+export function coverageBasis(spec: AggregationSpec): CoverageBasis | null {
+  const columns = groupingSets(spec.dimensions, spec.ageAt).flatMap((s) => s.columns);
+  if (spec.fact.coverage !== 'as_of_date' || !columns.some((c) => COVERAGE_DIMENSIONS.includes(c))) return null;
+  if (spec.ageAt === 'period_end') {
+    throw new Error(`${spec.name}: fact ${spec.fact.id} takes payer and program from coverage on a date; ages at the period's end need a fact with coverage 'row'`);
+  }
+  return spec.ageAt;
+}
+
+/** A fact's SELECT with the person's payer and program on each basis date (`_payer_anchor`, ...; unknown when not covered). */
+export function withCoverageSql(factSql: string, bases: readonly CoverageBasis[], asOfSql: string): string {
+  if (bases.length === 0) return factSql;
+  const date = (b: CoverageBasis) => (b === 'anchor' ? 'f.anchor_date' : asOfSql);
+  const cols = bases.flatMap((b) => COVERAGE_DIMENSIONS.map((c) => `coalesce(c_${b}.${c}, 'unknown') AS _${c}_${b}`));
+  const joins = bases.map((b) => `LEFT JOIN int_coverage c_${b} ON c_${b}.person_id = f.person_id AND ${date(b)} BETWEEN c_${b}.segment_from AND c_${b}.segment_through`);
+  return `SELECT f.*, ${cols.join(', ')}\nFROM (\n${factSql}\n) f\n${joins.join('\n')}`;
+}
+
 /** Step 1 as a SELECT (the engine makes it the table `${spec.name}_month`). */
 export function monthLevelSql(spec: AggregationSpec, asOfSql: string, dialect: Dialect = DUCKDB): string {
   const { fact } = spec;
@@ -81,15 +113,18 @@ export function monthLevelSql(spec: AggregationSpec, asOfSql: string, dialect: D
   const columns = [...new Set(sets.flatMap((s) => s.columns))];
   const fixed = ['month_start', ...fact.keys, ...(spec.duration ? ['time'] : [])];
   const needsAge = columns.includes('age_band') || columns.includes('birth_canon');
+  const basis = coverageBasis(spec);
   const select = [
-    // the fact's own columns: month, keys, measure inputs, fact dimensions
+    // the fact's own columns: month, keys, measure inputs, fact dimensions (and, for
+    // coverage 'row', payer and program_id)
     dialect.starExcept('f', ['person_id']),
-    ...(spec.duration ? [`f.${spec.duration.time} AS time`, `f.${spec.duration.event} AS event`] : []),
-    ...columns.filter((c) => isPopulationDimension(c) && c !== 'age_band').map((c) => `pa.${c}`),
+    ...(spec.duration ? [`f.${spec.duration.time} AS time`, `f.${spec.duration.event} AS event`, `${spec.duration.competing ? `f.${spec.duration.competing}` : '0'} AS competing`] : []),
+    ...columns.filter((c) => isPopulationDimension(c) && c !== 'age_band' && !COVERAGE_DIMENSIONS.includes(c)).map((c) => `pa.${c}`),
+    ...(basis ? columns.filter((c) => COVERAGE_DIMENSIONS.includes(c)).map((c) => `f._${c}_${basis} AS ${c}`) : []),
     ...(needsAge ? [ageColumnSql(spec.ageAt, asOfSql)] : []),
   ];
   const measures = spec.duration
-    ? ['sum(event) AS events', 'count(*) - sum(event) AS censored']
+    ? ['sum(event) AS events', 'sum(competing) AS competing', 'count(*) - sum(event) - sum(competing) AS censored']
     : spec.measures.flatMap((m) => {
         const measure = fact.measures[m];
         if (!measure) throw new Error(`fact ${fact.id} has no measure ${m}`);
@@ -127,7 +162,7 @@ export function rollupSelectSql(spec: AggregationSpec, dialect: Dialect = DUCKDB
   const byMask = (pick: (s: GroupingSet) => string) =>
     `CASE a.gmask ${sets.map((s) => `WHEN ${groupingMask(columns, s.columns)} THEN ${pick(s)}`).join(' ')} END`;
   const measures = spec.duration
-    ? ['a.time', 'sum(a.events) AS events', 'sum(a.censored) AS censored']
+    ? ['a.time', 'sum(a.events) AS events', 'sum(a.competing) AS competing', 'sum(a.censored) AS censored']
     : spec.measures.map((m) => `${fact.measures[m]?.rollup} AS ${m}`);
   return `SELECT p.grain AS period_grain, p.period_start, p.period_end,
   ${byMask((s) => `'${s.dimension}'`)} AS dimension,
@@ -138,14 +173,18 @@ JOIN int_periods p ON p.span_entity = '${fact.span}'${spec.snapshot ? ` AND p.gr
 ${dialect.groupByAll(spec.duration ? 6 : 5 /* the columns before the sums */)}`;
 }
 
-/** Kaplan-Meier input per period x group of the given dimensions: (time:events:censored) triples, by time, in one string. */
+/**
+ * Kaplan-Meier input per period x group of the given dimensions: (time:events:censored)
+ * triples, by time, in one string; with a competing event, (time:events:censored:competing).
+ */
 export function survivalSql(spec: AggregationSpec, dimensions: readonly string[], dialect: Dialect = DUCKDB): string {
+  const competing = spec.duration?.competing ? ` || ':' || competing` : '';
   return `WITH r AS (
 ${rollupSelectSql(spec, dialect)}
 )
 SELECT period_grain, period_start, period_end, dimension, group_value,
-  sum(events) AS events, sum(events + censored) AS cases,
-  string_agg(time || ':' || events || ':' || censored, ',' ORDER BY time) AS survival
+  sum(events) AS events, sum(events + censored + competing) AS cases,
+  string_agg(time || ':' || events || ':' || censored${competing}, ',' ORDER BY time) AS survival
 FROM r
 WHERE dimension IN (${dimensions.map(sqlString).join(', ')})
 GROUP BY period_grain, period_start, period_end, dimension, group_value`;

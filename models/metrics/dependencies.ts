@@ -5,8 +5,9 @@
 // Rules: `stg_<entity>` is a direct read; `int_<model>` reads whatever that model's SQL
 // reads; int_spans and int_periods hold one row set per span entity, and the SQL that
 // uses them names its span (`span_entity = 'screenings'`), so they count as a read of the
-// named entities only (all four when none is named). Every fact also reads people: the
-// aggregation joins person attributes for the population dimensions.
+// named entities only (all four when none is named). Every fact also reads people and
+// coverage: the aggregation joins person attributes and coverage (payer, program) for the
+// population dimensions.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { INTERMEDIATE_MODELS, type IntermediateModel } from '../intermediate/index.ts';

@@ -11,10 +11,12 @@ import { exec, rows, scalar, sqlString } from '../duckdb.ts';
 import { duckdbEngine, type SqlEngine } from '../engines/engine.ts';
 import { buildIntermediate, INTERMEDIATE_MODELS, type IntermediateModel } from '../intermediate/index.ts';
 import { modelVars, readSqlFile, renderSql } from '../intermediate/sql.ts';
-import { kaplanMeierCurve, kaplanMeierMedian, poissonExactInterval, tIntervalFromMoments, wilsonInterval } from '../stats/index.ts';
-import { monthLevelSql, rollupSelectSql, survivalSql, type AggregationSpec } from './aggregate.ts';
+import {
+  aalenJohansenCurve, incidenceAt, incidenceMedian, kaplanMeierCurve, kaplanMeierMedian, poissonExactInterval, tIntervalFromMoments, wilsonInterval,
+} from '../stats/index.ts';
+import { coverageBasis, monthLevelSql, rollupSelectSql, survivalSql, withCoverageSql, type AggregationSpec, type CoverageBasis } from './aggregate.ts';
 import { bulkTable, type BulkValue } from './bulk.ts';
-import { compactSurvival, parseSurvival } from './survival.ts';
+import { compactSurvival, parseCompeting, parseSurvival } from './survival.ts';
 import { METRICS, factsInUse, type FactPart, type Metric } from './catalog.ts';
 import { engineFingerprint, sqlReads } from './dependencies.ts';
 import { DEFAULT_TWO_WAY_CUT, dimensionParts, isOneWayDimension } from './dimensions.ts';
@@ -109,7 +111,9 @@ export function planAggregations(metrics: readonly Metric[], cuts: readonly stri
     if (!('parts' in metric.sql)) continue;
     for (const part of metric.sql.parts) {
       const fact = factById(part.fact);
-      const duration = metric.kind === 'duration' ? { time: part.time as string, event: part.event as string } : undefined;
+      const duration = metric.kind === 'duration' || metric.kind === 'incidence'
+        ? { time: part.time as string, event: part.event as string, competing: part.competing }
+        : undefined;
       const name = ['_agg', fact.id.replace(/^fct_/, ''), metric.ageAt, metric.snapshot ? 'snapshot' : '', duration?.time ?? '']
         .filter(Boolean).join('_');
       let plan = plans.get(name);
@@ -139,7 +143,7 @@ export function planAggregations(metrics: readonly Metric[], cuts: readonly stri
 // source: the fact (or rows:<file>, or count) a part comes from, the unit of reuse
 const PARTS_COLUMNS = `source VARCHAR, metric_id VARCHAR, period_grain VARCHAR, period_start DATE, period_end DATE, dimension VARCHAR,
   group_value VARCHAR, numerator DOUBLE, denominator DOUBLE, sum_x DOUBLE, sum_x2 DOUBLE, value DOUBLE,
-  ci_low DOUBLE, ci_high DOUBLE, note VARCHAR`;
+  ci_low DOUBLE, ci_high DOUBLE, note VARCHAR, rse DOUBLE`;
 
 const list = (xs: readonly string[]) => xs.map(sqlString).join(', ');
 const col = (name: string | undefined) => (name === undefined ? 'NULL' : `${name}::DOUBLE`);
@@ -168,7 +172,7 @@ export async function computeMetrics(conn: DuckDBConnection, opts: ComputeMetric
   const restrictedZip3 = opts.restrictedZip3 ?? defaultRestrictedZip3();
   const facts = factsInUse();
   const sources = [
-    ...facts.map((id) => sourceReads(id, factText(factSqlSource(id).file), factById(id).span)),
+    ...facts.map((id) => sourceReads(id, withOwnVars(factSqlSource(id)), factById(id).span)),
     ...METRICS.flatMap((m) => ('rows' in m.sql ? [sourceReads(`rows:${m.sql.rows}`, factText(m.sql.rows), null)] : [])),
   ];
   const engine = opts.engine ?? duckdbEngine(conn);
@@ -176,8 +180,8 @@ export async function computeMetrics(conn: DuckDBConnection, opts: ComputeMetric
   // parts made by another engine are equivalent, not bit-identical: switching recomputes all
   const fingerprint = engineFingerprint({ asOf: opts.asOf, cuts, restrictedZip3, ...(dialect.name === 'duckdb' ? {} : { engine: dialect.name }) });
   const clean = await reusableSources(conn, opts.reuse, fingerprint, sources);
-  // the aggregation joins person attributes, spans and periods whatever the fact
-  const needed = new Set<IntermediateModel>(['int_spans', 'int_periods', 'int_person_attributes']);
+  // the aggregation joins person attributes, coverage, spans and periods whatever the fact
+  const needed = new Set<IntermediateModel>(['int_spans', 'int_periods', 'int_coverage', 'int_person_attributes']);
   for (const s of sources) if (!clean.has(s.source)) for (const m of s.models) needed.add(m);
   const intermediate = await buildIntermediate(engine, { asOf: opts.asOf, restrictedZip3, only: clean.size ? needed : undefined });
   phase(`intermediate models (${Object.keys(intermediate).length})`);
@@ -192,11 +196,15 @@ export async function computeMetrics(conn: DuckDBConnection, opts: ComputeMetric
     while (jsWork.length > 0) (jsWork.shift() as () => void)();
     return statement;
   };
-  const kaplanMeier = (source: string, metric: Metric, groups: SurvivalGroup[]) => () => {
+  const kaplanMeier = (source: string, metric: Metric, part: FactPart, groups: SurvivalGroup[]) => () => {
+    if (metric.interval === 'aalen_johansen') {
+      for (const g of groups) survivalRows.push([source, metric.id, g.period_grain, g.period_start, g.period_end, g.dimension, g.group_value, ...aalenJohansenFigures(g, part.at)]);
+      return;
+    }
     for (const g of groups) {
       const data = parseSurvival(g.survival);
       const km = kaplanMeierMedian(compactSurvival(data));
-      survivalRows.push([source, metric.id, g.period_grain, g.period_start, g.period_end, g.dimension, g.group_value, km.events, km.cases, km.median, km.low, km.high]);
+      survivalRows.push([source, metric.id, g.period_grain, g.period_start, g.period_end, g.dimension, g.group_value, km.events, km.cases, km.median, km.low, km.high, null]);
       if (metric.id === KM_CURVES.metric && g.period_grain === KM_CURVES.grain && (KM_CURVES.dimensions as readonly string[]).includes(g.dimension)) {
         for (const p of kaplanMeierCurve(data)) {
           curveRows.push([metric.id, g.period_grain, g.period_start, g.dimension, g.group_value, p.time, p.atRisk, p.events, p.censored, p.survival, p.lower, p.upper]);
@@ -214,14 +222,21 @@ export async function computeMetrics(conn: DuckDBConnection, opts: ComputeMetric
       continue;
     }
     const { file, vars: own } = factSqlSource(id);
-    const factSql = renderSql(factText(file), { ...vars, ...own }, `${file}.sql`, dialect);
+    const factPlans = plans.filter((p) => p.spec.fact.id === id);
+    const bases = [...new Set(factPlans.map((p) => coverageBasis(p.spec)).filter((b): b is CoverageBasis => b !== null))];
+    const factSql = withCoverageSql(renderSql(factText(file), { ...vars, ...own }, `${file}.sql`, dialect), bases, vars.as_of as string);
     await sql(engine.createTable(id, factSql));
-    for (const { spec, emits } of plans.filter((p) => p.spec.fact.id === id)) {
+    for (const { spec, emits } of factPlans) {
       await sql(engine.createTable(`${spec.name}_month`, monthLevelSql(spec, vars.as_of as string, dialect)));
       if (!spec.duration) await sql(engine.createTable(spec.name, rollupSelectSql(spec, dialect)));
+      // metrics read off the same curves (the median and the shares served) share their groups
+      const survivalGroups = new Map<string, SurvivalGroup[]>();
       for (const { metric, part, dimensions } of emits) {
         if (spec.duration) {
-          jsWork.push(kaplanMeier(id, metric, await sql(engine.rows<SurvivalGroup>(survivalSql(spec, dimensions, dialect)))));
+          const key = dimensions.join('|');
+          let groups = survivalGroups.get(key);
+          if (!groups) survivalGroups.set(key, (groups = await sql(engine.rows<SurvivalGroup>(survivalSql(spec, dimensions, dialect)))));
+          jsWork.push(kaplanMeier(id, metric, part, groups));
           continue;
         }
         await sql(engine.exec(`INSERT INTO _metric_parts (source, metric_id, period_grain, period_start, period_end, dimension, group_value, numerator, denominator, sum_x, sum_x2)
@@ -254,6 +269,9 @@ FROM int_periods WHERE span_entity = ${sqlString(metric.span)}${metric.snapshot 
   // The aggregated rows come back to the warehouse (nothing to do when it is the engine);
   // the rest runs there.
   await engine.copyToWarehouse('_metric_parts', PARTS_COLUMNS, conn);
+  // and the spans, which period_status reads
+  await engine.createTable('_metric_spans', 'SELECT span_entity, span_start FROM int_spans');
+  await engine.copyToWarehouse('_metric_spans', 'span_entity VARCHAR, span_start DATE', conn);
   for (const source of clean) {
     await exec(conn, `INSERT INTO _metric_parts SELECT * FROM metric_parts_cache WHERE source = ${sqlString(source)}`);
   }
@@ -261,10 +279,10 @@ FROM int_periods WHERE span_entity = ${sqlString(metric.span)}${metric.snapshot 
   await bulkTable(conn, '_km_rows', [
     ['source', 'VARCHAR'], ['metric_id', 'VARCHAR'], ['period_grain', 'VARCHAR'], ['period_start', 'VARCHAR'], ['period_end', 'VARCHAR'],
     ['dimension', 'VARCHAR'], ['group_value', 'VARCHAR'], ['events', 'DOUBLE'], ['cases', 'DOUBLE'],
-    ['median', 'DOUBLE'], ['low', 'DOUBLE'], ['high', 'DOUBLE'],
+    ['median', 'DOUBLE'], ['low', 'DOUBLE'], ['high', 'DOUBLE'], ['rse', 'DOUBLE'],
   ], survivalRows);
-  await exec(conn, `INSERT INTO _metric_parts (source, metric_id, period_grain, period_start, period_end, dimension, group_value, numerator, denominator, value, ci_low, ci_high)
-SELECT source, metric_id, period_grain, period_start::DATE, period_end::DATE, dimension, group_value, events, cases, median, low, high FROM _km_rows`);
+  await exec(conn, `INSERT INTO _metric_parts (source, metric_id, period_grain, period_start, period_end, dimension, group_value, numerator, denominator, value, ci_low, ci_high, rse)
+SELECT source, metric_id, period_grain, period_start::DATE, period_end::DATE, dimension, group_value, events, cases, median, low, high, rse FROM _km_rows`);
 
   // What the next incremental run may reuse (the zero rows of counts are always rebuilt).
   await exec(conn, `CREATE OR REPLACE TABLE metric_parts_cache AS SELECT * FROM _metric_parts WHERE source <> 'count'`);
@@ -272,11 +290,12 @@ SELECT source, metric_id, period_grain, period_start::DATE, period_end::DATE, di
 
   await bulkTable(conn, '_metric_catalog', [
     ['metric_id', 'VARCHAR'], ['kind', 'VARCHAR'], ['interval', 'VARCHAR'], ['scale', 'DOUBLE'], ['ord', 'DOUBLE'],
-  ], METRICS.map((m, i) => [m.id, m.kind, m.interval, m.scale, i]));
+    ['maturity', 'DOUBLE'], ['span', 'VARCHAR'], ['snapshot', 'DOUBLE'],
+  ], METRICS.map((m, i) => [m.id, m.kind, m.interval, m.scale, i, m.maturityDays, m.span, m.snapshot ? 1 : 0]));
 
   // parts add up; a group one part lacks (no numerator rows) has a zero numerator
   await exec(conn, `CREATE OR REPLACE TEMP TABLE _metric_merged AS
-SELECT m.*, c.kind, c.interval, c.scale, c.ord,
+SELECT m.*, c.kind, c.interval, c.scale, c.ord, c.maturity, c.span, c.snapshot,
   CASE WHEN c.interval = 't' THEN m.denominator ELSE m.numerator END AS k1,
   CASE WHEN c.interval = 't' THEN m.sum_x ELSE m.denominator END AS k2,
   CASE WHEN c.interval = 't' THEN m.sum_x2 ELSE 0 END AS k3
@@ -284,7 +303,7 @@ FROM (
   SELECT p.metric_id, p.period_grain, p.period_start, p.period_end, p.dimension, p.group_value,
     CASE WHEN any_value(c.kind) IN ('proportion', 'rate') THEN coalesce(sum(p.numerator), 0) ELSE sum(p.numerator) END AS numerator,
     sum(p.denominator) AS denominator, sum(p.sum_x) AS sum_x, sum(p.sum_x2) AS sum_x2,
-    max(p.value) AS value, max(p.ci_low) AS ci_low, max(p.ci_high) AS ci_high, max(p.note) AS note
+    max(p.value) AS value, max(p.ci_low) AS ci_low, max(p.ci_high) AS ci_high, max(p.note) AS note, max(p.rse) AS rse
   FROM _metric_parts p
   JOIN _metric_catalog c USING (metric_id)
   GROUP BY p.metric_id, p.period_grain, p.period_start, p.period_end, p.dimension, p.group_value
@@ -301,26 +320,45 @@ END`);
   await computeIntervals(conn);
   phase('intervals');
 
-  const grainOrder = `CASE m.period_grain ${GRAIN_ORDER.map((g, i) => `WHEN '${g}' THEN ${i}`).join(' ')} END`;
+  const grainOrder = `CASE r.period_grain ${GRAIN_ORDER.map((g, i) => `WHEN '${g}' THEN ${i}`).join(' ')} END`;
+  // RSE of the published value (NCHS reliability: "unreliable" above 30% or with fewer than
+  // 20 events); durations from their interval, incidences from their standard error.
+  const rse = `CASE r.kind
+    WHEN 'proportion' THEN CASE WHEN r.value > 0 THEN sqrt((1 - r.value) / (r.denominator * r.value)) END
+    WHEN 'rate' THEN CASE WHEN r.numerator > 0 THEN 1 / sqrt(r.numerator) END
+    WHEN 'count' THEN CASE WHEN r.numerator > 0 THEN 1 / sqrt(r.numerator) END
+    WHEN 'mean' THEN CASE WHEN r.n > 1 AND r.value <> 0 THEN sqrt(greatest(0, (r.sum_x2 - r.sum_x * r.sum_x / r.n) / (r.n - 1)) / r.n) / abs(r.value) END
+    WHEN 'duration' THEN CASE WHEN r.value > 0 THEN (r.ci_high - r.ci_low) / (2 * 1.959963984540054 * r.value) END
+    WHEN 'incidence' THEN r.rse
+  END`;
   await exec(conn, `CREATE OR REPLACE TABLE metric_results AS
+WITH r AS (
+  SELECT
+    m.metric_id,
+    m.period_grain,
+    m.period_start,
+    m.period_end,
+    m.dimension,
+    m.group_value,
+    CASE WHEN m.kind = 'mean' THEN NULL ELSE m.numerator END AS numerator,
+    CASE WHEN m.kind = 'count' THEN NULL ELSE m.denominator END AS denominator,
+    CASE m.kind
+      WHEN 'proportion' THEN m.numerator / m.denominator
+      WHEN 'rate' THEN m.numerator / m.denominator * m.scale
+      WHEN 'count' THEN m.numerator
+      WHEN 'mean' THEN m.sum_x / m.denominator
+      ELSE m.value
+    END::DOUBLE AS value,
+    (CASE WHEN m.kind IN ('duration', 'incidence') THEN m.ci_low ELSE ci.low * m.scale END)::DOUBLE AS ci_low,
+    (CASE WHEN m.kind IN ('duration', 'incidence') THEN m.ci_high ELSE ci.high * m.scale END)::DOUBLE AS ci_high,
+    m.note,
+    m.kind, m.interval, m.ord, m.maturity, m.span, m.snapshot, m.rse, m.sum_x, m.sum_x2, m.denominator AS n
+  FROM _metric_merged m
+  LEFT JOIN _ci ci ON ci.method = m.interval AND ci.k1 = m.k1 AND ci.k2 = m.k2 AND ci.k3 = m.k3
+)
 SELECT
-  m.metric_id,
-  m.period_grain,
-  m.period_start,
-  m.period_end,
-  m.dimension,
-  m.group_value,
-  CASE WHEN m.kind = 'mean' THEN NULL ELSE m.numerator END AS numerator,
-  CASE WHEN m.kind = 'count' THEN NULL ELSE m.denominator END AS denominator,
-  CASE m.kind
-    WHEN 'proportion' THEN m.numerator / m.denominator
-    WHEN 'rate' THEN m.numerator / m.denominator * m.scale
-    WHEN 'count' THEN m.numerator
-    WHEN 'mean' THEN m.sum_x / m.denominator
-    ELSE m.value
-  END::DOUBLE AS value,
-  (CASE WHEN m.kind = 'duration' THEN m.ci_low ELSE ci.low * m.scale END)::DOUBLE AS ci_low,
-  (CASE WHEN m.kind = 'duration' THEN m.ci_high ELSE ci.high * m.scale END)::DOUBLE AS ci_high,
+  r.metric_id, r.period_grain, r.period_start, r.period_end, r.dimension, r.group_value,
+  r.numerator, r.denominator, r.value, r.ci_low, r.ci_high,
   false AS suppressed,
   NULL::VARCHAR AS reference_group,
   NULL::DOUBLE AS rate_difference,
@@ -334,10 +372,30 @@ SELECT
   NULL::BOOLEAN AS disparity_flag,
   ${sqlString(opts.runId)} AS run_id,
   ${vars.as_of} AS as_of,
-  m.note
-FROM _metric_merged m
-LEFT JOIN _ci ci ON ci.method = m.interval AND ci.k1 = m.k1 AND ci.k2 = m.k2 AND ci.k3 = m.k3
-ORDER BY m.ord, ${grainOrder}, m.period_start, m.dimension = 'all' DESC, m.dimension, m.group_value`);
+  r.note,
+  -- final: every unit's windows have elapsed (calendar end + maturity <= as-of); partial: the
+  -- period starts before the metric's data do; a snapshot is what it is at the as-of date
+  CASE
+    WHEN r.snapshot = 1 THEN 'final'
+    WHEN r.period_grain <> 'all' AND r.period_start < sp.span_start THEN 'partial'
+    WHEN CASE r.period_grain
+        WHEN 'month' THEN last_day(r.period_start)
+        WHEN 'quarter' THEN (r.period_start + INTERVAL 3 MONTH - INTERVAL 1 DAY)::DATE
+        WHEN 'year' THEN (r.period_start + INTERVAL 12 MONTH - INTERVAL 1 DAY)::DATE
+        ELSE r.period_end
+      END + r.maturity::INTEGER <= ${vars.as_of} THEN 'final'
+    ELSE 'provisional'
+  END AS period_status,
+  CASE
+    WHEN r.kind = 'ratio' OR (r.kind = 'rate' AND r.interval = 'none') OR r.value IS NULL THEN NULL
+    WHEN r.kind = 'count' THEN r.numerator < 20
+    WHEN r.kind = 'mean' THEN r.n < 20 OR coalesce(${rse} > 0.3, true)
+    ELSE r.numerator < 20 OR coalesce(${rse} > 0.3, true)
+  END AS unreliable,
+  NULL::BOOLEAN AS disparity_flag_unadjusted
+FROM r
+LEFT JOIN _metric_spans sp ON sp.span_entity = r.span
+ORDER BY r.ord, ${grainOrder}, r.period_start, r.dimension = 'all' DESC, r.dimension, r.group_value`);
 
   phase('metric_results');
 
@@ -367,8 +425,8 @@ FROM _km_curves ORDER BY metric_id, dimension = 'all' DESC, dimension, group_val
   phase('km_curves, gap_table, prepost_summary');
 
   if (!opts.keepIntermediate) {
-    for (const t of [...plans.map((p) => p.spec.name), ...INTERMEDIATE_MODELS, 'ref_restricted_zip3']) await engine.dropTable(t);
-    for (const t of ['_km_rows', '_km_curves', '_metric_catalog', '_metric_merged', '_ci']) await exec(conn, `DROP TABLE IF EXISTS ${t}`);
+    for (const t of [...plans.map((p) => p.spec.name), ...INTERMEDIATE_MODELS, 'ref_restricted_zip3', '_metric_spans']) await engine.dropTable(t);
+    for (const t of ['_km_rows', '_km_curves', '_metric_catalog', '_metric_merged', '_ci', '_metric_spans']) await exec(conn, `DROP TABLE IF EXISTS ${t}`);
   }
 
   const perMetric: Record<string, number> = Object.fromEntries(METRICS.map((m) => [m.id, 0]));
@@ -383,7 +441,28 @@ FROM _km_curves ORDER BY metric_id, dimension = 'all' DESC, dimension, group_val
   };
 }
 
+/**
+ * events, cases, value, low, high and RSE of an Aalen-Johansen metric for one group: the
+ * median day (at undefined) or the cumulative incidence at day `at`, whose events are the
+ * cases observed to have the event by that day.
+ */
+function aalenJohansenFigures(g: SurvivalGroup, at: number | undefined): BulkValue[] {
+  const rows = parseCompeting(g.survival);
+  const curve = aalenJohansenCurve(rows);
+  if (at === undefined) {
+    const m = incidenceMedian(curve);
+    return [g.events, g.cases, m.median, m.low, m.high, null];
+  }
+  const f = incidenceAt(curve, at);
+  const events = rows.reduce((t, r) => t + (r.time <= at ? r.events : 0), 0);
+  return [events, g.cases, f.incidence, f.lower, f.upper, f.incidence > 0 ? f.se / f.incidence : null];
+}
+
 const factText = (file: string) => readSqlFile(new URL(`./sql/${file}.sql`, import.meta.url));
+
+/** A fact's SQL with its own placeholder values filled in (they may name tables), the run's left as they are. */
+const withOwnVars = ({ file, vars }: { file: string; vars: Record<string, string> }) =>
+  Object.entries(vars).reduce((text, [k, v]) => text.replaceAll(`{{${k}}}`, v), factText(file));
 
 /** The fact whose Kaplan-Meier curves are kept (km_curves). */
 const KM_CURVES_FACT = (() => {
@@ -394,7 +473,7 @@ const KM_CURVES_FACT = (() => {
 
 interface SourceReads {
   source: string;
-  /** Staging entities it reads: those in its SQL, plus people and its span entity. */
+  /** Staging entities it reads: those in its SQL, plus people and coverage and its span entity. */
   entities: Set<string>;
   /** Intermediate models its SQL reads. */
   models: Set<IntermediateModel>;
@@ -402,7 +481,9 @@ interface SourceReads {
 
 function sourceReads(source: string, text: string, span: string | null): SourceReads {
   const { entities, models } = sqlReads(text);
+  // the aggregation joins person attributes and coverage for the population dimensions
   entities.add('people');
+  entities.add('coverage');
   if (span) entities.add(span);
   return { source, entities, models };
 }

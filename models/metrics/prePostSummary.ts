@@ -1,7 +1,9 @@
 // The pre/post summary (metrics.md, Outcomes): per dimension and group, over the whole
 // utilization span, ED visits and inpatient admissions in the 180 days before and after
 // people's first referral, and the post/pre rate ratio with its exact conditional interval
-// and p-value (R's two-sample poisson.test). Reads the rolled-up fct_prepost aggregation.
+// (R's two-sample poisson.test). No p-value: without a comparison group a "significant"
+// fall would invite a causal reading that regression to the mean (referrals follow crises)
+// and secular trend explain as well (issue 15). Reads the rolled-up fct_prepost aggregation.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { exec, sqlString } from '../duckdb.ts';
 import { duckdbEngine, type SqlEngine } from '../engines/engine.ts';
@@ -46,19 +48,19 @@ FROM ${opts.table} WHERE period_grain = 'all' AND people > 0`)
         m.measure, g.period_start, g.period_end, g.dimension, g.group_value, g.people,
         pre, g.pre_member_months, post, g.post_member_months,
         (1000 * pre) / g.pre_member_months, (1000 * post) / g.post_member_months,
-        rr?.ratio ?? null, rr?.low ?? null, rr?.high ?? null, rr?.p ?? null,
+        rr?.ratio ?? null, rr?.low ?? null, rr?.high ?? null,
       ]);
     }
   }
   await bulkTable(conn, '_prepost_summary', [
     ['measure', 'VARCHAR'], ['period_start', 'VARCHAR'], ['period_end', 'VARCHAR'], ['dimension', 'VARCHAR'], ['group_value', 'VARCHAR'],
     ['people', 'DOUBLE'], ['pre_events', 'DOUBLE'], ['pre_member_months', 'DOUBLE'], ['post_events', 'DOUBLE'], ['post_member_months', 'DOUBLE'],
-    ['pre_rate_per_1000', 'DOUBLE'], ['post_rate_per_1000', 'DOUBLE'], ['rate_ratio', 'DOUBLE'], ['rr_ci_low', 'DOUBLE'], ['rr_ci_high', 'DOUBLE'], ['p_value', 'DOUBLE'],
+    ['pre_rate_per_1000', 'DOUBLE'], ['post_rate_per_1000', 'DOUBLE'], ['rate_ratio', 'DOUBLE'], ['rr_ci_low', 'DOUBLE'], ['rr_ci_high', 'DOUBLE'],
   ], out);
   await exec(conn, `CREATE OR REPLACE TABLE prepost_summary AS
 SELECT measure, period_start::DATE AS period_start, period_end::DATE AS period_end, dimension, group_value,
   people::INTEGER AS people, pre_events, pre_member_months, post_events, post_member_months,
-  pre_rate_per_1000, post_rate_per_1000, rate_ratio, rr_ci_low, rr_ci_high, p_value,
+  pre_rate_per_1000, post_rate_per_1000, rate_ratio, rr_ci_low, rr_ci_high,
   ${sqlString(opts.runId)} AS run_id, ${opts.asOfSql} AS as_of
 FROM _prepost_summary
 ORDER BY measure, dimension = 'all' DESC, dimension, group_value`);

@@ -1,12 +1,20 @@
 // Kaplan-Meier input as it comes from SQL, and an exact compaction of it. The estimates
 // themselves are models/stats (kaplanMeierMedian, kaplanMeierCurve).
-import type { SurvivalRow } from '../stats/index.ts';
+import type { CompetingRow, SurvivalRow } from '../stats/index.ts';
 
 /** "time:events:censored,..." (survivalSql's string_agg) into rows. */
 export function parseSurvival(s: string): SurvivalRow[] {
   return s.split(',').map((triple) => {
     const [time, events, censored] = triple.split(':').map(Number);
     return { time: time as number, events: events as number, censored: censored as number };
+  });
+}
+
+/** "time:events:censored:competing,..." (survivalSql with a competing event) into rows. */
+export function parseCompeting(s: string): CompetingRow[] {
+  return s.split(',').map((quad) => {
+    const [time, events, censored, competing] = quad.split(':').map(Number);
+    return { time: time as number, events: events as number, censored: censored as number, competing: competing as number };
   });
 }
 

@@ -20,9 +20,14 @@ export const LINEAGE_COLUMNS = [
   { name: '_run_id', type: 'VARCHAR' },
 ] as const;
 
+/** Lineage of one entity only: a coverage row that came from a people row's span (its _file is the people file). */
+export const ENTITY_LINEAGE_COLUMNS: Record<string, ReadonlyArray<{ name: string; type: string }>> = {
+  coverage: [{ name: '_roster', type: 'BOOLEAN' }],
+};
+
 export function stagingDDL(e: EntityContract): string {
   const cols = contractColumns(e).map((c) => `  ${c.name} ${SQL_TYPE[c.kind]}${c.required || c.emptyAs ? ' NOT NULL' : ''}`);
-  const lineage = LINEAGE_COLUMNS.map((c) => `  ${c.name} ${c.type}`);
+  const lineage = [...LINEAGE_COLUMNS, ...(ENTITY_LINEAGE_COLUMNS[e.name] ?? [])].map((c) => `  ${c.name} ${c.type}`);
   // No PRIMARY KEY: the loader enforces key uniqueness set-wise, and an ART index over
   // millions of VARCHAR keys would cost memory and load time for nothing.
   return `CREATE TABLE IF NOT EXISTS ${stagingTable(e)} (\n${[...cols, ...lineage].join(',\n')}\n)`;

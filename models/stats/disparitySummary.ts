@@ -4,6 +4,8 @@
 export interface DisparityGroup {
   value: number;
   denominator: number;
+  /** sampling variance of value (e.g. y (1 - y) / n for a proportion); needed for the corrected between-group variance */
+  variance?: number | null;
 }
 
 /**
@@ -45,6 +47,28 @@ export function betweenGroupVariance(values: number[], denominators: number[]): 
   return bgv;
 }
 
+/**
+ * Between-group variance with the part that sampling noise alone contributes taken out:
+ * with y_j = theta_j + e_j, Var e_j = v_j and mu estimated by sum p_j y_j,
+ * E[sum p_j (y_j - mu)^2] = true BGV + sum p_j (1 - p_j) v_j, so the estimate is the raw
+ * BGV minus sum p_j (1 - p_j) v_j, floored at 0 (a method-of-moments correction, as
+ * DerSimonian-Laird's for meta-analysis). Without it, many small groups show "variance"
+ * that is noise. null when the raw BGV is, or a variance is missing.
+ * Hand check: y = 0.1, 0.15, 0.05, n = 1000, 300, 300, v = y (1 - y) / n:
+ * 0.0009375 - (0.625 * 0.375 * 0.00009 + 0.1875 * 0.8125 * (0.000425 + 0.000158333)) = 0.000827539.
+ */
+export function betweenGroupVarianceCorrected(values: number[], denominators: number[], variances: Array<number | null | undefined>): number | null {
+  const raw = betweenGroupVariance(values, denominators);
+  if (raw === null || variances.length !== values.length || variances.some((v) => v === null || v === undefined || !Number.isFinite(v))) return null;
+  const total = denominators.reduce((s, n) => s + n, 0);
+  let noise = 0;
+  variances.forEach((v, j) => {
+    const p = (denominators[j] as number) / total;
+    noise += p * (1 - p) * (v as number);
+  });
+  return Math.max(0, raw - noise);
+}
+
 /** Maximal rate difference: max y - min y. null for no groups. */
 export function maxRateDifference(values: number[]): number | null {
   if (values.length === 0) return null;
@@ -59,23 +83,29 @@ export function maxRateRatio(values: number[]): number | null {
   return maxOf(values) / min;
 }
 
-/** All four summaries for groups given as { value, denominator }. */
+/**
+ * All four summaries, on the adverse scale (Keppel & Pearcy 2005, Healthy People 2010
+ * Statistical Notes 25): for a measure where higher is better (acceptance, remission) the
+ * adverse rate 1 - y is summarised, so that the index of disparity and the maximal rate
+ * ratio measure the same thing as the disparity flag, which is also judged on the adverse
+ * scale (a favourable 0.8 vs 0.6 is an adverse 0.2 vs 0.4: ratio 2, not 1.33). The
+ * between-group variance is the corrected one (betweenGroupVarianceCorrected); it and the
+ * maximal difference are the same on either scale.
+ */
 export function disparitySummary(
   groups: DisparityGroup[],
   refIndex: number,
+  opts: { adverse: boolean } = { adverse: false },
 ): {
   indexOfDisparity: number | null;
   betweenGroupVariance: number | null;
   maxRateDifference: number | null;
   maxRateRatio: number | null;
 } {
-  const values = groups.map((g) => g.value);
+  const values = groups.map((g) => (opts.adverse ? 1 - g.value : g.value));
   return {
     indexOfDisparity: indexOfDisparity(values, refIndex),
-    betweenGroupVariance: betweenGroupVariance(
-      values,
-      groups.map((g) => g.denominator),
-    ),
+    betweenGroupVariance: betweenGroupVarianceCorrected(values, groups.map((g) => g.denominator), groups.map((g) => g.variance)),
     maxRateDifference: maxRateDifference(values),
     maxRateRatio: maxRateRatio(values),
   };

@@ -7,6 +7,9 @@ export * from './proportionComparison.ts';
 export * from './multipleComparisons.ts';
 export * from './disparitySummary.ts';
 export * from './binomialTest.ts';
+export * from './aalenJohansen.ts';
+export * from './spc.ts';
+export * from './periodChange.ts';
 export {
   normalQuantile,
   normalCdf,

@@ -22,11 +22,11 @@ import { localPostgresMissing, startLocalCluster, type LocalCluster } from '../p
 export async function loadWarehouse(inbox: string, dir: string): Promise<Database> {
   const db = await openDatabase(join(dir, 'warehouse.duckdb'), { memoryLimit: '2GB' });
   for (const ddl of WAREHOUSE_DDL) await db.conn.run(ddl);
-  const files = await discoverInbox(inbox, []);
+  const { files } = await discoverInbox(inbox, []);
   for (const entity of ENTITIES) {
     for (const f of files.filter((x) => x.entity?.name === entity.name)) {
       const scan = await scanFile(f.path, { text: f.format === 'csv', gzip: f.gzip });
-      const r = await loadFile(db.conn, { path: f.path, entity, scan, format: f.format, runId: 'equivalence', runDate: '2026-11-01' });
+      const r = await loadFile(db.conn, { path: f.path, entity, scan, format: f.format, gzip: f.gzip, runId: 'equivalence', runDate: '2026-11-01' });
       if (r.rejected) throw new Error(r.message ?? `${f.name} rejected`);
     }
   }

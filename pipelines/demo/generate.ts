@@ -42,6 +42,7 @@ export const DEMO_FILES: Array<{ entity: Entity; file: string; columns: string[]
     file: 'people.csv',
     columns: ['person_id', 'birth_date', 'sex', 'race_ethnicity', 'preferred_language', 'zip', 'county_fips', 'rurality', 'payer', 'program_id', 'enrolled_from', 'enrolled_through'],
   },
+  { entity: 'coverage', file: 'coverage.csv', columns: ['person_id', 'coverage_from', 'coverage_through', 'payer', 'program_id', 'plan_id'] },
   { entity: 'screenings', file: 'screenings.csv', columns: ['screening_id', 'person_id', 'screened_on', 'instrument', 'domain', 'result'] },
   {
     entity: 'referrals',

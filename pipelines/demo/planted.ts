@@ -4,9 +4,12 @@
  * nothing was planted). README.md explains each item and its size.
  *
  * Groups and references use the values of the population dimensions in
- * metrics.md. Every reference below is also the group the default rule
- * picks (the largest denominator) at the default demo size; the demo tests
- * check that.
+ * metrics.md. For race/ethnicity, payer, language, limited English and
+ * rurality the reference below is the one the default rule names (AHRQ's:
+ * white, commercial, en, no, urban). For partner organizations it is the
+ * partner the effect was built against; the default rule compares with the
+ * partner with the most favourable whole-span rate (30 or more referrals),
+ * which only widens the gap. The demo tests check both.
  */
 
 export interface PlantedDisparity {
@@ -102,7 +105,7 @@ export const PLANTED: PlantedDisparity[] = [
     metric: 'connected_60d_rate',
     dimension: 'payer',
     group: 'uninsured',
-    reference: 'medicaid',
+    reference: 'commercial',
     direction: 'lower',
     flagged: true,
     description: 'Uninsured people: positive screens are referred with 0.8 x the probability and partners accept with 0.7 x the probability.',
@@ -111,7 +114,7 @@ export const PLANTED: PlantedDisparity[] = [
     metric: 'referral_acceptance_rate',
     dimension: 'payer',
     group: 'uninsured',
-    reference: 'medicaid',
+    reference: 'commercial',
     direction: 'lower',
     flagged: true,
     description: 'Partners accept referrals of uninsured people with 0.7 x the probability.',
@@ -148,7 +151,10 @@ export interface NullGroup {
 /**
  * Groups with no planted difference at all. Sex is drawn independently of
  * every other attribute and no probability anywhere depends on it, so
- * female and male differ only by chance. The metrics listed have large
+ * female and male differ only by chance. Sex has no conventional reference:
+ * the rule takes the most favourable whole-span rate among groups of 30 or
+ * more, which may be female, male or other; whichever of female and male is
+ * not the reference must not be flagged. The metrics listed have large
  * denominators at 20,000 people: a chance difference of 10% would be 4 or
  * more standard errors, so the flag rule (p < 0.05 and 10% worse) does not
  * fire, whatever the seed (checked at seeds 1, 2, 3 and the default 42).
@@ -171,7 +177,7 @@ export const NULL_GROUPS: NullGroup[] = [
       'unmet_need_rate',
       'ed_visits_per_1000_mm',
     ],
-    description: 'Sex: identical probabilities everywhere (female is the reference, the largest group).',
+    description: 'Sex: identical probabilities everywhere.',
   },
 ];
 
@@ -207,16 +213,17 @@ export type RuleId =
   | 'future_date'
   | 'before_1900'
   | 'orphan'
-  | 'duplicate_key';
+  | 'duplicate_key'
+  | 'coverage_conflict';
 
-export type Entity = 'people' | 'screenings' | 'referrals' | 'enrollments' | 'phq9' | 'encounters' | 'services';
+export type Entity = 'people' | 'coverage' | 'screenings' | 'referrals' | 'enrollments' | 'phq9' | 'encounters' | 'services';
 
 /** A raw row: column -> text as written; null = empty field. Text `{end-N}` is the end date minus N days. */
 export type RawRow = Record<string, string | null>;
 
 export interface PlantedBadRow {
   entity: Entity;
-  /** The row's key as written; composite keys joined with '|' (screenings: screening_id|domain; services: program_id|county_fips). */
+  /** The row's key as written; composite keys joined with '|' (screenings: screening_id|domain; coverage: person_id|coverage_from; services: program_id|county_fips). */
   key: string;
   /** The first rule the row breaks, in column order; the row breaks no other rule. */
   rule: RuleId;
@@ -332,7 +339,9 @@ export const PLANTED_BAD_ROWS: PlantedBadRow[] = [
   { entity: 'people', key: '', rule: 'missing_required', column: 'person_id', description: 'empty person_id', row: person(null, { birth_date: '1990-02-11' }) },
   { entity: 'people', key: 'PX00010', rule: 'too_long', column: 'program_id', description: 'program_id of 70 characters', row: person('PX00010', { program_id: 'ACO-02-' + 'X'.repeat(63) }) },
   { entity: 'people', key: 'PX00011', rule: 'duplicate_key', column: 'person_id', description: 'person listed twice in one file', row: person('PX00011', { payer: 'dual' }), firstCopy: person('PX00011') },
-  { entity: 'people', key: 'PX00012', rule: 'missing_required', column: 'enrolled_from', description: 'no enrollment start', row: person('PX00012', { enrolled_from: null }) },
+  { entity: 'people', key: 'PX00012', rule: 'missing_required', column: 'enrolled_from', description: 'an enrollment end without a start', row: person('PX00012', { enrolled_from: null, enrolled_through: '2025-06-30' }) },
+  // coverage: PX00011's first copy loads, covered by Medicaid from 2019 on (its roster span)
+  { entity: 'coverage', key: 'PX00011|2025-07-01', rule: 'coverage_conflict', column: 'coverage_from', description: 'a commercial span inside a Medicaid span: two payers on one day', row: { person_id: 'PX00011', coverage_from: '2025-07-01', coverage_through: null, payer: 'commercial', program_id: 'ACO-02', plan_id: 'COMMERCIAL-PPO' } },
   // screenings
   { entity: 'screenings', key: 'SX00001|food', rule: 'bad_date', column: 'screened_on', description: '29 February in a non-leap year', row: screening('SX00001', { screened_on: '2025-02-29' }) },
   { entity: 'screenings', key: 'SX00002|food_insecurity', rule: 'unknown_enum', column: 'domain', description: 'domain outside the list', row: screening('SX00002', { domain: 'food_insecurity' }) },

@@ -1,6 +1,9 @@
 // Which inbox files belong to which entity: a mapping's glob claims a file first;
-// otherwise the entity whose name the file name starts with.
-import { readdir, stat } from 'node:fs/promises';
+// otherwise the entity whose name the file name starts with. Nothing in the inbox is
+// passed over silently: folders, pipes and hidden data files are reported as skipped,
+// and a file that cannot be opened (a dangling link) is rejected for this run.
+import type { BigIntStats } from 'node:fs';
+import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ENTITIES, type EntityContract } from '../../models/contracts/index.ts';
 import { claimFor, type LoadedClaim } from './mapping.ts';
@@ -10,11 +13,38 @@ export interface InboxFile {
   path: string;
   size: number;
   mtimeMs: number;
+  /**
+   * What an edit cannot keep: size, modification and inode-change times (ns) and the
+   * inode. `cp -p`, `rsync -t` and unzip restore the modification time, but setting
+   * it changes the inode-change time, which no user can set.
+   */
+  stamp: string;
   format: 'csv' | 'parquet';
   gzip: boolean;
   entity: EntityContract | null;
   claim?: LoadedClaim;
 }
+
+/** An inbox entry that is not a file to load, and why (run summary and report). */
+export interface SkippedEntry {
+  file: string;
+  reason: string;
+}
+
+/** An entry that looks like a file to load but cannot be opened now (retried on every run). */
+export interface UnopenableEntry {
+  file: string;
+  message: string;
+}
+
+export interface Inbox {
+  files: InboxFile[];
+  skipped: SkippedEntry[];
+  unopenable: UnopenableEntry[];
+}
+
+/** The inbox folder itself is missing or unreadable: the run stops, publishing nothing. */
+export class InboxMissing extends Error {}
 
 export function formatOf(name: string): { format: 'csv' | 'parquet'; gzip: boolean } | null {
   const n = name.toLowerCase();
@@ -30,20 +60,64 @@ export function entityFromName(name: string): EntityContract | null {
   return ENTITIES.find((e) => n.startsWith(e.name) && !/[a-z]/.test(n.charAt(e.name.length))) ?? null;
 }
 
-/** Inbox files in byte order of their names (the order the contract applies them in). */
-export async function discoverInbox(inbox: string, claims: LoadedClaim[]): Promise<InboxFile[]> {
-  const names = (await readdir(inbox).catch(() => [] as string[])).filter((n) => !n.startsWith('.')).sort(byteOrder);
-  const files: InboxFile[] = [];
+export const stampOf = (st: BigIntStats) => `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}:${st.dev}`;
+
+/** Inbox entries, files in byte order of their names (the order the contract applies them in). */
+export async function discoverInbox(inbox: string, claims: LoadedClaim[]): Promise<Inbox> {
+  let names: string[];
+  try {
+    names = (await readdir(inbox)).sort(byteOrder);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new InboxMissing(`inbox ${inbox} does not exist`);
+    if (code === 'ENOTDIR') throw new InboxMissing(`inbox ${inbox} is not a folder`);
+    throw new InboxMissing(`inbox ${inbox} cannot be read (${code ?? (err as Error).message})`);
+  }
+  const out: Inbox = { files: [], skipped: [], unopenable: [] };
   for (const name of names) {
-    const path = join(inbox, name);
-    const st = await stat(path);
-    if (!st.isFile()) continue;
     const fmt = formatOf(name);
+    if (name.startsWith('.')) {
+      // Hidden files that are not named like data (.DS_Store) are nobody's extract.
+      if (fmt) out.skipped.push({ file: name, reason: 'hidden file (its name starts with a dot): rename it to load it' });
+      continue;
+    }
+    const path = join(inbox, name);
+    let st: BigIntStats;
+    try {
+      st = await stat(path, { bigint: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const link = await lstat(path).then((l) => l.isSymbolicLink(), () => false);
+      if (link && (code === 'ENOENT' || code === 'ELOOP')) {
+        const target = await readlink(path).catch(() => '?');
+        out.unopenable.push({ file: name, message: `${name}: not read: it is a symbolic link to ${target}, which ${code === 'ELOOP' ? 'loops back on itself' : 'does not exist'}; it is tried again on every run` });
+      } else if (code === 'ENOENT') {
+        out.skipped.push({ file: name, reason: 'removed while the run was reading the inbox' });
+      } else {
+        out.unopenable.push({ file: name, message: `${name}: not read: ${code ?? (err as Error).message}; it is tried again on every run` });
+      }
+      continue;
+    }
+    if (!st.isFile()) {
+      const kind = st.isDirectory() ? 'a folder (closeloop reads only the files directly in the inbox)'
+        : st.isFIFO() ? 'a named pipe (FIFO), not a file'
+          : st.isSocket() ? 'a socket, not a file' : 'a device, not a file';
+      out.skipped.push({ file: name, reason: kind });
+      continue;
+    }
     const claim = claimFor(claims, name);
     const entity = claim ? (ENTITIES.find((e) => e.name === claim.entity) ?? null) : entityFromName(name);
-    files.push({ name, path, size: st.size, mtimeMs: st.mtimeMs, format: fmt?.format ?? 'csv', gzip: fmt?.gzip ?? false, entity: fmt ? entity : null, claim });
+    out.files.push({
+      name, path, size: Number(st.size), mtimeMs: Number(st.mtimeMs), stamp: stampOf(st),
+      format: fmt?.format ?? 'csv', gzip: fmt?.gzip ?? false, entity: fmt ? entity : null, claim,
+    });
   }
-  return files;
+  return out;
+}
+
+/** The file's stamp now, or null when it is gone. */
+export async function currentStamp(path: string): Promise<string | null> {
+  return stat(path, { bigint: true }).then(stampOf, () => null);
 }
 
 export function byteOrder(a: string, b: string): number {

@@ -1,15 +1,19 @@
-// A size + modification-time cache of file hashes, so an unchanged inbox costs no
-// hashing. Only a cache: the load ledger of truth (by SHA-256) is in the warehouse.
+// A cache of file hashes keyed on what an edit cannot keep (the file's stamp: size,
+// modification and inode-change times, inode; see discover.ts), so an unchanged inbox
+// costs no hashing. Only a cache: the load ledger of truth (by SHA-256) is in the
+// warehouse. Only entries for files seen in this run are saved.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../store.ts';
 
 type Cache = Record<string, string>;
 
-const keyOf = (name: string, size: number, mtimeMs: number) => `${name}\u0000${size}\u0000${Math.round(mtimeMs)}`;
+const keyOf = (name: string, stamp: string) => `${name}\u0000${stamp}`;
 
 export class HashCache {
-  private constructor(private readonly path: string, private entries: Cache) {}
+  private readonly seen: Cache = {};
+
+  private constructor(private readonly path: string, private readonly entries: Cache) {}
 
   static async open(stateDir: string): Promise<HashCache> {
     const path = join(stateDir, 'hash-cache.json');
@@ -17,15 +21,18 @@ export class HashCache {
     return new HashCache(path, entries);
   }
 
-  get(name: string, size: number, mtimeMs: number): string | undefined {
-    return this.entries[keyOf(name, size, mtimeMs)];
+  get(name: string, stamp: string): string | undefined {
+    const key = keyOf(name, stamp);
+    const sha = this.entries[key];
+    if (sha !== undefined) this.seen[key] = sha;
+    return sha;
   }
 
-  set(name: string, size: number, mtimeMs: number, sha: string) {
-    this.entries[keyOf(name, size, mtimeMs)] = sha;
+  set(name: string, stamp: string, sha: string) {
+    this.seen[keyOf(name, stamp)] = sha;
   }
 
   async save() {
-    await writeFileAtomic(this.path, JSON.stringify(this.entries));
+    await writeFileAtomic(this.path, JSON.stringify(this.seen));
   }
 }

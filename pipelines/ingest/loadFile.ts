@@ -7,8 +7,9 @@ import { exec, rows, sqlIdent as id, sqlString as str } from '../../models/duckd
 import { stagingTable } from '../../models/staging/tables.ts';
 import { parseCsvRecord } from './csvHeader.ts';
 import { planColumns, type LoadedClaim } from './mapping.ts';
-import { createSourceView, rawRecordJson, readCsv, readParquet, type RawRead } from './readSource.ts';
-import type { ScanResult } from './scanFile.ts';
+import { applyRosterSpans, endEarlierRosterSpans, findCoverageConflicts, rosterCandidates } from './coverage.ts';
+import { createSourceView, FileRejected, rawRecordJson, readCsv, readParquet, type RawRead } from './readSource.ts';
+import { ReadFailed, type ScanResult } from './scanFile.ts';
 import { validationSelect } from './validateSql.ts';
 
 export interface FileReport {
@@ -31,12 +32,18 @@ export interface LoadFileInput {
   claim?: LoadedClaim;
   scan: ScanResult;
   format: 'csv' | 'parquet';
+  gzip: boolean;
   runId: string;
   /** The day of the run (future_date rule). */
   runDate: string;
+  /**
+   * Begin a transaction before the first write and leave it open (files not rejected),
+   * for the caller to commit or roll back. It begins after the read and the checks: rows
+   * of a table made inside a transaction get provisional rowids (lines are mapped by
+   * rowid), and such a table is slower to read.
+   */
+  transaction?: boolean;
 }
-
-export class FileRejected extends Error {}
 
 export async function loadFile(conn: DuckDBConnection, input: LoadFileInput): Promise<FileReport> {
   const file = basename(input.path);
@@ -65,10 +72,10 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
       header = parseCsvRecord(scan.headerText).map((h) => h.trim());
       const dup = header.find((h, i) => header.findIndex((x) => x.toLowerCase() === h.toLowerCase()) !== i);
       if (dup !== undefined) throw new FileRejected(`rejected whole: the header names column "${dup}" twice`);
-      read = await readCsv(conn, input.path, header, scan);
+      read = await readCsv(conn, input.path, header, scan, input.gzip);
     }
   } catch (err) {
-    if (err instanceof FileRejected) throw err;
+    if (err instanceof FileRejected || err instanceof ReadFailed) throw err;
     throw new FileRejected(`rejected whole: cannot be read as ${input.format.toUpperCase()}: ${firstLine((err as Error).message)}`);
   }
 
@@ -79,7 +86,7 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
     throw new FileRejected(`rejected whole: ${(err as Error).message} (mapping ${input.claim?.mappingFile})`);
   }
   const missing = contractColumns(entity).filter((c) => c.required && !plan.targets.has(c.name)).map((c) => c.name);
-  if (missing.length) throw new FileRejected(`rejected whole: missing required column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+  if (missing.length) throw new FileRejected(`rejected whole: missing required column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}${delimiterHint(header)}`);
   const used = new Set<string>();
   for (const t of plan.targets.values()) collectSources(t, used);
   for (const m of plan.valueMaps) used.add(m.source);
@@ -87,8 +94,11 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
 
   await createSourceView(conn, header, names, plan);
   await exec(conn, `DROP TABLE IF EXISTS checked`);
-  await exec(conn, `CREATE TEMP TABLE checked AS ${validationSelect(entity, 'src_file', { dateFormat: input.claim?.date_format, runDate: input.runDate })}`);
+  await exec(conn, `CREATE TEMP TABLE checked AS ${validationSelect(entity, 'src_file', { dateFormat: input.claim?.date_format, runDate: input.runDate, missingValues: plan.missingValues })}`);
 
+  // The writes begin here. `checked` is made before the transaction: reading a table
+  // made inside one is several times slower.
+  if (input.transaction) await exec(conn, 'BEGIN TRANSACTION');
   const q = quarantineInsert(runId, file, scan.sha256, entity.name);
   // Each step below touches only the few rows it quarantines; the millions of clean
   // rows are read once more, by the final insert (the rows to skip are in `dropped`).
@@ -98,14 +108,14 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
   await exec(conn, `CREATE TEMP TABLE dropped AS SELECT _rowid, _line FROM checked WHERE _errors IS NOT NULL`);
   await exec(conn, `${q.columns}
     SELECT ${q.values}, c._line, c._errors[1].rule, list_transform(c._errors, x -> x.rule), c._errors[1].column, c._errors[1].message,
-      ${rawRecordJson(header, 'r')}, NULL, 'open', NULL
+      ${rawRecordJson(header, 'r', read.emptyIsText)}, NULL, 'open', NULL
     FROM checked c JOIN ${rawOf('dropped')} r USING (_rowid)
     WHERE c._errors IS NOT NULL`);
-  // 2. Records with the wrong number of fields.
-  if (read.malformed.length) {
+  // 2. Records with the wrong number of fields or broken quoting, whole, as the file has them.
+  if (read.malformed) {
     await exec(conn, `${q.columns}
-      SELECT ${q.values}, m.line, 'malformed_row', ['malformed_row'], NULL, m.message, json_object('record', m.text), NULL, 'open', NULL
-      FROM (VALUES ${read.malformed.map((m) => `(${m.line}, ${str(m.text)}, ${str(m.message)})`).join(', ')}) m(line, text, message)`);
+      SELECT ${q.values}, m.line, 'malformed_row', ['malformed_row'], NULL, m.message, json_object('record', m.record), NULL, 'open', NULL
+      FROM malformed_rows m`);
   }
   // 3. Duplicate keys within the file: the first valid copy wins. A hash aggregate finds
   //    the keys seen more than once; only their rows are numbered.
@@ -121,7 +131,7 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
     ) WHERE _copy > 1`);
   await exec(conn, `${q.columns}
     SELECT ${q.values}, v._line, 'duplicate_key', ['duplicate_key'], ${str(entity.key.join(','))},
-      'duplicate key (' || v._key_text || '), first seen on line ' || v._first_line, ${rawRecordJson(header, 'r')}, NULL, 'open', NULL
+      'duplicate key (' || v._key_text || '), first seen on line ' || v._first_line, ${rawRecordJson(header, 'r', read.emptyIsText)}, NULL, 'open', NULL
     FROM dup_rows v JOIN ${rawOf('dup_rows')} r USING (_rowid)`);
   await exec(conn, `INSERT INTO dropped SELECT _rowid, _line FROM dup_rows`);
   // 4. Orphans: kept with their typed values so a later run can load them.
@@ -136,17 +146,31 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
     await exec(conn, `${q.columns}
       SELECT ${q.values}, v._line, 'orphan', ['orphan'], ${str(personRef.name)},
         ${str(`${personRef.name} `)} || '''' || v.${id(personRef.name)} || ''' is not among the loaded people (kept; retried on every run)',
-        ${rawRecordJson(header, 'r')}, to_json(struct_pack(${names.map((n) => `${id(n)} := v.${id(n)}`).join(', ')})), 'open', NULL
+        ${rawRecordJson(header, 'r', read.emptyIsText)}, to_json(struct_pack(${names.map((n) => `${id(n)} := v.${id(n)}`).join(', ')})), 'open', NULL
       FROM orphan_rows v JOIN ${rawOf('orphan_rows')} r USING (_rowid)`);
     await exec(conn, `INSERT INTO dropped SELECT _rowid, _line FROM orphan_rows`);
     await exec(conn, `DROP TABLE orphan_rows`);
   }
+  const kept = `(SELECT * FROM checked WHERE _errors IS NULL AND _rowid NOT IN (SELECT _rowid FROM dropped))`;
+  // 4b. Coverage spans that contradict another span of the same person (pipelines/ingest/coverage.ts).
+  if (entity.name === 'coverage') {
+    await exec(conn, `CREATE OR REPLACE TEMP TABLE cov_new AS SELECT *, ${str(file)} AS _file FROM ${kept}`);
+    await quarantineConflicts(conn, q, header, read.emptyIsText, 'coverage_from', true);
+  }
   // 5. A row whose key was loaded before replaces it (nothing to replace in an empty table).
   const stg = stagingTable(entity);
-  const kept = `(SELECT * FROM checked WHERE _errors IS NULL AND _rowid NOT IN (SELECT _rowid FROM dropped))`;
   const hasRows = ((await rows<{ n: number }>(conn, `SELECT count(*) AS n FROM (SELECT 1 FROM ${stg} LIMIT 1)`))[0]?.n ?? 0) > 0;
   if (hasRows) await exec(conn, `DELETE FROM ${stg} s USING ${kept} v WHERE ${entity.key.map((k) => `s.${id(k)} = v.${id(k)}`).join(' AND ')}`);
   await exec(conn, `INSERT INTO ${stg} (${cols}, _file, _line, _run_id) SELECT ${cols}, ${str(file)}, _line, ${str(runId)} FROM ${kept}`);
+  // 6. The roster span of each people row loaded loads as a coverage row: a later start adds
+  //    a span and ends the earlier roster span, unless the new span contradicts another.
+  if (entity.name === 'people') {
+    await rosterCandidates(conn, kept, file, 'cov_new');
+    await endEarlierRosterSpans(conn, 'cov_new');
+    // the people row itself stays loaded: only its span is held back
+    await quarantineConflicts(conn, q, header, read.emptyIsText, 'enrolled_from', false);
+    await applyRosterSpans(conn, 'cov_new', 'cov_conflicts', runId);
+  }
 
   const loaded = (await rows<{ n: number }>(conn, `SELECT (SELECT count(*) FROM checked) - (SELECT count(*) FROM dropped) AS n`))[0]?.n ?? 0;
   const reasons = await rows<{ rule: string; column: string | null; count: number }>(conn,
@@ -154,7 +178,8 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
      WHERE run_id = ${str(runId)} AND file = ${str(file)} AND sha256 = ${str(scan.sha256)}
      GROUP BY ALL ORDER BY count DESC, rule, "column"`);
   const quarantined = reasons.reduce((s, r) => s + r.count, 0);
-  await exec(conn, `DROP TABLE IF EXISTS checked; DROP TABLE IF EXISTS dropped; DROP TABLE IF EXISTS dup_rows; DROP VIEW IF EXISTS src_file; DROP TABLE IF EXISTS raw_file`);
+  await exec(conn, `DROP TABLE IF EXISTS checked; DROP TABLE IF EXISTS dropped; DROP TABLE IF EXISTS dup_rows; DROP VIEW IF EXISTS src_file; DROP TABLE IF EXISTS raw_file; DROP TABLE IF EXISTS malformed_rows; DROP TABLE IF EXISTS skip_rowids;
+    DROP TABLE IF EXISTS cov_new; DROP TABLE IF EXISTS cov_conflicts`);
   return {
     rows_read: read.rowsRead,
     rows_loaded: loaded,
@@ -164,6 +189,15 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
     reasons,
     extra_columns: extra,
   };
+}
+
+/** Quarantines the spans of cov_new that contradict another span (the record kept whole as it came); `drop`: leave the row out of the load. */
+async function quarantineConflicts(conn: DuckDBConnection, q: ReturnType<typeof quarantineInsert>, header: string[], emptyIsText: boolean, column: string, drop: boolean) {
+  await findCoverageConflicts(conn, 'cov_new', 'cov_conflicts');
+  await exec(conn, `${q.columns}
+    SELECT ${q.values}, v._line, 'coverage_conflict', ['coverage_conflict'], ${str(column)}, v.message, ${rawRecordJson(header, 'r', emptyIsText)}, NULL, 'open', NULL
+    FROM cov_conflicts v JOIN (SELECT rowid AS _rowid, * FROM raw_file WHERE rowid IN (SELECT _rowid FROM cov_conflicts)) r USING (_rowid)`);
+  if (drop) await exec(conn, `INSERT INTO dropped SELECT _rowid, _line FROM cov_conflicts`);
 }
 
 function quarantineInsert(runId: string, file: string, sha: string, entity: string) {
@@ -183,3 +217,11 @@ function collectSources(t: import('./mapping.ts').TargetSource, into: Set<string
 }
 
 const firstLine = (s: string) => s.split('\n')[0] ?? s;
+
+/** A header that is one name holding another delimiter: say so, rather than only listing missing columns. */
+function delimiterHint(header: string[]): string {
+  if (header.length !== 1) return '';
+  const only = header[0] as string;
+  const found = ([[';', 'semicolon (;)'], ['\t', 'tab'], ['|', 'pipe (|)']] as const).find(([d]) => only.split(d).length > 2);
+  return found ? `; the header "${only.slice(0, 80)}" looks ${found[1]}-delimited: save the file comma-separated` : '';
+}

@@ -16,11 +16,16 @@ const ColumnRule = z.union([
   z.record(z.string(), z.record(z.string(), TargetValue)), // "Case Status": {"Got help": {...}}
 ]);
 
+/** Cell values that mean "missing" unless a mapping says otherwise (matched exactly, after trimming). */
+export const DEFAULT_MISSING_VALUES: readonly string[] = ['NULL', 'null', 'NA', 'N/A', 'n/a', '-'];
+
 export const ClaimSchema = z
   .object({
     entity: z.enum(entityNames),
     files: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
     date_format: z.string().min(2).optional(),
+    /** Placeholder tokens read as empty, replacing the default list ([] reads every value as data). */
+    missing_values: z.array(z.string().min(1)).optional(),
     columns: z.record(z.string(), ColumnRule).default({}),
   })
   .strict();
@@ -43,6 +48,8 @@ export interface ColumnPlan {
   targets: Map<string, TargetSource>;
   /** Source columns whose values must be covered by a value map. */
   valueMaps: Array<{ source: string; values: string[] }>;
+  /** Placeholder tokens that mean an empty value. */
+  missingValues: readonly string[];
 }
 
 export type TargetSource =
@@ -142,7 +149,7 @@ export function planColumns(contractColumns: string[], header: string[], claim?:
       targets.set(target, { kind: 'valueMap', source, cases, fallback: targets.get(target) ?? null });
     }
   }
-  return { targets, valueMaps };
+  return { targets, valueMaps, missingValues: claim?.missing_values ?? DEFAULT_MISSING_VALUES };
 }
 
 export function mappingsDir(root: string): string {

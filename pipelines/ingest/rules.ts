@@ -3,7 +3,7 @@
 export const RULES = {
   missing_required: 'a required value is empty (or a conditionally required one, e.g. closed_on for a completed referral)',
   bad_date: 'not a valid date in the expected format (YYYY-MM-DD unless a mapping declares another)',
-  unknown_enum: 'a value outside the column\'s list (matched case-insensitively after trimming)',
+  unknown_enum: 'a value outside the column\'s list (matched case-insensitively after trimming), or a preferred_language that is no language code or known name',
   not_an_int: 'not a whole number',
   not_a_number: 'not a decimal number',
   out_of_range: 'a number outside the allowed range',
@@ -11,12 +11,13 @@ export const RULES = {
   not_5_digits: 'a ZIP or county FIPS code that is not exactly 5 digits',
   date_order: 'a date before the date it must follow (e.g. closed_on before referred_on)',
   items_do_not_sum: 'all nine PHQ-9 items are present but do not sum to total_score',
-  future_date: 'a birth date after the day of the run',
+  future_date: 'a birth or death date after the day of the run',
   before_1900: 'a birth date before 1900-01-01',
-  malformed_row: 'a record with the wrong number of fields',
+  malformed_row: 'a record with the wrong number of fields (an extra empty field too), or a quoted field that is never closed or has text after its closing quote',
   orphan: 'person_id is not among the loaded people (kept and retried on every run)',
   duplicate_key: 'the key appeared earlier in the same file (the first copy is loaded)',
   unmapped_value: 'a source value that the column mapping does not cover',
+  coverage_conflict: 'a coverage span (a coverage row, or a people row\'s enrolled_from..enrolled_through) that overlaps another span of the same person with a different payer or program: two payers, or two programs, on one day',
 } as const;
 
 export type RuleId = keyof typeof RULES;

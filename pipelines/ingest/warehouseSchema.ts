@@ -1,7 +1,10 @@
 // Bookkeeping tables inside the warehouse (person-level, never served): the
 // quarantine and the load ledger live beside the staging tables so that one
 // generation file holds a consistent state of all three.
-import { ALL_STAGING_DDL } from '../../models/staging/tables.ts';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { contractColumns, ENTITIES } from '../../models/contracts/index.ts';
+import { exec, rows, sqlIdent as id } from '../../models/duckdb.ts';
+import { ALL_STAGING_DDL, sqlType, stagingTable } from '../../models/staging/tables.ts';
 
 export const WAREHOUSE_DDL = [
   ...ALL_STAGING_DDL,
@@ -35,3 +38,30 @@ export const WAREHOUSE_DDL = [
     message VARCHAR
   )`,
 ];
+
+/**
+ * Creates what is missing and brings a warehouse made by an earlier version up to the
+ * contract: columns the contract added, NOT NULL dropped where a column became optional,
+ * and, when the coverage table is new, the roster spans of the loaded people as coverage
+ * rows (their files are in the ledger and will not load again).
+ */
+export async function prepareWarehouse(conn: DuckDBConnection): Promise<void> {
+  const existing = await rows<{ table_name: string; column_name: string; is_nullable: string }>(conn,
+    `SELECT table_name, column_name, is_nullable FROM information_schema.columns WHERE table_schema = 'main' AND starts_with(table_name, 'stg_')`);
+  const had = new Set(existing.map((c) => c.table_name));
+  for (const ddl of WAREHOUSE_DDL) await exec(conn, ddl);
+  for (const e of ENTITIES) {
+    const t = stagingTable(e);
+    if (!had.has(t)) continue;
+    for (const c of contractColumns(e)) {
+      const found = existing.find((x) => x.table_name === t && x.column_name === c.name);
+      if (!found) await exec(conn, `ALTER TABLE ${t} ADD COLUMN ${id(c.name)} ${sqlType(c.kind)}`);
+      else if (found.is_nullable === 'NO' && !c.required && !c.emptyAs) await exec(conn, `ALTER TABLE ${t} ALTER COLUMN ${id(c.name)} DROP NOT NULL`);
+    }
+  }
+  if (had.has('stg_people') && !had.has('stg_coverage')) await exec(conn, ROSTER_SPANS_SQL);
+}
+
+/** The roster spans of every loaded people row as coverage rows (a warehouse that had no coverage table). */
+export const ROSTER_SPANS_SQL = `INSERT INTO stg_coverage (person_id, coverage_from, coverage_through, payer, program_id, plan_id, _file, _line, _run_id, _roster)
+  SELECT person_id, enrolled_from, enrolled_through, payer, program_id, NULL, _file, _line, _run_id, true FROM stg_people WHERE enrolled_from IS NOT NULL`;

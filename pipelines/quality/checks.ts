@@ -42,6 +42,8 @@ export const CheckSchema = z.discriminatedUnion('kind', [
   z.strictObject({ ...base, kind: z.literal('volume_change'), measure: z.enum(['table', 'incoming']) }),
   /** The quarantined share of each of this run's files of the entity (the worst file counts). */
   z.strictObject({ ...base, kind: z.literal('quarantine_rate') }),
+  /** The share of spans (`from`..`through`, empty = open) that share a day with another span of the same `person`. */
+  z.strictObject({ ...base, kind: z.literal('overlapping_spans'), person: ident, from: ident, through: ident }),
 ]);
 
 export type Check = z.infer<typeof CheckSchema>;
@@ -79,6 +81,9 @@ export const DEFAULT_CHECKS: CheckInput[] = [
   { id: 'referrals.accepted_when_in_service', entity: 'referrals', kind: 'cross_field', condition: `NOT (status IN ('accepted', 'in_progress', 'completed') AND accepted_on IS NULL)`, severity: 'warn', threshold: 0.05, description: 'accepted, in-progress and completed referrals carry accepted_on' },
   { id: 'encounters.inpatient_has_end', entity: 'encounters', kind: 'cross_field', condition: `NOT (encounter_type = 'inpatient' AND end_date IS NULL)`, severity: 'warn', threshold: 0.05 },
   { id: 'people.born_before_enrolled', entity: 'people', kind: 'cross_field', condition: 'enrolled_from >= birth_date', severity: 'warn', threshold: 0.01 },
+  // Overlapping coverage spans (same payer and program: others are quarantined) are merged for
+  // person-time; the merge is reported whenever there is one.
+  { id: 'coverage.overlapping_spans', entity: 'coverage', kind: 'overlapping_spans', person: 'person_id', from: 'coverage_from', through: 'coverage_through', severity: 'warn', threshold: 0, description: 'spans that overlap another span of the same person: merged for person-time, each day counted once' },
 ];
 
 export type QualityGatesConfig = Config['qualityGates'];

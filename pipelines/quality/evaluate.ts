@@ -138,6 +138,12 @@ async function evaluate(conn: DuckDBConnection, c: Check, input: EvaluateInput):
       const drop = Math.max(0, (before - now) / before);
       return judge(c, drop, Math.max(0, before - now), before, `${c.entity} files read ${fmt(now)} rows, the last load ${fmt(before)}`);
     }
+    case 'overlapping_spans': {
+      const [person, from, through] = [id(c.person), id(c.from), id(c.through)];
+      const { n, bad } = await countBad(conn, `${t} a`, `EXISTS (SELECT 1 FROM ${t} b WHERE b.${person} = a.${person} AND b.rowid <> a.rowid
+        AND b.${from} <= coalesce(a.${through}, DATE '9999-12-31') AND a.${from} <= coalesce(b.${through}, DATE '9999-12-31'))`);
+      return judge(c, n ? bad / n : 0, bad, n, `${fmt(bad)} of ${fmt(n)} spans overlap another span of the same person: merged for person-time, each day counted once`);
+    }
     case 'quarantine_rate': {
       const files = input.files.filter((f) => f.entity === c.entity && !f.rejected && f.rows_read >= Math.max(1, c.minRows));
       if (files.length === 0) return result(c, 'skip', null, null, null, `${c.id}: skipped: no ${c.entity} file of ${fmt(c.minRows)}+ rows in this run`);

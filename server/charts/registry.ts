@@ -5,20 +5,21 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { z } from 'zod';
 import {
-  barSpec, choroplethSpec, forestSpec, funnelSpec, heatmapSpec, intervalSpec, kmSpec, scorecardSpec, sparklineSpec, trendSpec,
-  preciseFormat, type TrendPoint,
+  barSpec, choroplethSpec, forestSpec, funnelSpec, heatmapSpec, intervalSpec, kmSpec, scorecardSpec, sparklineSpec, spcSpec, trendSpec,
+  preciseFormat, NOT_REACHED_LABEL, SIGNALS, type SpcPointRow, type TrendPoint,
 } from '../../dashboards/specs/index.ts';
+import { laneyChart } from '../../models/stats/spc.ts';
 import type { Row } from '../../models/duckdb.ts';
 import type { Generation } from '../generation.ts';
 import { countyFeatures, countyLabel, countyName } from '../geo.ts';
 import { badRequest, isoDate, parseParams, token } from '../http.ts';
 import { availability, dimensionLabel, findMetric, type Metric } from '../data/catalog.ts';
-import { funnel, kmCurves, scorecards } from '../data/closedLoop.ts';
+import { FUNNEL_METRICS, funnel, kmCurves, scorecards } from '../data/closedLoop.ts';
 import { disparities, forestRows } from '../data/disparities.ts';
 import { phq9Outcomes, prePost } from '../data/outcomes.ts';
 import { freshness, loadReport } from '../data/quality.ts';
-import { checkFilter, checkSubset, oneOf, periodLabel, requireMetric, resultRows, type Subset } from '../data/results.ts';
-import { toPoint, valueKind, valueTitle } from '../data/series.ts';
+import { checkFilter, checkSubset, latestFinalPeriod, oneOf, periodLabel, requireMetric, resultRows, type Subset } from '../data/results.ts';
+import { periodStatus, toPoint, valueKind, valueTitle } from '../data/series.ts';
 import { notAvailable } from '../data/gaps.ts';
 import { narrowResultRows } from '../data/scope.ts';
 import { involvesOrg } from '../hooks.ts';
@@ -59,6 +60,9 @@ const fmtOf = (m: Metric): ColumnFormat => {
   return k === 'proportion' ? 'percent' : k === 'dollars' ? 'dollars' : k === 'duration' ? 'days' : k === 'count' ? 'number' : 'decimal';
 };
 
+const UNRELIABLE_COLUMN = 'Unreliable (RSE > 30% or < 20 events)';
+
+/** Withheld (privacy), unreliable (precision) and the period's maturity each have their own column. */
 function resultColumns(m: Metric, extra: Column[] = []): Column[] {
   const f = fmtOf(m);
   return [
@@ -69,14 +73,18 @@ function resultColumns(m: Metric, extra: Column[] = []): Column[] {
     { key: 'numerator', title: 'Numerator', format: 'number' },
     { key: 'denominator', title: 'Denominator', format: 'number' },
     { key: 'suppressed', title: 'Withheld (n<11)', format: 'boolean' },
+    { key: 'unreliable', title: UNRELIABLE_COLUMN, format: 'boolean' },
   ];
 }
 
-/** Latest period start of a grain for a metric, or the one asked for (checked). */
+/**
+ * The period asked for (checked), else the latest FINAL period of the grain for the metric
+ * (issue 15: a "latest" figure is never a provisional one), else the latest there is.
+ */
 async function periodFor(gen: Generation, metric: string, grain: string, periodStart?: string): Promise<string | undefined> {
   const starts = (await availability(gen)).periods.get(metric)?.get(grain) ?? [];
   if (periodStart !== undefined) return oneOf('period_start', periodStart, starts);
-  return starts.at(-1);
+  return (grain === 'all' ? undefined : await latestFinalPeriod(gen, metric, grain)) ?? starts.at(-1);
 }
 
 const MAX_SERIES = 8;
@@ -145,7 +153,8 @@ function finishTrend(m: Metric, p: { grain: string; from?: string; to?: string }
       description: `${m.title} by ${p.grain}${last ? `; latest shown value ${formatValue(last.value, kind)} (${last.series}, ${last.period_label})` : ''}. The table below the chart lists every figure.`,
     }),
     table: {
-      columns: [{ key: 'series', title: seriesTitle }, { key: 'period_label', title: 'Period' }, { key: 'period_start', title: 'Period start', format: 'date' }, ...resultColumns(m).filter((c) => c.key !== 'ci_low' || true)],
+      columns: [{ key: 'series', title: seriesTitle }, { key: 'period_label', title: 'Period' }, { key: 'period_start', title: 'Period start', format: 'date' }, ...resultColumns(m),
+        { key: 'status', title: 'Period status' }],
       rows: table as unknown as Array<Record<string, unknown>>,
     },
     notes,
@@ -173,43 +182,112 @@ const sparkline: ChartDef<z.ZodType<{ metric: string; grain: 'year' | 'quarter' 
     return {
       title: `${m.title}: trend`,
       spec: sparklineSpec(points, { kind: valueKind(m), description: `${m.title} by ${p.grain}, ${points.length} periods.` }),
-      table: { columns: [{ key: 'period_label', title: 'Period' }, ...resultColumns(m)], rows: points as unknown as Array<Record<string, unknown>> },
+      table: { columns: [{ key: 'period_label', title: 'Period' }, ...resultColumns(m), { key: 'status', title: 'Period status' }], rows: points as unknown as Array<Record<string, unknown>> },
       notes: [],
       nameParts: [m.id, p.grain],
     };
   },
 };
 
-const funnelChart: ChartDef<z.ZodType<{ grain: (typeof GRAINS)[number]; period_start?: string; program?: string; county?: string; domain?: string }>> = {
+const spc: ChartDef<z.ZodType<{ metric: string; program?: string; county?: string; domain?: string }>> = {
+  id: 'spc',
+  title: 'Statistical process control',
+  params: z.strictObject({ metric: token(), ...subsetParams }),
+  async build(gen, p) {
+    const m = await requireMetric(gen, p.metric);
+    if (m.kind !== 'proportion' && !(m.kind === 'rate' && m.interval === 'poisson_exact')) {
+      throw badRequest(`parameter 'metric': '${m.id}' is a ${m.unit.startsWith('USD') ? 'dollar rate' : m.kind}; control charts are drawn for proportions (p') and rates of events (u')`, { parameter: 'metric' });
+    }
+    await checkFilter(gen, { metric: m.id, grain: 'month' });
+    const subset = await checkSubset(gen, p);
+    const rows = await resultRows(gen, { metric: m.id, grain: 'month', dimension: subset.dimension, group: subset.group });
+    // Only final, whole, shown months set the limits and are tested; the others are drawn as what they are.
+    const tested = rows.filter((r) => periodStatus(r) === 'final' && !r.suppressed && typeof r.numerator === 'number' && (r.denominator as number) > 0);
+    const chart = laneyChart(m.kind === 'proportion' ? 'p' : 'u', tested.map((r) => ({ x: r.numerator as number, n: r.denominator as number })));
+    const scale = m.kind === 'rate' ? m.scale : 1;
+    const at = new Map(tested.map((r, i) => [String(r.period_start), chart?.points[i]]));
+    const points: SpcPointRow[] = rows.map((r) => {
+      const status = periodStatus(r);
+      const c = at.get(String(r.period_start));
+      return {
+        period_start: String(r.period_start),
+        period_label: periodLabel('month', String(r.period_start)),
+        value: (r.value as number | null) ?? null,
+        centre: chart ? chart.centre * scale : null,
+        lower: c ? c.lower * scale : null,
+        upper: c ? c.upper * scale : null,
+        signal: c ? (c.beyondLimits ? SIGNALS[1] : c.inRun ? SIGNALS[2] : SIGNALS[0]) : null,
+        status,
+        provisional: status === 'provisional',
+        partial: status === 'partial',
+        suppressed: r.suppressed === true,
+        unreliable: r.unreliable === true,
+        numerator: (r.numerator as number | null) ?? null,
+        denominator: (r.denominator as number | null) ?? null,
+      };
+    });
+    const kind = valueKind(m);
+    const signals = points.filter((x) => x.signal && x.signal !== SIGNALS[0]).length;
+    const who = subset.dimension === 'all' ? 'everyone' : subset.label;
+    const name = m.kind === 'proportion' ? "Laney p' chart" : "Laney u' chart";
+    return {
+      title: `${m.title}: month by month`,
+      spec: spcSpec(points, {
+        title: `${m.title}: month by month`,
+        subtitle: `${name}, ${who}. Centre line and 3-sigma limits from the ${tested.length} final months; a point beyond the limits or 8 in a row on one side of the centre is a special cause. ${chart ? `Sigma z ${chart.sigmaZ.toFixed(2)} (1 = the variation chance alone would give).` : ''}`,
+        kind,
+        yTitle: valueTitle(m),
+        description: `${name} of ${m.title.toLowerCase()} by month, ${who}: ${signals} month(s) with a special-cause signal among ${tested.length} tested. The table lists every month.`,
+      }),
+      table: {
+        columns: [{ key: 'period_label', title: 'Month' }, ...resultColumns(m).filter((c) => !c.key.startsWith('ci_')),
+          { key: 'centre', title: 'Centre', format: fmtOf(m) }, { key: 'lower', title: 'Lower limit', format: fmtOf(m) }, { key: 'upper', title: 'Upper limit', format: fmtOf(m) },
+          { key: 'signal', title: 'Signal' }, { key: 'status', title: 'Period status' }],
+        rows: points.map((x) => ({ ...x, signal: x.signal ?? 'not tested (not final)' })) as unknown as Array<Record<string, unknown>>,
+      },
+      empty: chart ? undefined : 'Fewer than two final months are published for this view: no control limits can be drawn.',
+      notes: [],
+      nameParts: [m.id, subset.dimension === 'all' ? '' : subset.group, 'month'].filter(Boolean),
+    };
+  },
+};
+
+const funnelChart: ChartDef<z.ZodType<{ grain: (typeof GRAINS)[number]; period_start?: string; program?: string; county?: string }>> = {
   id: 'funnel',
   title: 'Referral funnel',
-  params: z.strictObject({ grain: z.enum(GRAINS).default('all'), period_start: isoDate.optional(), ...subsetParams }),
+  params: z.strictObject({ grain: z.enum(GRAINS).default('quarter'), period_start: isoDate.optional(), program: token().optional(), county: token(8).optional() }),
   async build(gen, p) {
     const subset = await checkSubset(gen, p);
-    const period = await periodFor(gen, 'referral_acceptance_rate', p.grain, p.period_start);
-    const stages = await funnel(gen, { grain: p.grain, period_start: period, subset });
+    // one matured cohort: the latest period whose every step is final, unless one is asked for
+    const period = p.period_start !== undefined ? await periodFor(gen, FUNNEL_METRICS[0], p.grain, p.period_start) : await latestFinalPeriod(gen, FUNNEL_METRICS[0], p.grain);
+    const stages = period ? await funnel(gen, { grain: p.grain, period_start: period, subset }) : [];
     const when = p.grain === 'all' ? 'whole span' : periodLabel(p.grain, period ?? '');
+    const pct = (v: number | null) => (v === null ? '' : ` (${(v * 100).toFixed(1)}% of the step before)`);
     return {
       title: 'Referral funnel',
       spec: funnelSpec(stages, {
-        title: 'From screening to need met',
-        subtitle: `${cap(when)}, ${subset.label}. People screened and screened positive; then referrals (made at least 14 days before the as-of date), accepted, served, closed with the need met.`,
-        description: `Referral funnel, ${when}: ${stages.map((s) => `${s.stage} ${s.suppressed ? 'withheld' : (s.count ?? 'not available')} ${s.unit}`).join('; ')}.`,
+        title: 'From screening to need met: one cohort of people',
+        subtitle: `People first screened in ${when}, ${subset.label}, counted once each: screened, positive at that screening, referred for a positive domain within 30 days, and accepted, served and with the need met by day 90. Every step is a share of the step before. The cohort is final: day 90 has passed for everyone in it.`,
+        description: `Referral funnel of people first screened in ${when}: ${stages.map((s) => `${s.stage} ${s.suppressed ? 'withheld' : (s.count ?? 'not available')}${s.suppressed ? '' : pct(s.share_of_previous)}`).join('; ')}.`,
       }),
       table: {
-        columns: [{ key: 'stage', title: 'Stage' }, { key: 'unit', title: 'Unit' }, { key: 'count', title: 'Count', format: 'number' }, { key: 'suppressed', title: 'Withheld (n<11)', format: 'boolean' }, { key: 'source', title: 'From' }],
+        columns: [{ key: 'stage', title: 'Stage' }, { key: 'unit', title: 'Unit' }, { key: 'count', title: 'People', format: 'number' }, { key: 'share_of_previous', title: 'Share of the step before', format: 'percent' },
+          { key: 'share_ci_low', title: '95% CI low', format: 'percent' }, { key: 'share_ci_high', title: '95% CI high', format: 'percent' },
+          { key: 'suppressed', title: 'Withheld (n<11)', format: 'boolean' }, { key: 'unreliable', title: UNRELIABLE_COLUMN, format: 'boolean' }, { key: 'source', title: 'From' }],
         rows: stages as unknown as Array<Record<string, unknown>>,
       },
+      empty: period ? undefined : `No final ${p.grain} yet: the funnel waits until day 90 has passed for a whole cohort.`,
       notes: [],
       nameParts: [p.grain, period ?? '', subset.dimension === 'all' ? '' : subset.group].filter(Boolean),
     };
   },
 };
 
-const DURATION_METRICS = ['days_to_close', 'days_to_service', 'days_to_referral'] as const;
+// days_to_service is an Aalen-Johansen incidence: a Kaplan-Meier curve would treat closure
+// without service as censoring (issue 15), so it has no curve here
+const DURATION_METRICS = ['days_to_close', 'days_to_referral'] as const;
 const KM_TEXT: Record<string, { title: string; x: string; y: string }> = {
   days_to_close: { title: 'Time to close the loop', x: 'Days since referral', y: 'Referrals still open' },
-  days_to_service: { title: 'Time to first service', x: 'Days since referral', y: 'Referrals not yet served' },
   days_to_referral: { title: 'Time from positive screen to referral', x: 'Days since positive screen', y: 'Needs not yet referred' },
 };
 
@@ -278,8 +356,12 @@ const scorecard: ChartDef<z.ZodType<{ grain: (typeof GRAINS)[number]; period_sta
       ),
       table: {
         columns: [{ key: 'org', title: 'Organization' }, { key: 'measure', title: 'Measure' }, { key: 'value', title: 'Value', format: 'decimal' }, { key: 'ci_low', title: '95% CI low', format: 'decimal' },
-          { key: 'ci_high', title: '95% CI high', format: 'decimal' }, { key: 'denominator', title: 'Denominator', format: 'number' }, { key: 'suppressed', title: 'Withheld (n<11)', format: 'boolean' }],
-        rows: s.cells.map((c) => ({ ...c, measure: findMetric(c.measure)!.title, kind: kinds[c.measure] })),
+          { key: 'ci_high', title: '95% CI high', format: 'decimal' }, { key: 'denominator', title: 'Denominator', format: 'number' }, { key: 'suppressed', title: 'Withheld (n<11)', format: 'boolean' },
+          { key: 'unreliable', title: UNRELIABLE_COLUMN, format: 'boolean' }],
+        rows: s.cells.map((c) => ({
+          ...c, measure: findMetric(c.measure)!.title, kind: kinds[c.measure],
+          missing: c.value === null && !c.suppressed ? (kinds[c.measure] === 'duration' ? NOT_REACHED_LABEL : 'no value') : undefined,
+        })),
       },
       notes: [],
       nameParts: [p.grain, period ?? ''].filter(Boolean),
@@ -341,6 +423,7 @@ function heatmapChart(id: string, fixed?: 'demand_capacity_ratio'): ChartDef<z.Z
           detail: detail.get(String(r.group_value)) ?? null,
           numerator: (r.numerator as number | null) ?? null,
           denominator: (r.denominator as number | null) ?? null,
+          unreliable: r.unreliable === true,
         };
       });
       const kind = valueKind(m);
@@ -386,6 +469,7 @@ const gapMap: ChartDef<z.ZodType<{ measure: (typeof GAP_MEASURES)[number]; domai
       note: (r.note as string | null) ?? null,
       numerator: (r.numerator as number | null) ?? null,
       denominator: (r.denominator as number | null) ?? null,
+      unreliable: r.unreliable === true,
     }));
     const kind = valueKind(m);
     const when = p.grain === 'all' ? 'whole span' : periodLabel(p.grain, period ?? '');
@@ -448,7 +532,10 @@ const prepostChart: ChartDef<z.ZodType<{ dimension: string }>> = {
       title: 'Utilization before and after the first referral',
       spec: intervalSpec(r.rows, {
         title: 'Utilization 180 days before and after the first referral',
-        subtitle: 'Per 1,000 member-months, with 95% intervals; people whose both windows lie within enrollment. Lower is better. Not a causal estimate.',
+        subtitle: [
+          'Per 1,000 member-months, with 95% intervals; people whose both windows lie within enrollment. Lower is better.',
+          'Not an effect of the referral: people are referred after a crisis, so their use tends to fall back anyway (regression to the mean), and use changes over time for everyone (secular trend). No comparison group, so no p-value.',
+        ],
         xTitle: 'Per 1,000 member-months',
         kind: 'rate',
         labelTitle: 'Measure',
@@ -465,21 +552,25 @@ const prepostChart: ChartDef<z.ZodType<{ dimension: string }>> = {
   },
 };
 
-const forest: ChartDef<z.ZodType<{ metric: string; dimension: string; grain: (typeof GRAINS)[number]; period_start?: string; scale: 'ratio' | 'difference' }>> = {
+const forest: ChartDef<z.ZodType<{ metric: string; dimension: string; grain: (typeof GRAINS)[number]; period_start?: string; scale: 'ratio' | 'difference'; flag: 'adjusted' | 'unadjusted' }>> = {
   id: 'forest',
   title: 'Disparities: groups against the reference',
-  params: z.strictObject({ metric: token(), dimension: token(), grain: z.enum(GRAINS).default('all'), period_start: isoDate.optional(), scale: z.enum(['ratio', 'difference']).default('ratio') }),
+  params: z.strictObject({
+    metric: token(), dimension: token(), grain: z.enum(GRAINS).default('all'), period_start: isoDate.optional(), scale: z.enum(['ratio', 'difference']).default('ratio'),
+    flag: z.enum(['adjusted', 'unadjusted']).default('adjusted'),
+  }),
   async build(gen, p, scope) {
     if (scope !== undefined && involvesOrg(p.dimension)) throw new HttpError(403, 'not allowed: comparisons between organizations', { reason: 'forbidden' });
     const m = await requireMetric(gen, p.metric);
     if (m.kind !== 'proportion' && m.kind !== 'rate') {
       throw badRequest(`parameter 'metric': '${m.id}' is a ${m.kind}; disparity statistics exist for proportions and rates only`, { parameter: 'metric' });
     }
+    if (!m.disparities) throw badRequest(`parameter 'metric': '${m.id}' is a step of the funnel; it carries no disparity statistics`, { parameter: 'metric' });
     await checkFilter(gen, { metric: m.id, dimension: p.dimension, grain: p.grain });
     if (p.dimension === 'all' || p.dimension.startsWith('domain')) throw badRequest(`parameter 'dimension' must be a population dimension or target_org_id (domain cuts compare different needs, not groups of people)`, { parameter: 'dimension' });
     const period = await periodFor(gen, m.id, p.grain, p.period_start);
     const d = await disparities(gen, { metric: m.id, dimension: p.dimension, grain: p.grain, period_start: period });
-    const rows = forestRows(d.rows, p.scale);
+    const rows = forestRows(d.rows, p.scale, p.flag);
     const kind = valueKind(m);
     const when = p.grain === 'all' ? 'whole span' : periodLabel(p.grain, period ?? '');
     const flagged = rows.filter((r) => r.flagged).map((r) => r.group);
@@ -490,12 +581,14 @@ const forest: ChartDef<z.ZodType<{ metric: string; dimension: string; grain: (ty
         subtitle: `${p.scale === 'ratio' ? 'Rate ratio' : 'Difference'} against the reference group (${d.reference_group ?? 'none'}), ${when}. ${m.direction === 'higher_better' ? 'Higher is better.' : 'Lower is better.'}`,
         scale: p.scale,
         valueFormat: preciseFormat(kind),
-        description: `Forest plot of ${rows.length} groups against ${d.reference_group ?? 'no reference'}; flagged: ${flagged.length ? flagged.join(', ') : 'none'}.`,
+        flag: p.flag,
+        description: `Forest plot of ${rows.length} groups against ${d.reference_group ?? 'no reference'}; flagged${p.flag === 'unadjusted' ? ' by the AHRQ rule alone' : ''}: ${flagged.length ? flagged.join(', ') : 'none'}.`,
       }),
       table: {
         columns: [{ key: 'group', title: 'Group' }, { key: 'value', title: valueTitle(m), format: fmtOf(m) }, { key: 'estimate', title: p.scale === 'ratio' ? 'Rate ratio' : 'Difference', format: 'decimal' },
           { key: 'low', title: '95% CI low', format: 'decimal' }, { key: 'high', title: '95% CI high', format: 'decimal' }, { key: 'p_value', title: 'p', format: 'decimal' }, { key: 'q_value', title: 'q (BH)', format: 'decimal' },
-          { key: 'flagged', title: 'Flagged (AHRQ)', format: 'boolean' }, { key: 'status', title: 'Status' }],
+          { key: 'flagged', title: p.flag === 'unadjusted' ? 'Flagged (AHRQ rule alone)' : 'Disparity (AHRQ rule and q < 0.05)', format: 'boolean' },
+          { key: 'flagged_unadjusted', title: 'AHRQ rule alone', format: 'boolean' }, { key: 'unreliable', title: UNRELIABLE_COLUMN, format: 'boolean' }, { key: 'status', title: 'Status' }],
         rows: rows as unknown as Array<Record<string, unknown>>,
       },
       notes: [],
@@ -556,7 +649,7 @@ const freshnessChart: ChartDef<z.ZodType<Record<string, never>>> = {
 };
 
 export const CHARTS = [
-  trend, sparkline, funnelChart, km, scorecard, heatmapChart('gap-heatmap'), heatmapChart('demand-capacity', 'demand_capacity_ratio'), gapMap, phq9, prepostChart, forest, quarantine, freshnessChart,
+  trend, sparkline, spc, funnelChart, km, scorecard, heatmapChart('gap-heatmap'), heatmapChart('demand-capacity', 'demand_capacity_ratio'), gapMap, phq9, prepostChart, forest, quarantine, freshnessChart,
 ] as unknown as Array<ChartDef<z.ZodType<Record<string, unknown>>>>;
 
 export const CHART_IDS = CHARTS.map((c) => c.id);

@@ -31,9 +31,12 @@ export function publicMetric(m: Metric) {
     direction: m.direction,
     anchor: m.anchor,
     windows: m.windows,
+    maturity_days: m.maturityDays,
+    disparities: m.disparities,
     dimensions: m.dimensions,
     snapshot: m.snapshot,
     mirrors: m.mirrors ?? null,
+    fidelity: m.fidelity ?? null,
     scale: m.scale,
     interval: m.interval,
   };

@@ -10,29 +10,33 @@ import { resultRowsFor, type Subset } from './results.ts';
 /** Fewer cases than this at risk and the curve is not drawn (metrics.md, Disclosure control). */
 export const KM_MIN_AT_RISK = 11;
 
-const STAGES: Array<{ stage: string; unit: string; metric: string; field: 'numerator' | 'denominator' }> = [
-  { stage: 'Screened', unit: 'people', metric: 'screen_positive_rate', field: 'denominator' },
-  { stage: 'Screened positive', unit: 'people', metric: 'screen_positive_rate', field: 'numerator' },
-  { stage: 'Referred', unit: 'referrals', metric: 'referral_acceptance_rate', field: 'denominator' },
-  { stage: 'Accepted', unit: 'referrals', metric: 'referral_acceptance_rate', field: 'numerator' },
-  { stage: 'Served', unit: 'referrals', metric: 'days_to_service', field: 'numerator' },
-  { stage: 'Need met', unit: 'referrals', metric: 'need_met_rate', field: 'numerator' },
-];
+/** The funnel's steps (issue 15): people, one cohort; each metric is a step's share of the step before. */
+export const FUNNEL_METRICS = ['funnel_positive_share', 'funnel_referred_share', 'funnel_accepted_share', 'funnel_served_share', 'funnel_met_share'] as const;
+const STAGE_NAMES = ['Screened', 'Screened positive', 'Referred within 30 days', 'Accepted by day 90', 'Served by day 90', 'Need met by day 90'];
 
+/**
+ * The funnel for one period (its latest FINAL period by default) and population: people
+ * screened in it and each nested step after, with the step's share of the step before (the
+ * published proportion, with its interval). A step whose row is withheld is withheld.
+ */
 export async function funnel(gen: Generation, q: { grain: string; period_start?: string; subset: Subset }): Promise<FunnelStage[]> {
-  const metrics = [...new Set(STAGES.map((s) => s.metric))];
-  const rows = await resultRowsFor(gen, metrics, { grain: q.grain as never, period_start: q.period_start, dimension: q.subset.dimension, group: q.subset.group });
-  const pick = (metric: string): Row | undefined => rows.filter((r) => r.metric_id === metric).sort((a, b) => String(b.period_start).localeCompare(String(a.period_start)))[0];
-  return STAGES.map((s, i) => {
-    const r = pick(s.metric);
-    const v = r?.[s.field];
+  const rows = await resultRowsFor(gen, [...FUNNEL_METRICS], { grain: q.grain as never, period_start: q.period_start, dimension: q.subset.dimension, group: q.subset.group });
+  const row = (metric: string): Row | undefined => rows.find((r) => r.metric_id === metric);
+  const first = row(FUNNEL_METRICS[0]);
+  return STAGE_NAMES.map((stage, i): FunnelStage => {
+    const r = i === 0 ? first : row(FUNNEL_METRICS[i - 1]!);
+    const v = i === 0 ? r?.denominator : r?.numerator;
     return {
       order: i + 1,
-      stage: s.stage,
-      unit: s.unit,
+      stage,
+      unit: 'people',
       count: typeof v === 'number' ? v : null,
       suppressed: r?.suppressed === true,
-      source: `${s.metric} ${s.field}`,
+      share_of_previous: i === 0 ? null : ((r?.value as number | null) ?? null),
+      share_ci_low: i === 0 ? null : ((r?.ci_low as number | null) ?? null),
+      share_ci_high: i === 0 ? null : ((r?.ci_high as number | null) ?? null),
+      unreliable: i > 0 && r?.unreliable === true,
+      source: i === 0 ? `${FUNNEL_METRICS[0]} denominator` : `${FUNNEL_METRICS[i - 1]} numerator`,
     };
   });
 }
@@ -95,6 +99,7 @@ export async function scorecards(gen: Generation, q: { grain: string; period_sta
       ci_high: (r.ci_high as number | null) ?? null,
       denominator: (r.denominator as number | null) ?? null,
       suppressed: r.suppressed === true,
+      unreliable: r.unreliable === true,
     })),
   };
 }

@@ -8,7 +8,7 @@ import type { ForestRow } from '../../dashboards/specs/forest.ts';
 import type { Generation } from '../generation.ts';
 import { SUPPRESSED_LABEL } from '../../dashboards/specs/theme.ts';
 import { availability, findMetric } from './catalog.ts';
-import { resultRows } from './results.ts';
+import { latestFinalPeriod, resultRows } from './results.ts';
 
 export interface DisparityQuery {
   metric: string;
@@ -20,7 +20,8 @@ export interface DisparityQuery {
 export async function disparities(gen: Generation, q: DisparityQuery) {
   const a = await availability(gen);
   const starts = a.periods.get(q.metric)?.get(q.grain) ?? [];
-  const period = q.period_start ?? starts.at(-1);
+  // the latest final period unless one is asked for (a provisional period is never "latest")
+  const period = q.period_start ?? (q.grain === 'all' ? undefined : await latestFinalPeriod(gen, q.metric, q.grain)) ?? starts.at(-1);
   const rows = period ? await resultRows(gen, { metric: q.metric, dimension: q.dimension, grain: q.grain as never, period_start: period }) : [];
   const m = findMetric(q.metric)!;
   const reference = (rows.find((r) => r.reference_group !== null)?.reference_group as string | undefined) ?? null;
@@ -32,10 +33,19 @@ export async function disparities(gen: Generation, q: DisparityQuery) {
     if (summary) summarySource = 'published';
   }
   if (!summary && reference) {
-    const shown = rows.filter((r) => !r.suppressed && typeof r.value === 'number');
+    // as the published summary: shown groups but unknown, on the adverse scale
+    const shown = rows.filter((r) => !r.suppressed && typeof r.value === 'number' && !String(r.group_value).split('*').includes('unknown'));
     const refIndex = shown.findIndex((r) => r.group_value === reference);
     if (refIndex >= 0) {
-      const s = disparitySummary(shown.map((r) => ({ value: r.value as number, denominator: (r.denominator as number) ?? 0 })), refIndex);
+      const variance = (r: Row) => {
+        const y = r.value as number;
+        const n = r.denominator as number;
+        if (!(n > 0)) return null;
+        if (m.kind === 'proportion') return (y * (1 - y)) / n;
+        return m.interval === 'poisson_exact' ? ((r.numerator as number) / (n * n)) * m.scale * m.scale : null;
+      };
+      const s = disparitySummary(shown.map((r) => ({ value: r.value as number, denominator: (r.denominator as number) ?? 0, variance: variance(r) })), refIndex,
+        { adverse: m.kind === 'proportion' && m.direction === 'higher_better' });
       summary = {
         reference_group: reference,
         groups_shown: shown.length,
@@ -63,14 +73,19 @@ export async function disparities(gen: Generation, q: DisparityQuery) {
   };
 }
 
-/** Rows of the forest plot, in the order the groups are listed (reference first). */
-export function forestRows(rows: Row[], scale: 'ratio' | 'difference'): ForestRow[] {
+/**
+ * Rows of the forest plot, in the order the groups are listed (reference first). `flag`
+ * picks the flag drawn: the adjusted one (default) or the AHRQ rule alone.
+ */
+export function forestRows(rows: Row[], scale: 'ratio' | 'difference', flag: 'adjusted' | 'unadjusted' = 'adjusted'): ForestRow[] {
   const ref = rows.find((r) => r.reference_group !== null)?.reference_group;
   const ordered = [...rows].sort((x, y) => Number(y.group_value === ref) - Number(x.group_value === ref) || String(x.group_value).localeCompare(String(y.group_value)));
   return ordered.map((r) => {
     const isRef = r.group_value === ref;
     const est = (scale === 'ratio' ? r.rate_ratio : r.rate_difference) as number | null;
-    const flagged = r.disparity_flag === true;
+    const adjusted = r.disparity_flag === true;
+    const unadjusted = r.disparity_flag_unadjusted === true;
+    const flagged = flag === 'unadjusted' ? unadjusted : adjusted;
     const q = r.q_value as number | null;
     const status = isRef
       ? 'reference'
@@ -78,9 +93,11 @@ export function forestRows(rows: Row[], scale: 'ratio' | 'difference'): ForestRo
         ? `${SUPPRESSED_LABEL} (withheld)`
         : est === null
           ? 'no comparison'
-          : flagged
-            ? q !== null && q < 0.05 ? 'flagged, q < 0.05' : 'flagged'
-            : '';
+          : adjusted
+            ? 'disparity (q < 0.05)'
+            : unadjusted
+              ? 'AHRQ rule only (q >= 0.05: may be chance)'
+              : '';
     return {
       group: String(r.group_value),
       estimate: isRef ? null : est,
@@ -90,7 +107,9 @@ export function forestRows(rows: Row[], scale: 'ratio' | 'difference'): ForestRo
       is_reference: isRef,
       suppressed: r.suppressed === true,
       flagged,
+      flagged_unadjusted: unadjusted,
       q_below_05: q !== null && q < 0.05,
+      unreliable: r.unreliable === true,
       p_value: (r.p_value as number | null) ?? null,
       q_value: q,
       status,

@@ -1,6 +1,7 @@
 // Outcomes views: PHQ-9 follow-up, response and remission side by side, and utilization
 // before and after the first referral (rates from the results table, post/pre rate ratio
-// with its interval from the published pre/post summary when the run has it).
+// with its interval from the published pre/post summary when the run has it; no p-value:
+// without a comparison group it would invite a causal reading).
 import type { Row } from '../../models/duckdb.ts';
 import type { IntervalRow } from '../../dashboards/specs/intervals.ts';
 import type { Generation } from '../generation.ts';
@@ -23,6 +24,7 @@ export async function phq9Outcomes(gen: Generation, q: { dimension: string; grai
       ci_high: (r.ci_high as number | null) ?? null,
       suppressed: r.suppressed === true,
       denominator: (r.denominator as number | null) ?? null,
+      unreliable: r.unreliable === true,
     }))
     .sort((a, b) => Object.values(PHQ9_LABEL).indexOf(a.label) - Object.values(PHQ9_LABEL).indexOf(b.label));
 }
@@ -60,6 +62,7 @@ export async function prePost(gen: Generation, q: { dimension: string }): Promis
         ci_high: (r.ci_high as number | null) ?? null,
         suppressed: r.suppressed === true,
         denominator: (r.denominator as number | null) ?? null,
+        unreliable: r.unreliable === true,
         note: rr,
       });
     }

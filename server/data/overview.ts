@@ -1,5 +1,6 @@
 // The overview in one response: for each headline metric, its whole-span figure, the
-// latest complete period with the change from the one before, and the trend.
+// latest final period with its change from the final period before (labelled better or
+// worse only when significant), and the trend.
 import type { Generation } from '../generation.ts';
 import { availability, findMetric, publicMetric } from './catalog.ts';
 import { resultRowsFor, type Subset } from './results.ts';
@@ -38,7 +39,7 @@ export async function overview(gen: Generation, q: OverviewQuery) {
     headlines: HEADLINE_METRICS.map((id) => {
       const m = findMetric(id)!;
       const rows = periodRows.filter((r) => r.metric_id === id);
-      const h = headline(rows);
+      const h = headline(rows, m);
       return {
         metric: publicMetric(m),
         available: a.metrics.has(id),
@@ -46,7 +47,7 @@ export async function overview(gen: Generation, q: OverviewQuery) {
         latest: h.latest,
         previous: h.previous,
         change: h.change,
-        latest_is_partial: h.partial,
+        provisional_periods: h.provisional,
         trend: rows.map((r) => toPoint(r, q.subset.label)),
       };
     }),

@@ -139,6 +139,22 @@ export async function checkSubset(gen: Generation, f: { program?: string; county
   return resolveSubset(f);
 }
 
+/**
+ * The latest period of a grain whose figure is final for the metric (period_status), over
+ * the `all` row; the latest at all for a generation published before period_status existed.
+ */
+export function latestFinalPeriod(gen: Generation, metric: string, grain: string): Promise<string | undefined> {
+  return gen.memo(`latest-final:${metric}:${grain}`, () => queryLatestFinal(gen, metric, grain));
+}
+
+async function queryLatestFinal(gen: Generation, metric: string, grain: string): Promise<string | undefined> {
+  if (!gen.hasTable('metric_results')) return undefined;
+  const hasStatus = (await gen.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM information_schema.columns WHERE table_name = 'metric_results' AND column_name = 'period_status'`))[0]?.n;
+  const r = await gen.query<{ p: string | null }>(`SELECT CAST(max(period_start) AS VARCHAR) AS p FROM metric_results
+    WHERE metric_id = ? AND period_grain = ? AND dimension = 'all'${hasStatus ? ` AND period_status = 'final'` : ''}`, [metric, grain]);
+  return r[0]?.p ?? undefined;
+}
+
 /** Calendar end of a period (a period_end earlier than this was cut short by the as-of date). */
 export function calendarEnd(grain: string, start: string): string | null {
   const d = new Date(`${start}T00:00:00Z`);

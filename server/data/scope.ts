@@ -9,7 +9,10 @@ import { involvesOrg } from '../hooks.ts';
 import { orgOfGroup } from '../auth/policy.ts';
 
 /** Columns that compare a group with the reference group. */
-export const COMPARISON_COLUMNS = ['reference_group', 'rate_difference', 'rd_ci_low', 'rd_ci_high', 'rate_ratio', 'rr_ci_low', 'rr_ci_high', 'p_value', 'q_value', 'disparity_flag'] as const;
+export const COMPARISON_COLUMNS = [
+  'reference_group', 'rate_difference', 'rd_ci_low', 'rd_ci_high', 'rate_ratio', 'rr_ci_low', 'rr_ci_high', 'p_value', 'q_value', 'disparity_flag',
+  'disparity_flag_unadjusted',
+] as const;
 
 /** Result rows narrowed to one organization (unchanged when `org` is undefined). */
 export function narrowResultRows<T extends Row>(rows: T[], org: string | undefined): T[] {

@@ -28,7 +28,9 @@ export interface ReportOptions {
 
 export const SUPPRESSION_NOTE =
   'Figures for fewer than 11 people or events are withheld: the row says suppressed = TRUE and its numerator, denominator, value, interval and statistics are empty, ' +
-  'as are figures from which such a count could be worked out. An empty cell is never zero. Suppression was applied once, when the run was published, to the whole results table.';
+  'as are figures from which such a count could be worked out. An empty cell is never zero. Suppression was applied once, when the run was published, to the whole results table. ' +
+  'Withheld is not the same as unreliable: unreliable = TRUE marks a figure whose relative standard error is above 30% or that rests on fewer than 20 events (NCHS). ' +
+  'period_status says whether a period is final (every outcome window has passed), provisional (it can still change) or partial (it began before the data did); compare final periods only.';
 
 function where(o: ReportOptions, metrics: string[]): { sql: string; params: unknown[] } {
   const conds = [`metric_id IN (${metrics.map(() => '?').join(', ')})`];
@@ -159,6 +161,7 @@ function writeDefinitions(wb: ExcelJS.stream.xlsx.WorkbookWriter) {
     { header: 'direction', key: 'direction', width: 16 },
     { header: 'anchor', key: 'anchor', width: 28 },
     { header: 'windows_days', key: 'windows', width: 14 },
+    { header: 'final_after_days', key: 'final_after', width: 14 },
     { header: 'dimensions', key: 'dimensions', width: 60 },
     { header: 'mirrors', key: 'mirrors', width: 22 },
   ];
@@ -167,7 +170,7 @@ function writeDefinitions(wb: ExcelJS.stream.xlsx.WorkbookWriter) {
   for (const m of METRICS) {
     const row: Record<string, ExcelJS.CellValue> = {
       id: m.id, group: GROUP_TITLES[m.group], title: m.title, definition: m.definition, numerator: m.numerator, denominator: m.denominator, kind: m.kind, unit: m.unit,
-      direction: m.direction === 'higher_better' ? 'higher is better' : 'lower is better', anchor: m.anchor, windows: m.windows.join(', '), dimensions: m.dimensions.join(', '), mirrors: m.mirrors ?? '',
+      direction: m.direction === 'higher_better' ? 'higher is better' : 'lower is better', anchor: m.anchor, windows: m.windows.join(', '), final_after: m.maturityDays, dimensions: m.dimensions.join(', '), mirrors: m.mirrors ?? '',
     };
     ws.addRow(Object.fromEntries(Object.entries(row).map(([k, v]) => [k, textSafe(v)]))).commit();
   }

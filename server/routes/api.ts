@@ -159,7 +159,7 @@ export function apiRouter(ctx: ApiContext): Router {
         counties: (a.groups.get('county_fips') ?? []).map((c) => ({ id: c, label: c === 'unknown' ? 'unknown' : countyLabel(c) })),
         domains: (a.groups.get('domain') ?? []).map((d) => ({ id: d, label: d.replaceAll('_', ' ') })),
         orgs: orgs.map((o) => ({ id: o.org_id, label: `${o.org_name}` })),
-        metrics: METRICS.filter((m) => a.metrics.has(m.id)).map((m) => ({ id: m.id, label: m.title, group: m.group, kind: m.kind, dimensions: [...(a.dimensions.get(m.id) ?? [])].sort() })),
+        metrics: METRICS.filter((m) => a.metrics.has(m.id)).map((m) => ({ id: m.id, label: m.title, group: m.group, kind: m.kind, disparities: m.disparities, dimensions: [...(a.dimensions.get(m.id) ?? [])].sort() })),
         headline_metrics: HEADLINE_METRICS,
         /** Published tables (what the pages can show) and the Kaplan-Meier curves there are. */
         tables: [...g.tables.keys()].sort(),

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../server/serve.ts';
-import { publishedFixture, type PublishedFixture } from '../helpers/publishedFixture.ts';
+import { FIXTURE, publishedFixture, type PublishedFixture } from '../helpers/publishedFixture.ts';
 import { addTestUser, type TestUser } from '../helpers/auth.ts';
 
 // Browser globals used inside page.evaluate callbacks (they run in the page; this file is
@@ -189,6 +189,85 @@ describe.skipIf(missing !== null)(missing ? `dashboards in Chromium (SKIPPED: ${
       rmSync(otherProfile, { recursive: true, force: true });
       await strict.close();
     }
+  });
+
+  it('issue 15: every scorecard value is drawn on its own organization\'s row, as the API gives it ("median not reached" where it is not)', async () => {
+    const { page, problems } = await open('/closed-loop');
+    const id = await page.$eval('figure[data-chart="scorecard"]', (f) => f.id);
+    // every drawn mark item with its dataset row and its position in the whole chart
+    const drawn = await page.evaluate((fid) => {
+      type Node = { marktype?: string; role?: string; items?: Node[]; x?: number; y?: number; datum?: Record<string, unknown>; text?: string };
+      const out: Array<{ org: string; measure: string; type: string; y: number; value: unknown; text: string | null }> = [];
+      const walk = (node: Node, dy: number, mark?: Node) => {
+        for (const item of node.items ?? []) {
+          if (item.marktype) walk(item, dy, item);
+          else {
+            const y = dy + (item.y ?? 0);
+            if (mark && mark.marktype !== 'group' && item.datum && typeof item.datum.org === 'string') {
+              out.push({ org: item.datum.org as string, measure: String(item.datum.measure), type: String(mark.marktype), y, value: item.datum.value, text: item.text ?? null });
+            }
+            walk(item, mark?.marktype === 'group' ? y : dy);
+          }
+        }
+      };
+      const view = (window.closeloop.views[fid] as unknown as { scenegraph(): { root: Node } });
+      walk(view.scenegraph().root, 0);
+      return out;
+    }, id);
+    const headers = { Authorization: `Bearer ${evaluator.token}` };
+    const card = await (await fetch(`${server.url}/api/scorecards`, { headers })).json() as { cells: Array<{ org_id: string; org: string; measure: string }> };
+    const orgId = new Map(card.cells.map((c) => [c.org, c.org_id]));
+    const measures = [...new Set(drawn.map((d) => d.measure))];
+    expect(measures.sort()).toEqual(['closed_loop_rate', 'days_to_close', 'referral_acceptance_rate', 'stale_open_referrals']);
+    for (const measure of measures) {
+      const api = await (await fetch(`${server.url}/api/metrics/${measure}?dimension=target_org_id&grain=all`, { headers })).json() as { rows: Array<{ group_value: string; value: number | null; suppressed: boolean }> };
+      const marks = drawn.filter((d) => d.measure === measure && (d.type === 'symbol' || d.type === 'rect') && typeof d.value === 'number');
+      expect(marks.length, measure).toBeGreaterThan(0);
+      for (const m of marks) {
+        const row = api.rows.find((r) => r.group_value === orgId.get(m.org));
+        expect(row?.value, `${measure} ${m.org}`).toBe(m.value);
+      }
+    }
+    // one row per organization: every item of an organization, in every panel, at one height
+    const rowOf = new Map<string, number>();
+    for (const d of drawn.filter((x) => x.type === 'symbol' || x.type === 'rect' || x.type === 'text')) {
+      const y = rowOf.get(d.org);
+      if (y === undefined) rowOf.set(d.org, d.y);
+      else expect(Math.abs(d.y - y), `${d.org} ${d.measure} ${d.type}`).toBeLessThan(14);
+    }
+    const heights = [...rowOf.values()].sort((a, b) => a - b);
+    for (let i = 1; i < heights.length; i++) expect(heights[i]! - heights[i - 1]!).toBeGreaterThan(14);
+    // the planted partner without a median says so, on its own row
+    const name = [...orgId].find(([, v]) => v === FIXTURE.medianNotReached.org)![0];
+    const note = drawn.find((d) => d.org === name && d.measure === 'days_to_close' && d.type === 'text');
+    expect(note?.text).toBe('median not reached');
+    expect(Math.abs(note!.y - rowOf.get(name)!)).toBeLessThan(14);
+    expect(problems).toEqual({ console: [], failed: [], http: [] });
+    await page.close();
+  });
+
+  it('issue 15: the overview headlines the latest final period; provisional ones are drawn hollow, never compared', async () => {
+    const { page } = await open('/?grain=quarter');
+    const tiles = await page.$$eval('.tile', (ts) => ts.map((t) => ({
+      metric: (t as unknown as HTMLElement).dataset.metric,
+      period: t.querySelector('.period')?.textContent ?? '',
+      change: t.querySelector('.change')?.className ?? '',
+      verdict: (t.querySelector('.change') as unknown as HTMLElement | null)?.dataset.verdict ?? null,
+      text: t.querySelector('.change')?.textContent ?? '',
+    })));
+    expect(tiles.length).toBe(6);
+    for (const t of tiles) {
+      expect(t.period, t.metric).toMatch(/\(latest final period\)/);
+      // a direction only with a significant test
+      if (/better|worse/.test(t.change)) expect(['better', 'worse']).toContain(t.verdict);
+      if (t.verdict === 'no_significant_change') expect(t.text).toMatch(/^no significant change from/);
+    }
+    const closed = tiles.find((t) => t.metric === 'closed_loop_rate')!;
+    expect(closed.period).toMatch(/^2026 Q2/);
+    const spark = await page.evaluate(() => window.closeloop.views['tile-closed_loop_rate']!.data('table').map((r) => ({ period: r.period_label, status: r.status })));
+    expect(spark.at(-1)).toEqual({ period: '2026 Q4', status: 'provisional' });
+    expect(await page.$eval('[data-metric="closed_loop_rate"] .spark svg', (s) => s.textContent)).toContain('prov.');
+    await page.close();
   });
 
   it('downloads: chart data (CSV), images (SVG, PNG), the report and a gap analysis', async () => {

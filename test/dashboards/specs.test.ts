@@ -7,8 +7,8 @@ import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { describe, expect, it } from 'vitest';
 import {
-  barSpec, choroplethSpec, forestSpec, funnelSpec, heatmapSpec, intervalSpec, kmSpec, scorecardSpec, sparklineSpec, trendSpec,
-  CATEGORY_COLORS, SUPPRESSED, SUPPRESSED_LABEL, type TrendPoint,
+  barSpec, choroplethSpec, forestSpec, funnelSpec, heatmapSpec, intervalSpec, kmSpec, scorecardSpec, sparklineSpec, spcSpec, trendSpec,
+  CATEGORY_COLORS, SIGNALS, SUPPRESSED, SUPPRESSED_LABEL, type SpcPointRow, type TrendPoint,
 } from '../../dashboards/specs/index.ts';
 import { renderPng, renderSvg, staticSpec } from '../../server/charts/render.ts';
 import { countyFeatures } from '../../server/geo.ts';
@@ -73,6 +73,94 @@ describe('trend', () => {
   });
 });
 
+/** Every mark item of a rendered view: its dataset row and its position in the whole chart. */
+async function drawnItems(spec: TopLevelSpec): Promise<Array<{ role: string; type: string; datum: Record<string, unknown>; x: number; y: number }>> {
+  const view = new vega.View(vega.parse(compile(staticSpec(spec)).spec), { renderer: 'none' });
+  await view.runAsync();
+  const out: Array<{ role: string; type: string; datum: Record<string, unknown>; x: number; y: number }> = [];
+  type Node = { marktype?: string; role?: string; items?: Node[]; x?: number; y?: number; datum?: Record<string, unknown> };
+  const walk = (node: Node, dx: number, dy: number, mark?: Node) => {
+    for (const item of node.items ?? []) {
+      if (item.marktype) walk(item, dx, dy, item);
+      else {
+        const x = dx + (item.x ?? 0);
+        const y = dy + (item.y ?? 0);
+        if (mark && mark.marktype !== 'group' && item.datum) out.push({ role: String(mark.role), type: String(mark.marktype), datum: item.datum, x, y });
+        walk(item, mark?.marktype === 'group' ? x : dx, mark?.marktype === 'group' ? y : dy);
+      }
+    }
+  };
+  walk((view.scenegraph() as unknown as { root: Node }).root, 0, 0);
+  view.finalize();
+  return out;
+}
+
+describe('issue 15: maturity, reliability and missing figures drawn as what they are', () => {
+  const pt = (period: string, value: number, o: Partial<TrendPoint> = {}): TrendPoint => ({ ...point(period, value), ...o });
+  const points = [
+    pt('2025-11-01', 0.4, { status: 'partial', partial: true }), pt('2025-12-01', 0.5, { status: 'final' }), pt('2026-01-01', 0.52, { status: 'final', unreliable: true }),
+    pt('2026-02-01', 0.3, { status: 'provisional', provisional: true }),
+  ];
+
+  it('trend: provisional hollow and labelled, partial an open square and labelled, unreliable hatched with a legend entry', async () => {
+    const s = trendSpec(points, { title: 'T', kind: 'proportion', yTitle: 'Share', description: 'x' });
+    expectValid(s);
+    const items = await drawnItems(s);
+    const at = (label: string, type: string) => items.filter((i) => i.datum.period_label === label && i.type === type);
+    // the provisional month: a hollow circle and the word
+    expect(at('2026-02', 'symbol').some((i) => i.role === 'mark')).toBe(true);
+    expect(at('2026-02', 'text').map((i) => i.datum.period_label)).toEqual(['2026-02']);
+    const svg = text(await renderSvg(s));
+    expect(svg).toContain('provisional');
+    expect(svg).toContain('partial');
+    expect(svg).toContain('Unreliable: relative standard error above 30% or fewer than 20 events');
+    expect(JSON.stringify(s)).toContain('Hollow point, \\"provisional\\"');
+    // filled points only for final periods
+    const layers = (s as { layer: Array<{ mark: { filled?: boolean }; transform?: Array<{ filter: unknown }> }> }).layer;
+    const filled = layers.find((l) => l.mark.filled === true)!;
+    expect(JSON.stringify(filled.transform)).toContain('datum.partial !== true && datum.provisional !== true');
+  });
+
+  it('sparkline: provisional periods hollow and the latest labelled', async () => {
+    const s = sparklineSpec(points, { kind: 'proportion', description: 'x' });
+    expectValid(s);
+    expect(text(await renderSvg(s))).toContain('prov.');
+  });
+
+  it("control chart: centre, limits, signals by colour with a legend, untested months hollow", async () => {
+    const row = (i: number, value: number, signal: SpcPointRow['signal'], status: SpcPointRow['status'] = 'final'): SpcPointRow => ({
+      period_start: `2025-${String(i).padStart(2, '0')}-01`, period_label: `2025-${String(i).padStart(2, '0')}`, value, centre: 0.5,
+      lower: status === 'final' ? 0.4 : null, upper: status === 'final' ? 0.6 : null, signal, status, provisional: status === 'provisional', partial: status === 'partial',
+      suppressed: false, unreliable: false, numerator: 50, denominator: 100,
+    });
+    const s = spcSpec([row(1, 0.5, SIGNALS[0]), row(2, 0.65, SIGNALS[1]), row(3, 0.52, SIGNALS[2]), row(4, 0.3, null, 'provisional')],
+      { title: 'SPC', kind: 'proportion', yTitle: 'Share', description: 'x' });
+    expectValid(s);
+    const svg = text(await renderSvg(s));
+    for (const label of SIGNALS) expect(svg).toContain(label);
+    expect(svg).toContain('provisional');
+  });
+
+  it('issue 15: the scorecard keeps every organization on its own row when a median is not reached', async () => {
+    // ORG-B has no median: before the fix its row vanished from that panel and ORG-C's median was drawn on ORG-B's row
+    const cell = (org: string, measure: string, value: number | null, suppressed = false) => ({ org, measure, value, ci_low: null, ci_high: null, suppressed, denominator: 100 });
+    // ORG-E has no days row at all (no referral in the period): its row must stay empty, ORG-F's on ORG-F's row
+    const cells = [
+      cell('ORG-A', 'acc', 0.8), cell('ORG-B', 'acc', 0.6), cell('ORG-C', 'acc', 0.7), cell('ORG-D', 'acc', null, true), cell('ORG-E', 'acc', 0.5), cell('ORG-F', 'acc', 0.9),
+      cell('ORG-A', 'days', 20), cell('ORG-B', 'days', null), cell('ORG-C', 'days', 40), cell('ORG-D', 'days', 35), cell('ORG-F', 'days', 25),
+    ];
+    const s = scorecardSpec(cells, [{ id: 'acc', title: 'Acceptance', kind: 'proportion', area: 0.7 }, { id: 'days', title: 'Median days', kind: 'duration', area: 30 }], { title: 'S', description: 'x' });
+    expectValid(s);
+    const items = await drawnItems(s);
+    const rowOf = (org: string, measure: string, type: string) => items.find((i) => i.datum.org === org && i.datum.measure === measure && i.type === type)?.y;
+    for (const org of ['ORG-A', 'ORG-C', 'ORG-F']) expect(rowOf(org, 'days', 'symbol'), org).toBeCloseTo(rowOf(org, 'acc', 'symbol')!, 6);
+    expect(rowOf('ORG-D', 'days', 'symbol')).toBeCloseTo(rowOf('ORG-D', 'acc', 'text')!, 6);
+    // ORG-B's row says why it has no median, on ORG-B's own row
+    expect(rowOf('ORG-B', 'days', 'text')).toBeCloseTo(rowOf('ORG-B', 'acc', 'symbol')!, 6);
+    expect(text(await renderSvg(s))).toContain('median not reached');
+  });
+});
+
 describe('other builders', () => {
   it('sparkline', async () => {
     const s = sparklineSpec(TREND.slice(0, 3), { kind: 'proportion', description: 'x' });
@@ -80,15 +168,20 @@ describe('other builders', () => {
     await renderSvg(s);
   });
 
-  it('funnel: a withheld stage is a grey full-width bar labelled n<11, not a zero bar', async () => {
+  it('funnel: a withheld stage is a grey full-width bar labelled n<11, not a zero bar; each step shows its share of the step before', async () => {
+    const stage = (order: number, stage: string, count: number | null, share: number | null, extra: Record<string, unknown> = {}) =>
+      ({ order, stage, unit: 'people', count, suppressed: false, share_of_previous: share, share_ci_low: null, share_ci_high: null, unreliable: false, source: 'x', ...extra });
     const s = funnelSpec([
-      { order: 1, stage: 'Screened', unit: 'people', count: 1000, suppressed: false, source: 'a' },
-      { order: 2, stage: 'Positive', unit: 'people', count: null, suppressed: true, source: 'b' },
-      { order: 3, stage: 'Referred', unit: 'needs', count: 200, suppressed: false, source: 'c' },
+      stage(1, 'Screened', 1000, null),
+      stage(2, 'Positive', null, null, { suppressed: true }),
+      stage(3, 'Referred', 200, 0.4),
+      stage(4, 'Accepted', 15, 0.075, { unreliable: true }),
     ], { title: 'Funnel', description: 'x' });
     expectValid(s);
     const svg = await renderSvg(s);
     expect(svg).toContain(SUPPRESSED_IN_SVG);
+    expect(svg).toContain('200 · 40.0% of the step before');
+    expect(svg).toContain('Unreliable: relative standard error above 30%');
     const withheld = await viewData(s, 'withheld');
     expect(withheld).toEqual([expect.objectContaining({ stage: 'Positive', bar: 1000 })]);
   });
@@ -149,11 +242,13 @@ describe('other builders', () => {
     expect(await renderSvg(s)).toContain(SUPPRESSED_IN_SVG);
   });
 
-  it('forest plot: flagged groups vermillion, diamonds where q < 0.05, reference named', async () => {
+  it('forest plot: flagged groups vermillion diamonds, reference named, unreliable hatched', async () => {
     const row = (group: string, estimate: number | null, o: Partial<Parameters<typeof forestSpec>[0][number]> = {}) => ({
-      group, estimate, low: estimate && estimate * 0.9, high: estimate && estimate * 1.1, value: 0.5, is_reference: false, suppressed: false, flagged: false, q_below_05: false, p_value: 0.2, q_value: 0.3, status: '', ...o,
+      group, estimate, low: estimate && estimate * 0.9, high: estimate && estimate * 1.1, value: 0.5, is_reference: false, suppressed: false, flagged: false,
+      flagged_unadjusted: false, q_below_05: false, unreliable: false, p_value: 0.2, q_value: 0.3, status: '', ...o,
     });
-    const rows = [row('white', null, { is_reference: true, status: 'reference' }), row('black', 0.8, { flagged: true, q_below_05: true, status: 'flagged, q < 0.05' }), row('asian', 1.05), row('aian', null, { suppressed: true, status: 'n<11 (withheld)' })];
+    const rows = [row('white', null, { is_reference: true, status: 'reference' }), row('black', 0.8, { flagged: true, flagged_unadjusted: true, q_below_05: true, status: 'disparity (q < 0.05)' }),
+      row('asian', 1.05, { unreliable: true }), row('aian', null, { suppressed: true, status: 'n<11 (withheld)' })];
     for (const scale of ['ratio', 'difference'] as const) {
       const s = forestSpec(rows, { title: 'Forest', scale, valueFormat: '.1%', description: 'x' });
       expectValid(s);
@@ -161,6 +256,7 @@ describe('other builders', () => {
       expect(svg).toContain('reference');
       expect(text(svg)).toContain(`${SUPPRESSED_LABEL} (withheld)`);
       expect(svg).toMatch(/#D55E00|#d55e00/);
+      expect(text(svg)).toContain('Unreliable: relative standard error above 30%');
     }
   });
 

@@ -52,6 +52,8 @@ export const FIXTURE = {
   suppressedGroup: { dimension: 'race_ethnicity', group: 'american_indian_alaska_native' },
   /** The domain x county cell no program serves. */
   noProvider: { domain: 'employment', county: '37173' },
+  /** A partner whose median days to close is not reached over the whole span (issue 15: its scorecard row must stay its own). */
+  medianNotReached: { metric: 'days_to_close', org: 'ORG-04' },
 } as const;
 
 /** Which org serves which domain, and where (the service directory). */
@@ -163,6 +165,14 @@ const BASE: Record<string, { v: number; drift: number; volume: number }> = {
   inpatient_post_referral_per_1000_mm: { v: 10.5, drift: 0, volume: 1800 },
   days_to_referral: { v: 6, drift: -1, volume: 280 },
   days_to_service: { v: 19, drift: -2, volume: 240 },
+  share_served_30d: { v: 0.41, drift: 0.03, volume: 240 },
+  share_served_60d: { v: 0.52, drift: 0.03, volume: 240 },
+  share_served_90d: { v: 0.57, drift: 0.03, volume: 240 },
+  funnel_positive_share: { v: 0.31, drift: 0, volume: 900 },
+  funnel_referred_share: { v: 0.55, drift: 0.04, volume: 280 },
+  funnel_accepted_share: { v: 0.7, drift: 0.02, volume: 155 },
+  funnel_served_share: { v: 0.8, drift: 0.02, volume: 108 },
+  funnel_met_share: { v: 0.62, drift: 0.03, volume: 86 },
   days_to_close: { v: 41, drift: -4, volume: 240 },
   stale_open_referrals: { v: 0, drift: 0, volume: 310 },
   positive_needs: { v: 0, drift: 0, volume: 330 },
@@ -189,6 +199,36 @@ function pOfZ(z: number): number {
 
 const isCount = (n: number | null) => n !== null && n >= 1 && n <= 10;
 
+/** As the engine: final when calendar end + the metric's maturity <= as-of; partial before the data start (2024-11-01). */
+function periodStatus(m: Metric, p: Period, asOf: string): string {
+  if (m.snapshot) return 'final';
+  if (p.grain !== 'all' && p.start < DATA_START) return 'partial';
+  const calendarEnd = p.grain === 'all' ? asOf : lastDayOf(p);
+  const end = new Date(`${calendarEnd}T00:00:00Z`);
+  end.setUTCDate(end.getUTCDate() + m.maturityDays);
+  return iso(end) <= asOf ? 'final' : 'provisional';
+}
+
+function lastDayOf(p: Period): string {
+  const d = new Date(`${p.start}T00:00:00Z`);
+  const months = p.grain === 'month' ? 1 : p.grain === 'quarter' ? 3 : 12;
+  return iso(utc(d.getUTCFullYear(), d.getUTCMonth() + months, 0));
+}
+
+/** As the engine (NCHS): fewer than 20 events, or a relative standard error above 30%. */
+function unreliable(m: Metric, row: FixtureRow): boolean | null {
+  if (row.suppressed || row.value === null || m.kind === 'ratio' || (m.kind === 'rate' && m.interval === 'none')) return null;
+  if (m.kind === 'mean') return (row.denominator as number) < 20;
+  const x = row.numerator as number;
+  if (m.kind === 'proportion' || m.kind === 'incidence') {
+    const v = row.value as number;
+    return x < 20 || v === 0 || Math.sqrt((1 - v) / ((row.denominator as number) * v)) > 0.3;
+  }
+  return x < 20;
+}
+
+const DATA_START = '2024-11-01';
+
 function metricRows(m: Metric, periods: Period[], runId: string, asOf: string, shift: number, rand: () => number): FixtureRow[] {
   const base = BASE[m.id] ?? { v: 0.5, drift: 0, volume: 100 };
   const out: FixtureRow[] = [];
@@ -207,10 +247,12 @@ function metricRows(m: Metric, periods: Period[], runId: string, asOf: string, s
           numerator: null, denominator: null, value: null, ci_low: null, ci_high: null, suppressed: false,
           reference_group: null, rate_difference: null, rd_ci_low: null, rd_ci_high: null, rate_ratio: null, rr_ci_low: null, rr_ci_high: null,
           p_value: null, q_value: null, disparity_flag: null, run_id: runId, as_of: asOf, note: null,
+          period_status: periodStatus(m, p, asOf), unreliable: null, disparity_flag_unadjusted: null,
         };
         const eff = effect(g);
         let suppress = false;
         switch (m.kind) {
+          case 'incidence':
           case 'proportion': {
             const good = m.direction === 'higher_better';
             const v0 = Math.min(0.97, Math.max(0.02, base.v + base.drift * years + shift));
@@ -243,6 +285,7 @@ function metricRows(m: Metric, periods: Period[], runId: string, asOf: string, s
             const med = Math.max(1, Math.round(base.v / Math.sqrt(eff) + base.drift * years));
             suppress = isCount(cases) || isCount(events) || isCount(cases - events);
             Object.assign(row, { numerator: events, denominator: cases, value: cases ? med : null, ci_low: med - 3, ci_high: med + 4 });
+            if (m.id === FIXTURE.medianNotReached.metric && g === FIXTURE.medianNotReached.org && p.grain === 'all') Object.assign(row, { value: null, ci_high: null });
             break;
           }
           case 'count': {
@@ -278,6 +321,7 @@ function metricRows(m: Metric, periods: Period[], runId: string, asOf: string, s
           for (const k of ['numerator', 'denominator', 'value', 'ci_low', 'ci_high']) row[k] = null;
           row.suppressed = true;
         }
+        row.unreliable = unreliable(m, row);
         cells.push(row);
       }
       addDisparities(m, dimension, cells);
@@ -287,13 +331,26 @@ function metricRows(m: Metric, periods: Period[], runId: string, asOf: string, s
   return out;
 }
 
-/** Reference = largest denominator; difference, ratio, a z-test p and the AHRQ flag. */
+/**
+ * The AHRQ default references the engine uses (models/config.ts), and for partners ORG-01
+ * (the engine would take the most favourable one; naming it keeps ORG-04, the partner the
+ * security tests sign in as, a compared group).
+ */
+const NAMED_REFERENCE: Record<string, string> = { race_ethnicity: 'white', payer: 'commercial', 'race_ethnicity*payer': 'white*commercial', target_org_id: 'ORG-01' };
+
+/**
+ * Reference = the named default, else the most favourable shown group of 30 or more (never
+ * unknown); difference, ratio, a z-test p, the AHRQ flag alone and with q < 0.05.
+ */
 function addDisparities(m: Metric, dimension: string, cells: FixtureRow[]) {
   if (dimension === 'all' || dimension.startsWith('domain')) return;
-  if (m.kind !== 'proportion' && m.kind !== 'rate') return;
+  if ((m.kind !== 'proportion' && m.kind !== 'rate') || !m.disparities) return;
   const shown = cells.filter((c) => !c.suppressed && (c.denominator as number) > 0);
   if (shown.length < 2) return;
-  const ref = shown.reduce((a, b) => ((b.denominator as number) > (a.denominator as number) ? b : a));
+  const candidates = shown.filter((c) => !String(c.group_value).split('*').includes('unknown') && (c.denominator as number) >= 30);
+  const better = (a: FixtureRow, b: FixtureRow) => (m.direction === 'higher_better' ? (b.value as number) > (a.value as number) : (b.value as number) < (a.value as number));
+  const ref = shown.find((c) => c.group_value === NAMED_REFERENCE[dimension]) ?? (candidates.length ? candidates.reduce((a, b) => (better(a, b) ? b : a)) : null);
+  if (!ref) return;
   for (const c of cells) {
     c.reference_group = ref.group_value;
     if (c === ref || c.suppressed) continue;
@@ -319,7 +376,8 @@ function addDisparities(m: Metric, dimension: string, cells: FixtureRow[]) {
     c.q_value = Math.min(1, (c.p_value as number) * 3);
     const adverse = (v: number) => (m.kind === 'proportion' && m.direction === 'higher_better' ? 1 - v : v);
     const worse = adverse(r) === 0 ? adverse(y) > 0 : (adverse(y) - adverse(r)) / adverse(r) >= 0.1;
-    c.disparity_flag = (c.p_value as number) < 0.05 && worse;
+    c.disparity_flag_unadjusted = (c.p_value as number) < 0.05 && worse;
+    c.disparity_flag = c.disparity_flag_unadjusted && (c.q_value as number) < 0.05;
   }
 }
 
@@ -334,7 +392,9 @@ function disparitySummaryRows(results: FixtureRow[]): FixtureRow[] {
   }
   const out: FixtureRow[] = [];
   for (const rows of byKey.values()) {
-    const shown = rows.filter((r) => !r.suppressed);
+    const unknown = rows.find((r) => r.group_value === 'unknown' && !r.suppressed);
+    const all = results.find((r) => r.metric_id === rows[0]!.metric_id && r.period_grain === rows[0]!.period_grain && r.period_start === rows[0]!.period_start && r.dimension === 'all');
+    const shown = rows.filter((r) => !r.suppressed && !String(r.group_value).split('*').includes('unknown'));
     const ref = shown.find((r) => r.group_value === r.reference_group);
     if (!ref) continue;
     const ys = shown.map((r) => r.value as number);
@@ -350,6 +410,7 @@ function disparitySummaryRows(results: FixtureRow[]): FixtureRow[] {
       between_group_variance: ys.reduce((s, y, i) => s + (ns[i]! / total) * (y - mu) ** 2, 0),
       max_rate_difference: Math.max(...ys) - min,
       max_rate_ratio: min ? Math.max(...ys) / min : null,
+      unknown_share: unknown && all && !all.suppressed ? (unknown.denominator as number) / (all.denominator as number) : null,
     });
   }
   return out;
@@ -375,7 +436,7 @@ function kmRows(asOf: string, periods: Period[]): FixtureRow[] {
       atRisk -= events + censored;
     }
   };
-  for (const metric of ['days_to_close', 'days_to_service', 'days_to_referral']) {
+  for (const metric of ['days_to_close', 'days_to_referral']) {
     const med = BASE[metric]!.v;
     curve(metric, 'all', 'all', 5200, med);
     for (const o of FIXTURE.orgs) curve(metric, 'target_org_id', o.id, Math.round(5200 * share(o.id)), med / Math.sqrt(effect(o.id)));
@@ -448,7 +509,7 @@ function prepostRows(results: FixtureRow[], runId: string, asOf: string): Fixtur
         pre_events: shown(a.numerator), pre_member_months: shown(a.denominator), post_events: shown(b.numerator), post_member_months: shown(b.denominator),
         pre_rate_per_1000: shown(a.value), post_rate_per_1000: shown(b.value),
         rate_ratio: rr, rr_ci_low: rr === null ? null : rr * Math.exp(-Z * se), rr_ci_high: rr === null ? null : rr * Math.exp(Z * se),
-        p_value: rr === null ? null : pOfZ(Math.log(rr) / se), run_id: runId, as_of: asOf, suppressed,
+        run_id: runId, as_of: asOf, suppressed,
       });
     }
   }
@@ -488,7 +549,7 @@ async function publishGenerationFile(root: string, o: Required<Pick<FixtureOptio
   const omit = new Set(o.omit ?? []);
   try {
     const conn = db.conn;
-    const periods = fixturePeriods('2024-11-01', o.asOf);
+    const periods = fixturePeriods(DATA_START, o.asOf);
     const rand = rng(20261031);
     const results: FixtureRow[] = [];
     for (const m of METRICS) results.push(...metricRows(m, periods, o.runId, o.asOf, o.shift ?? 0, rand));
@@ -530,12 +591,13 @@ async function publishGenerationFile(root: string, o: Required<Pick<FixtureOptio
     if (!omit.has('prepost_summary')) {
       await writeTable(conn, scratch, 'prepost_summary', [['measure', 'VARCHAR'], ['period_start', 'DATE'], ['period_end', 'DATE'], ['dimension', 'VARCHAR'], ['group_value', 'VARCHAR'],
         ['people', 'INTEGER'], ['pre_events', 'DOUBLE'], ['pre_member_months', 'DOUBLE'], ['post_events', 'DOUBLE'], ['post_member_months', 'DOUBLE'], ['pre_rate_per_1000', 'DOUBLE'],
-        ['post_rate_per_1000', 'DOUBLE'], ['rate_ratio', 'DOUBLE'], ['rr_ci_low', 'DOUBLE'], ['rr_ci_high', 'DOUBLE'], ['p_value', 'DOUBLE'], ['run_id', 'VARCHAR'], ['as_of', 'DATE'],
+        ['post_rate_per_1000', 'DOUBLE'], ['rate_ratio', 'DOUBLE'], ['rr_ci_low', 'DOUBLE'], ['rr_ci_high', 'DOUBLE'], ['run_id', 'VARCHAR'], ['as_of', 'DATE'],
         ['suppressed', 'BOOLEAN']], prepostRows(results, o.runId, o.asOf));
     }
     if (!omit.has('disparity_summary')) {
       await writeTable(conn, scratch, 'disparity_summary', [['metric_id', 'VARCHAR'], ['period_grain', 'VARCHAR'], ['period_start', 'DATE'], ['period_end', 'DATE'], ['dimension', 'VARCHAR'],
-        ['reference_group', 'VARCHAR'], ['reference_shown', 'BOOLEAN'], ['groups_shown', 'INTEGER'], ['index_of_disparity', 'DOUBLE'], ['between_group_variance', 'DOUBLE'], ['max_rate_difference', 'DOUBLE'], ['max_rate_ratio', 'DOUBLE']],
+        ['reference_group', 'VARCHAR'], ['reference_shown', 'BOOLEAN'], ['groups_shown', 'INTEGER'], ['index_of_disparity', 'DOUBLE'], ['between_group_variance', 'DOUBLE'], ['max_rate_difference', 'DOUBLE'], ['max_rate_ratio', 'DOUBLE'],
+        ['unknown_share', 'DOUBLE']],
         disparitySummaryRows(results));
     }
     await conn.run('CHECKPOINT');

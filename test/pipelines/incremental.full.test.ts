@@ -19,7 +19,7 @@ describe('incremental runs, change after change', () => {
     await c.rebuildAndCompare();
   }, 240_000);
 
-  it('a changed roster recomputes everything (people feed every population dimension)', async () => {
+  it('a changed roster recomputes everything (people and their spans feed every population dimension)', async () => {
     appendRows(join(c.incremental.inbox, 'people.csv'), 5, 'N');
     expect(await c.run()).not.toMatch(/reused/);
     await c.rebuildAndCompare();

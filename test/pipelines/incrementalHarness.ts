@@ -66,7 +66,7 @@ export async function incrementalCase(people: number): Promise<IncrementalCase> 
     async rebuildAndCompare() {
       full?.cleanup();
       full = tempStore('closeloop-full-');
-      for (const f of ['people.csv', 'services.csv', 'screenings.csv', 'referrals.csv', 'enrollments.csv', 'phq9.csv', 'encounters.csv']) {
+      for (const f of ['people.csv', 'coverage.csv', 'services.csv', 'screenings.csv', 'referrals.csv', 'enrollments.csv', 'phq9.csv', 'encounters.csv']) {
         full.copy(join(incremental.inbox, f));
       }
       expect((await full.run()).status).toBe('published');

@@ -48,6 +48,9 @@ describe('quality gates', () => {
       files: { 'people.csv': people(5), 'referrals.csv': referrals(['R1,P1,food,2024-03-01,ORG-1,pending,,,', 'R2,P2,food,2024-07-01,ORG-1,pending,,,']) }, observed: 0.5 },
     { name: 'cross-field', check: { id: 'referrals.accepted', entity: 'referrals', kind: 'cross_field', condition: `NOT (status = 'accepted' AND accepted_on IS NULL)`, severity: 'block', threshold: 0 },
       files: { 'people.csv': people(5), 'referrals.csv': referrals(['R1,P1,food,2024-03-01,ORG-1,accepted,,,', 'R2,P2,food,2024-03-01,ORG-1,accepted,2024-03-02,,']) }, observed: 0.5 },
+    // P0 and P1 each have two spans: P0's overlap (another plan, same payer), P1's follow each other
+    { name: 'overlapping spans (merged for person-time)', check: { id: 'coverage.overlaps', entity: 'coverage', kind: 'overlapping_spans', person: 'person_id', from: 'coverage_from', through: 'coverage_through', severity: 'block', threshold: 0 },
+      files: { 'people.csv': people(2).replace(/2024-01-01/g, ''), 'coverage.csv': 'person_id,coverage_from,coverage_through,payer,plan_id\nP0,2024-01-01,,medicaid,A\nP0,2024-03-01,2024-06-30,medicaid,B\nP1,2024-01-01,2024-02-29,medicaid,\nP1,2024-03-01,,medicaid,\n' }, observed: 0.5 },
     { name: 'quarantine rate', check: { id: 'people.quarantine', entity: 'people', kind: 'quarantine_rate', severity: 'block', threshold: 0.05 },
       files: { 'people.csv': people(9, 'P99,not-a-date,2024-01-01,\n') }, observed: 0.1 },
   ];

@@ -140,11 +140,19 @@ describe('overview and views', () => {
       'screening_rate', 'connected_60d_rate', 'closed_loop_rate', 'need_met_rate', 'phq9_remission_rate', 'ed_visits_per_1000_mm',
     ]);
     const h = r.body.headlines.find((x: { metric: { id: string } }) => x.metric.id === 'closed_loop_rate');
-    // The latest complete quarter: 2026 Q4 is cut short by the as-of date (October only).
-    expect(h.latest.period_start).toBe('2026-07-01');
-    expect(h.previous.period_start).toBe('2026-04-01');
-    expect(h.change).toBeCloseTo(h.latest.value - h.previous.value, 12);
+    // issue 15: the latest FINAL quarter. 2026 Q4 is cut short by the as-of date (2026-10-31) and
+    // 2026 Q3 ends on 09-30, whose 60-day windows run to 11-29: both provisional.
+    expect(h.latest.period_start).toBe('2026-04-01');
+    expect(h.latest.period_status).toBe('final');
+    expect(h.previous.period_start).toBe('2026-01-01');
+    expect(h.provisional_periods).toBe(2);
+    expect(h.change.difference).toBeCloseTo(h.latest.value - h.previous.value, 12);
+    expect(['better', 'worse', 'no_significant_change', 'no_change']).toContain(h.change.verdict);
+    if (h.change.verdict === 'better' || h.change.verdict === 'worse') expect(h.change.p).toBeLessThan(0.05);
+    else expect(h.change.p === null || h.change.p >= 0.05).toBe(true);
     expect(h.trend.length).toBe(9);
+    expect(h.trend.at(-1)).toMatchObject({ status: 'provisional', provisional: true });
+    expect(h.trend[0]).toMatchObject({ status: 'partial', partial: true }); // 2024 Q4: the data start on 2024-11-01
     expect(h.whole_span.period_grain).toBe('all');
   });
 
@@ -194,7 +202,9 @@ describe('overview and views', () => {
     const r = await get('/api/disparities?metric=closed_loop_rate&dimension=race_ethnicity');
     expect(r.status).toBe(200);
     expect(r.body.reference_group).toBe('white');
-    expect(r.body.summary).toMatchObject({ reference_group: 'white', groups_shown: 5 });
+    // unknown is left out of the summary and reported as its share of everyone (data completeness)
+    expect(r.body.summary).toMatchObject({ reference_group: 'white', groups_shown: 4 });
+    expect(r.body.summary.unknown_share).toBeGreaterThan(0);
     expect(r.body.summary_source).toBe('published');
     expect(r.body.rows.some((x: { disparity_flag: boolean }) => x.disparity_flag)).toBe(true);
     const q = await get('/api/disparities?metric=closed_loop_rate&dimension=race_ethnicity&grain=quarter&period_start=2026-04-01');

@@ -70,7 +70,7 @@ describe('charts', () => {
     expect(png.body.subarray(1, 4).toString()).toBe('PNG');
     const csv = await getAs(app, evaluator, '/api/charts/forest.csv?metric=closed_loop_rate&dimension=race_ethnicity');
     expect(csv.headers['content-disposition']).toMatch(/filename="closeloop-forest-closed_loop_rate-race_ethnicity-all-2024-11-01-2026-10-31\.csv"/);
-    expect(csv.text.split('\r\n')[0]).toBe('group,value,estimate,low,high,p_value,q_value,flagged,status');
+    expect(csv.text.split('\r\n')[0]).toBe('group,value,estimate,low,high,p_value,q_value,flagged,flagged_unadjusted,unreliable,status');
   });
 
   it('every chart builds with its defaults', async () => {

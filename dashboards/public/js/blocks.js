@@ -25,6 +25,31 @@ function unitText(m) {
   return String(m.unit).replace(/^proportion of (.*) \(0-1\)$/, '% of $1');
 }
 
+/**
+ * The change from the previous final period: "better" or "worse" only when the server's test
+ * found it significant at 0.05 (never on a zero change); otherwise said plainly.
+ */
+function changeLine(h, m) {
+  const c = h.change;
+  const from = h.previous ? periodLabel(h.previous.period_grain, h.previous.period_start) : null;
+  if (!from) return el('p', { class: 'change', text: 'no earlier final period to compare with' });
+  if (!c) return el('p', { class: 'change', text: `no change shown from ${from}: a period is withheld` });
+  const amount = (d) => (m.kind === 'proportion' ? `${(Math.abs(d) * 100).toFixed(1)} points` : formatMetricValue(Math.abs(d), m));
+  const signed = (d) => `${d > 0 ? '+' : d < 0 ? '−' : ''}${amount(d)}`;
+  const p = c.p === null ? '' : c.p < 0.001 ? 'p < 0.001' : `p = ${c.p.toFixed(c.p < 0.01 ? 3 : 2)}`;
+  switch (c.verdict) {
+    case 'better':
+    case 'worse':
+      return el('p', { class: `change ${c.verdict}`, 'data-verdict': c.verdict, text: `${c.difference > 0 ? '↑' : '↓'} ${amount(c.difference)} from ${from} (${c.verdict}, ${p})` });
+    case 'no_significant_change':
+      return el('p', { class: 'change', 'data-verdict': c.verdict, text: `no significant change from ${from} (${signed(c.difference)}, ${p})` });
+    case 'no_change':
+      return el('p', { class: 'change', 'data-verdict': c.verdict, text: `no change from ${from}` });
+    default:
+      return el('p', { class: 'change', 'data-verdict': c.verdict, text: `${signed(c.difference)} from ${from} (no test for this kind of figure, so no direction)` });
+  }
+}
+
 const GROUP_PAGE = { access: '/access', closed_loop: '/closed-loop', service_gaps: '/service-gaps', outcomes: '/outcomes' };
 
 export async function renderTiles(section, filters, state, interpreter) {
@@ -42,32 +67,38 @@ export async function renderTiles(section, filters, state, interpreter) {
     const tile = el('article', { class: 'tile', 'data-metric': m.id, 'aria-label': m.title });
     tile.append(el('h3', { text: m.title }));
     const latest = h.latest;
-    if (!h.available || !latest) {
+    if (!h.available) {
       tile.append(el('p', { class: 'figure suppressed', text: 'not available' }), el('p', { class: 'period', text: 'not published in this run' }));
       tiles.push(tile);
       continue;
     }
-    const when = `${periodLabel(latest.period_grain, latest.period_start)}${h.latest_is_partial ? ' (partial period)' : ''}`;
-    if (latest.suppressed) {
-      tile.append(el('p', { class: 'figure suppressed', title: 'Withheld: fewer than 11 people or events', text: `${SUPPRESSED_LABEL} (withheld)` }));
+    if (!latest) {
+      // every period is still provisional or partial: nothing final to headline
+      tile.append(el('p', { class: 'figure suppressed', text: 'no final period yet' }),
+        el('p', { class: 'period', text: `${h.provisional_periods} period(s) still provisional: their windows have not all passed` }));
     } else {
-      tile.append(el('p', { class: 'figure', text: formatMetricValue(latest.value, m) ?? '–' }));
-    }
-    tile.append(el('p', { class: 'period', text: `${when} · ${unitText(m)}` }));
-    if (!latest.suppressed && latest.ci_low !== null && latest.ci_high !== null) {
-      tile.append(el('p', { class: 'ci', text: `95% CI ${formatMetricValue(latest.ci_low, m)} to ${formatMetricValue(latest.ci_high, m)}${latest.denominator !== null ? ` · n = ${formatValue(latest.denominator, 'number')}` : ''}` }));
-    }
-    if (h.change !== null) {
-      const better = m.direction === 'higher_better' ? h.change > 0 : h.change < 0;
-      const flat = Math.abs(h.change) < 1e-9;
-      const arrow = flat ? '→' : h.change > 0 ? '↑' : '↓';
-      const shown = m.kind === 'proportion' ? `${(Math.abs(h.change) * 100).toFixed(1)} points` : formatMetricValue(Math.abs(h.change), m);
-      tile.append(el('p', { class: `change ${flat ? '' : better ? 'better' : 'worse'}`, text: `${arrow} ${shown} from ${periodLabel(h.previous.period_grain, h.previous.period_start)}${flat ? '' : better ? ' (better)' : ' (worse)'}` }));
-    } else if (h.previous) {
-      tile.append(el('p', { class: 'change', text: 'no change shown: a period is withheld' }));
+      if (latest.suppressed) {
+        tile.append(el('p', { class: 'figure suppressed', title: 'Withheld: fewer than 11 people or events', text: `${SUPPRESSED_LABEL} (withheld)` }));
+      } else if (latest.value === null) {
+        tile.append(el('p', { class: 'figure missing', title: 'No figure: not withheld, not zero', text: m.kind === 'duration' ? 'median not reached' : 'no value' }));
+      } else {
+        tile.append(el('p', { class: `figure${latest.unreliable ? ' unreliable' : ''}`, text: formatMetricValue(latest.value, m) ?? '–' }));
+      }
+      tile.append(el('p', { class: 'period', text: `${periodLabel(latest.period_grain, latest.period_start)} (latest final period) · ${unitText(m)}` }));
+      if (latest.unreliable) tile.append(el('p', { class: 'unreliable-note', text: 'Unreliable: relative standard error above 30% or fewer than 20 events' }));
+      if (!latest.suppressed && latest.ci_low !== null && latest.ci_high !== null) {
+        tile.append(el('p', { class: 'ci', text: `95% CI ${formatMetricValue(latest.ci_low, m)} to ${formatMetricValue(latest.ci_high, m)}${latest.denominator !== null ? ` · n = ${formatValue(latest.denominator, 'number')}` : ''}` }));
+      }
+      tile.append(changeLine(h, m));
+      if (h.provisional_periods > 0) {
+        tile.append(el('p', { class: 'provisional-note', text: `${h.provisional_periods} newer period(s) provisional (hollow in the trend): not compared until their windows have passed` }));
+      }
     }
     const span = h.whole_span;
-    if (span) tile.append(el('p', { class: 'span', text: `Whole span: ${span.suppressed ? `${SUPPRESSED_LABEL} (withheld)` : (formatMetricValue(span.value, m) ?? '–')}` }));
+    if (span) {
+      const status = span.period_status === 'provisional' ? ' (provisional: recent windows still open)' : '';
+      tile.append(el('p', { class: 'span', text: `Whole span${status}: ${span.suppressed ? `${SUPPRESSED_LABEL} (withheld)` : (formatMetricValue(span.value, m) ?? '–')}` }));
+    }
     const spark = el('div', { class: 'spark', role: 'img', 'aria-label': `${m.title} trend: ${h.trend.length} periods` });
     tile.append(spark);
     tile.append(el('p', { class: 'tile-links' },
@@ -160,17 +191,22 @@ async function disparitySummary(section, filters, wrap) {
   const params = { metric: p.metric || 'closed_loop_rate', dimension: p.dimension || 'race_ethnicity', grain: p.grain || 'all', period_start: p.period_start };
   const d = await getJson(`/api/disparities${query(params)}`);
   const s = d.summary;
+  // the adjusted flag (AHRQ rule and q < 0.05); the rule alone is listed apart, as possibly chance
   const flagged = d.rows.filter((r) => r.disparity_flag === true);
+  const ruleOnly = d.rows.filter((r) => r.disparity_flag !== true && r.disparity_flag_unadjusted === true);
   const items = [
     ['Reference group', d.reference_group ?? 'none'],
-    ['Groups shown', s ? formatValue(s.groups_shown, 'number') : '–'],
-    ['Index of disparity', s && s.index_of_disparity !== null ? `${formatValue(s.index_of_disparity, 'decimal')}%` : '–'],
-    ['Between-group variance', s && s.between_group_variance !== null ? formatValue(s.between_group_variance, 'decimal') : '–'],
+    ['Groups shown (unknown left out)', s ? formatValue(s.groups_shown, 'number') : '–'],
+    ['Index of disparity (adverse scale)', s && s.index_of_disparity !== null ? `${formatValue(s.index_of_disparity, 'decimal')}%` : '–'],
+    ['Between-group variance (less sampling noise)', s && s.between_group_variance !== null && s.between_group_variance !== undefined ? formatValue(s.between_group_variance, 'decimal') : '–'],
     ['Max rate difference', s && s.max_rate_difference !== null ? formatValue(s.max_rate_difference, 'decimal') : '–'],
-    ['Max rate ratio', s && s.max_rate_ratio !== null ? formatValue(s.max_rate_ratio, 'decimal') : '–'],
-    ['Flagged groups', flagged.length ? flagged.map((r) => `${r.group_value}${r.q_value !== null && r.q_value < 0.05 ? ' (q < 0.05)' : ''}`).join(', ') : 'none'],
+    ['Max rate ratio (adverse scale)', s && s.max_rate_ratio !== null ? formatValue(s.max_rate_ratio, 'decimal') : '–'],
+    ['Data completeness', s && s.unknown_share !== null && s.unknown_share !== undefined ? `${formatValue(s.unknown_share, 'percent')} of the population is in "unknown"` : '–'],
+    ['Disparities (AHRQ rule and q < 0.05)', flagged.length ? flagged.map((r) => r.group_value).join(', ') : 'none'],
+    ['AHRQ rule alone (q >= 0.05: may be chance)', ruleOnly.length ? ruleOnly.map((r) => r.group_value).join(', ') : 'none'],
   ];
-  const dl = el('dl', { class: 'summary-grid' }, items.map(([k, v]) => el('div', { class: k === 'Flagged groups' ? 'long' : undefined }, el('dt', { text: k }), el('dd', { text: v }))));
+  const long = new Set(['Data completeness', 'Disparities (AHRQ rule and q < 0.05)', 'AHRQ rule alone (q >= 0.05: may be chance)']);
+  const dl = el('dl', { class: 'summary-grid' }, items.map(([k, v]) => el('div', { class: long.has(k) ? 'long' : undefined }, el('dt', { text: k }), el('dd', { text: v }))));
   const note = el('p', { class: 'intro', text: `${d.title}, ${d.grain === 'all' ? 'whole span' : periodLabel(d.grain, d.period_start)}. ${s ? (d.summary_source === 'published' ? 'Published with the run.' : 'Computed from the groups shown.') : 'No summary: fewer than two groups are shown or there is no reference group.'}` });
   wrap.replaceChildren(dl, note);
 }

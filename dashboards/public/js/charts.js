@@ -49,7 +49,7 @@ function notApplicable(chart, params, meta) {
     const m = meta.metrics.find((x) => x.id === metric);
     if (!m || !m.dimensions.includes('domain*county_fips')) return 'Not available in this run: no need domain x county results are published.';
   }
-  if (chart !== 'trend' && chart !== 'sparkline') return null;
+  if (chart !== 'trend' && chart !== 'sparkline' && chart !== 'spc') return null;
   const m = meta.metrics.find((x) => x.id === params.metric);
   if (!m) return 'This measure is not published in this run.';
   const label = (d) => (meta.dimensions.find((x) => x.id === d) || { label: d }).label.toLowerCase();

@@ -39,7 +39,7 @@ export class Filters {
       case 'orgs':
         return m.orgs.map((o) => [o.id, `${o.label} (${o.id})`]);
       case 'metrics_comparable':
-        return m.metrics.filter((x) => x.kind === 'proportion' || x.kind === 'rate').map((x) => [x.id, x.label]);
+        return m.metrics.filter((x) => (x.kind === 'proportion' || x.kind === 'rate') && x.disparities !== false).map((x) => [x.id, x.label]);
       case 'scales':
         return SCALES;
       default:

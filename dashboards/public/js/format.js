@@ -28,7 +28,7 @@ export function formatValue(v, format) {
 /** The display format of a metric's value. */
 export function metricFormat(metric) {
   if (!metric) return 'decimal';
-  if (metric.kind === 'proportion') return 'percent';
+  if (metric.kind === 'proportion' || metric.kind === 'incidence') return 'percent';
   if (metric.kind === 'rate' && String(metric.unit).startsWith('USD')) return 'dollars';
   if (metric.kind === 'duration' || metric.kind === 'count') return 'number';
   return 'decimal';

@@ -26,6 +26,9 @@ export function renderTable(columns, rows, { caption, limit, rowClass } = {}) {
       const numeric = NUMERIC.has(f);
       if (text === null && numeric && r.suppressed === true) {
         tr.append(el('td', { class: 'num suppressed', title: 'Withheld: fewer than 11 people or events (or protecting such a cell). Not zero.' }, el('span', { text: SUPPRESSED_LABEL })));
+      } else if (text === null && numeric && r.missing && c.key === 'value') {
+        // a figure that does not exist (a median not reached): not withheld, not zero
+        tr.append(el('td', { class: 'num missing', title: 'No figure: not withheld, not zero.' }, el('em', { text: r.missing })));
       } else if (text === null) {
         tr.append(el('td', { class: numeric ? 'num' : undefined, title: 'not available' }, '–'));
       } else {

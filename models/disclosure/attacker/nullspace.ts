@@ -39,28 +39,32 @@ export function echelon(n: number, equations: readonly SparseEquation[]): Echelo
     for (const v of r.keys()) byCol[v]!.add(id);
   }
   const pivotRow = new Map<number, number>(); // variable -> row
+  const isPivotRow = new Uint8Array(rows.length);
   let inconsistent = false;
   for (let col = 0; col < n; col++) {
     // the sparsest row still holding this column, among rows not yet used as pivots
     let best = -1;
     let bestSize = Infinity;
     for (const id of byCol[col]!) {
-      const r = rows[id]!;
-      if (r.size < bestSize) {
+      if (isPivotRow[id]) continue;
+      const size = rows[id]!.size;
+      if (size < bestSize) {
         best = id;
-        bestSize = r.size;
+        bestSize = size;
       }
     }
     if (best < 0) continue;
     const pr = rows[best]!;
     const p = pr.get(col) as number;
-    // normalise the pivot row
-    for (const [v, c] of pr) pr.set(v, c / p);
-    rhs[best] = (rhs[best] as number) / p;
+    if (p !== 1) {
+      for (const [v, c] of pr) pr.set(v, c / p);
+      rhs[best] = (rhs[best] as number) / p;
+    }
     pivotRow.set(col, best);
-    for (const v of pr.keys()) byCol[v]!.delete(best);
-    // eliminate col from every other row holding it (pivot rows included: reduced form)
+    isPivotRow[best] = 1;
+    // eliminate col from every other row holding it (earlier pivot rows too: reduced form)
     for (const id of [...byCol[col]!]) {
+      if (id === best) continue;
       const r = rows[id]!;
       const f = r.get(col) as number;
       for (const [v, c] of pr) {
@@ -78,20 +82,6 @@ export function echelon(n: number, equations: readonly SparseEquation[]): Echelo
         if (Math.abs(rhs[id] as number) > 1e-6 * Math.max(1, Math.abs(rhs[id] as number))) inconsistent = true;
         rows[id] = null;
       }
-    }
-    // earlier pivot rows holding col were eliminated above only if still indexed; they are
-    // not (pivot rows leave byCol), so reduce them here
-    for (const [pv, id] of pivotRow) {
-      if (pv === col) continue;
-      const r = rows[id]!;
-      const f = r.get(col);
-      if (f === undefined) continue;
-      for (const [v, c] of pr) {
-        const nv = (r.get(v) ?? 0) - f * c;
-        if (Math.abs(nv) > TOL) r.set(v, nv);
-        else r.delete(v);
-      }
-      rhs[id] = (rhs[id] as number) - f * (rhs[best] as number);
     }
   }
   const pivots = new Map<number, { rhs: number; free: Map<number, number> }>();

@@ -26,6 +26,8 @@ import type { LinearSystem } from './system.ts';
 export interface Disclosure {
   /** Variable index in the system. */
   var: number;
+  /** Not shown safe by a local certificate, and not decided exactly (RangeOptions.exact false). */
+  unproven?: boolean;
   /** The attacker's proven range (whole numbers for counts). */
   low: number;
   high: number;
@@ -37,6 +39,8 @@ export interface RangeReport {
   /** Components with at least one candidate. */
   components: number;
   candidates: number;
+  /** Candidates shown safe (SystemVar.key), for the next round's `settled`. */
+  certified: string[];
   /** LPs solved by our simplex, and MIPs by HiGHS. */
   lps: number;
   mips: number;
@@ -51,19 +55,49 @@ let loaded: Promise<Highs> | null = null;
 const solver = () => (loaded ??= highsLoader());
 
 const EPS = 1e-7;
+/** Components up to this many variables are solved whole by our simplex. */
+const WHOLE_MAX = 500;
+/** Neighbourhood sizes tried, in turn, for a candidate of a larger component. */
+const HOOD_SIZES = [60, 200, 500];
+/** After neighbourhoods, a component up to this size gets batch rounds on the whole of it. */
+const BATCH_MAX = 4000;
+
+interface Region {
+  vars: number[];
+  index: Map<number, number>;
+  lp: SlackSimplex;
+  lower: number[];
+  /** the region's equations (in region indices), for a MIP check */
+  eqs: SparseEquation[];
+}
+
+/** Time limit of one MIP check (s); a check that runs out counts as "not shown safe". */
+const MIP_SECONDS = 10;
 /** Largest neighbourhood (variables) the dense simplex takes. */
 const LOCAL_MAX = 400;
 
 export interface RangeOptions {
   /** Only components holding one of these variables (default: all). */
   only?: ReadonlySet<number>;
+  /**
+   * Decide what local certificates leave open exactly, on the whole component (default
+   * true). When false, such counts are reported as unproven: the suppressor's rounds treat
+   * them as disclosed, which costs a little more withholding and saves the exact solves.
+   */
+  exact?: boolean;
+  /**
+   * Counts (SystemVar.key) shown safe on an earlier, smaller publication: a solution that
+   * put them at 0 or the threshold stays a solution when more rows are withheld (the new
+   * variables at their true values), so they need no new proof.
+   */
+  settled?: ReadonlySet<string>;
 }
 
 export async function findDisclosures(sys: LinearSystem, opts: RangeOptions = {}): Promise<RangeReport> {
   const started = performance.now();
   const T = sys.threshold;
   const n = sys.vars.length;
-  const report: RangeReport = { disclosures: [], components: 0, candidates: 0, lps: 0, mips: 0, seconds: 0 };
+  const report: RangeReport = { disclosures: [], certified: [], components: 0, candidates: 0, lps: 0, mips: 0, seconds: 0 };
 
   const parent = new Int32Array(n).map((_, i) => i);
   const find = (x: number): number => {
@@ -81,6 +115,7 @@ export async function findDisclosures(sys: LinearSystem, opts: RangeOptions = {}
   const isCandidate = (i: number) => {
     const v = sys.vars[i]!;
     if (!v.protect) return false;
+    if (opts.settled?.has(v.key)) return false;
     if (v.truth === null) return true;
     return v.truth > EPS && v.truth < T - EPS;
   };
@@ -105,8 +140,14 @@ export async function findDisclosures(sys: LinearSystem, opts: RangeOptions = {}
     if (opts.only && !members.some((m) => opts.only!.has(m))) continue;
     report.components++;
     report.candidates += candidates.length;
-    const c = new Component(sys, members, compRows.get(root) ?? [], T, report);
+    const c = new Component(sys, members, compRows.get(root) ?? [], T, report, opts.exact ?? true);
+    const before = report.disclosures.length;
+    const t0 = performance.now();
     await c.decide(candidates);
+    const dt = performance.now() - t0;
+    if (process.env.CLOSELOOP_TRACE_AUDIT && dt > 200) console.error(`audit component: ${members.length} counts, ${(compRows.get(root) ?? []).length} relations, ${candidates.length} candidates: ${(dt / 1000).toFixed(1)} s`);
+    const disclosed = new Set(report.disclosures.slice(before).map((d) => d.var));
+    for (const v of candidates) if (!disclosed.has(v)) report.certified.push(sys.vars[v]!.key);
   }
   report.seconds = (performance.now() - started) / 1000;
   return report;
@@ -120,6 +161,10 @@ class Component {
   private upper: number[] = [];
   private integer: boolean[] = [];
   private equations: SparseEquation[] = [];
+  /** equations of each variable (built for neighbourhoods) */
+  private eqOf: number[][] | null = null;
+  /** the variables that move with each variable (built for neighbourhoods) */
+  private closure: number[][] | null = null;
 
   constructor(
     private readonly sys: LinearSystem,
@@ -127,6 +172,7 @@ class Component {
     private readonly rowIds: number[],
     private readonly T: number,
     private readonly report: RangeReport,
+    private readonly exact: boolean,
   ) {
     members.forEach((v, k) => this.local.set(v, k));
     this.nv = members.length;
@@ -165,20 +211,159 @@ class Component {
       for (const k of open) this.bounds(k, this.lower[k] as number, this.upper[k] as number);
       return;
     }
-    const ech = echelon(this.nv, this.equations);
-    if (ech.inconsistent) throw new Error(`disclosure audit: ${this.members.length} related counts have no solution: the published figures contradict each other`);
-    // exactly determined counts
-    for (const k of [...open]) {
-      const p = ech.pivots.get(k);
-      if (p && p.free.size === 0) {
-        open.delete(k);
-        this.bounds(k, p.rhs, p.rhs);
+    const whole = this.nv <= WHOLE_MAX;
+    if (whole) {
+      const ech = echelon(this.nv, this.equations);
+      if (ech.inconsistent) throw new Error(`disclosure audit: ${this.members.length} related counts have no solution: the published figures contradict each other`);
+      // exactly determined counts
+      for (const k of [...open]) {
+        const p = ech.pivots.get(k);
+        if (p && p.free.size === 0) {
+          open.delete(k);
+          this.bounds(k, p.rhs, p.rhs);
+        }
       }
     }
     if (!open.size) return;
-    const x0 = this.truthPoint(ech) ?? (await this.wholeSolution());
+    const x0 = this.truthPoint() ?? (await this.wholeSolution());
     if (!x0) throw new Error(`disclosure audit: ${this.members.length} related counts have no whole-number solution: the published figures contradict each other`);
-    // shift to lower bounds 0 for the simplex
+    for (const k of [...open]) if ((x0[k] as number) <= EPS || (x0[k] as number) >= this.T - EPS) open.delete(k);
+    if (whole) {
+      const region = this.region(Array.from({ length: this.nv }, (_, k) => k), x0);
+      await this.settleRounds(region, open);
+      const hard: number[] = [];
+      for (const k of [...open].sort((a, b) => a - b)) {
+        const r = await this.rangeOf(region, k);
+        if (r === 'fractional') hard.push(k);
+        else if (r) this.bounds(k, r.low, r.high);
+      }
+      if (hard.length && this.exact) await this.decideByMip(hard, false);
+      else for (const k of hard) this.report.disclosures.push({ var: this.members[k] as number, low: Number.NaN, high: Number.NaN, exact: false, unproven: true });
+      return;
+    }
+    // a large component: certify each candidate on a neighbourhood first (everything outside
+    // held at x0), growing it while the candidate stays open
+    for (const k of [...open].sort((a, b) => a - b)) {
+      for (const size of HOOD_SIZES) {
+        if (!open.has(k)) break;
+        await this.settleRounds(this.region(this.neighbourhood(k, size), x0), open);
+      }
+    }
+    // what neighbourhoods left open: batch rounds on the whole component
+    if (open.size && this.nv <= BATCH_MAX) await this.settleRounds(this.region(Array.from({ length: this.nv }, (_, k) => k), x0), open);
+    if (!open.size) return;
+    if (!this.exact) {
+      for (const k of [...open].sort((a, b) => a - b)) this.report.disclosures.push({ var: this.members[k] as number, low: Number.NaN, high: Number.NaN, exact: false, unproven: true });
+      return;
+    }
+    await this.decideByMip([...open].sort((a, b) => a - b), true);
+  }
+
+  /**
+   * A neighbourhood of k, at most size variables, grown one variable at a time: always the
+   * one linked to the set by the most equations (the closing corner of a rectangle of
+   * cells before yet another cell of a long row), which is where certificates live.
+   */
+  private neighbourhood(k: number, size: number): number[] {
+    if (!this.eqOf) {
+      this.eqOf = Array.from({ length: this.nv }, () => []);
+      this.equations.forEach((e, id) => {
+        for (const v of e.vars) this.eqOf![v]!.push(id);
+      });
+    }
+    // Variables that move together come in together: the atoms of one row (D = N + C) and
+    // a count two metrics publish (an equation between two variables).
+    if (!this.closure) {
+      const parent = Int32Array.from({ length: this.nv }, (_, i) => i);
+      const find = (x: number): number => {
+        while (parent[x] !== x) x = parent[x] = parent[parent[x] as number] as number;
+        return x;
+      };
+      for (const e of this.equations) {
+        const small = e.vars.length === 2 || (e.vars.length === 3 && e.coefs.filter((c) => c === -1).length === 2 && e.coefs.includes(1) && e.rhs === 0);
+        if (!small) continue;
+        for (let i = 1; i < e.vars.length; i++) {
+          const a = find(e.vars[0] as number);
+          const b = find(e.vars[i] as number);
+          if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
+        }
+      }
+      const groups = new Map<number, number[]>();
+      for (let v = 0; v < this.nv; v++) {
+        const r = find(v);
+        const g = groups.get(r);
+        if (g) g.push(v);
+        else groups.set(r, [v]);
+      }
+      this.closure = Array.from({ length: this.nv }, (_, v) => groups.get(find(v))!);
+    }
+    const inside = new Set<number>();
+    const out: number[] = [];
+    // outside variables by how many equations they share with the set: buckets[n] holds
+    // those with n links (a variable moves up a bucket as the set grows toward it)
+    const links = new Map<number, number>();
+    const buckets: Array<Set<number>> = [];
+    let top = 0;
+    const add = (v: number) => {
+      for (const id of this.eqOf![v]!) {
+        for (const u of this.equations[id]!.vars) {
+          if (inside.has(u)) continue;
+          const n = links.get(u) ?? 0;
+          if (n) buckets[n]!.delete(u);
+          links.set(u, n + 1);
+          (buckets[n + 1] ??= new Set()).add(u);
+          if (n + 1 > top) top = n + 1;
+        }
+      }
+    };
+    const take = (v: number) => {
+      for (const u of this.closure![v]!) {
+        if (inside.has(u)) continue;
+        const n = links.get(u);
+        if (n) buckets[n]!.delete(u);
+        links.delete(u);
+        inside.add(u);
+        out.push(u);
+      }
+      for (const u of this.closure![v]!) add(u);
+    };
+    take(k);
+    while (out.length < size) {
+      while (top > 0 && !buckets[top]?.size) top--;
+      if (top === 0) break;
+      const best = buckets[top]!.values().next().value as number;
+      take(best);
+    }
+    return out;
+  }
+
+  /**
+   * The LP over some of the variables (every other one held at x0): the equations touching
+   * them, reduced by Gaussian elimination to x = x0 + N z, and our simplex on z.
+   */
+  private region(vars: number[], x0: Float64Array): Region {
+    const index = new Map<number, number>();
+    vars.forEach((v, i) => index.set(v, i));
+    const eqs: SparseEquation[] = [];
+    const touched = new Set<number>();
+    for (const v of vars) for (const id of this.eqOf?.[v] ?? []) touched.add(id);
+    const ids = this.eqOf ? [...touched] : this.equations.map((_, id) => id);
+    for (const id of ids) {
+      const e = this.equations[id]!;
+      const vs: number[] = [];
+      const cs: number[] = [];
+      let rhs = e.rhs;
+      e.vars.forEach((v, j) => {
+        const i = index.get(v);
+        if (i === undefined) rhs -= (e.coefs[j] as number) * (x0[v] as number);
+        else {
+          vs.push(i);
+          cs.push(e.coefs[j] as number);
+        }
+      });
+      if (vs.length) eqs.push({ vars: vs, coefs: cs, rhs });
+    }
+    const ech = echelon(vars.length, eqs);
     const basis = ech.free.map((f) => {
       const vec = new Map<number, number>([[f, 1]]);
       for (const [p, row] of ech.pivots) {
@@ -187,56 +372,113 @@ class Component {
       }
       return vec;
     });
-    const shifted = x0.map((x, k) => x - (this.lower[k] as number));
-    const span = this.upper.map((u, k) => u - (this.lower[k] as number));
-    const lp = new SlackSimplex(shifted, basis, span);
-    const value = () => lp.values().map((x, k) => x + (this.lower[k] as number));
-    const whole = (x: Float64Array) => x.every((xv, k) => !this.integer[k] || Math.abs(xv - Math.round(xv)) <= 1e-6);
-    const settle = (x: Float64Array): number => {
-      if (!whole(x)) return 0;
-      let settled = 0;
-      for (const k of [...open]) {
-        const xv = x[k] as number;
-        if (xv <= EPS || xv >= this.T - EPS) {
-          open.delete(k);
-          settled++;
-        }
-      }
-      return settled;
-    };
-    settle(Float64Array.from(x0));
+    const lower = vars.map((v) => this.lower[v] as number);
+    const lp = new SlackSimplex(vars.map((v, i) => (x0[v] as number) - (lower[i] as number)), basis, vars.map((v, i) => (this.upper[v] as number) - (lower[i] as number)));
+    return { vars, index, lp, lower, eqs };
+  }
+
+  /**
+   * Minimise, then maximise, the sum of the open candidates in the region while rounds
+   * settle some. A whole-number optimum settles each candidate it puts at 0 or at the
+   * threshold; a fractional one, only after the MIP solver finds a whole-number solution
+   * with all of them there at once.
+   */
+  private async settleRounds(region: Region, open: Set<number>) {
     for (const maximise of [false, true]) {
-      while (open.size) {
+      for (;;) {
+        const cost = new Map<number, number>();
+        region.vars.forEach((v, i) => {
+          if (open.has(v)) cost.set(i, 1);
+        });
+        if (!cost.size) return;
         this.report.lps++;
-        const st = lp.solve(new Map([...open].map((k) => [k, 1])), maximise);
-        if (st !== 'optimal' || settle(value()) === 0) break;
+        if (region.lp.solve(cost, maximise) !== 'optimal') break;
+        const x = this.valuesOf(region);
+        const low: number[] = [];
+        const high: number[] = [];
+        region.vars.forEach((v, i) => {
+          const xv = x[i] as number;
+          if (open.has(v) && xv <= EPS) low.push(i);
+          else if (open.has(v) && xv >= this.T - EPS) high.push(i);
+        });
+        if (!low.length && !high.length) break;
+        if (!this.isWhole(region, x) && !(await this.wholeWith(region, low, high))) break;
+        for (const i of [...low, ...high]) open.delete(region.vars[i] as number);
       }
     }
-    const hard: number[] = [];
-    for (const k of [...open].sort((a, b) => a - b)) {
-      this.report.lps++;
-      lp.solve(new Map([[k, 1]]));
-      const low = value();
-      if (!whole(low)) {
-        hard.push(k);
-        continue;
-      }
-      if ((low[k] as number) <= EPS) continue;
-      this.report.lps++;
-      if (lp.solve(new Map([[k, 1]]), true) === 'unbounded') continue;
-      const high = value();
-      if (!whole(high)) {
-        hard.push(k);
-        continue;
-      }
-      if ((high[k] as number) >= this.T - EPS) continue;
-      this.bounds(k, low[k] as number, high[k] as number);
+  }
+
+  /** Is there a whole-number solution of the region with these at 0 and those at the threshold or above? */
+  private async wholeWith(region: Region, zero: number[], high: number[]): Promise<boolean> {
+    const highs = await solver();
+    const nvars = region.vars.length;
+    const lower = Float64Array.from(region.vars, (v) => this.lower[v] as number);
+    const upper = Float64Array.from(region.vars, (v) => (Number.isFinite(this.upper[v] as number) ? (this.upper[v] as number) : highs.infinity));
+    for (const i of zero) upper[i] = 0;
+    for (const i of high) lower[i] = Math.max(lower[i] as number, this.T);
+    const starts: number[] = [0];
+    const indices: number[] = [];
+    const values: number[] = [];
+    const rhs: number[] = [];
+    for (const e of region.eqs) {
+      e.vars.forEach((v, k) => {
+        indices.push(v);
+        values.push(e.coefs[k] as number);
+      });
+      starts.push(indices.length);
+      rhs.push(e.rhs);
     }
-    if (hard.length) await this.decideByMip(hard);
+    const model = highs.createModel({
+      numCols: nvars, numRows: region.eqs.length, colCost: new Float64Array(nvars), colLower: lower, colUpper: upper, rowLower: rhs, rowUpper: rhs,
+      matrix: { format: 'csr', numRows: region.eqs.length, numCols: nvars, starts, indices, values },
+      integrality: Int32Array.from(region.vars, (v) => (this.integer[v] ? 1 : 0)),
+    });
+    try {
+      model.options.set({ output_flag: false, time_limit: MIP_SECONDS });
+      this.report.mips++;
+      const r = model.run();
+      return (r.modelStatus as number) === highs.constants.modelStatus.optimal;
+    } finally {
+      model.dispose();
+    }
+  }
+
+  /**
+   * Min and max of one variable over the region (a whole component); 'fractional' when an
+   * optimum is not a whole number and no whole-number solution settles it.
+   */
+  private async rangeOf(region: Region, k: number): Promise<{ low: number; high: number } | null | 'fractional'> {
+    const i = region.index.get(k)!;
+    const cost = new Map([[i, 1]]);
+    this.report.lps++;
+    region.lp.solve(cost);
+    const low = this.valuesOf(region);
+    if ((low[i] as number) <= EPS) {
+      if (this.isWhole(region, low) || (await this.wholeWith(region, [i], []))) return null;
+    } else if (!this.isWhole(region, low)) return 'fractional';
+    this.report.lps++;
+    if (region.lp.solve(cost, true) === 'unbounded') return null;
+    const high = this.valuesOf(region);
+    if ((high[i] as number) >= this.T - EPS) {
+      if (this.isWhole(region, high) || (await this.wholeWith(region, [], [i]))) return null;
+      return 'fractional';
+    }
+    if (!this.isWhole(region, high)) return 'fractional';
+    if ((low[i] as number) <= EPS) return 'fractional';
+    return { low: low[i] as number, high: high[i] as number };
+  }
+
+  private valuesOf(region: Region): Float64Array {
+    return region.lp.values().map((x, i) => x + (region.lower[i] as number));
+  }
+
+  private isWhole(region: Region, x: Float64Array): boolean {
+    for (let i = 0; i < x.length; i++) if (this.integer[region.vars[i] as number] && Math.abs((x[i] as number) - Math.round(x[i] as number)) > 1e-6) return false;
+    return true;
   }
 
   /** The truth as a solution (slacks of inequality rows computed from it), when known. */
-  private truthPoint(ech: ReturnType<typeof echelon>): Float64Array | null {
+  private truthPoint(): Float64Array | null {
     const x = new Float64Array(this.nv);
     for (const [k, v] of this.members.entries()) {
       const t = this.sys.vars[v]!.truth;
@@ -251,7 +493,6 @@ class Component {
       for (let i = 0; i < e.vars.length - 1; i++) acc += (e.coefs[i] as number) * (x[e.vars[i] as number] as number);
       x[s] = (e.rhs - acc) / (e.coefs[e.coefs.length - 1] as number);
     }
-    void ech;
     return x;
   }
 
@@ -266,31 +507,46 @@ class Component {
     });
   }
 
-  /** Whole-number min and max of each count by MIP (where an LP optimum was fractional). */
-  private async decideByMip(ks: number[]) {
+  /**
+   * Min and max of each count on the whole component by HiGHS: by LP first when lpFirst (a
+   * whole-number LP optimum settles it), by MIP where the LP optimum is fractional.
+   */
+  private async decideByMip(ks: number[], lpFirst: boolean) {
     await this.withModel(async (model, highs) => {
       const { minimize, maximize } = highs.constants.objectiveSense;
       const { optimal, unbounded } = highs.constants.modelStatus;
       const all = { kind: 'range' as const, from: 0, to: this.nv - 1 };
-      model.changeColsIntegrality(all, Int32Array.from(this.integer, (b) => (b ? 1 : 0)));
+      const integrality = Int32Array.from(this.integer, (b) => (b ? 1 : 0));
       const cost = new Float64Array(this.nv);
-      for (const k of ks) {
+      const wholeX = (x: Float64Array) => x.every((v, j) => !this.integer[j] || Math.abs(v - Math.round(v)) <= 1e-6);
+      const solve = (k: number, sense: typeof minimize): { status: number; value: number } => {
         cost.fill(0);
         cost[k] = 1;
         model.changeColsCost(all, cost);
-        model.changeObjectiveSense(minimize);
+        model.changeObjectiveSense(sense);
+        if (lpFirst) {
+          this.report.lps++;
+          const r = model.run();
+          if ((r.modelStatus as number) !== optimal) return { status: r.modelStatus as number, value: Number.NaN };
+          const x = model.getSolution().colValue;
+          if (wholeX(x)) return { status: optimal, value: x[k] as number };
+        }
+        model.changeColsIntegrality(all, integrality);
         this.report.mips++;
-        const lo = model.run();
-        if ((lo.modelStatus as number) !== optimal) throw new Error(`disclosure audit: no whole-number solution when minimising a count (status ${lo.modelStatus})`);
-        const low = model.getSolution().colValue[k] as number;
-        if (low <= EPS) continue;
-        model.changeObjectiveSense(maximize);
-        this.report.mips++;
-        const hi = model.run();
-        if ((hi.modelStatus as number) === unbounded) continue;
-        const high = (hi.modelStatus as number) === optimal ? (model.getSolution().colValue[k] as number) : Infinity;
+        const r = model.run();
+        const value = (r.modelStatus as number) === optimal ? (model.getSolution().colValue[k] as number) : Number.NaN;
+        model.clearIntegrality();
+        return { status: r.modelStatus as number, value };
+      };
+      for (const k of ks) {
+        const lo = solve(k, minimize);
+        if (lo.status !== optimal) throw new Error(`disclosure audit: no whole-number solution when minimising a count (status ${lo.status})`);
+        if (lo.value <= EPS) continue;
+        const hi = solve(k, maximize);
+        if (hi.status === unbounded) continue;
+        const high = hi.status === optimal ? hi.value : Infinity;
         if (high >= this.T - EPS) continue;
-        this.bounds(k, low, high);
+        this.bounds(k, lo.value, high);
       }
     });
   }

@@ -60,21 +60,26 @@ export class SlackSimplex {
     const k = this.k;
     const sign = maximise ? -1 : 1;
     const c = (v: number) => (v < n ? sign * (cost.get(v) ?? 0) : 0);
+    // reduced costs of the nonbasic columns, kept up to date by each pivot
+    const d = new Float64Array(k);
+    for (let j = 0; j < k; j++) d[j] = c(this.nonbasic[j] as number);
+    for (let i = 0; i < n; i++) {
+      const cb = c(this.basic[i] as number);
+      if (cb === 0) continue;
+      const o = i * k;
+      for (let j = 0; j < k; j++) d[j] = (d[j] as number) + cb * (this.alpha[o + j] as number);
+    }
     for (let iter = 0; iter < 100_000; iter++) {
-      // reduced costs of the nonbasic columns (only rows whose basic variable has a cost count)
-      const costed: number[] = [];
-      for (let i = 0; i < n; i++) if (c(this.basic[i] as number) !== 0) costed.push(i);
       let enter = -1;
       let dir = 0;
       let enterVar = Infinity;
       for (let j = 0; j < k; j++) {
-        let d = c(this.nonbasic[j] as number);
-        for (const i of costed) d += c(this.basic[i] as number) * (this.alpha[i * k + j] as number);
+        const dj = d[j] as number;
         const v = this.nonbasic[j] as number;
         const free = v >= n;
         let canDir = 0;
-        if (d < -EPS && (free || !this.atUpper[j])) canDir = 1; // increase
-        else if (d > EPS && (free || this.atUpper[j])) canDir = -1; // decrease
+        if (dj < -EPS && (free || !this.atUpper[j])) canDir = 1; // increase
+        else if (dj > EPS && (free || this.atUpper[j])) canDir = -1; // decrease
         if (canDir !== 0 && v < enterVar) {
           enter = j;
           dir = canDir;
@@ -116,6 +121,11 @@ export class SlackSimplex {
         continue;
       }
       this.pivot(leave, enter, dir * theta, leaveToUpper);
+      // the objective row, like any other: d_l += d_j * pivotRow_l, d_j = d_j * pivotRow_j
+      const dj = d[enter] as number;
+      const row = leave * k;
+      for (let l = 0; l < k; l++) if (l !== enter) d[l] = (d[l] as number) + dj * (this.alpha[row + l] as number);
+      d[enter] = dj * (this.alpha[row + enter] as number);
     }
     throw new Error('attacker LP: iteration limit');
   }

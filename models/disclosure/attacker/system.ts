@@ -40,6 +40,8 @@ export type VarAtom = AtomType | 'D' | 'P';
 export interface SystemVar {
   cell: number;
   atom: VarAtom;
+  /** Stable identity across systems built from growing publications (cell key and atom). */
+  key: string;
   truth: number | null;
   integer: boolean;
   /** Its feasible range must reach 0 or the threshold (a protected count). */
@@ -144,6 +146,18 @@ export function buildSystem(cells: AuditCell[], o: BuildOptions): LinearSystem {
     const meta = metaOf(c);
     const { atoms, total } = atomsOf(meta.kind, meta.dollarNumerator);
     const truth = c.truth ? atomValues(meta.kind, meta.dollarNumerator, c.truth) : null;
+    if (peopleMetrics.has(c.metric_id)) {
+      // The people behind the row's person-time, shown or not (one variable per cohort cell).
+      const group = o.people!.samePeople.find((g) => g.includes(c.metric_id)) ?? [c.metric_id];
+      const pKey = `${group.join('+')}\u001f${c.period_grain}\u001f${c.period_start}\u001f${c.dimension}\u001f${c.group_value}\u001fP`;
+      let p = slots.get(pKey) as { v: number } | undefined;
+      if (!p) {
+        p = { v: vars.length };
+        vars.push({ cell: i, atom: 'P', key: pKey, truth: null, integer: true, protect: true, lower: 0, upper: Infinity });
+        slots.set(pKey, p);
+      }
+      slots.set(slotKey(i, 'P'), p);
+    }
     if (c.shown) {
       const shown = atomValues(meta.kind, meta.dollarNumerator, c.shown);
       atoms.forEach((a, k) => {
@@ -158,35 +172,25 @@ export function buildSystem(cells: AuditCell[], o: BuildOptions): LinearSystem {
       const t = truth?.[k] ?? null;
       atomVars.push(vars.length);
       slots.set(slotKey(i, a.type), { v: vars.length });
-      vars.push({ cell: i, atom: a.type, truth: t, integer: a.integer, protect: true, lower: 0, upper: Infinity });
+      vars.push({ cell: i, atom: a.type, key: `${cellKey(c)}\u001f${a.type}`, truth: t, integer: a.integer, protect: true, lower: 0, upper: Infinity });
     });
     if (total) {
       const d = vars.length;
       const t = truth && truth[0] != null && truth[1] != null ? (truth[0] as number) + (truth[1] as number) : null;
-      vars.push({ cell: i, atom: 'D', truth: t, integer: true, protect: true, lower: 0, upper: Infinity });
+      vars.push({ cell: i, atom: 'D', key: `${cellKey(c)}\u001fD`, truth: t, integer: true, protect: true, lower: 0, upper: Infinity });
       slots.set(slotKey(i, 'D'), { v: d });
       rows.push({ vars: [d, atomVars[0] as number, atomVars[1] as number], coefs: [1, -1, -1], lo: 0, hi: 0, relation: 'total' });
       relations.total = (relations.total ?? 0) + 1;
     }
-    if (o.existence === 'row-implies-positive') {
+    if (o.existence === 'row-implies-positive' || c.dimension === 'all') {
+      // With fixed frames only the `all` row still says something by existing: a period
+      // is published when its denominator is above zero.
       // A row exists only when its denominator (or a group's count) is above zero.
       const positive = total ? 'D' : meta.kind === 'mean' ? 'n' : meta.kind === 'count' && c.dimension !== 'all' ? 'X' : null;
       if (positive) {
         const s = slots.get(slotKey(i, positive)) as { v: number };
         vars[s.v]!.lower = 1;
       }
-    }
-    if (peopleMetrics.has(c.metric_id)) {
-      // The people behind the row's person-time (one shared variable per cohort cell).
-      const group = o.people!.samePeople.find((g) => g.includes(c.metric_id)) ?? [c.metric_id];
-      const pKey = `${group.join('+')}\u001f${c.period_grain}\u001f${c.period_start}\u001f${c.dimension}\u001f${c.group_value}\u001fP`;
-      let p = slots.get(pKey) as { v: number } | undefined;
-      if (!p) {
-        p = { v: vars.length };
-        vars.push({ cell: i, atom: 'P', truth: null, integer: true, protect: true, lower: 0, upper: Infinity });
-        slots.set(pKey, p);
-      }
-      slots.set(slotKey(i, 'P'), p);
     }
   });
 

@@ -45,9 +45,14 @@ export function sharedCountTies(cells: readonly AuditCell[], metas: Map<string, 
       m.set(`${c.dimension}\u001f${c.group_value}`, v);
     }
   }
-  const out: ExtraRelation[] = [];
+  // Equal pairs per period, then kept where the equality is structural: every period of a
+  // grain, or the earliest periods of a grain up to the first one where the counts differ
+  // (a window that has elapsed for old periods: need_referral_rate's denominator is
+  // positive_needs once 30 days have passed). An equality that comes and goes is a
+  // coincidence, not something a reader can know; it is not used.
+  const equalIn = new Map<string, Set<string>>(); // pair -> periods where equal
+  const pairsOf = new Map<string, { a: string; b: string }>();
   for (const [period, byExpr] of periods) {
-    const [grain, start] = period.split('\u001f') as [string, string];
     const list = [...byExpr.entries()];
     for (let a = 0; a < list.length; a++) {
       const [ka, va] = list[a]!;
@@ -70,10 +75,40 @@ export function sharedCountTies(cells: readonly AuditCell[], metas: Map<string, 
           if (x !== 0) nonzero = true;
         }
         if (!equal || !nonzero || common === 0) continue;
-        const [metricA, exprA] = ka.split('\u001f') as [string, Expr];
-        const [metricB, exprB] = kb.split('\u001f') as [string, Expr];
-        for (const g of small.keys()) {
-          if (!large.has(g)) continue;
+        const pair = `${ka}\u001e${kb}`;
+        pairsOf.set(pair, { a: ka, b: kb });
+        const set = equalIn.get(pair) ?? new Set<string>();
+        set.add(period);
+        equalIn.set(pair, set);
+      }
+    }
+  }
+  // the periods of each grain, oldest first
+  const byGrain = new Map<string, string[]>();
+  for (const period of periods.keys()) {
+    const grain = period.split('\u001f')[0]!;
+    byGrain.set(grain, [...(byGrain.get(grain) ?? []), period]);
+  }
+  for (const list of byGrain.values()) list.sort();
+  const out: ExtraRelation[] = [];
+  for (const [pair, equal] of equalIn) {
+    const { a: ka, b: kb } = pairsOf.get(pair)!;
+    const [metricA, exprA] = ka.split('\u001f') as [string, Expr];
+    const [metricB, exprB] = kb.split('\u001f') as [string, Expr];
+    for (const [, list] of byGrain) {
+      // the structural periods: a prefix of the grain's periods where both publish
+      const both = list.filter((p) => periods.get(p)!.has(ka) && periods.get(p)!.has(kb));
+      const prefix: string[] = [];
+      for (const p of both) {
+        if (!equal.has(p)) break;
+        prefix.push(p);
+      }
+      for (const period of prefix) {
+        const [grain, start] = period.split('\u001f') as [string, string];
+        const va = periods.get(period)!.get(ka)!;
+        const vb = periods.get(period)!.get(kb)!;
+        for (const g of va.keys()) {
+          if (!vb.has(g)) continue;
           const [dimension, group] = g.split('\u001f') as [string, string];
           const key = (metric: string) => cellKey({ metric_id: metric, period_grain: grain, period_start: start, dimension, group_value: group });
           out.push({ relation: 'tie', terms: [{ key: key(metricA), atom: exprA, coef: 1 }, { key: key(metricB), atom: exprB, coef: -1 }] });

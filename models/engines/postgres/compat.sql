@@ -20,6 +20,25 @@ CREATE FUNCTION day(d date) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
 CREATE FUNCTION last_day(d date) RETURNS date LANGUAGE sql IMMUTABLE PARALLEL SAFE
   RETURN (date_trunc('month', d::timestamp) + interval '1 month' - interval '1 day')::date;
 
+-- The same of a timestamp (a date plus an interval is a timestamp in both engines).
+CREATE FUNCTION year(t timestamp) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  RETURN extract(year FROM t)::bigint;
+CREATE FUNCTION month(t timestamp) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  RETURN extract(month FROM t)::bigint;
+CREATE FUNCTION day(t timestamp) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  RETURN extract(day FROM t)::bigint;
+CREATE FUNCTION last_day(t timestamp) RETURNS date LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  RETURN (date_trunc('month', t) + interval '1 month' - interval '1 day')::date;
+
+-- make_date of the BIGINTs year() gives (PostgreSQL's takes integers only).
+CREATE FUNCTION make_date(y bigint, m bigint, d bigint) RETURNS date LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  RETURN make_date(y::integer, m::integer, d::integer);
+
+-- any_value (PostgreSQL 16 has it, 15 not): some non-NULL value of the group.
+CREATE FUNCTION closeloop_any_value(a anyelement, b anyelement) RETURNS anyelement LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS 'SELECT coalesce(a, b)';
+CREATE AGGREGATE any_value(anyelement) (SFUNC = closeloop_any_value, STYPE = anyelement, COMBINEFUNC = closeloop_any_value, PARALLEL = SAFE);
+
 -- date_diff(part, a, b): the number of part boundaries crossed from a to b (DuckDB: days
 -- between the dates; months = 12 * years + months between their calendar months, whatever
 -- the days). Another part is an error, never a silent NULL.

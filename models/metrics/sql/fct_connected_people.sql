@@ -1,12 +1,14 @@
--- connected_60d_rate (mirrors CMS #498): one row per person with a positive screen in a core
--- domain, anchored on their earliest such screening date; their needs are the core domains
+-- connected_60d_rate (mirrors MIPS #498): one row per adult with a positive screen in a core
+-- domain made at 18 or older, anchored on their earliest such screening date; their needs are the core domains
 -- positive on that date. Connected: a referral of theirs in one of those domains (made at
 -- any time) accepted or first served on days 0..60 after the anchor (dates by the as-of
 -- date; a status without a date does not count). Measurable when day 60 <= as-of.
 WITH core AS (
-  SELECT person_id, domain, screened_on
-  FROM int_positive_needs
-  WHERE domain IN ({{core_domains}})
+  SELECT n.person_id, n.domain, n.screened_on
+  FROM int_positive_needs n
+  JOIN int_person_attributes pa USING (person_id)
+  WHERE n.domain IN ({{core_domains}})
+    AND (year(n.screened_on) * 10000 + month(n.screened_on) * 100 + day(n.screened_on)) - pa.birth_key >= 180000
 ),
 anchors AS (
   SELECT person_id, min(screened_on) AS anchor_date FROM core GROUP BY person_id

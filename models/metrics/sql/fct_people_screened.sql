@@ -1,9 +1,10 @@
--- screen_positive_rate: one row per person x month with a screening row (any result,
--- declined included). One template, two facts (facts.ts): fct_people_screened counts any
--- domain, for the all row and population cuts (placeholder per empty);
--- fct_people_screened_by_domain counts per domain, for the domain cut (per = ', domain':
--- everything below is then within one domain). anchor_date = the first screening of the
--- month: the person's first in every period this row is counted in.
+-- screen_positive_rate and sdoh_positive_rate: one row per person x month with a screening
+-- row (the screenings placeholder: every row, declined included, for screen_positive_rate; answered rows
+-- of the core domains on adults' screenings for sdoh_positive_rate). One template, four facts
+-- (facts.ts): per any domain, for the all row and population cuts (placeholder per empty),
+-- and per domain, for the domain cut (per = ', domain': everything below is then within one
+-- domain). anchor_date = the first screening of the month: the person's first in every period
+-- this row is counted in.
 --   prev_month: the previous month with a screening, coarsened as in fct_screened_people
 --     (the row counts in period p when prev_month is before p's start).
 --   positive_until: when the person next screens positive (in the domain, for the domain
@@ -14,7 +15,7 @@
 WITH screened_months AS (
   SELECT person_id{{per}}, date_trunc('month', screened_on)::DATE AS month_start,
     min(screened_on) AS first_on, bool_or(result = 'positive') AS any_positive
-  FROM stg_screenings
+  FROM ({{screenings}}) AS screenings
   WHERE screened_on <= {{as_of}}
   GROUP BY person_id{{per}}, month_start
 ),

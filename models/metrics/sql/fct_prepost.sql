@@ -1,19 +1,22 @@
 -- Pre/post first referral: one row per person whose first referral (by the as-of date) has
--- its 180-day windows before (days -180..-1) and after (days 1..180) within the enrollment
--- span, ending by the as-of date, and starting on or after the first encounter date (the
--- utilization span), anchored on the first referral. Member-months of each window are
--- counted month by month (days in the month / days of the month).
+-- its 180-day windows before (days -180..-1) and after (days 1..180) within one covered run
+-- (int_coverage: every day covered, by the as-of date), starting on or after the first
+-- encounter date (the utilization span), anchored on the first referral, under the payer and
+-- program of that day (the windows are one person's: they are not split between payers).
+-- Member-months of each window are counted month by month (days in the month / days of the
+-- month).
 WITH first_referrals AS (
   SELECT person_id, min(referred_on) AS first_on FROM int_referral_milestones GROUP BY person_id
 ),
 eligible AS (
-  SELECT f.person_id, f.first_on
+  SELECT f.person_id, f.first_on, c.payer, c.program_id
   FROM first_referrals f
-  JOIN int_person_attributes pa USING (person_id)
+  {{asof_join(first_referrals f, int_coverage c, f.person_id = c.person_id AND f.first_on >= c.segment_from)}}
   CROSS JOIN int_spans s
   WHERE s.span_entity = 'encounters'
-    AND pa.enrolled_from <= f.first_on - 180
-    AND pa.enrolled_until >= f.first_on + 180
+    AND f.first_on <= c.segment_through
+    AND c.run_from <= f.first_on - 180
+    AND c.run_through >= f.first_on + 180
     AND f.first_on - 180 >= s.span_start
 ),
 windows AS (
@@ -49,7 +52,9 @@ SELECT
   coalesce(epre.ed, 0) AS ed_pre,
   coalesce(epost.ed, 0) AS ed_post,
   coalesce(epre.inpatient, 0) AS inpatient_pre,
-  coalesce(epost.inpatient, 0) AS inpatient_post
+  coalesce(epost.inpatient, 0) AS inpatient_post,
+  el.payer,
+  el.program_id
 FROM eligible el
 JOIN window_months pre ON pre.person_id = el.person_id AND pre.side = 'pre'
 JOIN window_months post ON post.person_id = el.person_id AND post.side = 'post'

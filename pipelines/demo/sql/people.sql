@@ -140,19 +140,84 @@ SELECT
     * CASE WHEN w.needy THEN 1.3 ELSE 1 END AS bh
 FROM with_needs w;
 
+-- Churn in coverage (Medicaid members leave and come back, and change plans): 9% of people
+-- leave for 15-45 days (60%) or 46-180 days and come back, 40% of them with another payer;
+-- 6% of the others change payer on a day of their span. Only Medicaid, commercial, Medicare
+-- and dual coverage changes (Medicaid <-> commercial, Medicare <-> dual): uninsured people stay
+-- uninsured, so the planted payer effects keep their groups. Events are still drawn over the
+-- whole span (enrolled_from..enrolled_through): people see clinics while uncovered too, and the
+-- metrics must not count those days as enrolled.
+CREATE TABLE churn AS
+WITH d AS (
+  SELECT p, person_id, payer, program_id, enrolled_from, enrolled_through,
+    coalesce(enrolled_through, window_end()) AS last_day, greatest(enrolled_from, window_start()) AS lo,
+    u1(p, 130) AS u_gap, u1(p, 131) AS u_gap_len, u1(p, 132) AS u_gap_at, u1(p, 133) AS u_change, u1(p, 134) AS u_change_at
+  FROM person
+),
+gapped AS (
+  SELECT *,
+    CASE WHEN u_gap < 0.09 THEN
+      CASE WHEN u_gap_len < 0.6 THEN 15 + floor(u_gap_len / 0.6 * 31) ELSE 46 + floor((u_gap_len - 0.6) / 0.4 * 135) END
+    END::INTEGER AS gap_len
+  FROM d
+),
+placed AS (
+  -- the gap starts at least 30 days into the span's part in the window and ends at least 30 days before its end
+  SELECT *,
+    CASE WHEN gap_len IS NOT NULL AND last_day - lo >= gap_len + 90
+      THEN lo + 30 + floor(u_gap_at * (last_day - lo - gap_len - 60))::INTEGER END AS gap_from
+  FROM gapped
+)
+SELECT
+  p, person_id, payer, program_id, enrolled_from, enrolled_through,
+  gap_from,
+  gap_from + gap_len - 1 AS gap_to,
+  CASE WHEN payer IN ('medicaid', 'commercial', 'medicare', 'dual') THEN
+    CASE WHEN gap_from IS NOT NULL THEN CASE WHEN u_change < 0.4 THEN gap_from + gap_len END
+         WHEN u_change < 0.06 AND last_day - lo >= 60 THEN lo + 30 + floor(u_change_at * (last_day - lo - 30))::INTEGER END
+  END AS change_on,
+  CASE payer WHEN 'medicaid' THEN 'commercial' WHEN 'commercial' THEN 'medicaid' WHEN 'medicare' THEN 'dual' WHEN 'dual' THEN 'medicare' END AS new_payer
+FROM placed;
+
+-- One row per coverage span: before a gap or a payer change (or the whole span), then after it.
+CREATE TABLE coverage_span AS
+SELECT p, person_id, 1 AS seg, enrolled_from AS coverage_from,
+  CASE WHEN gap_from IS NOT NULL THEN gap_from - 1 WHEN change_on IS NOT NULL THEN change_on - 1 ELSE enrolled_through END AS coverage_through,
+  payer, program_id
+FROM churn
+UNION ALL
+SELECT p, person_id, 2, gap_to + 1, enrolled_through, CASE WHEN change_on IS NOT NULL THEN new_payer ELSE payer END, program_id
+FROM churn WHERE gap_from IS NOT NULL
+UNION ALL
+SELECT p, person_id, 2, change_on, enrolled_through, new_payer, program_id
+FROM churn WHERE gap_from IS NULL AND change_on IS NOT NULL;
+
+-- The roster holds each person's current span: the last coverage span, with its payer.
 CREATE VIEW people_out AS
 SELECT
+  pe.person_id,
+  pe.birth_date::VARCHAR AS birth_date,
+  pe.sex,
+  pe.race_ethnicity,
+  pe.preferred_language,
+  pe.zip,
+  pe.county_fips,
+  pe.rurality,
+  cs.payer,
+  pe.program_id,
+  cs.coverage_from::VARCHAR AS enrolled_from,
+  cs.coverage_through::VARCHAR AS enrolled_through,
+  pe.p::BIGINT AS s1, 0::BIGINT AS s2, 0::BIGINT AS s3
+FROM person pe
+JOIN (SELECT * FROM coverage_span QUALIFY row_number() OVER (PARTITION BY p ORDER BY seg DESC) = 1) cs USING (p);
+
+CREATE VIEW coverage_out AS
+SELECT
   person_id,
-  birth_date::VARCHAR AS birth_date,
-  sex,
-  race_ethnicity,
-  preferred_language,
-  zip,
-  county_fips,
-  rurality,
+  coverage_from::VARCHAR AS coverage_from,
+  coverage_through::VARCHAR AS coverage_through,
   payer,
   program_id,
-  enrolled_from::VARCHAR AS enrolled_from,
-  enrolled_through::VARCHAR AS enrolled_through,
-  p::BIGINT AS s1, 0::BIGINT AS s2, 0::BIGINT AS s3
-FROM person;
+  CASE payer WHEN 'medicaid' THEN 'NC-MEDICAID' WHEN 'commercial' THEN 'COMMERCIAL-PPO' WHEN 'medicare' THEN 'MEDICARE-FFS' WHEN 'dual' THEN 'DUAL-DSNP' END AS plan_id,
+  p::BIGINT AS s1, seg::BIGINT AS s2, 0::BIGINT AS s3
+FROM coverage_span;

@@ -18,35 +18,44 @@ const g = (metric_id: string, dimension: string, group_value: string, numerator:
 
 describe('finaliseResults', () => {
   test('summaries over the shown groups (R reference values), statistics withheld where the reference is suppressed, audit passes', async () => {
-    const metrics = [testMetric('p', 'proportion'), testMetric('p2', 'proportion'), testMetric('p3', 'proportion')];
+    // lower is better: the adverse scale is the published one, so R's reference values apply as they are
+    const low = { direction: 'lower_better' as const };
+    const metrics = [testMetric('p', 'proportion', low), testMetric('p2', 'proportion', low), testMetric('p3', 'proportion', low)];
     db = await resultsDb([
-      // statistics-reference.csv: y = 0.1 (ref), 0.15, 0.05; n = 1000, 300, 300
-      g('p', 'all', 'all', 160, 1600), g('p', 'race_ethnicity', 'a', 100, 1000), g('p', 'race_ethnicity', 'b', 45, 300), g('p', 'race_ethnicity', 'c', 15, 300),
+      // statistics-reference.csv: y = 0.1 (ref), 0.15, 0.05; n = 1000, 300, 300; plus `unknown`, left out of the summary
+      g('p', 'all', 'all', 180, 1800), g('p', 'race_ethnicity', 'a', 100, 1000), g('p', 'race_ethnicity', 'b', 45, 300), g('p', 'race_ethnicity', 'c', 15, 300),
+      g('p', 'race_ethnicity', 'unknown', 20, 200),
       // d 2/5 is primary; withheld denominator 5 -> the smallest shown denominator, b and c tie
       // at 300, b first in byte order: shown a (0.1) and c (0.05)
       g('p2', 'all', 'all', 162, 1605), g('p2', 'payer', 'a', 100, 1000), g('p2', 'payer', 'b', 45, 300), g('p2', 'payer', 'c', 15, 300), g('p2', 'payer', 'd', 2, 5),
-      // named reference unknown 3/8 is suppressed (primary), male (200) covers it: female alone is shown
-      g('p3', 'all', 'all', 153, 508), g('p3', 'sex', 'female', 100, 300), g('p3', 'sex', 'male', 50, 200), g('p3', 'sex', 'unknown', 3, 8),
+      // named reference other 3/8 is suppressed (primary), male (200) covers it: female alone is shown
+      g('p3', 'all', 'all', 153, 508), g('p3', 'sex', 'female', 100, 300), g('p3', 'sex', 'male', 50, 200), g('p3', 'sex', 'other', 3, 8),
     ]);
-    const r = await finaliseResults(db.conn, { metrics, config: { referenceGroups: { sex: { group: 'unknown' } }, suppressionThreshold: 11 } });
+    const referenceGroups = { race_ethnicity: { group: 'a' }, payer: { group: 'a' }, sex: { group: 'other' } };
+    const r = await finaliseResults(db.conn, { metrics, config: { referenceGroups, suppressionThreshold: 11 } });
     expect(r.audit).toMatchObject({ ok: true, violations: [] });
     expect(r.suppressedRows).toBe(4);
-    expect(r.comparisons).toBe(2 + 3 + 2);
+    expect(r.comparisons).toBe(3 + 3 + 2);
 
     const results = await readResults(db);
-    expect(pick(results, 'p3', 'sex', 'female')).toMatchObject({ suppressed: false, reference_group: 'unknown', p_value: null, rate_difference: null });
+    expect(pick(results, 'p3', 'sex', 'female')).toMatchObject({ suppressed: false, reference_group: 'other', p_value: null, rate_difference: null, disparity_flag_unadjusted: null });
+    // withheld rows keep neither their figures nor their reliability
+    expect(pick(results, 'p3', 'sex', 'male')).toMatchObject({ suppressed: true, unreliable: null, disparity_flag: null, disparity_flag_unadjusted: null });
     expect(pick(results, 'p2', 'payer', 'c').p_value).not.toBeNull();
 
     const s = await rows<Record<string, number | string | boolean | null>>(db.conn,
       `SELECT metric_id, dimension, reference_group, reference_shown, groups_shown, index_of_disparity, between_group_variance, max_rate_difference, max_rate_ratio,
-         period_start::VARCHAR AS period_start FROM disparity_summary ORDER BY metric_id`);
+         unknown_share, period_start::VARCHAR AS period_start FROM disparity_summary ORDER BY metric_id`);
     expect(s).toHaveLength(3);
     const ref = loadReferenceRows();
     const csv = (method: string) => ref.find((x) => x.method === method && x.inputs === 'y=0.1,0.15,0.05;n=1000,300,300')!.outputs;
     const [p, p2, p3] = s as [Record<string, number>, Record<string, number>, Record<string, unknown>];
+    // unknown is left out (J = 3) and reported as data completeness: 200 of 1,800
     expect(p).toMatchObject({ reference_group: 'a', reference_shown: true, groups_shown: 3, period_start: '2025-01-01' });
+    expect(p.unknown_share).toBeCloseTo(200 / 1800, 12);
     expectClose(p.index_of_disparity, csv('index_of_disparity')[0]!, 'IDisp');
-    expectClose(p.between_group_variance, csv('between_group_variance')[0]!, 'BGV');
+    // R's raw BGV less its sampling-noise part, 0.000109961 (hand-worked in disparitySummary.test.ts)
+    expect(p.between_group_variance).toBeCloseTo(csv('between_group_variance')[0]! - 0.000109961, 8);
     expectClose(p.max_rate_difference, csv('max_rate_difference_ratio')[0]!, 'max difference');
     expectClose(p.max_rate_ratio, csv('max_rate_difference_ratio')[1]!, 'max ratio');
     // shown a 0.1 (n 1000, reference) and c 0.05 (n 300): IDisp = 100 x 0.05 / 1 / 0.1 = 50;
@@ -54,11 +63,12 @@ describe('finaliseResults', () => {
     const mu = 115 / 1300;
     expect(p2).toMatchObject({ reference_group: 'a', reference_shown: true, groups_shown: 2 });
     expect(p2.index_of_disparity).toBeCloseTo(50, 9);
-    expect(p2.between_group_variance).toBeCloseTo((1000 * (0.1 - mu) ** 2 + 300 * (0.05 - mu) ** 2) / 1300, 12);
+    const noise = (1000 / 1300) * (300 / 1300) * (0.09 / 1000 + 0.0475 / 300);
+    expect(p2.between_group_variance).toBeCloseTo((1000 * (0.1 - mu) ** 2 + 300 * (0.05 - mu) ** 2) / 1300 - noise, 12);
     expect(p2.max_rate_difference).toBeCloseTo(0.05, 12);
     expect(p2.max_rate_ratio).toBeCloseTo(2, 12);
     // the reference is withheld: no IDisp; one shown group
-    expect(p3).toMatchObject({ reference_group: 'unknown', reference_shown: false, groups_shown: 1, index_of_disparity: null, between_group_variance: 0, max_rate_difference: 0, max_rate_ratio: 1 });
+    expect(p3).toMatchObject({ reference_group: 'other', reference_shown: false, groups_shown: 1, index_of_disparity: null, between_group_variance: 0, max_rate_difference: 0, max_rate_ratio: 1 });
   });
 });
 

@@ -108,31 +108,48 @@ describe('statistics against R (statistics-reference.csv)', () => {
 });
 
 describe('reference group', () => {
-  test('largest denominator; ties to the first group in byte order (uppercase before lowercase, ASCII before accents)', async () => {
+  test('largest (when configured): the largest whole-span denominator; ties to the first group in byte order (uppercase before lowercase, ASCII before accents)', async () => {
     const rows = await run([
       g('prop', 'sex', 'female', 40, 80), g('prop', 'sex', 'male', 30, 80), g('prop', 'sex', 'unknown', 5, 20),
       g('prop', 'payer', 'medicaid', 10, 50), g('prop', 'payer', 'Medicare', 10, 50), g('prop', 'payer', 'commercial', 10, 49),
       g('prop', 'preferred_language', 'zulu', 10, 50), g('prop', 'preferred_language', 'éwé', 10, 50),
       g('prop', 'county_fips', '37001', 10, 30), g('prop', 'county_fips', '37003', 10, 60),
-    ]);
+    ], { sex: 'largest', payer: 'largest', preferred_language: 'largest', county_fips: 'largest' });
     expect(pick(rows, 'prop', 'sex', 'male').reference_group).toBe('female');
     expect(pick(rows, 'prop', 'payer', 'medicaid').reference_group).toBe('Medicare'); // 'M' (0x4D) < 'm' (0x6D)
     expect(pick(rows, 'prop', 'preferred_language', 'éwé').reference_group).toBe('zulu'); // 'z' (0x7A) < 0xC3
     expect(pick(rows, 'prop', 'county_fips', '37001').reference_group).toBe('37003');
   });
 
-  test('chosen per metric, grain, period and dimension', async () => {
+  test('issue 15: held fixed across the periods and grains of a series, chosen on the whole span', async () => {
+    // whole span: female 0.6 (n 200) beats male 0.5 (n 200); in February male is better and larger,
+    // yet every period compares with female
     const rows = await run([
-      g('prop', 'sex', 'female', 40, 80, { period_grain: 'month', period_start: '2025-01-01' }),
-      g('prop', 'sex', 'male', 30, 60, { period_grain: 'month', period_start: '2025-01-01' }),
-      g('prop', 'sex', 'female', 40, 60, { period_grain: 'month', period_start: '2025-02-01' }),
-      g('prop', 'sex', 'male', 30, 90, { period_grain: 'month', period_start: '2025-02-01' }),
-      g('prop_low', 'sex', 'female', 40, 10),
-      g('prop_low', 'sex', 'male', 3, 90),
+      g('prop', 'sex', 'female', 120, 200), g('prop', 'sex', 'male', 100, 200),
+      g('prop', 'sex', 'female', 80, 120, { period_grain: 'month', period_start: '2025-01-01' }),
+      g('prop', 'sex', 'male', 40, 90, { period_grain: 'month', period_start: '2025-01-01' }),
+      g('prop', 'sex', 'female', 40, 80, { period_grain: 'month', period_start: '2025-02-01' }),
+      g('prop', 'sex', 'male', 60, 110, { period_grain: 'month', period_start: '2025-02-01' }),
+      g('prop', 'sex', 'female', 120, 200, { period_grain: 'year' }), g('prop', 'sex', 'male', 100, 200, { period_grain: 'year' }),
     ]);
-    expect(pick(rows, 'prop', 'sex', 'male', 'month', '2025-01-01').reference_group).toBe('female');
-    expect(pick(rows, 'prop', 'sex', 'male', 'month', '2025-02-01').reference_group).toBe('male');
-    expect(pick(rows, 'prop_low', 'sex', 'female').reference_group).toBe('male');
+    for (const [grain, start] of [['all', undefined], ['year', undefined], ['month', '2025-01-01'], ['month', '2025-02-01']] as const) {
+      expect(pick(rows, 'prop', 'sex', 'male', grain, start).reference_group, `${grain} ${start ?? ''}`).toBe('female');
+    }
+    expect(pick(rows, 'prop', 'sex', 'male', 'month', '2025-02-01').rate_difference).toBeCloseTo(60 / 110 - 0.5, 12);
+  });
+
+  test('issue 15: unknown is never the reference, however large or favourable', async () => {
+    const rows = await run([
+      g('prop', 'sex', 'female', 40, 80), g('prop', 'sex', 'male', 30, 80), g('prop', 'sex', 'unknown', 900, 1000),
+      g('prop', 'payer', 'medicaid', 40, 80), g('prop', 'payer', 'unknown', 900, 1000),
+      g('prop', 'race_ethnicity*payer', 'white*medicaid', 40, 80), g('prop', 'race_ethnicity*payer', 'unknown*medicaid', 900, 1000),
+    ], { payer: 'largest' });
+    expect(pick(rows, 'prop', 'sex', 'unknown').reference_group).toBe('female');
+    expect(pick(rows, 'prop', 'sex', 'unknown').p_value).not.toBeNull(); // compared like any group
+    expect(pick(rows, 'prop', 'payer', 'unknown').reference_group).toBe('medicaid');
+    expect(pick(rows, 'prop', 'race_ethnicity*payer', 'unknown*medicaid').reference_group).toBe('white*medicaid');
+    await expect(computeComparisons(db!.conn, { metrics: METRICS, config: { referenceGroups: { sex: { group: 'unknown' } } }, workers: 1 }))
+      .rejects.toThrow(/'unknown' cannot be a reference group/);
   });
 
   test('a named group, also where it is smaller; absent in a period: named, nothing compared', async () => {
@@ -191,7 +208,7 @@ describe('zero cells and tiny groups', () => {
     const rows = await run([
       g('prop', 'sex', 'female', 0, 40), g('prop', 'sex', 'male', 5, 30), g('prop', 'sex', 'unknown', 0, 10),
       g('prop', 'payer', 'big', 10, 100), g('prop', 'payer', 'none', 0, 20),
-    ]);
+    ], { sex: { group: 'female' }, payer: { group: 'big' } });
     const male = pick(rows, 'prop', 'sex', 'male');
     expect(male.rate_ratio).toBeNull();
     expect(male.rr_ci_low).toBeNull();
@@ -245,7 +262,7 @@ describe('the AHRQ flag on the adverse scale', () => {
     const rows = await run([
       g('ed_rate', 'sex', 'female', 100, 2000), g('ed_rate', 'sex', 'male', 150, 1500), g('ed_rate', 'sex', 'unknown', 20, 1000),
       g('prop_low', 'payer', 'a', 100, 1000), g('prop_low', 'payer', 'b', 150, 900), g('prop_low', 'payer', 'c', 50, 900),
-    ]);
+    ], { payer: { group: 'a' } });
     expect(pick(rows, 'ed_rate', 'sex', 'male').disparity_flag).toBe(true); // 100 vs 50 per 1000 mm
     expect(pick(rows, 'ed_rate', 'sex', 'unknown').p_value as number).toBeLessThan(0.05);
     expect(pick(rows, 'ed_rate', 'sex', 'unknown').disparity_flag).toBe(false); // better than the reference
@@ -341,5 +358,26 @@ describe('Benjamini-Hochberg q-values', () => {
     // the year's single comparison is its own family: q = p
     const year = pick(withExtra, 'prop', 'sex', 'male', 'year');
     expect(year.q_value).toBe(year.p_value);
+  });
+
+  test('issue 15: disparity_flag is the AHRQ rule and q < 0.05; disparity_flag_unadjusted keeps the rule alone', async () => {
+    // 20 groups of one family, each exactly 10% worse than the reference, p = 0.021 (pooled z by
+    // hand, see "exactly 10% worse" above): all equal, so q = p x 20 / 20 = p and all stay flagged
+    const ref = g('prop_low', 'county_fips', '00000', 1000, 10000);
+    const groups = Array.from({ length: 20 }, (_, k) => g('prop_low', 'county_fips', String(k + 1).padStart(5, '0'), 1100, 10000));
+    const rows = await run([ref, ...groups], { county_fips: { group: '00000' } });
+    const r = pick(rows, 'prop_low', 'county_fips', '00001');
+    expect(r.p_value as number).toBeCloseTo(0.0210, 3);
+    expect(r.q_value as number).toBeCloseTo(0.0210, 3);
+    expect(r.disparity_flag_unadjusted).toBe(true);
+    expect(r.disparity_flag).toBe(true);
+    // one such group among 19 with no real difference: its q is 0.021 x 20 / 1 = 0.42, so only the unadjusted flag stays
+    db?.close();
+    const mixed = await run([ref, g('prop_low', 'county_fips', '00001', 1100, 10000),
+      ...Array.from({ length: 19 }, (_, k) => g('prop_low', 'county_fips', String(k + 2).padStart(5, '0'), 1000 + k, 10000))], { county_fips: { group: '00000' } });
+    const hit = pick(mixed, 'prop_low', 'county_fips', '00001');
+    expect(hit.disparity_flag_unadjusted).toBe(true);
+    expect(hit.q_value as number).toBeCloseTo(0.0210 * 20, 2);
+    expect(hit.disparity_flag).toBe(false);
   });
 });

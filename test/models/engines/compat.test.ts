@@ -70,6 +70,21 @@ FROM (SELECT CAST(a AS DATE) AS a, CAST(b AS DATE) AS b FROM (VALUES ${values(pa
     expect(r.duckdb.find((x) => x.a === '2000-02-29')).toMatchObject({ last: '2000-02-29', d: 29 });
   });
 
+  it('the same of a date plus an interval (a timestamp), make_date of year() and any_value', async () => {
+    const ds = dates(60, 5);
+    const r = await both(`SELECT a, day(a + INTERVAL '18 years') AS d18, year(a + INTERVAL '1 month') AS y1, month(a + INTERVAL '1 month') AS m1,
+  last_day(a + INTERVAL '1 month') AS last1, make_date(year(a), 1, 1) AS jan1,
+  CASE WHEN day(a + INTERVAL '18 years') <> day(a) THEN a + INTERVAL '18 years' + INTERVAL '1 day' ELSE a + INTERVAL '18 years' END::DATE AS adult_on
+FROM (SELECT CAST(a AS DATE) AS a FROM (VALUES ${values(ds.map((d) => [d]))}) AS v(a)) AS t ORDER BY a`);
+    expect(r.postgres).toEqual(r.duckdb);
+    // 29 February: the 18th birthday is taken as 1 March
+    expect(r.duckdb.find((x) => x.a === '2000-02-29')).toMatchObject({ adult_on: '2018-03-01', d18: 28 });
+    const any = await both(`SELECT g, any_value(v) AS v, y::INTEGER AS y FROM (VALUES (1, NULL), (1, 'a'), (2, 'b')) AS t(g, v),
+  generate_series(2023, 2024) AS s(y) GROUP BY g, y ORDER BY g, y`);
+    expect(any.postgres).toEqual(any.duckdb);
+    expect(any.duckdb).toEqual([{ g: 1, v: 'a', y: 2023 }, { g: 1, v: 'a', y: 2024 }, { g: 2, v: 'b', y: 2023 }, { g: 2, v: 'b', y: 2024 }]);
+  });
+
   it('an unsupported date_diff part is an error on PostgreSQL, not a NULL', async () => {
     await expect(pg.rows(`SELECT date_diff('week', DATE '2024-01-01', DATE '2024-02-01')`)).rejects.toThrow(/date_diff\('week', \.\.\.\) is not supported/);
   });
@@ -110,6 +125,24 @@ ORDER BY l.id`);
       expect(res.postgres, op).toEqual(res.duckdb);
       expect(res.duckdb.filter((x) => x.matched !== null).length, op).toBeGreaterThan(10);
     }
+  });
+
+  it('ASOF JOIN (inner) drops the unmatched left rows and offers every column of the matched right row', async () => {
+    const r = random(6);
+    const ds = dates(40, 7);
+    const left = Array.from({ length: 100 }, (_, i) => [i, `p${r.int(1, 15)}`, ds[r.int(0, ds.length - 1)] as string]);
+    // one right row per (p, d): which of tied rows ASOF picks is arbitrary on both engines
+    const seen = new Set<string>();
+    const right = Array.from({ length: 80 }, (_, i) => [`p${r.int(1, 15)}`, ds[r.int(0, ds.length - 1)] as string, `x${i}`])
+      .filter(([p, d]) => !seen.has(`${p}/${d}`) && seen.add(`${p}/${d}`));
+    const res = await both(`WITH l AS (SELECT id, p, CAST(d AS DATE) AS d FROM (VALUES ${values(left)}) AS v(id, p, d)),
+r AS (SELECT p, CAST(d AS DATE) AS d, x FROM (VALUES ${values(right)}) AS v(p, d, x))
+SELECT l.id, r.d AS matched, r.x FROM l
+{{asof_join(l l, r r, l.p = r.p AND l.d >= r.d)}}
+ORDER BY l.id`);
+    expect(res.postgres).toEqual(res.duckdb);
+    expect(res.duckdb.length).toBeGreaterThan(10);
+    expect(res.duckdb.length).toBeLessThan(100);
   });
 
   it('series of months between dates, each month once', async () => {

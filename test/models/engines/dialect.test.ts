@@ -35,7 +35,7 @@ describe('template helpers in .sql files', () => {
   });
 
   it('leaves no placeholder in any model file, on either dialect', () => {
-    const vars = { ...modelVars('2026-10-31'), per: '', per_r: '', run_id: "'r'" };
+    const vars = { ...modelVars('2026-10-31'), per: '', per_r: '', run_id: "'r'", screenings: 'SELECT person_id, domain, screened_on, result FROM stg_screenings' };
     for (const dir of ['../../../models/intermediate/', '../../../models/metrics/sql/']) {
       const url = new URL(dir, import.meta.url);
       for (const name of readdirSync(url).filter((n) => n.endsWith('.sql'))) {
@@ -51,13 +51,13 @@ describe('ASOF LEFT JOIN', () => {
     expect(DUCKDB.asofLeftJoin('needs n', 'refs r', 'n.p = r.p AND n.d <= r.d')).toBe('ASOF LEFT JOIN refs r ON n.p = r.p AND n.d <= r.d');
   });
 
-  it('is a keyed lookup of the first match on PostgreSQL: distinct left keys, min over the right, joined back', () => {
+  it('is a keyed lookup of the nearest match on PostgreSQL: distinct left keys, the nearest right row per key, joined back', () => {
     expect(flat(postgresAsofLeftJoin('needs n', '(SELECT p, dom, d FROM refs) r', 'n.p = r.p AND n.dom = r.dom AND n.d <= r.d'))).toBe(flat(`
 LEFT JOIN (
-  SELECT _l._asof_k0, _l._asof_k1, _l._asof_v, min(r.d) AS d
+  SELECT DISTINCT ON (_l._asof_k0, _l._asof_k1, _l._asof_v) _l._asof_k0, _l._asof_k1, _l._asof_v, r.*
   FROM (SELECT DISTINCT n.p AS _asof_k0, n.dom AS _asof_k1, n.d AS _asof_v FROM needs n) _l
   JOIN (SELECT p, dom, d FROM refs) r ON r.p = _l._asof_k0 AND r.dom = _l._asof_k1 AND _l._asof_v <= r.d
-  GROUP BY _l._asof_k0, _l._asof_k1, _l._asof_v
+  ORDER BY _l._asof_k0, _l._asof_k1, _l._asof_v, r.d
 ) r ON r._asof_k0 = (n.p) AND r._asof_k1 = (n.dom) AND r._asof_v = (n.d)`));
   });
 
@@ -65,10 +65,15 @@ LEFT JOIN (
     const sql = flat(postgresAsofLeftJoin('c c', 'c n', 'n.person_id = c.person_id AND n.on >= c.on + 366'));
     expect(sql).toContain('(SELECT DISTINCT c.person_id AS _asof_k0, c.on + 366 AS _asof_v FROM c c)');
     expect(sql).toContain('_l._asof_v <= n.on');
-    expect(sql).toContain('min(n.on) AS on');
+    expect(sql).toContain('ORDER BY _l._asof_k0, _l._asof_v, n.on )');
     const before = flat(postgresAsofLeftJoin('a a', 'b b', 'a.k = b.k AND a.t >= b.t'));
-    expect(before).toContain('max(b.t) AS t');
+    expect(before).toContain('ORDER BY _l._asof_k0, _l._asof_v, b.t DESC )');
     expect(before).toContain('_l._asof_v >= b.t');
+  });
+
+  it('ASOF JOIN (inner) is the same lookup joined without LEFT', () => {
+    expect(renderSql('{{asof_join(f f, c c, f.p = c.p AND f.d >= c.d)}}', {}, 't', DUCKDB)).toBe('ASOF JOIN c c ON f.p = c.p AND f.d >= c.d');
+    expect(flat(renderSql('{{asof_join(f f, c c, f.p = c.p AND f.d >= c.d)}}', {}, 't', POSTGRES))).toMatch(/^JOIN \( SELECT DISTINCT ON/);
   });
 
   it('accepts a bare table name as the right side (its own alias)', () => {

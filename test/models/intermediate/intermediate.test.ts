@@ -28,11 +28,21 @@ beforeAll(async () => {
 afterAll(() => db.close());
 
 describe('int_person_attributes', () => {
-  it('derives limited_english, zip3 (restricted prefixes as 000), unknown groups and the enrollment end', async () => {
-    expect(await rows(db.conn, 'SELECT person_id, limited_english, zip3, county_fips, program_id, enrolled_until FROM int_person_attributes ORDER BY 1')).toEqual([
-      { person_id: 'A', limited_english: 'no', zip3: '276', county_fips: '37001', program_id: 'ACO1', enrolled_until: '2024-06-30' },
-      { person_id: 'B', limited_english: 'yes', zip3: '000', county_fips: 'unknown', program_id: 'unknown', enrolled_until: '2024-06-30' },
-      { person_id: 'C', limited_english: 'unknown', zip3: 'unknown', county_fips: 'unknown', program_id: 'unknown', enrolled_until: '2024-06-30' },
+  it('derives limited_english, zip3 (restricted prefixes as 000) and unknown groups', async () => {
+    expect(await rows(db.conn, 'SELECT person_id, limited_english, zip3, county_fips FROM int_person_attributes ORDER BY 1')).toEqual([
+      { person_id: 'A', limited_english: 'no', zip3: '276', county_fips: '37001' },
+      { person_id: 'B', limited_english: 'yes', zip3: '000', county_fips: 'unknown' },
+      { person_id: 'C', limited_english: 'unknown', zip3: 'unknown', county_fips: 'unknown' },
+    ]);
+  });
+});
+
+describe('int_coverage', () => {
+  it('cuts the roster spans at the as-of date; an unattributed span is program unknown; a span after the as-of date is not there', async () => {
+    // A: 2023-01-01..2025-01-01 (cut at 2024-06-30); B: open from 2023-01-01; C: from 2024-08-01, after the as-of date
+    expect(await rows(db.conn, 'SELECT person_id, segment_from, segment_through, payer, program_id, run_from, run_through, next_from FROM int_coverage ORDER BY 1')).toEqual([
+      { person_id: 'A', segment_from: '2023-01-01', segment_through: '2024-06-30', payer: 'unknown', program_id: 'ACO1', run_from: '2023-01-01', run_through: '2024-06-30', next_from: null },
+      { person_id: 'B', segment_from: '2023-01-01', segment_through: '2024-06-30', payer: 'unknown', program_id: 'unknown', run_from: '2023-01-01', run_through: '2024-06-30', next_from: null },
     ]);
   });
 });

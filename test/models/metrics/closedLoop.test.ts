@@ -68,36 +68,36 @@ afterAll(() => c.close());
 const fig = (r: { numerator: number | null; denominator: number | null } | undefined) => r && [r.numerator, r.denominator];
 
 describe('referral_acceptance_rate', () => {
-  it('counts accepted_on (any status) or an accepting status, over referrals at least 14 days old', () => {
+  it('counts acceptances dated within 14 days (accepted_on, else a service or need_met closing), over referrals at least 14 days old', () => {
     // denominator: referred on or before 2024-06-16 = R1..R8, R10..R13 = 12 (R9, 13 days old, is not yet measurable)
-    // numerator: R1 R2 (completed), R3 (accepted_on, though cancelled), R6 (in_progress), R7 (completed),
-    //   R12 (completed; its closing after the as-of date does not matter), R13 (status accepted; its
-    //   accepted_on after the as-of date is ignored) = 7. R4 rejected; R8 R10 R11 pending; R5 pending,
-    //   its accepted_on is after the as-of date.
+    // numerator: R1 (accepted day 2), R3 (day 1, though cancelled), R6 (day 2), R12 (day 4; its closing
+    //   after the as-of date does not matter) = 4. Not: R2 and R7 (completed, but no acceptance or
+    //   service date, and R7's need_met closing is on day 30), R13 (status accepted, its accepted_on is
+    //   after the as-of date: no date to place), R4 rejected, R8 R10 R11 pending, R5 (dates after the as-of date).
     const r = c.get('referral_acceptance_rate', 'all', '2023-01-10');
-    expect(fig(r)).toEqual([7, 12]);
-    expect(r?.value).toBeCloseTo(7 / 12, 12);
-    // Wilson 7/12: p = 0.583333, z²/2n = 0.160061, centre 0.743394 / 1.320122, half-width
-    // 1.959964 * sqrt(0.020255 + 0.006669) / 1.320122 = 0.243617 -> 0.319508 .. 0.806742
-    const [lo, hi] = wilsonByFormula(7, 12);
-    expect(lo).toBeCloseTo(0.319508, 5);
-    expect(hi).toBeCloseTo(0.806742, 5);
+    expect(fig(r)).toEqual([4, 12]);
+    expect(r?.value).toBeCloseTo(4 / 12, 12);
+    // Wilson 4/12: p = 0.333333, z²/2n = 0.160061, centre 0.493394 / 1.320122 = 0.373749, half-width
+    // 1.959964 * sqrt(0.018519 + 0.006669) / 1.320122 = 0.235631 -> 0.138118 .. 0.609380
+    const [lo, hi] = wilsonByFormula(4, 12);
+    expect(lo).toBeCloseTo(0.138118, 5);
+    expect(hi).toBeCloseTo(0.609380, 5);
     expect(r?.ci_low).toBeCloseTo(lo, 10);
     expect(r?.ci_high).toBeCloseTo(hi, 10);
     expect(r?.period_end).toBe(AS_OF);
   });
 
   it('places referrals in the period of referred_on; a calendar period ends at the as-of date at the latest', () => {
-    expect(fig(c.get('referral_acceptance_rate', 'month', '2023-01-01'))).toEqual([2, 2]); // R1 R2
+    expect(fig(c.get('referral_acceptance_rate', 'month', '2023-01-01'))).toEqual([1, 2]); // R1 yes, R2 no
     expect(fig(c.get('referral_acceptance_rate', 'month', '2023-02-01'))).toEqual([1, 2]); // R3 yes, R4 no
     expect(fig(c.get('referral_acceptance_rate', 'month', '2023-03-01'))).toEqual([0, 1]); // R5
-    expect(fig(c.get('referral_acceptance_rate', 'month', '2024-05-01'))).toEqual([2, 4]); // R6 R7 yes, R10 R11 no
+    expect(fig(c.get('referral_acceptance_rate', 'month', '2024-05-01'))).toEqual([1, 4]); // R6 yes; R7 R10 R11 no
     expect(fig(c.get('referral_acceptance_rate', 'month', '2024-06-01'))).toEqual([0, 1]); // R8 (R9 not measurable)
     expect(c.get('referral_acceptance_rate', 'month', '2024-06-01')?.period_end).toBe('2024-06-30');
     expect(c.get('referral_acceptance_rate', 'month', '2023-01-01')?.period_end).toBe('2023-01-31');
-    expect(fig(c.get('referral_acceptance_rate', 'quarter', '2024-04-01'))).toEqual([2, 5]);
-    expect(fig(c.get('referral_acceptance_rate', 'year', '2023-01-01'))).toEqual([3, 5]);
-    expect(fig(c.get('referral_acceptance_rate', 'year', '2024-01-01'))).toEqual([4, 7]); // R13 R12 R6 R7 of R13 R12 R6 R7 R10 R11 R8
+    expect(fig(c.get('referral_acceptance_rate', 'quarter', '2024-04-01'))).toEqual([1, 5]);
+    expect(fig(c.get('referral_acceptance_rate', 'year', '2023-01-01'))).toEqual([2, 5]);
+    expect(fig(c.get('referral_acceptance_rate', 'year', '2024-01-01'))).toEqual([2, 7]); // R12 R6 of R13 R12 R6 R7 R10 R11 R8
     expect(c.get('referral_acceptance_rate', 'year', '2024-01-01')?.period_end).toBe(AS_OF);
     // months with no referral get no row
     expect(c.get('referral_acceptance_rate', 'month', '2023-04-01')).toBeUndefined();
@@ -105,36 +105,37 @@ describe('referral_acceptance_rate', () => {
 
   it('cuts by partner, domain and every population dimension; unknown is a group, empty groups have no row', () => {
     const g = (d: string, v: string) => fig(c.get('referral_acceptance_rate', 'all', null, d, v));
-    // ORG-A: R1 R2 R5 R6 R8 R10 R11 R13 -> yes R1 R2 R6 R13; ORG-B: R3 R4 R7 R12 -> yes R3 R7 R12
-    expect(g('target_org_id', 'ORG-A')).toEqual([4, 8]);
-    expect(g('target_org_id', 'ORG-B')).toEqual([3, 4]);
-    expect(g('domain', 'food')).toEqual([5, 8]); // R1 R2 R5 R6 R7 R10 R11 R13
+    // accepted within 14 days: R1 R3 R6 R12 (see above)
+    // ORG-A: R1 R2 R5 R6 R8 R10 R11 R13 -> yes R1 R6; ORG-B: R3 R4 R7 R12 -> yes R3 R12
+    expect(g('target_org_id', 'ORG-A')).toEqual([2, 8]);
+    expect(g('target_org_id', 'ORG-B')).toEqual([2, 4]);
+    expect(g('domain', 'food')).toEqual([2, 8]); // R1 R2 R5 R6 R7 R10 R11 R13
     expect(g('domain', 'housing_instability')).toEqual([2, 4]); // R3 R4 R8 R12
     // ages at referred_on: P2 is 12-13 (0-17); P1 42-43 (26-44); P3 64 on 2023-02-28 (R4) and 65 from 2023-03-01 (R5, R13)
-    expect(g('age_band', '0-17')).toEqual([2, 4]);
-    expect(g('age_band', '26-44')).toEqual([4, 5]);
+    expect(g('age_band', '0-17')).toEqual([2, 4]); // R3 R6 of R3 R6 R8 R11
+    expect(g('age_band', '26-44')).toEqual([2, 5]); // R1 R12 of R1 R2 R7 R10 R12
     expect(g('age_band', '45-64')).toEqual([0, 1]);
-    expect(g('age_band', '65+')).toEqual([1, 2]);
+    expect(g('age_band', '65+')).toEqual([0, 2]);
     expect(c.get('referral_acceptance_rate', 'all', null, 'age_band', '18-25')).toBeUndefined();
-    expect(g('zip3', '276')).toEqual([4, 5]);
+    expect(g('zip3', '276')).toEqual([2, 5]);
     expect(g('zip3', '000')).toEqual([2, 4]); // 036 is on the restricted list
     expect(c.get('referral_acceptance_rate', 'all', null, 'zip3', '036')).toBeUndefined();
-    expect(g('zip3', 'unknown')).toEqual([1, 3]);
-    expect(g('county_fips', 'unknown')).toEqual([1, 3]);
-    expect(g('limited_english', 'no')).toEqual([4, 5]);
+    expect(g('zip3', 'unknown')).toEqual([0, 3]); // R4 R5 R13
+    expect(g('county_fips', 'unknown')).toEqual([0, 3]);
+    expect(g('limited_english', 'no')).toEqual([2, 5]);
     expect(g('limited_english', 'yes')).toEqual([2, 4]);
-    expect(g('limited_english', 'unknown')).toEqual([1, 3]);
+    expect(g('limited_english', 'unknown')).toEqual([0, 3]);
     expect(g('preferred_language', 'es')).toEqual([2, 4]);
-    expect(g('program_id', 'ACO1')).toEqual([4, 5]);
-    expect(g('program_id', 'unknown')).toEqual([3, 7]); // P2 and P3 have none
-    expect(g('race_ethnicity', 'unknown')).toEqual([1, 3]);
+    expect(g('program_id', 'ACO1')).toEqual([2, 5]);
+    expect(g('program_id', 'unknown')).toEqual([2, 7]); // P2 and P3 have none
+    expect(g('race_ethnicity', 'unknown')).toEqual([0, 3]);
     expect(c.get('referral_acceptance_rate', 'all', null, 'race_ethnicity', 'asian')).toBeUndefined();
-    expect(g('race_ethnicity*payer', 'white*medicaid')).toEqual([4, 5]);
+    expect(g('race_ethnicity*payer', 'white*medicaid')).toEqual([2, 5]);
     expect(g('race_ethnicity*payer', 'black*medicare')).toEqual([2, 4]);
-    expect(g('race_ethnicity*payer', 'unknown*unknown')).toEqual([1, 3]);
+    expect(g('race_ethnicity*payer', 'unknown*unknown')).toEqual([0, 3]);
     // requested two-way cut
-    expect(g('sex*age_band', 'female*26-44')).toEqual([4, 5]);
-    expect(g('sex*age_band', 'unknown*65+')).toEqual([1, 2]);
+    expect(g('sex*age_band', 'female*26-44')).toEqual([2, 5]);
+    expect(g('sex*age_band', 'unknown*65+')).toEqual([0, 2]);
   });
 });
 
@@ -153,10 +154,12 @@ describe('closed_loop_rate', () => {
 });
 
 describe('need_met_rate and capacity_rejection_share', () => {
-  it('use referrals closed by the as-of date, whatever their age', () => {
-    // closed: R1 R2 R3 R4 R7 (R12 closes after the as-of date); need_met: R1 R7
-    expect(fig(c.get('need_met_rate', 'all', null))).toEqual([2, 5]);
-    // closed without need_met: R2 R3 R4; no_capacity: R4
+  it('count closings within 90 days of referral, over referrals at least 90 days old', () => {
+    // measurable: referred on or before 2024-04-01: R1 R2 R3 R4 R5 R12 R13 = 7 (R7, closed need_met on
+    //   day 30, was referred 2024-05-02: not yet measurable; counting it would favour quick closings)
+    // need met within 90 days: R1 (day 60). R12 closes after the as-of date.
+    expect(fig(c.get('need_met_rate', 'all', null))).toEqual([1, 7]);
+    // closed within 90 days without need_met: R2 (day 61), R3 (day 5), R4 (day 2); no_capacity: R4
     expect(fig(c.get('capacity_rejection_share', 'all', null))).toEqual([1, 3]);
     // the service-gap cell: housing x P3's county (unknown)
     expect(fig(c.get('capacity_rejection_share', 'all', null, 'domain*county_fips', 'housing_instability*unknown'))).toEqual([1, 1]);
@@ -196,7 +199,8 @@ describe('days_to_close (Kaplan-Meier)', () => {
   it('keeps the curve for dashboards at grain all, overall and per partner', async () => {
     const curve = await rows<{ time: number; at_risk: number; events: number; censored: number; survival: number }>(c.db.conn,
       `SELECT time, at_risk, events, censored, survival FROM km_curves WHERE metric_id = 'days_to_close' AND dimension = 'all' ORDER BY time`);
-    expect(curve.map((p) => p.time)).toEqual([2, 5, 13, 14, 30, 31, 60, 61, 121, 167, 487]);
+    // follow-up stops at day 180: R5, open for 487 days, is censored there
+    expect(curve.map((p) => p.time)).toEqual([2, 5, 13, 14, 30, 31, 60, 61, 121, 167, 180]);
     expect(curve.map((p) => p.at_risk)).toEqual([13, 12, 11, 10, 9, 7, 6, 4, 3, 2, 1]);
     expect(curve.find((p) => p.time === 61)?.survival).toBeCloseTo((11 / 13) * (8 / 9) * (5 / 6) * (3 / 4), 12);
     const dims = await rows<{ dimension: string; group_value: string }>(c.db.conn,
@@ -209,18 +213,34 @@ describe('days_to_close (Kaplan-Meier)', () => {
   });
 });
 
-describe('days_to_service (Kaplan-Meier)', () => {
-  it('censors unserved referrals at closing when closed, else at the as-of date', () => {
-    // served: R6 day 9, R1 day 10; censored: R4 2 and R3 5 (closed), R2 61 and R7 30 (closed),
-    //   R8 14, R9 13, R10 31, R11 30, R12 121, R13 167, R5 487 (open; its service date is after the as-of date).
-    // S: t9 (11 at risk) 10/11; t10 (10 at risk) 9/11 = 0.818 and no later event -> no median.
-    // lower band: t9: 0.909091^exp(1.960706) = 0.5081; t10: se = sqrt(1/110 + 1/90) = 0.142134,
-    //   0.818182^exp(1.388232) = 0.4474 -> low 10.
+describe('days_to_service and the shares served (Aalen-Johansen)', () => {
+  // served (event): R6 day 9, R1 day 10; closed without a service (competing): R4 day 2, R3 day 5,
+  //   R7 day 30, R2 day 61; open (censored): R9 13, R8 14, R11 30, R10 31, and at day 90 R12 (121),
+  //   R13 (167) and R5 (487; its service date is after the as-of date).
+  // Incidence of service: t9: S = 13/13 * 12/13 * 11/12 = 11/13 before, 1/11 of 11 at risk -> F = 1/13;
+  //   t10: S = 10/13 before, 1 of 10 -> F = 2/13 = 0.153846, and no later service.
+  // R 4.2, survival 3.5: survfit(Surv(time, factor(status, 0:2, c("c", "served", "closed"))) ~ 1) with
+  //   time = 2,5,9,10,13,14,30,30,31,61,90,90,90, status = 2,2,1,1,0,0,2,0,0,2,0,0,0: pstate 0.153846153846154,
+  //   std.err 0.100068251628922, lower 0.0429959963128339, upper 0.550484721438809 at days 30, 60 and 90;
+  //   the upper bound first reaches 0.5 on day 9 (0.5056670293).
+  it('the median is not reached: fewer than half are served by day 90', () => {
     const r = c.get('days_to_service', 'all', null);
     expect(fig(r)).toEqual([2, 13]);
     expect(r?.value).toBeNull();
-    expect(r?.ci_low).toBe(10);
+    expect(r?.ci_low).toBe(9);
     expect(r?.ci_high).toBeNull();
+  });
+
+  it('share served by day 30, 60 and 90, with R\'s interval; closures are a competing event, not censoring', () => {
+    for (const d of [30, 60, 90]) {
+      const r = c.get(`share_served_${d}d`, 'all', null);
+      expect(fig(r), `day ${d}`).toEqual([2, 13]);
+      expect(r?.value).toBeCloseTo(2 / 13, 12);
+      expect(r?.ci_low).toBeCloseTo(0.0429959963128339, 10);
+      expect(r?.ci_high).toBeCloseTo(0.550484721438809, 10);
+    }
+    // 1 - Kaplan-Meier with closures censored would say 1 - 10/11 * 9/10 = 0.1818 (at risk 11, 10)
+    expect(c.get('share_served_90d', 'all', null)?.value).toBeLessThan(1 - (10 / 11) * (9 / 10));
   });
 });
 
@@ -243,6 +263,40 @@ describe('stale_open_referrals', () => {
   });
 });
 
+describe('period_status: final only when every unit has had the longest window', () => {
+  const status = (m: string, grain: string, start: string | null) => c.get(m, grain, start)?.period_status;
+  it('issue 15: a period is final when its calendar end + the window <= the as-of date (2024-06-30)', () => {
+    // closed_loop_rate (60 days): March 2024 ends 03-31, + 60 = 05-30: final; May 2024: 05-31 + 60 = 07-30: provisional
+    expect(status('closed_loop_rate', 'month', '2024-03-01')).toBe('final');
+    expect(status('closed_loop_rate', 'month', '2024-05-01')).toBe('provisional');
+    // acceptance (14 days): May 2024: 05-31 + 14 = 06-14: final; June 2024 and Q2 2024 (end 06-30): provisional
+    expect(status('referral_acceptance_rate', 'month', '2024-05-01')).toBe('final');
+    expect(status('referral_acceptance_rate', 'month', '2024-06-01')).toBe('provisional');
+    expect(status('referral_acceptance_rate', 'quarter', '2024-04-01')).toBe('provisional');
+    // the whole span ends at the as-of date: provisional while any window is open
+    expect(status('referral_acceptance_rate', 'all', null)).toBe('provisional');
+    // a snapshot is what it says at the as-of date
+    expect(status('stale_open_referrals', 'all', null)).toBe('final');
+  });
+
+  it('issue 15: periods that begin before the referral data (first referral 2023-01-10) are partial', () => {
+    expect(status('referral_acceptance_rate', 'month', '2023-01-01')).toBe('partial');
+    expect(status('referral_acceptance_rate', 'quarter', '2023-01-01')).toBe('partial');
+    expect(status('referral_acceptance_rate', 'year', '2023-01-01')).toBe('partial');
+    expect(status('referral_acceptance_rate', 'month', '2023-02-01')).toBe('final');
+  });
+});
+
+describe('unreliable (NCHS: relative standard error above 30% or fewer than 20 events)', () => {
+  it('flags small numerators, leaves figures without a value unassessed', () => {
+    // every figure of this drop rests on fewer than 20 events
+    expect(c.get('referral_acceptance_rate', 'all', null)?.unreliable).toBe(true);
+    expect(c.get('stale_open_referrals', 'all', null)?.unreliable).toBe(true);
+    // the median of days to service is not reached: nothing to rate
+    expect(c.get('days_to_service', 'all', null)?.unreliable).toBeNull();
+  });
+});
+
 describe('the results table', () => {
   it('has exactly the columns of outputs.md, in order, with their types', async () => {
     const cols = await rows<{ column_name: string; data_type: string }>(c.db.conn,
@@ -253,6 +307,8 @@ describe('the results table', () => {
       'reference_group:VARCHAR', 'rate_difference:DOUBLE', 'rd_ci_low:DOUBLE', 'rd_ci_high:DOUBLE', 'rate_ratio:DOUBLE',
       'rr_ci_low:DOUBLE', 'rr_ci_high:DOUBLE', 'p_value:DOUBLE', 'q_value:DOUBLE', 'disparity_flag:BOOLEAN',
       'run_id:VARCHAR', 'as_of:DATE', 'note:VARCHAR',
+      // added at the end (issue 15)
+      'period_status:VARCHAR', 'unreliable:BOOLEAN', 'disparity_flag_unadjusted:BOOLEAN',
     ]);
     expect(c.all.every((r) => r.suppressed === false && r.run_id === 'test-run' && r.as_of === AS_OF)).toBe(true);
   });
@@ -276,10 +332,10 @@ describe('an earlier as-of date', () => {
     // as-of 2023-03-10: referrals R1 R2 (2023-01-10), R3 R4 (2023-02-28), R5 (2023-03-01); R1 closes on 03-11
     const early = await computeDrop(CLOSED_LOOP_DROP, { asOf: '2023-03-10' });
     try {
-      // closed by then: R3 (03-05), R4 (03-02), neither need_met; R1's need_met closing is a day later
-      expect(fig(early.get('need_met_rate', 'all', '2023-01-10'))).toEqual([0, 2]);
-      // acceptance: referred on or before 2023-02-24 -> R1 (accepted_on), R2 (status completed)
-      expect(fig(early.get('referral_acceptance_rate', 'all', null))).toEqual([2, 2]);
+      // need met within 90 days: no referral is 90 days old yet
+      expect(early.of('need_met_rate')).toEqual([]);
+      // acceptance: referred on or before 2023-02-24 -> R1 (accepted day 2); R2 has no dated acceptance
+      expect(fig(early.get('referral_acceptance_rate', 'all', null))).toEqual([1, 2]);
       // closed-loop: nothing is 60 days old yet
       expect(early.of('closed_loop_rate')).toEqual([]);
       // Kaplan-Meier: R4 2e, R3 5e, R5 9c, R1 59c, R2 59c -> S = 4/5, 3/5, never <= 0.5

@@ -5,16 +5,19 @@ import { contractColumns, ENTITIES, entityByName, type EntityName } from '../../
 import { exec, openDatabase, rows, sqlString, type Database } from '../../../models/duckdb.ts';
 import { computeMetrics, type ComputeMetricsOptions } from '../../../models/metrics/engine.ts';
 import { stagingDDL, stagingTable } from '../../../models/staging/tables.ts';
+import { ROSTER_SPANS_SQL } from '../../../pipelines/ingest/warehouseSchema.ts';
 
 type Value = string | number | null;
 export type Drop = Partial<Record<EntityName, Array<Record<string, Value>>>>;
 
-/** Defaults for columns a fixture row leaves out (what the loader would have stored). */
+/** Defaults for columns a fixture row leaves out (what the loader would have stored); a
+ * person is covered from 2020-01-01 (a roster span) unless the row says otherwise. */
 const DEFAULTS: Partial<Record<EntityName, Record<string, Value>>> = {
   people: {
     birth_date: '1980-01-01', sex: 'unknown', race_ethnicity: 'unknown', preferred_language: 'unknown', rurality: 'unknown',
     payer: 'unknown', enrolled_from: '2020-01-01',
   },
+  coverage: { payer: 'unknown' },
   screenings: { instrument: 'ahc_hrsn' },
   referrals: { target_org_id: 'ORG-A' },
 };
@@ -35,6 +38,9 @@ export async function loadDrop(drop: Drop): Promise<Database> {
     });
     await exec(db.conn, `INSERT INTO ${stagingTable(name)} (${columns.join(', ')}) VALUES ${values.join(',\n')}`);
   }
+  // the roster's spans as coverage rows, as the loader makes them (a person given
+  // enrolled_from: null has only the coverage rows the drop lists)
+  await exec(db.conn, ROSTER_SPANS_SQL);
   return db;
 }
 
@@ -54,6 +60,8 @@ export interface ResultRow {
   note: string | null;
   run_id: string;
   as_of: string;
+  period_status: string;
+  unreliable: boolean | null;
 }
 
 export interface Computed {

@@ -2,6 +2,7 @@
 // drops. As-of date 2024-06-30.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rows } from '../../../models/duckdb.ts';
+import { metricById } from '../../../models/metrics/catalog.ts';
 import { computeDrop, wilsonByFormula, type Computed, type Drop } from './helpers.ts';
 
 const AS_OF = '2024-06-30';
@@ -210,5 +211,9 @@ describe('utilization rates per member-month', () => {
     }
     expect(ed?.rr_ci_low).toBeCloseTo((pLow / (1 - pLow)) * (preMm / postMm), 8);
     expect(ed?.rr_ci_high).toBeCloseTo((a / (1 - a)) * (preMm / postMm), 6);
+    // issue 15: no p-value on post/pre (it would invite a causal reading without a comparison group)
+    expect(Object.keys(ed ?? {})).not.toContain('p_value');
+    expect(metricById('ed_visits_post_referral_per_1000_mm').definition).toMatch(/regression to the mean/);
+    expect(metricById('ed_visits_post_referral_per_1000_mm').definition).toMatch(/secular trend/);
   });
 });

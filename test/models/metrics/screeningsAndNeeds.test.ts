@@ -194,17 +194,21 @@ describe('days_to_referral (Kaplan-Meier)', () => {
 });
 
 describe('connected_60d_rate', () => {
-  it('anchors each person on the earliest positive core screen and looks for a dated acceptance or service within 60 days', () => {
+  it('anchors each adult on the earliest positive core screen at 18+ and looks for a dated acceptance or service within 60 days', () => {
     // Q1 anchor 2023-02-15 (food): F1 accepted day 60 -> yes
-    // Q2 anchor 2023-07-10 (housing, utilities): F3 accepted day 61, but F6 (utilities, made before) accepted day 5 -> yes
+    // Q2's only positive core screen, S3 2023-07-10, was at 17 (MIPS #498 counts adults): not in the metric
     // Q4 anchor 2023-02-20 (food): F5 completed without accepted_on, service day 61; F8 accepted before the anchor -> no
     // Q3 anchor 2024-05-31: window ends after the as-of date -> not measurable
-    expect(at('connected_60d_rate', 'all', null)).toEqual([2, 3]);
+    expect(at('connected_60d_rate', 'all', null)).toEqual([1, 2]);
     expect(at('connected_60d_rate', 'month', '2023-02-01')).toEqual([1, 2]);
-    expect(at('connected_60d_rate', 'month', '2023-07-01')).toEqual([1, 1]);
+    expect(c.get('connected_60d_rate', 'month', '2023-07-01')).toBeUndefined();
     expect(c.get('connected_60d_rate', 'month', '2024-05-01')).toBeUndefined();
-    expect(at('connected_60d_rate', 'all', null, 'age_band', '0-17')).toEqual([1, 1]);
+    expect(c.get('connected_60d_rate', 'all', null, 'age_band', '0-17')).toBeUndefined();
     expect(at('connected_60d_rate', 'all', null, 'age_band', '26-44')).toEqual([1, 2]);
+    // payer on the anchor date: Q1 medicaid; Q4's coverage ended 2022-12-31, so unknown on 2023-02-20
+    expect(at('connected_60d_rate', 'all', null, 'payer', 'medicaid')).toEqual([1, 1]);
+    expect(at('connected_60d_rate', 'all', null, 'payer', 'unknown')).toEqual([0, 1]);
+    expect(c.get('connected_60d_rate', 'all', null, 'payer', 'dual')).toBeUndefined();
   });
 });
 

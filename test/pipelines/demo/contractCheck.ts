@@ -1,7 +1,7 @@
 /**
  * An independent, deliberately plain reading of the data contract's row
  * rules (shared/spec/data-contract.md), written by hand for the demo
- * tests: given the raw text rows of the seven files, it returns every row
+ * tests: given the raw text rows of the eight files, it returns every row
  * that breaks a rule, with the first rule broken in column order. It does
  * not share code with the generator.
  */
@@ -43,7 +43,7 @@ const ENUMS = {
   referral_status: ['pending', 'accepted', 'rejected', 'in_progress', 'completed', 'cancelled'],
   outcome: ['need_met', 'need_not_met', 'client_declined', 'unable_to_contact', 'ineligible', 'no_capacity', 'other'],
   enrollment_status: ['applied', 'enrolled', 'denied', 'ended'],
-  encounter_type: ['ed', 'inpatient', 'outpatient', 'primary_care', 'behavioral_health', 'other'],
+  encounter_type: ['ed', 'inpatient', 'outpatient', 'primary_care', 'behavioral_health', 'hospice', 'other'],
 } as const;
 
 type Check =
@@ -55,7 +55,9 @@ type Check =
   | { col: string; kind: 'digits5'; required: boolean }
   | { col: string; kind: 'text'; required: boolean }
   | { col: string; kind: 'closedOn'; notBefore: string }
-  | { col: string; kind: 'outcome' };
+  | { col: string; kind: 'outcome' }
+  /** enrolled_from: optional, but required when enrolled_through is set */
+  | { col: string; kind: 'spanStart' };
 
 const items = Array.from({ length: 9 }, (_, i) => `item_${i + 1}`);
 
@@ -71,8 +73,16 @@ const RULES: Record<string, Check[]> = {
     { col: 'rurality', kind: 'enum', required: false, values: ENUMS.rurality },
     { col: 'payer', kind: 'enum', required: false, values: ENUMS.payer },
     { col: 'program_id', kind: 'id', required: false },
-    { col: 'enrolled_from', kind: 'date', required: true },
+    { col: 'enrolled_from', kind: 'spanStart' },
     { col: 'enrolled_through', kind: 'date', required: false, notBefore: 'enrolled_from' },
+  ],
+  coverage: [
+    { col: 'person_id', kind: 'id', required: true },
+    { col: 'coverage_from', kind: 'date', required: true },
+    { col: 'coverage_through', kind: 'date', required: false, notBefore: 'coverage_from' },
+    { col: 'payer', kind: 'enum', required: false, values: ENUMS.payer },
+    { col: 'program_id', kind: 'id', required: false },
+    { col: 'plan_id', kind: 'id', required: false },
   ],
   screenings: [
     { col: 'screening_id', kind: 'id', required: true },
@@ -136,6 +146,7 @@ const RULES: Record<string, Check[]> = {
 /** Key columns per entity (composite keys are joined with '|'). */
 export const KEYS: Record<string, string[]> = {
   people: ['person_id'],
+  coverage: ['person_id', 'coverage_from'],
   screenings: ['screening_id', 'domain'],
   referrals: ['referral_id'],
   enrollments: ['enrollment_id'],
@@ -173,6 +184,14 @@ export function firstRowRule(entity: string, row: Row, today: string): { rule: s
         if (!isDate(v)) return fail('bad_date');
         const ref = norm(row[c.notBefore]);
         if (ref !== null && isDate(ref) && v < ref) return fail('date_order');
+        continue;
+      }
+      case 'spanStart': {
+        if (v === null) {
+          if (norm(row['enrolled_through']) !== null) return fail('missing_required');
+          continue;
+        }
+        if (!isDate(v)) return fail('bad_date');
         continue;
       }
       case 'outcome': {
@@ -269,6 +288,33 @@ export function violations(files: Record<string, Row[]>, today: string): Violati
       if (seen.has(key)) out.push({ entity, key: keyOf(entity, row), rule: 'duplicate_key', column: KEYS[entity]?.[0] ?? '' });
       seen.add(key);
     }
+  }
+  out.push(...coverageConflicts(passed, out));
+  return out;
+}
+
+/**
+ * Coverage rows that share a day with another span of the person under a different payer or
+ * program: the roster span of a people row that passed (unless a coverage row has the same
+ * person and start, which replaces it), or another coverage row that passed.
+ */
+function coverageConflicts(passed: Record<string, Row[]>, bad: Violation[]): Violation[] {
+  const badKeys = new Set(bad.filter((v) => v.entity === 'coverage').map((v) => v.key));
+  const coverage = (passed['coverage'] ?? []).filter((r) => !badKeys.has(`${norm(r['person_id'])}|${norm(r['coverage_from'])}`));
+  const span = (person: string | null, from: string | null, through: string | null, payer: string | null, program: string | null) =>
+    ({ person, from: from ?? '', through: through ?? '9999-12-31', payer: payer?.toLowerCase() ?? 'unknown', program, key: `${person}|${from}` });
+  const spans = coverage.map((r) => span(norm(r['person_id']), norm(r['coverage_from']), norm(r['coverage_through']), norm(r['payer']), norm(r['program_id'])));
+  const keys = new Set(spans.map((s) => s.key));
+  const roster = (passed['people'] ?? []).filter((r) => norm(r['enrolled_from']) !== null)
+    .map((r) => span(norm(r['person_id']), norm(r['enrolled_from']), norm(r['enrolled_through']), norm(r['payer']), norm(r['program_id'])))
+    // the first copy of a person counts (a later copy in the file is a duplicate key)
+    .filter((s, i, all) => !keys.has(s.key) && all.findIndex((o) => o.person === s.person) === i);
+  const byPerson = new Map<string, typeof spans>();
+  for (const s of [...spans, ...roster]) byPerson.set(s.person ?? '', [...(byPerson.get(s.person ?? '') ?? []), s]);
+  const out: Violation[] = [];
+  for (const s of spans) {
+    const clash = (byPerson.get(s.person ?? '') ?? []).some((o) => o !== s && o.from <= s.through && s.from <= o.through && (o.payer !== s.payer || o.program !== s.program));
+    if (clash) out.push({ entity: 'coverage', key: s.key, rule: 'coverage_conflict', column: 'coverage_from' });
   }
   return out;
 }

@@ -12,6 +12,7 @@ import { violations, type Row } from './contractCheck.ts';
 // The contract's columns, copied by hand from shared/spec/data-contract.md.
 const CONTRACT_COLUMNS: Record<string, string[]> = {
   people: ['person_id', 'birth_date', 'sex', 'race_ethnicity', 'preferred_language', 'zip', 'county_fips', 'rurality', 'payer', 'program_id', 'enrolled_from', 'enrolled_through'],
+  coverage: ['person_id', 'coverage_from', 'coverage_through', 'payer', 'program_id', 'plan_id'],
   screenings: ['screening_id', 'person_id', 'screened_on', 'instrument', 'domain', 'result'],
   referrals: ['referral_id', 'person_id', 'need_domain', 'referred_on', 'source_org_id', 'target_org_id', 'program_id', 'status', 'accepted_on', 'service_started_on', 'closed_on', 'outcome'],
   enrollments: ['enrollment_id', 'person_id', 'program', 'domain', 'referral_id', 'applied_on', 'enrolled_on', 'ended_on', 'status'],
@@ -78,7 +79,7 @@ describe('demo files (3,000 people)', () => {
     await generateDemo({ people: 3000, seed: 8, outDir: dirs.c });
   });
 
-  it('writes the seven files with exactly the contract columns, in order', async () => {
+  it('writes the eight files with exactly the contract columns, in order', async () => {
     expect(result.files.map((f) => f.file).sort()).toEqual(ENTITIES.map(file).sort());
     for (const f of result.files) {
       const text = await readFile(join(dirs.a, f.file), 'utf8');
@@ -179,6 +180,9 @@ describe('realism and planted structure at the default size (20,000 people)', ()
              zip, county_fips, coalesce(rurality, 'unknown') AS rurality, coalesce(payer, 'unknown') AS payer, program_id,
              enrolled_from::DATE AS enrolled_from, enrolled_through::DATE AS enrolled_through
       FROM ${src('people')} WHERE ${notPlanted('person_id')};
+      CREATE TABLE coverage AS
+      SELECT person_id, coverage_from::DATE AS coverage_from, coverage_through::DATE AS coverage_through, payer, program_id, plan_id
+      FROM ${src('coverage')} WHERE ${notPlanted('person_id')};
       CREATE TABLE screening AS
       SELECT screening_id, person_id, screened_on::DATE AS screened_on, instrument, domain, result
       FROM ${src('screenings')} WHERE ${notPlanted('screening_id')};
@@ -221,6 +225,36 @@ describe('realism and planted structure at the default size (20,000 people)', ()
     const churn = await one(`SELECT avg((enrolled_through IS NOT NULL)::INT) AS ended, avg((enrolled_from > DATE '2024-11-01')::INT) AS joined FROM person`);
     expect(num(churn['ended'])).toBeGreaterThan(0.1);
     expect(num(churn['joined'])).toBeGreaterThan(0.1);
+  });
+
+  it('has churn: people who leave and come back, and people who change payer; the roster holds the current span', async () => {
+    const spans = await one(`WITH s AS (
+        SELECT person_id, coverage_from, coverage_through, payer,
+          lag(coverage_through) OVER (PARTITION BY person_id ORDER BY coverage_from) AS prev_through,
+          lag(payer) OVER (PARTITION BY person_id ORDER BY coverage_from) AS prev_payer
+        FROM coverage)
+      SELECT count(DISTINCT person_id) AS people,
+        count(*) FILTER (WHERE coverage_from - prev_through > 1) AS returned,
+        count(*) FILTER (WHERE coverage_from - prev_through BETWEEN 2 AND 46) AS short_gaps,
+        count(*) FILTER (WHERE coverage_from - prev_through > 46) AS long_gaps,
+        count(*) FILTER (WHERE payer <> prev_payer) AS changed_payer,
+        count(*) FILTER (WHERE payer <> prev_payer AND coverage_from - prev_through = 1) AS changed_without_gap,
+        count(*) FILTER (WHERE payer <> prev_payer AND 'uninsured' IN (payer, prev_payer)) AS uninsured_changes,
+        count(*) FILTER (WHERE coverage_from <= prev_through) AS overlaps
+      FROM s`);
+    expect(num(spans['people'])).toBe(num((await one('SELECT count(*) AS n FROM person'))['n']));
+    expect(num(spans['returned'])).toBeGreaterThan(1000); // about 9% of 20,000 people leave and come back
+    expect(num(spans['short_gaps'])).toBeGreaterThan(500); // gaps HEDIS allows (at most 45 days) ...
+    expect(num(spans['long_gaps'])).toBeGreaterThan(300); // ... and longer ones
+    expect(num(spans['changed_payer'])).toBeGreaterThan(1000);
+    expect(num(spans['changed_without_gap'])).toBeGreaterThan(500);
+    expect(num(spans['uninsured_changes'])).toBe(0); // the planted payer effects keep their groups
+    expect(num(spans['overlaps'])).toBe(0);
+    // the roster row is the person's last span, with its payer
+    const roster = await one(`SELECT count(*) AS n, count(*) FILTER (WHERE c.coverage_from = pe.enrolled_from AND coalesce(c.payer, 'unknown') = pe.payer
+        AND c.coverage_through IS NOT DISTINCT FROM pe.enrolled_through) AS same
+      FROM person pe JOIN (SELECT * FROM coverage QUALIFY row_number() OVER (PARTITION BY person_id ORDER BY coverage_from DESC) = 1) c USING (person_id)`);
+    expect(num(roster['same'])).toBe(num(roster['n']));
   });
 
   it('leaves realistic gaps in every optional people column', async () => {
@@ -350,8 +384,7 @@ describe('realism and planted structure at the default size (20,000 people)', ()
       const analog = ANALOGS[planted.metric];
       if (!analog) throw new Error(`no analog for ${planted.metric}`);
       const groups = await byGroup(rows, planted.metric, planted.dimension);
-      // the reference is the group the default rule picks: the largest denominator
-      expect(groups[0]?.group).toBe(planted.reference);
+      // the reference: AHRQ's default for the dimension, or the partner the effect was built against
       const g = groups.find((x) => x.group === planted.group);
       const r = groups.find((x) => x.group === planted.reference);
       if (!g || !r) throw new Error('group or reference missing');
@@ -375,7 +408,6 @@ describe('realism and planted structure at the default size (20,000 people)', ()
         const analog = ANALOGS[metric];
         if (!analog) throw new Error(`no analog for ${metric}`);
         const groups = await byGroup(rows, metric, ng.dimension);
-        expect(groups[0]?.group).toBe(ng.reference);
         const g = groups.find((x) => x.group === ng.group);
         const r = groups.find((x) => x.group === ng.reference);
         if (!g || !r) throw new Error('group or reference missing');

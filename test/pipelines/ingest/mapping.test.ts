@@ -35,6 +35,33 @@ describe('column mappings', () => {
     expect(q).toEqual([{ line: 10, rule: 'unmapped_value', column_name: 'Case Status', message: `Case Status 'Referred out' is not covered by the mapping` }]);
   });
 
+  it('loads the eligibility sample export as coverage: a gap, a payer change, a contradiction quarantined', async () => {
+    const s2 = tempStore();
+    try {
+      mkdirSync(join(s2.root, 'mappings'));
+      cpSync(join(repo, 'data/mappings/eligibility.json'), join(s2.root, 'mappings/eligibility.json'));
+      s2.copy(join(repo, 'data/examples/eligibility/EligibilitySpans_2026-10.csv'));
+      s2.add('people.csv', `person_id,birth_date\n${['M0001', 'M0002', 'M0003', 'M0004', 'M0005'].map((m) => `${m},1980-01-01`).join('\n')}\n`);
+      const s = await s2.run();
+      const report = s.files.find((f) => f.file === 'EligibilitySpans_2026-10.csv')!;
+      expect(report).toMatchObject({ entity: 'coverage', rows_read: 8, rows_loaded: 5, rows_quarantined: 3, extra_columns: ['County'] });
+      expect(await s2.warehouse(`SELECT person_id, coverage_from, coverage_through, payer, program_id, plan_id FROM stg_coverage ORDER BY 1, 2`)).toEqual([
+        { person_id: 'M0001', coverage_from: '2025-01-01', coverage_through: '2025-06-30', payer: 'medicaid', program_id: 'ACO-01', plan_id: 'NC-MEDICAID-TP' },
+        { person_id: 'M0001', coverage_from: '2025-09-01', coverage_through: '9999-12-31', payer: 'medicaid', program_id: 'ACO-01', plan_id: 'NC-MEDICAID-TP' },
+        { person_id: 'M0002', coverage_from: '2025-01-01', coverage_through: '2026-03-31', payer: 'medicaid', program_id: 'ACO-02', plan_id: 'NC-MEDICAID-TP' },
+        { person_id: 'M0002', coverage_from: '2026-04-01', coverage_through: '9999-12-31', payer: 'commercial', program_id: 'ACO-02', plan_id: 'BCBS-PPO' },
+        { person_id: 'M0003', coverage_from: '2025-02-01', coverage_through: '9999-12-31', payer: 'medicaid', program_id: 'ACO-01', plan_id: 'NC-CHIP' },
+      ]);
+      expect(await s2.warehouse(`SELECT line, rule, column_name FROM quarantine ORDER BY line`)).toEqual([
+        { line: 7, rule: 'coverage_conflict', column_name: 'coverage_from' },
+        { line: 8, rule: 'coverage_conflict', column_name: 'coverage_from' },
+        { line: 9, rule: 'unmapped_value', column_name: 'Coverage Type' },
+      ]);
+    } finally {
+      s2.cleanup();
+    }
+  });
+
   it('globs match file names case-insensitively, * and ? only', () => {
     expect(globMatches('CaseExport*.csv', 'caseexport_2026-10.CSV')).toBe(true);
     expect(globMatches('CaseExport*.csv', 'CaseExport.csv.gz')).toBe(false);

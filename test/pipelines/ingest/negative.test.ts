@@ -13,7 +13,7 @@ describe('negative fixtures: one per contract rule', () => {
   it('covers every rule id the contract names', () => {
     const rules = new Set(cases.map((c) => JSON.parse(readFileSync(join(dir, c, 'expected.json'), 'utf8')).rule));
     for (const r of ['missing_required', 'bad_date', 'unknown_enum', 'not_an_int', 'out_of_range', 'too_long', 'not_5_digits',
-      'date_order', 'items_do_not_sum', 'future_date', 'before_1900', 'malformed_row', 'orphan', 'duplicate_key']) {
+      'date_order', 'items_do_not_sum', 'future_date', 'before_1900', 'malformed_row', 'orphan', 'duplicate_key', 'coverage_conflict']) {
       expect(rules, r).toContain(r);
     }
   });

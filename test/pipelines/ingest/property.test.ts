@@ -30,7 +30,8 @@ const validReferral = fc.record({
   closedAfter: fc.integer({ min: 0, max: 120 }),
   outcome: fc.constantFrom(...OUTCOMES),
   closeOpen: fc.boolean(),
-  target: fc.stringMatching(/^[A-Za-z0-9-]{1,64}$/),
+  // Placeholder tokens (NULL, NA, -, ...) are missing values, not identifiers (issue 13, item 9).
+  target: fc.stringMatching(/^[A-Za-z0-9-]{1,64}$/).filter((t) => !['NULL', 'null', 'NA', '-'].includes(t)),
 }).map((r): Record<string, string> => {
   const mustClose = ['rejected', 'completed', 'cancelled'].includes(r.status);
   const closed = mustClose || r.closeOpen;

@@ -225,7 +225,8 @@ describe('what a partner sees where it is let in (narrowed to its own organizati
     expect(r.status, path).toBe(200);
     return JSON.parse(r.body.toString('utf8'));
   };
-  const COMPARISONS = ['reference_group', 'rate_difference', 'rd_ci_low', 'rd_ci_high', 'rate_ratio', 'rr_ci_low', 'rr_ci_high', 'p_value', 'q_value', 'disparity_flag'];
+  // disparity_flag_unadjusted (issue 15) compares with the reference organization as much as the adjusted flag does
+  const COMPARISONS = ['reference_group', 'rate_difference', 'rd_ci_low', 'rd_ci_high', 'rate_ratio', 'rr_ci_low', 'rr_ci_high', 'p_value', 'q_value', 'disparity_flag', 'disparity_flag_unadjusted'];
 
   it('results cut by organization: its own group only, comparison statistics withheld', async () => {
     const all = await json('evaluator', '/api/metrics/closed_loop_rate?dimension=target_org_id&grain=all');
@@ -235,6 +236,8 @@ describe('what a partner sees where it is let in (narrowed to its own organizati
     expect(mine.rows.map((x: { group_value: string }) => x.group_value)).toEqual([OWN]);
     const own = all.rows.find((x: { group_value: string }) => x.group_value === OWN);
     expect(mine.rows[0]).toMatchObject({ value: own.value, numerator: own.numerator, denominator: own.denominator });
+    // what the evaluator sees of it: compared with another organization, the unadjusted flag included
+    expect(own.disparity_flag_unadjusted).not.toBeNull();
     for (const c of COMPARISONS) expect(mine.rows[0][c], c).toBeNull();
   });
 
