@@ -46,6 +46,36 @@ describe('template helpers in .sql files', () => {
   });
 });
 
+describe('model SQL keeps to what both engines read', () => {
+  // Regression: SQL merged from other branches arrived with DuckDB-only syntax (ANTI JOIN,
+  // range(), INTERVAL 3 MONTH, a bare ASOF JOIN) that only a real PostgreSQL server caught.
+  // This catches it where no server is installed.
+  const DUCKDB_ONLY: Array<[RegExp, string]> = [
+    [/\bASOF\b/i, '{{asof_left_join(...)}} / {{asof_join(...)}}'],
+    [/\bGROUP BY ALL\b/i, 'an explicit GROUP BY'],
+    [/\bEXCLUDE\s*\(/i, 'the columns by name'],
+    [/\b(ANTI|SEMI)\s+JOIN\b/i, 'NOT EXISTS / IN (SELECT ...)'],
+    [/\bINTERVAL\s+\d/i, "INTERVAL '1 month'"],
+    [/\bFROM\s+range\s*\(/i, 'generate_series(a, b) AS g(x)'],
+    [/\b(arg_min|arg_max)\s*\(/i, '{{arg_min(...)}} / {{arg_max(...)}}'],
+    [/\bunnest\s*\(/i, '{{series(...)}}'],
+    [/\blist_[a-z_]+\s*\(|\bstruct_[a-z_]+\s*\(/i, 'a dialect helper'],
+    [/::(HUGEINT|UBIGINT|UINTEGER)\b/i, 'BIGINT or DECIMAL'],
+  ];
+  it('no DuckDB-only construct outside the dialect helpers, in any model file', () => {
+    const found: string[] = [];
+    for (const dir of ['../../../models/intermediate/', '../../../models/metrics/sql/']) {
+      const url = new URL(dir, import.meta.url);
+      for (const name of readdirSync(url).filter((n) => n.endsWith('.sql'))) {
+        // comments and the helpers' own arguments aside
+        const text = readFileSync(new URL(name, url), 'utf8').replace(/--[^\n]*/g, '').replace(/\{\{\s*(arg_min|arg_max|series)\(/g, '{{helper(');
+        for (const [re, instead] of DUCKDB_ONLY) if (re.test(text)) found.push(`${name}: ${re.source} (write ${instead})`);
+      }
+    }
+    expect(found).toEqual([]);
+  });
+});
+
 describe('ASOF LEFT JOIN', () => {
   it('is DuckDB syntax on DuckDB', () => {
     expect(DUCKDB.asofLeftJoin('needs n', 'refs r', 'n.p = r.p AND n.d <= r.d')).toBe('ASOF LEFT JOIN refs r ON n.p = r.p AND n.d <= r.d');
