@@ -4,7 +4,8 @@
 // same staging tables, every table the engine writes compared row for row (counts exact,
 // other numbers to a relative 1e-9), the time of each, and what the sharded plans push down
 // to the workers (EXPLAIN VERBOSE of every statement). Person-level rows never reach JS.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { ENTITIES } from '../../models/contracts/index.ts';
@@ -175,6 +176,17 @@ interface EngineTiming {
 
 const repo = resolve(new URL('../..', import.meta.url).pathname);
 
+/** A short hash of every file of the demo generator (pipelines/demo). */
+function generatorHash(): string {
+  const dir = join(repo, 'pipelines', 'demo');
+  const h = createHash('sha256');
+  for (const f of (readdirSync(dir, { recursive: true }) as string[]).sort()) {
+    const path = join(dir, f);
+    if (/\.(ts|sql)$/.test(f) && statSync(path).isFile()) h.update(f).update(readFileSync(path));
+  }
+  return h.digest('hex').slice(0, 10);
+}
+
 /**
  * npm run bench:engines [-- --people=N] [--repeats=R]: the metric engine on DuckDB, on one
  * PostgreSQL server and on PostgreSQL sharded over two workers, all three on this machine.
@@ -190,8 +202,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cache = join(repo, 'bench-cache');
   mkdirSync(cache, { recursive: true });
-  const demo = join(cache, `demo-42-${people}`);
-  if (!existsSync(join(demo, 'people.csv'))) {
+  // the drop is cached under a hash of the generator's sources: a changed generator (a new
+  // entity, other planted rows) makes a new drop, never a stale one
+  const demo = join(cache, `demo-42-${people}-${generatorHash()}`);
+  if (!ENTITIES.every((e) => existsSync(join(demo, `${e.name}.csv`)))) {
     console.log(`Generating ${people.toLocaleString('en-US')} people ...`);
     await generateDemo({ people, seed: 42, outDir: demo });
   }
