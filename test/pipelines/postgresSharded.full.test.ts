@@ -87,7 +87,8 @@ describe.skipIf(missing)(`three PostgreSQL servers: a coordinator and two postgr
     expect(report.remoteJoins).toBeGreaterThan(0);
     expect(report.coordinator.aggregate).toBeGreaterThan(0);
     expect(await leftovers()).toEqual([]);
-  });
+    // three engines over 20,000 people took 73 s on a quiet machine and 142 s under load
+  }, 600_000);
 
   it('closeloop run --pg-worker publishes what a DuckDB run publishes, and leaves nothing on any server', async () => {
     await generateDemo({ people: 60, seed: 7, outDir: join(dir, 'small'), months: 6 });
@@ -103,5 +104,5 @@ describe.skipIf(missing)(`three PostgreSQL servers: a coordinator and two postgr
     const { differences } = compareSnapshots(await publishedSnapshot(await file(join(dir, 'duck'))), await publishedSnapshot(await file(join(dir, 'pg'))));
     expect(differences).toEqual([]);
     expect(await leftovers()).toEqual([]);
-  });
+  }, 600_000);
 });
