@@ -52,7 +52,13 @@ export const ConfigSchema = z
     referenceGroups: z.record(z.string(), ReferenceChoice).default({}).transform((r) => ({ ...DEFAULT_REFERENCE_GROUPS, ...r })),
     /** The designed publication surface: grains published for `all`, one-way and two-way cuts (models/disclosure/surface.ts). */
     publication: PublicationSchema.default(PublicationSchema.parse({})),
-    /** Smallest count shown (CMS cell-size rule: 11); may only be raised. */
+    /**
+     * Disclosure policy (issue 14): `cms` withholds counts 1..10 (the CMS cell-size rule);
+     * `custom` takes suppressionThreshold, which may only be higher. "Withheld" protects
+     * privacy; "unreliable" (the reliability flag) is a separate, statistical warning.
+     */
+    policy: z.enum(['cms', 'custom']).default('cms'),
+    /** Smallest count shown under policy `custom` (at least 11); under `cms` it is 11. */
     suppressionThreshold: z.number().int().min(11).default(11),
     /** One-column CSV (header zip3) of restricted 3-digit ZIPs released as 000. */
     restrictedZip3File: z.string().default(new URL('../data/reference/restricted-zip3.csv', import.meta.url).pathname),
@@ -96,7 +102,12 @@ export const ConfigSchema = z
       .strict()
       .default({ maxConcurrentPerUser: 2 }),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.policy === 'cms' && c.suppressionThreshold !== 11) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['suppressionThreshold'], message: `policy "cms" withholds 1..10 (threshold 11); set "policy": "custom" to use ${c.suppressionThreshold}` });
+    }
+  });
 
 export type Config = z.infer<typeof ConfigSchema>;
 

@@ -19,11 +19,11 @@ function chartBlock(b: Extract<Block, { kind: 'chart' }>): string {
   </figcaption>
   <div class="chart-body" data-state="loading"></div>
   <p class="chart-notes" hidden></p>
-  <div class="chart-actions">
+  ${b.noDownloads ? '' : `<div class="chart-actions">
     <a class="download" data-format="csv" href="#" download>Download data (CSV)</a>
     <a class="download" data-format="svg" href="#" download>Image (SVG)</a>
     <a class="download" data-format="png" href="#" download>Image (PNG)</a>
-  </div>
+  </div>`}
   <details class="chart-table">
     <summary>Table of the figures</summary>
     <div class="table-wrap"></div>

@@ -27,6 +27,8 @@ export type Block =
       /** Metric id whose definition the caption links to. */
       definition?: string;
       wide?: boolean;
+      /** Operational counts are shown, never exported (issue 14): no download links. */
+      noDownloads?: boolean;
     }
   | { kind: 'tiles'; uses: FilterId[] }
   | { kind: 'table'; source: 'gaps' | 'runs' | 'load-report' | 'disparity-summary'; uses?: FilterId[]; heading: string; intro?: string; limit?: number }
@@ -213,9 +215,9 @@ export const PAGES: PageDef[] = [
     audience: 'Administrators and evaluators',
     blocks: [
       { kind: 'table', source: 'runs', heading: 'Run history', intro: 'Newest first. Every run is listed, including failed ones; the server keeps serving the last published run while a new one is under way.', limit: 25 },
-      { kind: 'chart', chart: 'quarantine', wide: true },
+      { kind: 'chart', chart: 'quarantine', wide: true, noDownloads: true },
       { kind: 'table', source: 'load-report', heading: 'Files of the published run' },
-      { kind: 'chart', chart: 'freshness' },
+      { kind: 'chart', chart: 'freshness', noDownloads: true },
     ],
   },
   {

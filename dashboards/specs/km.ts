@@ -1,12 +1,14 @@
-// Kaplan-Meier curves (share of cases still waiting, by day) with their 95% bands. The
-// caller passes only points with at least 11 cases at risk: the curve stops there.
+// Kaplan-Meier curves (share of cases still waiting, by day) with their 95% bands, as
+// published: the survival at grid days only (models/disclosure/kmGrid.ts), held from one
+// grid day to the next (step-after), with no number at risk.
 import type { TopLevelSpec } from 'vega-lite';
 import { CATEGORY_COLORS, CONFIG, PRIMARY, SCHEMA } from './theme.ts';
 
 export interface KmPoint {
   series: string;
   time: number;
-  at_risk: number;
+  /** the cases behind the curve (its results row's denominator) */
+  cases: number | null;
   survival: number;
   lower: number | null;
   upper: number | null;
@@ -18,7 +20,7 @@ export function kmSpec(points: KmPoint[], o: { title: string; subtitle?: string;
     ? { field: 'series', type: 'nominal' as const, title: null, scale: { domain: series, range: CATEGORY_COLORS } }
     : { value: PRIMARY };
   const x = { field: 'time', type: 'quantitative' as const, title: o.xTitle, scale: { zero: true } };
-  const subtitle = [o.subtitle, `Each curve stops where fewer than 11 cases remain at risk.${series.length > 1 ? ' Bands omitted for several curves: see the table for the intervals.' : ''}`].filter(Boolean) as string[];
+  const subtitle = [o.subtitle, `Survival at the published days, held to the next (each step holds 0 or at least 11 events and censored cases).${series.length > 1 ? ' Bands omitted for several curves: see the table for the intervals.' : ''}`].filter(Boolean) as string[];
   return {
     $schema: SCHEMA,
     title: { text: o.title, subtitle },
@@ -55,7 +57,7 @@ export function kmSpec(points: KmPoint[], o: { title: string; subtitle?: string;
             { field: 'survival', type: 'quantitative', title: 'Still waiting', format: '.1%' },
             { field: 'lower', type: 'quantitative', title: '95% CI low', format: '.1%' },
             { field: 'upper', type: 'quantitative', title: '95% CI high', format: '.1%' },
-            { field: 'at_risk', type: 'quantitative', title: 'At risk', format: ',.0f' },
+            { field: 'cases', type: 'quantitative', title: 'Cases', format: ',.0f' },
           ],
         },
       },

@@ -82,7 +82,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     return {
       comparisons: 0, suppressedRows: 0, summaries: 0, seconds, rounds: 0, surface: { removed: 0, added: 0 },
       suppression: { rows: 0, relations: 0, suppressed: 0, given: 0, primary: 0, complementary: 0, withheldComparisons: 0, sharedQuantities: [] },
-      otherTables: { kmPointsDropped: null, gapRowsWithheld: null, prepostRowsSuppressed: null },
+      otherTables: { kmCurvesWithheld: null, gapRowsWithheld: null, prepostRowsSuppressed: null },
       audit: { ok: true, rows: 0, relations: 0, violations: [] },
     };
   }

@@ -2,14 +2,8 @@
 // them as they are), suppressed after the results table so they never show what it
 // withholds (metrics.md: "The same rules cover every other published figure"):
 //
-// km_curves (metric_id, period_grain, period_start, dimension, group_value, time, at_risk,
-//   events, censored, survival, lower, upper):
-//   - points with fewer than `threshold` at risk are dropped (a curve is drawn only while
-//     at least 11 cases remain at risk);
-//   - the whole curve of a suppressed results row is dropped (its shape would give the
-//     withheld events);
-//   - events and censored of a point are emptied when in 1..threshold-1 (the at-risk table
-//     shows no small count; the step itself stays, as the spec's curve rule accepts).
+// km_curves: published on a common time grid with survival and its interval only, no
+//   number at risk, events or censored (kmGrid.ts);
 // gap_table (one row per need domain x county, figures copied from the results table's
 //   grain-`all` domain*county_fips rows):
 //   - each metric's figures are emptied where that results row is suppressed, or where one
@@ -35,6 +29,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { exec, rows } from '../duckdb.ts';
 import { dimensionParts } from '../metrics/dimensions.ts';
 import { execCount, readColumns, stageTable, toFloat64 } from './columnar.ts';
+import { publishKmCurves } from './kmGrid.ts';
 import { metricMetaMap, type MetricInput } from './metricMeta.ts';
 import { solveSuppression } from './suppressionCore.ts';
 
@@ -51,7 +46,8 @@ function requireColumns(table: string, present: Array<{ name: string }>, needed:
 }
 
 export interface OtherTablesResult {
-  kmPointsDropped: number | null;
+  /** Kaplan-Meier curves not published (their results row withheld, or no grid protects them) */
+  kmCurvesWithheld: number | null;
   gapRowsWithheld: number | null;
   prepostRowsSuppressed: number | null;
 }
@@ -62,25 +58,10 @@ export async function suppressOtherTables(
 ): Promise<OtherTablesResult> {
   const results = opts.results ?? 'metric_results';
   return {
-    kmPointsDropped: await suppressKmCurves(conn, opts.threshold, results),
+    kmCurvesWithheld: await publishKmCurves(conn, opts.threshold, results),
     gapRowsWithheld: await suppressGapTable(conn, opts.threshold, results),
     prepostRowsSuppressed: await suppressPrePost(conn, opts, results),
   };
-}
-
-const RESULT_KEYS = ['metric_id', 'period_grain', 'period_start', 'dimension', 'group_value'] as const;
-
-export async function suppressKmCurves(conn: DuckDBConnection, threshold: number, results: string): Promise<number | null> {
-  const cols = await tableColumns(conn, 'km_curves');
-  if (!cols) return null;
-  requireColumns('km_curves', cols, [...RESULT_KEYS, 'at_risk']);
-  let dropped = await execCount(conn, `DELETE FROM km_curves WHERE at_risk IS NULL OR at_risk < ${threshold}`);
-  dropped += await execCount(conn, `DELETE FROM km_curves k USING ${results} r
-WHERE r.suppressed AND ${RESULT_KEYS.map((c) => `k.${c} = r.${c}`).join(' AND ')}`);
-  for (const c of ['events', 'censored']) {
-    if (cols.some((x) => x.name === c)) await exec(conn, `UPDATE km_curves SET ${c} = NULL WHERE ${c} > 0 AND ${c} < ${threshold}`);
-  }
-  return dropped;
 }
 
 /** gap_table figure groups: the results metric each copies, and its count columns. */

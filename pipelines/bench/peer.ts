@@ -153,22 +153,35 @@ export interface Comparison {
   compared: number;
   /** Cells on both sides that closeloop withheld (small cells): compared for presence only. */
   withheld: number;
+  /** Peer cells of cuts closeloop does not publish (its designed surface): not compared. */
+  outsideSurface: number;
   mismatches: string[];
 }
 
 const keyOf = (c: Cell) => `${c.metric_id} ${c.grain} ${c.period} ${c.dimension}=${c.group}`;
 
-/** Every cell of either side: equal numerator and denominator, or a mismatch. Cells of `ours` may be withheld. */
-export function compareCells(peer: readonly Cell[], ours: readonly Cell[], names: readonly [string, string] = ['peer', 'closeloop']): Comparison {
+const cutOf = (c: Cell) => `${c.metric_id} ${c.grain} ${c.dimension}`;
+
+/**
+ * Every cell of either side: equal numerator and denominator, or a mismatch. Cells of `ours`
+ * may be withheld. With `surface` (closeloop's published table), only the cuts closeloop
+ * publishes are compared, and its zero rows (the fixed frames: groups with nobody in them)
+ * need no peer cell.
+ */
+export function compareCells(peer: readonly Cell[], ours: readonly Cell[], names: readonly [string, string] = ['peer', 'closeloop'], surface = false): Comparison {
   const [a, b] = names;
   const mine = new Map(ours.map((c) => [keyOf(c), c]));
   const theirs = new Map(peer.map((c) => [keyOf(c), c]));
+  const cuts = new Set(ours.map(cutOf));
   const mismatches: string[] = [];
   let compared = 0;
   let withheld = 0;
+  let outsideSurface = 0;
   for (const [key, p] of theirs) {
     const o = mine.get(key);
-    if (!o) {
+    if (!o && surface && !cuts.has(cutOf(p))) {
+      outsideSurface++;
+    } else if (!o) {
       mismatches.push(`${key}: only in ${a} (${p.numerator}/${p.denominator})`);
     } else if (o.suppressed) {
       withheld++;
@@ -180,9 +193,11 @@ export function compareCells(peer: readonly Cell[], ours: readonly Cell[], names
     }
   }
   for (const [key, o] of mine) {
+    // a zero row of a fixed frame, shown or withheld (a withheld zero protects like any withheld cell)
+    if (surface && !o.numerator && !o.denominator) continue;
     if (!theirs.has(key)) mismatches.push(`${key}: only in ${b} (${o.suppressed ? 'withheld' : `${o.numerator}/${o.denominator}`})`);
   }
-  return { compared, withheld, mismatches };
+  return { compared, withheld, outsideSurface, mismatches };
 }
 
 export interface PeerResult {
@@ -216,6 +231,6 @@ export async function runPeer(opts: {
   const grains = opts.grains ?? DEFAULT_GRAINS;
   const ours = opts.against === 'recomputed' ? await recomputedCells(opts.store, grains) : await publishedCells(opts.store, grains);
   const run = runPeerScript({ inbox: opts.inbox, out: opts.out, asOf: ours.asOf, runDate: ours.runDate ?? undefined, grains });
-  const c = compareCells(run.output.metrics, ours.cells);
+  const c = compareCells(run.output.metrics, ours.cells, undefined, opts.against !== 'recomputed');
   return { seconds: run.seconds, peakRssMb: run.peakRssMb, cells: c.compared, withheld: c.withheld, mismatches: c.mismatches, peerSeconds: run.output.seconds, asOf: ours.asOf, runDate: ours.runDate ?? null };
 }

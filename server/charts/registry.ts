@@ -291,6 +291,8 @@ const KM_TEXT: Record<string, { title: string; x: string; y: string }> = {
   days_to_referral: { title: 'Time from positive screen to referral', x: 'Days since positive screen', y: 'Needs not yet referred' },
 };
 
+const NO_CURVE = 'No curve is published in this view: a curve is shown only where its steps can each hold 0 or at least 11 events and 0 or at least 11 censored cases, for it and for what subtracting it from the others would show.';
+
 const km: ChartDef<z.ZodType<{ metric: (typeof DURATION_METRICS)[number]; dimension: string; period_start?: string }>> = {
   id: 'km',
   title: 'Kaplan-Meier curve',
@@ -300,16 +302,16 @@ const km: ChartDef<z.ZodType<{ metric: (typeof DURATION_METRICS)[number]; dimens
     const dims = (await gen.query<{ d: string }>(`SELECT DISTINCT dimension AS d FROM km_curves WHERE metric_id = ? ORDER BY 1`, [p.metric])).map((r) => r.d);
     oneOf('dimension', p.dimension, dims);
     const all = narrowResultRows(await kmCurves(gen, { metric: p.metric, dimension: p.dimension, grain: 'all', period_start: p.period_start }), scope);
-    // Several curves: the largest MAX_SERIES groups (most cases at day 0) are drawn; the table has them all.
+    // Several curves: the largest MAX_SERIES groups (most cases) are drawn; the table has them all.
     const size = new Map<string, number>();
-    for (const r of all) size.set(String(r.group_value), Math.max(size.get(String(r.group_value)) ?? 0, r.at_risk as number));
+    for (const r of all) size.set(String(r.group_value), (r.cases as number | null) ?? 0);
     const top = new Set([...size].sort((a, b) => b[1] - a[1]).slice(0, MAX_SERIES).map(([g]) => g));
     const rows = all;
     const label = (g: string) => (p.dimension === 'all' ? 'Everyone' : p.dimension === 'county_fips' ? countyLabel(g) : g);
     const points = rows.map((r) => ({
       series: label(String(r.group_value)),
       time: r.time as number,
-      at_risk: r.at_risk as number,
+      cases: (r.cases as number | null) ?? null,
       survival: r.survival as number,
       lower: (r.lower as number | null) ?? null,
       upper: (r.upper as number | null) ?? null,
@@ -325,12 +327,12 @@ const km: ChartDef<z.ZodType<{ metric: (typeof DURATION_METRICS)[number]; dimens
         description: `${t.title}: share still waiting by day, ${new Set(points.map((x) => x.series)).size} curve(s).`,
       }),
       table: {
-        columns: [{ key: 'series', title: 'Group' }, { key: 'time', title: 'Day', format: 'number' }, { key: 'at_risk', title: 'At risk', format: 'number' }, { key: 'survival', title: t.y, format: 'percent' },
+        columns: [{ key: 'series', title: 'Group' }, { key: 'time', title: 'Day', format: 'number' }, { key: 'cases', title: 'Cases', format: 'number' }, { key: 'survival', title: t.y, format: 'percent' },
           { key: 'lower', title: '95% CI low', format: 'percent' }, { key: 'upper', title: '95% CI high', format: 'percent' }],
         rows: points,
       },
-      empty: points.length ? undefined : 'No curve has 11 or more cases at risk in this view.',
-      notes: points.length ? (size.size > MAX_SERIES ? [`The chart shows the ${MAX_SERIES} largest of ${size.size} groups; the table lists all of them.`] : []) : ['No curve has 11 or more cases at risk in this view.'],
+      empty: points.length ? undefined : NO_CURVE,
+      notes: points.length ? (size.size > MAX_SERIES ? [`The chart shows the ${MAX_SERIES} largest of ${size.size} groups; the table lists all of them.`] : []) : [NO_CURVE],
       nameParts: [p.metric, p.dimension],
     };
   },

@@ -1,14 +1,12 @@
-// Closed-loop views: the referral funnel, Kaplan-Meier curves (published at run time,
-// drawn only while at least 11 cases remain at risk) and partner scorecards.
+// Closed-loop views: the referral funnel, Kaplan-Meier curves (published at run time on a
+// grid of days whose every step has 0 or >= 11 events and censored cases, survival only:
+// models/disclosure/kmGrid.ts) and partner scorecards.
 import type { Row } from '../../models/duckdb.ts';
 import type { FunnelStage } from '../../dashboards/specs/funnel.ts';
 import type { Generation } from '../generation.ts';
 import { availability, findMetric } from './catalog.ts';
 import { notAvailable, organizations } from './gaps.ts';
 import { resultRowsFor, type Subset } from './results.ts';
-
-/** Fewer cases than this at risk and the curve is not drawn (metrics.md, Disclosure control). */
-export const KM_MIN_AT_RISK = 11;
 
 /** The funnel's steps (issue 15): people, one cohort; each metric is a step's share of the step before. */
 export const FUNNEL_METRICS = ['funnel_positive_share', 'funnel_referred_share', 'funnel_accepted_share', 'funnel_served_share', 'funnel_met_share'] as const;
@@ -49,23 +47,27 @@ export interface KmQuery {
   period_start?: string;
 }
 
+/** Survival at the published grid days, with the cases behind each curve (its results row's denominator). */
 export async function kmCurves(gen: Generation, q: KmQuery): Promise<Row[]> {
   if (!gen.hasTable('km_curves')) throw notAvailable('Kaplan-Meier curves');
-  const where = ['metric_id = ?', 'dimension = ?', 'period_grain = ?', 'at_risk >= ?'];
-  const params: unknown[] = [q.metric, q.dimension, q.grain, KM_MIN_AT_RISK];
+  const where = ['k.metric_id = ?', 'k.dimension = ?', 'k.period_grain = ?'];
+  const params: unknown[] = [q.metric, q.dimension, q.grain];
   if (q.group) {
-    where.push('group_value = ?');
+    where.push('k.group_value = ?');
     params.push(q.group);
   }
   if (q.period_start) {
-    where.push('period_start = CAST(? AS DATE)');
+    where.push('k.period_start = CAST(? AS DATE)');
     params.push(q.period_start);
   } else {
-    where.push(`period_start = (SELECT max(period_start) FROM km_curves WHERE metric_id = ? AND dimension = ? AND period_grain = ?)`);
+    where.push(`k.period_start = (SELECT max(period_start) FROM km_curves WHERE metric_id = ? AND dimension = ? AND period_grain = ?)`);
     params.push(q.metric, q.dimension, q.grain);
   }
-  return gen.query(`SELECT metric_id, period_grain, CAST(period_start AS VARCHAR) AS period_start, dimension, group_value, time, at_risk, survival, lower, upper
-    FROM km_curves WHERE ${where.join(' AND ')} ORDER BY group_value, time`, params);
+  return gen.query(`SELECT k.metric_id, k.period_grain, CAST(k.period_start AS VARCHAR) AS period_start, k.dimension, k.group_value,
+      r.denominator AS cases, k.time, k.survival, k.lower, k.upper
+    FROM km_curves k LEFT JOIN metric_results r ON r.metric_id = k.metric_id AND r.period_grain = k.period_grain
+      AND r.period_start = k.period_start AND r.dimension = k.dimension AND r.group_value = k.group_value
+    WHERE ${where.join(' AND ')} ORDER BY k.group_value, k.time`, params);
 }
 
 export const SCORECARD_MEASURES = ['referral_acceptance_rate', 'closed_loop_rate', 'days_to_close', 'stale_open_referrals'] as const;

@@ -66,10 +66,32 @@ export async function checkFilter(gen: Generation, f: ResultFilter): Promise<Res
   if (c.filters.has(key)) return f;
   await requireMetric(gen, f.metric);
   const a = await availability(gen);
+  await explainWithheldCut(gen, f, a);
   if (f.dimension !== undefined) oneOf('dimension', f.dimension, [...(a.dimensions.get(f.metric) ?? [])].sort());
   if (f.grain !== undefined) oneOf('grain', f.grain, [...(a.periods.get(f.metric)?.keys() ?? [])]);
   c.filters.add(key);
   return f;
+}
+
+/**
+ * A cut the publish left out to protect small counts (table withheld_cuts, issue 14) is
+ * not a typo: the 400 says so, rather than listing the values that exist.
+ */
+async function explainWithheldCut(gen: Generation, f: ResultFilter, a: Awaited<ReturnType<typeof availability>>) {
+  if (f.dimension === undefined && f.grain === undefined) return;
+  const dimOk = f.dimension === undefined || a.dimensions.get(f.metric)?.has(f.dimension);
+  const grainOk = f.grain === undefined || a.periods.get(f.metric)?.has(f.grain);
+  if ((dimOk && grainOk) || !gen.hasTable('withheld_cuts')) return;
+  const where = ['metric_id = ?'];
+  const params = [f.metric];
+  if (f.dimension !== undefined) (where.push('dimension = ?'), params.push(f.dimension));
+  if (f.grain !== undefined) (where.push('period_grain = ?'), params.push(f.grain));
+  const hit = await gen.query<{ period_grain: string; dimension: string; reason: string }>(
+    `SELECT period_grain, dimension, reason FROM withheld_cuts WHERE ${where.join(' AND ')} ORDER BY period_grain, dimension LIMIT 1`, params);
+  const w = hit[0];
+  if (!w) return;
+  throw new HttpError(400, `${f.metric} by ${w.dimension} (${w.period_grain}) is not published in this run to protect small counts: ${w.reason}`,
+    { parameter: f.dimension !== undefined && !dimOk ? 'dimension' : 'grain', reason: 'withheld_cut' });
 }
 
 export function whereClause(f: ResultFilter): { sql: string; params: string[] } {

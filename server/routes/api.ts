@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { metricDictionaryMarkdown } from '../../models/metrics/catalog.ts';
 import { PERIOD_GRAINS } from '../../models/results.ts';
 import { availability, dimensionLabel, GROUP_TITLES, METRICS, publicMetric } from '../data/catalog.ts';
-import { KM_MIN_AT_RISK, kmCurves, scorecards } from '../data/closedLoop.ts';
+import { kmCurves, scorecards } from '../data/closedLoop.ts';
 import { disparities } from '../data/disparities.ts';
 import { gapTable, organizations, partnerFigures, partnerGapAnalysis, requireOrg } from '../data/gaps.ts';
 import { HEADLINE_METRICS, overview } from '../data/overview.ts';
@@ -144,7 +144,7 @@ export function apiRouter(ctx: ApiContext): Router {
       const orgs = narrowOrgs(await organizations(g), grant.narrowTo);
       const km: Record<string, string[]> = {};
       if (g.hasTable('km_curves')) {
-        for (const r of await g.query<{ m: string; d: string }>(`SELECT DISTINCT metric_id AS m, dimension AS d FROM km_curves WHERE at_risk >= ${KM_MIN_AT_RISK} ORDER BY 1, 2`)) {
+        for (const r of await g.query<{ m: string; d: string }>(`SELECT DISTINCT metric_id AS m, dimension AS d FROM km_curves ORDER BY 1, 2`)) {
           (km[r.m] ??= []).push(r.d);
         }
       }
@@ -185,7 +185,6 @@ export function apiRouter(ctx: ApiContext): Router {
     await cachedJson(req, res, g, `km:${JSON.stringify(q)}${scopeKey(grant.narrowTo)}`, async () => ({
       run_id: g.runId,
       as_of: g.asOf,
-      min_at_risk: KM_MIN_AT_RISK,
       rows: narrowResultRows(await kmCurves(g, { ...q, grain: 'all' }), grant.narrowTo),
     }));
   });

@@ -63,6 +63,10 @@ export function downloadsRouter(ctx: DownloadContext): Router {
     const resource: Resource = OPERATIONAL_CHARTS.has(id) ? 'operational' : id === 'scorecard' ? 'partner_comparison' : resultsResource(dimension);
     // Scorecards, trends and survival curves can be narrowed to one organization; the forest plot (a comparison) cannot.
     const grant = await authorize(req, resource, { chart: id, ...query }, undefined, NARROWABLE_CHARTS.has(id));
+    // Operational counts (quarantine, freshness) are drawn on the data-quality page, never exported (spec; issue 14)
+    if (OPERATIONAL_CHARTS.has(id) && format !== 'json' && format !== 'vl.json') {
+      throw new HttpError(403, `the ${id} chart shows operational counts: drawn on the data-quality page, never exported`, { reason: 'forbidden' });
+    }
     const g = await gen(res);
     const chart = await buildChart(g, id, query, grant.narrowTo);
     const scoped = `${JSON.stringify(query)}${scopeKey(grant.narrowTo)}`;

@@ -27,7 +27,7 @@ describe('the pandas peer on a 3,000-person demo', () => {
   }, 300_000);
   afterAll(() => store?.cleanup());
 
-  it.skipIf(!pandas)(unlessSkipped('agrees with every published cell, and has exactly the cells closeloop has'), async () => {
+  it.skipIf(!pandas)(unlessSkipped('agrees with every published cell and has exactly the groups closeloop has, on every cut closeloop publishes'), async () => {
     const r = await runPeer({ inbox: store.inbox, store: store.root, out });
     expect(r.mismatches).toEqual([]);
     expect(r.cells).toBeGreaterThan(0);

@@ -8,7 +8,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { describe, expect, it } from 'vitest';
 import {
   barSpec, choroplethSpec, forestSpec, funnelSpec, heatmapSpec, intervalSpec, kmSpec, scorecardSpec, sparklineSpec, spcSpec, trendSpec,
-  CATEGORY_COLORS, SIGNALS, SUPPRESSED, SUPPRESSED_LABEL, type SpcPointRow, type TrendPoint,
+  CATEGORY_COLORS, SIGNALS, SUPPRESSED, SUPPRESSED_LABEL, UNRELIABLE_LABEL, featureCentre, type SpcPointRow, type TrendPoint,
 } from '../../dashboards/specs/index.ts';
 import { renderPng, renderSvg, staticSpec } from '../../server/charts/render.ts';
 import { countyFeatures } from '../../server/geo.ts';
@@ -186,13 +186,18 @@ describe('other builders', () => {
     expect(withheld).toEqual([expect.objectContaining({ stage: 'Positive', bar: 1000 })]);
   });
 
-  it('Kaplan-Meier curves', async () => {
+  it('Kaplan-Meier curves: steps between the published grid days, no number at risk', async () => {
     const s = kmSpec([
-      { series: 'A', time: 0, at_risk: 100, survival: 1, lower: null, upper: null },
-      { series: 'A', time: 10, at_risk: 60, survival: 0.6, lower: 0.5, upper: 0.7 },
+      { series: 'A', time: 0, cases: 100, survival: 1, lower: null, upper: null },
+      { series: 'A', time: 10, cases: 100, survival: 0.6, lower: 0.5, upper: 0.7 },
     ], { title: 'KM', xTitle: 'Days', yTitle: 'Open', description: 'x' });
     expectValid(s);
-    expect(await renderSvg(s)).toContain('fewer than 11');
+    expect(await renderSvg(s)).toContain('held to the next');
+    const text = JSON.stringify(s);
+    expect(text).not.toContain('at_risk');
+    expect(text).not.toMatch(/at risk/i);
+    const layers = (s as { layer: Array<{ mark: { type: string; interpolate?: string } }> }).layer;
+    expect(layers.filter((l) => l.mark.type === 'line' || l.mark.type === 'area').map((l) => l.mark.interpolate)).toEqual(['step-after', 'step-after']);
   });
 
   it('scorecards', async () => {
@@ -231,6 +236,27 @@ describe('other builders', () => {
     const svg = await renderSvg(s);
     expect(svg.toLowerCase()).toContain(SUPPRESSED.toLowerCase());
     expect((svg.match(/<path/g) ?? []).length).toBeGreaterThanOrEqual(100);
+    expect(svg).not.toContain(UNRELIABLE_LABEL);
+  });
+
+  it('choropleth: an unreliable county is hatched at its centre, with the legend entry (issue 15)', async () => {
+    const features = countyFeatures();
+    const wake = features.find((f) => f.id === '37183')!;
+    // Wake County lies around 78.6 W, 35.8 N: its centre must fall inside that box
+    const [lon, lat] = featureCentre(wake)!;
+    expect(lon).toBeGreaterThan(-79.0);
+    expect(lon).toBeLessThan(-78.2);
+    expect(lat).toBeGreaterThan(35.5);
+    expect(lat).toBeLessThan(36.1);
+    const s = choroplethSpec(features, [
+      { county_fips: '37183', county: 'Wake', value: 0.4, suppressed: false, unreliable: true },
+      { county_fips: '37063', county: 'Durham', value: 0.3, suppressed: false, unreliable: false },
+    ], { title: 'Map', valueTitle: 'Share', kind: 'proportion', description: 'x' });
+    expectValid(s);
+    const svg = await renderSvg(s);
+    expect(svg).toContain(UNRELIABLE_LABEL);
+    // the hatch layer reads the centres: Wake only
+    expect((await viewData(s, 'centres')).filter((d) => d.unreliable === true)).toHaveLength(1);
   });
 
   it('intervals (PHQ-9, pre/post)', async () => {

@@ -429,8 +429,8 @@ function kmRows(asOf: string, periods: Period[]): FixtureRow[] {
       const gw = events ? s * (1 - events / atRisk) : s;
       const se = Math.sqrt(Math.max(1e-9, (1 - gw) / Math.max(atRisk, 1)));
       out.push({
-        metric_id: metric, period_grain: 'all', period_start: all.start, dimension, group_value: group, time: t, at_risk: atRisk,
-        events, censored, survival: gw, lower: Math.max(0, gw - 1.96 * se), upper: Math.min(1, gw + 1.96 * se),
+        metric_id: metric, period_grain: 'all', period_start: all.start, dimension, group_value: group, time: t,
+        survival: gw, lower: Math.max(0, gw - 1.96 * se), upper: Math.min(1, gw + 1.96 * se),
       });
       s = gw;
       atRisk -= events + censored;
@@ -571,7 +571,7 @@ async function publishGenerationFile(root: string, o: Required<Pick<FixtureOptio
     }
     if (!omit.has('km_curves')) {
       await writeTable(conn, scratch, 'km_curves', [['metric_id', 'VARCHAR'], ['period_grain', 'VARCHAR'], ['period_start', 'DATE'], ['dimension', 'VARCHAR'], ['group_value', 'VARCHAR'],
-        ['time', 'DOUBLE'], ['at_risk', 'BIGINT'], ['events', 'BIGINT'], ['censored', 'BIGINT'], ['survival', 'DOUBLE'], ['lower', 'DOUBLE'], ['upper', 'DOUBLE']], kmRows(o.asOf, periods));
+        ['time', 'INTEGER'], ['survival', 'DOUBLE'], ['lower', 'DOUBLE'], ['upper', 'DOUBLE']], kmRows(o.asOf, periods));
     }
     if (!omit.has('gap_table')) {
       // The columns of models/metrics/sql/mart_gap_table.sql after models/disclosure/otherTables.ts.

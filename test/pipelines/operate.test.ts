@@ -42,7 +42,7 @@ describe('operating it', () => {
       const hammer = async (path: string) => {
         while (!done) {
           const r = await request(app).get(path);
-          expect(r.status).toBe(200);
+          expect(r.status, `${path}: ${JSON.stringify(r.body)}`).toBe(200);
           const header = r.headers['x-closeloop-run'] as string | undefined;
           const id = (r.body.run_id as string | undefined) ?? header!;
           expect(id).toBeTruthy();
@@ -52,7 +52,7 @@ describe('operating it', () => {
           answers++;
         }
       };
-      await Promise.all([hammer('/api/metrics/closed_loop_rate?grain=all'), hammer('/api/metrics/closed_loop_rate?dimension=race_ethnicity'), hammer('/api/run'), hammer('/api/overview')]);
+      await Promise.all([hammer('/api/metrics/closed_loop_rate?grain=all'), hammer('/api/metrics/positive_needs?grain=year'), hammer('/api/run'), hammer('/api/overview')]);
       const result = await run;
       expect(result).toMatchObject({ exitCode: 0, status: 'published' });
       const after = (await readPointer(storePaths(root)))!;
@@ -89,6 +89,19 @@ describe('operating it', () => {
       const text = formatHistory(h, current.run_id);
       expect(text).toContain('ROLLBACK');
       expect(gens.length).toBeGreaterThan(0);
+    } finally {
+      app.close();
+    }
+  });
+
+  it('a cut left out to protect small counts answers 400 saying so (issue 14), not as a typo', async () => {
+    const app = createApp({ root, security: false, log: () => undefined });
+    try {
+      // 60 people: closed_loop_rate by race would show fewer than two groups in every period
+      const r = await request(app).get('/api/metrics/closed_loop_rate?dimension=race_ethnicity');
+      expect(r.status).toBe(400);
+      expect(r.body.error).toMatch(/^closed_loop_rate by race_ethnicity \((all|year|quarter)\) is not published in this run to protect small counts: fewer than two groups/);
+      expect((await request(app).get('/api/metrics/closed_loop_rate?dimension=racex')).body.error).toMatch(/^parameter 'dimension' must be one of/);
     } finally {
       app.close();
     }

@@ -167,14 +167,17 @@ describe('overview and views', () => {
     expect((await get('/api/overview?grain=all')).body.error).toBe("parameter 'grain' must be one of year, quarter, month (got 'all')");
   });
 
-  it('GET /api/km: curves only while at least 11 cases are at risk', async () => {
+  it('GET /api/km: survival at the published grid days with the cases behind each curve, no number at risk, events or censored', async () => {
     const r = await get('/api/km?metric=days_to_close&dimension=target_org_id');
     expect(r.status).toBe(200);
     expect(r.body.rows.length).toBeGreaterThan(10);
-    expect(r.body.rows.every((x: { at_risk: number }) => x.at_risk >= 11)).toBe(true);
-    const below = await published<{ n: number }>(`SELECT count(*) AS n FROM km_curves WHERE at_risk < 11 AND metric_id = 'days_to_close' AND dimension = 'target_org_id'`);
-    expect(below[0]!.n).toBeGreaterThan(0); // the fixture has points below 11: the API leaves them out
-    expect(r.body.rows[0]).not.toHaveProperty('events');
+    expect(r.body).not.toHaveProperty('min_at_risk');
+    expect(Object.keys(r.body.rows[0]).sort()).toEqual(['cases', 'dimension', 'group_value', 'lower', 'metric_id', 'period_grain', 'period_start', 'survival', 'time', 'upper']);
+    // cases: each curve's results row denominator
+    const dens = await published<{ g: string; d: number }>(`SELECT group_value AS g, denominator AS d FROM metric_results
+      WHERE metric_id = 'days_to_close' AND period_grain = 'all' AND dimension = 'target_org_id'`);
+    for (const row of r.body.rows as Array<{ group_value: string; cases: number | null }>) expect(row.cases).toBe(dens.find((x) => x.g === row.group_value)?.d ?? null);
+    expect(r.body.rows.some((x: { cases: number | null }) => (x.cases ?? 0) > 0)).toBe(true);
     expect((await get('/api/km?metric=days_to_nothing')).status).toBe(400);
   });
 

@@ -73,6 +73,14 @@ describe('charts', () => {
     expect(csv.text.split('\r\n')[0]).toBe('group,value,estimate,low,high,p_value,q_value,flagged,flagged_unadjusted,unreliable,status');
   });
 
+  it('Kaplan-Meier CSV: survival at the published grid days and the cases behind each curve, no number at risk', async () => {
+    const csv = await getAs(app, evaluator, '/api/charts/km.csv?metric=days_to_close&dimension=target_org_id');
+    expect(csv.status).toBe(200);
+    const [header, ...lines] = csv.text.trim().split('\r\n');
+    expect(header).toBe('series,time,cases,survival,lower,upper');
+    expect(lines.length).toBeGreaterThan(0);
+  });
+
   it('every chart builds with its defaults', async () => {
     for (const [id, q] of [['trend', 'metric=ed_visits_per_1000_mm'], ['sparkline', 'metric=screening_rate'], ['funnel', ''], ['km', 'dimension=race_ethnicity'], ['scorecard', ''], ['gap-heatmap', 'measure=positive_needs'],
       ['gap-map', 'domain=food'], ['demand-capacity', ''], ['phq9', 'dimension=payer'], ['prepost', 'dimension=race_ethnicity'], ['forest', 'metric=ed_visits_per_1000_mm&dimension=payer&scale=difference'], ['quarantine', ''], ['freshness', '']]) {

@@ -25,11 +25,21 @@ type Expr = AtomType | 'D';
 export function sharedCountTies(cells: readonly AuditCell[], metas: Map<string, MetricMeta>): ExtraRelation[] {
   // period -> metric|expr -> group key -> value
   const periods = new Map<string, Map<string, Map<string, number>>>();
+  // period -> metric -> every group it publishes (shown or withheld): an equality the
+  // shown groups establish holds for the withheld ones too (the attacker's assumption; with
+  // the truth at hand system.ts drops a tie that does not hold)
+  const present = new Map<string, Map<string, Set<string>>>();
   for (const c of cells) {
-    const figures = c.truth ?? c.shown;
-    if (!figures) continue;
     const meta = metas.get(c.metric_id);
     if (!meta) continue;
+    const at = `${c.period_grain}\u001f${c.period_start}`;
+    let byMetric = present.get(at);
+    if (!byMetric) present.set(at, (byMetric = new Map()));
+    let groups = byMetric.get(c.metric_id);
+    if (!groups) byMetric.set(c.metric_id, (groups = new Set()));
+    groups.add(`${c.dimension}\u001f${c.group_value}`);
+    const figures = c.truth ?? c.shown;
+    if (!figures) continue;
     const { atoms, total } = atomsOf(meta.kind, meta.dollarNumerator);
     const values = atomValues(meta.kind, meta.dollarNumerator, figures);
     const exprs: Array<[Expr, number | null]> = atoms.map((a, k) => [a.type, values[k] ?? null]);
@@ -105,10 +115,10 @@ export function sharedCountTies(cells: readonly AuditCell[], metas: Map<string, 
       }
       for (const period of prefix) {
         const [grain, start] = period.split('\u001f') as [string, string];
-        const va = periods.get(period)!.get(ka)!;
-        const vb = periods.get(period)!.get(kb)!;
-        for (const g of va.keys()) {
-          if (!vb.has(g)) continue;
+        const ga = present.get(period)!.get(metricA)!;
+        const gb = present.get(period)!.get(metricB)!;
+        for (const g of ga) {
+          if (!gb.has(g)) continue;
           const [dimension, group] = g.split('\u001f') as [string, string];
           const key = (metric: string) => cellKey({ metric_id: metric, period_grain: grain, period_start: start, dimension, group_value: group });
           out.push({ relation: 'tie', terms: [{ key: key(metricA), atom: exprA, coef: 1 }, { key: key(metricB), atom: exprB, coef: -1 }] });

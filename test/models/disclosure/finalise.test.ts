@@ -28,14 +28,16 @@ describe('finaliseResults', () => {
       // d 2/5 is primary; withheld denominator 5 -> the smallest shown denominator, b and c tie
       // at 300, b first in byte order: shown a (0.1) and c (0.05)
       g('p2', 'all', 'all', 162, 1605), g('p2', 'payer', 'a', 100, 1000), g('p2', 'payer', 'b', 45, 300), g('p2', 'payer', 'c', 15, 300), g('p2', 'payer', 'd', 2, 5),
-      // named reference other 3/8 is suppressed (primary), male (200) covers it: female alone is shown
-      g('p3', 'all', 'all', 153, 508), g('p3', 'sex', 'female', 100, 300), g('p3', 'sex', 'male', 50, 200), g('p3', 'sex', 'other', 3, 8),
+      // named reference other 3/8 is suppressed (primary), male (200) covers it: female and unknown
+      // are shown (a cut that shows fewer than two groups would not be published at all)
+      g('p3', 'all', 'all', 273, 758), g('p3', 'sex', 'female', 100, 300), g('p3', 'sex', 'male', 50, 200), g('p3', 'sex', 'other', 3, 8),
+      g('p3', 'sex', 'unknown', 120, 250),
     ]);
     const referenceGroups = { race_ethnicity: { group: 'a' }, payer: { group: 'a' }, sex: { group: 'other' } };
     const r = await finaliseResults(db.conn, { metrics, config: { referenceGroups, suppressionThreshold: 11 } });
     expect(r.audit).toMatchObject({ ok: true, violations: [] });
     expect(r.suppressedRows).toBe(4);
-    expect(r.comparisons).toBe(3 + 3 + 2);
+    expect(r.comparisons).toBe(3 + 3 + 3);
 
     const results = await readResults(db);
     expect(pick(results, 'p3', 'sex', 'female')).toMatchObject({ suppressed: false, reference_group: 'other', p_value: null, rate_difference: null, disparity_flag_unadjusted: null });
@@ -67,8 +69,29 @@ describe('finaliseResults', () => {
     expect(p2.between_group_variance).toBeCloseTo((1000 * (0.1 - mu) ** 2 + 300 * (0.05 - mu) ** 2) / 1300 - noise, 12);
     expect(p2.max_rate_difference).toBeCloseTo(0.05, 12);
     expect(p2.max_rate_ratio).toBeCloseTo(2, 12);
-    // the reference is withheld: no IDisp; one shown group
+    // the reference is withheld: no IDisp; one shown group (unknown is left out)
     expect(p3).toMatchObject({ reference_group: 'other', reference_shown: false, groups_shown: 1, index_of_disparity: null, between_group_variance: 0, max_rate_difference: 0, max_rate_ratio: 1 });
+  });
+});
+
+describe('coarsening (issue 14): a cut that would show fewer than two groups is not published', () => {
+  test('the sex cut of p (female alone shown) is removed and listed in withheld_cuts; payer stays', async () => {
+    // sex: other 3/8 is primary; the complement must hide male (no other group is small):
+    // female alone would be shown, comparing nothing. payer: a, b, c shown (d 0/0 has nobody).
+    db = await resultsDb([
+      g('p', 'all', 'all', 153, 508), g('p', 'sex', 'female', 100, 300), g('p', 'sex', 'male', 50, 200), g('p', 'sex', 'other', 3, 8),
+      g('p', 'payer', 'a', 60, 200), g('p', 'payer', 'b', 50, 150), g('p', 'payer', 'c', 43, 158),
+    ]);
+    const r = await finaliseResults(db.conn, { metrics: [testMetric('p', 'proportion')], config: { referenceGroups: {}, suppressionThreshold: 11 } });
+    expect(r.audit.ok).toBe(true);
+    expect(r.surface.coarsened).toEqual([{ metric: 'p', grain: 'all', dimension: 'sex' }]);
+    const cuts = await rows<{ dimension: string; reason: string }>(db.conn, 'SELECT dimension, reason FROM withheld_cuts');
+    expect(cuts).toEqual([{ dimension: 'sex', reason: 'fewer than two groups could be shown in most periods' }]);
+    const published = await readResults(db);
+    expect(published.filter((x) => x.dimension === 'sex')).toEqual([]);
+    // the frame: the contract's payers as zero rows beside the groups with people
+    expect(published.filter((x) => x.dimension === 'payer' && !x.suppressed && Number(x.denominator) > 0).map((x) => x.group_value).sort()).toEqual(['a', 'b', 'c']);
+    expect(published.filter((x) => x.dimension === 'payer' && x.group_value === 'medicaid')).toMatchObject([{ numerator: 0, denominator: 0, suppressed: false }]);
   });
 });
 
@@ -101,5 +124,29 @@ describe('catalog mapping (models/metrics/catalog.ts -> metricMeta)', () => {
     expect(m('demand_capacity_ratio').kind).toBe('ratio');
     // every catalog entry maps
     for (const entry of METRICS) expect(metricMeta(entry).id).toBe(entry.id);
+  });
+});
+
+describe('the disclosure policy setting (issue 14)', () => {
+  test('cms withholds 1..10 and refuses another threshold; custom takes a higher one, never a lower', async () => {
+    const { ConfigSchema } = await import('../../../models/config.ts');
+    expect(ConfigSchema.parse({})).toMatchObject({ policy: 'cms', suppressionThreshold: 11 });
+    const refused = ConfigSchema.safeParse({ suppressionThreshold: 20 });
+    expect(refused.success ? null : refused.error.issues[0]?.message).toBe('policy "cms" withholds 1..10 (threshold 11); set "policy": "custom" to use 20');
+    expect(ConfigSchema.parse({ policy: 'custom', suppressionThreshold: 20 })).toMatchObject({ policy: 'custom', suppressionThreshold: 20 });
+    expect(() => ConfigSchema.parse({ policy: 'custom', suppressionThreshold: 5 })).toThrow();
+  });
+
+  test('a custom threshold of 20 withholds a count of 15 that cms shows', async () => {
+    const metrics = [testMetric('p', 'proportion')];
+    const input = [g('p', 'all', 'all', 200, 520), g('p', 'sex', 'female', 15, 100), g('p', 'sex', 'male', 60, 150), g('p', 'sex', 'unknown', 75, 150),
+      g('p', 'sex', 'other', 50, 120)];
+    db = await resultsDb(input);
+    await finaliseResults(db.conn, { metrics, config: { referenceGroups: {}, suppressionThreshold: 11 } });
+    expect(pick(await readResults(db), 'p', 'sex', 'female').suppressed).toBe(false);
+    db.close();
+    db = await resultsDb(input);
+    await finaliseResults(db.conn, { metrics, config: { referenceGroups: {}, suppressionThreshold: 20 } });
+    expect(pick(await readResults(db), 'p', 'sex', 'female').suppressed).toBe(true);
   });
 });

@@ -1,8 +1,8 @@
-// The other published aggregates follow the results table's suppression: Kaplan-Meier
-// curves, the gap table and the pre/post summary (schemas as models/metrics writes them).
+// The other published aggregates follow the results table's suppression: the gap table and
+// the pre/post summary (schemas as models/metrics writes them); Kaplan-Meier curves in kmGrid.test.ts.
 import { afterEach, describe, expect, test } from 'vitest';
 import { rows, type Database } from '../../../models/duckdb.ts';
-import { suppressGapTable, suppressKmCurves, suppressPrePost } from '../../../models/disclosure/index.ts';
+import { suppressGapTable, suppressPrePost } from '../../../models/disclosure/index.ts';
 import { metricById } from '../../../models/metrics/catalog.ts';
 import { resultsDb, type ResultInput } from './resultsTable.ts';
 
@@ -10,32 +10,6 @@ let db: Database | null = null;
 afterEach(() => {
   db?.close();
   db = null;
-});
-
-describe('km_curves', () => {
-  test('points with fewer than 11 at risk dropped, small step counts emptied, curves of suppressed rows dropped', async () => {
-    db = await resultsDb([
-      { metric_id: 'days_to_close', dimension: 'target_org_id', group_value: 'ORG-01', numerator: 30, denominator: 40, suppressed: false },
-      { metric_id: 'days_to_close', dimension: 'target_org_id', group_value: 'ORG-02', suppressed: true },
-    ]);
-    await db.conn.run(`CREATE TABLE km_curves AS SELECT * FROM (VALUES
-      ('days_to_close', 'all', DATE '2025-01-01', 'target_org_id', 'ORG-01', 0, 40, 0, 0, 1.0, 1.0, 1.0),
-      ('days_to_close', 'all', DATE '2025-01-01', 'target_org_id', 'ORG-01', 5, 40, 15, 2, 0.625, 0.45, 0.76),
-      ('days_to_close', 'all', DATE '2025-01-01', 'target_org_id', 'ORG-01', 9, 23, 12, 0, 0.30, 0.16, 0.45),
-      ('days_to_close', 'all', DATE '2025-01-01', 'target_org_id', 'ORG-01', 12, 11, 1, 0, 0.28, 0.14, 0.43),
-      ('days_to_close', 'all', DATE '2025-01-01', 'target_org_id', 'ORG-01', 20, 10, 2, 8, 0.22, 0.10, 0.37),
-      ('days_to_close', 'all', DATE '2025-01-01', 'target_org_id', 'ORG-02', 3, 25, 12, 0, 0.52, 0.31, 0.69)
-    ) t(metric_id, period_grain, period_start, dimension, group_value, time, at_risk, events, censored, survival, lower, upper)`);
-    const dropped = await suppressKmCurves(db.conn, 11, 'metric_results');
-    expect(dropped).toBe(2);
-    const left = await rows(db.conn, `SELECT group_value, time, at_risk, events, censored FROM km_curves ORDER BY group_value, time`);
-    expect(left).toEqual([
-      { group_value: 'ORG-01', time: 0, at_risk: 40, events: 0, censored: 0 },
-      { group_value: 'ORG-01', time: 5, at_risk: 40, events: 15, censored: null },
-      { group_value: 'ORG-01', time: 9, at_risk: 23, events: 12, censored: 0 },
-      { group_value: 'ORG-01', time: 12, at_risk: 11, events: null, censored: 0 },
-    ]);
-  });
 });
 
 describe('gap_table', () => {

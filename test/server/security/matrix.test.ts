@@ -119,7 +119,10 @@ const MATRIX: Row[] = [
   ['/api/runs', ANON, OK, DENY, DENY, OK],
   ['/api/runs?limit=1', ANON, OK, DENY, DENY, OK],
   ['/api/charts/quarantine.json', ANON, OK, DENY, DENY, OK],
-  ['/api/charts/freshness.csv', ANON, OK, DENY, DENY, OK],
+  // ... drawn, never exported (issue 14): the chart files other than JSON are refused to every role.
+  ['/api/charts/freshness.csv', ANON, DENY, DENY, DENY, DENY],
+  ['/api/charts/quarantine.csv', ANON, DENY, DENY, DENY, DENY],
+  ['/api/charts/quarantine.png', ANON, DENY, DENY, DENY, DENY],
 
   // Metric reports: evaluator and staff.
   ['/api/exports/report.csv?grain=year', ANON, OK, OK, DENY, DENY],

@@ -1,0 +1,289 @@
+// The attacker tested on its own (issue 14): tiny download folders, one per route, whose
+// leaks are worked out by hand in the comments. attack.py must find exactly those: a count
+// it pins or bounds inside 1..10, with the interval given here, and nothing that is not one.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { attack, missingPython, writeManifest, writeRole, writeServices, type Finding, type ResultRow } from './fixtures.ts';
+
+const missing = missingPython();
+const dirs: string[] = [];
+function tmp() {
+  const d = mkdtempSync(join(tmpdir(), 'attacker-'));
+  dirs.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const services = (pairs: Array<[string, string]> = [['ORG-A', 'food']]) => {
+  const d = tmp();
+  const p = join(d, 'services.csv');
+  writeServices(p, pairs);
+  return p;
+};
+
+/** Findings as compact strings: route group quantity [lo,hi]. */
+const brief = (fs: Finding[]) => fs.map((f) => `${f.route} ${f.metric} ${f.dimension}=${f.group} ${f.quantity} [${f.interval[0]},${f.interval[1]}]`).sort();
+
+const proportion = (id: string, extra: Record<string, unknown> = {}) => ({ id, kind: 'proportion' as const, ...extra });
+
+// Each case runs its own python process: run them side by side.
+describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing ? ` (skipped: ${missing})` : ''}`, { concurrent: true }, () => {
+  it('route 1, existence and relations: two withheld groups that must add up to 10, each at least 1, lie in 1..9', async () => {
+    // all: 40 referrals, 20 closed; group a shows 30 and 15. b + c = 10 referrals (each >= 1
+    // because the row exists), so each is 1..9; their numerators add to 5 and may be 0: no leak.
+    const dir = tmp();
+    const rows: ResultRow[] = [
+      { metric_id: 'closed_loop_rate', dimension: 'all', group_value: 'all', numerator: 20, denominator: 40 },
+      { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'a', numerator: 15, denominator: 30 },
+      { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'b', suppressed: true },
+      { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'c', suppressed: true },
+    ];
+    writeRole(dir, 'evaluator', { catalog: [proportion('closed_loop_rate')], rows });
+    const r = await attack(dir, services());
+    expect(brief(r.findings)).toEqual([
+      'existence_relations closed_loop_rate race_ethnicity=b denominator [1,9]',
+      'existence_relations closed_loop_rate race_ethnicity=c denominator [1,9]',
+    ]);
+    expect(r.code).toBe(3);
+  });
+
+  it('publishes nothing it cannot prove: the same table with 12 referrals withheld leaks nothing', async () => {
+    // b + c = 22: each is 1..21, not inside 1..10.
+    const dir = tmp();
+    writeRole(dir, 'evaluator', {
+      catalog: [proportion('closed_loop_rate')],
+      rows: [
+        { metric_id: 'closed_loop_rate', dimension: 'all', group_value: 'all', numerator: 26, denominator: 52 },
+        { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'a', numerator: 15, denominator: 30 },
+        { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'b', suppressed: true },
+        { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'c', suppressed: true },
+      ],
+    });
+    const r = await attack(dir, services());
+    expect(r.findings).toEqual([]);
+    expect(r.code).toBe(0);
+  });
+
+  it('route 2, one count published by two metrics: need_referral_rate denominator = positive_needs once 30 days have passed', async () => {
+    // January 2026, as of 2026-10-31: the window has elapsed. positive_needs: all 40, a 33, so
+    // b = 7 (existence). need_referral_rate hides both groups; its denominators are the same
+    // needs: a = 33, hence b = 7 (cross metric). b's numerator is 0..7 and may be 0: no leak.
+    const dir = tmp();
+    const month = { period_grain: 'month', period_start: '2026-01-01', period_end: '2026-01-31' };
+    writeRole(dir, 'evaluator', {
+      catalog: [
+        { id: 'positive_needs', kind: 'count', anchor: 'screened_on', unit: 'positive needs' },
+        proportion('need_referral_rate', { anchor: 'screened_on', windows: [30], unit: 'proportion of positive needs (0-1)' }),
+      ],
+      rows: [
+        { metric_id: 'positive_needs', ...month, dimension: 'all', group_value: 'all', numerator: 40 },
+        { metric_id: 'positive_needs', ...month, dimension: 'race_ethnicity', group_value: 'a', numerator: 33 },
+        { metric_id: 'positive_needs', ...month, dimension: 'race_ethnicity', group_value: 'b', suppressed: true },
+        { metric_id: 'need_referral_rate', ...month, dimension: 'all', group_value: 'all', numerator: 20, denominator: 40 },
+        { metric_id: 'need_referral_rate', ...month, dimension: 'race_ethnicity', group_value: 'a', suppressed: true },
+        { metric_id: 'need_referral_rate', ...month, dimension: 'race_ethnicity', group_value: 'b', suppressed: true },
+      ],
+    });
+    const r = await attack(dir, services());
+    expect(brief(r.findings)).toEqual([
+      'cross_metric need_referral_rate race_ethnicity=b denominator [7,7]',
+      'existence_relations positive_needs race_ethnicity=b count [7,7]',
+    ]);
+  });
+
+  it('route 3, tied dimensions: limited_english no = preferred_language en, yes = the other known languages', async () => {
+    // all 65 (31 closed). Languages: es 30 (15), unknown 22 (11), en and fr withheld: 13 (5)
+    // between them, not pinned. Limited English: yes 38 (18), unknown 22 (11), so no = 5 (2),
+    // complement 3 (existence). Tie: en = no = 5 (2, 3); fr = yes - es = 8 (3, 5).
+    const dir = tmp();
+    const row = (dimension: string, group: string, n?: number, d?: number): ResultRow =>
+      n === undefined ? { metric_id: 'closed_loop_rate', dimension, group_value: group, suppressed: true } : { metric_id: 'closed_loop_rate', dimension, group_value: group, numerator: n, denominator: d };
+    writeRole(dir, 'evaluator', {
+      catalog: [proportion('closed_loop_rate')],
+      rows: [
+        row('all', 'all', 31, 65),
+        row('preferred_language', 'en'), row('preferred_language', 'es', 15, 30), row('preferred_language', 'fr'), row('preferred_language', 'unknown', 11, 22),
+        row('limited_english', 'no'), row('limited_english', 'yes', 18, 38), row('limited_english', 'unknown', 11, 22),
+      ],
+    });
+    const r = await attack(dir, services());
+    expect(brief(r.findings)).toEqual([
+      'existence_relations closed_loop_rate limited_english=no complement (denominator - numerator) [3,3]',
+      'existence_relations closed_loop_rate limited_english=no denominator [5,5]',
+      'existence_relations closed_loop_rate limited_english=no numerator [2,2]',
+      'tied_dimensions closed_loop_rate preferred_language=en complement (denominator - numerator) [3,3]',
+      'tied_dimensions closed_loop_rate preferred_language=en denominator [5,5]',
+      'tied_dimensions closed_loop_rate preferred_language=en numerator [2,2]',
+      'tied_dimensions closed_loop_rate preferred_language=fr complement (denominator - numerator) [5,5]',
+      'tied_dimensions closed_loop_rate preferred_language=fr denominator [8,8]',
+      'tied_dimensions closed_loop_rate preferred_language=fr numerator [3,3]',
+    ]);
+  });
+
+  it('route 3, tied dimensions: through the public directory, organizations and the domains they serve add up', async () => {
+    // Directory: ORG-A serves food and housing, ORG-B transport. all 52 referrals (25
+    // accepted); ORG-A 30 (14), ORG-B 22 (11); food 24 (11), housing and transport withheld:
+    // 28 (14) between them, neither pinned by the domain cut. Through the directory
+    // transport = ORG-B = 22 (11, 11) and housing = ORG-A - food = 6 (3 accepted, 3 not).
+    const dir = tmp();
+    const row = (dimension: string, group: string, n?: number, d?: number): ResultRow =>
+      n === undefined ? { metric_id: 'referral_acceptance_rate', dimension, group_value: group, suppressed: true } : { metric_id: 'referral_acceptance_rate', dimension, group_value: group, numerator: n, denominator: d };
+    writeRole(dir, 'evaluator', {
+      catalog: [proportion('referral_acceptance_rate', { windows: [14] })],
+      rows: [
+        row('all', 'all', 25, 52),
+        row('target_org_id', 'ORG-A', 14, 30), row('target_org_id', 'ORG-B', 11, 22),
+        row('domain', 'food', 11, 24), row('domain', 'housing'), row('domain', 'transport'),
+      ],
+    });
+    const r = await attack(dir, services([['ORG-A', 'food'], ['ORG-A', 'housing'], ['ORG-B', 'transport']]));
+    expect(brief(r.findings)).toEqual([
+      'tied_dimensions referral_acceptance_rate domain=housing complement (denominator - numerator) [3,3]',
+      'tied_dimensions referral_acceptance_rate domain=housing denominator [6,6]',
+      'tied_dimensions referral_acceptance_rate domain=housing numerator [3,3]',
+    ]);
+  });
+
+  it('route 4, the reference group (largest denominator) caps the hidden groups below it', async () => {
+    // Reference z: 11 referrals shown, none closed. all 31, none closed: a + b = 20, and a, b
+    // sort before z, so each is below 11: a = b = 10, each with 10 not closed.
+    const dir = tmp();
+    writeRole(dir, 'evaluator', {
+      catalog: [proportion('closed_loop_rate')],
+      rows: [
+        { metric_id: 'closed_loop_rate', dimension: 'all', group_value: 'all', numerator: 0, denominator: 31 },
+        { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'a', suppressed: true, reference_group: 'z' },
+        { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'b', suppressed: true, reference_group: 'z' },
+        { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'z', numerator: 0, denominator: 11, reference_group: 'z' },
+      ],
+    });
+    const r = await attack(dir, services());
+    expect(brief(r.findings)).toEqual([
+      'reference_group closed_loop_rate race_ethnicity=a complement (denominator - numerator) [10,10]',
+      'reference_group closed_loop_rate race_ethnicity=a denominator [10,10]',
+      'reference_group closed_loop_rate race_ethnicity=b complement (denominator - numerator) [10,10]',
+      'reference_group closed_loop_rate race_ethnicity=b denominator [10,10]',
+    ]);
+  });
+
+  // A curve of 20 referrals: 2 close on day 0, 3 are censored; 1 closes on day 1, 2 censored;
+  // 3 close on day 2. At risk 20, 15, 12; S = 0.9, 0.9 x 14/15 = 0.84, 0.84 x 9/12 = 0.63.
+  const steps = [
+    { time: 0, at_risk: 20, d: 2, survival: 0.9 },
+    { time: 1, at_risk: 15, d: 1, survival: 0.84 },
+    { time: 2, at_risk: 12, d: 3, survival: 0.63 },
+  ];
+  const expectedKm = [
+    'kaplan_meier days_to_close all=all censored cases at day 0 up to the next step [3,3]',
+    'kaplan_meier days_to_close all=all censored cases at day 1 up to the next step [2,2]',
+    'kaplan_meier days_to_close all=all events at day 0 [2,2]',
+    'kaplan_meier days_to_close all=all events at day 1 [1,1]',
+    'kaplan_meier days_to_close all=all events at day 2 [3,3]',
+  ];
+  const kmRow = (s: (typeof steps)[number], extra: Record<string, unknown>) => ({
+    metric_id: 'days_to_close', period_grain: 'all', period_start: '2025-01-01', dimension: 'all', group_value: 'all', time: s.time, survival: s.survival, ...extra,
+  });
+
+  it('route 5, Kaplan-Meier: events = at_risk x (1 - S(t)/S(t-)), censored = at_risk - events - next at_risk', async () => {
+    const dir = tmp();
+    writeRole(dir, 'evaluator', {
+      catalog: [{ id: 'days_to_close', kind: 'duration' }],
+      files: { '/api/km?metric=days_to_close&dimension=all': { rows: steps.map((s) => kmRow(s, { at_risk: s.at_risk, lower: null, upper: null })) } },
+    });
+    expect(brief((await attack(dir, services())).findings)).toEqual(expectedKm);
+  });
+
+  it('route 5, Kaplan-Meier without at-risk counts: the log-log band still gives n and d away (Greenwood)', async () => {
+    // The band computed forward from the counts: G = sum d/(n(n-d)), se = sqrt(G)/|log S|,
+    // lower = S^exp(1.96 se). The attacker inverts it; censored cases follow from the n it finds.
+    let g = 0;
+    const rows = steps.map((s) => {
+      g += s.d / (s.at_risk * (s.at_risk - s.d));
+      const se = Math.sqrt(g) / Math.abs(Math.log(s.survival));
+      return kmRow(s, { lower: s.survival ** Math.exp(1.959963984540054 * se), upper: s.survival ** Math.exp(-1.959963984540054 * se) });
+    });
+    const dir = tmp();
+    writeRole(dir, 'evaluator', { catalog: [{ id: 'days_to_close', kind: 'duration' }], files: { '/api/km?metric=days_to_close&dimension=all': { rows } } });
+    expect(brief((await attack(dir, services())).findings)).toEqual(expectedKm);
+  });
+
+  it('route 6, person-time: 17.76 member-months of 180-day windows are exactly 3 people', async () => {
+    // One whole 180-day window is 5.871..5.968 member-months (July-December at the least,
+    // a window over February at the most): 17.76 / 5.968 = 2.98 and 17.76 / 5.871 = 3.02.
+    const dir = tmp();
+    writeRole(dir, 'evaluator', {
+      catalog: [{ id: 'ed_visits_pre_referral_per_1000_mm', kind: 'rate', anchor: 'first referral date', windows: [180], unit: 'per 1,000 member-months' }],
+      rows: [{ metric_id: 'ed_visits_pre_referral_per_1000_mm', dimension: 'race_ethnicity', group_value: 'a', numerator: 0, denominator: 17.76 }],
+    });
+    expect(brief((await attack(dir, services())).findings)).toEqual(['person_time pre/post referral cohort race_ethnicity=a people behind person-time [3,3]']);
+  });
+
+  it('route 7, partner self-subtraction: the area\'s food figure minus its own is the only other food partner\'s', async () => {
+    // ORG-A and ORG-B both serve food, nobody else does. ORG-A's partner sees the area (40
+    // referrals, 20 accepted; food the same) and its own row (33, 17): ORG-B = 7 (3, 4).
+    const dir = tmp();
+    const row = (dimension: string, group: string, n: number, d: number): ResultRow => ({ metric_id: 'referral_acceptance_rate', dimension, group_value: group, numerator: n, denominator: d });
+    writeRole(dir, 'partner-ORG-A', {
+      catalog: [proportion('referral_acceptance_rate', { windows: [14] })],
+      files: { '/api/metrics/referral_acceptance_rate': { rows: [row('all', 'all', 20, 40), row('domain', 'food', 20, 40), row('target_org_id', 'ORG-A', 17, 33)].map((r) => ({ period_grain: 'all', period_start: '2025-01-01', period_end: '2026-10-31', suppressed: false, ...r })) } },
+    });
+    writeManifest(dir, { 'partner-ORG-A': { role: 'partner', org: 'ORG-A' } });
+    const r = await attack(dir, services([['ORG-A', 'food'], ['ORG-B', 'food']]));
+    expect(brief(r.findings)).toEqual([
+      'partner_subtraction referral_acceptance_rate target_org_id=ORG-B complement (denominator - numerator) [4,4]',
+      'partner_subtraction referral_acceptance_rate target_org_id=ORG-B denominator [7,7]',
+      'partner_subtraction referral_acceptance_rate target_org_id=ORG-B numerator [3,3]',
+    ]);
+    expect(r.findings.every((f) => f.role === 'partner-ORG-A')).toBe(true);
+  });
+
+  it('route 8, consecutive publications: one referral added moves a shown denominator and complement by exactly 1', async () => {
+    const before = tmp();
+    const after = tmp();
+    const all = (n: number, d: number): ResultRow[] => [{ metric_id: 'closed_loop_rate', dimension: 'all', group_value: 'all', numerator: n, denominator: d }];
+    writeRole(before, 'evaluator', { catalog: [proportion('closed_loop_rate')], rows: all(50, 100) });
+    writeRole(after, 'evaluator', { catalog: [proportion('closed_loop_rate')], rows: all(50, 101) });
+    expect(brief((await attack(after, services(), ['--previous', before])).findings)).toEqual([
+      'consecutive closed_loop_rate all=all change of complement (denominator - numerator) [1,1]',
+      'consecutive closed_loop_rate all=all change of denominator [1,1]',
+    ]);
+  });
+
+  it('route 9, q-values over hidden comparisons, and quarantine counts exported as CSV', async () => {
+    // Shown: b p = 0.01 q = 0.03, c p = 0.04 q = 0.06. Benjamini-Hochberg over these two gives
+    // 0.02 and 0.04; q = p x m / rank gives m = 3: one comparison is hidden.
+    const dir = tmp();
+    const row = (g: string, n: number, d: number, p?: number, q?: number): ResultRow => ({ metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: g, numerator: n, denominator: d, reference_group: 'a', p_value: p ?? null, q_value: q ?? null });
+    writeRole(dir, 'evaluator', {
+      catalog: [proportion('closed_loop_rate')],
+      rows: [row('a', 20, 40), row('b', 15, 30, 0.01, 0.03), row('c', 11, 30, 0.04, 0.06)],
+      files: { '/api/charts/quarantine.csv': 'file,entity,rows_read,rows_loaded,rows_quarantined,rejected,reasons,message\npeople.csv,people,100,97,3,false,bad_date ×3,\n' },
+    });
+    expect(brief((await attack(dir, services())).findings)).toEqual([
+      'quarantine operational file=people.csv rows quarantined [3,3]',
+      'qvalue closed_loop_rate *=* comparisons hidden from the q-value family [1,null]',
+    ]);
+  });
+
+  it('a count shown in 1..10, and a withheld count another view shows, are findings too', async () => {
+    // closed_loop_rate a shows 5 closed of 50 (a numerator of 5). The gap table shows the
+    // withheld positive_needs of food x 37001: 4.
+    const dir = tmp();
+    writeRole(dir, 'evaluator', {
+      catalog: [proportion('closed_loop_rate'), { id: 'positive_needs', kind: 'count', anchor: 'screened_on', unit: 'positive needs' }],
+      rows: [
+        { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'a', numerator: 5, denominator: 50 },
+        { metric_id: 'positive_needs', dimension: 'domain*county_fips', group_value: 'food*37001', suppressed: true },
+      ],
+      files: { '/api/gaps': { rows: [{ domain: 'food', county_fips: '37001', period_start: '2025-01-01', positive_needs: 4 }] } },
+    });
+    expect(brief((await attack(dir, services())).findings)).toEqual([
+      'other_view positive_needs domain*county_fips=food*37001 count [4,4]',
+      'shown closed_loop_rate race_ethnicity=a numerator [5,5]',
+    ]);
+  });
+});
