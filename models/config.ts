@@ -13,6 +13,23 @@ export const ReferenceChoice = z.union([
 ]);
 export type ReferenceChoice = z.infer<typeof ReferenceChoice>;
 
+/** Where the intermediate models, facts and aggregations run (README, "Engines"). */
+export const EngineSetting = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('duckdb') }).strict(),
+  z
+    .object({
+      kind: z.literal('postgres'),
+      /** postgresql://user@host:port/database (a password is better kept in PGPASSWORD or ~/.pgpass). */
+      url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgresql:// URL'),
+      /** Worker servers: tables with a person_id are hash-partitioned across them (postgres_fdw). */
+      workers: z.array(z.string().regex(/^postgres(ql)?:\/\//, 'a postgresql:// URL')).default([]),
+      /** work_mem of the run's sessions. */
+      workMem: z.string().regex(/^\d+\s*(kB|MB|GB)$/).default('256MB'),
+    })
+    .strict(),
+]);
+export type EngineSetting = z.infer<typeof EngineSetting>;
+
 /**
  * The reference groups of AHRQ's National Healthcare Quality and Disparities Report, where
  * a dimension has a conventional one. Every other dimension (sex, age band, county, ZIP3,
@@ -47,6 +64,8 @@ export const ConfigSchema = z
     restrictedZip3File: z.string().default(new URL('../data/reference/restricted-zip3.csv', import.meta.url).pathname),
     /** Published generations kept for rollback. */
     keepGenerations: z.number().int().min(1).default(5),
+    /** The engine of the metric SQL: the embedded DuckDB warehouse (default) or PostgreSQL. */
+    engine: EngineSetting.default({ kind: 'duckdb' }),
     /** DuckDB memory limit for a run. */
     memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i).default('4GB'),
     /** Data-quality gates (pipelines/quality/checks.ts): disable defaults, override thresholds, add checks. */

@@ -2,6 +2,7 @@
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { EngineSetting } from '../models/config.ts';
 import { contractMarkdown } from '../models/contracts/markdown.ts';
 import { NothingPublished } from './published.ts';
 import { runPipeline, type RunSummary } from './run.ts';
@@ -21,14 +22,22 @@ const DB = { db: { type: 'string' as const, default: 'data' } };
 const COMMANDS: Record<string, Command> = {
   run: {
     summary: 'load the inbox, validate, compute the metrics and publish',
-    usage: 'closeloop run [--inbox DIR] [--db DIR] [--as-of YYYY-MM-DD] [--full-refresh] [--report FILE]',
-    options: { ...DB, inbox: { type: 'string' }, 'as-of': { type: 'string' }, 'full-refresh': { type: 'boolean' }, report: { type: 'string' } },
+    usage: 'closeloop run [--inbox DIR] [--db DIR] [--as-of YYYY-MM-DD] [--full-refresh] [--report FILE]\n' +
+      '       [--engine duckdb|postgres] [--pg URL] [--pg-worker URL]... [--explain FILE]',
+    options: {
+      ...DB, inbox: { type: 'string' }, 'as-of': { type: 'string' }, 'full-refresh': { type: 'boolean' }, report: { type: 'string' },
+      engine: { type: 'string' }, pg: { type: 'string' }, 'pg-worker': { type: 'string', multiple: true }, explain: { type: 'string' },
+    },
     async run(v) {
       const asOf = v['as-of'] as string | undefined;
       if (asOf !== undefined && !isIsoDate(asOf)) throw new UsageError(`--as-of must be a date YYYY-MM-DD, got "${asOf}"`);
-      const { configPath, loadConfig } = await import('../models/config.ts');
+      const { configPath, loadConfig, EngineSetting: schema } = await import('../models/config.ts');
+      const config = await loadConfig(configPath());
+      const engine = engineFromFlags(v as Record<string, unknown>, config.engine, schema);
       const summary = await runPipeline({
-        config: await loadConfig(configPath()),
+        config,
+        engine,
+        explainFile: v.explain ? resolve(v.explain as string) : undefined,
         root: resolve(v.db as string),
         inbox: v.inbox ? resolve(v.inbox as string) : undefined,
         asOf,
@@ -304,6 +313,29 @@ function positiveInt(s: string, name: string, allowZero = false): number {
   const n = Number(s);
   if (!/^\d+$/.test(s) || (!allowZero && n === 0)) throw new UsageError(`${name} must be a whole number${allowZero ? '' : ' above 0'}, got "${s}"`);
   return n;
+}
+
+/** --engine, --pg and --pg-worker over the configuration's engine (flags win). */
+function engineFromFlags(v: Record<string, unknown>, configured: EngineSetting, schema: typeof import('../models/config.ts').EngineSetting): EngineSetting {
+  const kind = (v.engine as string | undefined) ?? (v.pg ? 'postgres' : configured.kind);
+  const workers = v['pg-worker'] as string[] | undefined;
+  if (kind === 'duckdb') {
+    if (v.pg || workers) throw new UsageError('--pg and --pg-worker go with --engine postgres');
+    if (v.explain) throw new UsageError('--explain shows PostgreSQL plans: it goes with --engine postgres');
+    return { kind };
+  }
+  if (kind !== 'postgres') throw new UsageError(`--engine must be duckdb or postgres, got "${kind}"`);
+  const url = (v.pg as string | undefined) ?? (configured.kind === 'postgres' ? configured.url : undefined);
+  if (!url) throw new UsageError('--engine postgres needs --pg postgresql://user@host:port/database (or engine.url in closeloop.config.json)');
+  const parsed = schema.safeParse({
+    kind, url, workers: workers ?? (configured.kind === 'postgres' ? configured.workers : []),
+    ...(configured.kind === 'postgres' ? { workMem: configured.workMem } : {}),
+  });
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new UsageError(`${i?.path[0] === 'workers' ? '--pg-worker' : '--pg'}: ${i?.message}`);
+  }
+  return parsed.data;
 }
 
 function printSummary(s: RunSummary) {

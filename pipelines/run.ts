@@ -2,15 +2,16 @@
 // a copy of the last good one -> load and validate -> compute -> publish aggregates ->
 // switch the pointer. Until the pointer switches nothing the server reads has changed;
 // a run that dies leaves only temporary files, which the next run removes.
-import { copyFile, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { appendFile, copyFile, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { DEFAULT_CONFIG, type Config } from '../models/config.ts';
+import { DEFAULT_CONFIG, type Config, type EngineSetting } from '../models/config.ts';
 import { ENTITIES, type EntityContract } from '../models/contracts/index.ts';
 import { finaliseResults } from '../models/disclosure/finalise.ts';
 import { METRICS } from '../models/metrics/catalog.ts';
 import { computeMetrics } from '../models/metrics/engine.ts';
 import { exec, openDatabase, rows, sqlString as str, type Database } from '../models/duckdb.ts';
+import type { SqlEngine } from '../models/engines/engine.ts';
 import { defaultAsOf } from './asOf.ts';
 import { faultPoint } from './faults.ts';
 import { dropBlockedQuarantine, keepBlockedQuarantine } from './ingest/blockedQuarantine.ts';
@@ -44,6 +45,10 @@ export interface RunOptions {
   trigger?: string;
   /** Attempt number when the scheduler retries (recorded). */
   attempt?: number;
+  /** The engine of the metric SQL; default: the configuration's (DuckDB unless set). */
+  engine?: EngineSetting;
+  /** PostgreSQL engine: write the EXPLAIN VERBOSE plan of every statement to this file. */
+  explainFile?: string;
 }
 
 /** published; unchanged (nothing new); blocked (a data-quality gate); failed (an error, or the writer lock was busy). */
@@ -243,7 +248,10 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
       // measure; the day of the run stands in as the as-of date.
       const asOf = opts.asOf ?? (await defaultAsOf(conn, runDate)) ?? runDate;
       log(`As of ${asOf}: computing the metrics, disparities and small-cell protection`);
-      const metricsRows = await timed('metrics', () => computeAll(conn, { asOf, runId: runId as string, config, reuse: fullRefresh ? undefined : { changed } }, log));
+      const metricsRows = await timed('metrics', () => computeAll(conn, {
+        asOf, runId: runId as string, config, reuse: fullRefresh ? undefined : { changed },
+        engine: opts.engine ?? config.engine, scratchDir: paths.warehouseDir, explainFile: opts.explainFile,
+      }, log));
       faultPoint('metrics:after-audit');
       await timed('publish', async () => {
         // The warehouse generation is complete: checkpoint it before anything is published.
@@ -312,12 +320,17 @@ export class PublishBlocked extends Error {}
  * Compute every metric, then the disparity statistics, disclosure control over the
  * whole results table and the independent audit (models/disclosure/finalise.ts).
  */
-async function computeAll(conn: DuckDBConnection, opts: { asOf: string; runId: string; config: Config; reuse?: { changed: ReadonlySet<string> } }, log: (l: string) => void): Promise<number> {
+async function computeAll(
+  conn: DuckDBConnection,
+  opts: { asOf: string; runId: string; config: Config; reuse?: { changed: ReadonlySet<string> }; engine: EngineSetting; scratchDir: string; explainFile?: string },
+  log: (l: string) => void,
+): Promise<number> {
   const restrictedZip3 = await readRestrictedZip3(opts.config.restrictedZip3File);
   // A line per step with the run's elapsed time, so a long computation is never silent.
   const started = performance.now();
   const onPhase = (phase: string, seconds: number) => log(`    ${phase}: ${seconds.toFixed(1)} s  [metrics ${((performance.now() - started) / 1000).toFixed(1)} s]`);
-  const r = await computeMetrics(conn, { asOf: opts.asOf, runId: opts.runId, twoWayCuts: opts.config.twoWayCuts, restrictedZip3, reuse: opts.reuse, onPhase });
+  const r = await onEngine(conn, opts, log, onPhase, (engine) =>
+    computeMetrics(conn, { asOf: opts.asOf, runId: opts.runId, twoWayCuts: opts.config.twoWayCuts, restrictedZip3, reuse: opts.reuse, onPhase, engine }));
   faultPoint('metrics:after-compute');
   const reused = r.reused.length ? ` (${r.recomputed.length} of ${r.reused.length + r.recomputed.length} facts recomputed; reused from the previous run, which read nothing that changed: ${r.reused.join(', ')})` : '';
   log(`  ${r.rows.toLocaleString('en-US')} metric rows computed in ${r.seconds.toFixed(1)} s${reused}`);
@@ -333,6 +346,43 @@ async function computeAll(conn: DuckDBConnection, opts: { asOf: string; runId: s
     throw new PublishBlocked(`publish blocked: the independent suppression audit found ${f.audit.violations.length} violation(s), e.g. [${v.relation}] ${v.metric_id} ${v.period_grain} ${v.period_start} ${v.dimension}=${v.group_value}: ${v.message}`);
   }
   return r.rows;
+}
+
+/**
+ * Runs the metric engine on DuckDB (engine undefined: the warehouse itself) or on
+ * PostgreSQL: a schema of the run's own, the staging tables copied in, dropped afterwards
+ * whatever happened (a failure to drop is reported, with the statement that drops it).
+ */
+async function onEngine<T>(
+  conn: DuckDBConnection,
+  opts: { runId: string; engine: EngineSetting; scratchDir: string; explainFile?: string },
+  log: (l: string) => void,
+  onPhase: (phase: string, seconds: number) => void,
+  f: (engine?: SqlEngine) => Promise<T>,
+): Promise<T> {
+  if (opts.engine.kind === 'duckdb') return f();
+  const { explainFile } = opts;
+  if (explainFile) await writeFile(explainFile, `-- closeloop run ${opts.runId}: EXPLAIN (VERBOSE, COSTS OFF) of every statement the PostgreSQL engine ran\n`);
+  const { PostgresEngine } = await import('../models/engines/postgres/engine.ts');
+  let t = performance.now();
+  const pg = await PostgresEngine.open({
+    url: opts.engine.url, workers: opts.engine.workers, runId: opts.runId, scratchDir: opts.scratchDir, workMem: opts.engine.workMem,
+    explain: explainFile ? (label, plan) => appendFile(explainFile, `\n-- ${label}\n${plan}\n`) : undefined,
+  });
+  let result: T;
+  try {
+    log(`  engine: ${pg.description}, schema ${pg.schema}`);
+    const copied = await pg.loadStaging(conn);
+    onPhase(`staging copied to PostgreSQL (${copied.tables} tables, ${copied.rows.toLocaleString('en-US')} rows)`, (performance.now() - t) / 1000);
+    result = await f(pg);
+  } catch (err) {
+    await pg.close().catch((e: Error) => log(`  ${e.message}`));
+    throw err;
+  }
+  t = performance.now();
+  await pg.close().catch((e: Error) => log(`  warning: ${e.message}; drop it by hand: DROP SCHEMA ${pg.schema} CASCADE`));
+  onPhase('PostgreSQL schema dropped', (performance.now() - t) / 1000);
+  return result;
 }
 
 async function readRestrictedZip3(path: string): Promise<string[]> {

@@ -22,12 +22,12 @@ tangled AS (
   SELECT DISTINCT person_id FROM flagged WHERE overlapped
 ),
 plain AS (
-  SELECT person_id, f, t, payer, program_id FROM spans ANTI JOIN tangled USING (person_id)
+  SELECT s.person_id, s.f, s.t, s.payer, s.program_id FROM spans s WHERE NOT EXISTS (SELECT 1 FROM tangled g WHERE g.person_id = s.person_id)
 ),
 bounds AS (
   SELECT DISTINCT person_id, d FROM (
-    SELECT person_id, f AS d FROM spans SEMI JOIN tangled USING (person_id)
-    UNION ALL SELECT person_id, t + 1 FROM spans SEMI JOIN tangled USING (person_id))
+    SELECT person_id, f AS d FROM spans WHERE person_id IN (SELECT person_id FROM tangled)
+    UNION ALL SELECT person_id, t + 1 FROM spans WHERE person_id IN (SELECT person_id FROM tangled)) AS b
 ),
 pieces AS (
   SELECT person_id, d AS f, lead(d) OVER (PARTITION BY person_id ORDER BY d) - 1 AS t FROM bounds
@@ -35,7 +35,7 @@ pieces AS (
 covered AS (
   SELECT * FROM plain
   UNION ALL
-  SELECT p.person_id, p.f, p.t, arg_max(s.payer, s.f) AS payer, arg_max(s.program_id, s.f) AS program_id
+  SELECT p.person_id, p.f, p.t, {{arg_max(s.payer, s.f)}} AS payer, {{arg_max(s.program_id, s.f)}} AS program_id
   FROM pieces p JOIN spans s ON s.person_id = p.person_id AND s.f <= p.f AND s.t >= p.t
   GROUP BY p.person_id, p.f, p.t
 ),

@@ -9,8 +9,8 @@
 --     at either edge of the window counts like any other.
 --   hospice: a hospice encounter on a day of the window; died: a death date by its last day.
 WITH years AS (
-  SELECT range::INTEGER AS y
-  FROM range(coalesce((SELECT year(span_start) FROM int_spans WHERE span_entity = 'screenings'), year({{as_of}})), year({{as_of}}) + 1)
+  SELECT y::INTEGER AS y
+  FROM generate_series(coalesce((SELECT year(span_start) FROM int_spans WHERE span_entity = 'screenings'), year({{as_of}})), year({{as_of}})) AS g(y)
 ),
 windows AS (
   SELECT c.person_id, 'year' AS window_kind, make_date(y.y, 1, 1) AS window_from, least(make_date(y.y, 12, 31), {{as_of}}) AS window_to

@@ -5,13 +5,13 @@
 -- period's months like member-months: days within the span / days in the month, summed.
 WITH months AS (
   SELECT span_entity, span_start,
-    unnest(generate_series(date_trunc('month', span_start), date_trunc('month', {{as_of}}), INTERVAL 1 MONTH))::DATE AS month_start
+    {{series(date_trunc('month', span_start), date_trunc('month', {{as_of}}), INTERVAL '1 month')}}::DATE AS month_start
   FROM int_spans
 ),
 month_parts AS (
   SELECT span_entity, span_start, month_start,
     (date_diff('day', greatest(month_start, span_start), least(last_day(month_start), {{as_of}})) + 1)
-      / day(last_day(month_start)) AS months
+      / day(last_day(month_start))::DOUBLE AS months
   FROM months
 ),
 by_grain AS (
@@ -29,12 +29,12 @@ SELECT span_entity, grain,
   least(
     CASE grain
       WHEN 'month' THEN last_day(calendar_start)
-      WHEN 'quarter' THEN (calendar_start + INTERVAL 3 MONTH - INTERVAL 1 DAY)::DATE
-      WHEN 'year' THEN (calendar_start + INTERVAL 12 MONTH - INTERVAL 1 DAY)::DATE
+      WHEN 'quarter' THEN (calendar_start + INTERVAL '3 months' - INTERVAL '1 day')::DATE
+      WHEN 'year' THEN (calendar_start + INTERVAL '12 months' - INTERVAL '1 day')::DATE
       ELSE {{as_of}}
     END,
     {{as_of}}) AS period_end,
   calendar_start,
   sum(months) AS months
 FROM by_grain
-GROUP BY ALL
+GROUP BY span_entity, grain, span_start, calendar_start

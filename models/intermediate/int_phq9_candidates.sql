@@ -6,7 +6,7 @@
 -- A separate model because DuckDB 1.5 crashes on an ASOF join inside a recursive CTE.
 WITH candidates AS (
   SELECT a.person_id, a.assessed_on,
-    arg_min(a.assessment_id, (-a.total_score, a.assessment_id)) AS assessment_id,
+    {{arg_min(a.assessment_id, -a.total_score, a.assessment_id)}} AS assessment_id,
     max(a.total_score) AS total_score
   FROM stg_phq9 a
   JOIN int_person_attributes pa USING (person_id)
@@ -17,4 +17,4 @@ WITH candidates AS (
 )
 SELECT c.person_id, c.assessed_on, c.assessment_id, c.total_score, n.assessed_on AS next_on
 FROM candidates c
-ASOF LEFT JOIN candidates n ON c.person_id = n.person_id AND c.assessed_on + 366 <= n.assessed_on
+{{asof_left_join(candidates c, candidates n, c.person_id = n.person_id AND c.assessed_on + 366 <= n.assessed_on)}}

@@ -20,9 +20,9 @@ SELECT
   c.assessment_id AS index_assessment_id,
   c.total_score AS index_score,
   max(f.assessed_on) AS follow_up_on,
-  arg_max(f.total_score, (f.assessed_on, f.assessment_id)) AS follow_up_score
+  {{arg_max(f.total_score, f.assessed_on, f.assessment_id)}} AS follow_up_score
 FROM chain ch
 JOIN int_phq9_candidates c ON c.person_id = ch.person_id AND c.assessed_on = ch.index_on
 LEFT JOIN assessments f
   ON f.person_id = ch.person_id AND f.assessed_on BETWEEN ch.index_on + 120 AND ch.index_on + 240
-GROUP BY ALL
+GROUP BY ch.person_id, ch.index_on, c.assessment_id, c.total_score

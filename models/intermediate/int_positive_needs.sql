@@ -24,7 +24,7 @@ SELECT
   m.referred_on AS first_met_referral_on,
   m.met_by AS met_by
 FROM needs n
-ASOF LEFT JOIN (SELECT person_id, domain, referred_on FROM int_referral_milestones) r
-  ON n.person_id = r.person_id AND n.domain = r.domain AND n.screened_on <= r.referred_on
-ASOF LEFT JOIN met m
-  ON n.person_id = m.person_id AND n.domain = m.domain AND n.screened_on <= m.referred_on
+{{asof_left_join(needs n, (SELECT person_id, domain, referred_on FROM int_referral_milestones) r,
+  n.person_id = r.person_id AND n.domain = r.domain AND n.screened_on <= r.referred_on)}}
+{{asof_left_join(needs n, met m,
+  n.person_id = m.person_id AND n.domain = m.domain AND n.screened_on <= m.referred_on)}}

@@ -9,5 +9,5 @@ FROM (
   SELECT 'phq9', min(assessed_on) FROM stg_phq9 WHERE assessed_on <= {{as_of}}
   UNION ALL
   SELECT 'encounters', min(start_date) FROM stg_encounters WHERE start_date <= {{as_of}}
-)
+) AS spans
 WHERE span_start IS NOT NULL

@@ -21,6 +21,7 @@
 // band computed from it in step 2 is exact, and there are only ~4 x (periods) of them.
 import { AGE_BAND_THRESHOLDS, ageBandSql, dateKeySql, dimensionParts, isPopulationDimension } from './dimensions.ts';
 import { sqlString } from '../duckdb.ts';
+import { DUCKDB, type Dialect } from '../engines/dialect.ts';
 import type { FactDef } from './facts.ts';
 
 export type AgeAt = 'anchor' | 'period_end' | 'as_of';
@@ -105,7 +106,8 @@ export function withCoverageSql(factSql: string, bases: readonly CoverageBasis[]
   return `SELECT f.*, ${cols.join(', ')}\nFROM (\n${factSql}\n) f\n${joins.join('\n')}`;
 }
 
-export function monthLevelSql(spec: AggregationSpec, asOfSql: string): string {
+/** Step 1 as a SELECT (the engine makes it the table `${spec.name}_month`). */
+export function monthLevelSql(spec: AggregationSpec, asOfSql: string, dialect: Dialect = DUCKDB): string {
   const { fact } = spec;
   const sets = groupingSets(spec.dimensions, spec.ageAt);
   const columns = [...new Set(sets.flatMap((s) => s.columns))];
@@ -115,7 +117,7 @@ export function monthLevelSql(spec: AggregationSpec, asOfSql: string): string {
   const select = [
     // the fact's own columns: month, keys, measure inputs, fact dimensions (and, for
     // coverage 'row', payer and program_id)
-    'f.* EXCLUDE (person_id)',
+    dialect.starExcept('f', ['person_id']),
     ...(spec.duration ? [`f.${spec.duration.time} AS time`, `f.${spec.duration.event} AS event`, `${spec.duration.competing ? `f.${spec.duration.competing}` : '0'} AS competing`] : []),
     ...columns.filter((c) => isPopulationDimension(c) && c !== 'age_band' && !COVERAGE_DIMENSIONS.includes(c)).map((c) => `pa.${c}`),
     ...(basis ? columns.filter((c) => COVERAGE_DIMENSIONS.includes(c)).map((c) => `f._${c}_${basis} AS ${c}`) : []),
@@ -136,8 +138,7 @@ th AS (
   WHERE span_entity = '${fact.span}'
 )`
     : '';
-  return `CREATE OR REPLACE TEMP TABLE ${spec.name}_month AS
-WITH f AS (
+  return `WITH f AS (
   SELECT f.*, date_trunc('month', f.anchor_date)::DATE AS month_start
   FROM ${fact.id} f
   JOIN int_spans s ON s.span_entity = '${fact.span}' AND f.anchor_date BETWEEN s.span_start AND s.span_end${
@@ -146,7 +147,7 @@ WITH f AS (
 x AS (
   SELECT ${select.join(', ')}
   FROM f
-  JOIN ${thresholds ? '(SELECT pa.*, th.t FROM int_person_attributes pa ASOF LEFT JOIN th ON pa.birth_key <= th.t)' : 'int_person_attributes'} pa USING (person_id)
+  JOIN ${thresholds ? `(SELECT pa.*, th.t FROM int_person_attributes pa ${dialect.asofLeftJoin('int_person_attributes pa', 'th', 'pa.birth_key <= th.t')})` : 'int_person_attributes'} pa USING (person_id)
 )
 SELECT ${[...fixed, columns.length > 0 ? `GROUPING(${columns.join(', ')}) AS gmask` : '0 AS gmask', ...columns, ...measures].join(', ')}
 FROM x
@@ -154,7 +155,7 @@ GROUP BY GROUPING SETS (${sets.map((s) => `(${[...fixed, ...s.columns].join(', '
 }
 
 /** Step 2 as a SELECT: month-level rows into the periods they belong to. */
-export function rollupSelectSql(spec: AggregationSpec): string {
+export function rollupSelectSql(spec: AggregationSpec, dialect: Dialect = DUCKDB): string {
   const { fact } = spec;
   const sets = groupingSets(spec.dimensions, spec.ageAt);
   const columns = [...new Set(sets.flatMap((s) => s.columns))];
@@ -169,21 +170,17 @@ export function rollupSelectSql(spec: AggregationSpec): string {
   ${measures.join(',\n  ')}
 FROM ${spec.name}_month a
 JOIN int_periods p ON p.span_entity = '${fact.span}'${spec.snapshot ? ` AND p.grain = 'all'` : ''} AND ${fact.periodJoin}
-GROUP BY ALL`;
-}
-
-export function rollupSql(spec: AggregationSpec): string {
-  return `CREATE OR REPLACE TEMP TABLE ${spec.name} AS\n${rollupSelectSql(spec)}`;
+${dialect.groupByAll(spec.duration ? 6 : 5 /* the columns before the sums */)}`;
 }
 
 /**
  * Kaplan-Meier input per period x group of the given dimensions: (time:events:censored)
  * triples, by time, in one string; with a competing event, (time:events:censored:competing).
  */
-export function survivalSql(spec: AggregationSpec, dimensions: readonly string[]): string {
+export function survivalSql(spec: AggregationSpec, dimensions: readonly string[], dialect: Dialect = DUCKDB): string {
   const competing = spec.duration?.competing ? ` || ':' || competing` : '';
   return `WITH r AS (
-${rollupSelectSql(spec)}
+${rollupSelectSql(spec, dialect)}
 )
 SELECT period_grain, period_start, period_end, dimension, group_value,
   sum(events) AS events, sum(events + censored + competing) AS cases,

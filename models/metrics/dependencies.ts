@@ -53,7 +53,7 @@ export function sqlReads(text: string, seen = new Set<string>()): { entities: Se
  */
 export function engineFingerprint(settings: unknown): string {
   const h = createHash('sha256').update(JSON.stringify(settings));
-  for (const dir of ['../intermediate/', './', './sql/', '../stats/', '../contracts/']) {
+  for (const dir of ['../intermediate/', './', './sql/', '../stats/', '../contracts/', '../engines/']) {
     const url = new URL(dir, import.meta.url);
     for (const name of readdirSync(url).filter((n) => /\.(ts|sql)$/.test(n)).sort()) {
       h.update(`${dir}${name}\0`).update(readFileSync(new URL(name, url)));

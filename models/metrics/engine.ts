@@ -1,17 +1,20 @@
 // The metrics engine: every catalog metric x period x dimension x group into the long
-// results table `metric_results` (outputs.md). Aggregation happens in DuckDB (aggregate.ts:
-// one GROUPING SETS query per fact, rolled up from months into periods); JS only computes
-// intervals and Kaplan-Meier estimates on already-aggregated rows and appends them back
-// in bulk. Person-level rows never reach JS.
+// results table `metric_results` (outputs.md). Aggregation happens in SQL (aggregate.ts:
+// one GROUPING SETS query per fact, rolled up from months into periods), on the run's
+// engine: the DuckDB warehouse, or PostgreSQL (models/engines/), whose aggregated rows
+// (_metric_parts) come back to the warehouse. JS only computes intervals and Kaplan-Meier
+// estimates on already-aggregated rows and appends them back in bulk. Person-level rows
+// never reach JS.
 import { readFileSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { exec, rows, scalar, sqlString } from '../duckdb.ts';
+import { duckdbEngine, type SqlEngine } from '../engines/engine.ts';
 import { buildIntermediate, INTERMEDIATE_MODELS, type IntermediateModel } from '../intermediate/index.ts';
 import { modelVars, readSqlFile, renderSql } from '../intermediate/sql.ts';
 import {
   aalenJohansenCurve, incidenceAt, incidenceMedian, kaplanMeierCurve, kaplanMeierMedian, poissonExactInterval, tIntervalFromMoments, wilsonInterval,
 } from '../stats/index.ts';
-import { coverageBasis, monthLevelSql, rollupSql, survivalSql, withCoverageSql, type AggregationSpec, type CoverageBasis } from './aggregate.ts';
+import { coverageBasis, monthLevelSql, rollupSelectSql, survivalSql, withCoverageSql, type AggregationSpec, type CoverageBasis } from './aggregate.ts';
 import { bulkTable, type BulkValue } from './bulk.ts';
 import { compactSurvival, parseCompeting, parseSurvival } from './survival.ts';
 import { METRICS, factsInUse, type FactPart, type Metric } from './catalog.ts';
@@ -40,6 +43,11 @@ export interface ComputeMetricsOptions {
    * engine code) is the same; everything else is recomputed.
    */
   reuse?: { changed: ReadonlySet<string> };
+  /**
+   * Where the intermediate models, facts and aggregations run: by default the warehouse
+   * connection itself; a PostgreSQL engine must hold the staging tables already.
+   */
+  engine?: SqlEngine;
 }
 
 export interface ComputeMetricsResult {
@@ -167,17 +175,19 @@ export async function computeMetrics(conn: DuckDBConnection, opts: ComputeMetric
     ...facts.map((id) => sourceReads(id, withOwnVars(factSqlSource(id)), factById(id).span)),
     ...METRICS.flatMap((m) => ('rows' in m.sql ? [sourceReads(`rows:${m.sql.rows}`, factText(m.sql.rows), null)] : [])),
   ];
-  const fingerprint = engineFingerprint({ asOf: opts.asOf, cuts, restrictedZip3 });
+  const engine = opts.engine ?? duckdbEngine(conn);
+  const { dialect } = engine;
+  // parts made by another engine are equivalent, not bit-identical: switching recomputes all
+  const fingerprint = engineFingerprint({ asOf: opts.asOf, cuts, restrictedZip3, ...(dialect.name === 'duckdb' ? {} : { engine: dialect.name }) });
   const clean = await reusableSources(conn, opts.reuse, fingerprint, sources);
   // the aggregation joins person attributes, coverage, spans and periods whatever the fact
   const needed = new Set<IntermediateModel>(['int_spans', 'int_periods', 'int_coverage', 'int_person_attributes']);
   for (const s of sources) if (!clean.has(s.source)) for (const m of s.models) needed.add(m);
-  const intermediate = await buildIntermediate(conn, { asOf: opts.asOf, restrictedZip3, only: clean.size ? needed : undefined });
+  const intermediate = await buildIntermediate(engine, { asOf: opts.asOf, restrictedZip3, only: clean.size ? needed : undefined });
   phase(`intermediate models (${Object.keys(intermediate).length})`);
 
   const plans = planAggregations(METRICS, cuts);
   const survivalRows: BulkValue[][] = [];
-  const fromCache = (source: string) => exec(conn, `INSERT INTO _metric_parts SELECT * FROM metric_parts_cache WHERE source = ${sqlString(source)}`);
   const curveRows: BulkValue[][] = [];
   // Kaplan-Meier estimates are JS work on aggregated rows: they run while DuckDB computes
   // the next statement (DuckDB works on its own threads).
@@ -203,45 +213,68 @@ export async function computeMetrics(conn: DuckDBConnection, opts: ComputeMetric
     }
   };
 
-  await exec(conn, `CREATE OR REPLACE TEMP TABLE _metric_parts (${PARTS_COLUMNS})`);
+  await engine.createEmptyTable('_metric_parts', PARTS_COLUMNS);
   // fact by fact, each dropped once its aggregations are done: person-level tables are the
   // memory that matters at scale
   for (const id of facts) {
     if (clean.has(id)) {
-      await sql(fromCache(id));
       phase(`${id} (reused)`);
       continue;
     }
     const { file, vars: own } = factSqlSource(id);
     const factPlans = plans.filter((p) => p.spec.fact.id === id);
     const bases = [...new Set(factPlans.map((p) => coverageBasis(p.spec)).filter((b): b is CoverageBasis => b !== null))];
-    const factSql = withCoverageSql(renderSql(factText(file), { ...vars, ...own }, `${file}.sql`), bases, vars.as_of as string);
-    await sql(exec(conn, `CREATE OR REPLACE TEMP TABLE ${id} AS\n${factSql}`));
+    const factSql = withCoverageSql(renderSql(factText(file), { ...vars, ...own }, `${file}.sql`, dialect), bases, vars.as_of as string);
+    await sql(engine.createTable(id, factSql));
     for (const { spec, emits } of factPlans) {
-      await sql(exec(conn, monthLevelSql(spec, vars.as_of as string)));
-      if (!spec.duration) await sql(exec(conn, rollupSql(spec)));
+      await sql(engine.createTable(`${spec.name}_month`, monthLevelSql(spec, vars.as_of as string, dialect)));
+      if (!spec.duration) await sql(engine.createTable(spec.name, rollupSelectSql(spec, dialect)));
       // metrics read off the same curves (the median and the shares served) share their groups
       const survivalGroups = new Map<string, SurvivalGroup[]>();
       for (const { metric, part, dimensions } of emits) {
         if (spec.duration) {
           const key = dimensions.join('|');
           let groups = survivalGroups.get(key);
-          if (!groups) survivalGroups.set(key, (groups = await sql(rows<SurvivalGroup>(conn, survivalSql(spec, dimensions)))));
+          if (!groups) survivalGroups.set(key, (groups = await sql(engine.rows<SurvivalGroup>(survivalSql(spec, dimensions, dialect)))));
           jsWork.push(kaplanMeier(id, metric, part, groups));
           continue;
         }
-        await sql(exec(conn, `INSERT INTO _metric_parts (source, metric_id, period_grain, period_start, period_end, dimension, group_value, numerator, denominator, sum_x, sum_x2)
+        await sql(engine.exec(`INSERT INTO _metric_parts (source, metric_id, period_grain, period_start, period_end, dimension, group_value, numerator, denominator, sum_x, sum_x2)
 SELECT ${sqlString(id)}, ${sqlString(metric.id)}, period_grain, period_start, period_end, dimension, group_value,
   ${col(part.numerator)}, ${col(part.denominator)}, ${col(part.sum)}, ${col(part.sumSquares)}
 FROM ${spec.name} WHERE dimension IN (${list(dimensions)})`));
       }
-      await sql(exec(conn, `DROP TABLE ${spec.name}_month`));
+      await sql(engine.dropTable(`${spec.name}_month`));
     }
-    if (!opts.keepIntermediate) await sql(exec(conn, `DROP TABLE ${id}`));
+    if (!opts.keepIntermediate) await sql(engine.dropTable(id));
     phase(`${id} and its aggregations`);
   }
   await sql(Promise.resolve());
   phase('Kaplan-Meier (rest)');
+
+  for (const metric of METRICS) {
+    if (!('rows' in metric.sql) || clean.has(`rows:${metric.sql.rows}`)) continue;
+    const sql = renderSql(factText(metric.sql.rows), vars, `${metric.sql.rows}.sql`, dialect);
+    await engine.exec(`INSERT INTO _metric_parts (source, metric_id, period_grain, period_start, period_end, dimension, group_value, numerator, denominator, value, note)
+SELECT ${sqlString(`rows:${metric.sql.rows}`)}, ${sqlString(metric.id)}, period_grain, period_start, period_end, dimension, group_value, numerator, denominator, value, note FROM (${sql}) AS r`);
+  }
+
+  // count metrics: the all row of every period of the span, zero included
+  for (const metric of METRICS.filter((m) => m.kind === 'count')) {
+    await engine.exec(`INSERT INTO _metric_parts (source, metric_id, period_grain, period_start, period_end, dimension, group_value, numerator)
+SELECT 'count', ${sqlString(metric.id)}, grain, period_start, period_end, 'all', 'all', 0
+FROM int_periods WHERE span_entity = ${sqlString(metric.span)}${metric.snapshot ? ` AND grain = 'all'` : ''}`);
+  }
+
+  // The aggregated rows come back to the warehouse (nothing to do when it is the engine);
+  // the rest runs there.
+  await engine.copyToWarehouse('_metric_parts', PARTS_COLUMNS, conn);
+  // and the spans, which period_status reads
+  await engine.createTable('_metric_spans', 'SELECT span_entity, span_start FROM int_spans');
+  await engine.copyToWarehouse('_metric_spans', 'span_entity VARCHAR, span_start DATE', conn);
+  for (const source of clean) {
+    await exec(conn, `INSERT INTO _metric_parts SELECT * FROM metric_parts_cache WHERE source = ${sqlString(source)}`);
+  }
 
   await bulkTable(conn, '_km_rows', [
     ['source', 'VARCHAR'], ['metric_id', 'VARCHAR'], ['period_grain', 'VARCHAR'], ['period_start', 'VARCHAR'], ['period_end', 'VARCHAR'],
@@ -250,25 +283,6 @@ FROM ${spec.name} WHERE dimension IN (${list(dimensions)})`));
   ], survivalRows);
   await exec(conn, `INSERT INTO _metric_parts (source, metric_id, period_grain, period_start, period_end, dimension, group_value, numerator, denominator, value, ci_low, ci_high, rse)
 SELECT source, metric_id, period_grain, period_start::DATE, period_end::DATE, dimension, group_value, events, cases, median, low, high, rse FROM _km_rows`);
-
-  for (const metric of METRICS) {
-    if (!('rows' in metric.sql)) continue;
-    const source = `rows:${metric.sql.rows}`;
-    if (clean.has(source)) {
-      await fromCache(source);
-      continue;
-    }
-    const sql = renderSql(factText(metric.sql.rows), vars, `${metric.sql.rows}.sql`);
-    await exec(conn, `INSERT INTO _metric_parts (source, metric_id, period_grain, period_start, period_end, dimension, group_value, numerator, denominator, value, note)
-SELECT ${sqlString(source)}, ${sqlString(metric.id)}, period_grain, period_start, period_end, dimension, group_value, numerator, denominator, value, note FROM (${sql})`);
-  }
-
-  // count metrics: the all row of every period of the span, zero included
-  for (const metric of METRICS.filter((m) => m.kind === 'count')) {
-    await exec(conn, `INSERT INTO _metric_parts (source, metric_id, period_grain, period_start, period_end, dimension, group_value, numerator)
-SELECT 'count', ${sqlString(metric.id)}, grain, period_start, period_end, 'all', 'all', 0
-FROM int_periods WHERE span_entity = ${sqlString(metric.span)}${metric.snapshot ? ` AND grain = 'all'` : ''}`);
-  }
 
   // What the next incremental run may reuse (the zero rows of counts are always rebuilt).
   await exec(conn, `CREATE OR REPLACE TABLE metric_parts_cache AS SELECT * FROM _metric_parts WHERE source <> 'count'`);
@@ -380,7 +394,7 @@ SELECT
   END AS unreliable,
   NULL::BOOLEAN AS disparity_flag_unadjusted
 FROM r
-LEFT JOIN int_spans sp ON sp.span_entity = r.span
+LEFT JOIN _metric_spans sp ON sp.span_entity = r.span
 ORDER BY r.ord, ${grainOrder}, r.period_start, r.dimension = 'all' DESC, r.dimension, r.group_value`);
 
   phase('metric_results');
@@ -406,16 +420,13 @@ FROM _km_curves ORDER BY metric_id, dimension = 'all' DESC, dimension, group_val
   if (clean.has('fct_prepost')) {
     await restoreUnsuppressed(conn, 'prepost_summary');
     await exec(conn, `UPDATE prepost_summary SET run_id = ${sqlString(opts.runId)}`);
-  } else await buildPrePostSummary(conn, { runId: opts.runId, asOfSql: vars.as_of as string, table: plans.find((p) => p.spec.fact.id === 'fct_prepost')?.spec.name });
+  } else await buildPrePostSummary(conn, { runId: opts.runId, asOfSql: vars.as_of as string, table: plans.find((p) => p.spec.fact.id === 'fct_prepost')?.spec.name, engine });
   for (const t of ['km_curves', 'prepost_summary']) await exec(conn, `CREATE OR REPLACE TABLE ${t}_unsuppressed AS SELECT * FROM ${t}`);
   phase('km_curves, gap_table, prepost_summary');
 
   if (!opts.keepIntermediate) {
-    const temp = [
-      ...plans.map((p) => p.spec.name), ...INTERMEDIATE_MODELS,
-      'ref_restricted_zip3', '_km_rows', '_km_curves', '_metric_catalog', '_metric_merged', '_ci',
-    ];
-    for (const t of temp) await exec(conn, `DROP TABLE IF EXISTS ${t}`);
+    for (const t of [...plans.map((p) => p.spec.name), ...INTERMEDIATE_MODELS, 'ref_restricted_zip3', '_metric_spans']) await engine.dropTable(t);
+    for (const t of ['_km_rows', '_km_curves', '_metric_catalog', '_metric_merged', '_ci', '_metric_spans']) await exec(conn, `DROP TABLE IF EXISTS ${t}`);
   }
 
   const perMetric: Record<string, number> = Object.fromEntries(METRICS.map((m) => [m.id, 0]));

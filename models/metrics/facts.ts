@@ -221,8 +221,8 @@ export const FACTS = [
     CASE WHEN a.month_start >= p.calendar_start THEN a.first_mm ELSE 0 END
     + CASE WHEN a.to_month <= p.period_end AND a.to_month > a.month_start THEN a.last_mm ELSE 0 END
     + a.segments * greatest(0, date_diff('month',
-        greatest((a.month_start + INTERVAL 1 MONTH)::DATE, p.calendar_start),
-        least((a.to_month - INTERVAL 1 MONTH)::DATE, date_trunc('month', p.period_end)::DATE)) + 1))`,
+        greatest((a.month_start + INTERVAL '1 month')::DATE, p.calendar_start),
+        least((a.to_month - INTERVAL '1 month')::DATE, date_trunc('month', p.period_end)::DATE)) + 1))`,
       },
     },
   },

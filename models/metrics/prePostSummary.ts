@@ -5,7 +5,8 @@
 // fall would invite a causal reading that regression to the mean (referrals follow crises)
 // and secular trend explain as well (issue 15). Reads the rolled-up fct_prepost aggregation.
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { exec, rows, sqlString } from '../duckdb.ts';
+import { exec, sqlString } from '../duckdb.ts';
+import { duckdbEngine, type SqlEngine } from '../engines/engine.ts';
 import { poissonRateRatio } from '../stats/index.ts';
 import { bulkTable, type BulkValue } from './bulk.ts';
 
@@ -30,10 +31,10 @@ interface Group {
 
 export async function buildPrePostSummary(
   conn: DuckDBConnection,
-  opts: { runId: string; asOfSql: string; /** the rolled-up fct_prepost table, if any */ table?: string },
+  opts: { runId: string; asOfSql: string; /** the rolled-up fct_prepost table, if any */ table?: string; /** where that table is (default: conn) */ engine?: SqlEngine },
 ): Promise<void> {
   const groups = opts.table
-    ? await rows<Group>(conn, `SELECT period_start, period_end, dimension, group_value, people, pre_member_months, post_member_months,
+    ? await (opts.engine ?? duckdbEngine(conn)).rows<Group>(`SELECT period_start, period_end, dimension, group_value, people, pre_member_months, post_member_months,
   ed_pre, ed_post, inpatient_pre, inpatient_post
 FROM ${opts.table} WHERE period_grain = 'all' AND people > 0`)
     : [];

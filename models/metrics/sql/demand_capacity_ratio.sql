@@ -14,7 +14,7 @@ need_months AS (
   SELECT n.domain, pa.county_fips, date_trunc('month', n.screened_on)::DATE AS month_start, count(*) AS needs
   FROM int_positive_needs n
   JOIN int_person_attributes pa USING (person_id)
-  GROUP BY ALL
+  GROUP BY n.domain, pa.county_fips, month_start
 ),
 needs AS (
   SELECT p.grain, p.period_start, GROUPING(n.domain, n.county_fips) AS level,
@@ -54,7 +54,9 @@ cells AS (
   FROM needs n
   FULL JOIN capacity_periods c
     ON n.grain = c.grain AND n.period_start = c.period_start AND n.level = c.level
-    AND n.domain IS NOT DISTINCT FROM c.domain AND n.county_fips IS NOT DISTINCT FROM c.county_fips
+    -- NULL = not grouped at this level (values are never empty); an equality, not IS NOT
+    -- DISTINCT FROM, because PostgreSQL runs a FULL JOIN on hashable or sortable conditions only
+    AND coalesce(n.domain, '') = coalesce(c.domain, '') AND coalesce(n.county_fips, '') = coalesce(c.county_fips, '')
 )
 SELECT
   c.grain AS period_grain,

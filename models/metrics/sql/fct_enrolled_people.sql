@@ -13,8 +13,8 @@
 --   the month-level aggregation keeps few distinct keys.
 WITH adults AS (
   SELECT person_id,
-    CASE WHEN day(birth_date + INTERVAL 18 YEAR) <> day(birth_date) THEN birth_date + INTERVAL 18 YEAR + INTERVAL 1 DAY
-         ELSE birth_date + INTERVAL 18 YEAR END::DATE AS adult_on
+    CASE WHEN day(birth_date + INTERVAL '18 years') <> day(birth_date) THEN birth_date + INTERVAL '18 years' + INTERVAL '1 day'
+         ELSE birth_date + INTERVAL '18 years' END::DATE AS adult_on
   FROM int_person_attributes
 )
 SELECT

@@ -16,9 +16,9 @@ SELECT
   date_trunc('month', last_day)::DATE AS to_month,
   -- DECIMAL, not DOUBLE: sums of decimals are exact, so they do not depend on the order
   -- DuckDB's threads add rows in, and a rerun gives the same figures to the last digit
-  ((date_diff('day', first_day, least(last_day, last_day(first_day))) + 1) / day(last_day(first_day)))::DECIMAL(18, 12) AS first_mm,
+  ((date_diff('day', first_day, least(last_day, last_day(first_day))) + 1) / day(last_day(first_day))::DOUBLE)::DECIMAL(18, 12) AS first_mm,
   CASE WHEN date_trunc('month', last_day) > date_trunc('month', first_day)
-    THEN (day(last_day) / day(last_day(last_day)))::DECIMAL(18, 12) ELSE 0 END AS last_mm,
+    THEN (day(last_day) / day(last_day(last_day))::DOUBLE)::DECIMAL(18, 12) ELSE 0 END AS last_mm,
   payer,
   program_id
 FROM segments

@@ -15,9 +15,9 @@
 WITH screened_months AS (
   SELECT person_id{{per}}, date_trunc('month', screened_on)::DATE AS month_start,
     min(screened_on) AS first_on, bool_or(result = 'positive') AS any_positive
-  FROM ({{screenings}})
+  FROM ({{screenings}}) AS screenings
   WHERE screened_on <= {{as_of}}
-  GROUP BY ALL
+  GROUP BY person_id{{per}}, month_start
 ),
 rows AS (
   SELECT person_id{{per}}, month_start, first_on,
@@ -39,9 +39,9 @@ SELECT
   CASE
     WHEN r.next_positive IS NULL THEN NULL
     WHEN r.next_positive = r.month_start THEN r.month_start
-    WHEN r.next_positive < date_trunc('quarter', r.month_start) + INTERVAL 3 MONTH THEN (r.month_start + INTERVAL 1 MONTH)::DATE
-    WHEN r.next_positive < date_trunc('year', r.month_start) + INTERVAL 12 MONTH THEN (date_trunc('quarter', r.month_start) + INTERVAL 3 MONTH)::DATE
-    ELSE (date_trunc('year', r.month_start) + INTERVAL 12 MONTH)::DATE
+    WHEN r.next_positive < date_trunc('quarter', r.month_start) + INTERVAL '3 months' THEN (r.month_start + INTERVAL '1 month')::DATE
+    WHEN r.next_positive < date_trunc('year', r.month_start) + INTERVAL '12 months' THEN (date_trunc('quarter', r.month_start) + INTERVAL '3 months')::DATE
+    ELSE (date_trunc('year', r.month_start) + INTERVAL '12 months')::DATE
   END AS positive_until,
   1 AS screened,
   1 AS screened_positive

@@ -11,7 +11,7 @@ WITH first_referrals AS (
 eligible AS (
   SELECT f.person_id, f.first_on, c.payer, c.program_id
   FROM first_referrals f
-  ASOF JOIN int_coverage c ON f.person_id = c.person_id AND f.first_on >= c.segment_from
+  {{asof_join(first_referrals f, int_coverage c, f.person_id = c.person_id AND f.first_on >= c.segment_from)}}
   CROSS JOIN int_spans s
   WHERE s.span_entity = 'encounters'
     AND f.first_on <= c.segment_through
@@ -28,12 +28,12 @@ window_months AS (
   -- DECIMAL terms: exact, order-independent sums (reruns agree to the last digit)
   SELECT person_id, side, sum((
     (date_diff('day', greatest(window_from, month_start), least(window_to, last_day(month_start))) + 1)
-      / day(last_day(month_start)))::DECIMAL(18, 12)) AS member_months
+      / day(last_day(month_start))::DOUBLE)::DECIMAL(18, 12)) AS member_months
   FROM (
-    SELECT *, unnest(generate_series(date_trunc('month', window_from), date_trunc('month', window_to), INTERVAL 1 MONTH))::DATE AS month_start
+    SELECT *, {{series(date_trunc('month', window_from), date_trunc('month', window_to), INTERVAL '1 month')}}::DATE AS month_start
     FROM windows
-  )
-  GROUP BY ALL
+  ) AS w
+  GROUP BY person_id, side
 ),
 window_events AS (
   SELECT w.person_id, w.side,
@@ -41,7 +41,7 @@ window_events AS (
     count(*) FILTER (WHERE e.encounter_type = 'inpatient') AS inpatient
   FROM windows w
   JOIN stg_encounters e ON e.person_id = w.person_id AND e.start_date BETWEEN w.window_from AND w.window_to
-  GROUP BY ALL
+  GROUP BY w.person_id, w.side
 )
 SELECT
   el.person_id,

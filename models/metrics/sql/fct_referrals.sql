@@ -12,7 +12,7 @@ referrals AS (
   SELECT r.*, e.enrolled_on AS first_enrolled_on
   FROM int_referral_milestones r
   -- the first same-person, same-domain enrollment on or after the referral
-  ASOF LEFT JOIN enrolled e ON r.person_id = e.person_id AND r.domain = e.domain AND r.referred_on <= e.enrolled_on
+  {{asof_left_join(int_referral_milestones r, enrolled e, r.person_id = e.person_id AND r.domain = e.domain AND r.referred_on <= e.enrolled_on)}}
 )
 SELECT
   person_id,

@@ -25,7 +25,7 @@ screened_months AS (
   SELECT person_id, date_trunc('month', screened_on)::DATE AS month_start, min(screened_on) AS first_on
   FROM screenings
   WHERE screened_on <= {{as_of}}
-  GROUP BY ALL
+  GROUP BY person_id, month_start
 ),
 months AS (
   SELECT *, lag(month_start) OVER (PARTITION BY person_id ORDER BY month_start) AS prev FROM screened_months
@@ -58,9 +58,9 @@ SELECT
   CASE WHEN month_start BETWEEN from_month AND to_month THEN month_start ELSE to_month END AS to_month,
   CASE
     WHEN next_month IS NULL THEN NULL
-    WHEN next_month < date_trunc('quarter', month_start) + INTERVAL 3 MONTH THEN (month_start + INTERVAL 1 MONTH)::DATE
-    WHEN next_month < date_trunc('year', month_start) + INTERVAL 12 MONTH THEN (date_trunc('quarter', month_start) + INTERVAL 3 MONTH)::DATE
-    ELSE (date_trunc('year', month_start) + INTERVAL 12 MONTH)::DATE
+    WHEN next_month < date_trunc('quarter', month_start) + INTERVAL '3 months' THEN (month_start + INTERVAL '1 month')::DATE
+    WHEN next_month < date_trunc('year', month_start) + INTERVAL '12 months' THEN (date_trunc('quarter', month_start) + INTERVAL '3 months')::DATE
+    ELSE (date_trunc('year', month_start) + INTERVAL '12 months')::DATE
   END AS next_month,
   payer,
   program_id,

@@ -14,7 +14,7 @@ WITH positives AS (
   SELECT person_id, domain, date_trunc('month', screened_on)::DATE AS month_start, min(screened_on) AS first_on
   FROM int_positive_needs
   WHERE domain IN ('food', 'housing_instability', 'transportation')
-  GROUP BY ALL
+  GROUP BY person_id, domain, month_start
 ),
 months AS (
   SELECT *, lag(month_start) OVER (PARTITION BY person_id, domain ORDER BY month_start) AS prev FROM positives
