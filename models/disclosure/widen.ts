@@ -56,8 +56,11 @@ export async function widenAround(conn: DuckDBConnection, disclosed: readonly Au
   const shownBySize = (list: Row[] | undefined, self: string) =>
     (list ?? []).filter((r) => !r.suppressed && key(r) !== self && !forced.has(key(r))).sort((a, b) => (a.size ?? 0) - (b.size ?? 0) || (key(a) < key(b) ? -1 : 1));
   let added = 0;
-  const add = (r: Row | undefined) => {
+  const add = (r: Row | undefined, primary = false) => {
     if (!r) return;
+    // headline rows (everyone, by quarter, year or the whole span) are never withheld to
+    // protect another count: a count they cannot be kept from disclosing is coarsened instead
+    if (!primary && r.dimension === 'all' && r.period_grain !== 'month') return;
     const k = key(r);
     if (forced.has(k)) return;
     forced.add(k);
@@ -69,15 +72,15 @@ export async function widenAround(conn: DuckDBConnection, disclosed: readonly Au
     strikes.set(self, strike);
     // a row shown with a small count (the primary rule the suppressor missed): withhold it
     if (v.relation === 'primary') {
-      add({ ...(v as unknown as Row), size: null, suppressed: false });
+      add({ ...(v as unknown as Row), size: null, suppressed: false }, true);
       continue;
     }
     const cut = shownBySize(byCut.get([v.metric_id, v.period_grain, v.period_start, v.dimension].join('\u001f')), self);
     const periods = shownBySize(byGroup.get([v.metric_id, v.dimension, v.group_value, v.period_grain, parentOf(v.period_grain, v.period_start)].join('\u001f')), self);
     const take = strike <= 1 ? 1 : strike === 2 ? 2 : Infinity;
-    cut.slice(0, take).forEach(add);
-    periods.slice(0, take).forEach(add);
-    if (strike >= 3) shownBySize(byKey.get([v.period_grain, v.period_start, v.dimension, v.group_value].join('\u001f')), self).forEach(add);
+    cut.slice(0, take).forEach((r) => add(r));
+    periods.slice(0, take).forEach((r) => add(r));
+    if (strike >= 3) shownBySize(byKey.get([v.period_grain, v.period_start, v.dimension, v.group_value].join('\u001f')), self).forEach((r) => add(r));
     if (strike >= 4) {
       // the group's other grains: the parent period, and the whole span
       for (const r of all) {
