@@ -3,36 +3,29 @@
 // tooltip; the quality-gate results of the published run in a table, and every run's gate
 // counts in the run history.
 // Without /usr/bin/chromium these tests report themselves skipped, with the reason.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
-import { startServer, type RunningServer } from '../../server/serve.ts';
-import { publishedFixture, type PublishedFixture } from '../helpers/publishedFixture.ts';
+import type { RunningServer } from '../../server/serve.ts';
+import { dashboardSession, missingChromium, SHOTS, type DashboardSession } from '../helpers/chromium.ts';
+import type { PublishedFixture } from '../helpers/publishedFixture.ts';
 import { addTestUser } from '../helpers/auth.ts';
 
 interface ViewLike { data(name: string): Array<Record<string, unknown>> }
 declare const window: { closeloop: { views: Record<string, ViewLike> } };
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const SHOTS = new URL('../../test-output/screenshots/', import.meta.url).pathname;
-const missing = existsSync(CHROMIUM) ? null : `${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) to run the browser tests`;
+const missing = missingChromium;
 
 if (missing) console.warn(`browser tests SKIPPED: ${missing}`);
 describe.skipIf(missing !== null)(missing ? `data-quality page in Chromium (SKIPPED: ${missing})` : 'data-quality page in Chromium', () => {
   let fx: PublishedFixture;
   let server: RunningServer;
   let browser: BrowserContext;
-  let profile: string;
+  let session: DashboardSession;
 
   beforeAll(async () => {
-    const { chromium } = await import('playwright-core');
-    fx = await publishedFixture();
-    server = await startServer({ root: fx.root, port: 0, log: () => undefined, freshness: { maxPublishedAgeHours: 1e6, maxAsOfAgeDays: 1e6 } });
-    profile = mkdtempSync(join(tmpdir(), 'closeloop-chromium-quality-'));
-    browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1360, height: 900 } });
+    session = await dashboardSession('quality');
+    ({ fx, server, browser } = session);
     mkdirSync(SHOTS, { recursive: true });
     const evaluator = await addTestUser(fx.root, 'evaluator');
     const signin = await browser.newPage();
@@ -42,10 +35,7 @@ describe.skipIf(missing !== null)(missing ? `data-quality page in Chromium (SKIP
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    fx?.cleanup();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await session?.close();
   });
 
   it('quarantine is drawn as a share of the rows read, with the counts in the tooltip', async () => {

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../server/serve.ts';
-import { FIXTURE, publishedFixture, type PublishedFixture } from '../helpers/publishedFixture.ts';
+import { CHROMIUM, dashboardSession, FLAGS, missingChromium, SHOTS, type DashboardSession } from '../helpers/chromium.ts';
+import { FIXTURE, type PublishedFixture } from '../helpers/publishedFixture.ts';
 import { addTestUser, type TestUser } from '../helpers/auth.ts';
 
 // Browser globals used inside page.evaluate callbacks (they run in the page; this file is
@@ -21,10 +22,7 @@ declare const document: { body: { dataset: Record<string, string | undefined> };
 declare const location: { search: string };
 type HTMLElement = { dataset: Record<string, string | undefined> };
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const SHOTS = new URL('../../test-output/screenshots/', import.meta.url).pathname;
-const missing = existsSync(CHROMIUM) ? null : `${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) to run the browser tests`;
+const missing = missingChromium;
 
 const PAGES = [
   { path: '/', name: 'overview' },
@@ -52,16 +50,13 @@ describe.skipIf(missing !== null)(missing ? `dashboards in Chromium (SKIPPED: ${
   let fx: PublishedFixture;
   let server: RunningServer;
   let browser: BrowserContext;
-  let profile: string;
+  let session: DashboardSession;
   let evaluator: TestUser;
 
   beforeAll(async () => {
-    const { chromium } = await import('playwright-core');
-    fx = await publishedFixture();
     // The fixture was published on 2026-11-01: generous limits keep it fresh here; the banner test sets tight ones.
-    server = await startServer({ root: fx.root, port: 0, log: () => undefined, freshness: { maxPublishedAgeHours: 1e6, maxAsOfAgeDays: 1e6 } });
-    profile = mkdtempSync(join(tmpdir(), 'closeloop-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1360, height: 900 }, acceptDownloads: true });
+    session = await dashboardSession('pages', { acceptDownloads: true });
+    ({ fx, server, browser } = session);
     mkdirSync(SHOTS, { recursive: true });
     // Sign in once, as a person would with the link `closeloop start` prints: the session cookie serves every page after.
     evaluator = await addTestUser(fx.root, 'evaluator', { name: 'Browser Evaluator' });
@@ -73,10 +68,7 @@ describe.skipIf(missing !== null)(missing ? `dashboards in Chromium (SKIPPED: ${
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    fx?.cleanup();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await session?.close();
   });
 
   /** A page that records console errors, failed requests, HTTP errors and CSP violations. */

@@ -5,18 +5,15 @@
 // libraries come compressed under hashed names cached as immutable; a page that draws no
 // chart (the metric dictionary) loads no Vega at all.
 // Without /usr/bin/chromium these tests report themselves skipped, with the reason.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { startServer, type RunningServer } from '../../server/serve.ts';
-import { publishedFixture, type PublishedFixture } from '../helpers/publishedFixture.ts';
+import type { RunningServer } from '../../server/serve.ts';
+import { dashboardSession, missingChromium, SHOTS, type DashboardSession } from '../helpers/chromium.ts';
+import type { PublishedFixture } from '../helpers/publishedFixture.ts';
 import { addTestUser } from '../helpers/auth.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const missing = existsSync(CHROMIUM) ? null : `${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) to run the browser tests`;
+const missing = missingChromium;
 
 const FIRST_VISIT_LIMIT = 400_000;
 const REPEAT_VISIT_LIMIT = 50_000;
@@ -63,14 +60,11 @@ describe.skipIf(missing !== null)(missing ? `page weight in Chromium (SKIPPED: $
   let fx: PublishedFixture;
   let server: RunningServer;
   let browser: BrowserContext;
-  let profile: string;
+  let session: DashboardSession;
 
   beforeAll(async () => {
-    const { chromium } = await import('playwright-core');
-    fx = await publishedFixture();
-    server = await startServer({ root: fx.root, port: 0, log: () => undefined, freshness: { maxPublishedAgeHours: 1e6, maxAsOfAgeDays: 1e6 } });
-    profile = mkdtempSync(join(tmpdir(), 'closeloop-chromium-weight-'));
-    browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1360, height: 900 } });
+    session = await dashboardSession('weight');
+    ({ fx, server, browser } = session);
     const evaluator = await addTestUser(fx.root, 'evaluator');
     const signin = await browser.newPage();
     await signin.goto(`${server.url}/signin#token=${evaluator.token}`);
@@ -84,10 +78,7 @@ describe.skipIf(missing !== null)(missing ? `page weight in Chromium (SKIPPED: $
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    fx?.cleanup();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await session?.close();
   });
 
   it(`the overview: at most ${kb(FIRST_VISIT_LIMIT)} on a first visit, at most ${kb(REPEAT_VISIT_LIMIT)} on a repeat visit`, async () => {
