@@ -797,6 +797,10 @@ export const READING_GUIDE: ReadonlyArray<{ heading: string; text: string }> = [
     text: 'Computed over the groups shown (withheld groups and unknown left out), on the adverse scale (Keppel and Pearcy 2005), so they measure the same thing as the flag. Index of disparity: the average absolute difference of the other groups from the reference, as a percentage of the reference. Between-group variance: the population-weighted variance of the group rates, less the part sampling noise alone would give (sum of p_j (1 - p_j) v_j, where v_j is a group\'s sampling variance), floored at 0; empty for dollar rates. Maximal rate difference and ratio: the highest group over the lowest.',
   },
   {
+    heading: 'What is published, and what is withheld',
+    text: 'No count of people or events from 1 to 10 is shown or can be derived from what is shown (models/disclosure/README.md). Published: everyone at every grain; each group dimension for the whole span, years and quarters (counties and programs for the span and years; organisations, ZIP3 and two-way cuts for the whole span only; PHQ-9 and funnel cuts for the span and years), each with every group listed, a group with nobody in it as zero. A cell is withheld ("n<11") for its own small counts or to keep another cell\'s from being worked out; a cut that would show fewer than two groups in most periods, or whose small counts withholding cannot protect, is not published at all (the run lists these, and asking for one says why). A withheld figure is not zero and not missing data.',
+  },
+  {
     heading: 'Before and after the first referral',
     text: 'The change in emergency visits and admissions from the 180 days before a person\'s first referral to the 180 days after is not an effect of the referral: people are referred after a crisis, when their use is unusually high, so it tends to fall back anyway (regression to the mean), and use changes over time for everyone (secular trend). Without a comparison group neither can be told apart from an effect, so no p-value is shown.',
   },
