@@ -117,19 +117,19 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
   const coarsened = new Map<string, string>();
   // Cuts the suppressor would mostly withhold inform no one and tie everything together:
   // not published (a first suppressor pass on the true figures decides).
-  await timed('suppression', async () => {
+  // the suppressor on the true figures, less the cuts removed, with everything withheld so far forced
+  const suppressFromTruth = async () => {
     await exec(conn, 'CREATE OR REPLACE TABLE metric_results AS SELECT * FROM _truth_results');
+    await removeCuts(conn, coarsened);
     await markGiven(conn, threshold, people, forced);
-    await suppress(conn, { metrics: opts.metrics, threshold });
+    return suppress(conn, { metrics: opts.metrics, threshold });
+  };
+  await timed('suppression', async () => {
+    await suppressFromTruth();
     for (const c of await mostlyWithheldCuts(conn)) coarsened.set(cutKey(c.metric_id, c.period_grain, c.dimension), 'fewer than two groups could be shown in most periods');
   });
   for (; rounds < MAX_ROUNDS; rounds++) {
-    suppression = await timed('suppression', async () => {
-      await exec(conn, 'CREATE OR REPLACE TABLE metric_results AS SELECT * FROM _truth_results');
-      await removeCuts(conn, coarsened);
-      await markGiven(conn, threshold, people, forced);
-      return suppress(conn, { metrics: opts.metrics, threshold });
-    });
+    suppression = await timed('suppression', suppressFromTruth);
     // Rounds run the attacker without its exact (whole-component) solves: a count no local
     // certificate shows safe is treated as disclosed.
     audit = await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: '_truth_results', ties, people, exact: false, settled }));

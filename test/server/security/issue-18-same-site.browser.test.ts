@@ -5,7 +5,7 @@
 // user's downloads. Now both are refused (403) before any route runs, and the refusals
 // are audited with the user's id (which proves the cookie was sent: the attack is real).
 // The dashboards' own fetches and downloads are covered by test/dashboards/pages.browser.test.ts.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,11 +16,10 @@ import { storePaths } from '../../../pipelines/store.ts';
 import { auditPath, type AuditRecord } from '../../../server/auth/audit.ts';
 import { startServer, type RunningServer } from '../../../server/serve.ts';
 import { addTestUser, type TestUser } from '../../helpers/auth.ts';
+import { CHROMIUM, FLAGS, missingChromium } from '../../helpers/chromium.ts';
 import { publishedFixture, type PublishedFixture } from '../../helpers/publishedFixture.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const missing = existsSync(CHROMIUM) ? null : `${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) to run the browser tests`;
+const missing = missingChromium;
 
 declare const document: { title: string };
 
