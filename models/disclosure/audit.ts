@@ -20,7 +20,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { openDatabase, rows as readRows } from '../duckdb.ts';
 import { atomsOf, atomValues } from './attacker/atoms.ts';
 import { findDisclosures } from './attacker/ranges.ts';
-import { sharedCountTies } from './attacker/ties.ts';
+import { definitionalTies, sharedCountTies } from './attacker/ties.ts';
 import { buildSystem, type AuditCell, type ExtraRelation, type LinearSystem, type PeopleRule } from './attacker/system.ts';
 import { metricMetaMap, type MetricInput, type MetricMeta } from './metricMeta.ts';
 
@@ -153,7 +153,8 @@ async function readTable(conn: DuckDBConnection, table: string, csv: boolean): P
   coalesce(${text('group_value')}, '') AS group_value, ${num('numerator')} AS numerator, ${num('denominator')} AS denominator, ${num('value')} AS value,
   coalesce(${bool('suppressed')}, false) AS suppressed, ${present.includes('reference_group') ? text('reference_group') : 'NULL::VARCHAR'} AS reference_group,
   ${optional.join(', ')}
-FROM ${ident(table)}`);
+FROM ${ident(table)}
+ORDER BY 1, 2, 3, 4, 5`); // a fixed order: the attacker's system (and so the publish) must not depend on scan order
 }
 
 const keyOf = (r: Pick<AuditRow, 'metric_id' | 'period_grain' | 'period_start' | 'dimension' | 'group_value'>) =>
@@ -203,7 +204,7 @@ async function audit(published: AuditRow[], truth: AuditRow[] | null, opts: Audi
     shown: r.suppressed ? null : { numerator: r.numerator, denominator: r.denominator, value: r.value },
     truth: truthByKey ? (truthByKey.get(keyOf(r)) ?? null) : undefined,
   }));
-  const extra = [...sharedCountTies(cells, metas), ...(opts.ties ?? [])];
+  const extra = [...sharedCountTies(cells, metas), ...definitionalTies(cells, metas, truthByKey !== null), ...(opts.ties ?? [])];
   const sys = buildSystem(cells, { metas, threshold: T, existence: opts.existence ?? 'frames', extra, people: opts.people });
   const found = await findDisclosures(sys, { exact: opts.exact ?? true, settled: opts.settled });
   for (const d of found.disclosures) {

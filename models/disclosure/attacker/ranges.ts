@@ -20,6 +20,7 @@
 //    not known (an exported file).
 import highsModule, { type Highs } from 'highs';
 import { echelon, type SparseEquation } from './nullspace.ts';
+import { HighsLp } from './highsLp.ts';
 import { SlackSimplex } from './slackSimplex.ts';
 import type { LinearSystem } from './system.ts';
 
@@ -65,14 +66,18 @@ const BATCH_MAX = 4000;
 interface Region {
   vars: number[];
   index: Map<number, number>;
-  lp: SlackSimplex;
+  lp: SlackSimplex | HighsLp;
   lower: number[];
   /** the region's equations (in region indices), for a MIP check */
   eqs: SparseEquation[];
 }
 
-/** Time limit of one MIP check (s); a check that runs out counts as "not shown safe". */
-const MIP_SECONDS = 10;
+/**
+ * Work limit of one MIP check (branch-and-bound nodes); a check that runs out counts as "not
+ * shown safe". A node limit, not a time limit: the same publication must get the same answer
+ * on a busy machine as on an idle one, which a time limit cannot promise.
+ */
+const MIP_NODES = 20_000;
 /** Largest neighbourhood (variables) the dense simplex takes. */
 const LOCAL_MAX = 400;
 
@@ -250,7 +255,14 @@ class Component {
       }
     }
     // what neighbourhoods left open: batch rounds on the whole component
-    if (open.size && this.nv <= BATCH_MAX) await this.settleRounds(this.region(Array.from({ length: this.nv }, (_, k) => k), x0), open);
+    if (open.size && this.nv <= BATCH_MAX) {
+      const region = await this.sparseRegion(x0);
+      try {
+        await this.settleRounds(region, open);
+      } finally {
+        (region.lp as HighsLp).dispose();
+      }
+    }
     if (!open.size) return;
     if (!this.exact) {
       for (const k of [...open].sort((a, b) => a - b)) this.report.disclosures.push({ var: this.members[k] as number, low: Number.NaN, high: Number.NaN, exact: false, unproven: true });
@@ -377,6 +389,16 @@ class Component {
     return { vars, index, lp, lower, eqs };
   }
 
+  /** The whole component as one LP for HiGHS (too large for a dense tableau). */
+  private async sparseRegion(x0: Float64Array): Promise<Region> {
+    const highs = await solver();
+    const vars = Array.from({ length: this.nv }, (_, k) => k);
+    const index = new Map(vars.map((v) => [v, v]));
+    const lower = Float64Array.from(this.lower);
+    const lp = new HighsLp(highs, this.equations, lower, Float64Array.from(this.upper), x0);
+    return { vars, index, lp, lower: [...lower], eqs: this.equations };
+  }
+
   /**
    * Minimise, then maximise, the sum of the open candidates in the region while rounds
    * settle some. A whole-number optimum settles each candidate it puts at 0 or at the
@@ -434,7 +456,7 @@ class Component {
       integrality: Int32Array.from(region.vars, (v) => (this.integer[v] ? 1 : 0)),
     });
     try {
-      model.options.set({ output_flag: false, time_limit: MIP_SECONDS });
+      model.options.set({ output_flag: false, mip_max_nodes: MIP_NODES });
       this.report.mips++;
       const r = model.run();
       return (r.modelStatus as number) === highs.constants.modelStatus.optimal;

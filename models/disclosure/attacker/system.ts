@@ -80,6 +80,8 @@ export interface TermRef {
 export interface ExtraRelation {
   terms: Array<{ key: string; atom: AtomType | 'D'; coef: number }>;
   relation: RelationKind;
+  /** sum coef * term <= 0 instead of = 0 (one count counts a subset of another's units) */
+  atMost?: boolean;
 }
 
 export interface PeopleRule {
@@ -197,7 +199,7 @@ export function buildSystem(cells: AuditCell[], o: BuildOptions): LinearSystem {
   const term = (cell: number, atom: VarAtom): Slot | undefined => slots.get(slotKey(cell, atom));
 
   /** Add sum(coef * term) = 0 over the given terms, if it has a variable and holds on the truth. */
-  const relate = (terms: TermRef[], relation: RelationKind) => {
+  const relate = (terms: TermRef[], relation: RelationKind, atMost = false) => {
     const vs: number[] = [];
     const cs: number[] = [];
     let constant = 0;
@@ -225,14 +227,14 @@ export function buildSystem(cells: AuditCell[], o: BuildOptions): LinearSystem {
       const s = term(t.cell, t.atom);
       return s && 'k' in s ? Math.abs(s.k) : 0;
     }));
-    if (truthKnown && Math.abs(truthSum) > TOL * scale) {
+    if (truthKnown && (atMost ? truthSum > TOL * scale : Math.abs(truthSum) > TOL * scale)) {
       dropped[relation] = (dropped[relation] ?? 0) + 1;
       return;
     }
     const keep = vs.map((_, k) => Math.abs(cs[k] as number) > 1e-12);
     const fv = vs.filter((_, k) => keep[k]);
     if (fv.length === 0) return;
-    rows.push({ vars: fv, coefs: cs.filter((_, k) => keep[k]), lo: -constant, hi: -constant, relation });
+    rows.push({ vars: fv, coefs: cs.filter((_, k) => keep[k]), lo: atMost ? -Infinity : -constant, hi: -constant, relation });
     relations[relation] = (relations[relation] ?? 0) + 1;
   };
 
@@ -314,7 +316,7 @@ export function buildSystem(cells: AuditCell[], o: BuildOptions): LinearSystem {
       }
       terms.push({ cell, atom: t.atom, coef: t.coef });
     }
-    if (terms.length) relate(terms, x.relation);
+    if (terms.length) relate(terms, x.relation, x.atMost);
   }
 
   // People behind person-time: min * P <= T <= max * P, P shown exactly when T is shown.

@@ -146,7 +146,7 @@ export async function readCooccurrence(conn: DuckDBConnection, populationDimensi
   const columns = new Set((await rows<{ c: string }>(conn, `SELECT column_name AS c FROM duckdb_columns() WHERE table_name = 'int_person_attributes'`)).map((r) => r.c));
   const pop = populationDimensions.filter((d) => columns.has(d) && d !== 'age_band');
   const out: Cooccurrence[] = [];
-  const pairsOf = async (sql: string) => (await rows<{ a: string; b: string }>(conn, sql)).map((r) => [String(r.a), String(r.b)] as [string, string]);
+  const pairsOf = async (sql: string) => (await rows<{ a: string; b: string }>(conn, `SELECT a, b FROM (${sql}) ORDER BY a, b`)).map((r) => [String(r.a), String(r.b)] as [string, string]);
   for (let i = 0; i < pop.length; i++) {
     for (let j = i + 1; j < pop.length; j++) {
       out.push({ d1: pop[i]!, d2: pop[j]!, pairs: await pairsOf(`SELECT DISTINCT ${pop[i]}::VARCHAR AS a, ${pop[j]}::VARCHAR AS b FROM int_person_attributes`) });
@@ -241,4 +241,66 @@ function connectedBlocks(pairs: ReadonlyArray<[string, string]>): Array<{ left: 
     (node.startsWith('L') ? b.left : b.right).push(node.slice(1));
   }
   return [...blocks.values()];
+}
+
+/**
+ * Counts two metrics publish by definition (the metric dictionary says so, so the attacker
+ * knows them): equal once a window has elapsed, or one a subset of the other's units
+ * (`le`). Quantities: n numerator (events, count), d denominator (cases), c complement.
+ * The same list as an outside attacker reads off the definitions (test/attacker); an
+ * equality is kept only where the true figures satisfy it (system.ts drops the rest), so
+ * only the run's own audit, which has the truth, uses the windowed ones.
+ */
+export const DEFINITIONAL_TIES: ReadonlyArray<readonly [string, Quantity, string, Quantity, 'eq' | 'le']> = [
+  ['need_referral_rate', 'd', 'positive_needs', 'n', 'eq'],
+  ['unmet_need_rate', 'd', 'positive_needs', 'n', 'eq'],
+  ['days_to_referral', 'd', 'positive_needs', 'n', 'eq'],
+  ['days_to_referral', 'n', 'need_referral_rate', 'n', 'eq'],
+  ['referral_acceptance_rate', 'd', 'days_to_close', 'd', 'eq'],
+  ['closed_loop_rate', 'd', 'days_to_close', 'd', 'eq'],
+  ['days_to_service', 'd', 'days_to_close', 'd', 'eq'],
+  ['need_met_rate', 'd', 'days_to_close', 'n', 'eq'],
+  ['capacity_rejection_share', 'd', 'need_met_rate', 'c', 'eq'],
+  ['phq9_response_rate', 'd', 'phq9_follow_up_rate', 'd', 'eq'],
+  ['phq9_remission_rate', 'd', 'phq9_follow_up_rate', 'd', 'eq'],
+  ['phq9_mean_change', 'd', 'phq9_follow_up_rate', 'n', 'eq'],
+  ['demand_capacity_ratio', 'n', 'positive_needs', 'n', 'eq'],
+  ['enrollment_after_referral_rate', 'd', 'days_to_close', 'd', 'le'],
+  ['phq9_response_rate', 'n', 'phq9_follow_up_rate', 'n', 'le'],
+  ['phq9_remission_rate', 'n', 'phq9_response_rate', 'n', 'le'],
+  ['closed_loop_rate', 'n', 'days_to_close', 'n', 'le'],
+  ['need_met_rate', 'd', 'days_to_close', 'n', 'le'],
+  ['capacity_rejection_share', 'd', 'days_to_close', 'n', 'le'],
+];
+type Quantity = 'n' | 'd' | 'c';
+
+/** The atom (or D) a quantity of a metric is, or null when it is not a protected count. */
+function atomOfQuantity(meta: MetricMeta, q: Quantity): Expr | null {
+  const { atoms, total } = atomsOf(meta.kind, meta.dollarNumerator);
+  if (meta.kind === 'mean') return q === 'd' ? 'n' : null;
+  if (total) return q === 'n' ? atoms[0]!.type : q === 'c' ? atoms[1]!.type : 'D';
+  if (q !== 'n') return null;
+  const first = atoms[0]!.type;
+  return first === 'T' ? null : first;
+}
+
+export function definitionalTies(cells: readonly AuditCell[], metas: Map<string, MetricMeta>, withTruth: boolean): ExtraRelation[] {
+  const keys = new Set(cells.map((c) => cellKey(c)));
+  const out: ExtraRelation[] = [];
+  for (const [a, qa, b, qb, kind] of DEFINITIONAL_TIES) {
+    if (kind === 'eq' && !withTruth) continue;
+    const ma = metas.get(a);
+    const mb = metas.get(b);
+    if (!ma || !mb) continue;
+    const xa = atomOfQuantity(ma, qa);
+    const xb = atomOfQuantity(mb, qb);
+    if (!xa || !xb) continue;
+    for (const c of cells) {
+      if (c.metric_id !== a) continue;
+      const kb = cellKey({ ...c, metric_id: b });
+      if (!keys.has(kb)) continue;
+      out.push({ relation: 'tie', atMost: kind === 'le', terms: [{ key: cellKey(c), atom: xa, coef: 1 }, { key: kb, atom: xb, coef: -1 }] });
+    }
+  }
+  return out;
 }

@@ -69,6 +69,28 @@ describe('what the audit catches', () => {
     expect(derived?.message).toMatch(/count can be derived exactly 5/);
   });
 
+  test('route 2, subsets: a count bounded by another metric\'s count of a superset of its units (remission <= response)', async () => {
+    // Worked by hand. Response (B): all 33 (of 120), male 25 shown; female and unknown withheld, so
+    // together 8. Remission (A): all 30 shown; female and male withheld. Remitters are
+    // responders, so A.male <= B.male = 25 gives A.female >= 5, and A.female <= B.female
+    // <= 8: A.female in 5..8, and B.female >= A.female in 5..8. Without the subset relation
+    // nothing is derivable (A.female anywhere in 0..30, B.female in 0..8).
+    const A = testMetric('phq9_remission_rate', 'proportion');
+    const B = testMetric('phq9_response_rate', 'proportion');
+    const p = (metric_id: string, group_value: string, numerator: number | null, denominator: number | null) =>
+      row({ metric_id, dimension: group_value === 'all' ? 'all' : 'sex', group_value, numerator, denominator, value: numerator === null ? null : numerator / denominator!, suppressed: numerator === null });
+    const table = [
+      p('phq9_remission_rate', 'all', 30, 100), p('phq9_remission_rate', 'female', null, null), p('phq9_remission_rate', 'male', null, null),
+      p('phq9_response_rate', 'all', 33, 120), p('phq9_response_rate', 'female', null, null), p('phq9_response_rate', 'male', 25, 60), p('phq9_response_rate', 'unknown', null, null),
+    ];
+    const r = await auditResults(table, { metrics: [A, B], threshold: 11 });
+    const found = r.violations.filter((v) => v.relation === 'disclosure').map((v) => `${v.metric_id} ${v.group_value} ${v.count}: ${v.low}..${v.high}`).sort();
+    expect(found).toEqual(['phq9_remission_rate female N: 5..8', 'phq9_response_rate female N: 5..8']);
+    const renamed = table.map((t) => ({ ...t, metric_id: t.metric_id === 'phq9_remission_rate' ? 'a' : 'b' }));
+    const without = await auditResults(renamed, { metrics: [testMetric('a', 'proportion'), testMetric('b', 'proportion')], threshold: 11 });
+    expect(without.violations.filter((v) => v.relation === 'disclosure')).toEqual([]);
+  });
+
   test('figures left on a suppressed row; statistics against a suppressed reference; a metric outside the catalog', async () => {
     const r = await auditResults([
       prop('all', 'all', 300, 600),
