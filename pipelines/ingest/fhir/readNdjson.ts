@@ -1,0 +1,148 @@
+// Reads a FHIR Bulk Data file (ndjson, one resource per line, optionally gzip) into the
+// same temporary tables the CSV reader makes (raw_file, line_map, skip_rowids), so the
+// SQL rules, quarantine, orphans, keys and ledger are the CSV path's. Each line is parsed
+// and mapped here (JSON cannot be split in SQL without losing the line of a bad one);
+// rows go to DuckDB through an appender, set work (screening items -> one row per
+// screening and domain) is SQL. Lines we cannot use go to temp table resource_rejects.
+import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
+import { exec, sqlIdent as id } from '../../../models/duckdb.ts';
+import { FileRejected, type RawRead } from '../readSource.ts';
+import { ReadFailed } from '../scanFile.ts';
+import { fhirCodes } from './codes.ts';
+import { mapResource, type FhirResourceType } from './resources.ts';
+
+export interface NdjsonRead extends RawRead {
+  /** Lines quarantined by this reader (temp table resource_rejects). */
+  rejects: number;
+  /** Resources of the file's type that are not ours to read, by reason (reported, not loaded). */
+  notRead: Record<string, number>;
+  /** Resources read by the load of another entity from the same file. */
+  elsewhere: Record<string, number>;
+}
+
+/** The column holding the resource as it came (the raw record of a quarantined row). */
+export const RESOURCE_COLUMN = 'fhir_resource';
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boolean, fileType: FhirResourceType, entity: string, columns: string[], reportsBadLines: boolean): Promise<NdjsonRead> {
+  const header = [...columns, RESOURCE_COLUMN];
+  const cols = header.map((_, i) => `c${i} VARCHAR`).join(', ');
+  await exec(conn, `DROP TABLE IF EXISTS fhir_rows; CREATE TEMP TABLE fhir_rows (line BIGINT, ${cols})`);
+  await exec(conn, `DROP TABLE IF EXISTS resource_rejects; CREATE TEMP TABLE resource_rejects (line BIGINT, rule VARCHAR, column_name VARCHAR, message VARCHAR, record VARCHAR)`);
+  const out = await conn.createAppender('fhir_rows', 'main', 'temp');
+  const bad = await conn.createAppender('resource_rejects', 'main', 'temp');
+  const notRead: Record<string, number> = {};
+  const elsewhere: Record<string, number> = {};
+  const codes = fhirCodes();
+  let rejects = 0;
+  let read = 0;
+  const onLine = (line: number, bytes: Buffer) => {
+    let text: string;
+    try {
+      text = decoder.decode(bytes);
+    } catch {
+      if (reportsBadLines) appendReject(bad, line, 'bad_json', null, 'the line is not valid UTF-8', bytes.toString('latin1'));
+      rejects += reportsBadLines ? 1 : 0;
+      return;
+    }
+    if (text.trim() === '') return; // a blank line holds no resource
+    read++;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      if (reportsBadLines) {
+        appendReject(bad, line, 'bad_json', null, `not JSON: ${(err as Error).message}`, text);
+        rejects++;
+      }
+      return;
+    }
+    const o = mapResource(json, fileType, entity, codes);
+    if (o.kind === 'row') {
+      out.appendBigInt(BigInt(line));
+      for (const c of columns) {
+        const v = o.values[c];
+        if (v === null || v === undefined) out.appendNull();
+        else out.appendVarchar(v);
+      }
+      out.appendVarchar(text);
+      out.endRow();
+    } else if (o.kind === 'reject') {
+      if (!reportsBadLines && (o.rule === 'bad_json' || o.rule === 'wrong_resource_type' || o.rule === 'bad_resource')) return;
+      const rid = (json as { id?: unknown }).id;
+      appendReject(bad, line, o.rule, o.column, `${typeof rid === 'string' ? `${fileType}/${rid}: ` : ''}${o.message}`, text);
+      rejects++;
+    } else if (o.kind === 'elsewhere') {
+      elsewhere[o.entity] = (elsewhere[o.entity] ?? 0) + 1;
+    } else {
+      notRead[o.reason] = (notRead[o.reason] ?? 0) + 1;
+    }
+  };
+  try {
+    await eachLine(path, gzip, onLine);
+    out.flushSync();
+    bad.flushSync();
+  } finally {
+    out.closeSync();
+    bad.closeSync();
+  }
+  // Screening items of one screening and domain (AHC asks two food questions) are one
+  // row: positive if any item is, else negative if any is, else declined. Its line is
+  // its first item's; its raw record holds every item.
+  const all = header.map((_, i) => `c${i}`);
+  const source = entity === 'screenings'
+    ? `SELECT min(line) AS line, c0, c1, c2, c3, c4,
+         CASE WHEN bool_or(c5 = 'positive') THEN 'positive' WHEN bool_or(c5 = 'negative') THEN 'negative' WHEN bool_or(c5 = 'declined') THEN 'declined' END AS c5,
+         string_agg(c6, '\n' ORDER BY line) AS c6
+       FROM fhir_rows GROUP BY c0, c1, c2, c3, c4`
+    : `SELECT * FROM fhir_rows`;
+  if (entity === 'screenings' && columns.join() !== 'screening_id,person_id,screened_on,instrument,domain,result') throw new Error('screenings columns changed: update readNdjson');
+  await exec(conn, `DROP TABLE IF EXISTS raw_file; CREATE TEMP TABLE raw_file AS SELECT ${all.map(id).join(', ')} FROM (${source}) ORDER BY line`);
+  await exec(conn, `DROP TABLE IF EXISTS line_map; CREATE TEMP TABLE line_map AS SELECT (row_number() OVER (ORDER BY line) - 1)::BIGINT AS from_rowid, line::BIGINT AS line_at FROM (${source})`);
+  await exec(conn, `DROP TABLE IF EXISTS fhir_rows; DROP TABLE IF EXISTS skip_rowids; CREATE TEMP TABLE skip_rowids (_rowid BIGINT)`);
+  return { header, malformed: 0, rowsRead: read, emptyIsText: false, rejects, notRead, elsewhere };
+}
+
+function appendReject(a: DuckDBAppender, line: number, rule: string, column: string | null, message: string, record: string) {
+  a.appendBigInt(BigInt(line));
+  a.appendVarchar(rule);
+  if (column === null) a.appendNull();
+  else a.appendVarchar(column);
+  a.appendVarchar(message);
+  a.appendVarchar(record);
+  a.endRow();
+}
+
+/** Calls onLine(line number, bytes without the line end) for every line; \r\n and \n end a line. */
+async function eachLine(path: string, gzip: boolean, onLine: (line: number, bytes: Buffer) => void) {
+  const raw = createReadStream(path, { highWaterMark: 1 << 20 });
+  let ioError: NodeJS.ErrnoException | null = null;
+  raw.on('error', (err) => {
+    ioError = err;
+  });
+  const stream = gzip ? raw.pipe(createGunzip()) : raw;
+  if (stream !== raw) raw.on('error', (err) => stream.destroy(err));
+  let carry: Buffer = Buffer.alloc(0);
+  let line = 0;
+  try {
+    for await (const chunk of stream) {
+      let buf = carry.length ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
+      let start = 0;
+      for (let nl = buf.indexOf(0x0a, start); nl !== -1; nl = buf.indexOf(0x0a, start)) {
+        line++;
+        onLine(line, buf.subarray(start, nl > start && buf[nl - 1] === 0x0d ? nl - 1 : nl));
+        start = nl + 1;
+      }
+      buf = buf.subarray(start);
+      carry = Buffer.from(buf);
+    }
+  } catch (err) {
+    const io = ioError as NodeJS.ErrnoException | null;
+    if (io) throw new ReadFailed(io.code, io.message);
+    throw new FileRejected(`rejected whole: cannot be read${gzip ? ' as gzip' : ''}: ${(err as Error).message}`);
+  }
+  if (carry.length) onLine(line + 1, carry[carry.length - 1] === 0x0d ? carry.subarray(0, -1) : carry);
+}
