@@ -72,8 +72,10 @@ export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boo
       out.endRow();
     } else if (o.kind === 'reject') {
       if (!reportsBadLines && (o.rule === 'bad_json' || o.rule === 'wrong_resource_type' || o.rule === 'bad_resource')) return;
-      const rid = (json as { id?: unknown }).id;
-      appendReject(bad, line, o.rule, o.column, `${typeof rid === 'string' ? `${fileType}/${rid}: ` : ''}${o.message}`, text);
+      // The resource's own type and id, as it names them, lead the message.
+      const { resourceType: rt, id: rid } = json as { resourceType?: unknown; id?: unknown };
+      const named = typeof rt === 'string' && typeof rid === 'string' && rid !== '' ? `${rt}/${rid}: ` : '';
+      appendReject(bad, line, o.rule, o.column, `${named}${o.message}`, text);
       rejects++;
     } else if (o.kind === 'elsewhere') {
       elsewhere[o.entity] = (elsewhere[o.entity] ?? 0) + 1;

@@ -132,8 +132,9 @@ function patient(p: z.infer<typeof Patient>, codes: FhirCodes): Outcome {
       preferred_language: codesOf(lang?.language)[0] ?? lang?.language.text ?? null,
       // ZIP+4 keeps its ZIP; anything else goes to the not_5_digits rule as written.
       zip: zip && /^\d{5}-\d{4}$/.test(zip) ? zip.slice(0, 5) : (zip ?? null),
-      // A county given by name is not read (no FIPS in FHIR): county unknown.
-      county_fips: address?.district && /^\d{5}$/.test(address.district.trim()) ? address.district.trim() : null,
+      // district holds a county name or code: a code goes to the county_fips rules as
+      // written (37-119 is quarantined, as in CSV); a name is not read (county unknown).
+      county_fips: address?.district && !/\p{L}/u.test(address.district) ? address.district : null,
       rurality: null, payer: null, program_id: null, enrolled_from: null, enrolled_through: null,
       death_date: dateOf(p.deceasedDateTime),
     },
