@@ -157,3 +157,17 @@ describe('bad FHIR resources are quarantined with their file, line, id and rule 
     ]);
   });
 });
+
+describe('FHIR file names and references', () => {
+  it('the resource type is a word of the file name as Bulk Data servers write it', async () => {
+    const { fhirTypeOfName } = await import('../../../pipelines/ingest/discover.ts');
+    expect(['Patient.ndjson', '1.Observation.ndjson', 'Encounter_002.ndjson.gz', 'FHIR-Coverage.ndjson', 'patient.ndjson', 'MedicationRequest.ndjson', '2024-export.ndjson']
+      .map(fhirTypeOfName)).toEqual(['Patient', 'Observation', 'Encounter', 'Coverage', null, 'MedicationRequest', null]);
+  });
+
+  it('a reference names a Patient by relative or absolute URL, with or without a version; anything else is no reference', async () => {
+    const { referencedId } = await import('../../../pipelines/ingest/fhir/resources.ts');
+    expect(['Patient/p-1', 'https://ehr.example/fhir/Patient/p.2', 'Patient/p3/_history/4', 'Group/g1', 'urn:uuid:1b2c', 'Patient/', 'Patient/a b']
+      .map((reference) => referencedId({ reference }, 'Patient'))).toEqual(['p-1', 'p.2', 'p3', null, null, null, null]);
+  });
+});
