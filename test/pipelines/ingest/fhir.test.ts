@@ -171,3 +171,25 @@ describe('FHIR file names and references', () => {
       .map((reference) => referencedId({ reference }, 'Patient'))).toEqual(['p-1', 'p.2', 'p3', null, null, null, null]);
   });
 });
+
+describe('regression: US Core race codes', () => {
+  const patient = (race: Array<[string, string]>) => ({
+    resourceType: 'Patient', id: 'p1',
+    extension: [{ url: 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-race', extension: race.map(([url, code]) => ({ url, valueCoding: { system: 'urn:oid:2.16.840.1.113883.6.238', code } })) }],
+  });
+  const race = async (r: Array<[string, string]>) => {
+    const { mapResource } = await import('../../../pipelines/ingest/fhir/resources.ts');
+    const o = mapResource(patient(r), 'Patient', 'people');
+    return o.kind === 'row' ? o.values.race_ethnicity : o;
+  };
+
+  it('Other Race (2131-1) comes as a detailed code and is read as other (it was read as unknown; found by the 3,000-person comparison)', async () => {
+    expect(await race([['detailed', '2131-1']])).toBe('other');
+  });
+
+  it('an OMB category that is not one is unknown_code; UNK is unknown; a detailed code we do not list refines its category', async () => {
+    expect(await race([['ombCategory', '2131-1']])).toMatchObject({ kind: 'reject', rule: 'unknown_code', column: 'race_ethnicity' });
+    expect(await race([['ombCategory', 'UNK']])).toBe('unknown');
+    expect(await race([['ombCategory', '2028-9'], ['detailed', '2039-6']])).toBe('asian');
+  });
+});
