@@ -22,6 +22,9 @@ const CodeTables = z.object({
   }).strict()),
   screening_items_read_through_score: z.array(Loinc),
   phq9_total: Loinc,
+  /** PHQ-9 item questions in questionnaire order (item_1..item_9). */
+  phq9_items: z.array(Loinc).length(9),
+  phq9_answers: z.record(z.string().regex(/^LA\d+-\d$/), z.number().int().min(0).max(3)),
   encounter_classes: z.record(z.string(), z.enum(ENCOUNTER_TYPE)),
   race: z.record(z.string(), z.enum(RACE_ETHNICITY)),
   race_detailed: z.record(z.string(), z.enum(RACE_ETHNICITY)),

@@ -7,7 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
-import { exec, sqlIdent as id } from '../../../models/duckdb.ts';
+import { exec, rows, sqlIdent as id } from '../../../models/duckdb.ts';
 import { FileRejected, type RawRead } from '../readSource.ts';
 import { ReadFailed } from '../scanFile.ts';
 import { fhirCodes } from './codes.ts';
@@ -32,8 +32,13 @@ export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boo
   const cols = header.map((_, i) => `c${i} VARCHAR`).join(', ');
   await exec(conn, `DROP TABLE IF EXISTS fhir_rows; CREATE TEMP TABLE fhir_rows (line BIGINT, ${cols})`);
   await exec(conn, `DROP TABLE IF EXISTS resource_rejects; CREATE TEMP TABLE resource_rejects (line BIGINT, rule VARCHAR, column_name VARCHAR, message VARCHAR, record VARCHAR)`);
+  // PHQ-9 items and the item ids each total lists (hasMember), joined in SQL below.
+  await exec(conn, `DROP TABLE IF EXISTS fhir_items; CREATE TEMP TABLE fhir_items (line BIGINT, id VARCHAR, item INTEGER, value VARCHAR)`);
+  await exec(conn, `DROP TABLE IF EXISTS fhir_members; CREATE TEMP TABLE fhir_members (line BIGINT, member VARCHAR)`);
   const out = await conn.createAppender('fhir_rows', 'main', 'temp');
   const bad = await conn.createAppender('resource_rejects', 'main', 'temp');
+  const items = await conn.createAppender('fhir_items', 'main', 'temp');
+  const members = await conn.createAppender('fhir_members', 'main', 'temp');
   const notRead: Record<string, number> = {};
   const elsewhere: Record<string, number> = {};
   const codes = fhirCodes();
@@ -70,6 +75,17 @@ export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boo
       }
       out.appendVarchar(text);
       out.endRow();
+      for (const m of o.members ?? []) {
+        members.appendBigInt(BigInt(line));
+        members.appendVarchar(m);
+        members.endRow();
+      }
+    } else if (o.kind === 'item') {
+      items.appendBigInt(BigInt(line));
+      items.appendVarchar(o.id);
+      items.appendInteger(o.item);
+      items.appendVarchar(o.value);
+      items.endRow();
     } else if (o.kind === 'reject') {
       if (!reportsBadLines && (o.rule === 'bad_json' || o.rule === 'wrong_resource_type' || o.rule === 'bad_resource')) return;
       // The resource's own type and id, as it names them, lead the message.
@@ -85,17 +101,26 @@ export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boo
   };
   try {
     await eachLine(path, gzip, onLine);
-    out.flushSync();
-    bad.flushSync();
+    for (const a of [out, bad, items, members]) a.flushSync();
   } finally {
-    out.closeSync();
-    bad.closeSync();
+    for (const a of [out, bad, items, members]) a.closeSync();
   }
   // Screening items of one screening and domain (AHC asks two food questions) are one
   // row: positive if any item is, else negative if any is, else declined. Its line is
   // its first item's; its raw record holds every item.
   const all = header.map((_, i) => `c${i}`);
-  const source = entity === 'screenings'
+  const [itemCounts] = await rows<{ joined: number; alone: number }>(conn, `SELECT
+    count(*) FILTER (WHERE id IN (SELECT member FROM fhir_members)) AS joined, count(*) FILTER (WHERE id NOT IN (SELECT member FROM fhir_members)) AS alone FROM fhir_items`);
+  if (itemCounts?.joined) elsewhere['items of their PHQ-9 total'] = itemCounts.joined;
+  if (itemCounts?.alone) notRead['PHQ-9 item that no total lists in hasMember'] = itemCounts.alone;
+  // A total's items: the Observations its hasMember names (the first by line if two answer one item).
+  const phq9 = `WITH it AS (
+      SELECT m.line, i.item, arg_min(i.value, i.line) AS value FROM fhir_members m JOIN fhir_items i ON i.id = m.member GROUP BY m.line, i.item)
+    SELECT f.line, any_value(f.c0) AS c0, any_value(f.c1) AS c1, any_value(f.c2) AS c2, any_value(f.c3) AS c3,
+      ${[1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => `max(it.value) FILTER (WHERE it.item = ${n}) AS c${n + 3}`).join(', ')}, any_value(f.c13) AS c13
+    FROM fhir_rows f LEFT JOIN it ON it.line = f.line GROUP BY f.line`;
+  if (entity === 'phq9' && columns.join() !== 'assessment_id,person_id,assessed_on,total_score,item_1,item_2,item_3,item_4,item_5,item_6,item_7,item_8,item_9') throw new Error('phq9 columns changed: update readNdjson');
+  const source = entity === 'phq9' ? phq9 : entity === 'screenings'
     ? `SELECT min(line) AS line, c0, c1, c2, c3, c4,
          CASE WHEN bool_or(c5 = 'positive') THEN 'positive' WHEN bool_or(c5 = 'negative') THEN 'negative' WHEN bool_or(c5 = 'declined') THEN 'declined' END AS c5,
          string_agg(c6, '\n' ORDER BY line) AS c6
@@ -104,7 +129,7 @@ export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boo
   if (entity === 'screenings' && columns.join() !== 'screening_id,person_id,screened_on,instrument,domain,result') throw new Error('screenings columns changed: update readNdjson');
   await exec(conn, `DROP TABLE IF EXISTS raw_file; CREATE TEMP TABLE raw_file AS SELECT ${all.map(id).join(', ')} FROM (${source}) ORDER BY line`);
   await exec(conn, `DROP TABLE IF EXISTS line_map; CREATE TEMP TABLE line_map AS SELECT (row_number() OVER (ORDER BY line) - 1)::BIGINT AS from_rowid, line::BIGINT AS line_at FROM (${source})`);
-  await exec(conn, `DROP TABLE IF EXISTS fhir_rows; DROP TABLE IF EXISTS skip_rowids; CREATE TEMP TABLE skip_rowids (_rowid BIGINT)`);
+  await exec(conn, `DROP TABLE IF EXISTS fhir_rows; DROP TABLE IF EXISTS fhir_items; DROP TABLE IF EXISTS fhir_members; DROP TABLE IF EXISTS skip_rowids; CREATE TEMP TABLE skip_rowids (_rowid BIGINT)`);
   return { header, malformed: 0, rowsRead: read, emptyIsText: false, rejects, notRead, elsewhere };
 }
 

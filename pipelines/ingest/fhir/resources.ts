@@ -17,7 +17,10 @@ export const FHIR_SOURCES = {
 export type FhirResourceType = keyof typeof FHIR_SOURCES;
 
 export type Outcome =
-  | { kind: 'row'; values: Record<string, string | null> }
+  /** members: the ids of the Observations a PHQ-9 total lists in hasMember (its items). */
+  | { kind: 'row'; values: Record<string, string | null>; members?: string[] }
+  /** A PHQ-9 item: joined to the total that lists it (readNdjson). */
+  | { kind: 'item'; id: string; item: number; value: string }
   | { kind: 'reject'; rule: RuleId; column: string | null; message: string }
   /** Read by the load of another entity from the same file (Observation: screenings or phq9). */
   | { kind: 'elsewhere'; entity: string }
@@ -199,7 +202,8 @@ function observation(o: z.infer<typeof Observation>, entity: string, codes: Fhir
   const question = codes.screening_questions.find((q) => loinc.includes(q.loinc));
   const score = codes.screening_scores.find((q) => loinc.includes(q.loinc));
   const isPhq9 = loinc.includes(codes.phq9_total);
-  const kind = isPhq9 ? 'phq9' : question || score ? 'screenings' : null;
+  const phq9Item = codes.phq9_items.findIndex((c) => loinc.includes(c)) + 1;
+  const kind = isPhq9 || phq9Item ? 'phq9' : question || score ? 'screenings' : null;
   if (kind === null) {
     if (loinc.some((c) => codes.screening_items_read_through_score.includes(c))) return { kind: 'not_read', reason: 'safety item (read through its total score)' };
     if (o.hasMember?.length) return { kind: 'not_read', reason: 'panel (its member Observations are read)' };
@@ -209,6 +213,13 @@ function observation(o: z.infer<typeof Observation>, entity: string, codes: Fhir
     return { kind: 'not_read', reason: 'not a screening or PHQ-9 Observation' };
   }
   if (kind !== entity) return { kind: 'elsewhere', entity: kind };
+  if (phq9Item && !isPhq9) {
+    // The item's score: a LOINC answer (0..3) or a number; the SQL rules check the range.
+    const answer = codesOf(o.valueCodeableConcept, LOINC)[0];
+    const n = o.valueInteger ?? o.valueQuantity?.value ?? (answer === undefined ? undefined : codes.phq9_answers[answer]);
+    if (n === undefined) return reject('unknown_code', `item_${phq9Item}`, `PHQ-9 item ${codes.phq9_items[phq9Item - 1]}: answer ${answer ? `'${answer}' is not one of ${Object.keys(codes.phq9_answers).join(', ')}` : 'missing'}`);
+    return { kind: 'item', id: o.id, item: phq9Item, value: String(n) };
+  }
   const person = referencedId(o.subject, 'Patient');
   if (!person) return reject('missing_reference', 'person_id', `Observation.subject ${o.subject?.reference ? `'${o.subject.reference}' is no Patient reference` : 'is missing'}`);
   const on = dateOf(o.effectiveDateTime ?? o.effectivePeriod?.start);
@@ -222,6 +233,7 @@ function observation(o: z.infer<typeof Observation>, entity: string, codes: Fhir
         assessment_id: o.id, person_id: person, assessed_on: on, total_score: String(number),
         item_1: null, item_2: null, item_3: null, item_4: null, item_5: null, item_6: null, item_7: null, item_8: null, item_9: null,
       },
+      members: (o.hasMember ?? []).map((m) => referencedId(m, 'Observation')).filter((x): x is string => x !== null),
     };
   }
   let result: string | undefined;

@@ -71,14 +71,17 @@ describe('the worked FHIR example (data/examples/fhir), closeloop run', () => {
     ]);
   });
 
-  it('Observation -> phq9: the total score (44261-6); the file\'s other Observations are counted, by reason', async () => {
-    const items = Object.fromEntries([1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => [`item_${n}`, null]));
+  it('Observation -> phq9: the total score (44261-6) and the items its hasMember lists; the file\'s other Observations are counted, by reason', async () => {
+    const none = Object.fromEntries([1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => [`item_${n}`, null]));
+    const items = { item_1: 2, item_2: 2, item_3: 2, item_4: 2, item_5: 2, item_6: 1, item_7: 1, item_8: 1, item_9: 1 };
     expect(await staged(store, 'phq9')).toEqual([
       { assessment_id: 'obs-12', person_id: 'pat-1', assessed_on: '2025-04-02', total_score: 14, ...items, _file: 'Observation.ndjson', _line: 13 },
-      { assessment_id: 'obs-13', person_id: 'pat-2', assessed_on: '2025-06-10', total_score: 3, ...items, _file: 'Observation.ndjson', _line: 14 },
+      { assessment_id: 'obs-13', person_id: 'pat-2', assessed_on: '2025-06-10', total_score: 3, ...none, _file: 'Observation.ndjson', _line: 14 },
     ]);
-    expect(report.files.find((x) => x.entity === 'screenings')!.message).toBe('Observation.ndjson (screenings): of its 15 Observation resources, '
-      + '2 read as phq9, 1 not read: panel (its member Observations are read), 1 not read: safety item (read through its total score), 1 not read: not a screening or PHQ-9 Observation');
+    expect(report.files.find((x) => x.entity === 'screenings')!.message).toBe('Observation.ndjson (screenings): of its 24 Observation resources, '
+      + '11 read as phq9, 1 not read: panel (its member Observations are read), 1 not read: safety item (read through its total score), 1 not read: not a screening or PHQ-9 Observation');
+    expect(report.files.find((x) => x.entity === 'phq9')).toMatchObject({ rows_read: 24, rows_loaded: 2, rows_quarantined: 0 });
+    expect(report.files.find((x) => x.entity === 'phq9')!.message).toMatch(/^Observation\.ndjson \(phq9\): of its 24 Observation resources, 10 read as screenings, 9 read as items of their PHQ-9 total, /);
   });
 });
 
@@ -105,6 +108,9 @@ describe('bad FHIR resources are quarantined with their file, line, id and rule 
       obs('o4', { subject: { reference: 'Patient/nobody' } }), // orphan
       obs('o5', { code: { coding: [{ system: 'http://loinc.org', code: '99999-9' }] }, category: [{ coding: [{ code: 'sdoh' }] }] }), // unknown SDOH question
       obs('o6', { code: { coding: [{ system: 'http://loinc.org', code: '44261-6' }] }, subject: { reference: 'Group/g1' } }), // PHQ-9 without a patient
+      obs('o7', { code: { coding: [{ system: 'http://loinc.org', code: '44261-6' }] }, valueCodeableConcept: undefined, valueInteger: 5, hasMember: [{ reference: 'Observation/i1' }, { reference: 'Observation/i2' }] }),
+      obs('i1', { code: { coding: [{ system: 'http://loinc.org', code: '44250-9' }] }, valueCodeableConcept: { coding: [{ system: 'http://loinc.org', code: 'LA6571-9' }] } }),
+      obs('i2', { code: { coding: [{ system: 'http://loinc.org', code: '44255-8' }] }, valueCodeableConcept: { coding: [{ system: 'http://loinc.org', code: 'LA1-1' }] } }), // unknown item answer
     ].join('\n'));
     store.add('Condition.ndjson', `${JSON.stringify({ resourceType: 'Condition', id: 'c1' })}\n`);
     const r = await closeloop(['run', '--db', store.root, '--inbox', store.inbox, '--report', join(store.root, 'report.json')], { cwd: store.root });
@@ -124,6 +130,7 @@ describe('bad FHIR resources are quarantined with their file, line, id and rule 
       ['Observation.ndjson', 4, 'orphan', 'person_id', 'person_id \'nobody\' is not among the loaded people (kept; retried on every run)'],
       ['Observation.ndjson', 5, 'unknown_code', 'domain', 'Observation/o5: SDOH Observation with code 99999-9: not a question closeloop maps'],
       ['Observation.ndjson', 6, 'missing_reference', 'person_id', 'Observation/o6: Observation.subject \'Group/g1\' is no Patient reference'],
+      ['Observation.ndjson', 9, 'unknown_code', 'item_2', 'Observation/i2: PHQ-9 item 44255-8: answer \'LA1-1\' is not one of LA6568-5, LA6569-3, LA6570-1, LA6571-9'],
       ['Patient.ndjson.gz', 2, 'bad_json', null, expect.stringMatching(/^not JSON: /)],
       ['Patient.ndjson.gz', 3, 'wrong_resource_type', 'resourceType', 'Observation/p3: resourceType "Observation" in a file of Patient resources'],
       ['Patient.ndjson.gz', 5, 'bad_resource', 'birthDate', 'Patient/p5: Patient.birthDate: Invalid input: expected string, received number'],
@@ -138,11 +145,12 @@ describe('bad FHIR resources are quarantined with their file, line, id and rule 
   it('the good resources load; a resource type closeloop does not read is reported as skipped', async () => {
     expect(await store.warehouse('SELECT person_id FROM stg_people')).toEqual([{ person_id: 'p1' }]);
     expect(await store.warehouse('SELECT screening_id, domain, result FROM stg_screenings')).toEqual([{ screening_id: 'o1', domain: 'food', result: 'positive' }]);
+    expect(await store.warehouse('SELECT assessment_id, total_score, item_1, item_2, item_3 FROM stg_phq9')).toEqual([{ assessment_id: 'o7', total_score: 5, item_1: 3, item_2: null, item_3: null }]);
     expect(summary.skipped).toEqual([{ file: 'Condition.ndjson', reason: expect.stringMatching(/^FHIR Condition resources are not read \(closeloop reads Patient, Coverage, Encounter, Observation/) }]);
     expect(summary.files.map((f) => [f.file, f.entity, f.rows_loaded, f.rows_quarantined])).toEqual([
       ['Patient.ndjson.gz', 'people', 1, 3],
       ['Observation.ndjson', 'screenings', 1, 4],
-      ['Observation.ndjson', 'phq9', 0, 1],
+      ['Observation.ndjson', 'phq9', 1, 2],
     ]);
   });
 

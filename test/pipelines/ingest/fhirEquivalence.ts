@@ -29,6 +29,9 @@ const RACE: Record<string, { omb?: string[]; detailed?: string[]; hispanic?: boo
   middle_eastern_north_african: { omb: ['2106-3'], detailed: ['2118-8'] }, multiracial: { omb: ['2054-5', '2106-3'] },
   other: { detailed: ['2131-1'] }, unknown: {},
 };
+/** PHQ-9 items 1..9 (LOINC), and the answers for 0..3. */
+const ITEMS = ['44250-9', '44255-8', '44259-0', '44254-1', '44251-7', '44258-2', '44252-5', '44253-3', '44260-8'];
+const ANSWERS = ['LA6568-5', 'LA6569-3', 'LA6570-1', 'LA6571-9'];
 const SOPT: Record<string, string> = { medicaid: '2', medicare: '1', dual: '14', commercial: '5', uninsured: '81', other: '9', unknown: '99' };
 const CLASS: Record<string, string> = { ed: 'EMER', inpatient: 'IMP', outpatient: 'AMB', other: 'VR' };
 
@@ -74,7 +77,10 @@ export async function buildDrops(people: number, seed: number, csvInbox: string,
   const seen = new Set<string>();
   const screeningsCsv: Row[] = scr!.filter((r) => CORE.includes(r.domain!)).map((r): Row => ({ ...r, instrument: 'ahc_hrsn' }))
     .filter((r) => !seen.has(`${r.screening_id}|${r.domain}`) && !!seen.add(`${r.screening_id}|${r.domain}`));
-  const phq9Csv: Row[] = phq!.map((r) => ({ ...r, item_1: '', item_2: '', item_3: '', item_4: '', item_5: '', item_6: '', item_7: '', item_8: '', item_9: '' }));
+  // PHQ-9 items are Observations of their own: an item that is no number is quarantined
+  // alone (unknown_code) and its total loads without it, so the CSV row drops it too.
+  const numeric = (v: string | undefined) => /^-?\d+(\.\d+)?$/.test(v ?? '');
+  const phq9Csv: Row[] = phq!.map((r) => ({ ...r, ...Object.fromEntries(ITEMS.map((_, i) => [`item_${i + 1}`, numeric(r[`item_${i + 1}`]) ? r[`item_${i + 1}`]! : ''])) }));
   const encountersCsv: Row[] = enc!.map((r) => ({ ...r, encounter_type: ['primary_care', 'behavioral_health'].includes(r.encounter_type!) ? 'outpatient' : r.encounter_type!, paid_amount: '' }));
 
   const cols = (rs: Row[]) => Object.keys(rs[0]!);
@@ -124,10 +130,18 @@ export async function buildDrops(people: number, seed: number, csvInbox: string,
         derivedFrom: [{ reference: `QuestionnaireResponse/${r.screening_id}` }],
       };
     }),
-    ...phq9Csv.map((r) => ({
-      resourceType: 'Observation', id: r.assessment_id, status: 'final', code: loinc('44261-6'), subject: patientRef(r.person_id!),
-      effectiveDateTime: r.assessed_on, ...(/^-?\d+(\.\d+)?$/.test(r.total_score!) ? { valueInteger: Number(r.total_score) } : {}),
-    })),
+    ...phq9Csv.flatMap((r, k) => {
+      const present = ITEMS.map((code, i) => ({ code, n: i + 1, v: r[`item_${i + 1}`]! })).filter((x) => x.v !== '');
+      return [{
+        resourceType: 'Observation', id: r.assessment_id, status: 'final', code: loinc('44261-6'), subject: patientRef(r.person_id!),
+        effectiveDateTime: r.assessed_on, ...(numeric(r.total_score) ? { valueInteger: Number(r.total_score) } : {}),
+        ...(present.length ? { hasMember: present.map((x) => ({ reference: `Observation/phq-${k}-${x.n}` })) } : {}),
+      }, ...present.map((x) => ({
+        resourceType: 'Observation', id: `phq-${k}-${x.n}`, status: 'final', code: loinc(x.code), subject: patientRef(r.person_id!), effectiveDateTime: r.assessed_on,
+        // Half the items answered by LOINC answer code, half by number.
+        ...(ANSWERS[Number(x.v)] && x.n % 2 ? { valueCodeableConcept: loinc(ANSWERS[Number(x.v)]!) } : { valueInteger: Number(x.v) }),
+      }))];
+    }),
   ]));
   writeFileSync(join(fhirInbox, 'Encounter.ndjson'), ndjson(encountersCsv.map((r) => ({
     resourceType: 'Encounter', id: r.encounter_id, status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: CLASS[r.encounter_type!] ?? r.encounter_type },
@@ -168,7 +182,8 @@ export async function compareDrops(people: number, seed: number) {
       [e, (await s.warehouse<{ n: number }>(`SELECT count(*) AS n FROM stg_${e}`))[0]!.n] as const)));
     const counts = await staged(csvStore);
     expect(await staged(fhirStore)).toEqual(counts);
-    return { counts, metricRows: a.metric_results!.length };
+    const [items] = await fhirStore.warehouse<{ n: number }>('SELECT count(*) AS n FROM stg_phq9 WHERE item_9 IS NOT NULL');
+    return { counts, metricRows: a.metric_results!.length, phq9WithItems: items!.n };
   } finally {
     csvStore.cleanup();
     fhirStore.cleanup();
