@@ -11,7 +11,7 @@ import { applyRosterSpans, endEarlierRosterSpans, findCoverageConflicts, rosterC
 import { createSourceView, FileRejected, rawRecordJson, readCsv, readParquet, type RawRead } from './readSource.ts';
 import { ReadFailed, type ScanResult } from './scanFile.ts';
 import { readNdjson, type NdjsonRead } from './fhir/readNdjson.ts';
-import type { FhirResourceType } from './fhir/resources.ts';
+import { FHIR_SOURCES, type FhirResourceType } from './fhir/resources.ts';
 import { validationSelect } from './validateSql.ts';
 
 export interface FileReport {
@@ -201,7 +201,7 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
     rows_loaded: loaded,
     rows_quarantined: quarantined,
     rejected: false,
-    message: fhirRead ? fhirMessage(file, entity.name, fhirRead, input.fhir?.resourceType ?? '')
+    message: fhirRead && input.fhir ? fhirMessage(file, entity.name, fhirRead, input.fhir)
       : extra.length ? `${file}: ignored column${extra.length > 1 ? 's' : ''} not in the contract: ${extra.join(', ')}` : null,
     reasons,
     extra_columns: extra,
@@ -234,12 +234,15 @@ function collectSources(t: import('./mapping.ts').TargetSource, into: Set<string
 }
 
 /** What a FHIR file held besides this entity's rows: resources read by another entity's load, and those not read, by reason. */
-function fhirMessage(file: string, entity: string, r: NdjsonRead, type: string): string | null {
+function fhirMessage(file: string, entity: string, r: NdjsonRead, fhir: NonNullable<LoadFileInput['fhir']>): string | null {
+  const type = fhir.resourceType;
   const parts = [
     ...Object.entries(r.elsewhere).map(([e, n]) => `${n} read as ${e}`),
+    ...(r.itemsJoined ? [`${r.itemsJoined} read as items of their PHQ-9 total`] : []),
     ...Object.entries(r.notRead).map(([why, n]) => `${n} not read: ${why}`),
+    ...(fhir.reportsBadLines || r.rowsRead + Object.values(r.elsewhere).reduce((a, n) => a + n, 0) === r.resources ? [] : [`the rest in the ${FHIR_SOURCES[type][0]} report`]),
   ];
-  return parts.length ? `${file} (${entity}): of its ${r.rowsRead} ${type} resources, ${parts.join(', ')}` : null;
+  return parts.length ? `${file} (${entity}): of its ${r.resources} ${type} resources, ${parts.join(', ')}` : null;
 }
 
 const firstLine = (s: string) => s.split('\n')[0] ?? s;

@@ -20,6 +20,10 @@ export interface NdjsonRead extends RawRead {
   notRead: Record<string, number>;
   /** Resources read by the load of another entity from the same file. */
   elsewhere: Record<string, number>;
+  /** Lines holding a resource (rowsRead: those this load accounts for). */
+  resources: number;
+  /** PHQ-9 item Observations joined to their total (a row has up to nine). */
+  itemsJoined: number;
 }
 
 /** The column holding the resource as it came (the raw record of a quarantined row). */
@@ -43,18 +47,26 @@ export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boo
   const elsewhere: Record<string, number> = {};
   const codes = fhirCodes();
   let rejects = 0;
+  // Every line with a resource; and those this load accounts for (its rows, items and
+  // rejects, and for the reporting load the lines no entity reads), so the rows_read of
+  // a file's loads add up to its resources.
+  let resources = 0;
   let read = 0;
   const onLine = (line: number, bytes: Buffer) => {
     let text: string;
     try {
       text = decoder.decode(bytes);
     } catch {
-      if (reportsBadLines) appendReject(bad, line, 'bad_json', null, 'the line is not valid UTF-8', bytes.toString('latin1'));
-      rejects += reportsBadLines ? 1 : 0;
+      resources++;
+      if (reportsBadLines) {
+        appendReject(bad, line, 'bad_json', null, 'the line is not valid UTF-8', bytes.toString('latin1'));
+        rejects++;
+        read++;
+      }
       return;
     }
     if (text.trim() === '') return; // a blank line holds no resource
-    read++;
+    resources++;
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -62,10 +74,17 @@ export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boo
       if (reportsBadLines) {
         appendReject(bad, line, 'bad_json', null, `not JSON: ${(err as Error).message}`, text);
         rejects++;
+        read++;
       }
       return;
     }
     const o = mapResource(json, fileType, entity, codes);
+    if (o.kind === 'elsewhere') {
+      elsewhere[o.entity] = (elsewhere[o.entity] ?? 0) + 1;
+      return;
+    }
+    if (!reportsBadLines && (o.kind === 'not_read' || (o.kind === 'reject' && ['bad_json', 'wrong_resource_type', 'bad_resource'].includes(o.rule)))) return;
+    read++;
     if (o.kind === 'row') {
       out.appendBigInt(BigInt(line));
       for (const c of columns) {
@@ -87,14 +106,11 @@ export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boo
       items.appendVarchar(o.value);
       items.endRow();
     } else if (o.kind === 'reject') {
-      if (!reportsBadLines && (o.rule === 'bad_json' || o.rule === 'wrong_resource_type' || o.rule === 'bad_resource')) return;
       // The resource's own type and id, as it names them, lead the message.
       const { resourceType: rt, id: rid } = json as { resourceType?: unknown; id?: unknown };
       const named = typeof rt === 'string' && typeof rid === 'string' && rid !== '' ? `${rt}/${rid}: ` : '';
       appendReject(bad, line, o.rule, o.column, `${named}${o.message}`, text);
       rejects++;
-    } else if (o.kind === 'elsewhere') {
-      elsewhere[o.entity] = (elsewhere[o.entity] ?? 0) + 1;
     } else {
       notRead[o.reason] = (notRead[o.reason] ?? 0) + 1;
     }
@@ -111,7 +127,7 @@ export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boo
   const all = header.map((_, i) => `c${i}`);
   const [itemCounts] = await rows<{ joined: number; alone: number }>(conn, `SELECT
     count(*) FILTER (WHERE id IN (SELECT member FROM fhir_members)) AS joined, count(*) FILTER (WHERE id NOT IN (SELECT member FROM fhir_members)) AS alone FROM fhir_items`);
-  if (itemCounts?.joined) elsewhere['items of their PHQ-9 total'] = itemCounts.joined;
+  const itemsJoined = itemCounts?.joined ?? 0;
   if (itemCounts?.alone) notRead['PHQ-9 item that no total lists in hasMember'] = itemCounts.alone;
   // A total's items: the Observations its hasMember names (the first by line if two answer one item).
   const phq9 = `WITH it AS (
@@ -130,7 +146,7 @@ export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boo
   await exec(conn, `DROP TABLE IF EXISTS raw_file; CREATE TEMP TABLE raw_file AS SELECT ${all.map(id).join(', ')} FROM (${source}) ORDER BY line`);
   await exec(conn, `DROP TABLE IF EXISTS line_map; CREATE TEMP TABLE line_map AS SELECT (row_number() OVER (ORDER BY line) - 1)::BIGINT AS from_rowid, line::BIGINT AS line_at FROM (${source})`);
   await exec(conn, `DROP TABLE IF EXISTS fhir_rows; DROP TABLE IF EXISTS fhir_items; DROP TABLE IF EXISTS fhir_members; DROP TABLE IF EXISTS skip_rowids; CREATE TEMP TABLE skip_rowids (_rowid BIGINT)`);
-  return { header, malformed: 0, rowsRead: read, emptyIsText: false, rejects, notRead, elsewhere };
+  return { header, malformed: 0, rowsRead: read, emptyIsText: false, rejects, notRead, elsewhere, resources, itemsJoined };
 }
 
 function appendReject(a: DuckDBAppender, line: number, rule: string, column: string | null, message: string, record: string) {
