@@ -121,10 +121,6 @@ export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boo
   } finally {
     for (const a of [out, bad, items, members]) a.closeSync();
   }
-  // Screening items of one screening and domain (AHC asks two food questions) are one
-  // row: positive if any item is, else negative if any is, else declined. Its line is
-  // its first item's; its raw record holds every item.
-  const all = header.map((_, i) => `c${i}`);
   const [itemCounts] = await rows<{ joined: number; alone: number }>(conn, `SELECT
     count(*) FILTER (WHERE id IN (SELECT member FROM fhir_members)) AS joined, count(*) FILTER (WHERE id NOT IN (SELECT member FROM fhir_members)) AS alone FROM fhir_items`);
   const itemsJoined = itemCounts?.joined ?? 0;
@@ -136,6 +132,9 @@ export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boo
       ${[1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => `max(it.value) FILTER (WHERE it.item = ${n}) AS c${n + 3}`).join(', ')}, any_value(f.c13) AS c13
     FROM fhir_rows f LEFT JOIN it ON it.line = f.line GROUP BY f.line`;
   if (entity === 'phq9' && columns.join() !== 'assessment_id,person_id,assessed_on,total_score,item_1,item_2,item_3,item_4,item_5,item_6,item_7,item_8,item_9') throw new Error('phq9 columns changed: update readNdjson');
+  // Screening items of one screening and domain (AHC asks two food questions) are one
+  // row: positive if any item is, else negative if any is, else declined. Its line is
+  // its first item's; its raw record holds every item.
   const source = entity === 'phq9' ? phq9 : entity === 'screenings'
     ? `SELECT min(line) AS line, c0, c1, c2, c3, c4,
          CASE WHEN bool_or(c5 = 'positive') THEN 'positive' WHEN bool_or(c5 = 'negative') THEN 'negative' WHEN bool_or(c5 = 'declined') THEN 'declined' END AS c5,
@@ -143,9 +142,11 @@ export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boo
        FROM fhir_rows GROUP BY c0, c1, c2, c3, c4`
     : `SELECT * FROM fhir_rows`;
   if (entity === 'screenings' && columns.join() !== 'screening_id,person_id,screened_on,instrument,domain,result') throw new Error('screenings columns changed: update readNdjson');
-  await exec(conn, `DROP TABLE IF EXISTS raw_file; CREATE TEMP TABLE raw_file AS SELECT ${all.map(id).join(', ')} FROM (${source}) ORDER BY line`);
-  await exec(conn, `DROP TABLE IF EXISTS line_map; CREATE TEMP TABLE line_map AS SELECT (row_number() OVER (ORDER BY line) - 1)::BIGINT AS from_rowid, line::BIGINT AS line_at FROM (${source})`);
-  await exec(conn, `DROP TABLE IF EXISTS fhir_rows; DROP TABLE IF EXISTS fhir_items; DROP TABLE IF EXISTS fhir_members; DROP TABLE IF EXISTS skip_rowids; CREATE TEMP TABLE skip_rowids (_rowid BIGINT)`);
+  // raw_file in line order: row n is line_map's row n (rowid -> line, one point per row).
+  await exec(conn, `DROP TABLE IF EXISTS fhir_source; CREATE TEMP TABLE fhir_source AS ${source}`);
+  await exec(conn, `DROP TABLE IF EXISTS raw_file; CREATE TEMP TABLE raw_file AS SELECT ${header.map((_, i) => id(`c${i}`)).join(', ')} FROM fhir_source ORDER BY line`);
+  await exec(conn, `DROP TABLE IF EXISTS line_map; CREATE TEMP TABLE line_map AS SELECT (row_number() OVER (ORDER BY line) - 1)::BIGINT AS from_rowid, line::BIGINT AS line_at FROM fhir_source`);
+  await exec(conn, `DROP TABLE fhir_source; DROP TABLE fhir_rows; DROP TABLE fhir_items; DROP TABLE fhir_members; DROP TABLE IF EXISTS skip_rowids; CREATE TEMP TABLE skip_rowids (_rowid BIGINT)`);
   return { header, malformed: 0, rowsRead: read, emptyIsText: false, rejects, notRead, elsewhere, resources, itemsJoined };
 }
 
