@@ -425,7 +425,7 @@ async function readLedger(warehouse: string): Promise<LedgerRow[]> {
 async function loadOne(conn: DuckDBConnection, file: InboxFile, scan: ScanResult, entity: EntityContract, runId: string, runDate: string): Promise<FileReport> {
   try {
     // A file that is not rejected comes back with its writes in an open transaction.
-    const report = await loadFile(conn, { path: file.path, entity, claim: file.claim, scan, format: file.format, gzip: file.gzip, runId, runDate, transaction: true });
+    const report = await loadFile(conn, { path: file.path, entity, claim: file.claim, scan, format: file.format, gzip: file.gzip, fhir: file.fhir, runId, runDate, transaction: true });
     if ((await currentStamp(file.path)) !== file.stamp) {
       if (!report.rejected) await exec(conn, 'ROLLBACK');
       return notReadReport(file.name, entity.name, `${file.name}: changed while reading; will retry on the next run`);

@@ -6,6 +6,7 @@ import type { BigIntStats } from 'node:fs';
 import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ENTITIES, type EntityContract } from '../../models/contracts/index.ts';
+import { FHIR_SOURCES, type FhirResourceType } from './fhir/resources.ts';
 import { claimFor, type LoadedClaim } from './mapping.ts';
 
 export interface InboxFile {
@@ -19,10 +20,12 @@ export interface InboxFile {
    * it changes the inode-change time, which no user can set.
    */
   stamp: string;
-  format: 'csv' | 'parquet';
+  format: 'csv' | 'parquet' | 'ndjson';
   gzip: boolean;
   entity: EntityContract | null;
   claim?: LoadedClaim;
+  /** FHIR Bulk Data file: its resource type; a type that feeds two entities is listed once per entity, the first reporting its unusable lines. */
+  fhir?: { resourceType: FhirResourceType; reportsBadLines: boolean };
 }
 
 /** An inbox entry that is not a file to load, and why (run summary and report). */
@@ -46,8 +49,10 @@ export interface Inbox {
 /** The inbox folder itself is missing or unreadable: the run stops, publishing nothing. */
 export class InboxMissing extends Error {}
 
-export function formatOf(name: string): { format: 'csv' | 'parquet'; gzip: boolean } | null {
+export function formatOf(name: string): { format: 'csv' | 'parquet' | 'ndjson'; gzip: boolean } | null {
   const n = name.toLowerCase();
+  if (n.endsWith('.ndjson')) return { format: 'ndjson', gzip: false };
+  if (n.endsWith('.ndjson.gz')) return { format: 'ndjson', gzip: true };
   if (n.endsWith('.csv')) return { format: 'csv', gzip: false };
   if (n.endsWith('.csv.gz')) return { format: 'csv', gzip: true };
   if (n.endsWith('.parquet')) return { format: 'parquet', gzip: false };
@@ -58,6 +63,15 @@ export function entityFromName(name: string): EntityContract | null {
   const n = name.toLowerCase();
   // "referrals_2025-06.csv", "phq9-clinic-a.parquet": the entity name, then a non-letter.
   return ENTITIES.find((e) => n.startsWith(e.name) && !/[a-z]/.test(n.charAt(e.name.length))) ?? null;
+}
+
+/**
+ * The FHIR resource type an ndjson file holds, from its name as Bulk Data servers write
+ * it (Patient.ndjson, 1.Observation.ndjson, Encounter_002.ndjson.gz): a word of the name
+ * spelled as a resource type, capital first. Null when the name has none.
+ */
+export function fhirTypeOfName(name: string): string | null {
+  return name.replace(/\.ndjson(\.gz)?$/i, '').split(/[^A-Za-z]+/).find((w) => /^[A-Z][a-z]+(?:[A-Z][a-z]+)*$/.test(w)) ?? null;
 }
 
 export const stampOf = (st: BigIntStats) => `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}:${st.dev}`;
@@ -105,12 +119,22 @@ export async function discoverInbox(inbox: string, claims: LoadedClaim[]): Promi
       out.skipped.push({ file: name, reason: kind });
       continue;
     }
+    const base = { name, path, size: Number(st.size), mtimeMs: Number(st.mtimeMs), stamp: stampOf(st), gzip: fmt?.gzip ?? false };
+    if (fmt?.format === 'ndjson') {
+      const type = fhirTypeOfName(name);
+      const entities = type && type in FHIR_SOURCES ? FHIR_SOURCES[type as FhirResourceType] : null;
+      if (!entities) {
+        out.skipped.push({ file: name, reason: `FHIR ${type ?? '(no resource type in the name)'} resources are not read (closeloop reads ${Object.keys(FHIR_SOURCES).join(', ')}; the file name names the type, e.g. Patient.ndjson)` });
+        continue;
+      }
+      entities.forEach((e, i) => out.files.push({
+        ...base, format: 'ndjson', entity: ENTITIES.find((x) => x.name === e) ?? null, fhir: { resourceType: type as FhirResourceType, reportsBadLines: i === 0 },
+      }));
+      continue;
+    }
     const claim = claimFor(claims, name);
     const entity = claim ? (ENTITIES.find((e) => e.name === claim.entity) ?? null) : entityFromName(name);
-    out.files.push({
-      name, path, size: Number(st.size), mtimeMs: Number(st.mtimeMs), stamp: stampOf(st),
-      format: fmt?.format ?? 'csv', gzip: fmt?.gzip ?? false, entity: fmt ? entity : null, claim,
-    });
+    out.files.push({ ...base, format: fmt?.format ?? 'csv', entity: fmt ? entity : null, claim });
   }
   return out;
 }

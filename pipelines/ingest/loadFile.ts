@@ -10,6 +10,8 @@ import { planColumns, type LoadedClaim } from './mapping.ts';
 import { applyRosterSpans, endEarlierRosterSpans, findCoverageConflicts, rosterCandidates } from './coverage.ts';
 import { createSourceView, FileRejected, rawRecordJson, readCsv, readParquet, type RawRead } from './readSource.ts';
 import { ReadFailed, type ScanResult } from './scanFile.ts';
+import { readNdjson, type NdjsonRead } from './fhir/readNdjson.ts';
+import { FHIR_SOURCES, type FhirResourceType } from './fhir/resources.ts';
 import { validationSelect } from './validateSql.ts';
 
 export interface FileReport {
@@ -31,8 +33,10 @@ export interface LoadFileInput {
   entity: EntityContract;
   claim?: LoadedClaim;
   scan: ScanResult;
-  format: 'csv' | 'parquet';
+  format: 'csv' | 'parquet' | 'ndjson';
   gzip: boolean;
+  /** ndjson: the file's FHIR resource type, and whether this load reports its unusable lines (a file that feeds two entities reports them once). */
+  fhir?: { resourceType: FhirResourceType; reportsBadLines: boolean };
   runId: string;
   /** The day of the run (future_date rule). */
   runDate: string;
@@ -63,8 +67,14 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
 
   let read: RawRead;
   let header: string[];
+  let fhirRead: NdjsonRead | null = null;
   try {
-    if (input.format === 'parquet') {
+    if (input.format === 'ndjson') {
+      if (!input.fhir) throw new Error('an ndjson load needs its FHIR resource type');
+      fhirRead = await readNdjson(conn, input.path, input.gzip, input.fhir.resourceType, entity.name, names, input.fhir.reportsBadLines);
+      read = fhirRead;
+      header = read.header;
+    } else if (input.format === 'parquet') {
       read = await readParquet(conn, input.path);
       header = read.header;
     } else {
@@ -90,7 +100,7 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
   const used = new Set<string>();
   for (const t of plan.targets.values()) collectSources(t, used);
   for (const m of plan.valueMaps) used.add(m.source);
-  const extra = header.filter((h) => !used.has(h));
+  const extra = fhirRead ? [] : header.filter((h) => !used.has(h));
 
   await createSourceView(conn, header, names, plan);
   await exec(conn, `DROP TABLE IF EXISTS checked`);
@@ -116,6 +126,12 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
     await exec(conn, `${q.columns}
       SELECT ${q.values}, m.line, 'malformed_row', ['malformed_row'], NULL, m.message, json_object('record', m.record), NULL, 'open', NULL
       FROM malformed_rows m`);
+  }
+  // 2b. FHIR resources we cannot use (bad JSON, wrong type, unknown code, no patient reference), whole as the line has them.
+  if (fhirRead?.rejects) {
+    await exec(conn, `${q.columns}
+      SELECT ${q.values}, b.line, b.rule, [b.rule], b.column_name, b.message, json_object('resource', b.record), NULL, 'open', NULL
+      FROM resource_rejects b`);
   }
   // 3. Duplicate keys within the file: the first valid copy wins. A hash aggregate finds
   //    the keys seen more than once; only their rows are numbered.
@@ -175,17 +191,18 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
   const loaded = (await rows<{ n: number }>(conn, `SELECT (SELECT count(*) FROM checked) - (SELECT count(*) FROM dropped) AS n`))[0]?.n ?? 0;
   const reasons = await rows<{ rule: string; column: string | null; count: number }>(conn,
     `SELECT rule, column_name AS "column", count(*) AS count FROM quarantine
-     WHERE run_id = ${str(runId)} AND file = ${str(file)} AND sha256 = ${str(scan.sha256)}
+     WHERE run_id = ${str(runId)} AND file = ${str(file)} AND sha256 = ${str(scan.sha256)} AND entity = ${str(entity.name)}
      GROUP BY ALL ORDER BY count DESC, rule, "column"`);
   const quarantined = reasons.reduce((s, r) => s + r.count, 0);
   await exec(conn, `DROP TABLE IF EXISTS checked; DROP TABLE IF EXISTS dropped; DROP TABLE IF EXISTS dup_rows; DROP VIEW IF EXISTS src_file; DROP TABLE IF EXISTS raw_file; DROP TABLE IF EXISTS malformed_rows; DROP TABLE IF EXISTS skip_rowids;
-    DROP TABLE IF EXISTS cov_new; DROP TABLE IF EXISTS cov_conflicts`);
+    DROP TABLE IF EXISTS cov_new; DROP TABLE IF EXISTS resource_rejects; DROP TABLE IF EXISTS cov_conflicts`);
   return {
     rows_read: read.rowsRead,
     rows_loaded: loaded,
     rows_quarantined: quarantined,
     rejected: false,
-    message: extra.length ? `${file}: ignored column${extra.length > 1 ? 's' : ''} not in the contract: ${extra.join(', ')}` : null,
+    message: fhirRead && input.fhir ? fhirMessage(file, entity.name, fhirRead, input.fhir)
+      : extra.length ? `${file}: ignored column${extra.length > 1 ? 's' : ''} not in the contract: ${extra.join(', ')}` : null,
     reasons,
     extra_columns: extra,
   };
@@ -214,6 +231,18 @@ function collectSources(t: import('./mapping.ts').TargetSource, into: Set<string
     for (const c of t.cases) if ('from' in c.value) into.add(c.value.from);
     if (t.fallback) collectSources(t.fallback, into);
   }
+}
+
+/** What a FHIR file held besides this entity's rows: resources read by another entity's load, and those not read, by reason. */
+function fhirMessage(file: string, entity: string, r: NdjsonRead, fhir: NonNullable<LoadFileInput['fhir']>): string | null {
+  const type = fhir.resourceType;
+  const parts = [
+    ...Object.entries(r.elsewhere).map(([e, n]) => `${n} read as ${e}`),
+    ...(r.itemsJoined ? [`${r.itemsJoined} read as items of their PHQ-9 total`] : []),
+    ...Object.entries(r.notRead).map(([why, n]) => `${n} not read: ${why}`),
+    ...(fhir.reportsBadLines || r.rowsRead + Object.values(r.elsewhere).reduce((a, n) => a + n, 0) === r.resources ? [] : [`the rest in the ${FHIR_SOURCES[type][0]} report`]),
+  ];
+  return parts.length ? `${file} (${entity}): of its ${r.resources} ${type} resources, ${parts.join(', ')}` : null;
 }
 
 const firstLine = (s: string) => s.split('\n')[0] ?? s;

@@ -17,6 +17,11 @@ export const RULES = {
   orphan: 'person_id is not among the loaded people (kept and retried on every run)',
   duplicate_key: 'the key appeared earlier in the same file (the first copy is loaded)',
   unmapped_value: 'a source value that the column mapping does not cover',
+  bad_json: 'a line of a FHIR ndjson file that is not one JSON object (or not valid UTF-8)',
+  wrong_resource_type: 'a FHIR resource whose resourceType is not the one its file holds (Patient.ndjson holds Patient resources)',
+  bad_resource: 'a FHIR resource whose id or a part closeloop reads has the wrong shape (the message names the element)',
+  missing_reference: 'a FHIR resource without a reference to its Patient (Observation.subject, Encounter.subject, Coverage.beneficiary)',
+  unknown_code: 'a FHIR code closeloop maps that is not in its code tables (data/reference/fhir-codes.json): a LOINC question or answer, an encounter class, a payment typology, a race or ethnicity code',
   coverage_conflict: 'a coverage span (a coverage row, or a people row\'s enrolled_from..enrolled_through) that overlaps another span of the same person with a different payer or program: two payers, or two programs, on one day',
 } as const;
 

@@ -1,0 +1,192 @@
+// Reads a FHIR Bulk Data file (ndjson, one resource per line, optionally gzip) into the
+// same temporary tables the CSV reader makes (raw_file, line_map, skip_rowids), so the
+// SQL rules, quarantine, orphans, keys and ledger are the CSV path's. Each line is parsed
+// and mapped here (JSON cannot be split in SQL without losing the line of a bad one);
+// rows go to DuckDB through an appender, set work (screening items -> one row per
+// screening and domain) is SQL. Lines we cannot use go to temp table resource_rejects.
+import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
+import { exec, rows, sqlIdent as id } from '../../../models/duckdb.ts';
+import { FileRejected, type RawRead } from '../readSource.ts';
+import { ReadFailed } from '../scanFile.ts';
+import { fhirCodes } from './codes.ts';
+import { mapResource, type FhirResourceType } from './resources.ts';
+
+export interface NdjsonRead extends RawRead {
+  /** Lines quarantined by this reader (temp table resource_rejects). */
+  rejects: number;
+  /** Resources of the file's type that are not ours to read, by reason (reported, not loaded). */
+  notRead: Record<string, number>;
+  /** Resources read by the load of another entity from the same file. */
+  elsewhere: Record<string, number>;
+  /** Lines holding a resource (rowsRead: those this load accounts for). */
+  resources: number;
+  /** PHQ-9 item Observations joined to their total (a row has up to nine). */
+  itemsJoined: number;
+}
+
+/** The column holding the resource as it came (the raw record of a quarantined row). */
+export const RESOURCE_COLUMN = 'fhir_resource';
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boolean, fileType: FhirResourceType, entity: string, columns: string[], reportsBadLines: boolean): Promise<NdjsonRead> {
+  const header = [...columns, RESOURCE_COLUMN];
+  const cols = header.map((_, i) => `c${i} VARCHAR`).join(', ');
+  await exec(conn, `DROP TABLE IF EXISTS fhir_rows; CREATE TEMP TABLE fhir_rows (line BIGINT, ${cols})`);
+  await exec(conn, `DROP TABLE IF EXISTS resource_rejects; CREATE TEMP TABLE resource_rejects (line BIGINT, rule VARCHAR, column_name VARCHAR, message VARCHAR, record VARCHAR)`);
+  // PHQ-9 items and the item ids each total lists (hasMember), joined in SQL below.
+  await exec(conn, `DROP TABLE IF EXISTS fhir_items; CREATE TEMP TABLE fhir_items (line BIGINT, id VARCHAR, item INTEGER, value VARCHAR)`);
+  await exec(conn, `DROP TABLE IF EXISTS fhir_members; CREATE TEMP TABLE fhir_members (line BIGINT, member VARCHAR)`);
+  const out = await conn.createAppender('fhir_rows', 'main', 'temp');
+  const bad = await conn.createAppender('resource_rejects', 'main', 'temp');
+  const items = await conn.createAppender('fhir_items', 'main', 'temp');
+  const members = await conn.createAppender('fhir_members', 'main', 'temp');
+  const notRead: Record<string, number> = {};
+  const elsewhere: Record<string, number> = {};
+  const codes = fhirCodes();
+  let rejects = 0;
+  // Every line with a resource; and those this load accounts for (its rows, items and
+  // rejects, and for the reporting load the lines no entity reads), so the rows_read of
+  // a file's loads add up to its resources.
+  let resources = 0;
+  let read = 0;
+  const onLine = (line: number, bytes: Buffer) => {
+    let text: string;
+    try {
+      text = decoder.decode(bytes);
+    } catch {
+      resources++;
+      if (reportsBadLines) {
+        appendReject(bad, line, 'bad_json', null, 'the line is not valid UTF-8', bytes.toString('latin1'));
+        rejects++;
+        read++;
+      }
+      return;
+    }
+    if (text.trim() === '') return; // a blank line holds no resource
+    resources++;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      if (reportsBadLines) {
+        appendReject(bad, line, 'bad_json', null, `not JSON: ${(err as Error).message}`, text);
+        rejects++;
+        read++;
+      }
+      return;
+    }
+    const o = mapResource(json, fileType, entity, codes);
+    if (o.kind === 'elsewhere') {
+      elsewhere[o.entity] = (elsewhere[o.entity] ?? 0) + 1;
+      return;
+    }
+    if (!reportsBadLines && (o.kind === 'not_read' || (o.kind === 'reject' && ['bad_json', 'wrong_resource_type', 'bad_resource'].includes(o.rule)))) return;
+    read++;
+    if (o.kind === 'row') {
+      out.appendBigInt(BigInt(line));
+      for (const c of columns) {
+        const v = o.values[c];
+        if (v === null || v === undefined) out.appendNull();
+        else out.appendVarchar(v);
+      }
+      out.appendVarchar(text);
+      out.endRow();
+      for (const m of o.members ?? []) {
+        members.appendBigInt(BigInt(line));
+        members.appendVarchar(m);
+        members.endRow();
+      }
+    } else if (o.kind === 'item') {
+      items.appendBigInt(BigInt(line));
+      items.appendVarchar(o.id);
+      items.appendInteger(o.item);
+      items.appendVarchar(o.value);
+      items.endRow();
+    } else if (o.kind === 'reject') {
+      // The resource's own type and id, as it names them, lead the message.
+      const { resourceType: rt, id: rid } = json as { resourceType?: unknown; id?: unknown };
+      const named = typeof rt === 'string' && typeof rid === 'string' && rid !== '' ? `${rt}/${rid}: ` : '';
+      appendReject(bad, line, o.rule, o.column, `${named}${o.message}`, text);
+      rejects++;
+    } else {
+      notRead[o.reason] = (notRead[o.reason] ?? 0) + 1;
+    }
+  };
+  try {
+    await eachLine(path, gzip, onLine);
+    for (const a of [out, bad, items, members]) a.flushSync();
+  } finally {
+    for (const a of [out, bad, items, members]) a.closeSync();
+  }
+  const [itemCounts] = await rows<{ joined: number; alone: number }>(conn, `SELECT
+    count(*) FILTER (WHERE id IN (SELECT member FROM fhir_members)) AS joined, count(*) FILTER (WHERE id NOT IN (SELECT member FROM fhir_members)) AS alone FROM fhir_items`);
+  const itemsJoined = itemCounts?.joined ?? 0;
+  if (itemCounts?.alone) notRead['PHQ-9 item that no total lists in hasMember'] = itemCounts.alone;
+  // A total's items: the Observations its hasMember names (the first by line if two answer one item).
+  const phq9 = `WITH it AS (
+      SELECT m.line, i.item, arg_min(i.value, i.line) AS value FROM fhir_members m JOIN fhir_items i ON i.id = m.member GROUP BY m.line, i.item)
+    SELECT f.line, any_value(f.c0) AS c0, any_value(f.c1) AS c1, any_value(f.c2) AS c2, any_value(f.c3) AS c3,
+      ${[1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => `max(it.value) FILTER (WHERE it.item = ${n}) AS c${n + 3}`).join(', ')}, any_value(f.c13) AS c13
+    FROM fhir_rows f LEFT JOIN it ON it.line = f.line GROUP BY f.line`;
+  if (entity === 'phq9' && columns.join() !== 'assessment_id,person_id,assessed_on,total_score,item_1,item_2,item_3,item_4,item_5,item_6,item_7,item_8,item_9') throw new Error('phq9 columns changed: update readNdjson');
+  // Screening items of one screening and domain (AHC asks two food questions) are one
+  // row: positive if any item is, else negative if any is, else declined. Its line is
+  // its first item's; its raw record holds every item.
+  const source = entity === 'phq9' ? phq9 : entity === 'screenings'
+    ? `SELECT min(line) AS line, c0, c1, c2, c3, c4,
+         CASE WHEN bool_or(c5 = 'positive') THEN 'positive' WHEN bool_or(c5 = 'negative') THEN 'negative' WHEN bool_or(c5 = 'declined') THEN 'declined' END AS c5,
+         string_agg(c6, '\n' ORDER BY line) AS c6
+       FROM fhir_rows GROUP BY c0, c1, c2, c3, c4`
+    : `SELECT * FROM fhir_rows`;
+  if (entity === 'screenings' && columns.join() !== 'screening_id,person_id,screened_on,instrument,domain,result') throw new Error('screenings columns changed: update readNdjson');
+  // raw_file in line order: row n is line_map's row n (rowid -> line, one point per row).
+  await exec(conn, `DROP TABLE IF EXISTS fhir_source; CREATE TEMP TABLE fhir_source AS ${source}`);
+  await exec(conn, `DROP TABLE IF EXISTS raw_file; CREATE TEMP TABLE raw_file AS SELECT ${header.map((_, i) => id(`c${i}`)).join(', ')} FROM fhir_source ORDER BY line`);
+  await exec(conn, `DROP TABLE IF EXISTS line_map; CREATE TEMP TABLE line_map AS SELECT (row_number() OVER (ORDER BY line) - 1)::BIGINT AS from_rowid, line::BIGINT AS line_at FROM fhir_source`);
+  await exec(conn, `DROP TABLE fhir_source; DROP TABLE fhir_rows; DROP TABLE fhir_items; DROP TABLE fhir_members; DROP TABLE IF EXISTS skip_rowids; CREATE TEMP TABLE skip_rowids (_rowid BIGINT)`);
+  return { header, malformed: 0, rowsRead: read, emptyIsText: false, rejects, notRead, elsewhere, resources, itemsJoined };
+}
+
+function appendReject(a: DuckDBAppender, line: number, rule: string, column: string | null, message: string, record: string) {
+  a.appendBigInt(BigInt(line));
+  a.appendVarchar(rule);
+  if (column === null) a.appendNull();
+  else a.appendVarchar(column);
+  a.appendVarchar(message);
+  a.appendVarchar(record);
+  a.endRow();
+}
+
+/** Calls onLine(line number, bytes without the line end) for every line; \r\n and \n end a line. */
+async function eachLine(path: string, gzip: boolean, onLine: (line: number, bytes: Buffer) => void) {
+  const raw = createReadStream(path, { highWaterMark: 1 << 20 });
+  let ioError: NodeJS.ErrnoException | null = null;
+  raw.on('error', (err) => {
+    ioError = err;
+  });
+  const stream = gzip ? raw.pipe(createGunzip()) : raw;
+  if (stream !== raw) raw.on('error', (err) => stream.destroy(err));
+  let carry: Buffer = Buffer.alloc(0);
+  let line = 0;
+  try {
+    for await (const chunk of stream) {
+      let buf = carry.length ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
+      let start = 0;
+      for (let nl = buf.indexOf(0x0a, start); nl !== -1; nl = buf.indexOf(0x0a, start)) {
+        line++;
+        onLine(line, buf.subarray(start, nl > start && buf[nl - 1] === 0x0d ? nl - 1 : nl));
+        start = nl + 1;
+      }
+      buf = buf.subarray(start);
+      carry = Buffer.from(buf);
+    }
+  } catch (err) {
+    const io = ioError as NodeJS.ErrnoException | null;
+    if (io) throw new ReadFailed(io.code, io.message);
+    throw new FileRejected(`rejected whole: cannot be read${gzip ? ' as gzip' : ''}: ${(err as Error).message}`);
+  }
+  if (carry.length) onLine(line + 1, carry[carry.length - 1] === 0x0d ? carry.subarray(0, -1) : carry);
+}

@@ -1,0 +1,15 @@
+// Issue 20, done when: the same population as a CSV drop and as its FHIR Bulk Data
+// equivalent gives the same published figures (fast tier: a small population; the
+// full tier runs a larger one in fhirEquivalence.full.test.ts).
+import { describe, expect, it } from 'vitest';
+import { compareDrops } from './fhirEquivalence.ts';
+
+describe('FHIR drop vs CSV drop (closeloop run on both)', () => {
+  it('publishes the same results tables, row for row, for 80 demo people', async () => {
+    const r = await compareDrops(80, 11);
+    expect(r.counts.screenings).toBeGreaterThan(100);
+    expect(r.counts.encounters).toBeGreaterThan(100);
+    expect(r.phq9WithItems).toBeGreaterThan(0);
+    expect(r.metricRows).toBeGreaterThan(500);
+  }, 240_000);
+});
