@@ -43,8 +43,8 @@ FROM stg_referrals WHERE referred_on <= {{as_of}} GROUP BY person_id;
 
 -- Stacks: cohort g = the calendar month of a first referral, from the data's 7th whole
 -- month (six whole months before it) to the 7th-last (months +1..+6 observed). In stack g:
--- people with a positive screening (any domain) in months g-6..g, covered every day of
--- months g-6 .. min(g+12, last); treated = first referral in month g; comparison = not
+-- people with a positive screening (any domain) in month g or before, covered every day of
+-- months g-6..g+6 (months +7..+12 count while the person stays covered); treated = first referral in month g; comparison = not
 -- referred by the end of month g+1 (the month after is checked per relative month below).
 CREATE OR REPLACE TEMP TABLE _ev_stack AS
 WITH cohorts AS (
@@ -55,12 +55,12 @@ pos AS (
   FROM stg_screenings WHERE result = 'positive' AND screened_on <= {{as_of}}
 ),
 cand AS (
-  SELECT DISTINCT c.g, c.hi, p.person_id FROM cohorts c JOIN pos p ON p.m BETWEEN c.g - 6 AND c.g
+  SELECT DISTINCT c.g, c.hi, p.person_id FROM cohorts c JOIN pos p ON p.m <= c.g
 )
-SELECT c.g, c.hi, c.person_id, f.ref_m, coalesce(f.ref_m = c.g, false) AS treated
+SELECT c.g, least(c.hi, v.m_to) AS hi, c.person_id, f.ref_m, coalesce(f.ref_m = c.g, false) AS treated
 FROM cand c
 LEFT JOIN _ev_first f USING (person_id)
-JOIN _ev_cov v ON v.person_id = c.person_id AND v.m_from <= c.g - 6 AND v.m_to >= c.hi
+JOIN _ev_cov v ON v.person_id = c.person_id AND v.m_from <= c.g - 6 AND v.m_to >= c.g + 6
 WHERE f.ref_m IS NULL OR f.ref_m = c.g OR f.ref_m > c.g + 1;
 
 -- Events per person and calendar month.
@@ -118,14 +118,15 @@ LEFT JOIN payer py ON py.g = s.g AND py.person_id = s.person_id;
 
 CREATE OR REPLACE TEMP TABLE _ev_rows AS
 SELECT p.outcome, p.g, p.person_id, p.treated, p.e, p.y, p.d,
-  least(q.pre_ed, 2) * 100 + CASE WHEN q.age IS NULL THEN 9 WHEN q.age < 18 THEN 0 WHEN q.age < 65 THEN 1 ELSE 2 END * 10 + q.medicaid::INTEGER AS stratum,
+  CASE WHEN q.age IS NULL THEN 9 WHEN q.age < 18 THEN 0 WHEN q.age < 65 THEN 1 ELSE 2 END * 10 + q.medicaid::INTEGER AS stratum,
   -- a comparison person counts at month e only while not referred by the end of month e + 1
   -- (one month of anticipation: the crisis that leads to a referral starts before it)
   p.treated OR p.ref_m IS NULL OR p.ref_m > p.g + p.e + 1 AS usable
 FROM _ev_panel p JOIN _ev_person q USING (g, person_id);
 
--- Cells (outcome, e, g, stratum) with treated and comparison people; their weight is the
--- cell's share of month e's treated people.
+-- Cells (outcome, e, g, stratum) with at least two treated and two comparison people (a
+-- mean of one has no spread to estimate its variance from); their weight is the cell's
+-- share of month e's treated people.
 CREATE OR REPLACE TEMP TABLE _ev_cells AS
 WITH c AS (
   SELECT outcome, e, g, stratum,
@@ -135,14 +136,16 @@ WITH c AS (
   FROM _ev_rows WHERE usable GROUP BY ALL
 )
 SELECT *, sum(n_t) OVER (PARTITION BY outcome, e) AS n_e
-FROM c WHERE n_t > 0 AND n_c > 0;
+FROM c WHERE n_t >= 2 AND n_c >= 2;
 
 -- Each person's influence on ATT(e), summed over the stacks the person is in (a comparison
--- person can be in several): treated (d - m_t) / N_e, comparison -(n_t / n_c)(d - m_c) / N_e.
+-- person can be in several): treated k_t (d - m_t) / N_e, comparison -k_c (n_t / n_c)(d - m_c) / N_e,
+-- with k = sqrt(n / (n - 1)) so that a cell's share is the unbiased variance of its means.
 -- ATT(e) is linear in these; its cluster-robust (by person) variance is the sum of squares.
 CREATE OR REPLACE TEMP TABLE _ev_psi AS
 SELECT r.outcome, r.e, r.person_id,
-  sum(CASE WHEN r.treated THEN (r.d - c.m_t) / c.n_e ELSE -(c.n_t::DOUBLE / c.n_c) * (r.d - c.m_c) / c.n_e END) AS psi
+  sum(CASE WHEN r.treated THEN sqrt(c.n_t / (c.n_t - 1.0)) * (r.d - c.m_t) / c.n_e
+           ELSE -sqrt(c.n_c / (c.n_c - 1.0)) * (c.n_t::DOUBLE / c.n_c) * (r.d - c.m_c) / c.n_e END) AS psi
 FROM _ev_rows r JOIN _ev_cells c USING (outcome, e, g, stratum)
 WHERE r.usable
 GROUP BY ALL;

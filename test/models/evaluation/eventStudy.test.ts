@@ -10,16 +10,16 @@ import { loadDrop, type Drop } from '../metrics/helpers.ts';
 
 // Cohort g = July 2025 (the only one: the data run from January 2025 to January 2026, 13
 // whole months). Baseline = months -6..-2 (January..May 2025); month +1 = August 2025.
-// Strata: ED visits in the baseline (0, 1, 2+) x age band x Medicaid; everyone is 18-64
-// and not Medicaid here, so the stratum is the baseline ED count.
+// Strata: age band x Medicaid; nobody is on Medicaid here, so adults (born 1980) and
+// children (born 2015) are the two strata.
 function drop(copies = 1): Drop {
   const people: Drop['people'] = [];
   const screenings: NonNullable<Drop['screenings']> = [];
   const referrals: NonNullable<Drop['referrals']> = [];
   const encounters: NonNullable<Drop['encounters']> = [];
   let n = 0;
-  const person = (id: string, o: { female?: boolean; from?: string; screen?: string; result?: string; referred?: string; ed?: string[] }) => {
-    people.push({ person_id: id, sex: o.female ? 'female' : 'male', enrolled_from: o.from ?? '2020-01-01' });
+  const person = (id: string, o: { child?: boolean; female?: boolean; from?: string; screen?: string; result?: string; referred?: string; ed?: string[] }) => {
+    people.push({ person_id: id, sex: o.female ? 'female' : 'male', birth_date: o.child ? '2015-01-01' : '1980-01-01', enrolled_from: o.from ?? '2020-01-01' });
     if (o.screen) screenings.push({ screening_id: `S-${id}`, person_id: id, screened_on: o.screen, domain: 'food', result: o.result ?? 'positive' });
     if (o.referred) referrals.push({ referral_id: `R-${id}`, person_id: id, need_domain: 'food', referred_on: o.referred, status: 'pending' });
     for (const d of o.ed ?? []) encounters.push({ encounter_id: `V${++n}`, person_id: id, encounter_type: 'ed', start_date: d });
@@ -29,24 +29,46 @@ function drop(copies = 1): Drop {
   encounters.push({ encounter_id: 'V0', person_id: 'E', encounter_type: 'outpatient', start_date: '2025-01-01' });
   for (let c = 0; c < copies; c++) {
     const s = copies === 1 ? '' : `-${c}`;
-    // stratum 1 (one baseline ED visit, in March = month -4): A referred, C not
+    // adults: A and B referred, C and D not; A and C had an ED visit in March (month -4)
     person(`A${s}`, { female: true, screen: '2025-07-05', referred: '2025-07-10', ed: ['2025-03-15', '2025-08-03', '2025-08-20'] });
-    person(`C${s}`, { screen: '2025-07-05', ed: ['2025-03-15', '2025-08-10'] });
-    // stratum 0: B and B2 referred, D, D2, D3 not
-    person(`B${s}`, { screen: '2025-07-05', referred: '2025-07-20', ed: ['2025-08-05'] });
-    person(`B2${s}`, { screen: '2025-06-30', referred: '2025-07-01', ed: ['2025-08-01', '2025-08-02', '2025-08-03'] });
-    person(`D${s}`, { screen: '2025-07-05' });
-    person(`D2${s}`, { female: true, screen: '2025-01-05', ed: ['2025-08-25'] });
-    person(`D3${s}`, { screen: '2025-07-31' });
+    person(`B${s}`, { screen: '2025-06-30', referred: '2025-07-01', ed: ['2025-08-05'] });
+    person(`C${s}`, { screen: '2025-01-05', ed: ['2025-03-15', '2025-08-10'] });
+    person(`D${s}`, { screen: '2025-07-31' });
+    // children: K1 and K2 referred, L1, L2 and L3 not
+    person(`K1${s}`, { child: true, screen: '2025-07-05', referred: '2025-07-20', ed: ['2025-08-01', '2025-08-02', '2025-08-03', '2025-08-04'] });
+    person(`K2${s}`, { child: true, screen: '2025-07-05', referred: '2025-07-21' });
+    person(`L1${s}`, { child: true, female: true, screen: '2025-07-05', ed: ['2025-08-25'] });
+    person(`L2${s}`, { child: true, screen: '2024-11-05' });
+    person(`L3${s}`, { child: true, screen: '2025-07-05' });
     // left out: referred in month +1 (not a clean comparison), covered only from March,
-    // screened positive 7 months before, screened negative
+    // screened positive only after month g, screened negative
     person(`F${s}`, { screen: '2025-07-05', referred: '2025-08-15', ed: Array(5).fill('2025-08-16') });
     person(`H${s}`, { from: '2025-03-01', screen: '2025-07-05', ed: Array(4).fill('2025-08-16') });
-    person(`I${s}`, { screen: '2024-12-20', ed: Array(3).fill('2025-08-16') });
+    person(`I${s}`, { screen: '2025-08-05', ed: Array(3).fill('2025-08-16') });
     person(`J${s}`, { screen: '2025-07-05', result: 'negative', ed: Array(3).fill('2025-08-16') });
   }
   return { people, screenings, referrals, encounters };
 }
+
+/** The unbiased variance of a mean, s^2 / n: written here, not taken from the code. */
+function varMean(v: number[]): number {
+  const m = v.reduce((a, b) => a + b, 0) / v.length;
+  return v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1) / v.length;
+}
+const rep = (v: number[], k: number) => v.flatMap((x) => Array(k).fill(x) as number[]);
+const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+
+// Per person, month +1 (d1) and the mean over months +1..+6 (dbar) of visits minus the
+// baseline mean (visits in months -6..-2 / 5). A: 2 - 0.2 = 1.8 and (1.8 - 5 x 0.2) / 6;
+// C: 1 - 0.2 = 0.8 and (0.8 - 1) / 6; the others have no baseline visit.
+const D1 = { adultT: [1.8, 1], adultC: [0.8, 0], childT: [4, 0], childC: [1, 0, 0] };
+const DBAR = { adultT: [0.8 / 6, 1 / 6], adultC: [-0.2 / 6, 0], childT: [4 / 6, 0], childC: [1 / 6, 0, 0] };
+// ATT = sum over strata of (the stratum's share of the referred) x (difference of means);
+// its variance = sum of share^2 x (var of the referred mean + var of the comparison mean).
+// Both strata hold 2 of the 4 referred people: shares 1/2.
+const att = (x: typeof D1) => 0.5 * (mean(x.adultT) - mean(x.adultC)) + 0.5 * (mean(x.childT) - mean(x.childC));
+const attVar = (x: typeof D1) => 0.25 * (varMean(x.adultT) + varMean(x.adultC)) + 0.25 * (varMean(x.childT) + varMean(x.childC));
+const repAll = (x: typeof D1, k: number) => ({ adultT: rep(x.adultT, k), adultC: rep(x.adultC, k), childT: rep(x.childT, k), childC: rep(x.childC, k) });
 
 const AS_OF = '2026-01-31';
 let db: Database | undefined;
@@ -56,42 +78,39 @@ describe('event study on a hand-worked fixture', () => {
   it('ATT(+1), its cluster-robust variance, ATT over +1..+6, cohort sizes and balance match the hand computation', async () => {
     db = await loadDrop(drop());
     const s = await computeEventStudy(db.conn, AS_OF);
-    expect(s).toMatchObject({ treatedPeople: 3, comparisonPeople: 4, cohorts: 1, firstCohort: '2025-07', lastCohort: '2025-07' });
+    expect(s).toMatchObject({ treatedPeople: 4, comparisonPeople: 5, cohorts: 1, firstCohort: '2025-07', lastCohort: '2025-07' });
     const ed = s.outcomes.find((o) => o.outcome === 'ed_visits')!;
     expect(ed.months.map((m) => m.e)).toEqual([-6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6]); // hi = min(g + 12, January 2026)
-    // d = month +1 visits minus the baseline mean (visits in months -6..-2 / 5):
-    //   stratum 1: A 2 - 0.2 = 1.8, C 1 - 0.2 = 0.8          -> 1.8 - 0.8 = 1
-    //   stratum 0: B 1, B2 3 (mean 2); D 0, D2 1, D3 0 (mean 1/3) -> 5/3
-    // weights = the stratum's share of the referred: 1/3 and 2/3
-    // ATT(+1) = 1/3 * 1 + 2/3 * 5/3 = 13/9
+    // by hand: adults 1.4 - 0.4 = 1, children 2 - 1/3 = 5/3; ATT(+1) = (1 + 5/3) / 2 = 4/3
     const m1 = ed.months.find((m) => m.e === 1)!;
-    expect(m1.estimate).toBeCloseTo(13 / 9, 12);
-    // variance: stratum 1 has one person per arm (no spread: 0); stratum 0: referred mean
-    // ((1-2)^2 + (3-2)^2) / 2^2 = 1/2, comparison mean ((1/3)^2 + (2/3)^2 + (1/3)^2) / 3^2 = 2/27;
-    // (2/3)^2 * (1/2 + 2/27) = 4/9 * 31/54 = 62/243
-    expect(m1.variance).toBeCloseTo(62 / 243, 12);
-    expect(m1).toMatchObject({ treated: 3, cohorts: 1, eventsTreated: 6, eventsComparison: 2 });
-    // month -4 (March): A and C both 1 - 0.2 = 0.8 -> 0; every other month of the
-    // baseline: A and C -0.2 -> 0; so every pre-period estimate is 0
-    for (const m of ed.months.filter((x) => x.e < 0)) expect(m.estimate).toBeCloseTo(0, 12);
-    // months +2..+6: A and C -0.2 each, the rest 0 -> 0; ATT = (13/9 + 0 * 5) / 6 = 13/54,
-    // its SE = sqrt(var(+1)) / 6 (the other months vary with no one)
-    expect(ed.att!.estimate).toBeCloseTo(13 / 54, 12);
-    expect(ed.att!.se).toBeCloseTo(Math.sqrt(62 / 243) / 6, 12);
+    expect(att(D1)).toBeCloseTo(4 / 3, 12);
+    expect(m1.estimate).toBeCloseTo(4 / 3, 12);
+    // by hand: 1/4 (0.32/2 + 0.32/2) + 1/4 (8/2 + (1/3)/3) = 0.08 + 37/36
+    expect(attVar(D1)).toBeCloseTo(0.08 + 37 / 36, 12);
+    expect(m1.variance).toBeCloseTo(0.08 + 37 / 36, 12);
+    expect(m1).toMatchObject({ treated: 4, cohorts: 1, eventsTreated: 7, eventsComparison: 2 });
+    // every other month: adults A, C -0.2 (March: 0.8) and B, D 0 -> equal means; children 0
+    for (const m of ed.months.filter((x) => x.e !== 1)) expect(m.estimate).toBeCloseTo(0, 12);
+    // ATT over +1..+6 = (4/3) / 6 = 2/9; its variance from the per-person means over +1..+6
+    // (the months of one person are not independent: this is what clustering by person means)
+    expect(ed.att!.estimate).toBeCloseTo(2 / 9, 12);
+    expect(attVar(DBAR)).toBeCloseTo(0.25 * (0.01 / 36 + 0.01 / 36) + 0.25 * (4 / 36 + 1 / 324), 12);
+    expect(ed.att!.se).toBeCloseTo(Math.sqrt(attVar(DBAR)), 12);
     // no admissions anywhere: 0 with no variance, so no pre-trend test (its covariance is 0)
     const ip = s.outcomes.find((o) => o.outcome === 'inpatient_admits')!;
     expect(ip.att).toEqual({ estimate: 0, se: 0 });
     expect(ip.pretrend).toBeNull();
-    // balance, female: referred A, B, B2 = 1, 0, 0 (mean 1/3, var 1/3); comparison C, D,
-    // D2, D3 = 0, 0, 1, 0 (mean 1/4, var 1/4); SD = sqrt((1/3 + 1/4) / 2) = sqrt(7/24).
-    // Before: (1/3 - 1/4) / SD. After (weights C 1, D/D2/D3 2/3): comparison mean
-    // (2/3) / 3 = 2/9, so (1/3 - 2/9) / SD.
+    // balance, female: referred A, B, K1, K2 = 1, 0, 0, 0 (mean 1/4, var 1/4); comparison C,
+    // D, L1, L2, L3 = 0, 0, 1, 0, 0 (mean 1/5, var 1/5); SD = sqrt((1/4 + 1/5) / 2). After
+    // weighting (adults n_t/n_c = 1, children 2/3): comparison mean (2/3) / (2 + 3 x 2/3) = 1/6.
     const female = s.balance.find((b) => b.covariate === 'Female')!;
-    expect(female.smd_before).toBeCloseTo((1 / 12) / Math.sqrt(7 / 24), 12);
-    expect(female.smd_after).toBeCloseTo((1 / 9) / Math.sqrt(7 / 24), 12);
-    // baseline ED per month: referred 0.2, 0, 0; comparison 0.2, 0, 0, 0 (before) and
-    // weighted (0.2 * 1) / 3 (after) -> equal to the referred mean 0.2 / 3: SMD 0 after
-    expect(s.balance.find((b) => b.covariate.startsWith('ED visits'))!.smd_after).toBeCloseTo(0, 12);
+    expect(female.smd_before).toBeCloseTo((1 / 4 - 1 / 5) / Math.sqrt(0.225), 12);
+    expect(female.smd_after).toBeCloseTo((1 / 4 - 1 / 6) / Math.sqrt(0.225), 12);
+    // baseline ED per month: referred 0.2, 0, 0, 0 (mean 0.05); comparison 0.2, 0, 0, 0, 0
+    // (0.04 before; 0.2 / 4 = 0.05 after weighting)
+    const pre = s.balance.find((b) => b.covariate.startsWith('ED visits'))!;
+    expect(pre.smd_after).toBeCloseTo(0, 12);
+    expect(pre.smd_before).toBeGreaterThan(0);
   });
 
   it('publishes nothing when the referred or comparison people are fewer than 11 (the small-cell rule)', async () => {
@@ -109,15 +128,18 @@ describe('event study on a hand-worked fixture', () => {
     db = await loadDrop(drop(11));
     await buildEvaluation(db.conn, { runId: 'r1', asOf: AS_OF, threshold: 11 });
     const ed = (await rows<Record<string, number | string>>(db.conn, `SELECT * FROM evaluation_summary WHERE outcome = 'ed_visits'`))[0]!;
-    // copies leave the means as they were; the variance of each mean falls 11-fold
-    const se = Math.sqrt(62 / 243 / 11) / 6;
-    expect(ed).toMatchObject({ status: 'published', treated_people: 33, comparison_people: 44, cohorts: 1 });
-    expect(ed.att_per_1000).toBeCloseTo(Math.round(10000 * 13 / 54) / 10, 9);
-    expect(ed.ci_low).toBeCloseTo(Math.round(10000 * (13 / 54 - 1.959963984540054 * se)) / 10, 9);
-    expect(ed.ci_high).toBeCloseTo(Math.round(10000 * (13 / 54 + 1.959963984540054 * se)) / 10, 9);
-    const months = await rows<{ rel_month: number; estimate_per_1000: number; period: string }>(db.conn,
-      `SELECT rel_month, estimate_per_1000, period FROM evaluation_event_study WHERE outcome = 'ed_visits' ORDER BY rel_month`);
-    expect(months.find((m) => m.rel_month === 1)!.estimate_per_1000).toBeCloseTo(1444.4, 9);
+    // copies leave the means as they were; the variance comes from the copied lists
+    const se = Math.sqrt(attVar(repAll(DBAR, 11)));
+    const z = 1.959963984540054;
+    expect(ed).toMatchObject({ status: 'published', treated_people: 44, comparison_people: 55, cohorts: 1 });
+    expect(ed.att_per_1000).toBeCloseTo(Math.round(10000 * 2 / 9) / 10, 9);
+    expect(ed.ci_low).toBeCloseTo(Math.round(10000 * (2 / 9 - z * se)) / 10, 9);
+    expect(ed.ci_high).toBeCloseTo(Math.round(10000 * (2 / 9 + z * se)) / 10, 9);
+    const months = await rows<{ rel_month: number; estimate_per_1000: number; ci_high: number; period: string }>(db.conn,
+      `SELECT rel_month, estimate_per_1000, ci_high, period FROM evaluation_event_study WHERE outcome = 'ed_visits' ORDER BY rel_month`);
+    const m1 = months.find((m) => m.rel_month === 1)!;
+    expect(m1.estimate_per_1000).toBeCloseTo(1333.3, 9);
+    expect(m1.ci_high).toBeCloseTo(Math.round(10000 * (4 / 3 + z * Math.sqrt(attVar(repAll(D1, 11))))) / 10, 9);
     expect(months.map((m) => m.period)).toEqual([...Array(5).fill('baseline'), 'anticipation', 'referral', ...Array(6).fill('after')]);
   });
 });
