@@ -11,6 +11,9 @@ const TABLES: Record<string, string> = {
   km_curves: 'metric_id, period_grain, period_start, dimension, group_value, time',
   gap_table: 'ALL',
   prepost_summary: 'ALL',
+  evaluation_summary: 'ALL',
+  evaluation_event_study: 'ALL',
+  evaluation_balance: 'ALL',
 };
 
 /** Every published aggregate row but its run id, in a stable order. */
