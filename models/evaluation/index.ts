@@ -179,7 +179,8 @@ function solve(V: number[][], b: number[]): number[] | null {
 const round = (x: number | null, step: number) => (x === null || !Number.isFinite(x) ? null : Math.round(x / step) * step);
 const r1 = (x: number | null) => (x === null ? null : Number(round(x, 0.1)!.toFixed(1)));
 const r2 = (x: number | null) => (x === null ? null : Number(round(x, 0.01)!.toFixed(2)));
-const r3 = (x: number | null) => (x === null ? null : Number(round(x, 0.001)!.toFixed(3)));
+/** p-values to 3 significant digits (a small p stays small, never 0). */
+const sig3 = (x: number | null) => (x === null || !Number.isFinite(x) ? null : Number(x.toPrecision(3)));
 
 /**
  * Computes the event study and writes the published tables (evaluation_summary,
@@ -222,10 +223,10 @@ export async function buildEvaluation(conn: DuckDBConnection, opts: { runId: str
       att ? r1(1000 * att.estimate) : null,
       att ? r1(1000 * (att.estimate - Z * att.se)) : null,
       att ? r1(1000 * (att.estimate + Z * att.se)) : null,
-      att ? r3(att.se > 0 ? 2 * normalSf(Math.abs(att.estimate / att.se)) : null) : null,
+      att ? sig3(att.se > 0 ? 2 * normalSf(Math.abs(att.estimate / att.se)) : null) : null,
       shown && o.pretrend ? r2(o.pretrend.chi2) : null,
       shown && o.pretrend ? o.pretrend.df : null,
-      shown && o.pretrend ? r3(o.pretrend.p) : null,
+      shown && o.pretrend ? sig3(o.pretrend.p) : null,
       peopleShown ? study.treatedPeople : null,
       peopleShown ? study.comparisonPeople : null,
       study.cohorts, study.firstCohort, study.lastCohort,
