@@ -8,6 +8,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { DEFAULT_CONFIG, type Config, type EngineSetting } from '../models/config.ts';
 import { ENTITIES, type EntityContract } from '../models/contracts/index.ts';
 import { finaliseResults } from '../models/disclosure/finalise.ts';
+import { buildEvaluation } from '../models/evaluation/index.ts';
 import { METRICS } from '../models/metrics/catalog.ts';
 import { computeMetrics } from '../models/metrics/engine.ts';
 import { exec, openDatabase, rows, sqlString as str, type Database } from '../models/duckdb.ts';
@@ -336,6 +337,8 @@ async function computeAll(
   log(`  ${r.rows.toLocaleString('en-US')} metric rows computed in ${r.seconds.toFixed(1)} s${reused}`);
   const f = await finaliseResults(conn, { metrics: METRICS, config: opts.config, asOf: opts.asOf, restrictedZip3, onPhase });
   faultPoint('metrics:after-suppression');
+  const ev = await buildEvaluation(conn, { runId: opts.runId, asOf: opts.asOf, threshold: opts.config.suppressionThreshold });
+  log(`  evaluation: ${ev.cohorts} monthly cohort(s) of first referrals, event study of ED visits and admissions (models/evaluation)`);
   log(`  ${f.comparisons.toLocaleString('en-US')} group comparisons; ${f.suppressedRows.toLocaleString('en-US')} rows withheld by the small-cell rule; attacker audit ${f.audit.ok ? 'passed' : 'FAILED'} after ${f.rounds} round(s) (${f.audit.relations.toLocaleString('en-US')} relations)`);
   const coarsened = f.surface.coarsened ?? [];
   if (coarsened.length) {

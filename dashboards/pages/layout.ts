@@ -53,6 +53,8 @@ function block(b: Block): string {
 </section>`;
     case 'dictionary':
       return dictionary();
+    case 'notes':
+      return `<section class="card wide notes">\n  <h3>${esc(b.heading)}</h3>\n  <ul>${b.items.map((t) => `<li>${esc(t)}</li>`).join('')}</ul>\n</section>`;
     case 'print':
       return `<section class="print-bar no-print"><button type="button" class="button" data-action="print">Print or save as PDF</button> <a class="button secondary" data-report-download href="/api/exports/report.xlsx" download>Download the report workbook (XLSX)</a> <a class="button secondary" data-report-download-csv href="/api/exports/report.csv" download>Report data (CSV)</a></section>`;
     case 'section':

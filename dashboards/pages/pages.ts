@@ -3,6 +3,8 @@
 // client (public/js) fills it from the API. No inline script or style anywhere, so the
 // pages run under a strict Content-Security-Policy.
 
+import { EVALUATION_LIMITS } from '../../models/evaluation/limits.ts';
+
 export type FilterId = 'grain' | 'from' | 'to' | 'dimension' | 'program' | 'county' | 'domain' | 'metric' | 'period_start' | 'scale' | 'org';
 
 export interface FilterDef {
@@ -35,6 +37,7 @@ export type Block =
   | { kind: 'partner' }
   | { kind: 'dictionary' }
   | { kind: 'print' }
+  | { kind: 'notes'; heading: string; items: readonly string[] }
   | { kind: 'section'; heading: string; intro?: string; blocks: Block[] };
 
 export interface PageDef {
@@ -183,6 +186,22 @@ export const PAGES: PageDef[] = [
         ],
       },
       { kind: 'section', heading: 'Month by month', intro: SPC_INTRO, blocks: [spc('ed_visits_per_1000_mm', ['program', 'county'])] },
+    ],
+  },
+  {
+    id: 'evaluation',
+    path: '/evaluation',
+    title: 'Evaluation',
+    nav: 'Evaluation',
+    lede: 'Did a first referral change emergency visits and admissions? Referred people against people who screened positive and were not yet referred, month by month around the referral, with the baseline months before it.',
+    filters: [],
+    inNav: true,
+    blocks: [
+      { kind: 'chart', chart: 'event-study', fixed: { outcome: 'ed_visits' }, wide: true },
+      { kind: 'chart', chart: 'evaluation-effect', wide: true },
+      { kind: 'chart', chart: 'event-study', fixed: { outcome: 'inpatient_admits' }, wide: true },
+      { kind: 'chart', chart: 'evaluation-balance', wide: true },
+      { kind: 'notes', heading: 'What this can and cannot show', items: EVALUATION_LIMITS },
     ],
   },
   {

@@ -11,3 +11,4 @@ export * from './choropleth.ts';
 export * from './intervals.ts';
 export * from './forest.ts';
 export * from './bars.ts';
+export * from './eventStudy.ts';

@@ -17,7 +17,7 @@ export interface IntervalRow {
   unreliable?: boolean;
 }
 
-export function intervalSpec(rows: IntervalRow[], o: { title: string; subtitle?: string | string[]; xTitle: string; kind: ValueKind; description: string; width?: number; labelTitle?: string; seriesTitle?: string }): TopLevelSpec {
+export function intervalSpec(rows: IntervalRow[], o: { title: string; subtitle?: string | string[]; xTitle: string; kind: ValueKind; description: string; width?: number; labelTitle?: string; seriesTitle?: string; /** Keep 0 on the axis (default: proportions only). */ zero?: boolean }): TopLevelSpec {
   const labels = [...new Set(rows.map((r) => r.label))];
   const series = [...new Set(rows.map((r) => r.series))];
   const subtitle = [...[o.subtitle ?? []].flat(), rows.some((r) => r.suppressed) ? SUPPRESSED_NOTE : null].filter(Boolean) as string[];
@@ -45,7 +45,7 @@ export function intervalSpec(rows: IntervalRow[], o: { title: string; subtitle?:
         encoding: {
           y,
           yOffset,
-          x: { field: 'value', type: 'quantitative', title: o.xTitle, axis: { format: valueFormat(o.kind), tickCount: 8 }, scale: { zero: o.kind === 'proportion' } },
+          x: { field: 'value', type: 'quantitative', title: o.xTitle, axis: { format: valueFormat(o.kind), tickCount: 8 }, scale: { zero: o.zero ?? o.kind === 'proportion' } },
           color,
           tooltip: [
             { field: 'label', title: o.labelTitle ?? 'Group' },

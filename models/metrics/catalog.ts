@@ -804,6 +804,10 @@ export const READING_GUIDE: ReadonlyArray<{ heading: string; text: string }> = [
     heading: 'Before and after the first referral',
     text: 'The change in emergency visits and admissions from the 180 days before a person\'s first referral to the 180 days after is not an effect of the referral: people are referred after a crisis, when their use is unusually high, so it tends to fall back anyway (regression to the mean), and use changes over time for everyone (secular trend). Without a comparison group neither can be told apart from an effect, so no p-value is shown.',
   },
+  {
+    heading: 'The evaluation: an effect against a comparison group',
+    text: 'The Evaluation page compares the change in emergency visits and admissions of people after their first referral with the change, over the same months, of people who screened positive and were not yet referred (a difference in differences, month by month from 6 months before to 12 after, with the months just before the referral left out of the baseline because referrals follow crises). A flat pre-period supports the comparison; it cannot rule out differences the data do not record. The design, its assumptions and its limits are in models/evaluation/README.md.',
+  },
 ];
 
 /** The metric dictionary as markdown (README, `closeloop metrics`, dashboards). */

@@ -20,6 +20,12 @@ export interface DemoOptions {
   months?: number;
   /** Last day of the window, YYYY-MM-DD (default '2026-10-31'): no event is later. */
   endDate?: string;
+  /**
+   * Referrals change ED use (default true): the planted effects (x0.8 from the second month
+   * after a first referral, x0.65 after a need is met, the housing excess ending). false: the
+   * no-effect demo, for the evaluation's null test; the crisis before a referral stays.
+   */
+  referralEffect?: boolean;
   /** DuckDB threads (default: the machine's cores). Output does not depend on it. */
   threads?: number;
   /** DuckDB memory_limit (default '6GB'). */
@@ -147,7 +153,7 @@ async function runFile(conn: DuckDBConnection, name: string, params: Record<stri
   await conn.run(renderSql(template, params));
 }
 
-function validate(opts: DemoOptions): Required<Omit<DemoOptions, 'threads' | 'memoryLimit' | 'log'>> {
+function validate(opts: DemoOptions): Required<Omit<DemoOptions, 'threads' | 'memoryLimit' | 'log' | 'referralEffect'>> {
   const months = opts.months ?? DEMO_DEFAULTS.months;
   const endDate = opts.endDate ?? DEMO_DEFAULTS.endDate;
   if (!Number.isInteger(opts.people) || opts.people < 1 || opts.people > MAX_PEOPLE) {
@@ -172,6 +178,7 @@ export async function generateDemo(opts: DemoOptions): Promise<DemoResult> {
     months: o.months,
     end_date: o.endDate,
     start_date: windowStart(o.endDate, o.months),
+    referral_effect: opts.referralEffect === false ? 'FALSE' : 'TRUE',
   };
   const instance = await DuckDBInstance.create(':memory:', {
     threads: String(opts.threads ?? availableParallelism()),

@@ -196,6 +196,8 @@ export const PLANTED_EFFECTS: PlantedEffect[] = [
   { id: 'unknown_capacity', description: 'SafeHaven (ORG-10, interpersonal_safety) never publishes capacity; Connect Seniors (ORG-13) not in Bertie, Ashe and Swain.' },
   { id: 'phq9_need_met_improves', description: 'PHQ-9: after a referral of theirs closed need_met, people improve by 62% of their index score by ~150 days; with needs not met 25%; without social needs 45%.' },
   { id: 'ed_after_need_met', description: 'ED visits fall to 0.65 x from the quarter after a person\'s first need_met closure (post-referral ED rate below pre-referral for them).' },
+  { id: 'ed_after_first_referral', description: 'ED visits x0.8 from the second calendar month after a person\'s first referral (each visit kept with probability 0.8): the effect the evaluation (models/evaluation) must recover. Off with referralEffect: false, as are ed_after_need_met and the end of ed_housing.' },
+  { id: 'crisis_before_referral', description: 'A crisis before the first referral: Poisson(0.25) extra ED visits on the 30 days before it (also with referralEffect: false): referrals follow crises.' },
   { id: 'ed_housing', description: 'People with an active housing_instability need have 1.7 x the ED visit rate until a housing referral closes need_met.' },
 ];
 

@@ -5,7 +5,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { z } from 'zod';
 import {
-  barSpec, choroplethSpec, forestSpec, funnelSpec, heatmapSpec, intervalSpec, kmSpec, scorecardSpec, sparklineSpec, spcSpec, trendSpec,
+  barSpec, choroplethSpec, eventStudySpec, forestSpec, funnelSpec, heatmapSpec, intervalSpec, kmSpec, scorecardSpec, sparklineSpec, spcSpec, trendSpec,
   preciseFormat, NOT_REACHED_LABEL, SIGNALS, type SpcPointRow, type TrendPoint,
 } from '../../dashboards/specs/index.ts';
 import { laneyChart } from '../../models/stats/spc.ts';
@@ -17,6 +17,7 @@ import { availability, dimensionLabel, findMetric, type Metric } from '../data/c
 import { FUNNEL_METRICS, funnel, kmCurves, scorecards } from '../data/closedLoop.ts';
 import { disparities, forestRows } from '../data/disparities.ts';
 import { phq9Outcomes, prePost } from '../data/outcomes.ts';
+import { balanceRows, EVALUATION_OUTCOMES, evaluationSummary, eventStudyMonths, type EvaluationOutcome } from '../data/evaluation.ts';
 import { freshness, loadReport } from '../data/quality.ts';
 import { checkFilter, checkSubset, latestFinalPeriod, oneOf, periodLabel, requireMetric, resultRows, type Subset } from '../data/results.ts';
 import { periodStatus, toPoint, valueKind, valueTitle } from '../data/series.ts';
@@ -554,6 +555,120 @@ const prepostChart: ChartDef<z.ZodType<{ dimension: string }>> = {
   },
 };
 
+const OUTCOME_IDS = Object.keys(EVALUATION_OUTCOMES) as [EvaluationOutcome, ...EvaluationOutcome[]];
+const pValue = (p: number | null) => (p === null ? 'no test' : p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`);
+
+/** The event study of one outcome (issue 22): differences by month from the first referral. */
+const eventStudyChart: ChartDef<z.ZodType<{ outcome: EvaluationOutcome }>> = {
+  id: 'event-study',
+  title: 'Event study',
+  params: z.strictObject({ outcome: z.enum(OUTCOME_IDS).default('ed_visits') }),
+  async build(gen, p) {
+    const label = EVALUATION_OUTCOMES[p.outcome];
+    const summary = (await evaluationSummary(gen)).find((r) => r.outcome === p.outcome);
+    const months = await eventStudyMonths(gen, p.outcome);
+    const rows = months.map((m) => ({ rel_month: m.rel_month, estimate: m.estimate_per_1000, ci_low: m.ci_low, ci_high: m.ci_high, period: m.period }));
+    const att = summary?.status === 'published' && summary.att_per_1000 !== null
+      ? `Months +1..+6: ${summary.att_per_1000.toFixed(1)} per 1,000 member-months (95% CI ${summary.ci_low!.toFixed(1)} to ${summary.ci_high!.toFixed(1)}); pre-trend test ${pValue(summary.pretrend_p)}.`
+      : null;
+    return {
+      title: `${label}: event study around the first referral`,
+      spec: eventStudySpec(rows, {
+        title: `${label}: referred minus comparison people, by month from the first referral`,
+        subtitle: [
+          'Difference in the change from the baseline (months -6..-2), per 1,000 member-months, with 95% intervals clustered by person. Below 0: fewer visits than the comparison.',
+          ...(att ? [att] : []),
+        ],
+        yTitle: 'Difference per 1,000 member-months',
+        description: `Event study of ${label.toLowerCase()}: ${rows.map((r) => `month ${r.rel_month} ${r.estimate.toFixed(1)} (${r.ci_low.toFixed(1)} to ${r.ci_high.toFixed(1)})`).join('; ')}.`,
+      }),
+      table: {
+        columns: [{ key: 'rel_month', title: 'Month from first referral', format: 'number' }, { key: 'period', title: 'Period' }, { key: 'estimate', title: 'Difference per 1,000 member-months', format: 'decimal' },
+          { key: 'ci_low', title: '95% CI low', format: 'decimal' }, { key: 'ci_high', title: '95% CI high', format: 'decimal' }],
+        rows,
+      },
+      notes: [],
+      nameParts: [p.outcome],
+      ...(rows.length === 0 ? { empty: summary?.note || 'No event study is published in this run.' } : {}),
+    };
+  },
+};
+
+/** The difference-in-differences estimates over months +1..+6, with cohort sizes and the pre-trend test. */
+const evaluationEffect: ChartDef<z.ZodType<Record<string, never>>> = {
+  id: 'evaluation-effect',
+  title: 'Effect of a first referral',
+  params: z.strictObject({}),
+  async build(gen) {
+    const summary = await evaluationSummary(gen);
+    const rows = summary.map((r) => ({
+      label: EVALUATION_OUTCOMES[r.outcome] ?? r.outcome,
+      series: 'Months +1..+6',
+      value: r.att_per_1000,
+      ci_low: r.ci_low,
+      ci_high: r.ci_high,
+      suppressed: r.status === 'withheld',
+      note: r.status === 'published' ? `pre-trend test ${pValue(r.pretrend_p)}` : r.note,
+    }));
+    return {
+      title: 'Effect of a first referral on ED visits and admissions',
+      spec: intervalSpec(rows, {
+        title: 'Average difference over months +1..+6 after the first referral',
+        subtitle: ['Referred minus comparison people, change from the baseline, per 1,000 member-months, with 95% intervals. Below 0: fewer visits than the comparison.'],
+        xTitle: 'Difference per 1,000 member-months',
+        kind: 'rate',
+        zero: true,
+        labelTitle: 'Outcome',
+        description: `Effect estimates: ${rows.map((r) => `${r.label}: ${r.value === null ? (r.suppressed ? 'withheld' : 'not estimable') : `${r.value.toFixed(1)} (${r.ci_low?.toFixed(1)} to ${r.ci_high?.toFixed(1)})`}`).join('; ')}.`,
+      }),
+      table: {
+        columns: [
+          { key: 'outcome_label', title: 'Outcome' }, { key: 'status', title: 'Status' }, { key: 'att_per_1000', title: 'Difference per 1,000 member-months, months +1..+6', format: 'decimal' },
+          { key: 'ci_low', title: '95% CI low', format: 'decimal' }, { key: 'ci_high', title: '95% CI high', format: 'decimal' }, { key: 'p_value', title: 'p', format: 'decimal' },
+          { key: 'pretrend_chi2', title: 'Pre-trend chi-square', format: 'decimal' }, { key: 'pretrend_df', title: 'Pre-trend df', format: 'number' }, { key: 'pretrend_p', title: 'Pre-trend p', format: 'decimal' },
+          { key: 'treated_people', title: 'Referred people', format: 'number' }, { key: 'comparison_people', title: 'Comparison people', format: 'number' },
+          { key: 'cohorts', title: 'Monthly cohorts', format: 'number' }, { key: 'first_cohort', title: 'First cohort' }, { key: 'last_cohort', title: 'Last cohort' }, { key: 'note', title: 'Note' },
+        ],
+        rows: summary.map((r) => ({ ...r, outcome_label: EVALUATION_OUTCOMES[r.outcome] ?? r.outcome })),
+      },
+      notes: [],
+      nameParts: [],
+    };
+  },
+};
+
+/** Balance (a Love plot): standardised mean differences before and after the comparison weights. */
+const evaluationBalance: ChartDef<z.ZodType<Record<string, never>>> = {
+  id: 'evaluation-balance',
+  title: 'Balance of the comparison group',
+  params: z.strictObject({}),
+  async build(gen) {
+    const b = await balanceRows(gen);
+    const rows = b.flatMap((r) => [
+      { label: r.covariate, series: 'Before weighting', value: r.smd_before, ci_low: null, ci_high: null, suppressed: false },
+      { label: r.covariate, series: 'After weighting', value: r.smd_after, ci_low: null, ci_high: null, suppressed: false },
+    ]);
+    return {
+      title: 'Balance: referred against comparison people',
+      spec: intervalSpec(rows, {
+        title: 'Standardised mean differences, referred minus comparison',
+        subtitle: ['Within 0.1 either way is usually taken as balanced. The weights balance age band and Medicaid only: the baseline outcome is left to the difference in differences (matching on it would bring regression to the mean).'],
+        xTitle: 'Standardised mean difference',
+        kind: 'ratio',
+        zero: true,
+        labelTitle: 'Characteristic',
+        description: `Balance: ${b.map((r) => `${r.covariate} ${r.smd_before?.toFixed(2) ?? 'n/a'} before, ${r.smd_after?.toFixed(2) ?? 'n/a'} after`).join('; ')}.`,
+      }),
+      table: {
+        columns: [{ key: 'covariate', title: 'Characteristic' }, { key: 'smd_before', title: 'SMD before weighting', format: 'decimal' }, { key: 'smd_after', title: 'SMD after weighting', format: 'decimal' }],
+        rows: b as unknown as Array<Record<string, unknown>>,
+      },
+      notes: [],
+      nameParts: [],
+    };
+  },
+};
+
 const forest: ChartDef<z.ZodType<{ metric: string; dimension: string; grain: (typeof GRAINS)[number]; period_start?: string; scale: 'ratio' | 'difference'; flag: 'adjusted' | 'unadjusted' }>> = {
   id: 'forest',
   title: 'Disparities: groups against the reference',
@@ -668,6 +783,7 @@ const freshnessChart: ChartDef<z.ZodType<Record<string, never>>> = {
 
 export const CHARTS = [
   trend, sparkline, spc, funnelChart, km, scorecard, heatmapChart('gap-heatmap'), heatmapChart('demand-capacity', 'demand_capacity_ratio'), gapMap, phq9, prepostChart, forest, quarantine, freshnessChart,
+  eventStudyChart, evaluationEffect, evaluationBalance,
 ] as unknown as Array<ChartDef<z.ZodType<Record<string, unknown>>>>;
 
 export const CHART_IDS = CHARTS.map((c) => c.id);

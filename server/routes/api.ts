@@ -13,6 +13,7 @@ import { disparities } from '../data/disparities.ts';
 import { gapTable, organizations, partnerFigures, partnerGapAnalysis, requireOrg } from '../data/gaps.ts';
 import { HEADLINE_METRICS, overview } from '../data/overview.ts';
 import { phq9Outcomes, prePost } from '../data/outcomes.ts';
+import { evaluation } from '../data/evaluation.ts';
 import { freshness, loadReport, qualityChecks, runHistory } from '../data/quality.ts';
 import { checkFilter, checkSubset, oneOf, requireMetric, RESULT_COLUMN_NAMES, resultRows } from '../data/results.ts';
 import { pinGeneration, type Generation, type GenerationManager } from '../generation.ts';
@@ -67,7 +68,7 @@ export function apiRouter(ctx: ApiContext): Router {
       endpoints: [
         'GET /api/run', 'GET /api/metrics', 'GET /api/metrics/:id?dimension=&grain=&period_start=&from=&to=&group=', 'GET /api/filters', 'GET /api/overview?grain=&from=&to=&program=&county=&domain=',
         'GET /api/km?metric=&dimension=&group=&period_start=', 'GET /api/scorecards?grain=&period_start=', 'GET /api/gaps?domain=&county=', 'GET /api/disparities?metric=&dimension=&grain=&period_start=',
-        'GET /api/phq9?dimension=&grain=&period_start=', 'GET /api/prepost?dimension=', 'GET /api/quality', 'GET /api/runs?limit=', 'GET /api/partners', 'GET /api/partners/:org/scorecard',
+        'GET /api/phq9?dimension=&grain=&period_start=', 'GET /api/prepost?dimension=', 'GET /api/evaluation', 'GET /api/quality', 'GET /api/runs?limit=', 'GET /api/partners', 'GET /api/partners/:org/scorecard',
         'GET /api/partners/:org/gap-analysis.json|.csv|.xlsx', 'GET /api/dictionary', 'GET /api/charts', 'GET /api/charts/:chart.json|.vl.json|.svg|.png|.csv',
         'GET /api/exports/metrics/:metric.csv|.xlsx|.json|.parquet|.arrow?dimension=&grain=', 'GET /api/exports/report.xlsx|.csv?grain=&from=&to=&program=&dimension=',
         'GET /api/session', 'GET /api/admin/users', 'GET /api/admin/audit?since=&user=&kind=&limit=',
@@ -242,6 +243,14 @@ export function apiRouter(ctx: ApiContext): Router {
     const g = await gen(res);
     await checkFilter(g, { metric: 'ed_visits_pre_referral_per_1000_mm', dimension: q.dimension });
     await cachedJson(req, res, g, `prepost:${JSON.stringify(q)}`, async () => ({ run_id: g.runId, as_of: g.asOf, ...(await prePost(g, q)) }));
+  });
+
+  // The evaluation (issue 22): area-wide aggregates, published under the small-cell rule.
+  r.get('/evaluation', async (req, res) => {
+    parseParams(none, req.query);
+    await authorize(req, { resource: 'aggregate' });
+    const g = await gen(res);
+    await cachedJson(req, res, g, 'evaluation', async () => ({ run_id: g.runId, as_of: g.asOf, ...(await evaluation(g)) }));
   });
 
   r.get('/quality', async (req, res) => {

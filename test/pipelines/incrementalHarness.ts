@@ -11,6 +11,8 @@ const TABLES: Record<string, string> = {
   km_curves: 'metric_id, period_grain, period_start, dimension, group_value, time',
   gap_table: 'ALL',
   prepost_summary: 'ALL',
+  // (its event study and balance are empty on drops this small: withheld by the small-cell rule)
+  evaluation_summary: 'ALL',
 };
 
 /** Every published aggregate row but its run id, in a stable order. */

@@ -15,6 +15,12 @@
 -- inequities), an active housing need 1.7 until a housing referral closes
 -- need_met, and 0.65 after the person's first need_met closure (from the
 -- next quarter on).
+-- The evaluation's planted effect (issue 22): ED visits x0.8 (each kept with probability
+-- 0.8) from the second calendar month after the person's first referral, and a crisis
+-- before it: Poisson(0.25) extra ED visits on the 30 days before the first referral.
+-- {{referral_effect}} = FALSE (the no-effect demo) keeps the crisis but turns off every
+-- change referrals cause: the x0.8, the x0.65 after a need is met, and the end of the
+-- housing excess at a housing need met.
 CREATE TABLE encounter_period AS
 SELECT (m // 3)::INTEGER AS q, min(m) AS first_month, min(starts) AS starts, max(ends) AS ends
 FROM window_month
@@ -45,7 +51,8 @@ WITH patient AS (
     -- the month a housing need starts (empty: none), and the dates that end the ED excess
     CASE WHEN has_need(pe.needs, 2) THEN need_onset(pe.p, 2) END AS housing_from_month,
     po.housing_met_on,
-    po.met_on
+    po.met_on,
+    po.first_ref_on
   FROM person pe LEFT JOIN person_outcome po USING (p)
 ),
 rates AS (
@@ -55,8 +62,8 @@ rates AS (
     least(ep.ends, pt.enrolled_hi) AS hi,
     pt.ed_base
       * CASE WHEN ep.first_month >= pt.housing_from_month
-                  AND (pt.housing_met_on IS NULL OR pt.housing_met_on >= ep.starts) THEN 1.7 ELSE 1 END
-      * CASE WHEN pt.met_on < ep.starts THEN 0.65 ELSE 1 END AS ed,
+                  AND (NOT {{referral_effect}} OR pt.housing_met_on IS NULL OR pt.housing_met_on >= ep.starts) THEN 1.7 ELSE 1 END
+      * CASE WHEN {{referral_effect}} AND pt.met_on < ep.starts THEN 0.65 ELSE 1 END AS ed,
     pt.inpatient, pt.outpatient, pt.primary_care, pt.behavioral_health, pt.other
   -- a plain cross join: a join condition on the dates becomes a sorting range join, slower here
   FROM patient pt CROSS JOIN encounter_period ep
@@ -95,12 +102,31 @@ typed AS (
       + (bits_u(e.h, 21) >= e.c4)::INTEGER + (bits_u(e.h, 21) >= e.c5)::INTEGER AS type_code,
     bits_u(e.h, 42) < 0.5 AS via_ed
   FROM (SELECT c.*, x.i, mix3(c.p, c.q, x.i, 702) AS h FROM counted c JOIN expand x ON x.n = c.n) e
+),
+crisis AS (
+  -- the crisis before a first referral: extra ED visits (i = 90 + k keeps their ids apart)
+  SELECT c.p, c.person_id, ep.q, 90 + c.k AS i, 0 AS j, c.d AS start_date, c.uninsured, 1 AS type_code
+  FROM (
+    SELECT pt.*, x.i AS k, pt.first_ref_on - 1 - floor(u3(pt.p, x.i, 0, 722) * 30)::INTEGER AS d
+    FROM patient pt JOIN expand x ON x.n = poisson_e(0.25, exp(-0.25), u2(pt.p, 0, 721))
+    WHERE pt.first_ref_on IS NOT NULL
+  ) c
+  JOIN encounter_period ep ON c.d BETWEEN ep.starts AND ep.ends
+  WHERE c.d BETWEEN c.enrolled_lo AND c.enrolled_hi
 )
 -- half of the admissions came through the ED: an ED row on the same day (j = 1)
-SELECT
-  t.p, t.person_id, t.q, t.i, x.i AS j, t.start_date, t.uninsured,
-  CASE WHEN x.i = 1 THEN 1 ELSE t.type_code END AS type_code
-FROM typed t JOIN expand x ON x.n = CASE WHEN t.type_code = 2 AND t.via_ed THEN 2 ELSE 1 END;
+SELECT v.p, v.person_id, v.q, v.i, v.j, v.start_date, v.uninsured, v.type_code FROM (
+  SELECT
+    t.p, t.person_id, t.q, t.i, x.i AS j, t.start_date, t.uninsured,
+    CASE WHEN x.i = 1 THEN 1 ELSE t.type_code END AS type_code, pt.first_ref_on
+  FROM typed t JOIN expand x ON x.n = CASE WHEN t.type_code = 2 AND t.via_ed THEN 2 ELSE 1 END
+  LEFT JOIN patient pt ON pt.p = t.p
+) v
+WHERE NOT coalesce({{referral_effect}} AND v.type_code = 1
+  AND v.start_date >= (date_trunc('month', v.first_ref_on) + INTERVAL 2 MONTH)::DATE
+  AND u3(v.p, v.q, v.i * 2 + v.j, 720) < 0.2, false)
+UNION ALL
+SELECT c.p, c.person_id, c.q, c.i, c.j, c.start_date, c.uninsured, c.type_code FROM crisis c;
 
 CREATE VIEW encounters_out AS
 WITH drawn AS (

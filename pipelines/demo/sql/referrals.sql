@@ -208,7 +208,8 @@ CREATE TABLE person_outcome AS
 SELECT
   p,
   min(closed_on) FILTER (WHERE outcome = 'need_met') AS met_on,
-  min(closed_on) FILTER (WHERE outcome = 'need_met' AND d = 2) AS housing_met_on
+  min(closed_on) FILTER (WHERE outcome = 'need_met' AND d = 2) AS housing_met_on,
+  min(referred_on) AS first_ref_on
 FROM referral
 GROUP BY p;
 

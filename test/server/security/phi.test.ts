@@ -44,8 +44,8 @@ async function plantPersonLevelData(root: string, runId: string) {
 
 /** Every endpoint and page, every download format. */
 const CRAWL = [
-  '/', '/access', '/closed-loop', '/service-gaps', '/outcomes', '/disparities', '/data-quality', '/dictionary', '/report', '/admin', '/signin',
-  '/api', '/api/health', '/api/run', '/api/metrics', '/api/filters', '/api/dictionary', '/api/dictionary?format=markdown', '/api/session', '/api/charts',
+  '/', '/access', '/closed-loop', '/service-gaps', '/outcomes', '/evaluation', '/disparities', '/data-quality', '/dictionary', '/report', '/admin', '/signin',
+  '/api', '/api/evaluation', '/api/health', '/api/run', '/api/metrics', '/api/filters', '/api/dictionary', '/api/dictionary?format=markdown', '/api/session', '/api/charts',
   '/api/overview', '/api/overview?program=ACO-01&grain=year', '/api/km', '/api/km?metric=days_to_close&dimension=target_org_id', '/api/scorecards', '/api/gaps',
   '/api/disparities?metric=closed_loop_rate&dimension=race_ethnicity', '/api/phq9?dimension=payer', '/api/phq9', '/api/prepost', '/api/quality', '/api/runs', '/api/partners',
   '/api/partners/ORG-04/scorecard', '/api/partners/ORG-04/gap-analysis.json', '/api/partners/ORG-04/gap-analysis.csv', '/api/partners/ORG-04/gap-analysis.xlsx',
@@ -53,7 +53,8 @@ const CRAWL = [
   ...FIXTURE.orgs.map((o) => `/api/partners/${o.id}/scorecard`),
   ...['phq9_follow_up_rate', 'phq9_response_rate', 'phq9_remission_rate', 'phq9_mean_change', 'closed_loop_rate'].map((m) => `/api/metrics/${m}`),
   ...['trend.json?metric=phq9_remission_rate', 'trend.csv?metric=phq9_remission_rate', 'phq9.json', 'phq9.csv', 'phq9.svg', 'prepost.csv', 'funnel.csv', 'km.csv?metric=days_to_close&dimension=target_org_id',
-    'scorecard.csv', 'gap-heatmap.csv', 'gap-map.svg', 'demand-capacity.json', 'forest.csv?metric=closed_loop_rate&dimension=race_ethnicity', 'quarantine.csv', 'freshness.json', 'sparkline.csv?metric=screening_rate'].map((c) => `/api/charts/${c}`),
+    'scorecard.csv', 'gap-heatmap.csv', 'gap-map.svg', 'demand-capacity.json', 'forest.csv?metric=closed_loop_rate&dimension=race_ethnicity', 'quarantine.csv', 'freshness.json', 'sparkline.csv?metric=screening_rate',
+    'event-study.csv?outcome=ed_visits', 'evaluation-effect.csv', 'evaluation-balance.svg'].map((c) => `/api/charts/${c}`),
   ...['csv', 'xlsx', 'json', 'parquet', 'arrow'].map((f) => `/api/exports/metrics/phq9_remission_rate.${f}?grain=year`),
   '/api/exports/metrics/all.csv', '/api/exports/metrics/all.parquet?grain=all', '/api/exports/report.csv?grain=year', '/api/exports/report.xlsx?grain=all',
 ];

@@ -1,0 +1,151 @@
+-- Event study and difference-in-differences of ED visits and inpatient admissions around a
+-- person's first referral (issue 22; design in models/evaluation/README.md). Person-level
+-- work stays here, in the warehouse; what leaves is one row per outcome x relative month
+-- (estimate and variance) and the covariance blocks the tests need, plus the event sums the
+-- small-cell rule checks. {{as_of}} is the run's as-of date. Months are integers
+-- (year * 12 + month - 1); relative month e of cohort g is calendar month g + e.
+
+-- The data window in whole months: from the first whole month that has both encounters and
+-- referrals to the last whole month on or before the as-of date.
+CREATE OR REPLACE TEMP TABLE _ev_bounds AS
+WITH starts AS (
+  SELECT greatest((SELECT min(start_date) FROM stg_encounters), (SELECT min(referred_on) FROM stg_referrals)) AS d
+)
+SELECT
+  year(d) * 12 + month(d) - 1 + CASE WHEN day(d) = 1 THEN 0 ELSE 1 END AS first_m,
+  year({{as_of}}) * 12 + month({{as_of}}) - 1 - CASE WHEN {{as_of}} = last_day({{as_of}}) THEN 0 ELSE 1 END AS last_m
+FROM starts;
+
+-- Covered runs: a person's spans merged whatever the payer (overlapping or adjacent spans
+-- are one run), clipped to the as-of date, as whole months fully covered.
+CREATE OR REPLACE TEMP TABLE _ev_cov AS
+WITH s AS (
+  SELECT person_id, coverage_from AS f, least(coalesce(coverage_through, {{as_of}}), {{as_of}}) AS t
+  FROM stg_coverage WHERE coverage_from <= {{as_of}}
+),
+m AS (
+  SELECT *, max(t) OVER (PARTITION BY person_id ORDER BY f, t ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_t FROM s
+),
+r AS (
+  SELECT *, sum(CASE WHEN prev_t IS NULL OR prev_t < f - 1 THEN 1 ELSE 0 END)
+    OVER (PARTITION BY person_id ORDER BY f, t ROWS UNBOUNDED PRECEDING) AS run_no
+  FROM m
+),
+runs AS (SELECT person_id, min(f) AS run_from, max(t) AS run_through FROM r GROUP BY person_id, run_no)
+SELECT person_id,
+  year(run_from) * 12 + month(run_from) - 1 + CASE WHEN day(run_from) = 1 THEN 0 ELSE 1 END AS m_from,
+  year(run_through) * 12 + month(run_through) - 1 - CASE WHEN run_through = last_day(run_through) THEN 0 ELSE 1 END AS m_to
+FROM runs;
+
+CREATE OR REPLACE TEMP TABLE _ev_first AS
+SELECT person_id, year(min(referred_on)) * 12 + month(min(referred_on)) - 1 AS ref_m
+FROM stg_referrals WHERE referred_on <= {{as_of}} GROUP BY person_id;
+
+-- Stacks: cohort g = the calendar month of a first referral, from the data's 7th whole
+-- month (six whole months before it) to the 7th-last (months +1..+6 observed). In stack g:
+-- people with a positive screening (any domain) in month g or before, covered every day of
+-- months g-6..g+6 (months +7..+12 count while the person stays covered); treated = first referral in month g; comparison = not
+-- referred by the end of month g+1 (the month after is checked per relative month below).
+CREATE OR REPLACE TEMP TABLE _ev_stack AS
+WITH cohorts AS (
+  SELECT g, least(g + 12, b.last_m) AS hi FROM _ev_bounds b, LATERAL (SELECT unnest(range(b.first_m + 6, b.last_m - 5)) AS g)
+),
+pos AS (
+  SELECT DISTINCT person_id, year(screened_on) * 12 + month(screened_on) - 1 AS m
+  FROM stg_screenings WHERE result = 'positive' AND screened_on <= {{as_of}}
+),
+cand AS (
+  SELECT DISTINCT c.g, c.hi, p.person_id FROM cohorts c JOIN pos p ON p.m <= c.g
+)
+SELECT c.g, least(c.hi, v.m_to) AS hi, c.person_id, f.ref_m, coalesce(f.ref_m = c.g, false) AS treated
+FROM cand c
+LEFT JOIN _ev_first f USING (person_id)
+JOIN _ev_cov v ON v.person_id = c.person_id AND v.m_from <= c.g - 6 AND v.m_to >= c.g + 6
+WHERE f.ref_m IS NULL OR f.ref_m = c.g OR f.ref_m > c.g + 1;
+
+-- Events per person and calendar month.
+CREATE OR REPLACE TEMP TABLE _ev_y AS
+SELECT e.person_id, year(e.start_date) * 12 + month(e.start_date) - 1 AS m,
+  count(*) FILTER (WHERE e.encounter_type = 'ed') AS ed,
+  count(*) FILTER (WHERE e.encounter_type = 'inpatient') AS inpatient
+FROM stg_encounters e
+WHERE e.start_date <= {{as_of}} AND e.person_id IN (SELECT person_id FROM _ev_stack)
+GROUP BY ALL;
+
+-- The panel: stack x person x relative month -6..+12 (while observed), one row per outcome.
+-- base = the person's mean over months -6..-2 (month -1 is left out of the baseline:
+-- referrals follow crises, so that month is where the spike before a referral falls).
+CREATE OR REPLACE TEMP TABLE _ev_panel AS
+WITH months AS (
+  SELECT s.g, s.person_id, s.treated, s.ref_m, r.e, coalesce(y.ed, 0) AS ed, coalesce(y.inpatient, 0) AS inpatient
+  FROM _ev_stack s
+  JOIN (SELECT unnest(range(-6, 13)) AS e) r ON s.g + r.e <= s.hi
+  LEFT JOIN _ev_y y ON y.person_id = s.person_id AND y.m = s.g + r.e
+),
+long AS (
+  SELECT g, person_id, treated, ref_m, e, 'ed_visits' AS outcome, ed AS y FROM months
+  UNION ALL
+  SELECT g, person_id, treated, ref_m, e, 'inpatient_admits', inpatient FROM months
+)
+SELECT *, y - avg(y) FILTER (WHERE e BETWEEN -6 AND -2) OVER (PARTITION BY outcome, g, person_id) AS d
+FROM long;
+
+-- Strata for the comparison weights, fixed per stack and person from the pre-period and the
+-- month of the referral: ED visits in months -6..-2 (0, 1, 2+), age band on the first day
+-- of month g (0-17, 18-64, 65+) and Medicaid coverage on that day.
+CREATE OR REPLACE TEMP TABLE _ev_person AS
+WITH pre AS (
+  SELECT g, person_id, sum(y) FILTER (WHERE outcome = 'ed_visits') AS pre_ed, sum(y) FILTER (WHERE outcome = 'inpatient_admits') AS pre_ip
+  FROM _ev_panel WHERE e BETWEEN -6 AND -2 GROUP BY g, person_id
+),
+payer AS (
+  SELECT s.g, s.person_id, arg_max(c.payer, c.coverage_from) AS payer
+  FROM _ev_stack s JOIN stg_coverage c ON c.person_id = s.person_id
+    AND c.coverage_from <= make_date((s.g // 12)::INTEGER, (s.g % 12 + 1)::INTEGER, 1)
+    AND coalesce(c.coverage_through, {{as_of}}) >= make_date((s.g // 12)::INTEGER, (s.g % 12 + 1)::INTEGER, 1)
+  GROUP BY s.g, s.person_id
+)
+SELECT s.g, s.person_id, s.treated, s.ref_m, pre.pre_ed, pre.pre_ip,
+  date_diff('year', pe.birth_date, make_date((s.g // 12)::INTEGER, (s.g % 12 + 1)::INTEGER, 1))
+    - CASE WHEN strftime(make_date((s.g // 12)::INTEGER, (s.g % 12 + 1)::INTEGER, 1), '%m%d') < strftime(pe.birth_date, '%m%d') THEN 1 ELSE 0 END AS age,
+  coalesce(pe.sex = 'female', false) AS female,
+  coalesce(py.payer = 'medicaid', false) AS medicaid,
+  coalesce(pe.rurality = 'rural', false) AS rural
+FROM _ev_stack s
+JOIN pre USING (g, person_id)
+LEFT JOIN stg_people pe ON pe.person_id = s.person_id
+LEFT JOIN payer py ON py.g = s.g AND py.person_id = s.person_id;
+
+CREATE OR REPLACE TEMP TABLE _ev_rows AS
+SELECT p.outcome, p.g, p.person_id, p.treated, p.e, p.y, p.d,
+  CASE WHEN q.age IS NULL THEN 9 WHEN q.age < 18 THEN 0 WHEN q.age < 65 THEN 1 ELSE 2 END * 10 + q.medicaid::INTEGER AS stratum,
+  -- a comparison person counts at month e only while not referred by the end of month e + 1
+  -- (one month of anticipation: the crisis that leads to a referral starts before it)
+  p.treated OR p.ref_m IS NULL OR p.ref_m > p.g + p.e + 1 AS usable
+FROM _ev_panel p JOIN _ev_person q USING (g, person_id);
+
+-- Cells (outcome, e, g, stratum) with at least two treated and two comparison people (a
+-- mean of one has no spread to estimate its variance from); their weight is the cell's
+-- share of month e's treated people.
+CREATE OR REPLACE TEMP TABLE _ev_cells AS
+WITH c AS (
+  SELECT outcome, e, g, stratum,
+    count(*) FILTER (WHERE treated) AS n_t, avg(d) FILTER (WHERE treated) AS m_t,
+    count(*) FILTER (WHERE NOT treated) AS n_c, avg(d) FILTER (WHERE NOT treated) AS m_c,
+    sum(y) FILTER (WHERE treated) AS events_t, sum(y) FILTER (WHERE NOT treated) AS events_c
+  FROM _ev_rows WHERE usable GROUP BY ALL
+)
+SELECT *, sum(n_t) OVER (PARTITION BY outcome, e) AS n_e
+FROM c WHERE n_t >= 2 AND n_c >= 2;
+
+-- Each person's influence on ATT(e), summed over the stacks the person is in (a comparison
+-- person can be in several): treated k_t (d - m_t) / N_e, comparison -k_c (n_t / n_c)(d - m_c) / N_e,
+-- with k = sqrt(n / (n - 1)) so that a cell's share is the unbiased variance of its means.
+-- ATT(e) is linear in these; its cluster-robust (by person) variance is the sum of squares.
+CREATE OR REPLACE TEMP TABLE _ev_psi AS
+SELECT r.outcome, r.e, r.person_id,
+  sum(CASE WHEN r.treated THEN sqrt(c.n_t / (c.n_t - 1.0)) * (r.d - c.m_t) / c.n_e
+           ELSE -sqrt(c.n_c / (c.n_c - 1.0)) * (c.n_t::DOUBLE / c.n_c) * (r.d - c.m_c) / c.n_e END) AS psi
+FROM _ev_rows r JOIN _ev_cells c USING (outcome, e, g, stratum)
+WHERE r.usable
+GROUP BY ALL;

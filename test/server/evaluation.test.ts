@@ -1,0 +1,47 @@
+// The evaluation's API and chart downloads (issue 22) against the hand-built published
+// generation (test/helpers/publishedFixture: ED published, admissions withheld).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../../server/app.ts';
+import { addTestUser, getAs, type TestUser } from '../helpers/auth.ts';
+import { publishedFixture, type PublishedFixture } from '../helpers/publishedFixture.ts';
+
+let fx: PublishedFixture;
+let app: App;
+let evaluator: TestUser;
+let admin: TestUser;
+
+beforeAll(async () => {
+  fx = await publishedFixture();
+  app = createApp({ root: fx.root, log: () => undefined });
+  evaluator = await addTestUser(fx.root, 'evaluator');
+  admin = await addTestUser(fx.root, 'admin');
+});
+afterAll(() => {
+  app.close();
+  fx.cleanup();
+});
+
+describe('GET /api/evaluation and the evaluation charts', () => {
+  it('returns the published summary, event study, balance and limits as they are in the file', async () => {
+    const r = await getAs(app, evaluator, '/api/evaluation');
+    expect(r.status, r.text).toBe(200);
+    expect(r.body.summary[0]).toMatchObject({ outcome: 'ed_visits', status: 'published', att_per_1000: -24.7, ci_low: -33.2, ci_high: -16.2, treated_people: 3590, comparison_people: 1212, pretrend_p: 0.656 });
+    expect(r.body.summary[1]).toMatchObject({ outcome: 'inpatient_admits', status: 'withheld', att_per_1000: null });
+    expect(r.body.event_study).toHaveLength(19);
+    expect(r.body.event_study[0]).toMatchObject({ outcome: 'ed_visits', rel_month: -6, estimate_per_1000: 1.5, period: 'baseline' });
+    expect(r.body.balance.map((b: { covariate: string }) => b.covariate)).toEqual(['ED visits per month, months -6..-2', 'Age (years)', 'Medicaid']);
+    expect((await getAs(app, admin, '/api/evaluation')).status).toBe(403);
+  });
+
+  it('the effect chart\'s CSV has the estimates, cohort sizes and the pre-trend test; the withheld outcome says why', async () => {
+    const csv = await getAs(app, evaluator, '/api/charts/evaluation-effect.csv');
+    expect(csv.status, csv.text).toBe(200);
+    const [head, ed, ip] = csv.text.trim().split(/\r?\n/);
+    expect(head).toBe('outcome_label,status,att_per_1000,ci_low,ci_high,p_value,pretrend_chi2,pretrend_df,pretrend_p,treated_people,comparison_people,cohorts,first_cohort,last_cohort,note');
+    expect(ed).toBe('ED visits,published,-24.7,-33.2,-16.2,0,2.44,4,0.656,3590,1212,12,2025-05,2026-04,');
+    expect(ip).toMatch(/^Inpatient admissions,withheld,,,,,,,,3590,1212,12,2025-05,2026-04,A month's events/);
+    const chart = await getAs(app, evaluator, '/api/charts/event-study.json?outcome=inpatient_admits');
+    expect(chart.status).toBe(200);
+    expect(chart.body.empty).toMatch(/withheld by the small-cell rule/);
+  });
+});
