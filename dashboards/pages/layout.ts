@@ -8,44 +8,45 @@ const GROUP_TITLES: Record<string, string> = { access: 'Access', closed_loop: 'C
 
 let blockCounter = 0;
 
-function chartBlock(b: Extract<Block, { kind: 'chart' }>): string {
+function chartBlock(b: Extract<Block, { kind: 'chart' }>, h: number): string {
   blockCounter += 1;
   const id = `chart-${blockCounter}`;
   const fixed = new URLSearchParams(b.fixed ?? {}).toString();
   return `<figure${attrs({ class: `card chart${b.wide ? ' wide' : ''}`, id, 'data-chart': b.chart, 'data-fixed': fixed || undefined, 'data-uses': (b.uses ?? []).join(',') || undefined, 'aria-labelledby': `${id}-title` })}>
   <figcaption class="chart-head">
-    <h3 class="chart-title" id="${id}-title">Loading…</h3>
-    ${b.definition ? `<a class="definition-link" href="/dictionary#${esc(b.definition)}">Definition</a>` : ''}
+    <h${h} class="chart-title" id="${id}-title">Loading…</h${h}>
+    ${b.definition ? `<a class="definition-link" id="${id}-def" aria-labelledby="${id}-def ${id}-title" href="/dictionary#${esc(b.definition)}">Definition</a>` : ''}
   </figcaption>
   <div class="chart-body" data-state="loading"></div>
   <p class="chart-notes" hidden></p>
   ${b.noDownloads ? '' : `<div class="chart-actions">
-    <a class="download" data-format="csv" href="#" download>Download data (CSV)</a>
-    <a class="download" data-format="svg" href="#" download>Image (SVG)</a>
-    <a class="download" data-format="png" href="#" download>Image (PNG)</a>
+    <a class="download" data-format="csv" id="${id}-csv" aria-labelledby="${id}-csv ${id}-title" href="#" download>Download data (CSV)</a>
+    <a class="download" data-format="svg" id="${id}-svg" aria-labelledby="${id}-svg ${id}-title" href="#" download>Image (SVG)</a>
+    <a class="download" data-format="png" id="${id}-png" aria-labelledby="${id}-png ${id}-title" href="#" download>Image (PNG)</a>
   </div>`}
   <details class="chart-table">
     <summary>Table of the figures</summary>
-    <div class="table-wrap"></div>
+    <div class="table-wrap" tabindex="0" role="region" aria-labelledby="${id}-title"></div>
   </details>
 </figure>`;
 }
 
-function block(b: Block): string {
+/** A block's heading level: 2 at the top of a page, 3 inside a section (no level skipped after the h1). */
+function block(b: Block, h = 2): string {
   switch (b.kind) {
     case 'chart':
-      return chartBlock(b);
+      return chartBlock(b, h);
     case 'tiles':
       return `<section class="tiles" data-block="tiles"${attrs({ 'data-uses': b.uses.join(',') })} aria-label="Headline figures"><p class="loading">Loading headline figures…</p></section>`;
     case 'table':
       return `<section${attrs({ class: 'card table-card wide', 'data-block': 'table', 'data-source': b.source, 'data-uses': (b.uses ?? []).join(',') || undefined, 'data-limit': b.limit })}>
-  <h3>${esc(b.heading)}</h3>${b.intro ? `\n  <p class="intro">${esc(b.intro)}</p>` : ''}
-  <div class="table-wrap"><p class="loading">Loading…</p></div>
+  <h${h} id="table-${esc(b.source)}">${esc(b.heading)}</h${h}>${b.intro ? `\n  <p class="intro">${esc(b.intro)}</p>` : ''}
+  <div class="table-wrap" tabindex="0" role="region" aria-labelledby="table-${esc(b.source)}"><p class="loading">Loading…</p></div>
   ${b.source === 'gaps' ? '<p class="chart-actions"><a class="download" data-table-download="gaps" href="#" download>Download data (CSV)</a></p>' : ''}
 </section>`;
     case 'partner':
       return `<section class="card wide partner" data-block="partner">
-  <h3>Partner gap analysis</h3>
+  <h${h} id="partner-gap-analysis">Partner gap analysis</h${h}>
   <p class="intro">For one partner organization: the gap table for the counties it serves, with its referral figures beside the whole area's. Other organizations' figures are never included.</p>
   <label class="inline">Organization <select name="org" data-options="orgs"></select></label>
   <p class="chart-actions"><a class="download" data-partner-download="csv" href="#" download>Gap analysis (CSV)</a> <a class="download" data-partner-download="xlsx" href="#" download>Gap analysis (XLSX)</a></p>
@@ -59,7 +60,7 @@ function block(b: Block): string {
       return `<section class="group">
   <h2>${esc(b.heading)}</h2>${b.intro ? `\n  <p class="intro">${esc(b.intro)}</p>` : ''}
   <div class="grid">
-${b.blocks.map(block).join('\n')}
+${b.blocks.map((x) => block(x, 3)).join('\n')}
   </div>
 </section>`;
   }
@@ -132,7 +133,7 @@ export function renderPage(p: PageDef, vendor: VendorUrls): string {
   blockCounter = 0;
   const charts = drawsCharts(p.blocks);
   const nav = PAGES.filter((x) => x.inNav).map((x) => `<a${attrs({ href: x.path, 'aria-current': x.id === p.id ? 'page' : undefined })}>${esc(x.nav)}</a>`).join('\n      ');
-  const body = p.blocks.map(block).join('\n');
+  const body = p.blocks.map((b) => block(b)).join('\n');
   return `<!doctype html>
 <html lang="en">
 <head>

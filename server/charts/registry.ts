@@ -179,9 +179,13 @@ const sparkline: ChartDef<z.ZodType<{ metric: string; grain: 'year' | 'quarter' 
     const subset = await checkSubset(gen, p);
     const rows = await resultRows(gen, { metric: m.id, grain: p.grain, dimension: subset.dimension, group: subset.group, from: p.from, to: p.to });
     const points = rows.map((r) => toPoint(r, subset.label));
+    const kind = valueKind(m);
+    const first = points[0];
+    const last = points.at(-1);
+    const span = first && last ? `: ${formatValue(first.value, kind)} in ${first.period_label} to ${formatValue(last.value, kind)} in ${last.period_label}${last.status === 'final' ? '' : ` (${last.status})`}` : '';
     return {
       title: `${m.title}: trend`,
-      spec: sparklineSpec(points, { kind: valueKind(m), description: `${m.title} by ${p.grain}, ${points.length} periods.` }),
+      spec: sparklineSpec(points, { kind, description: `${m.title} by ${p.grain}, ${points.length} periods${span}.` }),
       table: { columns: [{ key: 'period_label', title: 'Period' }, ...resultColumns(m), { key: 'status', title: 'Period status' }], rows: points as unknown as Array<Record<string, unknown>> },
       notes: [],
       nameParts: [m.id, p.grain],

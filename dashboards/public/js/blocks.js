@@ -3,7 +3,7 @@
 import { getJson, query } from './api.js';
 import { el, formatMetricValue, formatValue, periodLabel, SUPPRESSED_LABEL } from './format.js';
 import { renderTable } from './table.js';
-import { chartParams } from './charts.js';
+import { chartParams, nameChart } from './charts.js';
 
 const EMBED = { renderer: 'svg', actions: false, defaultStyle: false, ast: true, tooltip: { disableDefaultStyle: true, theme: 'custom' }, logLevel: 0 };
 
@@ -65,7 +65,7 @@ export async function renderTiles(section, filters, state, interpreter) {
   for (const h of data.headlines) {
     const m = h.metric;
     const tile = el('article', { class: 'tile', 'data-metric': m.id, 'aria-label': m.title });
-    tile.append(el('h3', { text: m.title }));
+    tile.append(el('h2', { text: m.title }));
     const latest = h.latest;
     if (!h.available) {
       tile.append(el('p', { class: 'figure suppressed', text: 'not available' }), el('p', { class: 'period', text: 'not published in this run' }));
@@ -99,12 +99,12 @@ export async function renderTiles(section, filters, state, interpreter) {
       const status = span.period_status === 'provisional' ? ' (provisional: recent windows still open)' : '';
       tile.append(el('p', { class: 'span', text: `Whole span${status}: ${span.suppressed ? `${SUPPRESSED_LABEL} (withheld)` : (formatMetricValue(span.value, m) ?? '–')}` }));
     }
-    const spark = el('div', { class: 'spark', role: 'img', 'aria-label': `${m.title} trend: ${h.trend.length} periods` });
+    const spark = el('div', { class: 'spark' });
     tile.append(spark);
     tile.append(el('p', { class: 'tile-links' },
-      el('a', { href: `/dictionary#${m.id}`, text: 'Definition' }),
-      el('a', { href: `${GROUP_PAGE[m.group] || '/'}${query({ grain: params.grain, program: params.program, county: params.county })}`, text: 'Details' }),
-      el('a', { href: `/api/charts/sparkline.csv${query({ metric: m.id, ...params })}`, download: true, text: 'Data (CSV)' })));
+      el('a', { href: `/dictionary#${m.id}`, text: 'Definition', 'aria-label': `Definition of ${m.title}` }),
+      el('a', { href: `${GROUP_PAGE[m.group] || '/'}${query({ grain: params.grain, program: params.program, county: params.county })}`, text: 'Details', 'aria-label': `Details of ${m.title}` }),
+      el('a', { href: `/api/charts/sparkline.csv${query({ metric: m.id, ...params })}`, download: true, text: 'Data (CSV)', 'aria-label': `Data of ${m.title} (CSV)` })));
     tiles.push(tile);
   }
   section.replaceChildren(...tiles);
@@ -113,6 +113,7 @@ export async function renderTiles(section, filters, state, interpreter) {
     try {
       const chart = await getJson(`/api/charts/sparkline.json${query({ metric: h.metric.id, ...params })}`);
       const r = await window.vegaEmbed(target, chart.spec, { ...EMBED, expr: interpreter });
+      nameChart(target, chart.spec.description || `${h.metric.title} trend`);
       state.views[`tile-${h.metric.id}`] = r.view;
     } catch (err) {
       message(target, err.message);
@@ -128,7 +129,7 @@ const GAP_COLUMNS = [
   { key: 'unmet_needs', title: 'Unmet needs', format: 'number' },
   { key: 'unmet_need_rate', title: 'Unmet need rate', format: 'percent' },
   { key: 'capacity_rejection_share', title: 'Closed for no capacity', format: 'percent' },
-  { key: 'demand_capacity_ratio', title: 'Needs per capacity-month', format: 'decimal' },
+  { key: 'demand_capacity_ratio', title: 'Needs per capacity-month', format: 'fixed2' },
   { key: 'capacity_note', title: 'Note' },
   { key: 'serving_programs', title: 'Programs', format: 'number' },
   { key: 'programs', title: 'Served by' },
@@ -142,7 +143,7 @@ async function gapsTable(section, filters, wrap) {
   const limit = section.dataset.limit ? Number(section.dataset.limit) : undefined;
   wrap.replaceChildren(renderTable(cols, data.rows.map((r) => ({ ...r, domain: String(r.domain).replaceAll('_', ' ') })), { caption: `Gap table, as of ${data.as_of}`, limit }));
   const dl = section.querySelector('[data-table-download="gaps"]');
-  if (dl) dl.href = `/api/charts/gap-heatmap.csv${query({ domain: params.domain, county: params.county })}`;
+  if (dl) dl.href = `/api/gaps.csv${query({ domain: params.domain, county: params.county })}`;
 }
 
 const RUN_COLUMNS = [
@@ -310,7 +311,7 @@ export async function renderPartner(section, meta) {
       { key: 'rank', title: 'Rank', format: 'number' }, { key: 'domain', title: 'Need domain' }, { key: 'county_name', title: 'County' }, { key: 'unmet_needs', title: 'Unmet needs', format: 'number' },
       { key: 'unmet_need_rate', title: 'Unmet need rate', format: 'percent' }, { key: 'capacity_note', title: 'Note' }, { key: 'your_programs', title: 'Its programs there' }, { key: 'other_providers', title: 'Other providers', format: 'number' },
     ], g.gaps.map((r) => ({ ...r, domain: String(r.domain).replaceAll('_', ' ') })), { caption: `Gaps in the ${g.counties.length} counties it serves: ${g.counties.map((c) => c.county).join(', ')}`, limit: 15 });
-    body.replaceChildren(figTable, el('div', { class: 'table-wrap' }, gaps));
+    body.replaceChildren(figTable, el('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': 'partner-gap-analysis' }, gaps));
   } catch (err) {
     message(body, err.message);
   }
