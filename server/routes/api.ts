@@ -66,7 +66,7 @@ export function apiRouter(ctx: ApiContext): Router {
     res.json({
       endpoints: [
         'GET /api/run', 'GET /api/metrics', 'GET /api/metrics/:id?dimension=&grain=&period_start=&from=&to=&group=', 'GET /api/filters', 'GET /api/overview?grain=&from=&to=&program=&county=&domain=',
-        'GET /api/km?metric=&dimension=&group=&period_start=', 'GET /api/scorecards?grain=&period_start=', 'GET /api/gaps?domain=&county=', 'GET /api/disparities?metric=&dimension=&grain=&period_start=',
+        'GET /api/km?metric=&dimension=&group=&period_start=', 'GET /api/scorecards?grain=&period_start=', 'GET /api/gaps?domain=&county=', 'GET /api/gaps.csv?domain=&county=&bom=', 'GET /api/disparities?metric=&dimension=&grain=&period_start=',
         'GET /api/phq9?dimension=&grain=&period_start=', 'GET /api/prepost?dimension=', 'GET /api/quality', 'GET /api/runs?limit=', 'GET /api/partners', 'GET /api/partners/:org/scorecard',
         'GET /api/partners/:org/gap-analysis.json|.csv|.xlsx', 'GET /api/dictionary', 'GET /api/charts', 'GET /api/charts/:chart.json|.vl.json|.svg|.png|.csv',
         'GET /api/exports/metrics/:metric.csv|.xlsx|.json|.parquet|.arrow?dimension=&grain=', 'GET /api/exports/report.xlsx|.csv?grain=&from=&to=&program=&dimension=',

@@ -254,6 +254,33 @@ describe('partner gap analysis', () => {
   });
 });
 
+describe('issue 16: the gap table download', () => {
+  it('gaps.csv is the ranked gap table the page shows, every row (it was gap-heatmap.csv: domain, county, value)', async () => {
+    const r = await getAs(app, evaluator, '/api/gaps.csv');
+    expect(r.status).toBe(200);
+    expect(r.headers['content-disposition']).toBe('attachment; filename="closeloop-gap-table-2026-10-31.csv"');
+    const [header, ...lines] = r.text.trim().split('\r\n');
+    const cols = header!.split(',');
+    expect(cols.slice(0, 4)).toEqual(['rank', 'domain', 'county_fips', 'county_name']);
+    expect(cols).toEqual(expect.arrayContaining(['positive_needs', 'unmet_needs', 'unmet_need_rate', 'capacity_note']));
+    // the fixture's 6 domains x 6 counties, ranked 1..36 in order, as /api/gaps lists them
+    expect(lines).toHaveLength(36);
+    expect(lines.map((l) => Number(l.split(',')[0]))).toEqual(Array.from({ length: 36 }, (_, i) => i + 1));
+    const api = (await getAs(app, evaluator, '/api/gaps')).body as { rows: Array<{ rank: number; domain: string; county_fips: string }> };
+    expect(lines.map((l) => l.split(',').slice(0, 3).join(','))).toEqual(api.rows.map((x) => `${x.rank},${x.domain},${x.county_fips}`));
+    expect(downloads.at(-1)).toMatchObject({ kind: 'gap-table', rows: 36 });
+  });
+
+  it('gaps.csv keeps the page\'s filters, and ?bom=true starts it with a byte-order mark', async () => {
+    const r = await binary('/api/gaps.csv?domain=food&bom=true');
+    expect([...r.body.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const lines = r.body.subarray(3).toString('utf8').trim().split('\r\n').slice(1);
+    expect(lines).toHaveLength(6);
+    expect(new Set(lines.map((l: string) => l.split(',')[1]))).toEqual(new Set(['food']));
+    expect((await getAs(app, evaluator, '/api/gaps.csv?domain=nope')).status).toBe(400);
+  });
+});
+
 describe('download hook', () => {
   it('receives name, rows, bytes and SHA-256 of every download before it is sent', async () => {
     downloads.length = 0;

@@ -55,6 +55,8 @@ const MATRIX: Row[] = [
   ['/api/km?dimension=race_ethnicity', ANON, OK, OK, OK, DENY],
   ['/api/gaps', ANON, OK, OK, OK, DENY],
   ['/api/gaps?domain=food&county=37183', ANON, OK, OK, OK, DENY],
+  ['/api/gaps.csv', ANON, OK, OK, OK, DENY],
+  ['/api/gaps.csv?domain=food&county=37183&bom=true', ANON, OK, OK, OK, DENY],
   ['/api/disparities?metric=closed_loop_rate&dimension=race_ethnicity', ANON, OK, OK, OK, DENY],
   ['/api/phq9?dimension=payer', ANON, OK, OK, OK, DENY],
   ['/api/prepost', ANON, OK, OK, OK, DENY],
