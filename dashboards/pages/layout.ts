@@ -1,6 +1,7 @@
 // A page definition to its HTML shell. Scripts are external files only (no inline
 // script, no style attributes): the page runs under script-src 'self'; style-src 'self'.
 import { METRICS, METRIC_GROUPS, READING_GUIDE } from '../../models/metrics/catalog.ts';
+import { dimensionLabel } from '../../server/labels.ts';
 import { attrs, esc } from './html.ts';
 import { PAGES, type Block, type PageDef } from './pages.ts';
 
@@ -88,7 +89,7 @@ function dictionary(): string {
     <dt>Anchor</dt><dd>${esc(m.anchor)}${m.snapshot ? ' (snapshot at the as-of date)' : ''}</dd>
     <dt>Windows</dt><dd>${m.windows.length ? esc(m.windows.map((w) => `${w} days`).join(', ')) : 'none'}</dd>
     <dt>Final after</dt><dd>${m.snapshot ? 'a snapshot at the as-of date' : m.maturityDays === 0 ? 'the period\'s end' : `${m.maturityDays} days after the period\'s end`}</dd>
-    <dt>Cut by</dt><dd>${esc(m.dimensions.join(', '))}</dd>${m.mirrors ? `\n    <dt>Mirrors</dt><dd>${esc(m.mirrors)} (closeloop's own implementation, not certified)</dd>` : ''}
+    <dt>Cut by</dt><dd>${esc(m.dimensions.map(dimensionLabel).join(', '))}</dd>${m.mirrors ? `\n    <dt>Mirrors</dt><dd>${esc(m.mirrors)} (closeloop's own implementation, not certified)</dd>` : ''}
   </dl>${m.fidelity ? `\n  ${fidelity(m.fidelity)}` : ''}
 </article>`);
     return `<section class="group"><h2 id="group-${esc(g)}">${esc(GROUP_TITLES[g] ?? g)}</h2>\n${items.join('\n')}\n</section>`;

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { metricDictionaryMarkdown } from '../../models/metrics/catalog.ts';
 import { PERIOD_GRAINS } from '../../models/results.ts';
 import { availability, dimensionLabel, GROUP_TITLES, METRICS, publicMetric } from '../data/catalog.ts';
+import { groupLabel } from '../labels.ts';
 import { kmCurves, scorecards } from '../data/closedLoop.ts';
 import { disparities } from '../data/disparities.ts';
 import { gapTable, organizations, partnerFigures, partnerGapAnalysis, requireOrg } from '../data/gaps.ts';
@@ -157,7 +158,7 @@ export function apiRouter(ctx: ApiContext): Router {
         dimensions: [...new Set([...a.dimensions.values()].flatMap((s) => [...s]))].filter((d) => grant.narrowTo === undefined || !involvesOrg(d)).sort().map((d) => ({ id: d, label: dimensionLabel(d) })),
         programs: (a.groups.get('program_id') ?? []).map((p) => ({ id: p, label: p })),
         counties: (a.groups.get('county_fips') ?? []).map((c) => ({ id: c, label: c === 'unknown' ? 'unknown' : countyLabel(c) })),
-        domains: (a.groups.get('domain') ?? []).map((d) => ({ id: d, label: d.replaceAll('_', ' ') })),
+        domains: (a.groups.get('domain') ?? []).map((d) => ({ id: d, label: groupLabel('domain', d) })),
         orgs: orgs.map((o) => ({ id: o.org_id, label: `${o.org_name}` })),
         metrics: METRICS.filter((m) => a.metrics.has(m.id)).map((m) => ({ id: m.id, label: m.title, group: m.group, kind: m.kind, disparities: m.disparities, dimensions: [...(a.dimensions.get(m.id) ?? [])].sort() })),
         headline_metrics: HEADLINE_METRICS,

@@ -71,7 +71,7 @@ describe('charts', () => {
     expect(png.body.subarray(1, 4).toString()).toBe('PNG');
     const csv = await getAs(app, evaluator, '/api/charts/forest.csv?metric=closed_loop_rate&dimension=race_ethnicity');
     expect(csv.headers['content-disposition']).toMatch(/filename="closeloop-forest-closed_loop_rate-race_ethnicity-all-2024-11-01-2026-10-31\.csv"/);
-    expect(csv.text.split('\r\n')[0]).toBe('group,value,estimate,low,high,p_value,q_value,flagged,flagged_unadjusted,unreliable,status');
+    expect(csv.text.split('\r\n')[0]).toBe('group,group_value,value,estimate,low,high,p_value,q_value,flagged,flagged_unadjusted,unreliable,status');
   });
 
   it('Kaplan-Meier CSV: survival at the published grid days and the cases behind each curve, no number at risk', async () => {
@@ -261,13 +261,14 @@ describe('issue 16: the gap table download', () => {
     expect(r.headers['content-disposition']).toBe('attachment; filename="closeloop-gap-table-2026-10-31.csv"');
     const [header, ...lines] = r.text.trim().split('\r\n');
     const cols = header!.split(',');
-    expect(cols.slice(0, 4)).toEqual(['rank', 'domain', 'county_fips', 'county_name']);
+    // codes in the data columns, their labels beside them (server/labels.ts)
+    expect(cols.slice(0, 5)).toEqual(['rank', 'domain', 'domain_label', 'county_fips', 'county_name']);
     expect(cols).toEqual(expect.arrayContaining(['positive_needs', 'unmet_needs', 'unmet_need_rate', 'capacity_note']));
     // the fixture's 6 domains x 6 counties, ranked 1..36 in order, as /api/gaps lists them
     expect(lines).toHaveLength(36);
     expect(lines.map((l) => Number(l.split(',')[0]))).toEqual(Array.from({ length: 36 }, (_, i) => i + 1));
     const api = (await getAs(app, evaluator, '/api/gaps')).body as { rows: Array<{ rank: number; domain: string; county_fips: string }> };
-    expect(lines.map((l) => l.split(',').slice(0, 3).join(','))).toEqual(api.rows.map((x) => `${x.rank},${x.domain},${x.county_fips}`));
+    expect(lines.map((l) => { const c = l.split(','); return `${c[0]},${c[1]},${c[3]}`; })).toEqual(api.rows.map((x) => `${x.rank},${x.domain},${x.county_fips}`));
     expect(downloads.at(-1)).toMatchObject({ kind: 'gap-table', rows: 36 });
   });
 
@@ -276,7 +277,7 @@ describe('issue 16: the gap table download', () => {
     expect([...r.body.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const lines = r.body.subarray(3).toString('utf8').trim().split('\r\n').slice(1);
     expect(lines).toHaveLength(6);
-    expect(new Set(lines.map((l: string) => l.split(',')[1]))).toEqual(new Set(['food']));
+    expect(new Set(lines.map((l: string) => l.split(',').slice(1, 3).join(',')))).toEqual(new Set(['food,Food']));
     expect((await getAs(app, evaluator, '/api/gaps.csv?domain=nope')).status).toBe(400);
   });
 });

@@ -141,7 +141,7 @@ async function gapsTable(section, filters, wrap) {
   const present = new Set(data.rows.flatMap((r) => Object.keys(r)));
   const cols = GAP_COLUMNS.filter((c) => present.has(c.key));
   const limit = section.dataset.limit ? Number(section.dataset.limit) : undefined;
-  wrap.replaceChildren(renderTable(cols, data.rows.map((r) => ({ ...r, domain: String(r.domain).replaceAll('_', ' ') })), { caption: `Gap table, as of ${data.as_of}`, limit }));
+  wrap.replaceChildren(renderTable(cols, data.rows.map((r) => ({ ...r, domain: r.domain_label ?? r.domain })), { caption: `Gap table, as of ${data.as_of}`, limit }));
   const dl = section.querySelector('[data-table-download="gaps"]');
   if (dl) dl.href = `/api/gaps.csv${query({ domain: params.domain, county: params.county })}`;
 }
@@ -229,15 +229,15 @@ async function disparitySummary(section, filters, wrap) {
   const flagged = d.rows.filter((r) => r.disparity_flag === true);
   const ruleOnly = d.rows.filter((r) => r.disparity_flag !== true && r.disparity_flag_unadjusted === true);
   const items = [
-    ['Reference group', d.reference_group ?? 'none'],
+    ['Reference group', d.reference_label ?? d.reference_group ?? 'none'],
     ['Groups shown (unknown left out)', s ? formatValue(s.groups_shown, 'number') : '–'],
     ['Index of disparity (adverse scale)', s && s.index_of_disparity !== null ? `${formatValue(s.index_of_disparity, 'decimal')}%` : '–'],
     ['Between-group variance (less sampling noise)', s && s.between_group_variance !== null && s.between_group_variance !== undefined ? formatValue(s.between_group_variance, 'decimal') : '–'],
     ['Max rate difference', s && s.max_rate_difference !== null ? formatValue(s.max_rate_difference, 'decimal') : '–'],
     ['Max rate ratio (adverse scale)', s && s.max_rate_ratio !== null ? formatValue(s.max_rate_ratio, 'decimal') : '–'],
     ['Data completeness', s && s.unknown_share !== null && s.unknown_share !== undefined ? `${formatValue(s.unknown_share, 'percent')} of the population is in "unknown"` : '–'],
-    ['Disparities (AHRQ rule and q < 0.05)', flagged.length ? flagged.map((r) => r.group_value).join(', ') : 'none'],
-    ['AHRQ rule alone (q >= 0.05: may be chance)', ruleOnly.length ? ruleOnly.map((r) => r.group_value).join(', ') : 'none'],
+    ['Disparities (AHRQ rule and q < 0.05)', flagged.length ? flagged.map((r) => r.group_label ?? r.group_value).join(', ') : 'none'],
+    ['AHRQ rule alone (q >= 0.05: may be chance)', ruleOnly.length ? ruleOnly.map((r) => r.group_label ?? r.group_value).join(', ') : 'none'],
   ];
   const long = new Set(['Data completeness', 'Disparities (AHRQ rule and q < 0.05)', 'AHRQ rule alone (q >= 0.05: may be chance)']);
   const dl = el('dl', { class: 'summary-grid' }, items.map(([k, v]) => el('div', { class: long.has(k) ? 'long' : undefined }, el('dt', { text: k }), el('dd', { text: v }))));
@@ -310,7 +310,7 @@ export async function renderPartner(section, meta) {
     const gaps = renderTable([
       { key: 'rank', title: 'Rank', format: 'number' }, { key: 'domain', title: 'Need domain' }, { key: 'county_name', title: 'County' }, { key: 'unmet_needs', title: 'Unmet needs', format: 'number' },
       { key: 'unmet_need_rate', title: 'Unmet need rate', format: 'percent' }, { key: 'capacity_note', title: 'Note' }, { key: 'your_programs', title: 'Its programs there' }, { key: 'other_providers', title: 'Other providers', format: 'number' },
-    ], g.gaps.map((r) => ({ ...r, domain: String(r.domain).replaceAll('_', ' ') })), { caption: `Gaps in the ${g.counties.length} counties it serves: ${g.counties.map((c) => c.county).join(', ')}`, limit: 15 });
+    ], g.gaps.map((r) => ({ ...r, domain: r.domain_label ?? r.domain })), { caption: `Gaps in the ${g.counties.length} counties it serves: ${g.counties.map((c) => c.county).join(', ')}`, limit: 15 });
     body.replaceChildren(figTable, el('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': 'partner-gap-analysis' }, gaps));
   } catch (err) {
     message(body, err.message);
