@@ -1,0 +1,98 @@
+// Issue 16 in Debian's Chromium, for an evaluator and a partner: the gap table and its
+// download, the labels in legends and tables, and the phone layout of heat maps and the
+// scorecard. (Accessibility: a11y.browser.test.ts; every page at two sizes: pages.full.test.ts.)
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { dashboardSession, missingChromium, type DashboardSession } from '../helpers/chromium.ts';
+import { signIn, type SignedIn } from '../helpers/signin.ts';
+
+type El = { textContent: string | null; scrollHeight: number; clientHeight: number; getBoundingClientRect(): { width: number; height: number } };
+declare const getComputedStyle: (e: El) => { overflowWrap: string; wordBreak: string; display: string };
+
+const missing = missingChromium;
+describe.skipIf(missing !== null)(missing ? `issue 16 pages (SKIPPED: ${missing})` : 'issue 16: gap table, labels, phone layout (evaluator and partner)', () => {
+  let session: DashboardSession;
+  let evaluator: SignedIn;
+  let partner: SignedIn;
+
+  beforeAll(async () => {
+    session = await dashboardSession('issue16', { acceptDownloads: true });
+    evaluator = await signIn(session, 'evaluator', { name: 'Issue16 Evaluator' });
+    partner = await signIn(session, 'partner', { org: 'ORG-04', name: 'Issue16 Partner', ownProfile: true });
+  }, 120_000);
+
+  afterAll(async () => {
+    await partner?.close();
+    await session?.close();
+  });
+
+  async function open(who: SignedIn, path: string, size = { width: 1440, height: 900 }): Promise<Page> {
+    const page = await who.context.newPage();
+    await page.setViewportSize(size);
+    await page.goto(session.server.url + path);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+    return page;
+  }
+
+  it('the gap table is shown whole and its download is the ranked gap table (evaluator: with programs; partner: without)', async () => {
+    for (const [who, columns] of [[evaluator, 'with'], [partner, 'without']] as const) {
+      const page = await open(who, '/service-gaps?domain=food');
+      const card = '.table-card[data-source="gaps"]';
+      expect(await page.getAttribute(`${card} a[data-table-download="gaps"]`, 'href')).toBe('/api/gaps.csv?domain=food');
+      const rows = await page.$$eval(`${card} tbody tr`, (trs) => trs.length);
+      expect(rows).toBe(6);
+      // not a scroll box of a few rows: everything is in view of the page
+      const box = await page.$eval(`${card} .table-wrap`, (e) => [(e as unknown as El).scrollHeight, (e as unknown as El).clientHeight]);
+      expect(box[0]).toBeLessThanOrEqual(box[1]! + 1);
+      // a ratio column has one number of decimals
+      const ratios = await page.$$eval(`${card} tbody td:nth-child(8)`, (tds) => tds.map((t) => t.textContent ?? ''));
+      for (const r of ratios.filter((x) => /\d/.test(x))) expect(r).toMatch(/^(\d{1,3}(,\d{3})*\.\d{2}|<0\.01)$/);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click(`${card} a[data-table-download="gaps"]`)]);
+      expect(download.suggestedFilename()).toBe('closeloop-gap-table-food-2026-10-31.csv');
+      const text = readFileSync((await download.path())!, 'utf8');
+      const [header, ...lines] = text.trim().split('\r\n');
+      expect(header!.split(',').slice(0, 5)).toEqual(['rank', 'domain', 'domain_label', 'county_fips', 'county_name']);
+      expect(lines).toHaveLength(6);
+      expect(header!.split(',').includes('programs')).toBe(columns === 'with');
+      await page.close();
+    }
+  });
+
+  it('labels, not codes: OMB names on the forest plot and its table (evaluator); a partner\'s own curve carries its name', async () => {
+    const page = await open(evaluator, '/disparities?metric=closed_loop_rate&dimension=race_ethnicity');
+    const fig = 'figure[data-chart="forest"]';
+    const axis = await page.$$eval(`${fig} svg text`, (ts) => ts.map((t) => t.textContent ?? ''));
+    expect(axis).toContain('American Indian or Alaska Native');
+    expect(axis.filter((t) => /^[a-z]+(_[a-z]+)+$/.test(t))).toEqual([]);
+    const firstColumn = await page.$$eval(`${fig} .chart-table tbody td:first-child`, (tds) => tds.map((t) => t.textContent));
+    expect(firstColumn).toContain('Black or African American');
+    const codes = await page.$$eval(`${fig} .chart-table tbody td:nth-child(2)`, (tds) => tds.map((t) => t.textContent));
+    expect(codes).toContain('american_indian_alaska_native');
+    await page.close();
+    const p = await open(partner, '/closed-loop');
+    const km = await p.$$eval('figure[data-chart="km"][data-fixed="metric=days_to_close&dimension=target_org_id"] .chart-table tbody td:first-child', (tds) => [...new Set(tds.map((t) => t.textContent))]);
+    expect(km).toEqual(['Homes First NC, Inc.']);
+    await p.close();
+  });
+
+  it('phone (390 px): heat maps and the scorecard are tables; on a desktop they are charts; words never break mid-word', async () => {
+    for (const [who, path, chart] of [[evaluator, '/service-gaps', 'gap-heatmap'], [evaluator, '/service-gaps', 'demand-capacity'], [partner, '/closed-loop', 'scorecard']] as const) {
+      for (const size of [{ width: 390, height: 844 }, { width: 1440, height: 900 }]) {
+        const page = await open(who, path, size);
+        const fig = `figure[data-chart="${chart}"]`;
+        const drawn = await page.isVisible(`${fig} .chart-body svg`);
+        const tableRows = await page.$$eval(`${fig} .chart-table tbody tr`, (trs) => trs.filter((t) => (t as unknown as El).getBoundingClientRect().height > 0).length);
+        if (size.width < 600) {
+          expect([chart, drawn], `${chart} at ${size.width}`).toEqual([chart, false]);
+          expect(tableRows, `${chart} table at ${size.width}`).toBeGreaterThan(0);
+        } else {
+          expect([chart, drawn], `${chart} at ${size.width}`).toEqual([chart, true]);
+        }
+        const wraps = await page.$$eval('table.data td', (tds) => [...new Set(tds.map((t) => `${getComputedStyle(t as unknown as El).overflowWrap} ${getComputedStyle(t as unknown as El).wordBreak}`))]);
+        expect(wraps).toEqual(['normal normal']);
+        await page.close();
+      }
+    }
+  });
+});
