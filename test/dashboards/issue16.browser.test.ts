@@ -95,4 +95,34 @@ describe.skipIf(missing !== null)(missing ? `issue 16 pages (SKIPPED: ${missing}
       }
     }
   });
+
+  it('filters cannot empty a page: invalid URL values are dropped with a visible warning; clashing filters are disabled with the reason', async () => {
+    for (const who of [evaluator, partner]) {
+      const page = await open(who, '/closed-loop?county=99999&grain=decade&program=ACO-02');
+      const warning = await page.textContent('[data-url-warning]');
+      expect(warning).toContain('county "99999" is not a choice here');
+      expect(warning).toContain('period "decade" is not a choice here');
+      expect(await page.isVisible('[data-url-warning]')).toBe(true);
+      const url = new URL(page.url());
+      expect([url.searchParams.get('county'), url.searchParams.get('grain'), url.searchParams.get('program')]).toEqual([null, null, 'ACO-02']);
+      // a program is chosen: comparing groups, county and domain are disabled, each saying why
+      for (const name of ['dimension', 'county', 'domain']) {
+        expect(await page.isDisabled(`select[name="${name}"]`), name).toBe(true);
+        expect(await page.textContent(`#filter-note-${name}`), name).toBe('Not with the chosen attributed program (one cut at a time): clear it to choose here');
+      }
+      expect(await page.$$eval('.chart-message', (ms) => ms.map((m) => m.textContent).filter((t) => /cannot be combined/.test(t ?? '')))).toEqual([]);
+      // clearing the program frees them, and the warning goes with the next change
+      await page.selectOption('select[name="program"]', '');
+      await page.waitForFunction(() => (globalThis as unknown as { document: { body: { dataset: Record<string, string> } } }).document.body.dataset.ready === 'true');
+      expect(await page.isDisabled('select[name="county"]')).toBe(false);
+      expect(await page.isVisible('[data-url-warning]')).toBe(false);
+      await page.close();
+    }
+    // two filters in the URL that cannot be combined: the later one is dropped, with the reason
+    const page = await open(evaluator, '/access?dimension=race_ethnicity&county=37183');
+    expect(await page.textContent('[data-url-warning]')).toContain('county cannot be combined with compare groups by');
+    expect(new URL(page.url()).searchParams.get('county')).toBeNull();
+    expect(await page.$$eval('.chart-message', (ms) => ms.map((m) => m.textContent).filter((t) => /cannot be combined/.test(t ?? '')))).toEqual([]);
+    await page.close();
+  });
 });
