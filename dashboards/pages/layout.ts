@@ -53,6 +53,12 @@ function block(b: Block, h = 2): string {
   <p class="chart-actions"><a class="download" data-partner-download="csv" href="#" download>Gap analysis (CSV)</a> <a class="download" data-partner-download="xlsx" href="#" download>Gap analysis (XLSX)</a></p>
   <div class="partner-body"></div>
 </section>`;
+    case 'story':
+      return `<section class="card wide story" data-block="story" aria-labelledby="story-title">
+  <h${h} id="story-title">What the figures say</h${h}>
+  <p class="intro">The whole area over the whole span (the filters below apply to the headline figures and charts), from the published figures only: groups withheld, unreliable or unknown are never picked.</p>
+  <div class="story-body"><p class="loading">Loading…</p></div>
+</section>`;
     case 'dictionary':
       return dictionary();
     case 'print':

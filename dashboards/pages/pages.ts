@@ -31,6 +31,8 @@ export type Block =
       noDownloads?: boolean;
     }
   | { kind: 'tiles'; uses: FilterId[] }
+  /** The overview's story: where the loop closes and not, the largest disparity, the biggest gap (issue 16). */
+  | { kind: 'story' }
   | { kind: 'table'; source: 'gaps' | 'runs' | 'load-report' | 'quality-checks' | 'disparity-summary'; uses?: FilterId[]; heading: string; intro?: string; limit?: number }
   | { kind: 'partner' }
   | { kind: 'dictionary' }
@@ -74,6 +76,7 @@ export const PAGES: PageDef[] = [
     filters: [GRAIN, FROM, TO, PROGRAM, COUNTY],
     inNav: true,
     blocks: [
+      { kind: 'story' },
       { kind: 'tiles', uses: ['grain', 'from', 'to', 'program', 'county'] },
       {
         kind: 'section',

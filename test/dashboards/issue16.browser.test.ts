@@ -125,4 +125,25 @@ describe.skipIf(missing !== null)(missing ? `issue 16 pages (SKIPPED: ${missing}
     expect(await page.$$eval('.chart-message', (ms) => ms.map((m) => m.textContent).filter((t) => /cannot be combined/.test(t ?? '')))).toEqual([]);
     await page.close();
   });
+
+  it('the overview tells the story: where the loop closes and not, the largest flagged disparity, the biggest gap, each with n and a link to its evidence', async () => {
+    for (const who of [evaluator, partner]) {
+      const page = await open(who, '/');
+      const items = await page.$$eval('[data-block="story"] li', (lis) => lis.map((li) => ({ key: (li as unknown as { dataset: Record<string, string> }).dataset.story, text: li.textContent ?? '', href: li.querySelector('a')?.getAttribute('href') ?? null })));
+      expect(items.map((i) => i.key)).toEqual(['loop', 'disparity', 'gap']);
+      // the fixture's figures (test/server/story.test.ts finds them by another route)
+      expect(items[0]!.text).toContain('52.0% of 5,555 referrals closed within 60 days');
+      expect(items[0]!.text).toContain('highest for Durham (52.0%, n = 825 referrals) and lowest for Halifax (38.9%, n = 393 referrals)');
+      expect(items[0]!.href).toBe('/disparities?metric=closed_loop_rate&dimension=county_fips');
+      expect(items[1]!.text).toContain('Closed for lack of capacity, Halifax 47.9% (n = 119 referrals) against Wake (29.9%, n = 488 referrals), rate ratio 1.60');
+      expect(items[2]!.text).toContain('Food needs in Mecklenburg County: 398 of 861 positive needs unmet (56.1%)');
+      for (const i of items) expect(i.text).not.toMatch(/member-month/);
+      // the evidence: the gap link opens that one cell of the gap table
+      await Promise.all([page.waitForURL(/service-gaps/), page.click('[data-story="gap"] a')]);
+      await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+      const cells = await page.$$eval('.table-card[data-source="gaps"] tbody tr', (trs) => trs.map((t) => [...t.querySelectorAll('td')].slice(1, 3).map((td) => td.textContent).join(' / ')));
+      expect(cells).toEqual(['Food / Mecklenburg']);
+      await page.close();
+    }
+  });
 });

@@ -3,7 +3,7 @@
 // the page has finished drawing (tests wait for it).
 import { getJson } from './api.js';
 import { renderChart } from './charts.js';
-import { renderPartner, renderPrintBar, renderTableBlock, renderTiles } from './blocks.js';
+import { renderPartner, renderPrintBar, renderStory, renderTableBlock, renderTiles } from './blocks.js';
 import { Filters } from './filters.js';
 import { el } from './format.js';
 
@@ -82,6 +82,7 @@ async function drawAll(filters, meta) {
   for (const s of document.querySelectorAll('[data-block="tiles"]')) jobs.push(renderTiles(s, filters, state, expressionInterpreter));
   for (const s of document.querySelectorAll('[data-block="table"]')) jobs.push(renderTableBlock(s, filters, meta));
   for (const s of document.querySelectorAll('[data-block="partner"]')) jobs.push(renderPartner(s, meta));
+  for (const s of document.querySelectorAll('[data-block="story"]')) if (!s.dataset.drawn) jobs.push(renderStory(s));
   for (const s of document.querySelectorAll('.print-bar')) renderPrintBar(s, filters);
   await Promise.allSettled(jobs);
   document.body.dataset.ready = 'true';

@@ -317,6 +317,48 @@ export async function renderPartner(section, meta) {
   }
 }
 
+const pct = (v) => formatValue(v, 'percent');
+const count = (n, unit) => `n = ${formatValue(n, 'number')} ${unit}`;
+
+/** The overview's story (GET /api/story): three sentences, each with its n and a link to the evidence. */
+export async function renderStory(section) {
+  const body = section.querySelector('.story-body');
+  let s;
+  try {
+    s = await getJson('/api/story');
+  } catch (err) {
+    message(body, err.message);
+    return;
+  }
+  const items = [];
+  const evidence = (href, text) => el('a', { href, text });
+  if (s.loop && s.loop.everyone) {
+    const l = s.loop;
+    const spread = l.highest && l.lowest
+      ? ` By ${l.dimension_label.toLowerCase()}, it is highest for ${l.highest.label} (${pct(l.highest.value)}, ${count(l.highest.n, l.unit)}) and lowest for ${l.lowest.label} (${pct(l.lowest.value)}, ${count(l.lowest.n, l.unit)}).`
+      : '';
+    items.push(el('li', { 'data-story': 'loop' }, el('strong', { text: 'Where the loop closes: ' }), `${pct(l.everyone.value)} of ${formatValue(l.everyone.n, 'number')} ${l.unit} closed within 60 days.${spread} `,
+      evidence(l.link, `Compare ${l.dimension_label ? `by ${l.dimension_label.toLowerCase()}` : 'groups'}`)));
+  }
+  if (s.disparity) {
+    const d = s.disparity;
+    const ref = d.reference ? ` against ${d.reference.label} (${pct(d.reference.value)}, ${count(d.reference.n, d.unit)})` : '';
+    items.push(el('li', { 'data-story': 'disparity' }, el('strong', { text: 'Largest disparity flagged (AHRQ rule and q < 0.05): ' }),
+      `${d.title}, ${d.group.label} ${pct(d.group.value)} (${count(d.group.n, d.unit)})${ref}, rate ratio ${formatValue(d.rate_ratio, 'fixed2')}; ${d.direction === 'higher_better' ? 'higher' : 'lower'} is better. `,
+      evidence(d.link, `See ${d.title.toLowerCase()} by ${d.dimension_label.toLowerCase()}`)));
+  } else {
+    items.push(el('li', { 'data-story': 'disparity' }, el('strong', { text: 'Disparities: ' }), 'no difference between groups is flagged after adjustment for multiple comparisons. ', evidence('/disparities', 'Disparities')));
+  }
+  if (s.gap) {
+    const g = s.gap;
+    items.push(el('li', { 'data-story': 'gap' }, el('strong', { text: 'Biggest service gap: ' }),
+      `${g.domain_label} needs in ${g.county} County: ${formatValue(g.unmet_needs, 'number')} of ${formatValue(g.positive_needs, 'number')} ${g.unit} unmet${g.unmet_need_rate !== null ? ` (${pct(g.unmet_need_rate)})` : ''}. `,
+      evidence(g.link, `See ${g.domain_label.toLowerCase()} needs in ${g.county}`)));
+  }
+  body.replaceChildren(items.length ? el('ul', { class: 'story-list' }, items) : el('p', { text: 'Nothing to tell yet: the figures it needs are not published in this run.' }));
+  section.dataset.drawn = 'yes';
+}
+
 export function renderPrintBar(section, filters) {
   const button = section.querySelector('[data-action="print"]');
   if (button && !button.dataset.bound) {

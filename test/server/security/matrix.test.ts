@@ -50,6 +50,7 @@ const MATRIX: Row[] = [
   ['/api/metrics/closed_loop_rate', ANON, OK, OK, OK, DENY],
   ['/api/metrics/closed_loop_rate?grain=all&dimension=program_id&group=ACO-02', ANON, OK, OK, OK, DENY],
   ['/api/overview', ANON, OK, OK, OK, DENY],
+  ['/api/story', ANON, OK, OK, OK, DENY],
   ['/api/overview?program=ACO-01&grain=year', ANON, OK, OK, OK, DENY],
   ['/api/km', ANON, OK, OK, OK, DENY],
   ['/api/km?dimension=race_ethnicity', ANON, OK, OK, OK, DENY],
