@@ -53,6 +53,12 @@ function block(b: Block, h = 2): string {
   <p class="chart-actions"><a class="download" data-partner-download="csv" href="#" download>Gap analysis (CSV)</a> <a class="download" data-partner-download="xlsx" href="#" download>Gap analysis (XLSX)</a></p>
   <div class="partner-body"></div>
 </section>`;
+    case 'partner-home':
+      return `<section class="card wide partner-home" data-block="partner-home" aria-labelledby="partner-home-title" hidden>
+  <h${h} id="partner-home-title">Your organization: <span data-partner-name></span></h${h}>
+  <p class="intro">Its own referral figures beside the whole area's, the largest gaps in the counties it serves and its downloads. Other organizations' figures are never shown.</p>
+  <div class="partner-home-body"><p class="loading">Loading…</p></div>
+</section>`;
     case 'story':
       return `<section class="card wide story" data-block="story" aria-labelledby="story-title">
   <h${h} id="story-title">What the figures say</h${h}>

@@ -146,4 +146,24 @@ describe.skipIf(missing !== null)(missing ? `issue 16 pages (SKIPPED: ${missing}
       await page.close();
     }
   });
+
+  it('a partner\'s home: its own figures beside the area\'s, its gaps and downloads on the overview, every link one it may open; an evaluator does not get it', async () => {
+    const page = await open(partner, '/');
+    expect(await page.isVisible('[data-block="partner-home"]')).toBe(true);
+    expect(await page.textContent('#partner-home-title')).toBe('Your organization: Homes First NC, Inc.');
+    const head = await page.$$eval('[data-block="partner-home"] table thead th', (ths) => ths.map((t) => t.textContent));
+    expect(head).toEqual(['Measure', 'Homes First NC, Inc.', 'Whole area', 'Denominator']);
+    expect(await page.$$eval('[data-block="partner-home"] .story-list li', (lis) => lis.length)).toBeGreaterThan(0);
+    const links = await page.$$eval('[data-block="partner-home"] a', (as) => as.map((a) => a.getAttribute('href')!));
+    expect(links).toEqual(['/api/partners/ORG-04/gap-analysis.csv', '/api/partners/ORG-04/gap-analysis.xlsx', '/closed-loop', '/service-gaps?org=ORG-04']);
+    // nothing it cannot open: each link answers 200 with its own session
+    const statuses = await page.evaluate(async (hrefs) => Promise.all(hrefs.map(async (h: string) => (await fetch(h)).status)), links);
+    expect(statuses).toEqual([200, 200, 200, 200]);
+    const text = await page.textContent('[data-block="partner-home"]');
+    for (const other of ['Carolina Harvest', 'Piedmont RideConnect', 'EnergyAssist', 'SafeHaven', 'ORG-07']) expect(text).not.toContain(other);
+    await page.close();
+    const e = await open(evaluator, '/');
+    expect(await e.isVisible('[data-block="partner-home"]')).toBe(false);
+    await e.close();
+  });
 });

@@ -295,23 +295,56 @@ export async function renderPartner(section, meta) {
   for (const a of section.querySelectorAll('[data-partner-download]')) a.href = `/api/partners/${encodeURIComponent(org)}/gap-analysis.${a.dataset.partnerDownload}`;
   try {
     const g = await getJson(`/api/partners/${encodeURIComponent(org)}/gap-analysis.json`);
-    const figures = g.figures.map((f) => ({
-      measure: f.title,
-      kind: f.kind,
-      org_value: f.org ? f.org.value : null,
-      area_value: f.area ? f.area.value : null,
-      suppressed: Boolean(f.org && f.org.suppressed),
-      org_n: f.org ? f.org.denominator : null,
-    }));
-    const fmt = (row, key) => (row[key] === null ? (key === 'org_value' && row.suppressed ? `${SUPPRESSED_LABEL} (withheld)` : '–') : formatMetricValue(row[key], { kind: row.kind, unit: '' }));
-    const figTable = renderTable([
-      { key: 'measure', title: 'Measure' }, { key: 'org_text', title: g.org.org_name }, { key: 'area_text', title: 'Whole area' }, { key: 'org_n', title: 'Denominator', format: 'number' },
-    ], figures.map((r) => ({ ...r, org_text: fmt(r, 'org_value'), area_text: fmt(r, 'area_value') })), { caption: `Referral figures, whole span, as of ${g.run.as_of}` });
     const gaps = renderTable([
       { key: 'rank', title: 'Rank', format: 'number' }, { key: 'domain', title: 'Need domain' }, { key: 'county_name', title: 'County' }, { key: 'unmet_needs', title: 'Unmet needs', format: 'number' },
       { key: 'unmet_need_rate', title: 'Unmet need rate', format: 'percent' }, { key: 'capacity_note', title: 'Note' }, { key: 'your_programs', title: 'Its programs there' }, { key: 'other_providers', title: 'Other providers', format: 'number' },
     ], g.gaps.map((r) => ({ ...r, domain: r.domain_label ?? r.domain })), { caption: `Gaps in the ${g.counties.length} counties it serves: ${g.counties.map((c) => c.county).join(', ')}`, limit: 15 });
-    body.replaceChildren(figTable, el('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': 'partner-gap-analysis' }, gaps));
+    body.replaceChildren(partnerFigures(g), el('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': 'partner-gap-analysis' }, gaps));
+  } catch (err) {
+    message(body, err.message);
+  }
+}
+
+/** An organization's referral figures beside the whole area's (never another organization's). */
+function partnerFigures(g) {
+  const figures = g.figures.map((f) => ({
+    measure: f.title,
+    kind: f.kind,
+    org_value: f.org ? f.org.value : null,
+    area_value: f.area ? f.area.value : null,
+    suppressed: Boolean(f.org && f.org.suppressed),
+    org_n: f.org ? f.org.denominator : null,
+  }));
+  const fmt = (row, key) => (row[key] === null ? (key === 'org_value' && row.suppressed ? `${SUPPRESSED_LABEL} (withheld)` : '–') : formatMetricValue(row[key], { kind: row.kind, unit: '' }));
+  return renderTable([
+    { key: 'measure', title: 'Measure' }, { key: 'org_text', title: g.org.org_name }, { key: 'area_text', title: 'Whole area' }, { key: 'org_n', title: 'Denominator', format: 'number' },
+  ], figures.map((r) => ({ ...r, org_text: fmt(r, 'org_value'), area_text: fmt(r, 'area_value') })), { caption: `Referral figures, whole span, as of ${g.run.as_of}` });
+}
+
+/**
+ * A partner's home (issue 16): on the overview, for a partner only, its own referral figures
+ * beside the area's, its largest gaps, its downloads and the way to its own curve; nothing
+ * it cannot open.
+ */
+export async function renderPartnerHome(section, org) {
+  const body = section.querySelector('.partner-home-body');
+  section.hidden = false;
+  try {
+    const g = await getJson(`/api/partners/${encodeURIComponent(org)}/gap-analysis.json`);
+    section.querySelector('[data-partner-name]').textContent = g.org.org_name;
+    const top = g.gaps.filter((r) => r.unmet_needs !== null).slice(0, 3)
+      .map((r) => el('li', { text: `${r.domain_label ?? r.domain} needs in ${r.county_name}: ${formatValue(r.unmet_needs, 'number')} unmet positive needs${r.unmet_need_rate !== null ? ` (${formatValue(r.unmet_need_rate, 'percent')})` : ''}` }));
+    const q = encodeURIComponent(org);
+    body.replaceChildren(
+      partnerFigures(g),
+      el('h3', { text: 'Largest gaps in the counties it serves' }),
+      top.length ? el('ul', { class: 'story-list' }, top) : el('p', { text: 'No gap figures for its counties in this run.' }),
+      el('p', { class: 'chart-actions' },
+        el('a', { class: 'download', href: `/api/partners/${q}/gap-analysis.csv`, download: true, text: 'Its gap analysis (CSV)' }),
+        el('a', { class: 'download', href: `/api/partners/${q}/gap-analysis.xlsx`, download: true, text: 'Its gap analysis (XLSX)' }),
+        el('a', { href: '/closed-loop', text: 'Its time-to-close curve and scorecard' }),
+        el('a', { href: `/service-gaps?org=${q}`, text: 'Its gap table' })),
+    );
   } catch (err) {
     message(body, err.message);
   }
