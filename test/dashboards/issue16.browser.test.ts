@@ -166,4 +166,19 @@ describe.skipIf(missing !== null)(missing ? `issue 16 pages (SKIPPED: ${missing}
     expect(await e.isVisible('[data-block="partner-home"]')).toBe(false);
     await e.close();
   });
+
+  it('the print report states its filters and cohort in the heading and on every card', async () => {
+    for (const who of [evaluator, partner]) {
+      const page = await open(who, '/report?program=ACO-02&grain=year');
+      expect(await page.textContent('[data-report-filters]')).toBe('Filters: By year, from the first period to the latest period; people attributed to program ACO-02, beside everyone.');
+      const cards = await page.$$eval('main figure.card, main .tile, main .table-card', (cs) => cs.map((c) => c.querySelector(':scope > .card-filters')?.textContent ?? null));
+      expect(cards.length).toBeGreaterThan(8);
+      // the trends and tiles use the program and period; the funnel the program; PHQ-9 outcomes and the gap table neither
+      expect(new Set(cards)).toEqual(new Set(['Program ACO-02 and everyone · by year', 'Program ACO-02 and everyone', 'Everyone (this card is not cut by program)']));
+      expect(await page.$eval('figure[data-chart="phq9"] .card-filters', (e) => e.textContent)).toBe('Everyone (this card is not cut by program)');
+      await page.emulateMedia({ media: 'print' });
+      expect(await page.isVisible('[data-report-filters]')).toBe(true);
+      await page.close();
+    }
+  });
 });

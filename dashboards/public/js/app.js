@@ -85,8 +85,9 @@ async function drawAll(filters, meta) {
   for (const s of document.querySelectorAll('[data-block="story"]')) if (!s.dataset.drawn) jobs.push(renderStory(s));
   const me = state.session?.user;
   if (me?.role === 'partner' && me.org) for (const s of document.querySelectorAll('[data-block="partner-home"]')) if (!s.dataset.drawn) jobs.push(renderPartnerHome(s, me.org).then(() => { s.dataset.drawn = 'yes'; }));
-  for (const s of document.querySelectorAll('.print-bar')) renderPrintBar(s, filters);
   await Promise.allSettled(jobs);
+  // after the blocks: it labels every card (tiles are redrawn above)
+  for (const s of document.querySelectorAll('.print-bar')) renderPrintBar(s, filters);
   document.body.dataset.ready = 'true';
 }
 

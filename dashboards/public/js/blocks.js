@@ -400,6 +400,26 @@ export function renderPrintBar(section, filters) {
   }
   const p = {};
   for (const k of ['grain', 'from', 'to', 'program']) if (filters.get(k)) p[k] = filters.get(k);
+  // The heading and every card say which filters and cohort they show (a printed page has no URL).
+  const grain = p.grain || 'quarter';
+  const text = `By ${grain}, ${p.from ? `from ${periodLabel(grain, p.from)}` : 'from the first period'} ${p.to ? `to ${periodLabel(grain, p.to)}` : 'to the latest period'}; ${p.program ? `people attributed to program ${p.program}, beside everyone` : 'everyone (all programs)'}.`;
+  let head = document.querySelector('[data-report-filters]');
+  if (!head) {
+    head = el('p', { class: 'report-filters', 'data-report-filters': '' });
+    document.querySelector('.page-head')?.append(head);
+  }
+  head.textContent = `Filters: ${text}`;
+  for (const card of document.querySelectorAll('main figure.card, main .tile, main .table-card')) {
+    let line = card.querySelector(':scope > .card-filters');
+    if (!line) {
+      line = el('p', { class: 'card-filters' });
+      card.append(line);
+    }
+    // a card states the filters it uses (the PHQ-9 outcomes and the gap table take none)
+    const uses = new Set((card.closest('[data-uses]')?.dataset.uses || '').split(',').filter(Boolean));
+    const who = !uses.has('program') ? (p.program ? 'Everyone (this card is not cut by program)' : 'Everyone') : p.program ? `Program ${p.program} and everyone` : 'Everyone';
+    line.textContent = uses.has('grain') ? `${who} · by ${grain}` : who;
+  }
   const xlsx = section.querySelector('[data-report-download]');
   if (xlsx) xlsx.href = `/api/exports/report.xlsx${query(p)}`;
   const csv = section.querySelector('[data-report-download-csv]');
