@@ -1,9 +1,10 @@
-// HTTP plumbing shared by every route: errors as JSON (never a stack trace or a path in
-// production), 404s for unknown API paths, and parameter validation with zod that names
+// HTTP plumbing shared by every route: errors as JSON, or as a page for a browser (never a
+// stack trace or a path in production), 404s for unknown API paths, and parameter validation with zod that names
 // the parameter and what it accepts.
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
+import { errorPage } from './auth/pages.ts';
 
 export class HttpError extends Error {
   constructor(
@@ -71,6 +72,11 @@ export function errorHandler(opts: { production: boolean; log?: (line: string) =
     let message = err instanceof HttpError || (e.expose && status < 500 && status !== 404) ? (err as Error).message : status < 500 ? (STATUS_CODES[status] ?? 'error').toLowerCase() : 'internal error';
     if (status === 500 && !opts.production) message = `internal error: ${(err as Error)?.message ?? String(err)}`;
     if (status >= 500) opts.log?.(`${req.method} ${req.originalUrl}: ${(err as Error)?.stack ?? String(err)}`);
+    // A browser asking for a page gets a page; the API (and any client preferring JSON) gets JSON.
+    if (!req.originalUrl.startsWith('/api') && req.method === 'GET' && req.accepts(['json', 'html']) === 'html') {
+      res.status(status).type('html').send(errorPage({ status, message }));
+      return;
+    }
     const body: Record<string, unknown> = { error: message, status };
     if (err instanceof HttpError && err.details) Object.assign(body, err.details);
     res.status(status).type('application/json').send(JSON.stringify(body));

@@ -1,6 +1,7 @@
 // A page definition to its HTML shell. Scripts are external files only (no inline
 // script, no style attributes): the page runs under script-src 'self'; style-src 'self'.
 import { METRICS, METRIC_GROUPS, READING_GUIDE } from '../../models/metrics/catalog.ts';
+import { dimensionLabel } from '../../server/labels.ts';
 import { attrs, esc } from './html.ts';
 import { PAGES, type Block, type PageDef } from './pages.ts';
 
@@ -8,48 +9,61 @@ const GROUP_TITLES: Record<string, string> = { access: 'Access', closed_loop: 'C
 
 let blockCounter = 0;
 
-function chartBlock(b: Extract<Block, { kind: 'chart' }>): string {
+function chartBlock(b: Extract<Block, { kind: 'chart' }>, h: number): string {
   blockCounter += 1;
   const id = `chart-${blockCounter}`;
   const fixed = new URLSearchParams(b.fixed ?? {}).toString();
   return `<figure${attrs({ class: `card chart${b.wide ? ' wide' : ''}`, id, 'data-chart': b.chart, 'data-fixed': fixed || undefined, 'data-uses': (b.uses ?? []).join(',') || undefined, 'aria-labelledby': `${id}-title` })}>
   <figcaption class="chart-head">
-    <h3 class="chart-title" id="${id}-title">Loading…</h3>
-    ${b.definition ? `<a class="definition-link" href="/dictionary#${esc(b.definition)}">Definition</a>` : ''}
+    <h${h} class="chart-title" id="${id}-title">Loading…</h${h}>
+    ${b.definition ? `<a class="definition-link" id="${id}-def" aria-labelledby="${id}-def ${id}-title" href="/dictionary#${esc(b.definition)}">Definition</a>` : ''}
   </figcaption>
   <div class="chart-body" data-state="loading"></div>
   <p class="chart-notes" hidden></p>
   ${b.noDownloads ? '' : `<div class="chart-actions">
-    <a class="download" data-format="csv" href="#" download>Download data (CSV)</a>
-    <a class="download" data-format="svg" href="#" download>Image (SVG)</a>
-    <a class="download" data-format="png" href="#" download>Image (PNG)</a>
+    <a class="download" data-format="csv" id="${id}-csv" aria-labelledby="${id}-csv ${id}-title" href="#" download>Download data (CSV)</a>
+    <a class="download" data-format="svg" id="${id}-svg" aria-labelledby="${id}-svg ${id}-title" href="#" download>Image (SVG)</a>
+    <a class="download" data-format="png" id="${id}-png" aria-labelledby="${id}-png ${id}-title" href="#" download>Image (PNG)</a>
   </div>`}
   <details class="chart-table">
     <summary>Table of the figures</summary>
-    <div class="table-wrap"></div>
+    <div class="table-wrap" tabindex="0" role="region" aria-labelledby="${id}-title"></div>
   </details>
 </figure>`;
 }
 
-function block(b: Block): string {
+/** A block's heading level: 2 at the top of a page, 3 inside a section (no level skipped after the h1). */
+function block(b: Block, h = 2): string {
   switch (b.kind) {
     case 'chart':
-      return chartBlock(b);
+      return chartBlock(b, h);
     case 'tiles':
       return `<section class="tiles" data-block="tiles"${attrs({ 'data-uses': b.uses.join(',') })} aria-label="Headline figures"><p class="loading">Loading headline figures…</p></section>`;
     case 'table':
       return `<section${attrs({ class: 'card table-card wide', 'data-block': 'table', 'data-source': b.source, 'data-uses': (b.uses ?? []).join(',') || undefined, 'data-limit': b.limit })}>
-  <h3>${esc(b.heading)}</h3>${b.intro ? `\n  <p class="intro">${esc(b.intro)}</p>` : ''}
-  <div class="table-wrap"><p class="loading">Loading…</p></div>
+  <h${h} id="table-${esc(b.source)}">${esc(b.heading)}</h${h}>${b.intro ? `\n  <p class="intro">${esc(b.intro)}</p>` : ''}
+  <div class="table-wrap" tabindex="0" role="region" aria-labelledby="table-${esc(b.source)}"><p class="loading">Loading…</p></div>
   ${b.source === 'gaps' ? '<p class="chart-actions"><a class="download" data-table-download="gaps" href="#" download>Download data (CSV)</a></p>' : ''}
 </section>`;
     case 'partner':
       return `<section class="card wide partner" data-block="partner">
-  <h3>Partner gap analysis</h3>
+  <h${h} id="partner-gap-analysis">Partner gap analysis</h${h}>
   <p class="intro">For one partner organization: the gap table for the counties it serves, with its referral figures beside the whole area's. Other organizations' figures are never included.</p>
   <label class="inline">Organization <select name="org" data-options="orgs"></select></label>
   <p class="chart-actions"><a class="download" data-partner-download="csv" href="#" download>Gap analysis (CSV)</a> <a class="download" data-partner-download="xlsx" href="#" download>Gap analysis (XLSX)</a></p>
   <div class="partner-body"></div>
+</section>`;
+    case 'partner-home':
+      return `<section class="card wide partner-home" data-block="partner-home" aria-labelledby="partner-home-title" hidden>
+  <h${h} id="partner-home-title">Your organization: <span data-partner-name></span></h${h}>
+  <p class="intro">Its own referral figures beside the whole area's, the largest gaps in the counties it serves and its downloads. Other organizations' figures are never shown.</p>
+  <div class="partner-home-body"><p class="loading">Loading…</p></div>
+</section>`;
+    case 'story':
+      return `<section class="card wide story" data-block="story" aria-labelledby="story-title">
+  <h${h} id="story-title">What the figures say</h${h}>
+  <p class="intro">The whole area over the whole span (the filters below apply to the headline figures and charts), from the published figures only: groups withheld, unreliable or unknown are never picked.</p>
+  <div class="story-body"><p class="loading">Loading…</p></div>
 </section>`;
     case 'dictionary':
       return dictionary();
@@ -61,7 +75,7 @@ function block(b: Block): string {
       return `<section class="group">
   <h2>${esc(b.heading)}</h2>${b.intro ? `\n  <p class="intro">${esc(b.intro)}</p>` : ''}
   <div class="grid">
-${b.blocks.map(block).join('\n')}
+${b.blocks.map((x) => block(x, 3)).join('\n')}
   </div>
 </section>`;
   }
@@ -89,7 +103,7 @@ function dictionary(): string {
     <dt>Anchor</dt><dd>${esc(m.anchor)}${m.snapshot ? ' (snapshot at the as-of date)' : ''}</dd>
     <dt>Windows</dt><dd>${m.windows.length ? esc(m.windows.map((w) => `${w} days`).join(', ')) : 'none'}</dd>
     <dt>Final after</dt><dd>${m.snapshot ? 'a snapshot at the as-of date' : m.maturityDays === 0 ? 'the period\'s end' : `${m.maturityDays} days after the period\'s end`}</dd>
-    <dt>Cut by</dt><dd>${esc(m.dimensions.join(', '))}</dd>${m.mirrors ? `\n    <dt>Mirrors</dt><dd>${esc(m.mirrors)} (closeloop's own implementation, not certified)</dd>` : ''}
+    <dt>Cut by</dt><dd>${esc(m.dimensions.map(dimensionLabel).join(', '))}</dd>${m.mirrors ? `\n    <dt>Mirrors</dt><dd>${esc(m.mirrors)} (closeloop's own implementation, not certified)</dd>` : ''}
   </dl>${m.fidelity ? `\n  ${fidelity(m.fidelity)}` : ''}
 </article>`);
     return `<section class="group"><h2 id="group-${esc(g)}">${esc(GROUP_TITLES[g] ?? g)}</h2>\n${items.join('\n')}\n</section>`;
@@ -134,7 +148,7 @@ export function renderPage(p: PageDef, vendor: VendorUrls): string {
   blockCounter = 0;
   const charts = drawsCharts(p.blocks);
   const nav = PAGES.filter((x) => x.inNav).map((x) => `<a${attrs({ href: x.path, 'aria-current': x.id === p.id ? 'page' : undefined })}>${esc(x.nav)}</a>`).join('\n      ');
-  const body = p.blocks.map(block).join('\n');
+  const body = p.blocks.map((b) => block(b)).join('\n');
   return `<!doctype html>
 <html lang="en">
 <head>

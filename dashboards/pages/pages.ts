@@ -33,6 +33,10 @@ export type Block =
       noDownloads?: boolean;
     }
   | { kind: 'tiles'; uses: FilterId[] }
+  /** The overview's story: where the loop closes and not, the largest disparity, the biggest gap (issue 16). */
+  | { kind: 'story' }
+  /** A partner's own figures, gaps and downloads, shown on the overview to a partner only (issue 16). */
+  | { kind: 'partner-home' }
   | { kind: 'table'; source: 'gaps' | 'runs' | 'load-report' | 'quality-checks' | 'disparity-summary'; uses?: FilterId[]; heading: string; intro?: string; limit?: number }
   | { kind: 'partner' }
   | { kind: 'dictionary' }
@@ -77,6 +81,8 @@ export const PAGES: PageDef[] = [
     filters: [GRAIN, FROM, TO, PROGRAM, COUNTY],
     inNav: true,
     blocks: [
+      { kind: 'partner-home' },
+      { kind: 'story' },
       { kind: 'tiles', uses: ['grain', 'from', 'to', 'program', 'county'] },
       {
         kind: 'section',

@@ -7,7 +7,10 @@ import type { TopLevelSpec } from 'vega-lite';
 import { CONFIG, FLAG, MUTED, PRIMARY, SCHEMA, SUPPRESSED_NOTE, SUPPRESSED_TEXT, hatchLayer } from './theme.ts';
 
 export interface ForestRow {
+  /** The group's label (server/labels.ts), drawn on the axis. */
   group: string;
+  /** Its code, as in the data (group_value). */
+  group_value?: string;
   estimate: number | null;
   low: number | null;
   high: number | null;

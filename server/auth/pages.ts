@@ -30,6 +30,29 @@ ${body}
 `;
 }
 
+const ERROR_TITLES: Record<number, string> = { 400: 'This address is not valid', 403: 'Not yours to open', 404: 'No such page', 500: 'Something went wrong' };
+
+/**
+ * The page a browser gets for an error (the API answers JSON): what happened in words, the
+ * server's message (already safe to show: no stack or path in production), and a way on.
+ */
+export function errorPage(o: { status: number; message: string }): string {
+  const title = ERROR_TITLES[o.status] ?? (o.status >= 500 ? ERROR_TITLES[500]! : 'This request cannot be served');
+  const hint = o.status === 403
+    ? 'Your role or organization does not give access to this page. The pages you may open are in the navigation of the overview.'
+    : o.status === 404
+      ? 'The address may be mistyped, or the page may have moved.'
+      : o.status >= 500
+        ? 'The server could not answer this request; it has been logged. Try again in a moment, and tell an administrator if it keeps happening.'
+        : 'Check the address, or start again from the overview.';
+  return shell(title, `    <section class="card signin error-page" data-status="${o.status}">
+      <h1>${esc(title)}</h1>
+      <p class="intro">Error ${o.status}: ${esc(o.message)}</p>
+      <p>${esc(hint)}</p>
+      <p><a class="button" href="/">Go to the overview</a> <a class="button secondary" href="/dictionary">Metric dictionary</a></p>
+    </section>`);
+}
+
 export function signinPage(o: { next: string; error?: string; status?: string }): string {
   return shell('Sign in', `    <section class="card signin">
       <h1>Sign in</h1>

@@ -11,7 +11,7 @@ import {
 import { laneyChart } from '../../models/stats/spc.ts';
 import type { Row } from '../../models/duckdb.ts';
 import type { Generation } from '../generation.ts';
-import { countyFeatures, countyLabel, countyName } from '../geo.ts';
+import { countyFeatures, countyName } from '../geo.ts';
 import { badRequest, isoDate, parseParams, token } from '../http.ts';
 import { availability, dimensionLabel, findMetric, type Metric } from '../data/catalog.ts';
 import { FUNNEL_METRICS, funnel, kmCurves, scorecards } from '../data/closedLoop.ts';
@@ -21,7 +21,8 @@ import { balanceRows, EVALUATION_OUTCOMES, evaluationSummary, eventStudyMonths, 
 import { freshness, loadReport } from '../data/quality.ts';
 import { checkFilter, checkSubset, latestFinalPeriod, oneOf, periodLabel, requireMetric, resultRows, type Subset } from '../data/results.ts';
 import { periodStatus, toPoint, valueKind, valueTitle } from '../data/series.ts';
-import { notAvailable } from '../data/gaps.ts';
+import { notAvailable, orgNames } from '../data/gaps.ts';
+import { groupLabel } from '../labels.ts';
 import { narrowResultRows } from '../data/scope.ts';
 import { involvesOrg } from '../hooks.ts';
 import { HttpError } from '../http.ts';
@@ -118,7 +119,8 @@ const trend: ChartDef<z.ZodType<{ metric: string; grain: 'year' | 'quarter' | 'm
       for (const r of rows) size.set(String(r.group_value), (size.get(String(r.group_value)) ?? 0) + ((r.denominator as number) ?? (r.numerator as number) ?? 0));
       const top = [...size].sort((a, b) => b[1] - a[1]).slice(0, MAX_SERIES).map(([g]) => g);
       if (size.size > MAX_SERIES) notes.push(`The chart shows the ${MAX_SERIES} largest of ${size.size} groups; the table lists all of them.`);
-      const label = (g: string) => (breakdown === 'county_fips' ? countyLabel(g) : g);
+      const orgs = involvesOrg(breakdown) ? await orgNames(gen) : undefined;
+      const label = (g: string) => (g === 'Everyone' ? g : groupLabel(breakdown, g, orgs));
       points = rows.map((r) => toPoint(r, label(String(r.group_value))));
       const shown = new Set(top.map(label));
       const chartPoints = points.filter((pt) => shown.has(pt.series));
@@ -180,9 +182,13 @@ const sparkline: ChartDef<z.ZodType<{ metric: string; grain: 'year' | 'quarter' 
     const subset = await checkSubset(gen, p);
     const rows = await resultRows(gen, { metric: m.id, grain: p.grain, dimension: subset.dimension, group: subset.group, from: p.from, to: p.to });
     const points = rows.map((r) => toPoint(r, subset.label));
+    const kind = valueKind(m);
+    const first = points[0];
+    const last = points.at(-1);
+    const span = first && last ? `: ${formatValue(first.value, kind)} in ${first.period_label} to ${formatValue(last.value, kind)} in ${last.period_label}${last.status === 'final' ? '' : ` (${last.status})`}` : '';
     return {
       title: `${m.title}: trend`,
-      spec: sparklineSpec(points, { kind: valueKind(m), description: `${m.title} by ${p.grain}, ${points.length} periods.` }),
+      spec: sparklineSpec(points, { kind, description: `${m.title} by ${p.grain}, ${points.length} periods${span}.` }),
       table: { columns: [{ key: 'period_label', title: 'Period' }, ...resultColumns(m), { key: 'status', title: 'Period status' }], rows: points as unknown as Array<Record<string, unknown>> },
       notes: [],
       nameParts: [m.id, p.grain],
@@ -308,7 +314,8 @@ const km: ChartDef<z.ZodType<{ metric: (typeof DURATION_METRICS)[number]; dimens
     for (const r of all) size.set(String(r.group_value), (r.cases as number | null) ?? 0);
     const top = new Set([...size].sort((a, b) => b[1] - a[1]).slice(0, MAX_SERIES).map(([g]) => g));
     const rows = all;
-    const label = (g: string) => (p.dimension === 'all' ? 'Everyone' : p.dimension === 'county_fips' ? countyLabel(g) : g);
+    const orgs = involvesOrg(p.dimension) ? await orgNames(gen) : undefined;
+    const label = (g: string) => groupLabel(p.dimension, g, orgs);
     const points = rows.map((r) => ({
       series: label(String(r.group_value)),
       time: r.time as number,
@@ -417,7 +424,8 @@ function heatmapChart(id: string, fixed?: 'demand_capacity_ratio'): ChartDef<z.Z
       const cells = rows.map((r) => {
         const [domain, county] = String(r.group_value).split('*') as [string, string];
         return {
-          domain: domain.replaceAll('_', ' '),
+          domain: groupLabel('domain', domain),
+          domain_code: domain,
           county: countyName(county),
           county_fips: county,
           value: (r.value as number | null) ?? null,
@@ -695,14 +703,14 @@ const forest: ChartDef<z.ZodType<{ metric: string; dimension: string; grain: (ty
       title: `${m.title} by ${dimensionLabel(p.dimension).toLowerCase()}`,
       spec: forestSpec(rows, {
         title: `${m.title} by ${dimensionLabel(p.dimension).toLowerCase()}`,
-        subtitle: `${p.scale === 'ratio' ? 'Rate ratio' : 'Difference'} against the reference group (${d.reference_group ?? 'none'}), ${when}. ${m.direction === 'higher_better' ? 'Higher is better.' : 'Lower is better.'}`,
+        subtitle: `${p.scale === 'ratio' ? 'Rate ratio' : 'Difference'} against the reference group (${d.reference_label ?? 'none'}), ${when}. ${m.direction === 'higher_better' ? 'Higher is better.' : 'Lower is better.'}`,
         scale: p.scale,
         valueFormat: preciseFormat(kind),
         flag: p.flag,
-        description: `Forest plot of ${rows.length} groups against ${d.reference_group ?? 'no reference'}; flagged${p.flag === 'unadjusted' ? ' by the AHRQ rule alone' : ''}: ${flagged.length ? flagged.join(', ') : 'none'}.`,
+        description: `Forest plot of ${rows.length} groups against ${d.reference_label ?? 'no reference'}; flagged${p.flag === 'unadjusted' ? ' by the AHRQ rule alone' : ''}: ${flagged.length ? flagged.join(', ') : 'none'}.`,
       }),
       table: {
-        columns: [{ key: 'group', title: 'Group' }, { key: 'value', title: valueTitle(m), format: fmtOf(m) }, { key: 'estimate', title: p.scale === 'ratio' ? 'Rate ratio' : 'Difference', format: 'decimal' },
+        columns: [{ key: 'group', title: 'Group' }, { key: 'group_value', title: 'Code' }, { key: 'value', title: valueTitle(m), format: fmtOf(m) }, { key: 'estimate', title: p.scale === 'ratio' ? 'Rate ratio' : 'Difference', format: 'decimal' },
           { key: 'low', title: '95% CI low', format: 'decimal' }, { key: 'high', title: '95% CI high', format: 'decimal' }, { key: 'p_value', title: 'p', format: 'decimal' }, { key: 'q_value', title: 'q (BH)', format: 'decimal' },
           { key: 'flagged', title: p.flag === 'unadjusted' ? 'Flagged (AHRQ rule alone)' : 'Disparity (AHRQ rule and q < 0.05)', format: 'boolean' },
           { key: 'flagged_unadjusted', title: 'AHRQ rule alone', format: 'boolean' }, { key: 'unreliable', title: UNRELIABLE_COLUMN, format: 'boolean' }, { key: 'status', title: 'Status' }],

@@ -42,26 +42,8 @@ export function publicMetric(m: Metric) {
   };
 }
 
-/** Dimension labels for people (the data dictionary's words). */
-export const DIMENSION_LABELS: Record<string, string> = {
-  all: 'Everyone',
-  race_ethnicity: 'Race and ethnicity',
-  preferred_language: 'Preferred language',
-  limited_english: 'Limited English',
-  sex: 'Sex',
-  age_band: 'Age band',
-  payer: 'Payer',
-  rurality: 'Rurality',
-  county_fips: 'County',
-  zip3: 'ZIP3',
-  program_id: 'Attributed program',
-  target_org_id: 'Partner organization',
-  domain: 'Need domain',
-  'race_ethnicity*payer': 'Race and ethnicity × payer',
-  'domain*county_fips': 'Need domain × county',
-};
-
-export const dimensionLabel = (d: string) => DIMENSION_LABELS[d] ?? d.replaceAll('_', ' ').replace('*', ' × ');
+// Dimension and group labels live in the one labels table (server/labels.ts).
+export { DIMENSION_LABELS, dimensionLabel } from '../labels.ts';
 
 export interface Availability {
   /** metric -> grain -> sorted period starts */

@@ -9,6 +9,9 @@ import type { Generation } from '../generation.ts';
 import { SUPPRESSED_LABEL } from '../../dashboards/specs/theme.ts';
 import { availability, findMetric } from './catalog.ts';
 import { latestFinalPeriod, resultRows } from './results.ts';
+import { orgNames } from './gaps.ts';
+import { groupLabel } from '../labels.ts';
+import { involvesOrg } from '../hooks.ts';
 
 export interface DisparityQuery {
   metric: string;
@@ -57,6 +60,9 @@ export async function disparities(gen: Generation, q: DisparityQuery) {
       summarySource = 'computed';
     }
   }
+  // labels beside the codes (server/labels.ts): group_value and reference_group stay codes
+  const orgs = involvesOrg(q.dimension) ? await orgNames(gen) : undefined;
+  const label = (v: string) => groupLabel(q.dimension, v, orgs);
   return {
     metric: q.metric,
     title: m.title,
@@ -66,8 +72,9 @@ export async function disparities(gen: Generation, q: DisparityQuery) {
     period_start: period ?? null,
     periods: starts,
     reference_group: reference,
+    reference_label: reference === null ? null : label(reference),
     has_statistics: rows.some((r) => r.rate_ratio !== null || r.rate_difference !== null),
-    rows,
+    rows: rows.map((r) => ({ ...r, group_label: label(String(r.group_value)) })),
     summary,
     summary_source: summarySource,
   };
@@ -99,7 +106,8 @@ export function forestRows(rows: Row[], scale: 'ratio' | 'difference', flag: 'ad
               ? 'AHRQ rule only (q >= 0.05: may be chance)'
               : '';
     return {
-      group: String(r.group_value),
+      group: typeof r.group_label === 'string' ? r.group_label : String(r.group_value),
+      group_value: String(r.group_value),
       estimate: isRef ? null : est,
       low: isRef ? null : ((scale === 'ratio' ? r.rr_ci_low : r.rd_ci_low) as number | null),
       high: isRef ? null : ((scale === 'ratio' ? r.rr_ci_high : r.rd_ci_high) as number | null),

@@ -7,6 +7,7 @@ import type { Row } from '../../models/duckdb.ts';
 import type { PeriodGrain } from '../../models/results.ts';
 import type { Generation } from '../generation.ts';
 import { countyLabel, countyName } from '../geo.ts';
+import { groupLabel } from '../labels.ts';
 import { HttpError, notFound } from '../http.ts';
 import { availability, findMetric } from './catalog.ts';
 import { resultRowsFor } from './results.ts';
@@ -40,7 +41,7 @@ export async function gapTable(gen: Generation, f: GapFilter = {}): Promise<Row[
   const order = gen.hasColumns('gap_table', 'rank') ? 'rank' : gen.hasColumns('gap_table', 'unmet_needs') ? 'unmet_needs DESC NULLS LAST, domain, county_fips' : 'domain, county_fips';
   const columns = (gen.tables.get('gap_table') ?? []).filter((c) => c !== 'run_id' && c !== 'as_of').map((c) => `"${c}"`);
   const rows = await gen.query(`SELECT ${columns.join(', ')} FROM gap_table${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order}`, params);
-  return rows.map((r) => ({ ...r, county_name: countyName(String(r.county_fips)) }));
+  return rows.map((r) => ({ ...r, domain_label: groupLabel('domain', String(r.domain)), county_name: countyName(String(r.county_fips)) }));
 }
 
 export interface Org {
@@ -59,6 +60,11 @@ export function organizations(gen: Generation): Promise<Org[]> {
     const extra = (a.groups.get('target_org_id') ?? []).filter((id) => !ids.has(id) && id !== 'unknown').map((id) => ({ org_id: id, org_name: id }));
     return [...named, ...extra].sort((x, y) => x.org_id.localeCompare(y.org_id));
   });
+}
+
+/** Organization id -> directory name, for labels (server/labels.ts). */
+export async function orgNames(gen: Generation): Promise<Map<string, string>> {
+  return new Map((await organizations(gen)).map((o) => [o.org_id, o.org_name]));
 }
 
 export async function requireOrg(gen: Generation, org: string): Promise<Org> {

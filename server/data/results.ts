@@ -1,6 +1,7 @@
 // Reading the (already suppressed) results table: filtering only, never aggregation of
 // anything person-level. Every filter value is checked against what the generation holds,
 // so a bad value is a 400 that lists the values that exist.
+import { groupLabel } from '../labels.ts';
 import type { Row } from '../../models/duckdb.ts';
 import { RESULT_COLUMNS, type PeriodGrain } from '../../models/results.ts';
 import type { Generation } from '../generation.ts';
@@ -146,9 +147,9 @@ export function resolveSubset(f: { program?: string; county?: string; domain?: s
     throw badRequest(`parameters 'program' and '${county ? 'county' : 'domain'}' cannot be combined: results are published by attributed program alone (clear one of them)`, { parameter: 'program' });
   }
   if (program) return { dimension: 'program_id', group: program, label: `program ${program}` };
-  if (domain && county) return { dimension: 'domain*county_fips', group: `${domain}*${county}`, label: `${domain.replaceAll('_', ' ')} needs in county ${county}` };
-  if (county) return { dimension: 'county_fips', group: county, label: `county ${county}` };
-  if (domain) return { dimension: 'domain', group: domain, label: `${domain.replaceAll('_', ' ')} needs` };
+  if (domain && county) return { dimension: 'domain*county_fips', group: `${domain}*${county}`, label: `${groupLabel('domain', domain).toLowerCase()} needs in ${groupLabel('county_fips', county)} County` };
+  if (county) return { dimension: 'county_fips', group: county, label: `${groupLabel('county_fips', county)} County` };
+  if (domain) return { dimension: 'domain', group: domain, label: `${groupLabel('domain', domain).toLowerCase()} needs` };
   return { dimension: 'all', group: 'all', label: 'everyone' };
 }
 

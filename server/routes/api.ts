@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { metricDictionaryMarkdown } from '../../models/metrics/catalog.ts';
 import { PERIOD_GRAINS } from '../../models/results.ts';
 import { availability, dimensionLabel, GROUP_TITLES, METRICS, publicMetric } from '../data/catalog.ts';
+import { groupLabel } from '../labels.ts';
+import { story } from '../data/story.ts';
 import { kmCurves, scorecards } from '../data/closedLoop.ts';
 import { disparities } from '../data/disparities.ts';
 import { gapTable, organizations, partnerFigures, partnerGapAnalysis, requireOrg } from '../data/gaps.ts';
@@ -66,8 +68,8 @@ export function apiRouter(ctx: ApiContext): Router {
     await authorize(req, { resource: 'meta' });
     res.json({
       endpoints: [
-        'GET /api/run', 'GET /api/metrics', 'GET /api/metrics/:id?dimension=&grain=&period_start=&from=&to=&group=', 'GET /api/filters', 'GET /api/overview?grain=&from=&to=&program=&county=&domain=',
-        'GET /api/km?metric=&dimension=&group=&period_start=', 'GET /api/scorecards?grain=&period_start=', 'GET /api/gaps?domain=&county=', 'GET /api/disparities?metric=&dimension=&grain=&period_start=',
+        'GET /api/run', 'GET /api/metrics', 'GET /api/metrics/:id?dimension=&grain=&period_start=&from=&to=&group=', 'GET /api/filters', 'GET /api/overview?grain=&from=&to=&program=&county=&domain=', 'GET /api/story',
+        'GET /api/km?metric=&dimension=&group=&period_start=', 'GET /api/scorecards?grain=&period_start=', 'GET /api/gaps?domain=&county=', 'GET /api/gaps.csv?domain=&county=&bom=', 'GET /api/disparities?metric=&dimension=&grain=&period_start=',
         'GET /api/phq9?dimension=&grain=&period_start=', 'GET /api/prepost?dimension=', 'GET /api/evaluation', 'GET /api/quality', 'GET /api/runs?limit=', 'GET /api/partners', 'GET /api/partners/:org/scorecard',
         'GET /api/partners/:org/gap-analysis.json|.csv|.xlsx', 'GET /api/dictionary', 'GET /api/charts', 'GET /api/charts/:chart.json|.vl.json|.svg|.png|.csv',
         'GET /api/exports/metrics/:metric.csv|.xlsx|.json|.parquet|.arrow?dimension=&grain=', 'GET /api/exports/report.xlsx|.csv?grain=&from=&to=&program=&dimension=',
@@ -158,7 +160,7 @@ export function apiRouter(ctx: ApiContext): Router {
         dimensions: [...new Set([...a.dimensions.values()].flatMap((s) => [...s]))].filter((d) => grant.narrowTo === undefined || !involvesOrg(d)).sort().map((d) => ({ id: d, label: dimensionLabel(d) })),
         programs: (a.groups.get('program_id') ?? []).map((p) => ({ id: p, label: p })),
         counties: (a.groups.get('county_fips') ?? []).map((c) => ({ id: c, label: c === 'unknown' ? 'unknown' : countyLabel(c) })),
-        domains: (a.groups.get('domain') ?? []).map((d) => ({ id: d, label: d.replaceAll('_', ' ') })),
+        domains: (a.groups.get('domain') ?? []).map((d) => ({ id: d, label: groupLabel('domain', d) })),
         orgs: orgs.map((o) => ({ id: o.org_id, label: `${o.org_name}` })),
         metrics: METRICS.filter((m) => a.metrics.has(m.id)).map((m) => ({ id: m.id, label: m.title, group: m.group, kind: m.kind, disparities: m.disparities, dimensions: [...(a.dimensions.get(m.id) ?? [])].sort() })),
         headline_metrics: HEADLINE_METRICS,
@@ -176,6 +178,14 @@ export function apiRouter(ctx: ApiContext): Router {
     const g = await gen(res);
     const s = await checkSubset(g, q);
     await cachedJson(req, res, g, `overview:${JSON.stringify(q)}`, () => overview(g, { grain: q.grain, from: q.from, to: q.to, subset: s }));
+  });
+
+  // The overview's story (server/data/story.ts): whole area, whole span, area aggregates only.
+  r.get('/story', async (req, res) => {
+    parseParams(none, req.query);
+    await authorize(req, { resource: 'aggregate' });
+    const g = await gen(res);
+    await cachedJson(req, res, g, 'story', () => story(g));
   });
 
   const KmQuery = z.strictObject({ metric: z.enum(['days_to_close', 'days_to_service', 'days_to_referral']).default('days_to_close'), dimension: token().default('all'), group: z.string().min(1).max(200).optional(), period_start: isoDate.optional() });

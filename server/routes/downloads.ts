@@ -9,12 +9,12 @@ import { PERIOD_GRAINS } from '../../models/results.ts';
 import { buildChart, chartParams, CHARTS, CHART_IDS, findChart } from '../charts/registry.ts';
 import { renderPng, renderSvg } from '../charts/render.ts';
 import { availability, findMetric, metricIds } from '../data/catalog.ts';
-import { partnerGapAnalysis } from '../data/gaps.ts';
+import { gapTable, partnerGapAnalysis } from '../data/gaps.ts';
 import { checkFilter, oneOf } from '../data/results.ts';
 import { toCsv } from '../exports/csv.ts';
 import { type ExportFolder, prependBom, safeName, sendBuffer } from '../exports/downloads.ts';
 import { EXPORT_FORMATS, ExportRefused, exportResults, exportWhere } from '../exports/exportResults.ts';
-import { gapAnalysisCsv, gapAnalysisXlsx } from '../exports/gapAnalysis.ts';
+import { gapAnalysisCsv, gapAnalysisXlsx, gapColumnOrder } from '../exports/gapAnalysis.ts';
 import { writeReport } from '../exports/report.ts';
 import { pinGeneration, type GenerationManager } from '../generation.ts';
 import { cachedJson } from './api.ts';
@@ -182,6 +182,24 @@ export function downloadsRouter(ctx: DownloadContext): Router {
     const w = await g.withConnection((conn) => exportWhere(conn, where, 'csv', out.path));
     if (bom === 'true') await prependBom(out.path);
     await ctx.folder.send(req, res, ctx.hooks.onDownload, out.name, { kind: 'report', filename: safeName(nameParts, 'csv'), rows: w.rows, ext, params: { file, ...q, ...(bom ? { bom } : {}) }, run_id: g.runId });
+  });
+
+  // The ranked gap table as the Service gaps page shows it (every row, every column), for the
+  // same filters: /api/gaps.csv?domain=food&county=37063. A partner gets it as /api/gaps
+  // gives it: without the column naming other organizations' programs.
+  const GapsCsvQuery = z.strictObject({ domain: token().optional(), county: token(8).optional(), bom: z.enum(['true', 'false']).optional() });
+  r.get('/gaps.csv', async (req, res) => {
+    const { bom, ...q } = parseParams(GapsCsvQuery, req.query);
+    const grant = await authorize(req, 'aggregate', q);
+    const g = await gen(res);
+    const a = await availability(g);
+    if (q.domain) oneOf('domain', q.domain, a.groups.get('domain') ?? []);
+    if (q.county) oneOf('county', q.county, a.groups.get('county_fips') ?? []);
+    const all = await gapTable(g, q);
+    const rows = grant.narrowTo === undefined ? all : all.map(({ programs: _p, ...rest }) => rest);
+    const csv = toCsv(gapColumnOrder(rows).map((key) => ({ key })), rows);
+    const body = bom === 'true' ? `\uFEFF${csv}` : csv;
+    await sendBuffer(req, res, ctx.hooks.onDownload, body, { kind: 'gap-table', filename: safeName(['gap-table', q.domain ?? '', q.county ?? '', g.asOf], 'csv'), rows: rows.length, ext: 'csv', params: { ...q, ...(bom ? { bom } : {}) }, run_id: g.runId });
   });
 
   r.get('/partners/:org/:file', async (req, res) => {

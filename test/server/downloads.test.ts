@@ -71,7 +71,7 @@ describe('charts', () => {
     expect(png.body.subarray(1, 4).toString()).toBe('PNG');
     const csv = await getAs(app, evaluator, '/api/charts/forest.csv?metric=closed_loop_rate&dimension=race_ethnicity');
     expect(csv.headers['content-disposition']).toMatch(/filename="closeloop-forest-closed_loop_rate-race_ethnicity-all-2024-11-01-2026-10-31\.csv"/);
-    expect(csv.text.split('\r\n')[0]).toBe('group,value,estimate,low,high,p_value,q_value,flagged,flagged_unadjusted,unreliable,status');
+    expect(csv.text.split('\r\n')[0]).toBe('group,group_value,value,estimate,low,high,p_value,q_value,flagged,flagged_unadjusted,unreliable,status');
   });
 
   it('Kaplan-Meier CSV: survival at the published grid days and the cases behind each curve, no number at risk', async () => {
@@ -251,6 +251,34 @@ describe('partner gap analysis', () => {
     expect((await getAs(app, evaluator, '/api/partners/ORG-99/gap-analysis.csv')).status).toBe(404);
     expect((await getAs(app, evaluator, '/api/partners/ORG-01/gap-analysis.pdf')).status).toBe(400);
     expect((await getAs(app, evaluator, '/api/partners/%3Cscript%3E/gap-analysis.csv')).status).toBe(400);
+  });
+});
+
+describe('issue 16: the gap table download', () => {
+  it('gaps.csv is the ranked gap table the page shows, every row (it was gap-heatmap.csv: domain, county, value)', async () => {
+    const r = await getAs(app, evaluator, '/api/gaps.csv');
+    expect(r.status).toBe(200);
+    expect(r.headers['content-disposition']).toBe('attachment; filename="closeloop-gap-table-2026-10-31.csv"');
+    const [header, ...lines] = r.text.trim().split('\r\n');
+    const cols = header!.split(',');
+    // codes in the data columns, their labels beside them (server/labels.ts)
+    expect(cols.slice(0, 5)).toEqual(['rank', 'domain', 'domain_label', 'county_fips', 'county_name']);
+    expect(cols).toEqual(expect.arrayContaining(['positive_needs', 'unmet_needs', 'unmet_need_rate', 'capacity_note']));
+    // the fixture's 6 domains x 6 counties, ranked 1..36 in order, as /api/gaps lists them
+    expect(lines).toHaveLength(36);
+    expect(lines.map((l) => Number(l.split(',')[0]))).toEqual(Array.from({ length: 36 }, (_, i) => i + 1));
+    const api = (await getAs(app, evaluator, '/api/gaps')).body as { rows: Array<{ rank: number; domain: string; county_fips: string }> };
+    expect(lines.map((l) => { const c = l.split(','); return `${c[0]},${c[1]},${c[3]}`; })).toEqual(api.rows.map((x) => `${x.rank},${x.domain},${x.county_fips}`));
+    expect(downloads.at(-1)).toMatchObject({ kind: 'gap-table', rows: 36 });
+  });
+
+  it('gaps.csv keeps the page\'s filters, and ?bom=true starts it with a byte-order mark', async () => {
+    const r = await binary('/api/gaps.csv?domain=food&bom=true');
+    expect([...r.body.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const lines = r.body.subarray(3).toString('utf8').trim().split('\r\n').slice(1);
+    expect(lines).toHaveLength(6);
+    expect(new Set(lines.map((l: string) => l.split(',').slice(1, 3).join(',')))).toEqual(new Set(['food,Food']));
+    expect((await getAs(app, evaluator, '/api/gaps.csv?domain=nope')).status).toBe(400);
   });
 });
 

@@ -3,7 +3,7 @@
 // the page has finished drawing (tests wait for it).
 import { getJson } from './api.js';
 import { renderChart } from './charts.js';
-import { renderPartner, renderPrintBar, renderTableBlock, renderTiles } from './blocks.js';
+import { renderPartner, renderPartnerHome, renderPrintBar, renderStory, renderTableBlock, renderTiles } from './blocks.js';
 import { Filters } from './filters.js';
 import { el } from './format.js';
 
@@ -82,13 +82,18 @@ async function drawAll(filters, meta) {
   for (const s of document.querySelectorAll('[data-block="tiles"]')) jobs.push(renderTiles(s, filters, state, expressionInterpreter));
   for (const s of document.querySelectorAll('[data-block="table"]')) jobs.push(renderTableBlock(s, filters, meta));
   for (const s of document.querySelectorAll('[data-block="partner"]')) jobs.push(renderPartner(s, meta));
-  for (const s of document.querySelectorAll('.print-bar')) renderPrintBar(s, filters);
+  for (const s of document.querySelectorAll('[data-block="story"]')) if (!s.dataset.drawn) jobs.push(renderStory(s));
+  const me = state.session?.user;
+  if (me?.role === 'partner' && me.org) for (const s of document.querySelectorAll('[data-block="partner-home"]')) if (!s.dataset.drawn) jobs.push(renderPartnerHome(s, me.org).then(() => { s.dataset.drawn = 'yes'; }));
   await Promise.allSettled(jobs);
+  // after the blocks: it labels every card (tiles are redrawn above)
+  for (const s of document.querySelectorAll('.print-bar')) renderPrintBar(s, filters);
   document.body.dataset.ready = 'true';
 }
 
 async function main() {
-  const [run] = await Promise.all([runInfo(), session(), staleBanner()]);
+  const [run, me] = await Promise.all([runInfo(), session(), staleBanner()]);
+  state.session = me;
   const page = document.body.dataset.page;
   if (page === 'dictionary') {
     document.body.dataset.ready = 'true';

@@ -3,7 +3,7 @@
 import { getJson, query } from './api.js';
 import { el, formatMetricValue, formatValue, periodLabel, SUPPRESSED_LABEL } from './format.js';
 import { renderTable } from './table.js';
-import { chartParams } from './charts.js';
+import { chartParams, nameChart } from './charts.js';
 
 const EMBED = { renderer: 'svg', actions: false, defaultStyle: false, ast: true, tooltip: { disableDefaultStyle: true, theme: 'custom' }, logLevel: 0 };
 
@@ -65,7 +65,7 @@ export async function renderTiles(section, filters, state, interpreter) {
   for (const h of data.headlines) {
     const m = h.metric;
     const tile = el('article', { class: 'tile', 'data-metric': m.id, 'aria-label': m.title });
-    tile.append(el('h3', { text: m.title }));
+    tile.append(el('h2', { text: m.title }));
     const latest = h.latest;
     if (!h.available) {
       tile.append(el('p', { class: 'figure suppressed', text: 'not available' }), el('p', { class: 'period', text: 'not published in this run' }));
@@ -99,12 +99,12 @@ export async function renderTiles(section, filters, state, interpreter) {
       const status = span.period_status === 'provisional' ? ' (provisional: recent windows still open)' : '';
       tile.append(el('p', { class: 'span', text: `Whole span${status}: ${span.suppressed ? `${SUPPRESSED_LABEL} (withheld)` : (formatMetricValue(span.value, m) ?? '–')}` }));
     }
-    const spark = el('div', { class: 'spark', role: 'img', 'aria-label': `${m.title} trend: ${h.trend.length} periods` });
+    const spark = el('div', { class: 'spark' });
     tile.append(spark);
     tile.append(el('p', { class: 'tile-links' },
-      el('a', { href: `/dictionary#${m.id}`, text: 'Definition' }),
-      el('a', { href: `${GROUP_PAGE[m.group] || '/'}${query({ grain: params.grain, program: params.program, county: params.county })}`, text: 'Details' }),
-      el('a', { href: `/api/charts/sparkline.csv${query({ metric: m.id, ...params })}`, download: true, text: 'Data (CSV)' })));
+      el('a', { href: `/dictionary#${m.id}`, text: 'Definition', 'aria-label': `Definition of ${m.title}` }),
+      el('a', { href: `${GROUP_PAGE[m.group] || '/'}${query({ grain: params.grain, program: params.program, county: params.county })}`, text: 'Details', 'aria-label': `Details of ${m.title}` }),
+      el('a', { href: `/api/charts/sparkline.csv${query({ metric: m.id, ...params })}`, download: true, text: 'Data (CSV)', 'aria-label': `Data of ${m.title} (CSV)` })));
     tiles.push(tile);
   }
   section.replaceChildren(...tiles);
@@ -113,6 +113,7 @@ export async function renderTiles(section, filters, state, interpreter) {
     try {
       const chart = await getJson(`/api/charts/sparkline.json${query({ metric: h.metric.id, ...params })}`);
       const r = await window.vegaEmbed(target, chart.spec, { ...EMBED, expr: interpreter });
+      nameChart(target, chart.spec.description || `${h.metric.title} trend`);
       state.views[`tile-${h.metric.id}`] = r.view;
     } catch (err) {
       message(target, err.message);
@@ -128,7 +129,7 @@ const GAP_COLUMNS = [
   { key: 'unmet_needs', title: 'Unmet needs', format: 'number' },
   { key: 'unmet_need_rate', title: 'Unmet need rate', format: 'percent' },
   { key: 'capacity_rejection_share', title: 'Closed for no capacity', format: 'percent' },
-  { key: 'demand_capacity_ratio', title: 'Needs per capacity-month', format: 'decimal' },
+  { key: 'demand_capacity_ratio', title: 'Needs per capacity-month', format: 'fixed2' },
   { key: 'capacity_note', title: 'Note' },
   { key: 'serving_programs', title: 'Programs', format: 'number' },
   { key: 'programs', title: 'Served by' },
@@ -140,9 +141,9 @@ async function gapsTable(section, filters, wrap) {
   const present = new Set(data.rows.flatMap((r) => Object.keys(r)));
   const cols = GAP_COLUMNS.filter((c) => present.has(c.key));
   const limit = section.dataset.limit ? Number(section.dataset.limit) : undefined;
-  wrap.replaceChildren(renderTable(cols, data.rows.map((r) => ({ ...r, domain: String(r.domain).replaceAll('_', ' ') })), { caption: `Gap table, as of ${data.as_of}`, limit }));
+  wrap.replaceChildren(renderTable(cols, data.rows.map((r) => ({ ...r, domain: r.domain_label ?? r.domain })), { caption: `Gap table, as of ${data.as_of}`, limit }));
   const dl = section.querySelector('[data-table-download="gaps"]');
-  if (dl) dl.href = `/api/charts/gap-heatmap.csv${query({ domain: params.domain, county: params.county })}`;
+  if (dl) dl.href = `/api/gaps.csv${query({ domain: params.domain, county: params.county })}`;
 }
 
 const RUN_COLUMNS = [
@@ -228,15 +229,15 @@ async function disparitySummary(section, filters, wrap) {
   const flagged = d.rows.filter((r) => r.disparity_flag === true);
   const ruleOnly = d.rows.filter((r) => r.disparity_flag !== true && r.disparity_flag_unadjusted === true);
   const items = [
-    ['Reference group', d.reference_group ?? 'none'],
+    ['Reference group', d.reference_label ?? d.reference_group ?? 'none'],
     ['Groups shown (unknown left out)', s ? formatValue(s.groups_shown, 'number') : '–'],
     ['Index of disparity (adverse scale)', s && s.index_of_disparity !== null ? `${formatValue(s.index_of_disparity, 'decimal')}%` : '–'],
     ['Between-group variance (less sampling noise)', s && s.between_group_variance !== null && s.between_group_variance !== undefined ? formatValue(s.between_group_variance, 'decimal') : '–'],
     ['Max rate difference', s && s.max_rate_difference !== null ? formatValue(s.max_rate_difference, 'decimal') : '–'],
     ['Max rate ratio (adverse scale)', s && s.max_rate_ratio !== null ? formatValue(s.max_rate_ratio, 'decimal') : '–'],
     ['Data completeness', s && s.unknown_share !== null && s.unknown_share !== undefined ? `${formatValue(s.unknown_share, 'percent')} of the population is in "unknown"` : '–'],
-    ['Disparities (AHRQ rule and q < 0.05)', flagged.length ? flagged.map((r) => r.group_value).join(', ') : 'none'],
-    ['AHRQ rule alone (q >= 0.05: may be chance)', ruleOnly.length ? ruleOnly.map((r) => r.group_value).join(', ') : 'none'],
+    ['Disparities (AHRQ rule and q < 0.05)', flagged.length ? flagged.map((r) => r.group_label ?? r.group_value).join(', ') : 'none'],
+    ['AHRQ rule alone (q >= 0.05: may be chance)', ruleOnly.length ? ruleOnly.map((r) => r.group_label ?? r.group_value).join(', ') : 'none'],
   ];
   const long = new Set(['Data completeness', 'Disparities (AHRQ rule and q < 0.05)', 'AHRQ rule alone (q >= 0.05: may be chance)']);
   const dl = el('dl', { class: 'summary-grid' }, items.map(([k, v]) => el('div', { class: long.has(k) ? 'long' : undefined }, el('dt', { text: k }), el('dd', { text: v }))));
@@ -294,26 +295,101 @@ export async function renderPartner(section, meta) {
   for (const a of section.querySelectorAll('[data-partner-download]')) a.href = `/api/partners/${encodeURIComponent(org)}/gap-analysis.${a.dataset.partnerDownload}`;
   try {
     const g = await getJson(`/api/partners/${encodeURIComponent(org)}/gap-analysis.json`);
-    const figures = g.figures.map((f) => ({
-      measure: f.title,
-      kind: f.kind,
-      org_value: f.org ? f.org.value : null,
-      area_value: f.area ? f.area.value : null,
-      suppressed: Boolean(f.org && f.org.suppressed),
-      org_n: f.org ? f.org.denominator : null,
-    }));
-    const fmt = (row, key) => (row[key] === null ? (key === 'org_value' && row.suppressed ? `${SUPPRESSED_LABEL} (withheld)` : '–') : formatMetricValue(row[key], { kind: row.kind, unit: '' }));
-    const figTable = renderTable([
-      { key: 'measure', title: 'Measure' }, { key: 'org_text', title: g.org.org_name }, { key: 'area_text', title: 'Whole area' }, { key: 'org_n', title: 'Denominator', format: 'number' },
-    ], figures.map((r) => ({ ...r, org_text: fmt(r, 'org_value'), area_text: fmt(r, 'area_value') })), { caption: `Referral figures, whole span, as of ${g.run.as_of}` });
     const gaps = renderTable([
       { key: 'rank', title: 'Rank', format: 'number' }, { key: 'domain', title: 'Need domain' }, { key: 'county_name', title: 'County' }, { key: 'unmet_needs', title: 'Unmet needs', format: 'number' },
       { key: 'unmet_need_rate', title: 'Unmet need rate', format: 'percent' }, { key: 'capacity_note', title: 'Note' }, { key: 'your_programs', title: 'Its programs there' }, { key: 'other_providers', title: 'Other providers', format: 'number' },
-    ], g.gaps.map((r) => ({ ...r, domain: String(r.domain).replaceAll('_', ' ') })), { caption: `Gaps in the ${g.counties.length} counties it serves: ${g.counties.map((c) => c.county).join(', ')}`, limit: 15 });
-    body.replaceChildren(figTable, el('div', { class: 'table-wrap' }, gaps));
+    ], g.gaps.map((r) => ({ ...r, domain: r.domain_label ?? r.domain })), { caption: `Gaps in the ${g.counties.length} counties it serves: ${g.counties.map((c) => c.county).join(', ')}`, limit: 15 });
+    body.replaceChildren(partnerFigures(g), el('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': 'partner-gap-analysis' }, gaps));
   } catch (err) {
     message(body, err.message);
   }
+}
+
+/** An organization's referral figures beside the whole area's (never another organization's). */
+function partnerFigures(g) {
+  const figures = g.figures.map((f) => ({
+    measure: f.title,
+    kind: f.kind,
+    org_value: f.org ? f.org.value : null,
+    area_value: f.area ? f.area.value : null,
+    suppressed: Boolean(f.org && f.org.suppressed),
+    org_n: f.org ? f.org.denominator : null,
+  }));
+  const fmt = (row, key) => (row[key] === null ? (key === 'org_value' && row.suppressed ? `${SUPPRESSED_LABEL} (withheld)` : '–') : formatMetricValue(row[key], { kind: row.kind, unit: '' }));
+  return renderTable([
+    { key: 'measure', title: 'Measure' }, { key: 'org_text', title: g.org.org_name }, { key: 'area_text', title: 'Whole area' }, { key: 'org_n', title: 'Denominator', format: 'number' },
+  ], figures.map((r) => ({ ...r, org_text: fmt(r, 'org_value'), area_text: fmt(r, 'area_value') })), { caption: `Referral figures, whole span, as of ${g.run.as_of}` });
+}
+
+/**
+ * A partner's home (issue 16): on the overview, for a partner only, its own referral figures
+ * beside the area's, its largest gaps, its downloads and the way to its own curve; nothing
+ * it cannot open.
+ */
+export async function renderPartnerHome(section, org) {
+  const body = section.querySelector('.partner-home-body');
+  section.hidden = false;
+  try {
+    const g = await getJson(`/api/partners/${encodeURIComponent(org)}/gap-analysis.json`);
+    section.querySelector('[data-partner-name]').textContent = g.org.org_name;
+    const top = g.gaps.filter((r) => r.unmet_needs !== null).slice(0, 3)
+      .map((r) => el('li', { text: `${r.domain_label ?? r.domain} needs in ${r.county_name}: ${formatValue(r.unmet_needs, 'number')} unmet positive needs${r.unmet_need_rate !== null ? ` (${formatValue(r.unmet_need_rate, 'percent')})` : ''}` }));
+    const q = encodeURIComponent(org);
+    body.replaceChildren(
+      partnerFigures(g),
+      el('h3', { text: 'Largest gaps in the counties it serves' }),
+      top.length ? el('ul', { class: 'story-list' }, top) : el('p', { text: 'No gap figures for its counties in this run.' }),
+      el('p', { class: 'chart-actions' },
+        el('a', { class: 'download', href: `/api/partners/${q}/gap-analysis.csv`, download: true, text: 'Its gap analysis (CSV)' }),
+        el('a', { class: 'download', href: `/api/partners/${q}/gap-analysis.xlsx`, download: true, text: 'Its gap analysis (XLSX)' }),
+        el('a', { href: '/closed-loop', text: 'Its time-to-close curve and scorecard' }),
+        el('a', { href: `/service-gaps?org=${q}`, text: 'Its gap table' })),
+    );
+  } catch (err) {
+    message(body, err.message);
+  }
+}
+
+const pct = (v) => formatValue(v, 'percent');
+const count = (n, unit) => `n = ${formatValue(n, 'number')} ${unit}`;
+
+/** The overview's story (GET /api/story): three sentences, each with its n and a link to the evidence. */
+export async function renderStory(section) {
+  const body = section.querySelector('.story-body');
+  let s;
+  try {
+    s = await getJson('/api/story');
+  } catch (err) {
+    message(body, err.message);
+    return;
+  }
+  const items = [];
+  const evidence = (href, text) => el('a', { href, text });
+  if (s.loop && s.loop.everyone) {
+    const l = s.loop;
+    const spread = l.highest && l.lowest
+      ? ` By ${l.dimension_label.toLowerCase()}, it is highest for ${l.highest.label} (${pct(l.highest.value)}, ${count(l.highest.n, l.unit)}) and lowest for ${l.lowest.label} (${pct(l.lowest.value)}, ${count(l.lowest.n, l.unit)}).`
+      : '';
+    items.push(el('li', { 'data-story': 'loop' }, el('strong', { text: 'Where the loop closes: ' }), `${pct(l.everyone.value)} of ${formatValue(l.everyone.n, 'number')} ${l.unit} closed within 60 days.${spread} `,
+      evidence(l.link, `Compare ${l.dimension_label ? `by ${l.dimension_label.toLowerCase()}` : 'groups'}`)));
+  }
+  if (s.disparity) {
+    const d = s.disparity;
+    const ref = d.reference ? ` against ${d.reference.label} (${pct(d.reference.value)}, ${count(d.reference.n, d.unit)})` : '';
+    items.push(el('li', { 'data-story': 'disparity' }, el('strong', { text: 'Largest disparity flagged (AHRQ rule and q < 0.05): ' }),
+      `${d.title}, ${d.group.label} ${pct(d.group.value)} (${count(d.group.n, d.unit)})${ref}, rate ratio ${formatValue(d.rate_ratio, 'fixed2')}; ${d.direction === 'higher_better' ? 'higher' : 'lower'} is better. `,
+      evidence(d.link, `See ${d.title.toLowerCase()} by ${d.dimension_label.toLowerCase()}`)));
+  } else {
+    items.push(el('li', { 'data-story': 'disparity' }, el('strong', { text: 'Disparities: ' }), 'no difference between groups is flagged after adjustment for multiple comparisons. ', evidence('/disparities', 'Disparities')));
+  }
+  if (s.gap) {
+    const g = s.gap;
+    items.push(el('li', { 'data-story': 'gap' }, el('strong', { text: 'Biggest service gap: ' }),
+      `${g.domain_label} needs in ${g.county} County: ${formatValue(g.unmet_needs, 'number')} of ${formatValue(g.positive_needs, 'number')} ${g.unit} unmet${g.unmet_need_rate !== null ? ` (${pct(g.unmet_need_rate)})` : ''}. `,
+      evidence(g.link, `See ${g.domain_label.toLowerCase()} needs in ${g.county}`)));
+  }
+  body.replaceChildren(items.length ? el('ul', { class: 'story-list' }, items) : el('p', { text: 'Nothing to tell yet: the figures it needs are not published in this run.' }));
+  section.dataset.drawn = 'yes';
 }
 
 export function renderPrintBar(section, filters) {
@@ -324,6 +400,26 @@ export function renderPrintBar(section, filters) {
   }
   const p = {};
   for (const k of ['grain', 'from', 'to', 'program']) if (filters.get(k)) p[k] = filters.get(k);
+  // The heading and every card say which filters and cohort they show (a printed page has no URL).
+  const grain = p.grain || 'quarter';
+  const text = `By ${grain}, ${p.from ? `from ${periodLabel(grain, p.from)}` : 'from the first period'} ${p.to ? `to ${periodLabel(grain, p.to)}` : 'to the latest period'}; ${p.program ? `people attributed to program ${p.program}, beside everyone` : 'everyone (all programs)'}.`;
+  let head = document.querySelector('[data-report-filters]');
+  if (!head) {
+    head = el('p', { class: 'report-filters', 'data-report-filters': '' });
+    document.querySelector('.page-head')?.append(head);
+  }
+  head.textContent = `Filters: ${text}`;
+  for (const card of document.querySelectorAll('main figure.card, main .tile, main .table-card')) {
+    let line = card.querySelector(':scope > .card-filters');
+    if (!line) {
+      line = el('p', { class: 'card-filters' });
+      card.append(line);
+    }
+    // a card states the filters it uses (the PHQ-9 outcomes and the gap table take none)
+    const uses = new Set((card.closest('[data-uses]')?.dataset.uses || '').split(',').filter(Boolean));
+    const who = !uses.has('program') ? (p.program ? 'Everyone (this card is not cut by program)' : 'Everyone') : p.program ? `Program ${p.program} and everyone` : 'Everyone';
+    line.textContent = uses.has('grain') ? `${who} · by ${grain}` : who;
+  }
   const xlsx = section.querySelector('[data-report-download]');
   if (xlsx) xlsx.href = `/api/exports/report.xlsx${query(p)}`;
   const csv = section.querySelector('[data-report-download-csv]');

@@ -60,6 +60,34 @@ function notApplicable(chart, params, meta) {
   return null;
 }
 
+/**
+ * A drawn chart is one image named by its summary (the spec's description: what is drawn,
+ * with its figures); the table below it is its text alternative. Vega's marks inside are
+ * hidden from assistive technology: each mark would otherwise be an unnamed image.
+ */
+export function nameChart(container, label) {
+  const svg = container.querySelector('svg');
+  if (!svg) return;
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', label);
+  svg.removeAttribute('aria-roledescription');
+  for (const child of svg.children) child.setAttribute('aria-hidden', 'true');
+}
+
+/**
+ * On a phone (under 600 px) a heat map or the scorecard has about 3 px text: its table is
+ * shown instead (opened here; the chart itself is hidden by the stylesheet, still drawn for
+ * the downloads).
+ */
+const PHONE = '(max-width: 599.98px)';
+const TABLE_ON_PHONE = new Set(['gap-heatmap', 'demand-capacity', 'scorecard']);
+function phoneTable(fig, chart) {
+  if (!TABLE_ON_PHONE.has(chart)) return;
+  fig.classList.add('table-on-phone');
+  const details = fig.querySelector('details.chart-table');
+  if (details && window.matchMedia(PHONE).matches) details.open = true;
+}
+
 function setDownloads(fig, chart, params, enabled) {
   for (const a of fig.querySelectorAll('a.download[data-format]')) {
     if (enabled) {
@@ -132,11 +160,8 @@ export async function renderChart(fig, filters, meta, state) {
   try {
     const result = await window.vegaEmbed(body, spec, { ...EMBED_OPTIONS, expr: state.interpreter });
     body.dataset.state = 'ready';
-    const svg = body.querySelector('svg');
-    if (svg) {
-      svg.setAttribute('role', 'img');
-      svg.setAttribute('aria-label', data.spec.description || data.title);
-    }
+    nameChart(body, data.spec.description || data.title);
+    phoneTable(fig, chart);
     state.views[fig.id] = result.view;
     state.charts[fig.id] = { chart, params, title: data.title, table: data.table, run_id: data.run_id };
   } catch (err) {

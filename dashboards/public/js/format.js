@@ -4,6 +4,7 @@ export const SUPPRESSED_LABEL = 'n<11';
 const nf = (digits) => new Intl.NumberFormat('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 const int = nf(0);
 const one = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+const two = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2, minimumFractionDigits: 2 });
 
 export function formatValue(v, format) {
   if (v === null || v === undefined || v === '') return null;
@@ -16,6 +17,9 @@ export function formatValue(v, format) {
       return `${int.format(v)}`;
     case 'dollars':
       return `$${nf(2).format(v)}`;
+    case 'fixed2':
+      // one column, one number of decimals (a ratio column compares rows)
+      return v !== 0 && Math.abs(v) < 0.005 ? '<0.01' : two.format(v);
     case 'decimal':
       return Math.abs(v) >= 100 ? one.format(v) : Math.abs(v) >= 1 ? nf(2).format(v) : nf(4).format(v);
     case 'boolean':

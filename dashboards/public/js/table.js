@@ -2,7 +2,7 @@
 // reads "n<11" (with a title explaining why); an empty one "–".
 import { el, formatValue, SUPPRESSED_LABEL } from './format.js';
 
-const NUMERIC = new Set(['percent', 'number', 'decimal', 'days', 'dollars']);
+const NUMERIC = new Set(['percent', 'number', 'decimal', 'fixed2', 'days', 'dollars']);
 
 /** Format of a cell; scorecard-like rows carry their own kind. */
 function cellFormat(col, row) {

@@ -50,11 +50,14 @@ const MATRIX: Row[] = [
   ['/api/metrics/closed_loop_rate', ANON, OK, OK, OK, DENY],
   ['/api/metrics/closed_loop_rate?grain=all&dimension=program_id&group=ACO-02', ANON, OK, OK, OK, DENY],
   ['/api/overview', ANON, OK, OK, OK, DENY],
+  ['/api/story', ANON, OK, OK, OK, DENY],
   ['/api/overview?program=ACO-01&grain=year', ANON, OK, OK, OK, DENY],
   ['/api/km', ANON, OK, OK, OK, DENY],
   ['/api/km?dimension=race_ethnicity', ANON, OK, OK, OK, DENY],
   ['/api/gaps', ANON, OK, OK, OK, DENY],
   ['/api/gaps?domain=food&county=37183', ANON, OK, OK, OK, DENY],
+  ['/api/gaps.csv', ANON, OK, OK, OK, DENY],
+  ['/api/gaps.csv?domain=food&county=37183&bom=true', ANON, OK, OK, OK, DENY],
   ['/api/disparities?metric=closed_loop_rate&dimension=race_ethnicity', ANON, OK, OK, OK, DENY],
   ['/api/phq9?dimension=payer', ANON, OK, OK, OK, DENY],
   ['/api/prepost', ANON, OK, OK, OK, DENY],
@@ -270,7 +273,8 @@ describe('what a partner sees where it is let in (narrowed to its own organizati
     expect(km.rows.length).toBeGreaterThan(0);
     expect(new Set(km.rows.map((x: { group_value: string }) => x.group_value))).toEqual(new Set([OWN]));
     const trend = await json('partner', '/api/charts/trend.json?metric=closed_loop_rate&dimension=target_org_id&grain=year');
-    expect(new Set(trend.table.rows.map((x: { series: string }) => x.series))).toEqual(new Set([OWN, 'Everyone']));
+    // its own line labelled with its name (the labels table), beside the area's
+    expect(new Set(trend.table.rows.map((x: { series: string }) => x.series))).toEqual(new Set(['Homes First NC, Inc.', 'Everyone']));
   });
 
   it('organization lists, the gap table and the service directory name its own organization only', async () => {
