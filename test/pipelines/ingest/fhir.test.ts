@@ -89,7 +89,7 @@ describe('the worked FHIR example (data/examples/fhir), closeloop run', () => {
 
 describe('bad FHIR resources are quarantined with their file, line, id and rule (closeloop quarantine --json)', () => {
   let store: TempStore;
-  let summary: { files: Array<{ file: string; entity: string; rows_loaded: number; rows_quarantined: number }>; skipped: Array<{ file: string; reason: string }> };
+  let summary: { files: Array<{ file: string; entity: string; rows_loaded: number; rows_quarantined: number; rejected: boolean; message: string | null }>; skipped: Array<{ file: string; reason: string }> };
   beforeAll(async () => {
     store = tempStore('closeloop-fhir-bad-');
     const obs = (id: string, extra: object) => JSON.stringify({
@@ -115,8 +115,9 @@ describe('bad FHIR resources are quarantined with their file, line, id and rule 
       obs('i2', { code: { coding: [{ system: 'http://loinc.org', code: '44255-8' }] }, valueCodeableConcept: { coding: [{ system: 'http://loinc.org', code: 'LA1-1' }] } }), // unknown item answer
     ].join('\n'));
     store.add('Condition.ndjson', `${JSON.stringify({ resourceType: 'Condition', id: 'c1' })}\n`);
+    store.add('Encounter.ndjson.gz', Buffer.from('not gzip at all\n')); // rejected whole: exit 2, the rest loads
     const r = await closeloop(['run', '--db', store.root, '--inbox', store.inbox, '--report', join(store.root, 'report.json')], { cwd: store.root });
-    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.code, r.stderr + r.stdout).toBe(2);
     summary = JSON.parse(readFileSync(join(store.root, 'report.json'), 'utf8'));
   }, 120_000);
   afterAll(() => store?.cleanup());
@@ -153,7 +154,9 @@ describe('bad FHIR resources are quarantined with their file, line, id and rule 
       ['Patient.ndjson.gz', 'people', 1, 3],
       ['Observation.ndjson', 'screenings', 1, 4],
       ['Observation.ndjson', 'phq9', 1, 2],
+      ['Encounter.ndjson.gz', 'encounters', 0, 0],
     ]);
+    expect(summary.files[3]).toMatchObject({ rejected: true, message: expect.stringMatching(/^Encounter\.ndjson\.gz: rejected whole: cannot be read as gzip: /) });
   });
 
   it('an unchanged inbox loads nothing again; the Observation file is in the ledger once per entity', async () => {
@@ -161,6 +164,7 @@ describe('bad FHIR resources are quarantined with their file, line, id and rule 
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout + r.stderr).toMatch(/Nothing new in the inbox/);
     expect(await store.warehouse('SELECT file, entity, status FROM load_ledger ORDER BY ALL')).toEqual([
+      { file: 'Encounter.ndjson.gz', entity: 'encounters', status: 'rejected' },
       { file: 'Observation.ndjson', entity: 'phq9', status: 'loaded' },
       { file: 'Observation.ndjson', entity: 'screenings', status: 'loaded' },
       { file: 'Patient.ndjson.gz', entity: 'people', status: 'loaded' },
