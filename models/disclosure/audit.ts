@@ -34,6 +34,8 @@ export interface AuditRow {
   denominator: number | null;
   value: number | null;
   suppressed: boolean | null;
+  /** Days from the period's end to the as-of date (when the table has both columns). */
+  elapsed_days?: number | null;
   ci_low?: number | null;
   ci_high?: number | null;
   reference_group?: string | null;
@@ -72,6 +74,8 @@ export interface AuditReport {
   violations: AuditViolation[];
   /** what the attacker did: components, candidates, LPs, and relations dropped as untrue */
   attacker?: { components: number; candidates: number; lps: number; mips: number; seconds: number; byRelation: Record<string, number>; dropped: Record<string, number>; certified: string[] };
+  /** Without the truth: counts equal across metrics, guessed from the shown groups, contradicted the figures and were not used. */
+  guessesDropped?: boolean;
 }
 
 export interface AuditOptions {
@@ -152,6 +156,7 @@ async function readTable(conn: DuckDBConnection, table: string, csv: boolean): P
   coalesce(${csv ? text('period_start') : 'period_start::VARCHAR'}, '') AS period_start, coalesce(${text('dimension')}, '') AS dimension,
   coalesce(${text('group_value')}, '') AS group_value, ${num('numerator')} AS numerator, ${num('denominator')} AS denominator, ${num('value')} AS value,
   coalesce(${bool('suppressed')}, false) AS suppressed, ${present.includes('reference_group') ? text('reference_group') : 'NULL::VARCHAR'} AS reference_group,
+  ${present.includes('as_of') && present.includes('period_end') ? (csv ? `TRY_CAST(NULLIF(trim(as_of), '') AS DATE) - TRY_CAST(NULLIF(trim(period_end), '') AS DATE)` : 'as_of::DATE - period_end::DATE') : 'NULL::INTEGER'} AS elapsed_days,
   ${optional.join(', ')}
 FROM ${ident(table)}
 ORDER BY 1, 2, 3, 4, 5`); // a fixed order: the attacker's system (and so the publish) must not depend on scan order
@@ -203,10 +208,29 @@ async function audit(published: AuditRow[], truth: AuditRow[] | null, opts: Audi
     metric_id: r.metric_id, period_grain: r.period_grain, period_start: r.period_start, dimension: r.dimension, group_value: r.group_value,
     shown: r.suppressed ? null : { numerator: r.numerator, denominator: r.denominator, value: r.value },
     truth: truthByKey ? (truthByKey.get(keyOf(r)) ?? null) : undefined,
+    elapsedDays: r.elapsed_days ?? null,
   }));
-  const extra = [...sharedCountTies(cells, metas), ...definitionalTies(cells, metas, truthByKey !== null), ...(opts.ties ?? [])];
-  const sys = buildSystem(cells, { metas, threshold: T, existence: opts.existence ?? 'frames', extra, people: opts.people });
-  const found = await findDisclosures(sys, { exact: opts.exact ?? true, settled: opts.settled });
+  // Counts equal across metrics in the data (sharedCountTies) are checked against the truth
+  // when the audit has it. In an exported file they are the attacker's guesses about the
+  // withheld cells, and a guess can be wrong: on a 3,000-person export one contradicted the
+  // published figures. Then the audit goes on without the guesses and says so; the
+  // definitions' own relations (definitionalTies) hold either way.
+  const shared = sharedCountTies(cells, metas);
+  const fixed = [...definitionalTies(cells, metas, truthByKey !== null), ...(opts.ties ?? [])];
+  const attempt = async (extra: ExtraRelation[]) => {
+    const sys = buildSystem(cells, { metas, threshold: T, existence: opts.existence ?? 'frames', extra, people: opts.people });
+    return { sys, found: await findDisclosures(sys, { exact: opts.exact ?? true, settled: opts.settled }) };
+  };
+  let guessesDropped = false;
+  let result: Awaited<ReturnType<typeof attempt>>;
+  try {
+    result = await attempt([...shared, ...fixed]);
+  } catch (err) {
+    if (truthByKey || !shared.length || !/contradict each other/.test((err as Error).message)) throw err;
+    guessesDropped = true;
+    result = await attempt(fixed);
+  }
+  const { sys, found } = result;
   for (const d of found.disclosures) {
     const v = sys.vars[d.var]!;
     const r = known[v.cell]!;
@@ -222,6 +246,7 @@ async function audit(published: AuditRow[], truth: AuditRow[] | null, opts: Audi
     rows: published.length,
     relations: sys.rows.length,
     violations,
+    guessesDropped,
     attacker: { components: found.components, candidates: found.candidates, lps: found.lps, mips: found.mips, seconds: found.seconds, byRelation: sys.relations, dropped: sys.dropped, certified: found.certified },
   };
 }

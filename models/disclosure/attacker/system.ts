@@ -32,6 +32,8 @@ export interface AuditCell {
   shown: RowFigures | null;
   /** The true figures (the run's own audit has them; an export's audit does not). */
   truth?: RowFigures | null;
+  /** Days from the period's end to the as-of date, when published (windows that have elapsed). */
+  elapsedDays?: number | null;
 }
 
 export type RelationKind = 'partition' | 'margin' | 'time' | 'total' | 'tie' | 'people' | 'existence' | 'revision';

@@ -245,32 +245,37 @@ function connectedBlocks(pairs: ReadonlyArray<[string, string]>): Array<{ left: 
 
 /**
  * Counts two metrics publish by definition (the metric dictionary says so, so the attacker
- * knows them): equal once a window has elapsed, or one a subset of the other's units
- * (`le`). Quantities: n numerator (events, count), d denominator (cases), c complement.
- * The same list as an outside attacker reads off the definitions (test/attacker); an
- * equality is kept only where the true figures satisfy it (system.ts drops the rest), so
- * only the run's own audit, which has the truth, uses the windowed ones.
+ * knows them): equal once a window (days after the period's end) has elapsed by the as-of
+ * date, or one a subset of the other's units (`le`). Quantities: n numerator (events,
+ * count), d denominator (cases), c complement. The same list as an outside attacker reads
+ * off the definitions (test/attacker). With the truth, every equality is offered and
+ * system.ts keeps those the true figures satisfy; without it (an exported file), those
+ * whose window has elapsed by the published as-of date. Every entry was checked against
+ * the definitions in models/metrics/catalog.ts and a published 3,000-person demo (two that
+ * the outside attacker's list has do not hold under these definitions: need_met_rate's
+ * denominator counts referrals 90 days old, closed or not, not closed cases).
  */
-export const DEFINITIONAL_TIES: ReadonlyArray<readonly [string, Quantity, string, Quantity, 'eq' | 'le']> = [
-  ['need_referral_rate', 'd', 'positive_needs', 'n', 'eq'],
-  ['unmet_need_rate', 'd', 'positive_needs', 'n', 'eq'],
-  ['days_to_referral', 'd', 'positive_needs', 'n', 'eq'],
-  ['days_to_referral', 'n', 'need_referral_rate', 'n', 'eq'],
-  ['referral_acceptance_rate', 'd', 'days_to_close', 'd', 'eq'],
-  ['closed_loop_rate', 'd', 'days_to_close', 'd', 'eq'],
-  ['days_to_service', 'd', 'days_to_close', 'd', 'eq'],
-  ['need_met_rate', 'd', 'days_to_close', 'n', 'eq'],
-  ['capacity_rejection_share', 'd', 'need_met_rate', 'c', 'eq'],
-  ['phq9_response_rate', 'd', 'phq9_follow_up_rate', 'd', 'eq'],
-  ['phq9_remission_rate', 'd', 'phq9_follow_up_rate', 'd', 'eq'],
-  ['phq9_mean_change', 'd', 'phq9_follow_up_rate', 'n', 'eq'],
-  ['demand_capacity_ratio', 'n', 'positive_needs', 'n', 'eq'],
-  ['enrollment_after_referral_rate', 'd', 'days_to_close', 'd', 'le'],
-  ['phq9_response_rate', 'n', 'phq9_follow_up_rate', 'n', 'le'],
-  ['phq9_remission_rate', 'n', 'phq9_response_rate', 'n', 'le'],
-  ['closed_loop_rate', 'n', 'days_to_close', 'n', 'le'],
-  ['need_met_rate', 'd', 'days_to_close', 'n', 'le'],
-  ['capacity_rejection_share', 'd', 'days_to_close', 'n', 'le'],
+export const DEFINITIONAL_TIES: ReadonlyArray<readonly [string, Quantity, string, Quantity, number, 'eq' | 'le']> = [
+  ['need_referral_rate', 'd', 'positive_needs', 'n', 30, 'eq'],
+  ['unmet_need_rate', 'd', 'positive_needs', 'n', 90, 'eq'],
+  ['days_to_referral', 'd', 'positive_needs', 'n', 0, 'eq'],
+  ['days_to_referral', 'n', 'need_referral_rate', 'n', 30, 'eq'],
+  ['referral_acceptance_rate', 'd', 'days_to_close', 'd', 14, 'eq'],
+  ['closed_loop_rate', 'd', 'days_to_close', 'd', 60, 'eq'],
+  ['days_to_service', 'd', 'days_to_close', 'd', 0, 'eq'],
+  ['phq9_response_rate', 'd', 'phq9_follow_up_rate', 'd', 0, 'eq'],
+  ['phq9_remission_rate', 'd', 'phq9_follow_up_rate', 'd', 0, 'eq'],
+  ['phq9_mean_change', 'd', 'phq9_follow_up_rate', 'n', 0, 'eq'],
+  ['demand_capacity_ratio', 'n', 'positive_needs', 'n', 0, 'eq'],
+  ['enrollment_after_referral_rate', 'd', 'days_to_close', 'd', 90, 'le'],
+  ['phq9_response_rate', 'n', 'phq9_follow_up_rate', 'n', 0, 'le'],
+  ['phq9_remission_rate', 'n', 'phq9_response_rate', 'n', 0, 'le'],
+  ['closed_loop_rate', 'n', 'days_to_close', 'n', 0, 'le'],
+  ['need_met_rate', 'd', 'days_to_close', 'd', 0, 'le'],
+  ['need_met_rate', 'n', 'days_to_close', 'n', 0, 'le'],
+  ['enrollment_after_referral_rate', 'd', 'need_met_rate', 'd', 0, 'le'],
+  ['capacity_rejection_share', 'd', 'need_met_rate', 'c', 0, 'le'],
+  ['capacity_rejection_share', 'd', 'days_to_close', 'n', 0, 'le'],
 ];
 type Quantity = 'n' | 'd' | 'c';
 
@@ -287,8 +292,7 @@ function atomOfQuantity(meta: MetricMeta, q: Quantity): Expr | null {
 export function definitionalTies(cells: readonly AuditCell[], metas: Map<string, MetricMeta>, withTruth: boolean): ExtraRelation[] {
   const keys = new Set(cells.map((c) => cellKey(c)));
   const out: ExtraRelation[] = [];
-  for (const [a, qa, b, qb, kind] of DEFINITIONAL_TIES) {
-    if (kind === 'eq' && !withTruth) continue;
+  for (const [a, qa, b, qb, window, kind] of DEFINITIONAL_TIES) {
     const ma = metas.get(a);
     const mb = metas.get(b);
     if (!ma || !mb) continue;
@@ -297,6 +301,7 @@ export function definitionalTies(cells: readonly AuditCell[], metas: Map<string,
     if (!xa || !xb) continue;
     for (const c of cells) {
       if (c.metric_id !== a) continue;
+      if (kind === 'eq' && !withTruth && !(c.elapsedDays != null && c.elapsedDays >= window)) continue;
       const kb = cellKey({ ...c, metric_id: b });
       if (!keys.has(kb)) continue;
       out.push({ relation: 'tie', atMost: kind === 'le', terms: [{ key: cellKey(c), atom: xa, coef: 1 }, { key: kb, atom: xb, coef: -1 }] });

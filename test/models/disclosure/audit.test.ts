@@ -91,6 +91,27 @@ describe('what the audit catches', () => {
     expect(without.violations.filter((v) => v.relation === 'disclosure')).toEqual([]);
   });
 
+  test('an export whose guessed cross-metric equality contradicts the figures is audited without the guess, not refused', async () => {
+    // `closeloop audit-suppression` threw "the published figures contradict each other" on a
+    // 3,000-person export. Worked by hand: a and b show equal denominators on every group both
+    // show (all 100, female 60), so an attacker may guess they are one count; b's male is then
+    // 100 - 60 = 40, but a's male is 22 + 13 = 35 from its payer cells. The guess is wrong; the
+    // audit drops it and still finds a's unknown = 100 - 60 - 35 = 5.
+    const a = testMetric('a', 'proportion');
+    const b = testMetric('b', 'proportion');
+    const r = (metric_id: string, dimension: string, group_value: string, numerator: number | null, denominator: number | null) =>
+      row({ metric_id, dimension, group_value, numerator, denominator, value: numerator === null ? null : numerator / denominator!, suppressed: numerator === null });
+    const table = [
+      r('a', 'all', 'all', 50, 100), r('a', 'sex', 'female', 30, 60), r('a', 'sex', 'male', null, null), r('a', 'sex', 'unknown', null, null),
+      r('a', 'sex*payer', 'male*medicaid', 11, 22), r('a', 'sex*payer', 'male*other', 0, 13),
+      r('b', 'all', 'all', 70, 100), r('b', 'sex', 'female', 40, 60), r('b', 'sex', 'male', null, null),
+    ];
+    const report = await auditResults(table, { metrics: [a, b], threshold: 11 });
+    expect(report.guessesDropped).toBe(true);
+    const found = report.violations.filter((v) => v.relation === 'disclosure' && v.count === 'D').map((v) => `${v.metric_id} ${v.group_value}: ${v.low}..${v.high}`);
+    expect(found).toEqual(['a unknown: 5..5']);
+  });
+
   test('figures left on a suppressed row; statistics against a suppressed reference; a metric outside the catalog', async () => {
     const r = await auditResults([
       prop('all', 'all', 300, 600),
