@@ -1,6 +1,9 @@
 // Issue 16 in Debian's Chromium, for an evaluator and a partner: the gap table and its
-// download, the labels in legends and tables, and the phone layout of heat maps and the
-// scorecard. (Accessibility: a11y.browser.test.ts; every page at two sizes: pages.full.test.ts.)
+// download, labels in legends and tables, the phone layout of heat maps and the scorecard,
+// filters that cannot empty a page, the overview's story, a partner's home, the print
+// report's filters, separate axes for pre/post utilization. (Accessibility:
+// a11y.browser.test.ts; every page at two sizes: pages.full.test.ts.) In the full tier:
+// about 50 s of browser work would push `npm test` past its five minutes.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
