@@ -62,7 +62,7 @@ function block(b: Block, h = 2): string {
     case 'story':
       return `<section class="card wide story" data-block="story" aria-labelledby="story-title">
   <h${h} id="story-title">What the figures say</h${h}>
-  <p class="intro">The whole area over the whole span (the filters below apply to the headline figures and charts), from the published figures only: groups withheld, unreliable or unknown are never picked.</p>
+  <p class="intro">The whole area over the whole span (the filters above apply to the headline figures and charts below, not to this), from the published figures only: groups withheld, unreliable or unknown are never picked.</p>
   <div class="story-body"><p class="loading">Loading…</p></div>
 </section>`;
     case 'dictionary':

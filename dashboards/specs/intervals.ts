@@ -68,3 +68,28 @@ export function intervalSpec(rows: IntervalRow[], o: { title: string; subtitle?:
     config: CONFIG,
   } as TopLevelSpec;
 }
+
+/**
+ * One panel per label, each with its own x axis (issue 16): measures of different magnitude
+ * (about 68 emergency visits against about 5 admissions per 1,000 member-months) no longer
+ * share one axis that flattens the smaller.
+ */
+export function intervalPanels(rows: IntervalRow[], o: Parameters<typeof intervalSpec>[1] & { panelWidth?: number }): TopLevelSpec {
+  const labels = [...new Set(rows.map((r) => r.label))];
+  if (labels.length < 2) return intervalSpec(rows, o);
+  const whole = intervalSpec(rows, o) as unknown as { title: unknown };
+  const panels = labels.map((label) => {
+    const { $schema: _s, config: _c, datasets: _d, data: _data, title: _t, description: _desc, width: _w, ...view } = intervalSpec(rows.filter((r) => r.label === label), { ...o, subtitle: undefined }) as unknown as Record<string, unknown>;
+    return { ...view, title: { text: label, fontSize: 12, anchor: 'start' }, width: o.panelWidth ?? 600, transform: [{ filter: { field: 'label', equal: label } }] };
+  });
+  return {
+    $schema: SCHEMA,
+    title: whole.title,
+    description: o.description,
+    datasets: { table: rows },
+    data: { name: 'table' },
+    vconcat: panels,
+    resolve: { scale: { x: 'independent', color: 'shared' } },
+    config: CONFIG,
+  } as unknown as TopLevelSpec;
+}

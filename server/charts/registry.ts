@@ -5,7 +5,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { z } from 'zod';
 import {
-  barSpec, choroplethSpec, eventStudySpec, forestSpec, funnelSpec, heatmapSpec, intervalSpec, kmSpec, scorecardSpec, sparklineSpec, spcSpec, trendSpec,
+  barSpec, choroplethSpec, eventStudySpec, forestSpec, funnelSpec, heatmapSpec, intervalPanels, intervalSpec, kmSpec, scorecardSpec, sparklineSpec, spcSpec, trendSpec,
   preciseFormat, NOT_REACHED_LABEL, SIGNALS, type SpcPointRow, type TrendPoint,
 } from '../../dashboards/specs/index.ts';
 import { laneyChart } from '../../models/stats/spc.ts';
@@ -541,7 +541,7 @@ const prepostChart: ChartDef<z.ZodType<{ dimension: string }>> = {
     const r = await prePost(gen, { dimension: p.dimension });
     return {
       title: 'Utilization before and after the first referral',
-      spec: intervalSpec(r.rows, {
+      spec: intervalPanels(r.rows, {
         title: 'Utilization 180 days before and after the first referral',
         subtitle: [
           'Per 1,000 member-months, with 95% intervals; people whose both windows lie within enrollment. Lower is better.',

@@ -1,6 +1,9 @@
 // Issue 16 in Debian's Chromium, for an evaluator and a partner: the gap table and its
-// download, the labels in legends and tables, and the phone layout of heat maps and the
-// scorecard. (Accessibility: a11y.browser.test.ts; every page at two sizes: pages.full.test.ts.)
+// download, labels in legends and tables, the phone layout of heat maps and the scorecard,
+// filters that cannot empty a page, the overview's story, a partner's home, the print
+// report's filters, separate axes for pre/post utilization. (Accessibility:
+// a11y.browser.test.ts; every page at two sizes: pages.full.test.ts.) In the full tier:
+// about 50 s of browser work would push `npm test` past its five minutes.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -178,6 +181,25 @@ describe.skipIf(missing !== null)(missing ? `issue 16 pages (SKIPPED: ${missing}
       expect(await page.$eval('figure[data-chart="phq9"] .card-filters', (e) => e.textContent)).toBe('Everyone (this card is not cut by program)');
       await page.emulateMedia({ media: 'print' });
       expect(await page.isVisible('[data-report-filters]')).toBe(true);
+      await page.close();
+    }
+  });
+
+  it('emergency visits and admissions before and after the first referral each get their own axis', async () => {
+    for (const who of [evaluator, partner]) {
+      const page = await open(who, '/outcomes');
+      const id = await page.$eval('figure[data-chart="prepost"]', (f) => (f as unknown as { id: string }).id);
+      const domains = await page.evaluate((fid) => {
+        const view = (globalThis as unknown as { closeloop: { views: Record<string, { scale(n: string): { domain(): number[] } }> } }).closeloop.views[fid]!;
+        return [view.scale('concat_0_x').domain(), view.scale('concat_1_x').domain()];
+      }, id);
+      const table = await page.$$eval('figure[data-chart="prepost"] .chart-table tbody tr', (trs) => trs.map((t) => [...t.querySelectorAll('td')].slice(0, 3).map((td) => td.textContent)));
+      const values = (label: string) => table.filter((r) => r[0] === label).map((r) => Number(String(r[2]).replaceAll(',', '')));
+      const [ed, ip] = [values(table[0]![0]!), values(table.find((r) => r[0] !== table[0]![0])![0]!)];
+      // each axis spans its own measure's figures, not the other's
+      expect(Math.max(...domains[0]!)).toBeLessThan(Math.max(...ed) * 1.5);
+      expect(Math.max(...domains[1]!)).toBeLessThan(Math.max(...ed));
+      expect(Math.max(...domains[1]!)).toBeGreaterThanOrEqual(Math.max(...ip));
       await page.close();
     }
   });
