@@ -151,7 +151,10 @@ export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boo
         count(*) FILTER (WHERE referral_id NOT IN (SELECT c0 FROM fhir_rows)) AS waiting FROM fhir_side`);
       const joined = (c?.versions ?? 0) - (c?.waiting ?? 0);
       if (joined) notes.push(`${joined} Task version${joined === 1 ? '' : 's'} read as the state of ${c?.referrals} referral${c?.referrals === 1 ? '' : 's'}`);
-      if (c?.waiting) notes.push(`${c.waiting} kept for a ServiceRequest not yet loaded (their referrals load when it arrives)`);
+      if (c?.waiting) notes.push(`${c.waiting} kept until their ServiceRequest loads (a run loads Task files first)`);
+    } else {
+      const [c] = await rows<{ n: number }>(conn, `SELECT count(*) AS n FROM fhir_side WHERE referral_id IN (SELECT referral_id FROM fhir_task_versions)`);
+      if (c?.n) notes.push(`${c.n} read with the Task versions kept for ${c.n === 1 ? 'it' : 'them'}`);
     }
   }
   const [itemCounts] = await rows<{ joined: number; alone: number }>(conn, `SELECT

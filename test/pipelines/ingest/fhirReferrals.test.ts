@@ -31,10 +31,11 @@ describe('the worked FHIR referrals (ServiceRequest.ndjson + Task.ndjson), close
   it('every mapped value of every referral', async () => {
     expect(await referrals(store)).toEqual(EXPECTED);
     expect(await store.warehouse('SELECT referral_id, _file, _line FROM stg_referrals ORDER BY referral_id')).toEqual([
-      { referral_id: 'sr-1', _file: 'Task.ndjson', _line: 1 }, // its Task's first version in that file
-      { referral_id: 'sr-2', _file: 'Task.ndjson', _line: 5 },
+      // Task files load first in a run, so each referral is built by its ServiceRequest's line
+      { referral_id: 'sr-1', _file: 'ServiceRequest.ndjson', _line: 1 },
+      { referral_id: 'sr-2', _file: 'ServiceRequest.ndjson', _line: 2 },
       { referral_id: 'sr-3', _file: 'ServiceRequest.ndjson', _line: 3 },
-      { referral_id: 'sr-4', _file: 'Task.ndjson', _line: 6 },
+      { referral_id: 'sr-4', _file: 'ServiceRequest.ndjson', _line: 4 },
       { referral_id: 'sr-8', _file: 'ServiceRequest.ndjson', _line: 8 },
     ]);
   });
@@ -49,16 +50,29 @@ describe('the worked FHIR referrals (ServiceRequest.ndjson + Task.ndjson), close
     ]);
     const sr = report.files.find((f) => f.file === 'ServiceRequest.ndjson')!;
     expect(sr).toMatchObject({ entity: 'referrals', rows_read: 8, rows_loaded: 5, rows_quarantined: 2 });
-    expect(sr.message).toBe('ServiceRequest.ndjson (referrals): of its 8 ServiceRequest resources, 1 not read: status draft');
+    expect(sr.message).toBe('ServiceRequest.ndjson (referrals): of its 8 ServiceRequest resources, 3 read with the Task versions kept for them, 1 not read: status draft');
     const task = report.files.find((f) => f.file === 'Task.ndjson')!;
-    expect(task).toMatchObject({ entity: 'referrals', rows_read: 10, rows_loaded: 3, rows_quarantined: 2 });
-    expect(task.message).toBe('Task.ndjson (referrals): of its 10 Task resources, 7 Task versions read as the state of 3 referrals, 1 kept for a ServiceRequest not yet loaded (their referrals load when it arrives)');
+    expect(task).toMatchObject({ entity: 'referrals', rows_read: 10, rows_loaded: 0, rows_quarantined: 2 });
+    expect(task.message).toBe('Task.ndjson (referrals): of its 10 Task resources, 8 kept until their ServiceRequest loads (a run loads Task files first)');
+    expect(report.files.map((f) => f.file)).toEqual(['Patient.ndjson', 'Task.ndjson', 'ServiceRequest.ndjson']);
   });
 });
 
 describe('a referral does not depend on the order its ServiceRequest and Task versions arrive in', () => {
   const stores: TempStore[] = [];
   afterAll(() => stores.forEach((s) => s.cleanup()));
+
+  it('a Task that makes its referral invalid quarantines it rather than leaving it pending (a ServiceRequest loaded before its Task in the same run left a stale pending row; found by the CSV/FHIR comparison)', async () => {
+    const s = tempStore('closeloop-fhir-stale-pending-');
+    stores.push(s);
+    s.add('Patient.ndjson', `${JSON.stringify({ resourceType: 'Patient', id: 'p1', birthDate: '1970-01-01' })}\n`);
+    s.add('ServiceRequest.ndjson', `${JSON.stringify({ resourceType: 'ServiceRequest', id: 'sr-1', status: 'active', intent: 'order', subject: { reference: 'Patient/p1' }, authoredOn: '2026-06-03',
+      category: [{ coding: [{ system: 'http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes', code: 'food-insecurity' }] }], performer: [{ reference: 'Organization/o1' }] })}\n`);
+    s.add('Task.ndjson', `${JSON.stringify({ resourceType: 'Task', id: 't1', status: 'rejected', intent: 'order', focus: { reference: 'ServiceRequest/sr-1' }, lastModified: '2026-05-24' })}\n`);
+    await run(s);
+    expect(await referrals(s)).toEqual([]);
+    expect(await s.warehouse('SELECT file, line, rule, column_name FROM quarantine')).toEqual([{ file: 'ServiceRequest.ndjson', line: 1, rule: 'date_order', column_name: 'closed_on' }]);
+  }, 60_000);
 
   it('the Tasks a run before their ServiceRequests: kept, then joined when the ServiceRequests arrive', async () => {
     const s = tempStore('closeloop-fhir-task-first-');
@@ -67,7 +81,7 @@ describe('a referral does not depend on the order its ServiceRequest and Task ve
     s.copy(join(EXAMPLE, 'Task.ndjson'));
     const first = await run(s);
     expect(await referrals(s)).toEqual([]);
-    expect(first.files.find((f) => f.file === 'Task.ndjson')!.message).toBe('Task.ndjson (referrals): of its 10 Task resources, 8 kept for a ServiceRequest not yet loaded (their referrals load when it arrives)');
+    expect(first.files.find((f) => f.file === 'Task.ndjson')!.message).toBe('Task.ndjson (referrals): of its 10 Task resources, 8 kept until their ServiceRequest loads (a run loads Task files first)');
     s.copy(join(EXAMPLE, 'ServiceRequest.ndjson'));
     await run(s);
     expect(await referrals(s)).toEqual(EXPECTED);
