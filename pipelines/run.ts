@@ -16,7 +16,7 @@ import type { SqlEngine } from '../models/engines/engine.ts';
 import { defaultAsOf } from './asOf.ts';
 import { faultPoint } from './faults.ts';
 import { dropBlockedQuarantine, keepBlockedQuarantine } from './ingest/blockedQuarantine.ts';
-import { currentStamp, discoverInbox, InboxMissing, type InboxFile, type SkippedEntry } from './ingest/discover.ts';
+import { currentStamp, discoverInbox, InboxMissing, loadOrder, type InboxFile, type SkippedEntry } from './ingest/discover.ts';
 import { HashCache } from './ingest/ledgerCache.ts';
 import { loadFile, type FileReport } from './ingest/loadFile.ts';
 import { loadMappings } from './ingest/mapping.ts';
@@ -211,7 +211,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
             if (r.loaded || r.superseded) changed.add(entity.name);
             if (r.loaded || r.superseded) log(`  ${entity.name}: ${r.loaded} earlier orphan row${r.loaded === 1 ? '' : 's'} loaded now that their person exists${r.superseded ? `, ${r.superseded} superseded` : ''}`);
           }
-          for (const { file, scan } of work.filter((w) => w.file.entity?.name === entity.name)) {
+          for (const { file, scan } of work.filter((w) => w.file.entity?.name === entity.name).sort((a, b) => loadOrder(a.file, b.file))) {
             const report = await loadOne(conn, file, scan, entity, runId as string, runDate);
             reports.push(report);
             if (!report.rejected) changed.add(entity.name);

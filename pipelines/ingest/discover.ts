@@ -144,6 +144,16 @@ export async function currentStamp(path: string): Promise<string | null> {
   return stat(path, { bigint: true }).then(stampOf, () => null);
 }
 
+/**
+ * The order a run loads one entity's files in: byte order of their names, except that FHIR
+ * Task files go before ServiceRequest files, so a run's referrals are built with every
+ * Task version it brings (a ServiceRequest first would load a state its Task then replaces).
+ */
+export function loadOrder(a: InboxFile, b: InboxFile): number {
+  const rank = (f: InboxFile) => (f.fhir?.resourceType === 'Task' ? 0 : 1);
+  return rank(a) - rank(b) || byteOrder(a.name, b.name);
+}
+
 export function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }

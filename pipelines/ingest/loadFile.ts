@@ -10,7 +10,7 @@ import { planColumns, type LoadedClaim } from './mapping.ts';
 import { applyRosterSpans, endEarlierRosterSpans, findCoverageConflicts, rosterCandidates } from './coverage.ts';
 import { createSourceView, FileRejected, rawRecordJson, readCsv, readParquet, type RawRead } from './readSource.ts';
 import { ReadFailed, type ScanResult } from './scanFile.ts';
-import { readNdjson, type NdjsonRead } from './fhir/readNdjson.ts';
+import { readNdjson, saveReferralSides, type NdjsonRead } from './fhir/readNdjson.ts';
 import { FHIR_SOURCES, type FhirResourceType } from './fhir/resources.ts';
 import { validationSelect } from './validateSql.ts';
 
@@ -109,6 +109,7 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
   // The writes begin here. `checked` is made before the transaction: reading a table
   // made inside one is several times slower.
   if (input.transaction) await exec(conn, 'BEGIN TRANSACTION');
+  if (fhirRead?.sides && input.fhir) await saveReferralSides(conn, input.fhir.resourceType, file, runId);
   const q = quarantineInsert(runId, file, scan.sha256, entity.name);
   // Each step below touches only the few rows it quarantines; the millions of clean
   // rows are read once more, by the final insert (the rows to skip are in `dropped`).
@@ -195,7 +196,7 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
      GROUP BY ALL ORDER BY count DESC, rule, "column"`);
   const quarantined = reasons.reduce((s, r) => s + r.count, 0);
   await exec(conn, `DROP TABLE IF EXISTS checked; DROP TABLE IF EXISTS dropped; DROP TABLE IF EXISTS dup_rows; DROP VIEW IF EXISTS src_file; DROP TABLE IF EXISTS raw_file; DROP TABLE IF EXISTS malformed_rows; DROP TABLE IF EXISTS skip_rowids;
-    DROP TABLE IF EXISTS cov_new; DROP TABLE IF EXISTS resource_rejects; DROP TABLE IF EXISTS cov_conflicts`);
+    DROP TABLE IF EXISTS cov_new; DROP TABLE IF EXISTS resource_rejects; DROP TABLE IF EXISTS fhir_side; DROP TABLE IF EXISTS cov_conflicts`);
   return {
     rows_read: read.rowsRead,
     rows_loaded: loaded,
@@ -239,6 +240,7 @@ function fhirMessage(file: string, entity: string, r: NdjsonRead, fhir: NonNulla
   const parts = [
     ...Object.entries(r.elsewhere).map(([e, n]) => `${n} read as ${e}`),
     ...(r.itemsJoined ? [`${r.itemsJoined} read as items of their PHQ-9 total`] : []),
+    ...r.notes,
     ...Object.entries(r.notRead).map(([why, n]) => `${n} not read: ${why}`),
     ...(fhir.reportsBadLines || r.rowsRead + Object.values(r.elsewhere).reduce((a, n) => a + n, 0) === r.resources ? [] : [`the rest in the ${FHIR_SOURCES[type][0]} report`]),
   ];

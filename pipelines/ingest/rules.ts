@@ -20,8 +20,8 @@ export const RULES = {
   bad_json: 'a line of a FHIR ndjson file that is not one JSON object (or not valid UTF-8)',
   wrong_resource_type: 'a FHIR resource whose resourceType is not the one its file holds (Patient.ndjson holds Patient resources)',
   bad_resource: 'a FHIR resource whose id or a part closeloop reads has the wrong shape (the message names the element)',
-  missing_reference: 'a FHIR resource without a reference to its Patient (Observation.subject, Encounter.subject, Coverage.beneficiary)',
-  unknown_code: 'a FHIR code closeloop maps that is not in its code tables (data/reference/fhir-codes.json): a LOINC question or answer, an encounter class, a payment typology, a race or ethnicity code',
+  missing_reference: 'a FHIR resource without a reference to its Patient (Observation.subject, Encounter.subject, Coverage.beneficiary, ServiceRequest.subject) or a Task without its ServiceRequest (Task.focus)',
+  unknown_code: 'a FHIR code closeloop maps that is not in its code tables (data/reference/fhir-codes.json): a LOINC question or answer, an encounter class, a payment typology, a race or ethnicity code, an SDOH category, a referral Task status or outcome',
   coverage_conflict: 'a coverage span (a coverage row, or a people row\'s enrolled_from..enrolled_through) that overlaps another span of the same person with a different payer or program: two payers, or two programs, on one day',
 } as const;
 

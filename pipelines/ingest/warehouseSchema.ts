@@ -5,9 +5,11 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { contractColumns, ENTITIES } from '../../models/contracts/index.ts';
 import { exec, rows, sqlIdent as id } from '../../models/duckdb.ts';
 import { ALL_STAGING_DDL, sqlType, stagingTable } from '../../models/staging/tables.ts';
+import { REFERRAL_SIDE_DDL } from './fhir/readNdjson.ts';
 
 export const WAREHOUSE_DDL = [
   ...ALL_STAGING_DDL,
+  ...REFERRAL_SIDE_DDL,
   `CREATE TABLE IF NOT EXISTS quarantine (
     run_id VARCHAR NOT NULL,
     file VARCHAR NOT NULL,

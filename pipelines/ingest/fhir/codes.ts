@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { DOMAINS } from '../../../models/contracts/domains.ts';
 import { ENCOUNTER_TYPE } from '../../../models/contracts/encounters.ts';
 import { PAYER, RACE_ETHNICITY } from '../../../models/contracts/people.ts';
+import { REFERRAL_OUTCOME, REFERRAL_STATUS } from '../../../models/contracts/referrals.ts';
 import { INSTRUMENT, SCREENING_RESULT } from '../../../models/contracts/screenings.ts';
 
 const Loinc = z.string().regex(/^\d{1,7}-\d$/);
@@ -31,6 +32,16 @@ const CodeTables = z.object({
   ethnicity_hispanic: z.string(),
   ethnicity_not_hispanic: z.string(),
   sopt_prefixes: z.record(z.string().regex(/^\d+$/), z.enum(PAYER)),
+  /** SDOHCC category codes (ServiceRequest.category) -> need domain. */
+  sdoh_categories: z.record(z.string(), Domain),
+  /** Task.status (SDOHCC ValueSet Referral Task Status) -> referral status. */
+  task_status: z.record(z.string(), z.enum(REFERRAL_STATUS)),
+  /** Task statuses that are no referral state yet (or never were). */
+  task_status_not_read: z.array(z.string()),
+  /** The code system of Task.statusReason / Task.output codes read as the outcome; its codes are the contract's outcome values. */
+  referral_outcome_system: z.string(),
+  /** The outcome of a closed Task without a code of that system, by Task.status. */
+  referral_outcome_default: z.record(z.string(), z.enum(REFERRAL_OUTCOME)),
 }).strict();
 
 export type FhirCodes = z.infer<typeof CodeTables>;

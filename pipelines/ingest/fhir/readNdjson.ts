@@ -7,7 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
-import { exec, rows, sqlIdent as id } from '../../../models/duckdb.ts';
+import { exec, rows, sqlIdent as id, sqlString as str } from '../../../models/duckdb.ts';
 import { FileRejected, type RawRead } from '../readSource.ts';
 import { ReadFailed } from '../scanFile.ts';
 import { fhirCodes } from './codes.ts';
@@ -24,6 +24,10 @@ export interface NdjsonRead extends RawRead {
   resources: number;
   /** PHQ-9 item Observations joined to their total (a row has up to nine). */
   itemsJoined: number;
+  /** What else the file's resources became (a referral's Task versions, Tasks waiting for their ServiceRequest). */
+  notes: string[];
+  /** ServiceRequests or Task versions to keep in the warehouse side tables (saveReferralSides, inside the load's transaction). */
+  sides: boolean;
 }
 
 /** The column holding the resource as it came (the raw record of a quarantined row). */
@@ -43,6 +47,13 @@ export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boo
   const bad = await conn.createAppender('resource_rejects', 'main', 'temp');
   const items = await conn.createAppender('fhir_items', 'main', 'temp');
   const members = await conn.createAppender('fhir_members', 'main', 'temp');
+  // ServiceRequest / Task: the resources go to a side table of their own (temp fhir_side).
+  const sideColumns: readonly string[] = fileType === 'ServiceRequest' ? SR_COLUMNS : fileType === 'Task' ? TASK_COLUMNS : [];
+  let side: DuckDBAppender | null = null;
+  if (sideColumns.length) {
+    await exec(conn, `DROP TABLE IF EXISTS fhir_side; CREATE TEMP TABLE fhir_side (line BIGINT, ${sideColumns.map((c) => `${id(c)} VARCHAR`).join(', ')}, resource VARCHAR)`);
+    side = await conn.createAppender('fhir_side', 'main', 'temp');
+  }
   const notRead: Record<string, number> = {};
   const elsewhere: Record<string, number> = {};
   const codes = fhirCodes();
@@ -85,7 +96,16 @@ export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boo
     }
     if (!reportsBadLines && (o.kind === 'not_read' || (o.kind === 'reject' && ['bad_json', 'wrong_resource_type', 'bad_resource'].includes(o.rule)))) return;
     read++;
-    if (o.kind === 'row') {
+    if (o.kind === 'side') {
+      side?.appendBigInt(BigInt(line));
+      for (const c of sideColumns) {
+        const v = o.values[c];
+        if (v === null || v === undefined) side?.appendNull();
+        else side?.appendVarchar(v);
+      }
+      side?.appendVarchar(text);
+      side?.endRow();
+    } else if (o.kind === 'row') {
       out.appendBigInt(BigInt(line));
       for (const c of columns) {
         const v = o.values[c];
@@ -117,9 +137,25 @@ export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boo
   };
   try {
     await eachLine(path, gzip, onLine);
-    for (const a of [out, bad, items, members]) a.flushSync();
+    for (const a of [out, bad, items, members, side]) a?.flushSync();
   } finally {
-    for (const a of [out, bad, items, members]) a.closeSync();
+    for (const a of [out, bad, items, members, side]) a?.closeSync();
+  }
+  const notes: string[] = [];
+  if (side) {
+    if (columns.join() !== REFERRAL_COLUMNS.join()) throw new Error('referrals columns changed: update readNdjson');
+    await exec(conn, `DROP TABLE IF EXISTS fhir_rows; CREATE TEMP TABLE fhir_rows AS ${fileType === 'ServiceRequest' ? referralsOfServiceRequests : referralsOfTasks}`);
+    if (fileType === 'Task') {
+      const [c] = await rows<{ versions: number; referrals: number; waiting: number }>(conn, `SELECT count(*) AS versions,
+        count(DISTINCT referral_id) FILTER (WHERE referral_id IN (SELECT c0 FROM fhir_rows)) AS referrals,
+        count(*) FILTER (WHERE referral_id NOT IN (SELECT c0 FROM fhir_rows)) AS waiting FROM fhir_side`);
+      const joined = (c?.versions ?? 0) - (c?.waiting ?? 0);
+      if (joined) notes.push(`${joined} Task version${joined === 1 ? '' : 's'} read as the state of ${c?.referrals} referral${c?.referrals === 1 ? '' : 's'}`);
+      if (c?.waiting) notes.push(`${c.waiting} kept until their ServiceRequest loads (a run loads Task files first)`);
+    } else {
+      const [c] = await rows<{ n: number }>(conn, `SELECT count(*) AS n FROM fhir_side WHERE referral_id IN (SELECT referral_id FROM fhir_task_versions)`);
+      if (c?.n) notes.push(`${c.n} read with the Task versions kept for ${c.n === 1 ? 'it' : 'them'}`);
+    }
   }
   const [itemCounts] = await rows<{ joined: number; alone: number }>(conn, `SELECT
     count(*) FILTER (WHERE id IN (SELECT member FROM fhir_members)) AS joined, count(*) FILTER (WHERE id NOT IN (SELECT member FROM fhir_members)) AS alone FROM fhir_items`);
@@ -135,7 +171,7 @@ export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boo
   // Screening items of one screening and domain (AHC asks two food questions) are one
   // row: positive if any item is, else negative if any is, else declined. Its line is
   // its first item's; its raw record holds every item.
-  const source = entity === 'phq9' ? phq9 : entity === 'screenings'
+  const source = side ? `SELECT * FROM fhir_rows` : entity === 'phq9' ? phq9 : entity === 'screenings'
     ? `SELECT min(line) AS line, c0, c1, c2, c3, c4,
          CASE WHEN bool_or(c5 = 'positive') THEN 'positive' WHEN bool_or(c5 = 'negative') THEN 'negative' WHEN bool_or(c5 = 'declined') THEN 'declined' END AS c5,
          string_agg(c6, '\n' ORDER BY line) AS c6
@@ -147,7 +183,67 @@ export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boo
   await exec(conn, `DROP TABLE IF EXISTS raw_file; CREATE TEMP TABLE raw_file AS SELECT ${header.map((_, i) => id(`c${i}`)).join(', ')} FROM fhir_source ORDER BY line`);
   await exec(conn, `DROP TABLE IF EXISTS line_map; CREATE TEMP TABLE line_map AS SELECT (row_number() OVER (ORDER BY line) - 1)::BIGINT AS from_rowid, line::BIGINT AS line_at FROM fhir_source`);
   await exec(conn, `DROP TABLE fhir_source; DROP TABLE fhir_rows; DROP TABLE fhir_items; DROP TABLE fhir_members; DROP TABLE IF EXISTS skip_rowids; CREATE TEMP TABLE skip_rowids (_rowid BIGINT)`);
-  return { header, malformed: 0, rowsRead: read, emptyIsText: false, rejects, notRead, elsewhere, resources, itemsJoined };
+  return { header, malformed: 0, rowsRead: read, emptyIsText: false, rejects, notRead, elsewhere, resources, itemsJoined, notes, sides: side !== null };
+}
+
+const SR_COLUMNS = ['referral_id', 'person_id', 'need_domain', 'referred_on', 'source_org_id', 'target_org_id', 'program_id'] as const;
+const TASK_COLUMNS = ['task_id', 'referral_id', 'fhir_status', 'status', 'modified', 'version', 'on_date', 'started_on', 'ended_on', 'outcome', 'owner_org_id'] as const;
+const REFERRAL_COLUMNS = ['referral_id', 'person_id', 'need_domain', 'referred_on', 'source_org_id', 'target_org_id', 'program_id', 'status', 'accepted_on', 'service_started_on', 'closed_on', 'outcome'];
+
+/** The warehouse side tables a referral is built from: every ServiceRequest, and every version of every Task seen. */
+export const REFERRAL_SIDE_DDL = [
+  `CREATE TABLE IF NOT EXISTS fhir_service_requests (${SR_COLUMNS.map((c) => `${c} VARCHAR`).join(', ')}, resource VARCHAR, _file VARCHAR, _line BIGINT, _run_id VARCHAR)`,
+  `CREATE TABLE IF NOT EXISTS fhir_task_versions (${TASK_COLUMNS.map((c) => `${c} VARCHAR`).join(', ')}, resource VARCHAR, _file VARCHAR, _line BIGINT, _run_id VARCHAR)`,
+];
+
+const TASK_COLS = TASK_COLUMNS.join(', ');
+const SAME_VERSION = (a: string, b: string) => `${a}.task_id = ${b}.task_id AND ${a}.version IS NOT DISTINCT FROM ${b}.version AND ${a}.modified IS NOT DISTINCT FROM ${b}.modified`;
+const CLOSED = `('completed', 'failed', 'rejected', 'cancelled')`;
+
+/**
+ * The state of each referral's Task, from the versions in T: the Task with the latest
+ * version decides (a referral may have several Tasks); its status and outcome are the
+ * latest version's; accepted_on is the first version accepted, service_started_on the
+ * executionPeriod start (else the first version in progress), closed_on the end of the
+ * executionPeriod of a closed Task (else the day its closing version was written).
+ */
+const taskStates = (versions: string) => `T AS (${versions}),
+  ranked AS (SELECT *, row_number() OVER (PARTITION BY referral_id
+      ORDER BY TRY_CAST(modified AS TIMESTAMPTZ) DESC NULLS LAST, TRY_CAST(version AS BIGINT) DESC NULLS LAST, ord DESC, _run_id DESC NULLS FIRST, _line DESC) AS rk FROM T),
+  win AS (SELECT * FROM ranked WHERE rk = 1),
+  hist AS (SELECT t.referral_id, min(t.on_date) FILTER (WHERE t.fhir_status = 'accepted') AS accepted_on, min(t.on_date) FILTER (WHERE t.fhir_status = 'in-progress') AS in_progress_on
+    FROM T t JOIN win w ON w.referral_id = t.referral_id AND w.task_id = t.task_id GROUP BY t.referral_id),
+  agg AS (SELECT w.referral_id, w.status, w.owner_org_id, h.accepted_on, coalesce(w.started_on, h.in_progress_on) AS service_started_on,
+      CASE WHEN w.fhir_status IN ${CLOSED} THEN coalesce(w.ended_on, w.on_date) END AS closed_on, w.outcome
+    FROM win w JOIN hist h USING (referral_id))`;
+
+const referralColumns = (sr: string, a: string) => `${sr}.referral_id AS c0, ${sr}.person_id AS c1, ${sr}.need_domain AS c2, ${sr}.referred_on AS c3, ${sr}.source_org_id AS c4,
+  coalesce(${a}.owner_org_id, ${sr}.target_org_id) AS c5, ${sr}.program_id AS c6, coalesce(${a}.status, 'pending') AS c7,
+  ${a}.accepted_on AS c8, ${a}.service_started_on AS c9, ${a}.closed_on AS c10, ${a}.outcome AS c11`;
+
+/** A ServiceRequest file: a referral per line, in the state of the Task versions already kept (none: pending). */
+const referralsOfServiceRequests = `WITH ${taskStates(`SELECT ${TASK_COLS}, 0 AS ord, _run_id, _line FROM fhir_task_versions`)}
+  SELECT s.line, ${referralColumns('s', 'a')}, s.resource AS c12 FROM fhir_side s LEFT JOIN agg a USING (referral_id)`;
+
+/** A Task file: each referral its versions touch, from its kept ServiceRequest (none yet: the versions wait for it). */
+const referralsOfTasks = `WITH ${taskStates(`SELECT ${TASK_COLS}, 0 AS ord, _run_id, _line FROM fhir_task_versions v WHERE NOT EXISTS (SELECT 1 FROM fhir_side n WHERE ${SAME_VERSION('n', 'v')})
+      UNION ALL SELECT ${TASK_COLS}, 1, NULL, line FROM fhir_side`)},
+    touched AS (SELECT referral_id, min(line) AS line, string_agg(resource, '\n' ORDER BY line) AS resource FROM fhir_side GROUP BY referral_id)
+  SELECT t.line, ${referralColumns('s', 'a')}, s.resource || '\n' || t.resource AS c12
+  FROM touched t JOIN fhir_service_requests s USING (referral_id) JOIN agg a USING (referral_id)`;
+
+/** Keeps this file's ServiceRequests (the first copy of an id) or Task versions in the side tables, replacing what they restate. */
+export async function saveReferralSides(conn: DuckDBConnection, fileType: FhirResourceType, file: string, runId: string) {
+  const lineage = `${str(file)}, line, ${str(runId)}`;
+  if (fileType === 'ServiceRequest') {
+    await exec(conn, `DELETE FROM fhir_service_requests WHERE referral_id IN (SELECT referral_id FROM fhir_side)`);
+    await exec(conn, `INSERT INTO fhir_service_requests SELECT ${SR_COLUMNS.join(', ')}, resource, ${lineage} FROM fhir_side QUALIFY row_number() OVER (PARTITION BY referral_id ORDER BY line) = 1`);
+  } else {
+    await exec(conn, `DELETE FROM fhir_task_versions v WHERE EXISTS (SELECT 1 FROM fhir_side n WHERE ${SAME_VERSION('n', 'v')})`);
+    await exec(conn, `INSERT INTO fhir_task_versions SELECT ${TASK_COLS}, resource, ${lineage} FROM fhir_side
+      QUALIFY row_number() OVER (PARTITION BY task_id, version, modified ORDER BY line) = 1`);
+  }
+  await exec(conn, 'DROP TABLE fhir_side');
 }
 
 function appendReject(a: DuckDBAppender, line: number, rule: string, column: string | null, message: string, record: string) {

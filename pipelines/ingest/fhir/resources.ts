@@ -4,6 +4,7 @@
 // step decides itself (which entity, which code) it reports as a rule of its own.
 import { z } from 'zod';
 import type { RuleId } from '../rules.ts';
+import { REFERRAL_OUTCOME } from '../../../models/contracts/referrals.ts';
 import { fhirCodes, payerOfSopt, type FhirCodes } from './codes.ts';
 
 /** Which entities each resource type feeds; the first one's load quarantines the file's unusable lines. */
@@ -12,6 +13,10 @@ export const FHIR_SOURCES = {
   Coverage: ['coverage'],
   Encounter: ['encounters'],
   Observation: ['screenings', 'phq9'],
+  // A referral is a ServiceRequest and its Task, which come in separate files: each is
+  // kept in a warehouse side table and the referral rows are built from their join.
+  ServiceRequest: ['referrals'],
+  Task: ['referrals'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type FhirResourceType = keyof typeof FHIR_SOURCES;
@@ -22,6 +27,8 @@ export type Outcome =
   /** A PHQ-9 item: joined to the total that lists it (readNdjson). */
   | { kind: 'item'; id: string; item: number; value: string }
   | { kind: 'reject'; rule: RuleId; column: string | null; message: string }
+  /** A ServiceRequest or a Task version, for the side tables the referral rows are built from (readNdjson). */
+  | { kind: 'side'; values: Record<string, string | null> }
   /** Read by the load of another entity from the same file (Observation: screenings or phq9). */
   | { kind: 'elsewhere'; entity: string }
   /** A resource of the file's type that is not data of ours (a vital sign, a cancelled encounter): counted in the file's report. */
@@ -74,7 +81,29 @@ const Observation = z.looseObject({
   hasMember: z.array(Reference).optional(),
 });
 
-const SCHEMAS = { Patient, Coverage, Encounter, Observation } as const;
+const ServiceRequest = z.looseObject({
+  ...Base,
+  category: z.array(Concept).optional(),
+  subject: Reference.optional(),
+  authoredOn: z.string().optional(),
+  requester: Reference.optional(),
+  performer: z.array(Reference).optional(),
+});
+
+const Task = z.looseObject({
+  ...Base,
+  status: z.string(),
+  meta: z.looseObject({ versionId: z.string().optional(), lastUpdated: z.string().optional() }).optional(),
+  focus: Reference.optional(),
+  owner: Reference.optional(),
+  authoredOn: z.string().optional(),
+  lastModified: z.string().optional(),
+  executionPeriod: Period.optional(),
+  statusReason: Concept.optional(),
+  output: z.array(z.looseObject({ valueCodeableConcept: Concept.optional() })).optional(),
+});
+
+const SCHEMAS = { Patient, Coverage, Encounter, Observation, ServiceRequest, Task } as const;
 
 const LOINC = 'http://loinc.org';
 const SOPT = 'urn:oid:2.16.840.1.113883.3.221.5';
@@ -83,6 +112,9 @@ const US_CORE_ETHNICITY = 'http://hl7.org/fhir/us/core/StructureDefinition/us-co
 /** Null flavors a US Core race or ethnicity may carry instead of a category. */
 const NULL_FLAVORS = new Set(['UNK', 'ASKU']);
 const SKIP_STATUS = new Set(['entered-in-error', 'cancelled']);
+const SDOHCC_CATEGORY = 'http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes';
+/** ServiceRequest statuses that are no referral (FHIR R4 request-status). */
+const SR_NOT_READ = new Set(['draft', 'entered-in-error']);
 
 const reject = (rule: RuleId, column: string | null, message: string): Outcome => ({ kind: 'reject', rule, column, message });
 
@@ -110,8 +142,12 @@ export function mapResource(json: unknown, fileType: FhirResourceType, entity: s
     return reject('bad_resource', path || null, `${fileType}${path ? `.${path}` : ''}: ${issue?.message ?? 'not the expected shape'}`);
   }
   const r = parsed.data as { status?: string };
-  if (r.status && SKIP_STATUS.has(r.status)) return { kind: 'not_read', reason: `status ${r.status}` };
+  // A cancelled Task is a cancelled referral; the referral types judge their statuses themselves.
+  const skip = fileType === 'Task' ? new Set(codes.task_status_not_read) : fileType === 'ServiceRequest' ? SR_NOT_READ : SKIP_STATUS;
+  if (r.status && skip.has(r.status)) return { kind: 'not_read', reason: `status ${r.status}` };
   switch (fileType) {
+    case 'ServiceRequest': return serviceRequest(parsed.data as z.infer<typeof ServiceRequest>, codes);
+    case 'Task': return task(parsed.data as z.infer<typeof Task>, codes);
     case 'Patient': return patient(parsed.data as z.infer<typeof Patient>, codes);
     case 'Coverage': return coverage(parsed.data as z.infer<typeof Coverage>, codes);
     case 'Encounter': return encounter(parsed.data as z.infer<typeof Encounter>, codes);
@@ -252,5 +288,57 @@ function observation(o: z.infer<typeof Observation>, entity: string, codes: Fhir
   return {
     kind: 'row',
     values: { screening_id: screening, person_id: person, screened_on: on, instrument: item.instrument, domain: item.domain, result: result ?? null },
+  };
+}
+
+/** A referral as the ServiceRequest states it (the Task adds status, dates and outcome). */
+function serviceRequest(sr: z.infer<typeof ServiceRequest>, codes: FhirCodes): Outcome {
+  const person = referencedId(sr.subject, 'Patient');
+  if (!person) return reject('missing_reference', 'person_id', `ServiceRequest.subject ${sr.subject?.reference ? `'${sr.subject.reference}' is no Patient reference` : 'is missing'}`);
+  // The first SDOH category listed names the need (another code system refines it, e.g. SNOMED's social service procedure).
+  const category = (sr.category ?? []).flatMap((c) => codesOf(c, SDOHCC_CATEGORY))[0];
+  const domain = category === undefined ? undefined : codes.sdoh_categories[category];
+  if (!domain) return reject('unknown_code', 'need_domain', category ? `ServiceRequest.category '${category}' is not an SDOH category we map` : 'ServiceRequest.category has no SDOHCC SDOH category code');
+  const performer = (type: string) => (sr.performer ?? []).map((p) => referencedId(p, type)).find((x) => x) ?? null;
+  return {
+    kind: 'side',
+    values: {
+      referral_id: sr.id, person_id: person, need_domain: domain, referred_on: dateOf(sr.authoredOn),
+      source_org_id: referencedId(sr.requester, 'Organization'), target_org_id: performer('Organization'), program_id: performer('HealthcareService'),
+    },
+  };
+}
+
+/** One version of a referral Task: its status as ours, the dates it carries and the outcome it states. */
+function task(t: z.infer<typeof Task>, codes: FhirCodes): Outcome {
+  const focus = referencedId(t.focus, 'ServiceRequest');
+  if (!focus) return reject('missing_reference', 'referral_id', `Task.focus ${t.focus?.reference ? `'${t.focus.reference}' is no ServiceRequest reference` : 'is missing'}`);
+  const status = codes.task_status[t.status];
+  if (!status) return reject('unknown_code', 'status', `Task.status '${t.status}' is not a status of the SDOHCC referral Task (${Object.keys(codes.task_status).join(', ')})`);
+  let outcome: string | null = null;
+  const closed = t.status in codes.referral_outcome_default;
+  if (closed) {
+    // A code of our outcome system in statusReason or output states the outcome; a
+    // statusReason coded otherwise is a reason we cannot read (quarantined), and one
+    // given only as text (the IG requires the text, not a code) is the status's default.
+    const concepts = [t.statusReason, ...(t.output ?? []).map((o) => o.valueCodeableConcept)];
+    const ours = concepts.flatMap((c) => codesOf(c, codes.referral_outcome_system));
+    const known = ours.find((c) => (REFERRAL_OUTCOME as readonly string[]).includes(c));
+    if (ours.length && !known) return reject('unknown_code', 'outcome', `Task outcome code '${ours[0]}' (${codes.referral_outcome_system}) is not one of ${REFERRAL_OUTCOME.join(', ')}`);
+    const otherReason = codesOf(t.statusReason).filter((c) => !ours.includes(c));
+    if (!known && otherReason.length) return reject('unknown_code', 'outcome', `Task.statusReason code '${otherReason[0]}' is not an outcome we map (code the outcome in ${codes.referral_outcome_system})`);
+    outcome = known ?? codes.referral_outcome_default[t.status] ?? null;
+  }
+  const version = t.meta?.versionId;
+  return {
+    kind: 'side',
+    values: {
+      task_id: t.id, referral_id: focus, fhir_status: t.status, status,
+      modified: t.lastModified ?? t.meta?.lastUpdated ?? t.authoredOn ?? null,
+      version: version && /^\d{1,15}$/.test(version) ? version : null,
+      on_date: dateOf(t.lastModified ?? t.meta?.lastUpdated ?? t.authoredOn),
+      started_on: dateOf(t.executionPeriod?.start), ended_on: dateOf(t.executionPeriod?.end),
+      outcome, owner_org_id: referencedId(t.owner, 'Organization'),
+    },
   };
 }

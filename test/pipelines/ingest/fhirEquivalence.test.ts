@@ -9,6 +9,7 @@ describe('FHIR drop vs CSV drop (closeloop run on both)', () => {
     const r = await compareDrops(80, 11);
     expect(r.counts.screenings).toBeGreaterThan(100);
     expect(r.counts.encounters).toBeGreaterThan(100);
+    expect(r.counts.referrals).toBeGreaterThan(50); // from ServiceRequest + Task in the FHIR drop
     expect(r.phq9WithItems).toBeGreaterThan(0);
     expect(r.metricRows).toBeGreaterThan(500);
   }, 240_000);

@@ -1,4 +1,5 @@
-// One population, two drops: a CSV drop and its FHIR Bulk Data equivalent. The source is
+// One population, two drops: a CSV drop and its FHIR Bulk Data equivalent (referrals as
+// ServiceRequest + Task). The source is
 // the demo generator's CSV drop, cut down to what FHIR carries here (see README, What goes
 // in: FHIR), so both drops hold the same facts; then every published results table of a
 // run on each is compared row for row. Written independently of the reader: resources
@@ -34,6 +35,15 @@ const ITEMS = ['44250-9', '44255-8', '44259-0', '44254-1', '44251-7', '44258-2',
 const ANSWERS = ['LA6568-5', 'LA6569-3', 'LA6570-1', 'LA6571-9'];
 const SOPT: Record<string, string> = { medicaid: '2', medicare: '1', dual: '14', commercial: '5', uninsured: '81', other: '9', unknown: '99' };
 const CLASS: Record<string, string> = { ed: 'EMER', inpatient: 'IMP', outpatient: 'AMB', other: 'VR' };
+/** A need domain as an SDOHCC SDOH category code (the Gravity IG's code system). */
+const SDOHCC = 'http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes';
+const CATEGORY: Record<string, string> = {
+  food: 'food-insecurity', housing_instability: 'housing-instability', transportation: 'transportation-insecurity', utilities: 'utility-insecurity',
+  interpersonal_safety: 'intimate-partner-violence', housing_quality: 'inadequate-housing', financial_strain: 'financial-insecurity',
+  employment: 'employment-status', education: 'educational-attainment', social_isolation: 'social-connection', mental_health: 'stress', other: 'sdoh-category-unspecified',
+};
+const TASK_STATUS: Record<string, string> = { pending: 'requested', accepted: 'accepted', in_progress: 'in-progress', completed: 'completed', rejected: 'rejected', cancelled: 'cancelled' };
+const CLOSED = ['completed', 'rejected', 'cancelled'];
 
 async function readCsv(path: string): Promise<Row[]> {
   const db = await openDatabase(':memory:', { threads: 1, memoryLimit: '512MB' });
@@ -60,8 +70,8 @@ export async function buildDrops(people: number, seed: number, csvInbox: string,
   mkdirSync(src, { recursive: true });
   await generateDemo({ people, seed, outDir: src, months: 12 });
   const read = (f: string) => readCsv(join(src, f));
-  const [pp, cov, scr, phq, enc] = await Promise.all(['people.csv', 'coverage.csv', 'screenings.csv', 'phq9.csv', 'encounters.csv'].map(read)) as Row[][];
-  for (const f of ['referrals.csv', 'enrollments.csv', 'services.csv']) {
+  const [pp, cov, scr, phq, enc, ref] = await Promise.all(['people.csv', 'coverage.csv', 'screenings.csv', 'phq9.csv', 'encounters.csv', 'referrals.csv'].map(read)) as Row[][];
+  for (const f of ['enrollments.csv', 'services.csv']) {
     const text = await import('node:fs').then((fs) => fs.readFileSync(join(src, f)));
     writeFileSync(join(csvInbox, f), text);
     writeFileSync(join(fhirInbox, f), text);
@@ -83,7 +93,19 @@ export async function buildDrops(people: number, seed: number, csvInbox: string,
   const phq9Csv: Row[] = phq!.map((r) => ({ ...r, ...Object.fromEntries(ITEMS.map((_, i) => [`item_${i + 1}`, numeric(r[`item_${i + 1}`]) ? r[`item_${i + 1}`]! : ''])) }));
   const encountersCsv: Row[] = enc!.map((r) => ({ ...r, encounter_type: ['primary_care', 'behavioral_health'].includes(r.encounter_type!) ? 'outpatient' : r.encounter_type!, paid_amount: '' }));
 
+  // referrals: what a ServiceRequest and its Task versions can state. FHIR dates are ISO;
+  // a closed Task has a close date and an outcome (coded, or its status's default), an
+  // open one neither; an accepted Task tells when (its version), an in-progress one since
+  // when. The first copy of a key (as CSV keeps it).
+  const iso = (v: string | undefined) => !v || /^\d{4}-\d{2}-\d{2}$/.test(v);
+  const seenRef = new Set<string>();
+  const referralsCsv: Row[] = ref!.filter((r) => !seenRef.has(r.referral_id!) && !!seenRef.add(r.referral_id!))
+    .filter((r) => ['referred_on', 'accepted_on', 'service_started_on', 'closed_on'].every((c) => iso(r[c])))
+    .filter((r) => (CLOSED.includes(r.status!) ? !!(r.closed_on && r.outcome) : !r.closed_on && !r.outcome))
+    .filter((r) => (r.status !== 'accepted' || !!r.accepted_on) && (r.status !== 'in_progress' || !!r.service_started_on));
+
   const cols = (rs: Row[]) => Object.keys(rs[0]!);
+  writeFileSync(join(csvInbox, 'referrals.csv'), csv(referralsCsv, cols(ref!)));
   writeFileSync(join(csvInbox, 'people.csv'), csv(peopleCsv, cols(pp!)));
   writeFileSync(join(csvInbox, 'coverage.csv'), csv(coverageCsv, cols(cov!)));
   writeFileSync(join(csvInbox, 'screenings.csv'), csv(screeningsCsv, cols(scr!)));
@@ -143,6 +165,35 @@ export async function buildDrops(people: number, seed: number, csvInbox: string,
       }))];
     }),
   ]));
+  writeFileSync(join(fhirInbox, 'ServiceRequest.ndjson'), ndjson(referralsCsv.map((r) => ({
+    resourceType: 'ServiceRequest', id: r.referral_id, status: 'active', intent: 'order',
+    category: [{ coding: [{ system: SDOHCC, code: CATEGORY[r.need_domain!] ?? `not-a-category-${r.need_domain}` }] }],
+    subject: patientRef(r.person_id!), authoredOn: r.referred_on,
+    ...(r.source_org_id ? { requester: { reference: `Organization/${r.source_org_id}` } } : {}),
+    performer: [
+      ...(r.target_org_id ? [{ reference: `Organization/${r.target_org_id}` }] : []),
+      ...(r.program_id ? [{ reference: `HealthcareService/${r.program_id}` }] : []),
+    ],
+  }))));
+  // One Task per referral, a line per version: requested, accepted, in progress, then its state now.
+  writeFileSync(join(fhirInbox, 'Task.ndjson'), ndjson(referralsCsv.flatMap((r) => {
+    const latest = [r.referred_on, r.accepted_on, r.service_started_on, r.closed_on].filter((d): d is string => !!d).sort().at(-1)!;
+    const version = (n: number, status: string, on: string, extra: object = {}) => ({
+      resourceType: 'Task', id: `task-${r.referral_id}`, meta: { versionId: String(n) }, status, intent: 'order',
+      focus: { reference: `ServiceRequest/${r.referral_id}` }, for: patientRef(r.person_id!), lastModified: on,
+      ...(r.target_org_id ? { owner: { reference: `Organization/${r.target_org_id}` } } : {}), ...extra,
+    });
+    const history = [
+      ...(r.status !== 'pending' ? [version(1, 'requested', r.referred_on!)] : []),
+      ...(r.accepted_on ? [version(2, 'accepted', r.accepted_on)] : []),
+      ...(r.service_started_on ? [version(3, 'in-progress', r.service_started_on, { executionPeriod: { start: r.service_started_on } })] : []),
+    ];
+    const period = { ...(r.service_started_on ? { start: r.service_started_on } : {}), ...(r.closed_on ? { end: r.closed_on } : {}) };
+    return [...history, version(4, TASK_STATUS[r.status!] ?? `not-a-status-${r.status}`, latest, {
+      ...(Object.keys(period).length ? { executionPeriod: period } : {}),
+      ...(r.outcome ? { statusReason: { coding: [{ system: 'urn:closeloop:referral-outcome', code: r.outcome }], text: r.outcome } } : {}),
+    })];
+  })));
   writeFileSync(join(fhirInbox, 'Encounter.ndjson'), ndjson(encountersCsv.map((r) => ({
     resourceType: 'Encounter', id: r.encounter_id, status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: CLASS[r.encounter_type!] ?? r.encounter_type },
     subject: patientRef(r.person_id!), period: { ...(r.start_date ? { start: r.start_date } : {}), ...(r.end_date ? { end: r.end_date } : {}) },
@@ -173,12 +224,15 @@ export async function compareDrops(people: number, seed: number) {
       const r = await closeloop(['run', '--db', s.root, '--inbox', s.inbox, '--as-of', asOf], { cwd: s.root });
       expect(r.code, r.stderr + r.stdout).toBe(0);
     }
+    // The referrals each drop loaded, value for value (built from the ServiceRequest and Task join in the FHIR drop).
+    const referrals = (s: TempStore) => s.warehouse('SELECT * EXCLUDE (_file, _line, _run_id) FROM stg_referrals ORDER BY referral_id');
+    expect(await referrals(fhirStore), 'stg_referrals').toEqual(await referrals(csvStore));
     const [a, b] = [await published(csvStore), await published(fhirStore)];
     for (const t of Object.keys(TABLES)) {
       expect(b[t]!.length, `${t} row count`).toBe(a[t]!.length);
       expect(b[t], t).toEqual(a[t]);
     }
-    const staged = async (s: TempStore) => Object.fromEntries(await Promise.all(['people', 'coverage', 'screenings', 'phq9', 'encounters'].map(async (e) =>
+    const staged = async (s: TempStore) => Object.fromEntries(await Promise.all(['people', 'coverage', 'screenings', 'phq9', 'encounters', 'referrals'].map(async (e) =>
       [e, (await s.warehouse<{ n: number }>(`SELECT count(*) AS n FROM stg_${e}`))[0]!.n] as const)));
     const counts = await staged(csvStore);
     expect(await staged(fhirStore)).toEqual(counts);
