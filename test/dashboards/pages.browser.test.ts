@@ -13,6 +13,7 @@ import { startServer, type RunningServer } from '../../server/serve.ts';
 import { CHROMIUM, dashboardSession, FLAGS, missingChromium, SHOTS, type DashboardSession } from '../helpers/chromium.ts';
 import { FIXTURE, type PublishedFixture } from '../helpers/publishedFixture.ts';
 import { addTestUser, type TestUser } from '../helpers/auth.ts';
+import { PAGES as APP_PAGES } from '../../dashboards/pages/pages.ts';
 
 // Browser globals used inside page.evaluate callbacks (they run in the page; this file is
 // type-checked without the DOM library).
@@ -24,17 +25,8 @@ type HTMLElement = { dataset: Record<string, string | undefined> };
 
 const missing = missingChromium;
 
-const PAGES = [
-  { path: '/', name: 'overview' },
-  { path: '/access', name: 'access' },
-  { path: '/closed-loop', name: 'closed-loop' },
-  { path: '/service-gaps', name: 'service-gaps' },
-  { path: '/outcomes', name: 'outcomes' },
-  { path: '/disparities', name: 'disparities' },
-  { path: '/data-quality', name: 'data-quality' },
-  { path: '/dictionary', name: 'dictionary' },
-  { path: '/report', name: 'report' },
-];
+// every page the app serves, from its own page list (a new page is covered without editing here)
+const PAGES = APP_PAGES.map((p) => ({ path: p.path, name: p.id }));
 
 interface Problems {
   console: string[];

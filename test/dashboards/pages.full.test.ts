@@ -8,20 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dashboardSession, missingChromium, SHOTS, type DashboardSession } from '../helpers/chromium.ts';
 import { accessibility } from '../helpers/axe.ts';
 import { signIn, type SignedIn } from '../helpers/signin.ts';
+import { PAGES as APP_PAGES } from '../../dashboards/pages/pages.ts';
 
 declare const document: { documentElement: { scrollWidth: number; clientWidth: number } };
 
-const PAGES = [
-  { path: '/', name: 'overview' },
-  { path: '/access', name: 'access' },
-  { path: '/closed-loop', name: 'closed-loop' },
-  { path: '/service-gaps', name: 'service-gaps' },
-  { path: '/outcomes', name: 'outcomes' },
-  { path: '/disparities', name: 'disparities' },
-  { path: '/data-quality', name: 'data-quality' },
-  { path: '/dictionary', name: 'dictionary' },
-  { path: '/report', name: 'report' },
-];
+// every page the app serves, from its own page list (a new page is covered without editing here)
+const PAGES = APP_PAGES.map((p) => ({ path: p.path, name: p.id }));
 const SIZES = [{ width: 1440, height: 900 }, { width: 390, height: 844 }];
 
 const missing = missingChromium;
