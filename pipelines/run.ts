@@ -9,6 +9,7 @@ import { DEFAULT_CONFIG, type Config, type EngineSetting } from '../models/confi
 import { ENTITIES, type EntityContract } from '../models/contracts/index.ts';
 import { finaliseResults } from '../models/disclosure/finalise.ts';
 import { buildEvaluation } from '../models/evaluation/index.ts';
+import { buildPhq9Comparison } from '../models/evaluation/phq9.ts';
 import { METRICS } from '../models/metrics/catalog.ts';
 import { computeMetrics } from '../models/metrics/engine.ts';
 import { exec, openDatabase, rows, sqlString as str, type Database } from '../models/duckdb.ts';
@@ -339,6 +340,8 @@ async function computeAll(
   faultPoint('metrics:after-suppression');
   const ev = await buildEvaluation(conn, { runId: opts.runId, asOf: opts.asOf, threshold: opts.config.suppressionThreshold });
   log(`  evaluation: ${ev.cohorts} monthly cohort(s) of first referrals, event study of ED visits and admissions (models/evaluation)`);
+  const ph = await buildPhq9Comparison(conn, { runId: opts.runId, asOf: opts.asOf, threshold: opts.config.suppressionThreshold });
+  log(`  evaluation: PHQ-9 change from an elevated index score, referred against not-yet-referred people: ${ph.status}`);
   log(`  ${f.comparisons.toLocaleString('en-US')} group comparisons; ${f.suppressedRows.toLocaleString('en-US')} rows withheld by the small-cell rule; attacker audit ${f.audit.ok ? 'passed' : 'FAILED'} after ${f.rounds} round(s) (${f.audit.relations.toLocaleString('en-US')} relations)`);
   const coarsened = f.surface.coarsened ?? [];
   if (coarsened.length) {

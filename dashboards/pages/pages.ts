@@ -199,7 +199,7 @@ export const PAGES: PageDef[] = [
     path: '/evaluation',
     title: 'Evaluation',
     nav: 'Evaluation',
-    lede: 'Did a first referral change emergency visits and admissions? Referred people against people who screened positive and were not yet referred, month by month around the referral, with the baseline months before it.',
+    lede: 'Did a first referral change emergency visits, admissions and PHQ-9 scores? Referred people against people who screened positive and were not yet referred, month by month around the referral, with the baseline months before it.',
     filters: [],
     inNav: true,
     blocks: [
@@ -207,6 +207,8 @@ export const PAGES: PageDef[] = [
       { kind: 'chart', chart: 'evaluation-effect', wide: true },
       { kind: 'chart', chart: 'event-study', fixed: { outcome: 'inpatient_admits' }, wide: true },
       { kind: 'chart', chart: 'evaluation-balance', wide: true },
+      { kind: 'chart', chart: 'evaluation-phq9', wide: true },
+      { kind: 'chart', chart: 'evaluation-phq9-balance', wide: true },
       { kind: 'notes', heading: 'What this can and cannot show', items: EVALUATION_LIMITS },
     ],
   },

@@ -21,9 +21,10 @@ export interface DemoOptions {
   /** Last day of the window, YYYY-MM-DD (default '2026-10-31'): no event is later. */
   endDate?: string;
   /**
-   * Referrals change ED use (default true): the planted effects (x0.8 from the second month
-   * after a first referral, x0.65 after a need is met, the housing excess ending). false: the
-   * no-effect demo, for the evaluation's null test; the crisis before a referral stays.
+   * Referrals change ED use and PHQ-9 (default true): the planted effects (ED x0.6 from the
+   * second month after a first referral, x0.65 after a need is met, the housing excess ending;
+   * PHQ-9 improving by 62% instead of 25% once a need is met). false: the no-effect demo, for
+   * the evaluation's null test; the crisis before a referral stays.
    */
   referralEffect?: boolean;
   /** DuckDB threads (default: the machine's cores). Output does not depend on it. */

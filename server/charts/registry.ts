@@ -17,7 +17,7 @@ import { availability, dimensionLabel, findMetric, type Metric } from '../data/c
 import { FUNNEL_METRICS, funnel, kmCurves, scorecards } from '../data/closedLoop.ts';
 import { disparities, forestRows } from '../data/disparities.ts';
 import { phq9Outcomes, prePost } from '../data/outcomes.ts';
-import { balanceRows, EVALUATION_OUTCOMES, evaluationSummary, eventStudyMonths, type EvaluationOutcome } from '../data/evaluation.ts';
+import { balanceRows, EVALUATION_OUTCOMES, evaluationSummary, eventStudyMonths, phq9BalanceRows, phq9Comparison, type EvaluationOutcome } from '../data/evaluation.ts';
 import { freshness, loadReport } from '../data/quality.ts';
 import { checkFilter, checkSubset, latestFinalPeriod, oneOf, periodLabel, requireMetric, resultRows, type Subset } from '../data/results.ts';
 import { periodStatus, toPoint, valueKind, valueTitle } from '../data/series.ts';
@@ -677,6 +677,77 @@ const evaluationBalance: ChartDef<z.ZodType<Record<string, never>>> = {
   },
 };
 
+/** The PHQ-9 comparison: change in score from an elevated index PHQ-9, referred minus comparison. */
+const evaluationPhq9: ChartDef<z.ZodType<Record<string, never>>> = {
+  id: 'evaluation-phq9',
+  title: 'Effect of a referral on PHQ-9',
+  params: z.strictObject({}),
+  async build(gen) {
+    const r = await phq9Comparison(gen);
+    if (!r) throw notAvailable('the PHQ-9 comparison');
+    const rows = [{
+      label: 'PHQ-9 change, index to follow-up', series: 'Referred minus comparison', value: r.change_difference, ci_low: r.ci_low, ci_high: r.ci_high,
+      suppressed: r.status === 'withheld', note: r.status === 'published' ? `p ${r.p_value === null ? 'n/a' : r.p_value < 0.001 ? '< 0.001' : `= ${r.p_value.toFixed(3)}`}` : r.note,
+    }];
+    return {
+      title: 'Effect of a referral on PHQ-9 scores',
+      spec: intervalSpec(rows, {
+        title: 'Change in PHQ-9 score from an index score of 10 or more to the follow-up (days 120-240)',
+        subtitle: ['Referred (first referral within 30 days of the index) minus not-yet-referred people, weighted to the same age band and Medicaid mix, in PHQ-9 points with a 95% interval. Below 0: scores fell more for the referred.'],
+        xTitle: 'Difference in change, PHQ-9 points',
+        kind: 'mean',
+        zero: true,
+        labelTitle: 'Outcome',
+        description: `PHQ-9 comparison: ${r.change_difference === null ? (r.status === 'withheld' ? 'withheld' : 'not estimable') : `${r.change_difference.toFixed(1)} points (${r.ci_low?.toFixed(1)} to ${r.ci_high?.toFixed(1)})`}.`,
+      }),
+      table: {
+        columns: [
+          { key: 'status', title: 'Status' }, { key: 'change_difference', title: 'Difference in change, PHQ-9 points', format: 'decimal' },
+          { key: 'ci_low', title: '95% CI low', format: 'decimal' }, { key: 'ci_high', title: '95% CI high', format: 'decimal' }, { key: 'p_value', title: 'p', format: 'decimal' },
+          { key: 'treated_people', title: 'Referred people', format: 'number' }, { key: 'comparison_people', title: 'Comparison people', format: 'number' }, { key: 'note', title: 'Note' },
+        ],
+        rows: [r as unknown as Record<string, unknown>],
+      },
+      notes: [],
+      nameParts: [],
+      ...(r.status === 'published' ? {} : { empty: r.note }),
+    };
+  },
+};
+
+/** Balance of the PHQ-9 comparison (a Love plot). */
+const evaluationPhq9Balance: ChartDef<z.ZodType<Record<string, never>>> = {
+  id: 'evaluation-phq9-balance',
+  title: 'Balance of the PHQ-9 comparison',
+  params: z.strictObject({}),
+  async build(gen) {
+    const b = await phq9BalanceRows(gen);
+    const rows = b.flatMap((r) => [
+      { label: r.covariate, series: 'Before weighting', value: r.smd_before, ci_low: null, ci_high: null, suppressed: false },
+      { label: r.covariate, series: 'After weighting', value: r.smd_after, ci_low: null, ci_high: null, suppressed: false },
+    ]);
+    return {
+      title: 'Balance: referred against comparison people (PHQ-9)',
+      spec: intervalSpec(rows, {
+        title: 'Standardised mean differences, referred minus comparison (PHQ-9 comparison)',
+        subtitle: ['Within 0.1 either way is usually taken as balanced. The weights balance age band and Medicaid only. A yes/no characteristic is shown only when no count of people behind it is between 1 and 10.'],
+        xTitle: 'Standardised mean difference',
+        kind: 'ratio',
+        zero: true,
+        labelTitle: 'Characteristic',
+        description: `Balance: ${b.map((r) => `${r.covariate} ${r.smd_before?.toFixed(2) ?? 'n/a'} before, ${r.smd_after?.toFixed(2) ?? 'n/a'} after`).join('; ')}.`,
+      }),
+      table: {
+        columns: [{ key: 'covariate', title: 'Characteristic' }, { key: 'smd_before', title: 'SMD before weighting', format: 'decimal' }, { key: 'smd_after', title: 'SMD after weighting', format: 'decimal' }],
+        rows: b as unknown as Array<Record<string, unknown>>,
+      },
+      notes: [],
+      nameParts: [],
+      ...(rows.length === 0 ? { empty: 'No balance is published for the PHQ-9 comparison in this run (see its status).' } : {}),
+    };
+  },
+};
+
 const forest: ChartDef<z.ZodType<{ metric: string; dimension: string; grain: (typeof GRAINS)[number]; period_start?: string; scale: 'ratio' | 'difference'; flag: 'adjusted' | 'unadjusted' }>> = {
   id: 'forest',
   title: 'Disparities: groups against the reference',
@@ -791,7 +862,7 @@ const freshnessChart: ChartDef<z.ZodType<Record<string, never>>> = {
 
 export const CHARTS = [
   trend, sparkline, spc, funnelChart, km, scorecard, heatmapChart('gap-heatmap'), heatmapChart('demand-capacity', 'demand_capacity_ratio'), gapMap, phq9, prepostChart, forest, quarantine, freshnessChart,
-  eventStudyChart, evaluationEffect, evaluationBalance,
+  eventStudyChart, evaluationEffect, evaluationBalance, evaluationPhq9, evaluationPhq9Balance,
 ] as unknown as Array<ChartDef<z.ZodType<Record<string, unknown>>>>;
 
 export const CHART_IDS = CHARTS.map((c) => c.id);

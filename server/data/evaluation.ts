@@ -51,7 +51,38 @@ export async function balanceRows(gen: Generation): Promise<BalanceRow[]> {
   return gen.query<BalanceRow>('SELECT covariate, smd_before, smd_after FROM evaluation_balance');
 }
 
+export interface Phq9ComparisonRow {
+  status: 'published' | 'withheld' | 'not_estimable';
+  note: string;
+  /** mean change in PHQ-9 points (follow-up - index), referred minus comparison */
+  change_difference: number | null;
+  ci_low: number | null;
+  ci_high: number | null;
+  p_value: number | null;
+  treated_people: number | null;
+  comparison_people: number | null;
+}
+
+async function requirePhq9Tables(gen: Generation): Promise<void> {
+  if (!gen.hasTable('evaluation_phq9') || !gen.hasTable('evaluation_phq9_balance')) throw notAvailable('the PHQ-9 comparison');
+}
+
+/** The PHQ-9 comparison (one row), or null in a generation published before it existed. */
+export async function phq9Comparison(gen: Generation): Promise<Phq9ComparisonRow | null> {
+  if (!gen.hasTable('evaluation_phq9')) return null;
+  return (await gen.query<Phq9ComparisonRow>('SELECT status, note, change_difference, ci_low, ci_high, p_value, treated_people, comparison_people FROM evaluation_phq9'))[0] ?? null;
+}
+
+export async function phq9BalanceRows(gen: Generation): Promise<BalanceRow[]> {
+  await requirePhq9Tables(gen);
+  return gen.query<BalanceRow>('SELECT covariate, smd_before, smd_after FROM evaluation_phq9_balance');
+}
+
 /** Everything the Evaluation page shows, for GET /api/evaluation. */
 export async function evaluation(gen: Generation) {
-  return { summary: await evaluationSummary(gen), event_study: await eventStudyMonths(gen), balance: await balanceRows(gen), limits: EVALUATION_LIMITS };
+  const phq9 = await phq9Comparison(gen);
+  return {
+    summary: await evaluationSummary(gen), event_study: await eventStudyMonths(gen), balance: await balanceRows(gen),
+    phq9, phq9_balance: phq9 ? await phq9BalanceRows(gen) : [], limits: EVALUATION_LIMITS,
+  };
 }

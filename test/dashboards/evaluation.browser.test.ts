@@ -58,7 +58,7 @@ describe.skipIf(missingChromium !== null)(missingChromium ? `Evaluation page in 
       chart: (f as unknown as HTMLElement).dataset.chart, fixed: (f as unknown as HTMLElement).dataset.fixed ?? '', id: f.id,
       state: (f.querySelector('.chart-body') as unknown as HTMLElement).dataset.state, svg: Boolean(f.querySelector('.chart-body svg')), text: f.textContent ?? '',
     })));
-    expect(charts.map((c) => `${c.chart}:${c.fixed}`)).toEqual(['event-study:outcome=ed_visits', 'evaluation-effect:', 'event-study:outcome=inpatient_admits', 'evaluation-balance:']);
+    expect(charts.map((c) => `${c.chart}:${c.fixed}`)).toEqual(['event-study:outcome=ed_visits', 'evaluation-effect:', 'event-study:outcome=inpatient_admits', 'evaluation-balance:', 'evaluation-phq9:', 'evaluation-phq9-balance:']);
     for (const c of charts.filter((x) => x.fixed !== 'outcome=inpatient_admits')) expect(c, c.chart).toMatchObject({ state: 'ready', svg: true });
     // the withheld outcome is not drawn, and the page says why
     const withheld = charts.find((c) => c.fixed === 'outcome=inpatient_admits')!;
@@ -76,6 +76,11 @@ describe.skipIf(missingChromium !== null)(missingChromium ? `Evaluation page in 
     const effectText = charts[1]!.text;
     expect(effectText).toContain('3,590'); // cohort sizes in the table alternative
     expect(await page.textContent('section.notes')).toMatch(/unmeasured confounding/);
+    // the PHQ-9 comparison: the API's estimate drawn, with its group sizes in the table alternative
+    const phq9 = charts.find((c) => c.chart === 'evaluation-phq9')!;
+    const drawnPhq9 = await page.evaluate((fid) => window.closeloop.views[fid]!.data('table').map((r) => [r.value, r.ci_low, r.ci_high]), phq9.id);
+    expect(drawnPhq9).toEqual([[-2.4, -4.1, -0.7]]);
+    expect(phq9.text).toContain('212');
 
     // the CSV download is the chart's table
     const [download] = await Promise.all([page.waitForEvent('download'), page.click(`#${charts[0]!.id} a.download[data-format="csv"]`)]);

@@ -631,6 +631,14 @@ async function publishGenerationFile(root: string, o: Required<Pick<FixtureOptio
         { covariate: 'Age (years)', smd_before: 0.1, smd_after: 0.01, run_id: o.runId, as_of: o.asOf },
         { covariate: 'Medicaid', smd_before: 0.08, smd_after: 0, run_id: o.runId, as_of: o.asOf },
       ]);
+      await writeTable(conn, scratch, 'evaluation_phq9', [['status', 'VARCHAR'], ['note', 'VARCHAR'], ['change_difference', 'DOUBLE'], ['ci_low', 'DOUBLE'], ['ci_high', 'DOUBLE'], ['p_value', 'DOUBLE'],
+        ['treated_people', 'INTEGER'], ['comparison_people', 'INTEGER'], ['run_id', 'VARCHAR'], ['as_of', 'DATE']], [
+        { status: 'published', note: '', change_difference: -2.4, ci_low: -4.1, ci_high: -0.7, p_value: 0.00612, treated_people: 64, comparison_people: 212, run_id: o.runId, as_of: o.asOf },
+      ]);
+      await writeTable(conn, scratch, 'evaluation_phq9_balance', [['covariate', 'VARCHAR'], ['smd_before', 'DOUBLE'], ['smd_after', 'DOUBLE'], ['run_id', 'VARCHAR'], ['as_of', 'DATE']], [
+        { covariate: 'Index PHQ-9 score', smd_before: 0.21, smd_after: 0.18, run_id: o.runId, as_of: o.asOf },
+        { covariate: 'Age (years)', smd_before: -0.12, smd_after: 0.02, run_id: o.runId, as_of: o.asOf },
+      ]);
     }
     await conn.run('CHECKPOINT');
   } finally {

@@ -59,8 +59,14 @@ describe('evaluation through closeloop run', () => {
     const months = await query<{ outcome: string }>('SELECT DISTINCT outcome FROM evaluation_event_study');
     expect(months.map((m) => m.outcome).sort()).toEqual(summary.filter((s) => s.status === 'published').map((s) => s.outcome));
     // no person-level table leaves the warehouse
-    const tables = await query<{ name: string }>(`SELECT table_name AS name FROM duckdb_tables() WHERE table_name LIKE '%ev%'`);
-    expect(tables.map((t) => t.name).sort()).toEqual(['evaluation_balance', 'evaluation_event_study', 'evaluation_summary']);
+    const tables = await query<{ name: string }>(`SELECT table_name AS name FROM duckdb_tables() WHERE table_name LIKE '%ev%' OR table_name LIKE '%ph%'`);
+    expect(tables.map((t) => t.name).sort()).toEqual(['evaluation_balance', 'evaluation_event_study', 'evaluation_phq9', 'evaluation_phq9_balance', 'evaluation_summary']);
+    // the PHQ-9 comparison: at 3,000 people its groups are far under 11, so only the status and why
+    const phq9 = await query<Record<string, unknown>>('SELECT status, change_difference, treated_people, comparison_people FROM evaluation_phq9');
+    expect(phq9).toHaveLength(1);
+    expect(phq9[0]!.status).not.toBe('published');
+    expect(phq9[0]).toMatchObject({ change_difference: null, treated_people: null, comparison_people: null });
+    expect(await query('SELECT * FROM evaluation_phq9_balance')).toEqual([]);
   });
 
   it('GET /api/evaluation gives the published tables and the limits, to evaluators and partners (area-wide aggregates)', async () => {

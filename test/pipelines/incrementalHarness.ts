@@ -13,6 +13,7 @@ const TABLES: Record<string, string> = {
   prepost_summary: 'ALL',
   // (its event study and balance are empty on drops this small: withheld by the small-cell rule)
   evaluation_summary: 'ALL',
+  evaluation_phq9: 'ALL',
 };
 
 /** Every published aggregate row but its run id, in a stable order. */

@@ -33,6 +33,23 @@ describe('GET /api/evaluation and the evaluation charts', () => {
     expect((await getAs(app, admin, '/api/evaluation')).status).toBe(403);
   });
 
+  it('returns the PHQ-9 comparison and its balance as they are in the file, and the PHQ-9 chart\'s CSV has them', async () => {
+    const r = await getAs(app, evaluator, '/api/evaluation');
+    expect(r.body.phq9).toEqual({ status: 'published', note: '', change_difference: -2.4, ci_low: -4.1, ci_high: -0.7, p_value: 0.00612, treated_people: 64, comparison_people: 212 });
+    expect(r.body.phq9_balance).toEqual([
+      { covariate: 'Index PHQ-9 score', smd_before: 0.21, smd_after: 0.18 }, { covariate: 'Age (years)', smd_before: -0.12, smd_after: 0.02 },
+    ]);
+    expect(r.body.limits.join(' ')).toMatch(/first elevated PHQ-9 \(10 or more/);
+    const csv = await getAs(app, evaluator, '/api/charts/evaluation-phq9.csv');
+    expect(csv.status, csv.text).toBe(200);
+    const [head, row] = csv.text.trim().split(/\r?\n/);
+    expect(head).toBe('status,change_difference,ci_low,ci_high,p_value,treated_people,comparison_people,note');
+    expect(row).toBe('published,-2.4,-4.1,-0.7,0.00612,64,212,');
+    const bal = await getAs(app, evaluator, '/api/charts/evaluation-phq9-balance.csv');
+    expect(bal.status, bal.text).toBe(200);
+    expect(bal.text.trim().split(/\r?\n/)).toEqual(['covariate,smd_before,smd_after', 'Index PHQ-9 score,0.21,0.18', 'Age (years),-0.12,0.02']);
+  });
+
   it('the effect chart\'s CSV has the estimates, cohort sizes and the pre-trend test; the withheld outcome says why', async () => {
     const csv = await getAs(app, evaluator, '/api/charts/evaluation-effect.csv');
     expect(csv.status, csv.text).toBe(200);

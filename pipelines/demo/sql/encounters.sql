@@ -15,11 +15,12 @@
 -- inequities), an active housing need 1.7 until a housing referral closes
 -- need_met, and 0.65 after the person's first need_met closure (from the
 -- next quarter on).
--- The evaluation's planted effect (issue 22): ED visits x0.8 (each kept with probability
--- 0.8) from the second calendar month after the person's first referral, and a crisis
--- before it: Poisson(0.25) extra ED visits on the 30 days before the first referral.
+-- The evaluation's planted effect (issue 22): ED visits x0.6 (each kept with probability
+-- 0.6) from the second calendar month after the person's first referral (at 20,000 people
+-- the evaluation can only see an effect about this large: models/evaluation/README.md),
+-- and a crisis before it: Poisson(0.25) extra ED visits on the 30 days before the first referral.
 -- {{referral_effect}} = FALSE (the no-effect demo) keeps the crisis but turns off every
--- change referrals cause: the x0.8, the x0.65 after a need is met, and the end of the
+-- change referrals cause: the x0.6, the x0.65 after a need is met, and the end of the
 -- housing excess at a housing need met.
 CREATE TABLE encounter_period AS
 SELECT (m // 3)::INTEGER AS q, min(m) AS first_month, min(starts) AS starts, max(ends) AS ends
@@ -124,7 +125,7 @@ SELECT v.p, v.person_id, v.q, v.i, v.j, v.start_date, v.uninsured, v.type_code F
 ) v
 WHERE NOT coalesce({{referral_effect}} AND v.type_code = 1
   AND v.start_date >= (date_trunc('month', v.first_ref_on) + INTERVAL 2 MONTH)::DATE
-  AND u3(v.p, v.q, v.i * 2 + v.j, 720) < 0.2, false)
+  AND u3(v.p, v.q, v.i * 2 + v.j, 720) < 0.4, false)
 UNION ALL
 SELECT c.p, c.person_id, c.q, c.i, c.j, c.start_date, c.uninsured, c.type_code FROM crisis c;
 

@@ -7,7 +7,8 @@
 -- share of the index score that depends on social needs: 62% once a
 -- referral of theirs closed need_met (planted), 25% while needs are not
 -- met, 45% without social needs; plus noise (+-1.5 points, then the
--- binomial spread of the items).
+-- binomial spread of the items). {{referral_effect}} = FALSE (the no-effect
+-- demo) turns the 62% off: a need met counts as a need not met (25%).
 CREATE TABLE phq9 AS
 WITH patient AS (
   SELECT
@@ -42,7 +43,7 @@ scored AS (
     vi.p, vi.v, vi.assessed_on,
     -- expected severity on this day, as a share of the maximum score
     least(1.0, greatest(0.0,
-      vi.s0 * (1 - CASE WHEN vi.met_on <= vi.assessed_on THEN 0.62 WHEN vi.needy THEN 0.25 ELSE 0.45 END
+      vi.s0 * (1 - CASE WHEN {{referral_effect}} AND vi.met_on <= vi.assessed_on THEN 0.62 WHEN vi.needy THEN 0.25 ELSE 0.45 END
                    * least(1.0, (vi.assessed_on - vi.index_on) / 150.0))
       + (u2(vi.p, vi.v, 607) - 0.5) * 3) / 27.0) AS severity,
     -- 12% of administrations record only the total

@@ -54,7 +54,7 @@ const CRAWL = [
   ...['phq9_follow_up_rate', 'phq9_response_rate', 'phq9_remission_rate', 'phq9_mean_change', 'closed_loop_rate'].map((m) => `/api/metrics/${m}`),
   ...['trend.json?metric=phq9_remission_rate', 'trend.csv?metric=phq9_remission_rate', 'phq9.json', 'phq9.csv', 'phq9.svg', 'prepost.csv', 'funnel.csv', 'km.csv?metric=days_to_close&dimension=target_org_id',
     'scorecard.csv', 'gap-heatmap.csv', 'gap-map.svg', 'demand-capacity.json', 'forest.csv?metric=closed_loop_rate&dimension=race_ethnicity', 'quarantine.csv', 'freshness.json', 'sparkline.csv?metric=screening_rate',
-    'event-study.csv?outcome=ed_visits', 'evaluation-effect.csv', 'evaluation-balance.svg'].map((c) => `/api/charts/${c}`),
+    'event-study.csv?outcome=ed_visits', 'evaluation-effect.csv', 'evaluation-balance.svg', 'evaluation-phq9.csv', 'evaluation-phq9-balance.csv'].map((c) => `/api/charts/${c}`),
   ...['csv', 'xlsx', 'json', 'parquet', 'arrow'].map((f) => `/api/exports/metrics/phq9_remission_rate.${f}?grain=year`),
   '/api/exports/metrics/all.csv', '/api/exports/metrics/all.parquet?grain=all', '/api/exports/report.csv?grain=year', '/api/exports/report.xlsx?grain=all',
 ];
