@@ -86,13 +86,18 @@ describe.skipIf(missing !== null)(missing ? `dashboards in Chromium (SKIPPED: ${
   for (const p of PAGES) {
     it(`${p.name}: loads cleanly and draws every chart`, async () => {
       const { page, problems } = await open(p.path);
-      const charts = await page.$$eval('figure[data-chart]', (figs) => figs.map((f) => ({ id: f.id, state: (f.querySelector('.chart-body') as HTMLElement).dataset.state, svg: Boolean(f.querySelector('.chart-body svg')), rows: f.querySelectorAll('.chart-table tbody tr').length })));
+      const charts = await page.$$eval('figure[data-chart]', (figs) => figs.map((f) => ({ id: f.id, chart: f.dataset.chart, state: (f.querySelector('.chart-body') as HTMLElement).dataset.state, svg: Boolean(f.querySelector('.chart-body svg')), rows: f.querySelectorAll('.chart-table tbody tr').length, text: (f.querySelector('.chart-body') as unknown as { textContent: string | null }).textContent ?? '' })));
+      // The fixture withholds one outcome of the evaluation (admissions: a month's events in
+      // 1..10): its chart says so instead of drawing. Every other chart draws.
+      const withheld = (c: (typeof charts)[number]) => p.name === 'evaluation' && c.state === 'empty' && /withheld/i.test(c.text);
+      expect(charts.filter(withheld).length, `${p.name}: charts shown as withheld`).toBe(p.name === 'evaluation' ? 1 : 0);
       for (const c of charts) {
+        if (withheld(c)) continue;
         expect(c, `${p.name} ${c.id}`).toMatchObject({ state: 'ready', svg: true });
         expect(c.rows, `${p.name} ${c.id} table alternative`).toBeGreaterThan(0);
       }
       const views = await page.evaluate(() => Object.keys(window.closeloop?.views ?? {}).length);
-      expect(views).toBeGreaterThanOrEqual(charts.length);
+      expect(views).toBeGreaterThanOrEqual(charts.length - charts.filter(withheld).length);
       await page.screenshot({ path: `${SHOTS}${p.name}.png`, fullPage: true });
       expect(problems).toEqual({ console: [], failed: [], http: [] });
       await page.close();
