@@ -16,26 +16,12 @@ SELECT
   year({{as_of}}) * 12 + month({{as_of}}) - 1 - CASE WHEN {{as_of}} = last_day({{as_of}}) THEN 0 ELSE 1 END AS last_m
 FROM starts;
 
--- Covered runs: a person's spans merged whatever the payer (overlapping or adjacent spans
--- are one run), clipped to the as-of date, as whole months fully covered.
+-- Covered runs (_eval_runs, covered_runs.sql) as whole months fully covered.
 CREATE OR REPLACE TEMP TABLE _ev_cov AS
-WITH s AS (
-  SELECT person_id, coverage_from AS f, least(coalesce(coverage_through, {{as_of}}), {{as_of}}) AS t
-  FROM stg_coverage WHERE coverage_from <= {{as_of}}
-),
-m AS (
-  SELECT *, max(t) OVER (PARTITION BY person_id ORDER BY f, t ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_t FROM s
-),
-r AS (
-  SELECT *, sum(CASE WHEN prev_t IS NULL OR prev_t < f - 1 THEN 1 ELSE 0 END)
-    OVER (PARTITION BY person_id ORDER BY f, t ROWS UNBOUNDED PRECEDING) AS run_no
-  FROM m
-),
-runs AS (SELECT person_id, min(f) AS run_from, max(t) AS run_through FROM r GROUP BY person_id, run_no)
 SELECT person_id,
   year(run_from) * 12 + month(run_from) - 1 + CASE WHEN day(run_from) = 1 THEN 0 ELSE 1 END AS m_from,
   year(run_through) * 12 + month(run_through) - 1 - CASE WHEN run_through = last_day(run_through) THEN 0 ELSE 1 END AS m_to
-FROM runs;
+FROM _eval_runs;
 
 CREATE OR REPLACE TEMP TABLE _ev_first AS
 SELECT person_id, year(min(referred_on)) * 12 + month(min(referred_on)) - 1 AS ref_m

@@ -5,9 +5,9 @@
 // the pre-trend test and applies the small-cell rule. Design and limits: README.md here.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { exec, rows, sqlString } from '../duckdb.ts';
-import { readSqlFile } from '../intermediate/sql.ts';
 import { bulkTable, type BulkValue } from '../metrics/bulk.ts';
 import { chiSquareSf, normalQuantile, normalSf } from '../stats/distributions.ts';
+import { runEvaluationSql } from './sql.ts';
 
 export const OUTCOMES = ['ed_visits', 'inpatient_admits'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
@@ -54,9 +54,7 @@ const monthText = (m: number) => `${Math.floor(m / 12)}-${String((m % 12) + 1).p
  * Leaves temporary tables _ev_* behind on this connection; dropEventStudyTables removes them.
  */
 export async function computeEventStudy(conn: DuckDBConnection, asOf: string): Promise<EventStudy> {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf)) throw new Error(`as-of date must be YYYY-MM-DD, got ${JSON.stringify(asOf)}`);
-  const sql = readSqlFile(new URL('./event_study.sql', import.meta.url)).replaceAll('{{as_of}}', `DATE ${sqlString(asOf)}`);
-  await exec(conn, sql);
+  await runEvaluationSql(conn, 'event_study.sql', asOf);
 
   const est = await rows<{ outcome: Outcome; e: number; estimate: number; treated: number; cohorts: number; events_t: number; events_c: number }>(conn, `
 SELECT outcome, e::INTEGER AS e, sum(n_t::DOUBLE / n_e * (m_t - m_c)) AS estimate, sum(n_t)::INTEGER AS treated,
@@ -152,7 +150,7 @@ FROM w WHERE x IS NOT NULL`))[0]!;
 }
 
 export async function dropEventStudyTables(conn: DuckDBConnection): Promise<void> {
-  for (const t of ['_ev_bounds', '_ev_cov', '_ev_first', '_ev_stack', '_ev_y', '_ev_panel', '_ev_person', '_ev_rows', '_ev_cells', '_ev_psi']) {
+  for (const t of ['_eval_runs', '_ev_bounds', '_ev_cov', '_ev_first', '_ev_stack', '_ev_y', '_ev_panel', '_ev_person', '_ev_rows', '_ev_cells', '_ev_psi']) {
     await exec(conn, `DROP TABLE IF EXISTS ${t}`);
   }
 }

@@ -34,25 +34,12 @@ SELECT s.person_id, s.index_on, s.index_score, f.follow_up_on, f.follow_up_score
 FROM scored s JOIN follow f ON f.person_id = s.person_id AND f.k = 1;
 
 -- Who is in: a positive screening (any domain) by 30 days after the index; covered every day
--- from the index to the follow-up (spans merged whatever the payer). Referred: first referral
--- (any domain) within 30 days either side of the index. Comparison: not referred by the
--- follow-up (referred later, or never). Left out: first referral more than 30 days before the
+-- from the index to the follow-up (within one covered run of _eval_runs, covered_runs.sql).
+-- Referred: first referral (any domain) within 30 days either side of the index.
+-- Comparison: not referred by the follow-up (referred later, or never). Left out: first referral more than 30 days before the
 -- index (already referred when the episode began) or between day 31 and the follow-up.
 CREATE OR REPLACE TEMP TABLE _ph_person AS
-WITH spans AS (
-  SELECT person_id, coverage_from AS f, least(coalesce(coverage_through, {{as_of}}), {{as_of}}) AS t
-  FROM stg_coverage WHERE coverage_from <= {{as_of}}
-),
-m AS (
-  SELECT *, max(t) OVER (PARTITION BY person_id ORDER BY f, t ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_t FROM spans
-),
-r AS (
-  SELECT *, sum(CASE WHEN prev_t IS NULL OR prev_t < f - 1 THEN 1 ELSE 0 END)
-    OVER (PARTITION BY person_id ORDER BY f, t ROWS UNBOUNDED PRECEDING) AS run_no
-  FROM m
-),
-runs AS (SELECT person_id, min(f) AS run_from, max(t) AS run_through FROM r GROUP BY person_id, run_no),
-first_ref AS (
+WITH first_ref AS (
   SELECT person_id, min(referred_on) AS ref_on FROM stg_referrals WHERE referred_on <= {{as_of}} GROUP BY person_id
 ),
 payer AS (
@@ -74,7 +61,7 @@ p AS (
   LEFT JOIN payer py USING (person_id)
   WHERE EXISTS (SELECT 1 FROM stg_screenings s WHERE s.person_id = ep.person_id AND s.result = 'positive'
                   AND s.screened_on <= least(ep.index_on + 30, {{as_of}}))
-    AND EXISTS (SELECT 1 FROM runs v WHERE v.person_id = ep.person_id AND v.run_from <= ep.index_on AND v.run_through >= ep.follow_up_on)
+    AND EXISTS (SELECT 1 FROM _eval_runs v WHERE v.person_id = ep.person_id AND v.run_from <= ep.index_on AND v.run_through >= ep.follow_up_on)
 )
 SELECT *, follow_up_score - index_score AS change,
   CASE WHEN age < 18 THEN 0 WHEN age < 65 THEN 1 ELSE 2 END * 10 + medicaid::INTEGER AS stratum

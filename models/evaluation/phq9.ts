@@ -4,9 +4,9 @@
 // the per-cell sums, the small-cell rule and the published tables. Design: README.md here.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { exec, rows, sqlString } from '../duckdb.ts';
-import { readSqlFile } from '../intermediate/sql.ts';
 import { bulkTable, type BulkValue } from '../metrics/bulk.ts';
 import { normalQuantile, normalSf } from '../stats/distributions.ts';
+import { runEvaluationSql } from './sql.ts';
 
 /** The index score that makes an episode elevated: PHQ-9 >= 10, moderate depression or worse. */
 export const PHQ9_INDEX_MIN = 10;
@@ -27,8 +27,7 @@ export interface Phq9Comparison {
 
 /** The unpublished comparison. Leaves temporary tables _ph_* behind; buildPhq9Comparison drops them. */
 export async function computePhq9Comparison(conn: DuckDBConnection, asOf: string): Promise<Phq9Comparison> {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf)) throw new Error(`as-of date must be YYYY-MM-DD, got ${JSON.stringify(asOf)}`);
-  await exec(conn, readSqlFile(new URL('./phq9.sql', import.meta.url)).replaceAll('{{as_of}}', `DATE ${sqlString(asOf)}`));
+  await runEvaluationSql(conn, 'phq9.sql', asOf);
   // the weighted difference of means and its variance: sum of share^2 x (s_t^2 / n_t + s_c^2 / n_c)
   const e = (await rows<{ treated: number | null; comparison: number | null; estimate: number | null; variance: number | null }>(conn, `
 SELECT sum(n_t)::INTEGER AS treated, sum(n_c)::INTEGER AS comparison, sum(n_t::DOUBLE / n * (m_t - m_c)) AS estimate,
@@ -82,7 +81,7 @@ const sig3 = (x: number | null) => (x === null || !Number.isFinite(x) ? null : N
  */
 export async function buildPhq9Comparison(conn: DuckDBConnection, opts: { runId: string; asOf: string; threshold: number }): Promise<Phq9Comparison & { status: string }> {
   const c = await computePhq9Comparison(conn, opts.asOf);
-  for (const t of ['_ph_episode', '_ph_person', '_ph_cells']) await exec(conn, `DROP TABLE IF EXISTS ${t}`);
+  for (const t of ['_eval_runs', '_ph_episode', '_ph_person', '_ph_cells']) await exec(conn, `DROP TABLE IF EXISTS ${t}`);
   const t = opts.threshold;
   let status: string;
   let note = '';

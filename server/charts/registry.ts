@@ -17,7 +17,7 @@ import { availability, dimensionLabel, findMetric, type Metric } from '../data/c
 import { FUNNEL_METRICS, funnel, kmCurves, scorecards } from '../data/closedLoop.ts';
 import { disparities, forestRows } from '../data/disparities.ts';
 import { phq9Outcomes, prePost } from '../data/outcomes.ts';
-import { balanceRows, EVALUATION_OUTCOMES, evaluationSummary, eventStudyMonths, phq9BalanceRows, phq9Comparison, type EvaluationOutcome } from '../data/evaluation.ts';
+import { balanceRows, EVALUATION_OUTCOMES, evaluationSummary, eventStudyMonths, phq9BalanceRows, phq9Comparison, type BalanceRow, type EvaluationOutcome } from '../data/evaluation.ts';
 import { freshness, loadReport } from '../data/quality.ts';
 import { checkFilter, checkSubset, latestFinalPeriod, oneOf, periodLabel, requireMetric, resultRows, type Subset } from '../data/results.ts';
 import { periodStatus, toPoint, valueKind, valueTitle } from '../data/series.ts';
@@ -645,37 +645,52 @@ const evaluationEffect: ChartDef<z.ZodType<Record<string, never>>> = {
   },
 };
 
-/** Balance (a Love plot): standardised mean differences before and after the comparison weights. */
-const evaluationBalance: ChartDef<z.ZodType<Record<string, never>>> = {
+/**
+ * A balance chart (a Love plot): standardised mean differences before and after the
+ * comparison weights, for the event study or the PHQ-9 comparison.
+ */
+function balanceChart(o: { id: string; title: string; heading: string; specTitle: string; subtitle: string; rows: (gen: Generation) => Promise<BalanceRow[]>; empty?: string }): ChartDef<z.ZodType<Record<string, never>>> {
+  return {
+    id: o.id,
+    title: o.title,
+    params: z.strictObject({}),
+    async build(gen) {
+      const b = await o.rows(gen);
+      const rows = b.flatMap((r) => [
+        { label: r.covariate, series: 'Before weighting', value: r.smd_before, ci_low: null, ci_high: null, suppressed: false },
+        { label: r.covariate, series: 'After weighting', value: r.smd_after, ci_low: null, ci_high: null, suppressed: false },
+      ]);
+      return {
+        title: o.heading,
+        spec: intervalSpec(rows, {
+          title: o.specTitle,
+          subtitle: [o.subtitle],
+          xTitle: 'Standardised mean difference',
+          kind: 'ratio',
+          zero: true,
+          labelTitle: 'Characteristic',
+          description: `Balance: ${b.map((r) => `${r.covariate} ${r.smd_before?.toFixed(2) ?? 'n/a'} before, ${r.smd_after?.toFixed(2) ?? 'n/a'} after`).join('; ')}.`,
+        }),
+        table: {
+          columns: [{ key: 'covariate', title: 'Characteristic' }, { key: 'smd_before', title: 'SMD before weighting', format: 'decimal' }, { key: 'smd_after', title: 'SMD after weighting', format: 'decimal' }],
+          rows: b as unknown as Array<Record<string, unknown>>,
+        },
+        notes: [],
+        nameParts: [],
+        ...(rows.length === 0 && o.empty ? { empty: o.empty } : {}),
+      };
+    },
+  };
+}
+
+const evaluationBalance = balanceChart({
   id: 'evaluation-balance',
   title: 'Balance of the comparison group',
-  params: z.strictObject({}),
-  async build(gen) {
-    const b = await balanceRows(gen);
-    const rows = b.flatMap((r) => [
-      { label: r.covariate, series: 'Before weighting', value: r.smd_before, ci_low: null, ci_high: null, suppressed: false },
-      { label: r.covariate, series: 'After weighting', value: r.smd_after, ci_low: null, ci_high: null, suppressed: false },
-    ]);
-    return {
-      title: 'Balance: referred against comparison people',
-      spec: intervalSpec(rows, {
-        title: 'Standardised mean differences, referred minus comparison',
-        subtitle: ['Within 0.1 either way is usually taken as balanced. The weights balance age band and Medicaid only: the baseline outcome is left to the difference in differences (matching on it would bring regression to the mean).'],
-        xTitle: 'Standardised mean difference',
-        kind: 'ratio',
-        zero: true,
-        labelTitle: 'Characteristic',
-        description: `Balance: ${b.map((r) => `${r.covariate} ${r.smd_before?.toFixed(2) ?? 'n/a'} before, ${r.smd_after?.toFixed(2) ?? 'n/a'} after`).join('; ')}.`,
-      }),
-      table: {
-        columns: [{ key: 'covariate', title: 'Characteristic' }, { key: 'smd_before', title: 'SMD before weighting', format: 'decimal' }, { key: 'smd_after', title: 'SMD after weighting', format: 'decimal' }],
-        rows: b as unknown as Array<Record<string, unknown>>,
-      },
-      notes: [],
-      nameParts: [],
-    };
-  },
-};
+  heading: 'Balance: referred against comparison people',
+  specTitle: 'Standardised mean differences, referred minus comparison',
+  subtitle: 'Within 0.1 either way is usually taken as balanced. The weights balance age band and Medicaid only: the baseline outcome is left to the difference in differences (matching on it would bring regression to the mean).',
+  rows: balanceRows,
+});
 
 /** The PHQ-9 comparison: change in score from an elevated index PHQ-9, referred minus comparison. */
 const evaluationPhq9: ChartDef<z.ZodType<Record<string, never>>> = {
@@ -715,38 +730,15 @@ const evaluationPhq9: ChartDef<z.ZodType<Record<string, never>>> = {
   },
 };
 
-/** Balance of the PHQ-9 comparison (a Love plot). */
-const evaluationPhq9Balance: ChartDef<z.ZodType<Record<string, never>>> = {
+const evaluationPhq9Balance = balanceChart({
   id: 'evaluation-phq9-balance',
   title: 'Balance of the PHQ-9 comparison',
-  params: z.strictObject({}),
-  async build(gen) {
-    const b = await phq9BalanceRows(gen);
-    const rows = b.flatMap((r) => [
-      { label: r.covariate, series: 'Before weighting', value: r.smd_before, ci_low: null, ci_high: null, suppressed: false },
-      { label: r.covariate, series: 'After weighting', value: r.smd_after, ci_low: null, ci_high: null, suppressed: false },
-    ]);
-    return {
-      title: 'Balance: referred against comparison people (PHQ-9)',
-      spec: intervalSpec(rows, {
-        title: 'Standardised mean differences, referred minus comparison (PHQ-9 comparison)',
-        subtitle: ['Within 0.1 either way is usually taken as balanced. The weights balance age band and Medicaid only. A yes/no characteristic is shown only when no count of people behind it is between 1 and 10.'],
-        xTitle: 'Standardised mean difference',
-        kind: 'ratio',
-        zero: true,
-        labelTitle: 'Characteristic',
-        description: `Balance: ${b.map((r) => `${r.covariate} ${r.smd_before?.toFixed(2) ?? 'n/a'} before, ${r.smd_after?.toFixed(2) ?? 'n/a'} after`).join('; ')}.`,
-      }),
-      table: {
-        columns: [{ key: 'covariate', title: 'Characteristic' }, { key: 'smd_before', title: 'SMD before weighting', format: 'decimal' }, { key: 'smd_after', title: 'SMD after weighting', format: 'decimal' }],
-        rows: b as unknown as Array<Record<string, unknown>>,
-      },
-      notes: [],
-      nameParts: [],
-      ...(rows.length === 0 ? { empty: 'No balance is published for the PHQ-9 comparison in this run (see its status).' } : {}),
-    };
-  },
-};
+  heading: 'Balance: referred against comparison people (PHQ-9)',
+  specTitle: 'Standardised mean differences, referred minus comparison (PHQ-9 comparison)',
+  subtitle: 'Within 0.1 either way is usually taken as balanced. The weights balance age band and Medicaid only. A yes/no characteristic is shown only when no count of people behind it is between 1 and 10.',
+  rows: phq9BalanceRows,
+  empty: 'No balance is published for the PHQ-9 comparison in this run (see its status).',
+});
 
 const forest: ChartDef<z.ZodType<{ metric: string; dimension: string; grain: (typeof GRAINS)[number]; period_start?: string; scale: 'ratio' | 'difference'; flag: 'adjusted' | 'unadjusted' }>> = {
   id: 'forest',

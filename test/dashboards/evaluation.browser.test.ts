@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
 import type { RunningServer } from '../../server/serve.ts';
 import { dashboardSession, missingChromium, SHOTS, type DashboardSession } from '../helpers/chromium.ts';
-import { addTestUser, type TestUser } from '../helpers/auth.ts';
+import type { TestUser } from '../helpers/auth.ts';
+import { signIn } from '../helpers/signin.ts';
 
 interface ViewLike { data(name: string): Array<Record<string, unknown>> }
 declare const window: { closeloop: { views: Record<string, ViewLike> } };
@@ -26,12 +27,7 @@ describe.skipIf(missingChromium !== null)(missingChromium ? `Evaluation page in 
     session = await dashboardSession('evaluation', { acceptDownloads: true });
     ({ server, browser } = session);
     mkdirSync(SHOTS, { recursive: true });
-    evaluator = await addTestUser(session.fx.root, 'evaluator', { name: 'Evaluation Browser' });
-    const signin = await browser.newPage();
-    await signin.goto(`${server.url}/signin#token=${evaluator.token}`);
-    await signin.waitForURL(`${server.url}/`);
-    await signin.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
-    await signin.close();
+    evaluator = (await signIn(session, 'evaluator', { name: 'Evaluation Browser' })).user;
   });
   afterAll(async () => {
     await session?.close();

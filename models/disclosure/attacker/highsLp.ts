@@ -10,6 +10,23 @@ import type { SparseEquation } from './nullspace.ts';
 
 type Model = ReturnType<Highs['createModel']>;
 
+/** Equations as HiGHS's compressed sparse rows, with their right-hand sides. */
+export function csrOf(eqs: readonly SparseEquation[]): { starts: number[]; indices: number[]; values: number[]; rhs: number[] } {
+  const starts: number[] = [0];
+  const indices: number[] = [];
+  const values: number[] = [];
+  const rhs: number[] = [];
+  for (const e of eqs) {
+    e.vars.forEach((v, k) => {
+      indices.push(v);
+      values.push(e.coefs[k] as number);
+    });
+    starts.push(indices.length);
+    rhs.push(e.rhs);
+  }
+  return { starts, indices, values, rhs };
+}
+
 export class HighsLp {
   private readonly model: Model;
   private readonly cost: Float64Array;
@@ -17,18 +34,7 @@ export class HighsLp {
 
   constructor(private readonly highs: Highs, eqs: readonly SparseEquation[], private readonly lower: Float64Array, upper: Float64Array, x0: Float64Array) {
     const n = lower.length;
-    const starts: number[] = [0];
-    const indices: number[] = [];
-    const values: number[] = [];
-    const rhs: number[] = [];
-    for (const e of eqs) {
-      e.vars.forEach((v, k) => {
-        indices.push(v);
-        values.push(e.coefs[k] as number);
-      });
-      starts.push(indices.length);
-      rhs.push(e.rhs);
-    }
+    const { starts, indices, values, rhs } = csrOf(eqs);
     this.model = highs.createModel({
       numCols: n, numRows: eqs.length, colCost: new Float64Array(n), colLower: lower,
       colUpper: upper.map((u) => (Number.isFinite(u) ? u : highs.infinity)), rowLower: rhs, rowUpper: rhs,

@@ -20,7 +20,7 @@
 //    not known (an exported file).
 import highsModule, { type Highs } from 'highs';
 import { echelon, type SparseEquation } from './nullspace.ts';
-import { HighsLp } from './highsLp.ts';
+import { csrOf, HighsLp } from './highsLp.ts';
 import { SlackSimplex } from './slackSimplex.ts';
 import type { LinearSystem } from './system.ts';
 
@@ -438,18 +438,7 @@ class Component {
     const upper = Float64Array.from(region.vars, (v) => (Number.isFinite(this.upper[v] as number) ? (this.upper[v] as number) : highs.infinity));
     for (const i of zero) upper[i] = 0;
     for (const i of high) lower[i] = Math.max(lower[i] as number, this.T);
-    const starts: number[] = [0];
-    const indices: number[] = [];
-    const values: number[] = [];
-    const rhs: number[] = [];
-    for (const e of region.eqs) {
-      e.vars.forEach((v, k) => {
-        indices.push(v);
-        values.push(e.coefs[k] as number);
-      });
-      starts.push(indices.length);
-      rhs.push(e.rhs);
-    }
+    const { starts, indices, values, rhs } = csrOf(region.eqs);
     const model = highs.createModel({
       numCols: nvars, numRows: region.eqs.length, colCost: new Float64Array(nvars), colLower: lower, colUpper: upper, rowLower: rhs, rowUpper: rhs,
       matrix: { format: 'csr', numRows: region.eqs.length, numCols: nvars, starts, indices, values },
@@ -585,18 +574,7 @@ class Component {
 
   private async withModel<R>(f: (model: ReturnType<Highs['createModel']>, highs: Highs) => Promise<R>): Promise<R> {
     const highs = await solver();
-    const starts: number[] = [0];
-    const indices: number[] = [];
-    const values: number[] = [];
-    const rhs: number[] = [];
-    for (const e of this.equations) {
-      e.vars.forEach((v, k) => {
-        indices.push(v);
-        values.push(e.coefs[k] as number);
-      });
-      starts.push(indices.length);
-      rhs.push(e.rhs);
-    }
+    const { starts, indices, values, rhs } = csrOf(this.equations);
     const inf = (u: number) => (Number.isFinite(u) ? u : highs.infinity);
     const model = highs.createModel({
       numCols: this.nv, numRows: this.equations.length, colCost: new Float64Array(this.nv),
