@@ -120,8 +120,8 @@ const COMMANDS: Record<string, Command> = {
   },
   'audit-suppression': {
     summary: 'check an exported results CSV against the small-cell rule (independent audit)',
-    usage: 'closeloop audit-suppression FILE [--threshold N]',
-    options: { threshold: { type: 'string', default: '11' } },
+    usage: 'closeloop audit-suppression FILE [--previous FILE] [--threshold N]',
+    options: { threshold: { type: 'string', default: '11' }, previous: { type: 'string' } },
     positionals: 1,
     async run(v, files) {
       const { auditCsv } = await import('../models/disclosure/audit.ts');
@@ -129,7 +129,8 @@ const COMMANDS: Record<string, Command> = {
       const threshold = positiveInt(v.threshold as string, '--threshold');
       const file = files?.[0];
       if (!file) throw new UsageError('name the exported CSV file to audit');
-      const report = await auditCsv(resolve(file), { metrics: METRICS, threshold });
+      // --previous: the export of the publication before (consecutive publications: their changes are protected too)
+      const report = await auditCsv(resolve(file), { metrics: METRICS, threshold, previousPath: v.previous ? resolve(v.previous as string) : undefined });
       if (report.guessesDropped) console.log(`${file}: note: counts that look equal across metrics on the shown groups contradict the published figures if assumed equal on the withheld ones too; audited without those guesses (the metric definitions' own relations still apply).`);
       if (report.ok) {
         console.log(`${file}: passes: ${report.rows.toLocaleString('en-US')} rows, ${report.relations.toLocaleString('en-US')} relations checked, no count 1..${threshold - 1} shown or derivable.`);

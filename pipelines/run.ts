@@ -253,6 +253,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
       const metricsRows = await timed('metrics', () => computeAll(conn, {
         asOf, runId: runId as string, config, reuse: fullRefresh ? undefined : { changed },
         engine: opts.engine ?? config.engine, scratchDir: paths.warehouseDir, explainFile: opts.explainFile,
+        previous: pointer ? join(paths.publishedDir, pointer.published) : undefined,
       }, log));
       faultPoint('metrics:after-audit');
       await timed('publish', async () => {
@@ -324,7 +325,7 @@ export class PublishBlocked extends Error {}
  */
 async function computeAll(
   conn: DuckDBConnection,
-  opts: { asOf: string; runId: string; config: Config; reuse?: { changed: ReadonlySet<string> }; engine: EngineSetting; scratchDir: string; explainFile?: string },
+  opts: { asOf: string; runId: string; config: Config; reuse?: { changed: ReadonlySet<string> }; engine: EngineSetting; scratchDir: string; explainFile?: string; previous?: string },
   log: (l: string) => void,
 ): Promise<number> {
   const restrictedZip3 = await readRestrictedZip3(opts.config.restrictedZip3File);
@@ -336,13 +337,14 @@ async function computeAll(
   faultPoint('metrics:after-compute');
   const reused = r.reused.length ? ` (${r.recomputed.length} of ${r.reused.length + r.recomputed.length} facts recomputed; reused from the previous run, which read nothing that changed: ${r.reused.join(', ')})` : '';
   log(`  ${r.rows.toLocaleString('en-US')} metric rows computed in ${r.seconds.toFixed(1)} s${reused}`);
-  const f = await finaliseResults(conn, { metrics: METRICS, config: opts.config, asOf: opts.asOf, restrictedZip3, onPhase });
+  const f = await finaliseResults(conn, { metrics: METRICS, config: opts.config, asOf: opts.asOf, restrictedZip3, onPhase, previous: opts.previous });
   faultPoint('metrics:after-suppression');
   const ev = await buildEvaluation(conn, { runId: opts.runId, asOf: opts.asOf, threshold: opts.config.suppressionThreshold });
   log(`  evaluation: ${ev.cohorts} monthly cohort(s) of first referrals, event study of ED visits and admissions (models/evaluation)`);
   const ph = await buildPhq9Comparison(conn, { runId: opts.runId, asOf: opts.asOf, threshold: opts.config.suppressionThreshold });
   log(`  evaluation: PHQ-9 change from an elevated index score, referred against not-yet-referred people: ${ph.status}`);
   log(`  ${f.comparisons.toLocaleString('en-US')} group comparisons; ${f.suppressedRows.toLocaleString('en-US')} rows withheld by the small-cell rule; attacker audit ${f.audit.ok ? 'passed' : 'FAILED'} after ${f.rounds} round(s) (${f.audit.relations.toLocaleString('en-US')} relations)`);
+  if (f.pendingRevision) log(`  ${f.pendingRevision.toLocaleString('en-US')} row(s) keep the previous publication's figures, pending revision: their counts changed by 1..${opts.config.suppressionThreshold - 1}, or withholding them protects such a change (models/disclosure/revisions.ts)`);
   const coarsened = f.surface.coarsened ?? [];
   if (coarsened.length) {
     log(`  ${coarsened.length} cut(s) not published (mostly small cells, or withheld cells could not protect them; table withheld_cuts): ${coarsened.slice(0, 8).map((c) => `${c.metric} by ${c.dimension} (${c.grain})`).join(', ')}${coarsened.length > 8 ? ', ...' : ''}`);

@@ -48,9 +48,19 @@ export interface AuditRow {
   p_value?: number | null;
   q_value?: number | null;
   disparity_flag?: boolean | null;
+  /** `pending revision`: the row shows the previous publication's figures (consecutive publications). */
+  note?: string | null;
 }
 
-export type AuditRelation = 'catalog' | 'primary' | 'withheld_figures' | 'reference' | 'disclosure';
+export type AuditRelation = 'catalog' | 'primary' | 'withheld_figures' | 'reference' | 'disclosure' | 'revision';
+
+/**
+ * The note of a row whose current figures are held back because their change since the
+ * previous publication would disclose a small count: the row shows the previous
+ * publication's figures (its run_id and as_of say which). To the attacker the row is
+ * withheld in this publication, and its figures are the previous one's.
+ */
+export const PENDING_REVISION = 'pending revision';
 
 export interface AuditViolation {
   relation: AuditRelation;
@@ -95,6 +105,12 @@ export interface AuditOptions {
   exact?: boolean;
   /** Counts shown safe on an earlier round's smaller publication (attacker/ranges.ts). */
   settled?: ReadonlySet<string>;
+  /**
+   * The previous publication, as its users saw it (rows, or with a connection the name of a
+   * table). The attacker holds both: the change of a protected count between the two must
+   * be 0 or at least the threshold in size, or not provable inside either band.
+   */
+  previous?: readonly AuditRow[] | string;
 }
 
 const STAT_FIELDS = ['rate_difference', 'rd_ci_low', 'rd_ci_high', 'rate_ratio', 'rr_ci_low', 'rr_ci_high', 'p_value', 'q_value', 'disparity_flag'] as const;
@@ -108,7 +124,8 @@ export async function auditResults(input: readonly AuditRow[] | DuckDBConnection
   checkAuditThreshold(opts.threshold);
   const published = Array.isArray(input) ? [...(input as readonly AuditRow[])] : await readTable(input as DuckDBConnection, opts.table ?? 'metric_results', false);
   const truth = !Array.isArray(input) && opts.truthTable ? await readTable(input as DuckDBConnection, opts.truthTable, false) : null;
-  return audit(published, truth, opts);
+  const previous = typeof opts.previous === 'string' ? await readTable(input as DuckDBConnection, opts.previous, false) : opts.previous as readonly AuditRow[] | undefined;
+  return audit(published, truth, { ...opts, previous });
 }
 
 /**
@@ -116,16 +133,24 @@ export async function auditResults(input: readonly AuditRow[] | DuckDBConnection
  * neutralised against formula injection (a leading ' before = + - @ tab CR) are restored
  * first. Without `existence`, a file that publishes zero rows is taken to list whole frames.
  */
-export async function auditCsv(path: string, opts: Omit<AuditOptions, 'table' | 'truthTable'>): Promise<AuditReport> {
+export async function auditCsv(path: string, opts: Omit<AuditOptions, 'table' | 'truthTable' | 'previous'> & { previousPath?: string }): Promise<AuditReport> {
   checkAuditThreshold(opts.threshold);
   const db = await openDatabase(':memory:', { memoryLimit: '2GB' });
+  let reading = path;
   try {
     await db.conn.run(`CREATE TEMP TABLE audit_csv AS SELECT * FROM read_csv(${quote(path)}, header = true, all_varchar = true)`);
     const published = await readTable(db.conn, 'audit_csv', true);
+    let previous: AuditRow[] | undefined;
+    if (opts.previousPath) {
+      reading = opts.previousPath;
+      await db.conn.run(`CREATE TEMP TABLE audit_previous AS SELECT * FROM read_csv(${quote(opts.previousPath)}, header = true, all_varchar = true)`);
+      previous = await readTable(db.conn, 'audit_previous', true);
+      reading = path;
+    }
     const existence = opts.existence ?? (published.some((r) => !r.suppressed && r.denominator === 0) ? 'frames' : 'row-implies-positive');
-    return await audit(published, null, { ...opts, existence });
+    return await audit(published, null, { ...opts, existence, previous });
   } catch (err) {
-    throw new Error(`${path}: ${(err as Error).message}`);
+    throw new Error(`${reading}: ${(err as Error).message}`);
   } finally {
     db.close();
   }
@@ -157,7 +182,7 @@ async function readTable(conn: DuckDBConnection, table: string, csv: boolean): P
   coalesce(${text('group_value')}, '') AS group_value, ${num('numerator')} AS numerator, ${num('denominator')} AS denominator, ${num('value')} AS value,
   coalesce(${bool('suppressed')}, false) AS suppressed, ${present.includes('reference_group') ? text('reference_group') : 'NULL::VARCHAR'} AS reference_group,
   ${present.includes('as_of') && present.includes('period_end') ? (csv ? `TRY_CAST(NULLIF(trim(as_of), '') AS DATE) - TRY_CAST(NULLIF(trim(period_end), '') AS DATE)` : 'as_of::DATE - period_end::DATE') : 'NULL::INTEGER'} AS elapsed_days,
-  ${optional.join(', ')}
+  ${optional.join(', ')}, ${present.includes('note') ? text('note') : 'NULL::VARCHAR'} AS note
 FROM ${ident(table)}
 ORDER BY 1, 2, 3, 4, 5`); // a fixed order: the attacker's system (and so the publish) must not depend on scan order
 }
@@ -165,7 +190,7 @@ ORDER BY 1, 2, 3, 4, 5`); // a fixed order: the attacker's system (and so the pu
 const keyOf = (r: Pick<AuditRow, 'metric_id' | 'period_grain' | 'period_start' | 'dimension' | 'group_value'>) =>
   `${r.metric_id}\u001f${r.period_grain}\u001f${r.period_start}\u001f${r.dimension}\u001f${r.group_value}`;
 
-async function audit(published: AuditRow[], truth: AuditRow[] | null, opts: AuditOptions): Promise<AuditReport> {
+async function audit(published: AuditRow[], truth: AuditRow[] | null, opts: Omit<AuditOptions, 'previous'> & { previous?: readonly AuditRow[] }): Promise<AuditReport> {
   const metas = metricMetaMap(opts.metrics);
   const T = opts.threshold;
   const violations: AuditViolation[] = [];
@@ -178,10 +203,22 @@ async function audit(published: AuditRow[], truth: AuditRow[] | null, opts: Audi
     return false;
   });
   const truthByKey = truth ? new Map(truth.map((r) => [keyOf(r), r])) : null;
-  const withheldGroups = new Set(known.filter((r) => r.suppressed).map((r) => `${r.metric_id}\u001f${r.period_grain}\u001f${r.period_start}\u001f${r.dimension}\u001f${r.group_value}`));
+  // A row pending revision shows the previous publication's figures: in this publication it is withheld.
+  const pending = (r: AuditRow) => !r.suppressed && r.note === PENDING_REVISION;
+  const withheld = (r: AuditRow) => r.suppressed || pending(r);
+  const withheldGroups = new Set(known.filter(withheld).map((r) => `${r.metric_id}\u001f${r.period_grain}\u001f${r.period_start}\u001f${r.dimension}\u001f${r.group_value}`));
+  // the previous publication's figures, by row, as its users saw them (a row pending there shows older figures)
+  const before = opts.previous ? new Map(opts.previous.filter((r) => !r.suppressed && metas.has(r.metric_id)).map((r) => [keyOf(r), r])) : null;
 
   for (const r of known) {
     const meta = metas.get(r.metric_id) as MetricMeta;
+    if (pending(r)) {
+      const b = before?.get(keyOf(r));
+      if (before && (!b || (['numerator', 'denominator', 'value'] as const).some((f) => !sameFigure(r[f], b[f])))) {
+        at(r, 'revision', b ? 'pending revision, but its figures are not those of the previous publication' : 'pending revision, but the previous publication did not show this row');
+      }
+      continue;
+    }
     if (r.suppressed) {
       const shown = FIGURE_FIELDS.filter((f) => r[f] !== null && r[f] !== undefined);
       if (shown.length) at(r, 'withheld_figures', `withheld row shows ${shown.join(', ')}`);
@@ -202,11 +239,28 @@ async function audit(published: AuditRow[], truth: AuditRow[] | null, opts: Audi
     if (opts.people?.metrics.includes(r.metric_id) && r.denominator !== null && r.denominator > 0 && Math.floor(r.denominator / opts.people.minPerPerson + 1e-9) < T) {
       at(r, 'primary', `shows ${round(r.denominator)} member-months of whole ${opts.people.maxPerPerson.toFixed(2)}-month windows: at most ${Math.floor(r.denominator / opts.people.minPerPerson + 1e-9)} people`, { count: 'P' });
     }
+    // consecutive publications: a count shown in both changed by 1..threshold-1
+    const b = before?.get(keyOf(r));
+    if (b) {
+      const was = atomValues(meta.kind, meta.dollarNumerator, b);
+      if (total && was[0] != null && was[1] != null) was.push((was[0] as number) + (was[1] as number));
+      figures.forEach(([name, v], k) => {
+        const w = was[k];
+        if (name === 'T' || v === null || w === null || w === undefined) return;
+        const change = v - w;
+        if (Math.abs(change) > 1e-9 && Math.abs(change) < T - 1e-9) at(r, 'primary', `${ATOM_NAMES[name]} changed by ${round(change)} since the previous publication (${round(w)} then ${round(v)}): a change in 1..${T - 1}`, { count: name, low: change, high: change });
+      });
+      const people = opts.people?.metrics.includes(r.metric_id) ? opts.people : undefined;
+      if (people && r.denominator !== null && b.denominator !== null) {
+        const moved = Math.abs(r.denominator - b.denominator);
+        if (moved > 1e-9 && Math.floor(moved / people.minPerPerson + 1e-9) < T) at(r, 'primary', `person-time changed by ${round(moved)} member-months since the previous publication: at most ${Math.floor(moved / people.minPerPerson + 1e-9)} people`, { count: 'P' });
+      }
+    }
   }
 
   const cells: AuditCell[] = known.map((r) => ({
     metric_id: r.metric_id, period_grain: r.period_grain, period_start: r.period_start, dimension: r.dimension, group_value: r.group_value,
-    shown: r.suppressed ? null : { numerator: r.numerator, denominator: r.denominator, value: r.value },
+    shown: withheld(r) ? null : { numerator: r.numerator, denominator: r.denominator, value: r.value },
     truth: truthByKey ? (truthByKey.get(keyOf(r)) ?? null) : undefined,
     elapsedDays: r.elapsed_days ?? null,
   }));
@@ -219,6 +273,7 @@ async function audit(published: AuditRow[], truth: AuditRow[] | null, opts: Audi
   const fixed = [...definitionalTies(cells, metas, truthByKey !== null), ...(opts.ties ?? [])];
   const attempt = async (extra: ExtraRelation[]) => {
     const sys = buildSystem(cells, { metas, threshold: T, existence: opts.existence ?? 'frames', extra, people: opts.people });
+    if (before) addChanges(sys, known, before, metas);
     return { sys, found: await findDisclosures(sys, { exact: opts.exact ?? true, settled: opts.settled }) };
   };
   let guessesDropped = false;
@@ -239,6 +294,11 @@ async function audit(published: AuditRow[], truth: AuditRow[] | null, opts: Audi
       continue;
     }
     const range = d.exact ? `exactly ${round(d.low)}` : `within ${round(d.low)}..${round(d.high)}`;
+    if (v.change) {
+      const [lo, hi] = v.change > 0 ? [d.low, d.high] : [-d.high, -d.low];
+      at(r, 'disclosure', `the change of withheld ${ATOM_NAMES[v.atom]} since the previous publication can be derived ${d.exact ? `exactly ${round(lo)}` : `within ${round(lo)}..${round(hi)}`}`, { count: v.atom, low: lo, high: hi });
+      continue;
+    }
     at(r, 'disclosure', `withheld ${ATOM_NAMES[v.atom]} can be derived ${range} from the published figures`, { count: v.atom, low: d.low, high: d.high });
   }
   return {
@@ -249,6 +309,48 @@ async function audit(published: AuditRow[], truth: AuditRow[] | null, opts: Audi
     guessesDropped,
     attacker: { components: found.components, candidates: found.candidates, lps: found.lps, mips: found.mips, seconds: found.seconds, byRelation: sys.relations, dropped: sys.dropped, certified: found.certified },
   };
+}
+
+/**
+ * Consecutive publications. The attacker holds the previous publication too: for a count
+ * withheld now that was shown then (value o), the change x - o is protected like a count.
+ * Each such count x gets two variables, u = x - o and w = o - x: the change is safe when
+ * u and w can each reach 0 or the threshold (so the change can be 0, or reach the
+ * threshold in size, in the direction the truth took). Counts shown in both publications
+ * are the primary check above.
+ *
+ * Not modelled (README, residuals): the previous publication's own withheld counts. Their
+ * ranges there bound the change of a count withheld then and shown or withheld now.
+ */
+function addChanges(sys: LinearSystem, known: readonly AuditRow[], before: ReadonlyMap<string, AuditRow>, metas: Map<string, MetricMeta>) {
+  // a finite floor for w (the region is shifted by its lower bound): far below any count of the table
+  let big = 1000;
+  for (const r of [...known, ...before.values()]) for (const f of [r.numerator, r.denominator]) if (f !== null && Number.isFinite(f)) big = Math.max(big, 10 * Math.abs(f));
+  for (const x of sys.vars.slice()) {
+    if (x.atom === 'P' || x.atom === 'T') continue;
+    const b = before.get(keyOf(known[x.cell]!));
+    if (!b) continue;
+    const meta = metas.get(b.metric_id)!;
+    const was = atomValues(meta.kind, meta.dollarNumerator, b);
+    const o = x.atom === 'D' ? (was[0] != null && was[1] != null ? (was[0] as number) + (was[1] as number) : null) : was[atomsOf(meta.kind, meta.dollarNumerator).atoms.findIndex((a) => a.type === x.atom)];
+    if (o === null || o === undefined) continue;
+    const xi = sys.vars.indexOf(x);
+    for (const sign of [1, -1] as const) {
+      const u = sys.vars.length;
+      sys.vars.push({
+        cell: x.cell, atom: x.atom, key: `${x.key}\u001fchange${sign > 0 ? '+' : '-'}`, truth: x.truth === null ? null : sign * (x.truth - o),
+        integer: x.integer, protect: true, lower: sign > 0 ? -o : -big, upper: sign > 0 ? Infinity : o, change: sign,
+      });
+      // u - sign * x = -sign * o
+      sys.rows.push({ vars: [u, xi], coefs: [1, -sign], lo: -sign * o, hi: -sign * o, relation: 'revision' });
+      sys.relations.revision = (sys.relations.revision ?? 0) + 1;
+    }
+  }
+}
+
+function sameFigure(a: number | null | undefined, b: number | null | undefined): boolean {
+  if (a === null || a === undefined || b === null || b === undefined) return (a ?? null) === (b ?? null);
+  return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a));
 }
 
 /** The system an audit builds, for tools that look inside it (tests, the suppressor's loop). */

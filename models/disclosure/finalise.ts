@@ -21,6 +21,7 @@ import { windowMonthBounds } from '../metrics/windowMonths.ts';
 import { cooccurrenceTies, readCooccurrence } from './attacker/ties.ts';
 import type { PeopleRule } from './attacker/system.ts';
 import { auditResults, type AuditReport } from './audit.ts';
+import { readPrevious, showPendingRevisions } from './revisions.ts';
 import { metricMetaMap, type MetricInput, type MetricMeta } from './metricMeta.ts';
 import { suppressOtherTables, type OtherTablesResult } from './otherTables.ts';
 import { publishedQValues } from './qValues.ts';
@@ -36,6 +37,12 @@ export interface FinaliseOptions {
   restrictedZip3?: string[];
   /** Told as each step ends (progress lines of a run). */
   onPhase?: (phase: string, seconds: number) => void;
+  /**
+   * The previous published generation (a DuckDB file), when there is one: the attacker
+   * holds it too, so no protected count may change by 1..threshold-1 between the two
+   * (issue 14, consecutive publications; revisions.ts).
+   */
+  previous?: string;
 }
 
 export interface FinaliseResult {
@@ -49,6 +56,8 @@ export interface FinaliseResult {
   rounds: number;
   /** rows of disparity_summary */
   summaries: number;
+  /** rows that show the previous publication's figures, pending revision (0 without a previous publication) */
+  pendingRevision: number;
   otherTables: OtherTablesResult;
   audit: AuditReport;
   seconds: Record<'surface' | 'comparisons' | 'suppression' | 'summaries' | 'otherTables' | 'audit', number>;
@@ -80,7 +89,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
   if (!(await tableExists(conn, 'metric_results'))) {
     // no metric engine output (e.g. a roster-only first drop): nothing is published, nothing to check
     return {
-      comparisons: 0, suppressedRows: 0, summaries: 0, seconds, rounds: 0, surface: { removed: 0, added: 0 },
+      comparisons: 0, suppressedRows: 0, summaries: 0, pendingRevision: 0, seconds, rounds: 0, surface: { removed: 0, added: 0 },
       suppression: { rows: 0, relations: 0, suppressed: 0, given: 0, primary: 0, complementary: 0, withheldComparisons: 0, sharedQuantities: [] },
       otherTables: { kmCurvesWithheld: null, gapRowsWithheld: null, prepostRowsSuppressed: null },
       audit: { ok: true, rows: 0, relations: 0, violations: [] },
@@ -102,6 +111,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
   // the true figures, for the attacker's candidates and the rounds below
   await exec(conn, 'CREATE OR REPLACE TEMP TABLE _truth_results AS SELECT * FROM metric_results');
   const ties = await tiedDimensions(conn, metas, opts);
+  const previous = opts.previous ? await readPrevious(conn, opts.previous) : undefined;
 
   let suppression: SuppressResult | null = null;
   let audit: AuditReport | null = null;
@@ -128,17 +138,43 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     await suppressFromTruth();
     for (const c of await mostlyWithheldCuts(conn)) coarsened.set(cutKey(c.metric_id, c.period_grain, c.dimension), 'fewer than two groups could be shown in most periods');
   });
+  // Two phases: this publication alone first, then (with a previous publication) the
+  // changes since it. Rows withheld in the first phase stay withheld (forced), so its
+  // certificates stay valid (settled) and the second phase only has the changes to prove.
+  let phaseStart = 0;
+  let against: string | undefined;
   for (; rounds < MAX_ROUNDS; rounds++) {
     suppression = await timed('suppression', suppressFromTruth);
     // Rounds run the attacker without its exact (whole-component) solves: a count no local
     // certificate shows safe is treated as disclosed.
-    audit = await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: '_truth_results', ties, people, exact: false, settled }));
+    audit = await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: '_truth_results', ties, people, exact: false, settled, previous: against }));
     for (const k of audit.attacker?.certified ?? []) settled.add(k);
     const disclosed = audit.violations.filter((v) => v.relation === 'disclosure' || v.relation === 'primary');
+    if (process.env.CLOSELOOP_TRACE_AUDIT) {
+      // what each round found, by kind (the numbers blanked), for tuning the rounds
+      const by = new Map<string, number>();
+      for (const v of disclosed) {
+        const k = `${v.relation} ${v.message.replace(/-?[0-9.]+/g, '#')}`;
+        by.set(k, (by.get(k) ?? 0) + 1);
+      }
+      console.error(`round ${rounds}${against ? ' (changes since the previous publication)' : ''}: ${disclosed.length} disclosed`);
+      for (const [k, n] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.error(`  ${n} x ${k}`);
+    }
+    if (!disclosed.length && previous && !against) {
+      for (const k of await withheldKeys(conn)) forced.add(k);
+      against = previous;
+      phaseStart = rounds + 1;
+      continue;
+    }
     if (!disclosed.length) break;
     const added = await timed('suppression', async () => {
       for (const k of await withheldKeys(conn)) forced.add(k);
-      if (rounds + 1 < WIDEN_ROUNDS) return widenAround(conn, disclosed, forced, strikes);
+      if (rounds - phaseStart + 1 < WIDEN_ROUNDS) {
+        const more = await widenAround(conn, disclosed, forced, strikes);
+        if (more > 0) return more;
+        // nothing left to withhold around them (e.g. a headline row, which is never withheld
+        // to protect another): coarsen now rather than end the rounds with a disclosure
+      }
       // a shown small count is withheld; a cut whose withheld counts stay provable is removed
       const primary = disclosed.filter((v) => v.relation === 'primary');
       let n = primary.length ? await widenAround(conn, primary, forced, strikes) : 0;
@@ -155,7 +191,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     if (added === 0) break; // nothing more to withhold: the audit's verdict stands
   }
   // the last word: exactly, on the final pattern, what stays unproven
-  if (!audit!.ok) audit = await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: '_truth_results', ties, people, settled }));
+  if (!audit!.ok || (previous && !against)) audit = await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: '_truth_results', ties, people, settled, previous }));
   await timed('suppression', async () => {
     await publishedQValues(conn);
     await settleAddedColumns(conn);
@@ -163,6 +199,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
   const summaries = await timed('summaries', () => buildDisparitySummary(conn, { metrics: opts.metrics }));
   const otherTables = await timed('otherTables', () => suppressOtherTables(conn, { metrics: opts.metrics, threshold }));
   await exec(conn, 'DROP TABLE IF EXISTS _truth_results');
+  const pendingRevision = previous ? await showPendingRevisions(conn, previous) : 0;
   // what was coarsened away, published so the dictionary and the pages can say why a cut is missing
   await exec(conn, `CREATE OR REPLACE TABLE withheld_cuts (metric_id VARCHAR, period_grain VARCHAR, dimension VARCHAR, reason VARCHAR)`);
   if (coarsened.size) {
@@ -175,7 +212,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     comparisons: comparisons.comparisons, suppressedRows: suppression!.suppressed, suppression: suppression!,
     surface: { ...surface, coarsened: [...coarsened.keys()].map((k) => { const [metric, grain, dimension] = k.split('\u001f'); return { metric: metric!, grain: grain!, dimension: dimension! }; }) },
     rounds: Math.min(rounds + 1, MAX_ROUNDS),
-    summaries, otherTables, audit: audit!, seconds,
+    summaries, pendingRevision, otherTables, audit: audit!, seconds,
   };
 }
 

@@ -187,6 +187,23 @@ class Component {
       this.upper.push(x.upper);
       this.integer.push(x.integer);
     }
+    // A finite ceiling for counts no relation bounds above (e.g. a headline row withheld,
+    // pending revision, leaves a whole cut unbounded): far above any figure of the
+    // component, so any count that reaches it reaches the threshold, and every LP has an
+    // optimum (an unbounded maximum certified nothing). A ceiling only narrows what the
+    // attacker may assume, so a witness found under it is a witness without it.
+    let scale = 10 * T;
+    for (const id of rowIds) {
+      const r = sys.rows[id]!;
+      for (const b of [r.lo, r.hi]) if (Number.isFinite(b)) scale = Math.max(scale, Math.abs(b));
+    }
+    for (const v of members) {
+      const x = sys.vars[v]!;
+      for (const b of [x.truth ?? 0, x.lower, x.upper]) if (Number.isFinite(b)) scale = Math.max(scale, Math.abs(b));
+    }
+    members.forEach((_, k) => {
+      if (!Number.isFinite(this.upper[k] as number)) this.upper[k] = 4 * scale;
+    });
     for (const id of rowIds) {
       const r = sys.rows[id]!;
       const vars = r.vars.map((v) => this.local.get(v)!);
@@ -233,6 +250,8 @@ class Component {
     const x0 = this.truthPoint() ?? (await this.wholeSolution());
     if (!x0) throw new Error(`disclosure audit: ${this.members.length} related counts have no whole-number solution: the published figures contradict each other`);
     for (const k of [...open]) if ((x0[k] as number) <= EPS || (x0[k] as number) >= this.T - EPS) open.delete(k);
+    await this.changesBack(open);
+    if (!open.size) return;
     if (whole) {
       const region = this.region(Array.from({ length: this.nv }, (_, k) => k), x0);
       await this.settleRounds(region, open);
@@ -269,6 +288,20 @@ class Component {
       return;
     }
     await this.decideByMip([...open].sort((a, b) => a - b), true);
+  }
+
+  /**
+   * Consecutive publications (audit.ts, addChanges): one whole-number solution with every
+   * open change at 0 or past it (the previous figures, as far as the relations allow)
+   * settles them all at once. The certificate moves every held row of every cut back
+   * together, which neighbourhoods of one count do not find in a large component.
+   */
+  private async changesBack(open: Set<number>) {
+    const changes = [...open].filter((k) => k < this.members.length && this.sys.vars[this.members[k] as number]!.change).sort((a, b) => a - b);
+    if (!changes.length) return;
+    const all = Array.from({ length: this.nv }, (_, k) => k);
+    const region = { vars: all, index: new Map(all.map((k) => [k, k])), lp: undefined as unknown as HighsLp, lower: [...this.lower], eqs: this.equations };
+    if (await this.wholeWith(region, changes, [])) for (const k of changes) open.delete(k);
   }
 
   /**

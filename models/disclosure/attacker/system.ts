@@ -50,6 +50,8 @@ export interface SystemVar {
   protect: boolean;
   lower: number;
   upper: number;
+  /** A change since the previous publication (audit.ts): +1 for x - o, -1 for o - x. */
+  change?: 1 | -1;
 }
 
 export interface SystemRow {

@@ -53,6 +53,10 @@ class Row:
 
 
 def row_from_dict(r, source, metric=None, dim=None, group=None):
+    if (r.get('note') or '') == 'pending revision':
+        # the publication rule: a row pending revision shows the previous publication's
+        # figures; in this publication its figures are withheld
+        r = {**r, 'suppressed': 'true', 'numerator': None, 'denominator': None, 'value': None, 'p_value': None, 'q_value': None}
     return Row(
         metric=metric or r.get('metric_id'),
         grain=r.get('period_grain'),

@@ -1,0 +1,112 @@
+// Issue 14, route 8, through the real binary: a demo drop is published, one referral is
+// added, the drop is published again, and the two exports are compared the way the
+// outside attacker did (a diff of every row shown in both). Also the CLI audit of a pair
+// of exports (`closeloop audit-suppression FILE --previous FILE`) on hand-made files.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runCli } from '../../helpers/cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'closeloop-consecutive-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+type Rec = Record<string, string>;
+function readCsv(file: string): Rec[] {
+  // the export quotes no field of these columns that holds a comma except notes; parse with quotes in mind
+  const lines = readFileSync(file, 'utf8').replace(/^\uFEFF/, '').trimEnd().split('\n');
+  const split = (l: string) => {
+    const out: string[] = [];
+    let cur = '';
+    let q = false;
+    for (let i = 0; i < l.length; i++) {
+      const c = l[i]!;
+      if (q && c === '"' && l[i + 1] === '"') { cur += '"'; i++; } else if (c === '"') q = !q;
+      else if (c === ',' && !q) { out.push(cur); cur = ''; } else cur += c;
+    }
+    out.push(cur);
+    return out;
+  };
+  const head = split(lines[0]!);
+  return lines.slice(1).map((l) => Object.fromEntries(split(l).map((v, i) => [head[i]!, v])));
+}
+const keyOf = (r: Rec) => [r.metric_id, r.period_grain, r.period_start, r.dimension, r.group_value].join('|');
+const num = (s: string | undefined) => (s === undefined || s === '' ? null : Number(s));
+
+describe('consecutive publications through closeloop run (issue 14, route 8)', () => {
+  let before: Rec[] = [];
+  let after: Rec[] = [];
+  let second = '';
+  beforeAll(async () => {
+    const drop = join(dir, 'drop');
+    const store = join(dir, 'store');
+    expect((await runCli(['demo', '--people', '800', '--seed', '1414', '--out', drop], {}, 300_000)).code).toBe(0);
+    const first = await runCli(['run', '--inbox', drop, '--db', store], {}, 600_000);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    expect((await runCli(['export', '--metric', 'all', '--db', store, '--out', join(dir, 'before.csv')])).code).toBe(0);
+    // one referral more: a copy of a closed one under a new id
+    const file = join(drop, 'referrals.csv');
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    const head = lines[0]!.split(',');
+    const closed = lines.slice(1).reverse().find((l) => l.split(',')[head.indexOf('closed_on')])!.split(',');
+    closed[head.indexOf('referral_id')] = 'R9999999-ADDED';
+    writeFileSync(file, [...lines, closed.join(',')].join('\n') + '\n');
+    const run2 = await runCli(['run', '--inbox', drop, '--db', store], {}, 900_000);
+    second = run2.stdout;
+    expect(run2.code, run2.stdout + run2.stderr).toBe(0);
+    expect((await runCli(['export', '--metric', 'all', '--db', store, '--out', join(dir, 'after.csv')])).code).toBe(0);
+    before = readCsv(join(dir, 'before.csv'));
+    after = readCsv(join(dir, 'after.csv'));
+  }, 1_800_000);
+
+  test('no count shown in both publications changed by 1..10 (numerator, denominator, complement)', () => {
+    const was = new Map(before.filter((r) => r.suppressed !== 'true').map((r) => [keyOf(r), r]));
+    const small: string[] = [];
+    let compared = 0;
+    for (const r of after) {
+      const b = was.get(keyOf(r));
+      if (!b || r.suppressed === 'true' || r.note === 'pending revision') continue;
+      const [n0, d0, n1, d1] = [num(b.numerator), num(b.denominator), num(r.numerator), num(r.denominator)];
+      compared++;
+      const changes: Array<[string, number | null]> = [['numerator', n0 !== null && n1 !== null ? n1 - n0 : null], ['denominator', d0 !== null && d1 !== null ? d1 - d0 : null]];
+      // complements only for proportions and durations (cases - events); a rate's denominator is person-time
+      if (n0 !== null && d0 !== null && n1 !== null && d1 !== null && Number.isInteger(d0) && Number.isInteger(d1)) changes.push(['complement', (d1 - n1) - (d0 - n0)]);
+      for (const [what, c] of changes) {
+        if (c !== null && Number.isInteger(c) && Math.abs(c) >= 1 && Math.abs(c) <= 10) small.push(`${keyOf(r)} ${what} ${c}`);
+      }
+    }
+    expect(compared).toBeGreaterThan(500);
+    expect(small).toEqual([]);
+  });
+
+  test('rows pending revision show the previous publication\'s figures, run and as-of date, and the run says how many', () => {
+    const was = new Map(before.map((r) => [keyOf(r), r]));
+    const held = after.filter((r) => r.note === 'pending revision');
+    expect(held.length).toBeGreaterThan(0);
+    expect(second).toContain(`${held.length.toLocaleString('en-US')} row(s) keep the previous publication's figures, pending revision`);
+    for (const r of held) {
+      const b = was.get(keyOf(r))!;
+      expect(b, keyOf(r)).toBeDefined();
+      expect([r.numerator, r.denominator, r.value, r.run_id, r.as_of, r.suppressed], keyOf(r)).toEqual([b.numerator, b.denominator, b.value, b.run_id, b.as_of, 'false']);
+    }
+    // the headline of closed loops over the whole span counts the added referral: it is held
+    expect(held.some((r) => r.metric_id === 'closed_loop_rate' && r.dimension === 'all' && r.period_grain === 'all')).toBe(true);
+  });
+
+  test('closeloop audit-suppression after.csv --previous before.csv passes', async () => {
+    const r = await runCli(['audit-suppression', join(dir, 'after.csv'), '--previous', join(dir, 'before.csv')], {}, 600_000);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+  }, 600_000);
+
+  test('the same audit fails on a pair of hand-made exports that differ by one closed referral, and names the change', async () => {
+    const cols = 'metric_id,period_grain,period_start,dimension,group_value,numerator,denominator,value,suppressed,note';
+    const line = (g: string, n: number, d: number) => `closed_loop_rate,all,2025-01-01,${g === 'all' ? 'all' : 'sex'},${g},${n},${d},${n / d},false,`;
+    writeFileSync(join(dir, 'p0.csv'), [cols, line('all', 30, 60), line('female', 15, 30), line('male', 15, 30)].join('\n') + '\n');
+    writeFileSync(join(dir, 'p1.csv'), [cols, line('all', 31, 61), line('female', 16, 31), line('male', 15, 30)].join('\n') + '\n');
+    const alone = await runCli(['audit-suppression', join(dir, 'p1.csv')]);
+    expect(alone.code, alone.stdout).toBe(0);
+    const pair = await runCli(['audit-suppression', join(dir, 'p1.csv'), '--previous', join(dir, 'p0.csv')]);
+    expect(pair.code).toBe(1);
+    expect(pair.stdout).toContain('closed_loop_rate all 2025-01-01 sex=female: numerator changed by 1 since the previous publication (15 then 16)');
+  }, 120_000);
+});
