@@ -26,6 +26,8 @@ export interface TrendPoint {
   provisional?: boolean;
   /** NCHS: relative standard error above 30% or fewer than 20 events (drawn hatched). */
   unreliable?: boolean;
+  /** The previous publication's figures: the change since is held back (issue 14, consecutive publications). */
+  pending?: boolean;
 }
 
 export interface TrendOptions {

@@ -145,6 +145,8 @@ function finishTrend(m: Metric, p: { grain: string; from?: string; to?: string }
   const kind = valueKind(m);
   const range = p.from || p.to ? `, ${p.from ?? 'start'} to ${p.to ?? 'as-of'}` : '';
   const last = chart.filter((x) => !x.suppressed && x.value !== null).at(-1);
+  const pending = table.filter((x) => x.pending);
+  if (pending.length) notes.push(`${pending.length === 1 ? 'One figure shows' : `${pending.length} figures show`} the previous publication's values, pending revision (${pending.slice(0, 3).map((x) => `${x.series}, ${x.period_label}`).join('; ')}${pending.length > 3 ? '; ...' : ''}): the change since then is held back until it is 0 or at least 11, so that no one can tell what a few new records changed.`);
   return {
     title: m.title,
     spec: trendSpec(chart, {

@@ -2,6 +2,7 @@
 // maturity and reliability), the latest final period, and whether it changed significantly
 // from the final period before.
 import type { Row } from '../../models/duckdb.ts';
+import { PENDING_REVISION } from '../../models/disclosure/audit.ts';
 import type { TrendPoint } from '../../dashboards/specs/trend.ts';
 import type { ValueKind } from '../../dashboards/specs/theme.ts';
 import { periodChange, type ChangeVerdict } from '../../models/stats/periodChange.ts';
@@ -60,6 +61,7 @@ export function toPoint(r: Row, series: string): TrendPoint {
     partial: status === 'partial',
     provisional: status === 'provisional',
     unreliable: r.unreliable === true,
+    pending: r.note === PENDING_REVISION,
   };
 }
 

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from '../../helpers/cli.ts';
+import { addTestUser, getAs } from '../../helpers/auth.ts';
+import { createApp } from '../../../server/app.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'closeloop-consecutive-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,9 +39,9 @@ describe('consecutive publications through closeloop run (issue 14, route 8)', (
   let before: Rec[] = [];
   let after: Rec[] = [];
   let second = '';
+  const store = join(dir, 'store');
   beforeAll(async () => {
     const drop = join(dir, 'drop');
-    const store = join(dir, 'store');
     expect((await runCli(['demo', '--people', '800', '--seed', '1414', '--out', drop], {}, 300_000)).code).toBe(0);
     const first = await runCli(['run', '--inbox', drop, '--db', store], {}, 600_000);
     expect(first.code, first.stdout + first.stderr).toBe(0);
@@ -91,6 +93,21 @@ describe('consecutive publications through closeloop run (issue 14, route 8)', (
     }
     // the headline of closed loops over the whole span counts the added referral: it is held
     expect(held.some((r) => r.metric_id === 'closed_loop_rate' && r.dimension === 'all' && r.period_grain === 'all')).toBe(true);
+  });
+
+  test('the trend chart says which of its figures are the previous publication\'s', async () => {
+    const app = createApp({ root: store, log: () => undefined });
+    try {
+      const evaluator = await addTestUser(store, 'evaluator');
+      const held = after.filter((r) => r.note === 'pending revision' && r.metric_id === 'closed_loop_rate' && r.dimension === 'all' && r.period_grain === 'quarter');
+      expect(held.length).toBeGreaterThan(0);
+      const r = await getAs(app, evaluator, '/api/charts/trend.json?metric=closed_loop_rate&grain=quarter');
+      expect(r.status).toBe(200);
+      expect((r.body.notes as string[]).join(' ')).toMatch(new RegExp(`${held.length === 1 ? 'One figure shows' : `${held.length} figures show`} the previous publication's values, pending revision`));
+      expect(r.body.table.rows.filter((x: { pending?: boolean }) => x.pending).length).toBe(held.length);
+    } finally {
+      app.close();
+    }
   });
 
   test('closeloop audit-suppression after.csv --previous before.csv passes', async () => {
