@@ -1,7 +1,10 @@
 // Shared by the incremental-run tests (fast tier: one changed extract; full tier: the
-// rest): an incremental store, and the oracle, a second store loaded from scratch with the
-// same inbox, compared row for row.
-import { readFileSync, writeFileSync } from 'node:fs';
+// rest): an incremental store, and the oracle, the same store as it was before the run
+// (its previous publication included: consecutive publications hold back small changes,
+// models/disclosure/revisions.ts) reloaded from scratch with the same inbox
+// (--full-refresh), compared row for row.
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { generateDemo } from '../../pipelines/demo/generate.ts';
@@ -57,11 +60,16 @@ export interface IncrementalCase {
 export async function incrementalCase(people: number): Promise<IncrementalCase> {
   const incremental = tempStore('closeloop-incr-');
   let full: TempStore | null = null;
+  let before: string | null = null;
   await generateDemo({ people, seed: 7, outDir: incremental.inbox });
   expect((await incremental.run()).status).toBe('published');
   return {
     incremental,
     async run() {
+      // the store as it is before this run: the oracle starts from it
+      if (before) rmSync(before, { recursive: true, force: true });
+      before = mkdtempSync(join(tmpdir(), 'closeloop-before-'));
+      cpSync(incremental.root, before, { recursive: true });
       const logs: string[] = [];
       expect((await incremental.run({ log: (l) => logs.push(l) })).status).toBe('published');
       return logs.find((l) => l.includes('metric rows computed')) ?? '';
@@ -69,10 +77,8 @@ export async function incrementalCase(people: number): Promise<IncrementalCase> 
     async rebuildAndCompare() {
       full?.cleanup();
       full = tempStore('closeloop-full-');
-      for (const f of ['people.csv', 'coverage.csv', 'services.csv', 'screenings.csv', 'referrals.csv', 'enrollments.csv', 'phq9.csv', 'encounters.csv']) {
-        full.copy(join(incremental.inbox, f));
-      }
-      expect((await full.run()).status).toBe('published');
+      cpSync(before!, full.root, { recursive: true });
+      expect((await full.run({ fullRefresh: true })).status).toBe('published');
       const [a, b] = [await published(incremental), await published(full)];
       for (const t of Object.keys(TABLES)) {
         expect(a[t]!.length, t).toBeGreaterThan(0);
@@ -83,6 +89,7 @@ export async function incrementalCase(people: number): Promise<IncrementalCase> 
     cleanup() {
       incremental.cleanup();
       full?.cleanup();
+      if (before) rmSync(before, { recursive: true, force: true });
     },
   };
 }
