@@ -114,6 +114,8 @@ export async function renderTiles(section, filters, state, interpreter) {
       const chart = await getJson(`/api/charts/sparkline.json${query({ metric: h.metric.id, ...params })}`);
       const r = await window.vegaEmbed(target, chart.spec, { ...EMBED, expr: interpreter });
       nameChart(target, chart.spec.description || `${h.metric.title} trend`);
+      // Coarsened (most periods withheld at the chosen grain): the tile says so under its trend.
+      if (chart.notes.length) target.after(el('p', { class: 'spark-note', text: chart.notes.join(' ') }));
       state.views[`tile-${h.metric.id}`] = r.view;
     } catch (err) {
       message(target, err.message);
