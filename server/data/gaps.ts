@@ -41,7 +41,35 @@ export async function gapTable(gen: Generation, f: GapFilter = {}): Promise<Row[
   const order = gen.hasColumns('gap_table', 'rank') ? 'rank' : gen.hasColumns('gap_table', 'unmet_needs') ? 'unmet_needs DESC NULLS LAST, domain, county_fips' : 'domain, county_fips';
   const columns = (gen.tables.get('gap_table') ?? []).filter((c) => c !== 'run_id' && c !== 'as_of').map((c) => `"${c}"`);
   const rows = await gen.query(`SELECT ${columns.join(', ')} FROM gap_table${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order}`, params);
-  return rows.map((r) => ({ ...r, domain_label: groupLabel('domain', String(r.domain)), county_name: countyName(String(r.county_fips)) }));
+  return rows.map((r) => ({ ...r, domain_label: groupLabel('domain', String(r.domain)), county_name: countyName(String(r.county_fips)), note: gapNote(r) }));
+}
+
+const CAPACITY_NOTES: Record<string, string> = {
+  'no provider': 'no provider (no directory program serves this need here)',
+  'capacity unknown': 'capacity unknown (a serving program did not report its capacity)',
+  'zero capacity': 'zero capacity (the serving programs report a capacity of 0)',
+};
+
+/**
+ * Why a gap-table row has an empty figure, in words (issue 16: no empty cell unexplained):
+ * withheld to protect small counts, no positive need whose 90 days have passed, no referral
+ * closed without the need met, or the directory's reason for having no capacity ratio.
+ * Null when every figure is there.
+ */
+export function gapNote(r: Row): string | null {
+  const notes: string[] = [];
+  const withheld = r.suppressed === true;
+  if (r.unmet_need_rate === null || r.unmet_need_rate === undefined) {
+    notes.push(`Unmet need rate: ${withheld && r.needs_measurable === null ? 'withheld (n<11)' : 'no positive need has reached day 90 yet'}`);
+  }
+  if (r.capacity_rejection_share === null || r.capacity_rejection_share === undefined) {
+    notes.push(`Closed for no capacity: ${withheld && r.closed_not_met_referrals === null ? 'withheld (n<11)' : 'no referral here was closed without the need met'}`);
+  }
+  if (r.demand_capacity_ratio === null || r.demand_capacity_ratio === undefined) {
+    const reason = CAPACITY_NOTES[String(r.capacity_note)];
+    notes.push(`Needs per capacity-month: ${reason ?? (withheld ? 'withheld (n<11)' : 'no capacity figure')}`);
+  }
+  return notes.length ? `${notes.join('. ')}.` : null;
 }
 
 export interface Org {

@@ -205,6 +205,23 @@ describe('overview and views', () => {
     expect(noProvider).toMatchObject({ serving_programs: 0, programs: null, capacity_note: 'no provider' });
   });
 
+  it('GET /api/gaps: every empty figure of the gap table is explained in the note (issue 16), and a full row has none', async () => {
+    const rows = (await get('/api/gaps')).body.rows as Array<Record<string, unknown>>;
+    const figures = [['unmet_need_rate', 'Unmet need rate'], ['capacity_rejection_share', 'Closed for no capacity'], ['demand_capacity_ratio', 'Needs per capacity-month']] as const;
+    for (const r of rows) {
+      const empty = figures.filter(([k]) => r[k] === null);
+      if (empty.length === 0) expect(r.note, `${r.domain} ${r.county_fips}`).toBeNull();
+      for (const [, title] of empty) expect(r.note, `${r.domain} ${r.county_fips}`).toMatch(new RegExp(`${title}: [a-z]`));
+    }
+    const cell = (d: string, c: string) => rows.find((x) => x.domain === d && x.county_fips === c)!;
+    expect(cell(FIXTURE.noProvider.domain, FIXTURE.noProvider.county).note).toContain('Needs per capacity-month: no provider (no directory program serves this need here)');
+    // interpersonal safety: its one program reports no capacity
+    expect(cell('interpersonal_safety', '37119').note).toBe('Needs per capacity-month: capacity unknown (a serving program did not report its capacity).');
+    const withheld = rows.filter((x) => x.suppressed === true);
+    expect(withheld.length).toBeGreaterThan(0);
+    for (const r of withheld) expect(r.note).toContain('withheld (n<11)');
+  });
+
   it('GET /api/disparities: groups against the reference, flags, summary measures', async () => {
     const r = await get('/api/disparities?metric=closed_loop_rate&dimension=race_ethnicity');
     expect(r.status).toBe(200);

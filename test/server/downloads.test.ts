@@ -113,7 +113,10 @@ describe('results exports', () => {
     expect(r.status).toBe(200);
     expect(r.headers['content-disposition']).toBe('attachment; filename="closeloop-closed_loop_rate-race_ethnicity-quarter-2026-10-31.csv"');
     const lines = r.text.trim().split('\n');
-    expect(lines[0]).toBe(RESULT_COLUMNS.map((c) => c.name).join(','));
+    expect(lines[0]).toBe([...RESULT_COLUMNS.map((c) => c.name), 'metric_title', 'dimension_label', 'group_label'].join(','));
+    // issue 16: labels beside the codes (the codes stay in group_value)
+    const black = lines.find((l) => l.includes(',race_ethnicity,black,'))!;
+    expect(black.split(',').slice(-3)).toEqual(['Loop closed within 60 days', 'Race and ethnicity', 'Black or African American']);
     const api = await getAs(app, evaluator, '/api/metrics/closed_loop_rate?dimension=race_ethnicity&grain=quarter');
     expect(lines).toHaveLength(api.body.rows.length + 1);
     const prog = await getAs(app, evaluator, '/api/exports/metrics/closed_loop_rate.csv?dimension=program_id&grain=all');
@@ -155,7 +158,7 @@ describe('the metric report workbook', () => {
     expect(asOf).toEqual(new Date('2026-10-31T00:00:00Z'));
     const access = wb.getWorksheet('Access')!;
     expect(access.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
-    expect(access.getRow(1).values).toEqual([undefined, ...RESULT_COLUMNS.map((c) => c.name)]);
+    expect(access.getRow(1).values).toEqual([undefined, ...RESULT_COLUMNS.map((c) => c.name), 'metric_title', 'dimension_label', 'group_label']);
     const col = (name: string) => RESULT_COLUMNS.findIndex((c) => c.name === name) + 1;
     expect(access.getRow(2).getCell(col('period_start')).value).toBeInstanceOf(Date);
     let checked = 0;
@@ -343,7 +346,7 @@ describe('issue 16: exports that carry their provenance', () => {
     expect(files.has('xl/sharedStrings.xml')).toBe(true);
     const wb = await workbook(r.body);
     expect(RESULT_COLUMNS.length).toBe(28);
-    const lastCol = 'AB'; // the 28th column
+    const lastCol = 'AE'; // the 31st column: the spec's 28, then metric_title, dimension_label, group_label
     for (const name of ['Access', 'Closed loop', 'Service gaps', 'Outcomes']) {
       const ws = wb.getWorksheet(name)!;
       expect(ws.autoFilter, name).toBe(`A1:${lastCol}${ws.rowCount}`);
