@@ -1,13 +1,15 @@
 // Issue 16, the last items, in Debian's Chromium for an evaluator and a partner: automatic
 // coarsening of a trend whose months are mostly withheld (and none where they are not),
-// heat maps in quantile classes with the n of each cell, and a chart's figures reachable
-// from the keyboard. Full tier: about 30 s of browser work.
+// heat maps in quantile classes with the n of each cell, a chart's figures reachable from
+// the keyboard, the provenance footer of a downloaded image, and a partner's page weight
+// (weight.browser.test.ts measures an evaluator's). Full tier: about 40 s of browser work.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { dashboardSession, missingChromium, type DashboardSession } from '../helpers/chromium.ts';
 import { accessibility } from '../helpers/axe.ts';
 import { signIn, type SignedIn } from '../helpers/signin.ts';
+import { kb, visit } from '../helpers/transfer.ts';
 
 type El = { textContent: string | null; getAttribute(n: string): string | null; closest(s: string): El | null; id: string; open?: boolean; className: string };
 declare const document: { activeElement: El | null };
@@ -84,6 +86,37 @@ describe.skipIf(missing !== null)(missing ? `issue 16 charts (SKIPPED: ${missing
       expect(await accessibility(page)).toEqual({ axe: [], charts: [], scroll: [] });
       await page.close();
     }
+  });
+
+  it('a downloaded chart image carries its provenance footer: source, run, as-of date, filters (a partner\'s: its organization only), n<11 withheld', async () => {
+    for (const [who, only] of [[evaluator, false], [partner, true]] as const) {
+      const page = await open(who, '/closed-loop');
+      const fig = 'figure[data-chart="km"][data-fixed="metric=days_to_close&dimension=target_org_id"]';
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click(`${fig} a.download[data-format="svg"]`)]);
+      const svg = readFileSync((await download.path())!, 'utf8');
+      const footer = [...(/<g class="provenance"[^>]*>(.*?)<\/g>/.exec(svg)?.[1] ?? '').matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]).join(' ');
+      expect(footer).toContain(`Source: closeloop, run ${session.fx.runId}, as of ${session.fx.asOf}.`);
+      expect(footer).toContain('metric=days_to_close, dimension=target_org_id');
+      expect(footer.includes('organization=ORG-04 only'), footer).toBe(only);
+      expect(footer).toContain('n&lt;11 withheld');
+      await page.close();
+    }
+  });
+
+  it(`a partner's overview (with its own home block): at most ${kb(400_000)} on a first visit, ${kb(50_000)} on a repeat visit`, async () => {
+    const blank = await partner.context.newPage();
+    const cdp = await partner.context.newCDPSession(blank);
+    await cdp.send('Network.clearBrowserCache');
+    await cdp.detach();
+    await blank.close();
+    const first = await visit(partner.context, `${session.server.url}/`);
+    expect(await first.page.isVisible('[data-block="partner-home"]')).toBe(true);
+    await first.page.close();
+    const repeat = await visit(partner.context, `${session.server.url}/`);
+    await repeat.page.close();
+    console.info(`partner overview: first visit ${kb(first.total)} in ${first.transfers.length} requests, repeat ${kb(repeat.total)}`);
+    expect(first.total).toBeLessThanOrEqual(400_000);
+    expect(repeat.total).toBeLessThanOrEqual(50_000);
   });
 
   it('keyboard: Tab reaches a chart, the arrow keys read its figures (what the tooltips show) into a live region, Enter opens its table', async () => {
