@@ -194,16 +194,16 @@ function finishTrend(m: Metric, p: { grain: string; from?: string; to?: string }
   const range = p.from || p.to ? `, ${p.from ?? 'start'} to ${p.to ?? 'as-of'}` : '';
   const last = chart.filter((x) => !x.suppressed && x.value !== null).at(-1);
   // A coarsened chart carries its note in the subtitle too, so the SVG/PNG says it.
-  const coarsened = p.grain !== asked ? ` ${notes[0]}` : '';
+  const coarsened = p.grain !== asked ? notes[0]! : null;
   return {
     title: m.title,
     spec: trendSpec(chart, {
       title: m.title,
-      subtitle: `${cap(byGrain(p.grain))}${range}. ${m.direction === 'higher_better' ? 'Higher is better.' : 'Lower is better.'} Band: 95% interval.${coarsened}`,
+      subtitle: [`${cap(byGrain(p.grain))}${range}. ${m.direction === 'higher_better' ? 'Higher is better.' : 'Lower is better.'} Band: 95% interval.`, ...(coarsened ? [coarsened] : [])],
       kind,
       yTitle: valueTitle(m),
       seriesTitle,
-      description: `${m.title} ${byGrain(p.grain)}${last ? `; latest shown value ${formatValue(last.value, kind)} (${last.series}, ${last.period_label})` : ''}.${coarsened} The table below the chart lists every figure.`,
+      description: `${m.title} ${byGrain(p.grain)}${last ? `; latest shown value ${formatValue(last.value, kind)} (${last.series}, ${last.period_label})` : ''}.${coarsened ? ` ${coarsened}` : ''} The table below the chart lists every figure.`,
     }),
     table: {
       columns: [{ key: 'series', title: seriesTitle }, { key: 'period_label', title: 'Period' }, { key: 'period_start', title: 'Period start', format: 'date' }, ...resultColumns(m),

@@ -46,7 +46,9 @@ describe.skipIf(missing !== null)(missing ? `issue 16 charts (SKIPPED: ${missing
       const page = await open(who, '/outcomes?grain=month');
       expect(await page.isVisible(`${REMISSION} .chart-notes`)).toBe(true);
       expect(await page.textContent(`${REMISSION} .chart-notes`)).toMatch(/^Shown by quarter: most months are withheld \(n<11\), (\d+) of \1\.$/);
+      // said once on the page (the image has it in its subtitle: test/server/downloads.test.ts)
       expect(await page.textContent(`${REMISSION} .chart-subtitle`)).toContain('By quarter');
+      expect(await page.textContent(`${REMISSION} .chart-subtitle`)).not.toContain('Shown by quarter');
       const periods = await page.$$eval(`${REMISSION} .chart-table tbody tr td:nth-child(2)`, (tds) => tds.map((t) => t.textContent ?? ''));
       expect(periods.length).toBeGreaterThan(3);
       expect(periods.every((p) => /^\d{4} Q[1-4]$/.test(p)), periods.join(',')).toBe(true);

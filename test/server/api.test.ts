@@ -220,6 +220,14 @@ describe('overview and views', () => {
     const withheld = rows.filter((x) => x.suppressed === true);
     expect(withheld.length).toBeGreaterThan(0);
     for (const r of withheld) expect(r.note).toContain('withheld (n<11)');
+    // "withheld" exactly where the results table withholds the cell's figure, by the results API
+    const results = (await get('/api/metrics/capacity_rejection_share?dimension=domain*county_fips&grain=all')).body.rows as Array<{ group_value: string; suppressed: boolean }>;
+    const suppressedCells = new Set(results.filter((x) => x.suppressed).map((x) => x.group_value));
+    expect(suppressedCells.size).toBeGreaterThan(0);
+    for (const r of rows.filter((x) => x.capacity_rejection_share === null)) {
+      const said = /Closed for no capacity: withheld \(n<11\)/.test(String(r.note));
+      expect(said, `${r.domain}*${r.county_fips}: ${r.note}`).toBe(suppressedCells.has(`${r.domain}*${r.county_fips}`) || (r.suppressed === true && r.closed_not_met_referrals === null));
+    }
   });
 
   it('GET /api/disparities: groups against the reference, flags, summary measures', async () => {

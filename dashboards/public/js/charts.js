@@ -191,7 +191,8 @@ export async function renderChart(fig, filters, meta, state) {
     sub = el('p', { class: 'chart-subtitle' });
     fig.querySelector('.chart-head').append(sub);
   }
-  sub.replaceChildren(...subtitle.map((line) => el('span', { text: line })));
+  // a line that is also a note (a coarsened trend's) is shown once, as the note under the chart
+  sub.replaceChildren(...subtitle.filter((line) => !data.notes.includes(line)).map((line) => el('span', { text: line })));
   notes.textContent = data.notes.join(' ');
   notes.hidden = data.notes.length === 0;
   setDownloads(fig, chart, params, true);
