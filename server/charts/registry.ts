@@ -19,7 +19,7 @@ import { disparities, forestRows } from '../data/disparities.ts';
 import { phq9Outcomes, prePost } from '../data/outcomes.ts';
 import { balanceRows, EVALUATION_OUTCOMES, evaluationSummary, eventStudyMonths, phq9BalanceRows, phq9Comparison, type BalanceRow, type EvaluationOutcome } from '../data/evaluation.ts';
 import { freshness, loadReport } from '../data/quality.ts';
-import { checkFilter, checkSubset, latestFinalPeriod, oneOf, periodLabel, requireMetric, resultRows, type Subset } from '../data/results.ts';
+import { checkFilter, checkSubset, latestFinalPeriod, oneOf, periodLabel, requireMetric, resultRows } from '../data/results.ts';
 import { periodStatus, toPoint, valueKind, valueTitle } from '../data/series.ts';
 import { notAvailable, orgNames } from '../data/gaps.ts';
 import { groupLabel } from '../labels.ts';
