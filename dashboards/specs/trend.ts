@@ -32,7 +32,8 @@ export interface TrendPoint {
 
 export interface TrendOptions {
   title: string;
-  subtitle?: string;
+  /** One line, or several (a coarsened trend's note is a line of its own). */
+  subtitle?: string | string[];
   kind: ValueKind;
   yTitle: string;
   seriesTitle?: string;
@@ -51,7 +52,7 @@ export function trendSpec(points: TrendPoint[], o: TrendOptions): TopLevelSpec {
   const suppressed = [...withheld].map(([period_label, s]) => ({ period_label, series: s.join(', ') }));
   const shownWith = (f: (p: TrendPoint) => boolean | undefined) => points.some((p) => f(p) && !p.suppressed && p.value !== null);
   const subtitle = [
-    o.subtitle,
+    ...[o.subtitle ?? []].flat(),
     shownWith((p) => p.provisional) ? PROVISIONAL_NOTE : null,
     shownWith((p) => p.partial) ? PARTIAL_NOTE : null,
     suppressed.length ? SUPPRESSED_NOTE : null,

@@ -19,7 +19,7 @@ import { disparities, forestRows } from '../data/disparities.ts';
 import { phq9Outcomes, prePost } from '../data/outcomes.ts';
 import { balanceRows, EVALUATION_OUTCOMES, evaluationSummary, eventStudyMonths, phq9BalanceRows, phq9Comparison, type BalanceRow, type EvaluationOutcome } from '../data/evaluation.ts';
 import { freshness, loadReport } from '../data/quality.ts';
-import { checkFilter, checkSubset, latestFinalPeriod, oneOf, periodLabel, requireMetric, resultRows, type Subset } from '../data/results.ts';
+import { checkFilter, checkSubset, latestFinalPeriod, oneOf, periodLabel, requireMetric, resultRows } from '../data/results.ts';
 import { periodStatus, toPoint, valueKind, valueTitle } from '../data/series.ts';
 import { notAvailable, orgNames } from '../data/gaps.ts';
 import { groupLabel } from '../labels.ts';
@@ -92,6 +92,51 @@ async function periodFor(gen: Generation, metric: string, grain: string, periodS
 const MAX_SERIES = 8;
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
+/** The next coarser grain: month -> quarter -> year -> whole span. */
+const COARSER: Record<string, 'quarter' | 'year' | 'all' | undefined> = { month: 'quarter', quarter: 'year', year: 'all' };
+const GRAIN_PLURAL: Record<string, string> = { month: 'months', quarter: 'quarters', year: 'years', all: 'whole-span figures' };
+const byGrain = (g: string) => (g === 'all' ? 'for the whole span' : `by ${g}`);
+
+/** The start of the `grain` period holding `date` (so a coarser period that began before `from` is kept). */
+function floorToGrain(grain: 'quarter' | 'year', date: string): string {
+  const [y, m] = date.split('-');
+  return grain === 'year' ? `${y}-01-01` : `${y}-${String(Math.floor((Number(m) - 1) / 3) * 3 + 1).padStart(2, '0')}-01`;
+}
+
+interface Drawn<T> { chart: T[]; table: T[]; notes: string[] }
+
+/**
+ * Automatic coarsening (issue 16): when more than half of the cells a chart would draw at
+ * the chosen grain are withheld (n<11), draw the next coarser grain that the metric is
+ * published at (month -> quarter -> year -> whole span), and say so in a note. The table
+ * and the CSV come from the same build, so they follow what is drawn. When every grain is
+ * mostly withheld the chosen grain is kept (a coarser view would hide as much).
+ */
+async function coarsenWhenWithheld<T extends { suppressed: boolean }>(
+  gen: Generation, metric: string, p: { grain: string; from?: string; to?: string },
+  at: (grain: 'year' | 'quarter' | 'month' | 'all', range: { from?: string; to?: string }) => Promise<Drawn<T>>,
+): Promise<Drawn<T> & { grain: string; from?: string; to?: string }> {
+  const asked = await at(p.grain as 'month', p);
+  const published = (await availability(gen)).periods.get(metric);
+  const mostlyWithheld = (d: Drawn<T>) => d.chart.length > 0 && d.chart.filter((x) => x.suppressed).length * 2 > d.chart.length;
+  const tally = (d: Drawn<T>) => `${d.chart.filter((x) => x.suppressed).length} of ${d.chart.length}`;
+  if (!mostlyWithheld(asked)) return { ...asked, ...p };
+  const also: string[] = [];
+  for (let g = COARSER[p.grain]; g; g = COARSER[g]) {
+    if (!published?.has(g)) continue;
+    const range = g === 'all' ? {} : { from: p.from && floorToGrain(g, p.from), to: p.to };
+    const d = await at(g, range);
+    if (d.chart.length === 0) continue;
+    if (!mostlyWithheld(d)) {
+      const so = also.length ? `; so are most ${also.join(' and ')}` : '';
+      const note = `Shown ${byGrain(g)}: most ${GRAIN_PLURAL[p.grain]} are withheld (n<11), ${tally(asked)}${so}.${g === 'all' && (p.from || p.to) ? ' The whole span ignores the From and To filters.' : ''}`;
+      return { ...d, notes: [note, ...d.notes], grain: g, ...range };
+    }
+    also.push(`${GRAIN_PLURAL[g]} (${tally(d)})`);
+  }
+  return { ...asked, ...p };
+}
+
 const trend: ChartDef<z.ZodType<{ metric: string; grain: 'year' | 'quarter' | 'month'; from?: string; to?: string; dimension?: string; program?: string; county?: string; domain?: string }>> = {
   id: 'trend',
   title: 'Trend',
@@ -104,58 +149,63 @@ const trend: ChartDef<z.ZodType<{ metric: string; grain: 'year' | 'quarter' | 'm
     if (breakdown && (p.program || p.county || p.domain)) {
       throw badRequest(`parameter 'dimension' cannot be combined with program, county or domain: results are published for one cut at a time`, { parameter: 'dimension' });
     }
-    let points: TrendPoint[];
-    const notes: string[] = [];
-    let subset: Subset | null = null;
     if (breakdown) {
       await checkFilter(gen, { metric: m.id, dimension: breakdown });
-      let rows = await resultRows(gen, { metric: m.id, grain: p.grain, dimension: breakdown, from: p.from, to: p.to });
-      // Narrowed to one organization: its own line beside the whole area's.
-      if (scope !== undefined && involvesOrg(breakdown)) {
-        rows = narrowResultRows(rows, scope);
-        rows.push(...(await resultRows(gen, { metric: m.id, grain: p.grain, dimension: 'all', from: p.from, to: p.to })).map((r) => ({ ...r, group_value: 'Everyone' })));
-      }
-      const size = new Map<string, number>();
-      for (const r of rows) size.set(String(r.group_value), (size.get(String(r.group_value)) ?? 0) + ((r.denominator as number) ?? (r.numerator as number) ?? 0));
-      const top = [...size].sort((a, b) => b[1] - a[1]).slice(0, MAX_SERIES).map(([g]) => g);
-      if (size.size > MAX_SERIES) notes.push(`The chart shows the ${MAX_SERIES} largest of ${size.size} groups; the table lists all of them.`);
       const orgs = involvesOrg(breakdown) ? await orgNames(gen) : undefined;
       const label = (g: string) => (g === 'Everyone' ? g : groupLabel(breakdown, g, orgs));
-      points = rows.map((r) => toPoint(r, label(String(r.group_value))));
-      const shown = new Set(top.map(label));
-      const chartPoints = points.filter((pt) => shown.has(pt.series));
-      return finishTrend(m, p, chartPoints, points, notes, dimensionLabel(breakdown), [breakdown]);
+      const d = await coarsenWhenWithheld(gen, m.id, p, async (grain, range) => {
+        let rows = await resultRows(gen, { metric: m.id, grain, dimension: breakdown, ...range });
+        // Narrowed to one organization: its own line beside the whole area's.
+        if (scope !== undefined && involvesOrg(breakdown)) {
+          rows = narrowResultRows(rows, scope);
+          rows.push(...(await resultRows(gen, { metric: m.id, grain, dimension: 'all', ...range })).map((r) => ({ ...r, group_value: 'Everyone' })));
+        }
+        const size = new Map<string, number>();
+        for (const r of rows) size.set(String(r.group_value), (size.get(String(r.group_value)) ?? 0) + ((r.denominator as number) ?? (r.numerator as number) ?? 0));
+        const top = [...size].sort((a, b) => b[1] - a[1]).slice(0, MAX_SERIES).map(([g]) => g);
+        const points = rows.map((r) => toPoint(r, label(String(r.group_value))));
+        const shown = new Set(top.map(label));
+        return {
+          chart: points.filter((pt) => shown.has(pt.series)),
+          table: points,
+          notes: size.size > MAX_SERIES ? [`The chart shows the ${MAX_SERIES} largest of ${size.size} groups; the table lists all of them.`] : [],
+        };
+      });
+      return finishTrend(m, d, d.chart, d.table, d.notes, dimensionLabel(breakdown), [breakdown], p.grain);
     }
-    subset = await checkSubset(gen, p);
+    const subset = await checkSubset(gen, p);
     if (subset.dimension !== 'all') await checkFilter(gen, { metric: m.id, dimension: subset.dimension }).catch(() => {
-      throw badRequest(`metric '${m.id}' is not published by ${dimensionLabel(subset!.dimension).toLowerCase()}`, { parameter: subset!.dimension === 'program_id' ? 'program' : subset!.dimension === 'county_fips' ? 'county' : 'domain' });
+      throw badRequest(`metric '${m.id}' is not published by ${dimensionLabel(subset.dimension).toLowerCase()}`, { parameter: subset.dimension === 'program_id' ? 'program' : subset.dimension === 'county_fips' ? 'county' : 'domain' });
     });
-    const own = await resultRows(gen, { metric: m.id, grain: p.grain, dimension: subset.dimension, group: subset.group, from: p.from, to: p.to });
     const label = subset.dimension === 'county_fips' ? `${countyName(subset.group)} County` : subset.dimension === 'all' ? 'Everyone' : subset.label;
-    points = own.map((r) => toPoint(r, label));
-    if (subset.dimension !== 'all') {
-      const everyone = await resultRows(gen, { metric: m.id, grain: p.grain, dimension: 'all', from: p.from, to: p.to });
-      points.push(...everyone.map((r) => toPoint(r, 'Everyone')));
-    }
-    return finishTrend(m, p, points, points, notes, 'Population', [subset.dimension === 'all' ? '' : subset.group]);
+    const d = await coarsenWhenWithheld(gen, m.id, p, async (grain, range) => {
+      const points = (await resultRows(gen, { metric: m.id, grain, dimension: subset.dimension, group: subset.group, ...range })).map((r) => toPoint(r, label));
+      if (subset.dimension !== 'all') {
+        points.push(...(await resultRows(gen, { metric: m.id, grain, dimension: 'all', ...range })).map((r) => toPoint(r, 'Everyone')));
+      }
+      return { chart: points, table: points, notes: [] };
+    });
+    return finishTrend(m, d, d.chart, d.table, d.notes, 'Population', [subset.dimension === 'all' ? '' : subset.group], p.grain);
   },
 };
 
-function finishTrend(m: Metric, p: { grain: string; from?: string; to?: string }, chart: TrendPoint[], table: TrendPoint[], notes: string[], seriesTitle: string, nameParts: string[]): ChartResult {
+function finishTrend(m: Metric, p: { grain: string; from?: string; to?: string }, chart: TrendPoint[], table: TrendPoint[], notes: string[], seriesTitle: string, nameParts: string[], asked: string): ChartResult {
   const kind = valueKind(m);
   const range = p.from || p.to ? `, ${p.from ?? 'start'} to ${p.to ?? 'as-of'}` : '';
   const last = chart.filter((x) => !x.suppressed && x.value !== null).at(-1);
+  // A coarsened chart carries its note in the subtitle too, so the SVG/PNG says it.
+  const coarsened = p.grain !== asked ? notes[0]! : null;
   const pending = table.filter((x) => x.pending);
   if (pending.length) notes.push(`${pending.length === 1 ? 'One figure shows' : `${pending.length} figures show`} the previous publication's values, pending revision (${pending.slice(0, 3).map((x) => `${x.series}, ${x.period_label}`).join('; ')}${pending.length > 3 ? '; ...' : ''}): the change since then is held back until it is 0 or at least 11, so that no one can tell what a few new records changed.`);
   return {
     title: m.title,
     spec: trendSpec(chart, {
       title: m.title,
-      subtitle: `By ${p.grain}${range}. ${m.direction === 'higher_better' ? 'Higher is better.' : 'Lower is better.'} Band: 95% interval.`,
+      subtitle: [`${cap(byGrain(p.grain))}${range}. ${m.direction === 'higher_better' ? 'Higher is better.' : 'Lower is better.'} Band: 95% interval.`, ...(coarsened ? [coarsened] : [])],
       kind,
       yTitle: valueTitle(m),
       seriesTitle,
-      description: `${m.title} by ${p.grain}${last ? `; latest shown value ${formatValue(last.value, kind)} (${last.series}, ${last.period_label})` : ''}. The table below the chart lists every figure.`,
+      description: `${m.title} ${byGrain(p.grain)}${last ? `; latest shown value ${formatValue(last.value, kind)} (${last.series}, ${last.period_label})` : ''}.${coarsened ? ` ${coarsened}` : ''} The table below the chart lists every figure.`,
     }),
     table: {
       columns: [{ key: 'series', title: seriesTitle }, { key: 'period_label', title: 'Period' }, { key: 'period_start', title: 'Period start', format: 'date' }, ...resultColumns(m),
@@ -182,18 +232,21 @@ const sparkline: ChartDef<z.ZodType<{ metric: string; grain: 'year' | 'quarter' 
     const m = await requireMetric(gen, p.metric);
     await checkFilter(gen, { metric: m.id, grain: p.grain });
     const subset = await checkSubset(gen, p);
-    const rows = await resultRows(gen, { metric: m.id, grain: p.grain, dimension: subset.dimension, group: subset.group, from: p.from, to: p.to });
-    const points = rows.map((r) => toPoint(r, subset.label));
+    const d = await coarsenWhenWithheld(gen, m.id, p, async (grain, range) => {
+      const points = (await resultRows(gen, { metric: m.id, grain, dimension: subset.dimension, group: subset.group, ...range })).map((r) => toPoint(r, subset.label));
+      return { chart: points, table: points, notes: [] };
+    });
+    const points = d.chart;
     const kind = valueKind(m);
     const first = points[0];
     const last = points.at(-1);
     const span = first && last ? `: ${formatValue(first.value, kind)} in ${first.period_label} to ${formatValue(last.value, kind)} in ${last.period_label}${last.status === 'final' ? '' : ` (${last.status})`}` : '';
     return {
       title: `${m.title}: trend`,
-      spec: sparklineSpec(points, { kind, description: `${m.title} by ${p.grain}, ${points.length} periods${span}.` }),
+      spec: sparklineSpec(points, { kind, description: `${m.title} ${byGrain(d.grain)}, ${points.length} periods${span}.${d.notes.length ? ` ${d.notes[0]}` : ''}` }),
       table: { columns: [{ key: 'period_label', title: 'Period' }, ...resultColumns(m), { key: 'status', title: 'Period status' }], rows: points as unknown as Array<Record<string, unknown>> },
-      notes: [],
-      nameParts: [m.id, p.grain],
+      notes: d.notes,
+      nameParts: [m.id, d.grain],
     };
   },
 };
@@ -408,6 +461,18 @@ function directoryDetail(gen: Generation, scope?: string): Promise<Map<string, s
   });
 }
 
+/**
+ * What a heat-map cell's figure rests on, in its unit, printed in the cell (issue 16): the
+ * denominator of a share ("n = 412 needs"), the count itself, or needs over capacity-months.
+ */
+function cellN(m: Metric): { text: (r: Row) => string; says: string } {
+  const num = (v: unknown) => (typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 0 }) : '?');
+  if (m.kind === 'ratio') return { text: (r) => `${num(r.numerator)} / ${num(r.denominator)}`, says: 'In each cell: positive needs / capacity-months.' };
+  if (m.kind === 'count') return { text: (r) => `n = ${num(r.numerator ?? r.value)}`, says: `In each cell: n, the count of ${m.unit}.` };
+  const unit = /^proportion of (.+?) \(0-1\)$/.exec(m.unit)?.[1] ?? 'cases';
+  return { text: (r) => `n = ${num(r.denominator)} ${unit}`, says: `In each cell: n, the ${unit} the share is of.` };
+}
+
 function heatmapChart(id: string, fixed?: 'demand_capacity_ratio'): ChartDef<z.ZodType<{ measure: string; grain: (typeof GRAINS)[number]; period_start?: string; domain?: string; county?: string }>> {
   return {
     id,
@@ -423,6 +488,7 @@ function heatmapChart(id: string, fixed?: 'demand_capacity_ratio'): ChartDef<z.Z
       if (p.county) oneOf('county', p.county, a.groups.get('county_fips') ?? []);
       const { period, rows } = await domainCountyCells(gen, m.id, p.grain, p.period_start, p);
       const detail = await directoryDetail(gen, scope);
+      const n = cellN(m);
       const cells = rows.map((r) => {
         const [domain, county] = String(r.group_value).split('*') as [string, string];
         return {
@@ -437,6 +503,7 @@ function heatmapChart(id: string, fixed?: 'demand_capacity_ratio'): ChartDef<z.Z
           numerator: (r.numerator as number | null) ?? null,
           denominator: (r.denominator as number | null) ?? null,
           unreliable: r.unreliable === true,
+          n: r.suppressed === true || r.value === null ? null : n.text(r),
         };
       });
       const kind = valueKind(m);
@@ -446,7 +513,7 @@ function heatmapChart(id: string, fixed?: 'demand_capacity_ratio'): ChartDef<z.Z
         title,
         spec: heatmapSpec(cells, {
           title,
-          subtitle: fixed ? `Positive needs per month of program capacity, ${when}. Darker: more demand per unit of capacity.` : `${cap(when)}. ${m.direction === 'lower_better' ? 'Darker is worse.' : 'Darker is better.'}`,
+          subtitle: `${fixed ? `Positive needs per month of program capacity, ${when}. Darker: more demand per unit of capacity.` : `${cap(when)}. ${m.direction === 'lower_better' ? 'Darker is worse.' : 'Darker is better.'}`} ${n.says}`,
           valueTitle: fixed ? 'Needs per capacity-month' : valueTitle(m),
           kind,
           description: `${title}: ${cells.length} cells, ${cells.filter((c) => c.suppressed).length} withheld, ${cells.filter((c) => c.note === 'no provider').length} with no provider.`,

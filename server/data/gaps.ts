@@ -41,7 +41,51 @@ export async function gapTable(gen: Generation, f: GapFilter = {}): Promise<Row[
   const order = gen.hasColumns('gap_table', 'rank') ? 'rank' : gen.hasColumns('gap_table', 'unmet_needs') ? 'unmet_needs DESC NULLS LAST, domain, county_fips' : 'domain, county_fips';
   const columns = (gen.tables.get('gap_table') ?? []).filter((c) => c !== 'run_id' && c !== 'as_of').map((c) => `"${c}"`);
   const rows = await gen.query(`SELECT ${columns.join(', ')} FROM gap_table${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order}`, params);
-  return rows.map((r) => ({ ...r, domain_label: groupLabel('domain', String(r.domain)), county_name: countyName(String(r.county_fips)) }));
+  const withheld = await withheldGapFigures(gen);
+  return rows.map((r) => ({
+    ...r, domain_label: groupLabel('domain', String(r.domain)), county_name: countyName(String(r.county_fips)),
+    note: gapNote(r, (metric) => withheld.has(`${metric}|${r.domain}*${r.county_fips}`)),
+  }));
+}
+
+/** "metric|domain*county" of every whole-span domain x county result withheld by the publish. */
+function withheldGapFigures(gen: Generation): Promise<Set<string>> {
+  return gen.memo('gap-withheld', async () => {
+    if (!gen.hasTable('metric_results')) return new Set<string>();
+    const rows = await gen.query<{ k: string }>(`SELECT metric_id || '|' || group_value AS k FROM metric_results
+      WHERE period_grain = 'all' AND dimension = 'domain*county_fips' AND suppressed
+        AND metric_id IN ('unmet_need_rate', 'capacity_rejection_share', 'demand_capacity_ratio')`);
+    return new Set(rows.map((r) => r.k));
+  });
+}
+
+const CAPACITY_NOTES: Record<string, string> = {
+  'no provider': 'no provider (no directory program serves this need here)',
+  'capacity unknown': 'capacity unknown (a serving program did not report its capacity)',
+  'zero capacity': 'zero capacity (the serving programs report a capacity of 0)',
+};
+
+/**
+ * Why a gap-table row has an empty figure, in words (issue 16: no empty cell unexplained):
+ * withheld to protect small counts (its result withheld, or its counts nulled with the row's),
+ * no positive need whose 90 days have passed, no referral closed without the need met, or the
+ * directory's reason for having no capacity ratio. Null when every figure is there.
+ */
+export function gapNote(r: Row, resultWithheld: (metric: string) => boolean): string | null {
+  const notes: string[] = [];
+  const withheld = (metric: string, count: string) => resultWithheld(metric) || (r.suppressed === true && r[count] === null);
+  const empty = (k: string) => r[k] === null || r[k] === undefined;
+  if (empty('unmet_need_rate')) {
+    notes.push(`Unmet need rate: ${withheld('unmet_need_rate', 'needs_measurable') ? 'withheld (n<11)' : 'no positive need has reached day 90 yet'}`);
+  }
+  if (empty('capacity_rejection_share')) {
+    notes.push(`Closed for no capacity: ${withheld('capacity_rejection_share', 'closed_not_met_referrals') ? 'withheld (n<11)' : 'no referral here was closed without the need met'}`);
+  }
+  if (empty('demand_capacity_ratio')) {
+    const reason = CAPACITY_NOTES[String(r.capacity_note)];
+    notes.push(`Needs per capacity-month: ${reason ?? (withheld('demand_capacity_ratio', 'capacity_months') ? 'withheld (n<11)' : 'no capacity figure')}`);
+  }
+  return notes.length ? `${notes.join('. ')}.` : null;
 }
 
 export interface Org {

@@ -20,7 +20,7 @@ const FIGURE_SHORT: Record<string, string> = {
 /** Gap cell columns in a stable order (whatever the published table adds follows). */
 export function gapColumnOrder(rows: Array<Record<string, unknown>>): string[] {
   const first = ['rank', 'domain', 'domain_label', 'county_fips', 'county_name', 'positive_needs', 'needs_measurable', 'needs_met', 'unmet_needs', 'unmet_need_rate', 'unmet_ci_low', 'unmet_ci_high',
-    'no_capacity_referrals', 'closed_not_met_referrals', 'capacity_rejection_share', 'capacity_months', 'demand_capacity_ratio', 'capacity_note', 'known_monthly_capacity',
+    'no_capacity_referrals', 'closed_not_met_referrals', 'capacity_rejection_share', 'capacity_months', 'demand_capacity_ratio', 'capacity_note', 'note', 'known_monthly_capacity',
     'programs_capacity_unknown', 'suppressed', 'your_programs', 'other_providers', 'period_start', 'period_end'];
   const present = new Set(rows.flatMap((r) => Object.keys(r)));
   return [...first.filter((c) => present.has(c)), ...[...present].filter((c) => !first.includes(c))];

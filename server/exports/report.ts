@@ -8,9 +8,8 @@ import ExcelJS from 'exceljs';
 import type { Row } from '../../models/duckdb.ts';
 import { XLSX_MAX_ROWS, type PeriodGrain } from '../../models/results.ts';
 import { GROUP_TITLES, METRICS, METRIC_GROUPS } from '../data/catalog.ts';
-import { RESULT_COLUMN_NAMES } from '../data/results.ts';
 import type { Generation } from '../generation.ts';
-import { formatResultRow, resultCells, resultSheetColumns, resultSheetFilter } from './exportResults.ts';
+import { EXPORT_COLUMNS, formatResultRow, labelledResults, resultCells, resultSheetColumns, resultSheetFilter } from './exportResults.ts';
 import { parseTimestamp } from '../routes/ops.ts';
 import { neutraliseText } from './neutralise.ts';
 
@@ -93,10 +92,12 @@ export async function writeReport(gen: Generation, path: string, o: ReportOption
     ws.getRow(1).font = { bold: true };
     ws.getRow(1).commit();
     const w = where(o, sheet.metrics);
+    // the labels of the sheet's codes, worked out once per sheet
+    const source = sheet.rows > 0 ? await gen.withConnection((conn) => labelledResults(conn, w.sql, w.params)) : '';
     for (let done = 0; done < sheet.rows; done += CHUNK) {
       const take = Math.min(CHUNK, sheet.rows - done);
       const chunk: Row[] = sheet.rows > 0
-        ? await gen.query(`SELECT ${RESULT_COLUMN_NAMES.map((c) => `"${c}"`).join(', ')} FROM metric_results WHERE ${w.sql} ORDER BY ${ORDER} LIMIT ${take} OFFSET ${sheet.offset + done}`, w.params)
+        ? await gen.query(`SELECT ${EXPORT_COLUMNS.map((c) => `"${c.name}"`).join(', ')} FROM ${source} WHERE ${w.sql} ORDER BY ${ORDER} LIMIT ${take} OFFSET ${sheet.offset + done}`, w.params)
         : [];
       for (let i = 0; i < chunk.length; i++) {
         const row = ws.addRow(resultCells(chunk[i]!));

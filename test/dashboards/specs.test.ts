@@ -224,6 +224,49 @@ describe('other builders', () => {
     expect(svg.toLowerCase()).toContain(SUPPRESSED.toLowerCase());
   });
 
+  it('issue 16: heat map colours are quantile classes, so one outlier no longer washes out the rest; n is printed in each shown cell', async () => {
+    // 20 ratios 0.05, 0.10, ..., 1.00 and one outlier, 40. Quintiles (R type 7) of the 21
+    // sorted values sit at positions (21-1) x 0.2, 0.4, 0.6, 0.8 = 4, 8, 12, 16 (from 0):
+    // 0.25, 0.45, 0.65, 0.85. So four cells in each class below 0.85, five (with 40) above.
+    const values = [...Array.from({ length: 20 }, (_, i) => Math.round((i + 1) * 5) / 100), 40];
+    const cells = values.map((v, i) => ({ domain: `d${Math.floor(i / 7)}`, county: `c${i % 7}`, value: v, suppressed: false, note: null, n: `${i + 100} / 360` }));
+    const s = heatmapSpec(cells, { title: 'Demand', valueTitle: 'Needs per capacity-month', kind: 'ratio', description: 'x' });
+    expectValid(s);
+    const color = (s as { layer: Array<{ encoding?: { color?: { scale?: { domain: string[]; range: string[] } } } }> }).layer[0]!.encoding!.color!.scale!;
+    expect(color.domain).toEqual(['under 0.250', '0.250 to under 0.450', '0.450 to under 0.650', '0.650 to under 0.850', '0.850 or more']);
+    const rows = await viewData(s);
+    const perClass = color.domain.map((c) => rows.filter((r) => r.class === c).length);
+    expect(perClass).toEqual([4, 4, 4, 4, 5]);
+    // without the outlier the breaks barely move (a linear scale would have put all 20 in its
+    // bottom 3%): positions 19 x 0.2, 0.4, 0.6, 0.8 = 3.8, 7.6, 11.4, 15.2, so 0.20 + 0.8 x 0.05,
+    // 0.40 + 0.6 x 0.05, 0.60 + 0.4 x 0.05, 0.80 + 0.2 x 0.05
+    const without = heatmapSpec(cells.slice(0, 20), { title: 'Demand', valueTitle: 'Needs per capacity-month', kind: 'ratio', description: 'x' });
+    expect((without as typeof s & { layer: Array<{ encoding: { color: { scale: { domain: string[] } } } }> }).layer[0]!.encoding.color.scale.domain)
+      .toEqual(['under 0.240', '0.240 to under 0.430', '0.430 to under 0.620', '0.620 to under 0.810', '0.810 or more']);
+    const svg = text(await renderSvg(s));
+    for (const c of cells) expect(svg).toContain(`>${c.n}<`);
+    for (const label of color.domain) expect(svg).toContain(label);
+  });
+
+  it('issue 16: the n printed in a heat-map cell contrasts with its colour (WCAG AA, 4.5:1 at any size)', () => {
+    const luminance = (hex: string) => {
+      const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+      return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+    };
+    const contrast = (a: string, b: string) => {
+      const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+      return (hi! + 0.05) / (lo! + 0.05);
+    };
+    const s = heatmapSpec([0.1, 0.2, 0.3, 0.4, 0.5].map((v, i) => ({ domain: 'd', county: `c${i}`, value: v, suppressed: false, note: null, n: 'n = 20' })), { title: 'T', valueTitle: 'V', kind: 'proportion', description: 'x' });
+    const table = (s as unknown as { datasets: { table: Array<{ class: string; ink: string }> } }).datasets.table;
+    const scale = (s as unknown as { layer: Array<{ encoding: { color: { scale: { domain: string[]; range: string[] } } } }> }).layer[0]!.encoding.color.scale;
+    expect(new Set(table.map((r) => r.class)).size).toBe(5);
+    for (const r of table) {
+      const fill = scale.range[scale.domain.indexOf(r.class)]!;
+      expect(contrast(fill, r.ink), `${r.ink} on ${fill}`).toBeGreaterThanOrEqual(4.5);
+    }
+  });
+
   it('choropleth of the North Carolina counties', async () => {
     const features = countyFeatures();
     expect(features).toHaveLength(100);

@@ -205,6 +205,31 @@ describe('overview and views', () => {
     expect(noProvider).toMatchObject({ serving_programs: 0, programs: null, capacity_note: 'no provider' });
   });
 
+  it('GET /api/gaps: every empty figure of the gap table is explained in the note (issue 16), and a full row has none', async () => {
+    const rows = (await get('/api/gaps')).body.rows as Array<Record<string, unknown>>;
+    const figures = [['unmet_need_rate', 'Unmet need rate'], ['capacity_rejection_share', 'Closed for no capacity'], ['demand_capacity_ratio', 'Needs per capacity-month']] as const;
+    for (const r of rows) {
+      const empty = figures.filter(([k]) => r[k] === null);
+      if (empty.length === 0) expect(r.note, `${r.domain} ${r.county_fips}`).toBeNull();
+      for (const [, title] of empty) expect(r.note, `${r.domain} ${r.county_fips}`).toMatch(new RegExp(`${title}: [a-z]`));
+    }
+    const cell = (d: string, c: string) => rows.find((x) => x.domain === d && x.county_fips === c)!;
+    expect(cell(FIXTURE.noProvider.domain, FIXTURE.noProvider.county).note).toContain('Needs per capacity-month: no provider (no directory program serves this need here)');
+    // interpersonal safety: its one program reports no capacity
+    expect(cell('interpersonal_safety', '37119').note).toBe('Needs per capacity-month: capacity unknown (a serving program did not report its capacity).');
+    const withheld = rows.filter((x) => x.suppressed === true);
+    expect(withheld.length).toBeGreaterThan(0);
+    for (const r of withheld) expect(r.note).toContain('withheld (n<11)');
+    // "withheld" exactly where the results table withholds the cell's figure, by the results API
+    const results = (await get('/api/metrics/capacity_rejection_share?dimension=domain*county_fips&grain=all')).body.rows as Array<{ group_value: string; suppressed: boolean }>;
+    const suppressedCells = new Set(results.filter((x) => x.suppressed).map((x) => x.group_value));
+    expect(suppressedCells.size).toBeGreaterThan(0);
+    for (const r of rows.filter((x) => x.capacity_rejection_share === null)) {
+      const said = /Closed for no capacity: withheld \(n<11\)/.test(String(r.note));
+      expect(said, `${r.domain}*${r.county_fips}: ${r.note}`).toBe(suppressedCells.has(`${r.domain}*${r.county_fips}`) || (r.suppressed === true && r.closed_not_met_referrals === null));
+    }
+  });
+
   it('GET /api/disparities: groups against the reference, flags, summary measures', async () => {
     const r = await get('/api/disparities?metric=closed_loop_rate&dimension=race_ethnicity');
     expect(r.status).toBe(200);

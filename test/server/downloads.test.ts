@@ -113,7 +113,10 @@ describe('results exports', () => {
     expect(r.status).toBe(200);
     expect(r.headers['content-disposition']).toBe('attachment; filename="closeloop-closed_loop_rate-race_ethnicity-quarter-2026-10-31.csv"');
     const lines = r.text.trim().split('\n');
-    expect(lines[0]).toBe(RESULT_COLUMNS.map((c) => c.name).join(','));
+    expect(lines[0]).toBe([...RESULT_COLUMNS.map((c) => c.name), 'metric_title', 'dimension_label', 'group_label'].join(','));
+    // issue 16: labels beside the codes (the codes stay in group_value)
+    const black = lines.find((l) => l.includes(',race_ethnicity,black,'))!;
+    expect(black.split(',').slice(-3)).toEqual(['Loop closed within 60 days', 'Race and ethnicity', 'Black or African American']);
     const api = await getAs(app, evaluator, '/api/metrics/closed_loop_rate?dimension=race_ethnicity&grain=quarter');
     expect(lines).toHaveLength(api.body.rows.length + 1);
     const prog = await getAs(app, evaluator, '/api/exports/metrics/closed_loop_rate.csv?dimension=program_id&grain=all');
@@ -155,7 +158,7 @@ describe('the metric report workbook', () => {
     expect(asOf).toEqual(new Date('2026-10-31T00:00:00Z'));
     const access = wb.getWorksheet('Access')!;
     expect(access.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
-    expect(access.getRow(1).values).toEqual([undefined, ...RESULT_COLUMNS.map((c) => c.name)]);
+    expect(access.getRow(1).values).toEqual([undefined, ...RESULT_COLUMNS.map((c) => c.name), 'metric_title', 'dimension_label', 'group_label']);
     const col = (name: string) => RESULT_COLUMNS.findIndex((c) => c.name === name) + 1;
     expect(access.getRow(2).getCell(col('period_start')).value).toBeInstanceOf(Date);
     let checked = 0;
@@ -343,7 +346,7 @@ describe('issue 16: exports that carry their provenance', () => {
     expect(files.has('xl/sharedStrings.xml')).toBe(true);
     const wb = await workbook(r.body);
     expect(RESULT_COLUMNS.length).toBe(28);
-    const lastCol = 'AB'; // the 28th column
+    const lastCol = 'AE'; // the 31st column: the spec's 28, then metric_title, dimension_label, group_label
     for (const name of ['Access', 'Closed loop', 'Service gaps', 'Outcomes']) {
       const ws = wb.getWorksheet(name)!;
       expect(ws.autoFilter, name).toBe(`A1:${lastCol}${ws.rowCount}`);
@@ -401,5 +404,46 @@ describe('issue 16: exports that carry their provenance', () => {
     expect(refused.status).toBe(400);
     expect(refused.body.error).toContain("'bom' applies to report.csv only");
     expect((await getAs(app, evaluator, '/api/exports/report.csv?bom=yes')).status).toBe(400);
+  });
+});
+
+describe('issue 16: automatic coarsening when most periods are withheld', () => {
+  type Api = { rows: Array<{ period_start: string; suppressed: boolean; value: number | null }> };
+  const api = async (q: string) => (await getAs(app, evaluator, `/api/metrics/phq9_remission_rate?dimension=all&${q}`)).body as Api;
+
+  it('PHQ-9 remission by month (about 60 episodes a month, so 8-10 remissions: every month withheld) is drawn by quarter, and says so; its table and CSV are the quarters', async () => {
+    // the premise, from the results API: most months withheld, most quarters shown
+    const months = (await api('grain=month')).rows;
+    const quarters = (await api('grain=quarter')).rows;
+    expect(months.filter((r) => r.suppressed).length * 2).toBeGreaterThan(months.length);
+    expect(quarters.filter((r) => r.suppressed).length * 2).toBeLessThanOrEqual(quarters.length);
+    const r = await getAs(app, evaluator, '/api/charts/trend.json?metric=phq9_remission_rate&grain=month');
+    expect(r.body.notes[0]).toBe(`Shown by quarter: most months are withheld (n<11), ${months.filter((x) => x.suppressed).length} of ${months.length}.`);
+    // the note is in the image too (its subtitle), and the drawn data are the quarters
+    expect(JSON.stringify(r.body.spec.title.subtitle)).toContain('Shown by quarter');
+    expect(r.body.spec.datasets.table.map((p: { period_start: string }) => p.period_start)).toEqual(quarters.map((q) => q.period_start));
+    expect(r.body.table.rows.map((p: { period_start: string; value: number | null }) => [p.period_start, p.value])).toEqual(quarters.map((q) => [q.period_start, q.value]));
+    const csv = await getAs(app, evaluator, '/api/charts/trend.csv?metric=phq9_remission_rate&grain=month');
+    expect(csv.headers['content-disposition']).toContain('-quarter');
+    const lines = csv.text.trim().split('\r\n');
+    expect(lines).toHaveLength(quarters.length + 1);
+    expect(lines.slice(1).every((l) => /^Everyone,\d{4} Q[1-4],/.test(l))).toBe(true);
+  });
+
+  it('no coarsening when at most half the cells are withheld: PHQ-9 remission by quarter, closed loop by organization and month', async () => {
+    const r = await getAs(app, evaluator, '/api/charts/trend.json?metric=phq9_remission_rate&grain=quarter');
+    expect(r.body.notes).toEqual([]);
+    expect(r.body.table.rows).toHaveLength((await api('grain=quarter')).rows.length);
+    const orgs = await getAs(app, evaluator, '/api/charts/trend.json?metric=closed_loop_rate&grain=month&dimension=target_org_id');
+    expect(orgs.body.notes).toEqual([]);
+    expect(orgs.body.table.rows.every((p: { period_label: string }) => /^\d{4}-\d{2}$/.test(p.period_label))).toBe(true);
+  });
+
+  it('a From date inside a quarter keeps the quarter that holds it; the headline sparkline coarsens the same way', async () => {
+    const r = await getAs(app, evaluator, '/api/charts/trend.json?metric=phq9_remission_rate&grain=month&from=2025-02-01&to=2025-08-01');
+    expect(r.body.table.rows.map((p: { period_label: string }) => p.period_label)).toEqual(['2025 Q1', '2025 Q2', '2025 Q3']);
+    const s = await getAs(app, evaluator, '/api/charts/sparkline.json?metric=phq9_remission_rate&grain=month');
+    expect(s.body.notes[0]).toMatch(/^Shown by quarter: most months are withheld/);
+    expect(s.body.spec.description).toContain('Shown by quarter');
   });
 });

@@ -114,6 +114,8 @@ export async function renderTiles(section, filters, state, interpreter) {
       const chart = await getJson(`/api/charts/sparkline.json${query({ metric: h.metric.id, ...params })}`);
       const r = await window.vegaEmbed(target, chart.spec, { ...EMBED, expr: interpreter });
       nameChart(target, chart.spec.description || `${h.metric.title} trend`);
+      // Coarsened (most periods withheld at the chosen grain): the tile says so under its trend.
+      if (chart.notes.length) target.after(el('p', { class: 'spark-note', text: chart.notes.join(' ') }));
       state.views[`tile-${h.metric.id}`] = r.view;
     } catch (err) {
       message(target, err.message);
@@ -130,7 +132,7 @@ const GAP_COLUMNS = [
   { key: 'unmet_need_rate', title: 'Unmet need rate', format: 'percent' },
   { key: 'capacity_rejection_share', title: 'Closed for no capacity', format: 'percent' },
   { key: 'demand_capacity_ratio', title: 'Needs per capacity-month', format: 'fixed2' },
-  { key: 'capacity_note', title: 'Note' },
+  { key: 'note', title: 'Note' },
   { key: 'serving_programs', title: 'Programs', format: 'number' },
   { key: 'programs', title: 'Served by' },
 ];
@@ -297,7 +299,7 @@ export async function renderPartner(section, meta) {
     const g = await getJson(`/api/partners/${encodeURIComponent(org)}/gap-analysis.json`);
     const gaps = renderTable([
       { key: 'rank', title: 'Rank', format: 'number' }, { key: 'domain', title: 'Need domain' }, { key: 'county_name', title: 'County' }, { key: 'unmet_needs', title: 'Unmet needs', format: 'number' },
-      { key: 'unmet_need_rate', title: 'Unmet need rate', format: 'percent' }, { key: 'capacity_note', title: 'Note' }, { key: 'your_programs', title: 'Its programs there' }, { key: 'other_providers', title: 'Other providers', format: 'number' },
+      { key: 'unmet_need_rate', title: 'Unmet need rate', format: 'percent' }, { key: 'note', title: 'Note' }, { key: 'your_programs', title: 'Its programs there' }, { key: 'other_providers', title: 'Other providers', format: 'number' },
     ], g.gaps.map((r) => ({ ...r, domain: r.domain_label ?? r.domain })), { caption: `Gaps in the ${g.counties.length} counties it serves: ${g.counties.map((c) => c.county).join(', ')}`, limit: 15 });
     body.replaceChildren(partnerFigures(g), el('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': 'partner-gap-analysis' }, gaps));
   } catch (err) {

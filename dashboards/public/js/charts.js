@@ -3,7 +3,7 @@
 // the download links and the table alternative. Views are kept on window.closeloop for
 // the browser tests.
 import { getJson, query } from './api.js';
-import { el } from './format.js';
+import { el, formatValue } from './format.js';
 import { renderTable } from './table.js';
 
 const EMBED_OPTIONS = {
@@ -88,6 +88,52 @@ function phoneTable(fig, chart) {
   if (details && window.matchMedia(PHONE).matches) details.open = true;
 }
 
+/**
+ * Keyboard access to what the tooltips show (issue 16): the chart image takes focus (Tab),
+ * the arrow keys read its figures one row at a time into a live region under it (every
+ * field a tooltip has, and more), Home and End jump, Enter opens the table of the figures
+ * and moves into it, Escape stops reading.
+ */
+function keyboardReadout(fig, body, table) {
+  const svg = body.querySelector('svg');
+  if (!svg || !table.rows.length) return;
+  let out = fig.querySelector('.chart-readout');
+  if (!out) {
+    out = el('p', { class: 'chart-readout', 'aria-live': 'polite' });
+    body.after(out);
+  }
+  out.textContent = '';
+  svg.setAttribute('tabindex', '0');
+  let at = -1;
+  const read = (i) => {
+    at = Math.max(0, Math.min(table.rows.length - 1, i));
+    const r = table.rows[at];
+    const fields = table.columns.map((c) => {
+      const v = formatValue(r[c.key], c.format);
+      return `${c.title}: ${v === null ? (r.suppressed === true ? 'n<11 (withheld)' : '–') : v}`;
+    });
+    out.textContent = `Row ${at + 1} of ${table.rows.length}. ${fields.join('; ')}.`;
+  };
+  svg.addEventListener('focus', () => {
+    at = -1;
+    out.textContent = `${table.rows.length} rows of figures: the arrow keys read them one at a time; Enter opens the table.`;
+  });
+  svg.addEventListener('blur', () => { out.textContent = ''; });
+  svg.addEventListener('keydown', (e) => {
+    const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[e.key];
+    if (step) read(at < 0 && step < 0 ? 0 : at + step);
+    else if (e.key === 'Home') read(0);
+    else if (e.key === 'End') read(table.rows.length - 1);
+    else if (e.key === 'Enter' || e.key === ' ') {
+      const details = fig.querySelector('details.chart-table');
+      details.open = true;
+      details.querySelector('.table-wrap').focus();
+    } else if (e.key === 'Escape') out.textContent = '';
+    else return;
+    e.preventDefault();
+  });
+}
+
 function setDownloads(fig, chart, params, enabled) {
   for (const a of fig.querySelectorAll('a.download[data-format]')) {
     if (enabled) {
@@ -145,7 +191,8 @@ export async function renderChart(fig, filters, meta, state) {
     sub = el('p', { class: 'chart-subtitle' });
     fig.querySelector('.chart-head').append(sub);
   }
-  sub.replaceChildren(...subtitle.map((line) => el('span', { text: line })));
+  // a line that is also a note (a coarsened trend's) is shown once, as the note under the chart
+  sub.replaceChildren(...subtitle.filter((line) => !data.notes.includes(line)).map((line) => el('span', { text: line })));
   notes.textContent = data.notes.join(' ');
   notes.hidden = data.notes.length === 0;
   setDownloads(fig, chart, params, true);
@@ -161,6 +208,7 @@ export async function renderChart(fig, filters, meta, state) {
     const result = await window.vegaEmbed(body, spec, { ...EMBED_OPTIONS, expr: state.interpreter });
     body.dataset.state = 'ready';
     nameChart(body, data.spec.description || data.title);
+    keyboardReadout(fig, body, data.table);
     phoneTable(fig, chart);
     state.views[fig.id] = result.view;
     state.charts[fig.id] = { chart, params, title: data.title, table: data.table, run_id: data.run_id };

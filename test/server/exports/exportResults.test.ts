@@ -33,9 +33,16 @@ describe('exports', () => {
     const out = join(dir, 'r.csv');
     expect(await exportResults(db.conn, { metric: 'closed_loop_rate' }, 'csv', out)).toEqual({ rows: 3 });
     const lines = readFileSync(out, 'utf8').trim().split('\n');
-    expect(lines[0]).toBe(RESULT_COLUMNS.map((c) => c.name).join(','));
+    // the spec's columns in its order, then the labels (outputs.md: more columns may follow)
+    expect(lines[0]).toBe([...RESULT_COLUMNS.map((c) => c.name), 'metric_title', 'dimension_label', 'group_label'].join(','));
     expect(lines[1]).toMatch(/^closed_loop_rate,all,2024-01-01,2025-12-31,all,all,81,263,0\.30798479087452/);
     expect(lines[3]).toContain(`"'=HYPERLINK(""x"")"`);
+    // issue 16: each row's labels beside its codes (a code-like label is neutralised like the code)
+    expect(lines.slice(1).map((l) => l.split(',').slice(-3).join(','))).toEqual([
+      'Loop closed within 60 days,Everyone,Everyone',
+      'Loop closed within 60 days,Payer,Medicaid',
+      `Loop closed within 60 days,Attributed program,"'=HYPERLINK(""x"")"`,
+    ]);
   });
 
   it('filters by grain and dimension', async () => {
@@ -59,7 +66,8 @@ describe('exports', () => {
     await exportResults(db.conn, { metric: 'all' }, 'arrow', a);
     const t = tableFromIPC(readFileSync(a));
     expect(t.numRows).toBe(3);
-    expect(t.schema.fields.map((f) => f.name)).toEqual(RESULT_COLUMNS.map((c) => c.name));
+    expect(t.schema.fields.map((f) => f.name)).toEqual([...RESULT_COLUMNS.map((c) => c.name), 'metric_title', 'dimension_label', 'group_label']);
+    expect(t.getChild('group_label')!.get(1)).toBe('Medicaid');
     expect(t.getChild('numerator')!.get(0)).toBe(81);
     expect(t.getChild('suppressed')!.get(1)).toBe(true);
     expect(t.getChild('group_value')!.get(2)).toBe('=HYPERLINK("x")');
