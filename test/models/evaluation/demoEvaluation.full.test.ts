@@ -62,8 +62,8 @@ describe('evaluation on the demo', () => {
     const [lo, hi] = ci(ed.att!);
     // the true effect: the estimator's referred people (cohort month g) in both demos
     await exec(effect.wh.db.conn, `CREATE OR REPLACE TEMP TABLE _truth_people AS
-      SELECT DISTINCT r.g, r.person_id FROM _ev_rows r JOIN _ev_cells c USING (outcome, e, g, stratum)
-      WHERE r.usable AND r.treated AND r.outcome = 'ed_visits' AND r.e = 1`);
+      SELECT DISTINCT r.g, r.person_id FROM _ev_rows r JOIN _ev_cells c USING (outcome, e, g, domain, stratum)
+      WHERE r.usable AND r.treated AND r.outcome = 'ed_visits' AND r.e = 1 AND c.sel = 'any'`);
     await exec(effect.wh.db.conn, `CREATE OR REPLACE TEMP TABLE _none_ed AS
       SELECT * FROM read_csv('${join(none.inbox, 'encounters.csv')}', all_varchar = true) WHERE encounter_type = 'ed'`);
     const truth = (await rows<{ effect: number; n: number; base: number }>(effect.wh.db.conn, `
