@@ -707,19 +707,20 @@ const evaluationBalance = balanceChart({
 });
 
 /** The PHQ-9 comparison: change in score from an elevated index PHQ-9, referred minus comparison. */
-const evaluationPhq9: ChartDef<z.ZodType<Record<string, never>>> = {
+const evaluationPhq9: ChartDef<z.ZodType<{ domain?: string }>> = {
   id: 'evaluation-phq9',
   title: 'Effect of a referral on PHQ-9',
-  params: z.strictObject({}),
-  async build(gen) {
-    const r = await phq9Comparison(gen);
-    if (!r) throw notAvailable('the PHQ-9 comparison');
+  params: z.strictObject({ domain: token().optional() }),
+  async build(gen, p) {
+    const found = await phq9Comparison(gen, p.domain);
+    if (!found && !p.domain) throw notAvailable('the PHQ-9 comparison');
+    const r = found ?? { status: 'not_estimable' as const, note: `No PHQ-9 comparison is published for first referrals in ${p.domain!.replace(/_/g, ' ')} in this run.`, change_difference: null, ci_low: null, ci_high: null, p_value: null, treated_people: null, comparison_people: null };
     const rows = [{
       label: 'PHQ-9 change, index to follow-up', series: 'Referred minus comparison', value: r.change_difference, ci_low: r.ci_low, ci_high: r.ci_high,
       suppressed: r.status === 'withheld', note: r.status === 'published' ? `p ${r.p_value === null ? 'n/a' : r.p_value < 0.001 ? '< 0.001' : `= ${r.p_value.toFixed(3)}`}` : r.note,
     }];
     return {
-      title: 'Effect of a referral on PHQ-9 scores',
+      title: `Effect of a referral on PHQ-9 scores${domainText(p.domain)}`,
       spec: intervalSpec(rows, {
         title: 'Change in PHQ-9 score from an index score of 10 or more to the follow-up (days 120-240)',
         subtitle: ['Referred (first referral within 30 days of the index) minus not-yet-referred people, weighted to the same age band and Medicaid mix, in PHQ-9 points with a 95% interval. Below 0: scores fell more for the referred.'],
@@ -738,7 +739,7 @@ const evaluationPhq9: ChartDef<z.ZodType<Record<string, never>>> = {
         rows: [r as unknown as Record<string, unknown>],
       },
       notes: [],
-      nameParts: [],
+      nameParts: p.domain ? [p.domain] : [],
       ...(r.status === 'published' ? {} : { empty: r.note }),
     };
   },
@@ -751,6 +752,7 @@ const evaluationPhq9Balance = balanceChart({
   specTitle: 'Standardised mean differences, referred minus comparison (PHQ-9 comparison)',
   subtitle: 'Within 0.1 either way is usually taken as balanced. The weights balance age band and Medicaid only. A yes/no characteristic is shown only when no count of people behind it is between 1 and 10.',
   rows: phq9BalanceRows,
+  byDomain: true,
   empty: 'No balance is published for the PHQ-9 comparison in this run (see its status).',
 });
 

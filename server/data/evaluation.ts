@@ -45,7 +45,8 @@ const byDomain = (gen: Generation) => gen.hasColumns('evaluation_summary', 'doma
 export async function evaluationDomains(gen: Generation): Promise<string[]> {
   await requireTables(gen);
   if (!byDomain(gen)) return [ANY_DOMAIN];
-  return (await gen.query<{ domain: string }>(`SELECT DISTINCT domain FROM evaluation_summary ORDER BY domain = '${ANY_DOMAIN}' DESC, domain`)).map((r) => r.domain);
+  const phq9 = gen.hasColumns('evaluation_phq9', 'domain') ? ' UNION SELECT domain FROM evaluation_phq9' : '';
+  return (await gen.query<{ domain: string }>(`SELECT DISTINCT domain FROM (SELECT domain FROM evaluation_summary${phq9}) ORDER BY domain = '${ANY_DOMAIN}' DESC, domain`)).map((r) => r.domain);
 }
 
 /** The selection asked for ('any' when none), checked against the published ones: a 400 names them. */
@@ -95,23 +96,29 @@ async function requirePhq9Tables(gen: Generation): Promise<void> {
   if (!gen.hasTable('evaluation_phq9') || !gen.hasTable('evaluation_phq9_balance')) throw notAvailable('the PHQ-9 comparison');
 }
 
-/** The PHQ-9 comparison (one row), or null in a generation published before it existed. */
-export async function phq9Comparison(gen: Generation): Promise<Phq9ComparisonRow | null> {
+/**
+ * The PHQ-9 comparison of a domain selection ('any' when none; one row), or null in a
+ * generation published before it existed or with no PHQ-9 comparison for that domain.
+ */
+export async function phq9Comparison(gen: Generation, domain?: string): Promise<Phq9ComparisonRow | null> {
   if (!gen.hasTable('evaluation_phq9')) return null;
-  return (await gen.query<Phq9ComparisonRow>('SELECT status, note, change_difference, ci_low, ci_high, p_value, treated_people, comparison_people FROM evaluation_phq9'))[0] ?? null;
+  const cols = 'status, note, change_difference, ci_low, ci_high, p_value, treated_people, comparison_people';
+  if (!gen.hasColumns('evaluation_phq9', 'domain')) return domain && domain !== ANY_DOMAIN ? null : (await gen.query<Phq9ComparisonRow>(`SELECT ${cols} FROM evaluation_phq9`))[0] ?? null;
+  return (await gen.query<Phq9ComparisonRow>(`SELECT ${cols} FROM evaluation_phq9 WHERE domain = ?`, [domain ?? ANY_DOMAIN]))[0] ?? null;
 }
 
-export async function phq9BalanceRows(gen: Generation): Promise<BalanceRow[]> {
+export async function phq9BalanceRows(gen: Generation, domain?: string): Promise<BalanceRow[]> {
   await requirePhq9Tables(gen);
-  return gen.query<BalanceRow>('SELECT covariate, smd_before, smd_after FROM evaluation_phq9_balance');
+  if (!gen.hasColumns('evaluation_phq9_balance', 'domain')) return domain && domain !== ANY_DOMAIN ? [] : gen.query<BalanceRow>('SELECT covariate, smd_before, smd_after FROM evaluation_phq9_balance');
+  return gen.query<BalanceRow>('SELECT covariate, smd_before, smd_after FROM evaluation_phq9_balance WHERE domain = ?', [domain ?? ANY_DOMAIN]);
 }
 
 /** Everything the Evaluation page shows, for GET /api/evaluation. */
 export async function evaluation(gen: Generation, domain?: string) {
-  const phq9 = await phq9Comparison(gen);
+  const phq9 = await phq9Comparison(gen, await selection(gen, domain));
   return {
     domain: await selection(gen, domain), domains: await evaluationDomains(gen),
     summary: await evaluationSummary(gen, domain), event_study: await eventStudyMonths(gen, undefined, domain), balance: await balanceRows(gen, domain),
-    phq9, phq9_balance: phq9 ? await phq9BalanceRows(gen) : [], limits: EVALUATION_LIMITS,
+    phq9, phq9_balance: phq9 ? await phq9BalanceRows(gen, domain) : [], limits: EVALUATION_LIMITS,
   };
 }

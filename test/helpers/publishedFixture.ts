@@ -638,13 +638,15 @@ async function publishGenerationFile(root: string, o: Required<Pick<FixtureOptio
         { domain: 'any', covariate: 'Medicaid', smd_before: 0.08, smd_after: 0, run_id: o.runId, as_of: o.asOf },
         { domain: 'food', covariate: 'Months from first positive screening', smd_before: -1.31, smd_after: -1.14, run_id: o.runId, as_of: o.asOf },
       ]);
-      await writeTable(conn, scratch, 'evaluation_phq9', [['status', 'VARCHAR'], ['note', 'VARCHAR'], ['change_difference', 'DOUBLE'], ['ci_low', 'DOUBLE'], ['ci_high', 'DOUBLE'], ['p_value', 'DOUBLE'],
+      await writeTable(conn, scratch, 'evaluation_phq9', [['domain', 'VARCHAR'], ['status', 'VARCHAR'], ['note', 'VARCHAR'], ['change_difference', 'DOUBLE'], ['ci_low', 'DOUBLE'], ['ci_high', 'DOUBLE'], ['p_value', 'DOUBLE'],
         ['treated_people', 'INTEGER'], ['comparison_people', 'INTEGER'], ['run_id', 'VARCHAR'], ['as_of', 'DATE']], [
-        { status: 'published', note: '', change_difference: -2.4, ci_low: -4.1, ci_high: -0.7, p_value: 0.00612, treated_people: 64, comparison_people: 212, run_id: o.runId, as_of: o.asOf },
+        { domain: 'any', status: 'published', note: '', change_difference: -2.4, ci_low: -4.1, ci_high: -0.7, p_value: 0.00612, treated_people: 64, comparison_people: 212, run_id: o.runId, as_of: o.asOf },
+        { domain: 'food', status: 'withheld', note: 'Fewer than 11 referred or comparison people: withheld by the small-cell rule.', change_difference: null, ci_low: null, ci_high: null, p_value: null,
+          treated_people: null, comparison_people: null, run_id: o.runId, as_of: o.asOf },
       ]);
-      await writeTable(conn, scratch, 'evaluation_phq9_balance', [['covariate', 'VARCHAR'], ['smd_before', 'DOUBLE'], ['smd_after', 'DOUBLE'], ['run_id', 'VARCHAR'], ['as_of', 'DATE']], [
-        { covariate: 'Index PHQ-9 score', smd_before: 0.21, smd_after: 0.18, run_id: o.runId, as_of: o.asOf },
-        { covariate: 'Age (years)', smd_before: -0.12, smd_after: 0.02, run_id: o.runId, as_of: o.asOf },
+      await writeTable(conn, scratch, 'evaluation_phq9_balance', [['domain', 'VARCHAR'], ['covariate', 'VARCHAR'], ['smd_before', 'DOUBLE'], ['smd_after', 'DOUBLE'], ['run_id', 'VARCHAR'], ['as_of', 'DATE']], [
+        { domain: 'any', covariate: 'Index PHQ-9 score', smd_before: 0.21, smd_after: 0.18, run_id: o.runId, as_of: o.asOf },
+        { domain: 'any', covariate: 'Age (years)', smd_before: -0.12, smd_after: 0.02, run_id: o.runId, as_of: o.asOf },
       ]);
     }
     await conn.run('CHECKPOINT');

@@ -32,6 +32,12 @@ describe('GET /api/evaluation and the evaluation charts', () => {
     expect(r.body.summary[0]).toMatchObject({ outcome: 'ed_visits', status: 'published', att_per_1000: -18.3, ci_low: -35.9, ci_high: -0.7, treated_people: 1210, comparison_people: 402 });
     expect(r.body.event_study.map((m: { rel_month: number }) => m.rel_month)).toEqual([-6, -5, -4, -3, -2, -1, 0, 1]);
     expect(r.body.balance).toEqual([{ covariate: 'Months from first positive screening', smd_before: -1.31, smd_after: -1.14 }]);
+    expect(r.body.phq9).toMatchObject({ status: 'withheld', change_difference: null, treated_people: null });
+    expect(r.body.phq9_balance).toEqual([]);
+    const phq9 = await getAs(app, evaluator, '/api/charts/evaluation-phq9.csv?domain=food');
+    expect(phq9.status, phq9.text).toBe(200);
+    expect(phq9.text).toContain('withheld');
+    expect(phq9.text).not.toContain('-2.4');
     const bad = await getAs(app, evaluator, '/api/evaluation?domain=education');
     expect(bad.status).toBe(400);
     expect(bad.text).toContain('published: any, food');

@@ -107,10 +107,10 @@ describe('evaluation on the demo', () => {
     await exec(effect.wh.db.conn, `CREATE OR REPLACE TEMP TABLE _none_phq9 AS SELECT * FROM read_csv('${join(none.inbox, 'phq9.csv')}', all_varchar = true)`);
     const truth = (await rows<{ effect: number; n: number }>(effect.wh.db.conn, `
       SELECT avg(p.follow_up_score - n.total_score::INTEGER) AS effect, count(*)::INTEGER AS n
-      FROM _ph_person p JOIN _ph_cells USING (stratum)
+      FROM _ph_person p JOIN _ph_cells USING (sel, stratum)
       JOIN (SELECT person_id, assessed_on::DATE AS d, arg_max(total_score, assessment_id) AS total_score FROM _none_phq9 GROUP BY ALL) n
         ON n.person_id = p.person_id AND n.d = p.follow_up_on
-      WHERE p.treated`))[0]!;
+      WHERE p.treated AND p.sel = 'any'`))[0]!;
     const [lo, hi] = z(effect.phq9);
     console.log(`PHQ-9: ${effect.phq9.estimate!.toFixed(2)} [${lo.toFixed(2)}, ${hi.toFixed(2)}] points, true ${truth.effect.toFixed(2)}, ${effect.phq9.treated} referred, ${effect.phq9.comparison} comparison`);
     expect(truth.n).toBe(effect.phq9.treated);
