@@ -23,7 +23,7 @@ export interface DemoOptions {
   /**
    * Referrals change ED use and PHQ-9 (default true): the planted effects (ED x0.6 from the
    * second month after a first referral, x0.65 after a need is met, the housing excess ending;
-   * PHQ-9 improving by 62% instead of 25% once a need is met). false: the no-effect demo, for
+   * PHQ-9 improving by 62% instead of 30% once a need is met). false: the no-effect demo, for
    * the evaluation's null test; the crisis before a referral stays.
    */
   referralEffect?: boolean;

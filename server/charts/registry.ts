@@ -17,7 +17,7 @@ import { availability, dimensionLabel, findMetric, type Metric } from '../data/c
 import { FUNNEL_METRICS, funnel, kmCurves, scorecards } from '../data/closedLoop.ts';
 import { disparities, forestRows } from '../data/disparities.ts';
 import { phq9Outcomes, prePost } from '../data/outcomes.ts';
-import { balanceRows, EVALUATION_OUTCOMES, evaluationSummary, eventStudyMonths, phq9BalanceRows, phq9Comparison, type BalanceRow, type EvaluationOutcome } from '../data/evaluation.ts';
+import { balanceRows, EVALUATION_OUTCOMES, evaluationDomains, evaluationSummary, eventStudyMonths, phq9BalanceRows, phq9Comparison, type BalanceRow, type EvaluationOutcome } from '../data/evaluation.ts';
 import { freshness, loadReport } from '../data/quality.ts';
 import { checkFilter, checkSubset, latestFinalPeriod, oneOf, periodLabel, requireMetric, resultRows } from '../data/results.ts';
 import { periodStatus, toPoint, valueKind, valueTitle } from '../data/series.ts';
@@ -636,22 +636,31 @@ const OUTCOME_IDS = Object.keys(EVALUATION_OUTCOMES) as [EvaluationOutcome, ...E
 const pValue = (p: number | null) => (p === null ? 'no test' : p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`);
 
 /** The event study of one outcome (issue 22): differences by month from the first referral. */
-const eventStudyChart: ChartDef<z.ZodType<{ outcome: EvaluationOutcome }>> = {
+/** The need-domain selection of an evaluation chart: absent = every domain. */
+const domainText = (d: string | undefined) => (d ? ` (first referrals in ${d.replace(/_/g, ' ')}, against people screened positive in it)` : '');
+/** A domain the page offers but the run published no evaluation for: the chart says so (the API answers 400). */
+const unpublishedDomain = async (gen: Generation, d: string | undefined) =>
+  d !== undefined && !(await evaluationDomains(gen)).includes(d)
+    ? `No evaluation is published for first referrals in ${d.replace(/_/g, ' ')} in this run: no first referral in that domain had comparison people.`
+    : null;
+
+const eventStudyChart: ChartDef<z.ZodType<{ outcome: EvaluationOutcome; domain?: string }>> = {
   id: 'event-study',
   title: 'Event study',
-  params: z.strictObject({ outcome: z.enum(OUTCOME_IDS).default('ed_visits') }),
+  params: z.strictObject({ outcome: z.enum(OUTCOME_IDS).default('ed_visits'), domain: token().optional() }),
   async build(gen, p) {
     const label = EVALUATION_OUTCOMES[p.outcome];
-    const summary = (await evaluationSummary(gen)).find((r) => r.outcome === p.outcome);
-    const months = await eventStudyMonths(gen, p.outcome);
+    const missing = await unpublishedDomain(gen, p.domain);
+    const summary = missing ? undefined : (await evaluationSummary(gen, p.domain)).find((r) => r.outcome === p.outcome);
+    const months = missing ? [] : await eventStudyMonths(gen, p.outcome, p.domain);
     const rows = months.map((m) => ({ rel_month: m.rel_month, estimate: m.estimate_per_1000, ci_low: m.ci_low, ci_high: m.ci_high, period: m.period }));
     const att = summary?.status === 'published' && summary.att_per_1000 !== null
       ? `Months +1..+6: ${summary.att_per_1000.toFixed(1)} per 1,000 member-months (95% CI ${summary.ci_low!.toFixed(1)} to ${summary.ci_high!.toFixed(1)}); pre-trend test ${pValue(summary.pretrend_p)}.`
       : null;
     return {
-      title: `${label}: event study around the first referral`,
+      title: `${label}: event study around the first referral${domainText(p.domain)}`,
       spec: eventStudySpec(rows, {
-        title: `${label}: referred minus comparison people, by month from the first referral`,
+        title: `${label}: referred minus comparison people, by month from the first referral${domainText(p.domain)}`,
         subtitle: [
           'Difference in the change from the baseline (months -6..-2), per 1,000 member-months, with 95% intervals clustered by person. Below 0: fewer visits than the comparison.',
           ...(att ? [att] : []),
@@ -664,20 +673,21 @@ const eventStudyChart: ChartDef<z.ZodType<{ outcome: EvaluationOutcome }>> = {
           { key: 'ci_low', title: '95% CI low', format: 'decimal' }, { key: 'ci_high', title: '95% CI high', format: 'decimal' }],
         rows,
       },
-      notes: [],
-      nameParts: [p.outcome],
-      ...(rows.length === 0 ? { empty: summary?.note || 'No event study is published in this run.' } : {}),
+      notes: summary?.status === 'published' && summary.note ? [summary.note] : [],
+      nameParts: [p.outcome, ...(p.domain ? [p.domain] : [])],
+      ...(rows.length === 0 ? { empty: missing ?? (summary?.note || 'No event study is published in this run.') } : {}),
     };
   },
 };
 
 /** The difference-in-differences estimates over months +1..+6, with cohort sizes and the pre-trend test. */
-const evaluationEffect: ChartDef<z.ZodType<Record<string, never>>> = {
+const evaluationEffect: ChartDef<z.ZodType<{ domain?: string }>> = {
   id: 'evaluation-effect',
   title: 'Effect of a first referral',
-  params: z.strictObject({}),
-  async build(gen) {
-    const summary = await evaluationSummary(gen);
+  params: z.strictObject({ domain: token().optional() }),
+  async build(gen, p) {
+    const missing = await unpublishedDomain(gen, p.domain);
+    const summary = missing ? [] : await evaluationSummary(gen, p.domain);
     const rows = summary.map((r) => ({
       label: EVALUATION_OUTCOMES[r.outcome] ?? r.outcome,
       series: 'Months +1..+6',
@@ -688,9 +698,9 @@ const evaluationEffect: ChartDef<z.ZodType<Record<string, never>>> = {
       note: r.status === 'published' ? `pre-trend test ${pValue(r.pretrend_p)}` : r.note,
     }));
     return {
-      title: 'Effect of a first referral on ED visits and admissions',
+      title: `Effect of a first referral on ED visits and admissions${domainText(p.domain)}`,
       spec: intervalSpec(rows, {
-        title: 'Average difference over months +1..+6 after the first referral',
+        title: `Average difference over months +1..+6 after the first referral${domainText(p.domain)}`,
         subtitle: ['Referred minus comparison people, change from the baseline, per 1,000 member-months, with 95% intervals. Below 0: fewer visits than the comparison.'],
         xTitle: 'Difference per 1,000 member-months',
         kind: 'rate',
@@ -709,7 +719,8 @@ const evaluationEffect: ChartDef<z.ZodType<Record<string, never>>> = {
         rows: summary.map((r) => ({ ...r, outcome_label: EVALUATION_OUTCOMES[r.outcome] ?? r.outcome })),
       },
       notes: [],
-      nameParts: [],
+      nameParts: p.domain ? [p.domain] : [],
+      ...(missing ? { empty: missing } : {}),
     };
   },
 };
@@ -718,19 +729,20 @@ const evaluationEffect: ChartDef<z.ZodType<Record<string, never>>> = {
  * A balance chart (a Love plot): standardised mean differences before and after the
  * comparison weights, for the event study or the PHQ-9 comparison.
  */
-function balanceChart(o: { id: string; title: string; heading: string; specTitle: string; subtitle: string; rows: (gen: Generation) => Promise<BalanceRow[]>; empty?: string }): ChartDef<z.ZodType<Record<string, never>>> {
+function balanceChart(o: { id: string; title: string; heading: string; specTitle: string; subtitle: string; rows: (gen: Generation, domain?: string) => Promise<BalanceRow[]>; empty?: string; byDomain?: boolean }): ChartDef<z.ZodType<{ domain?: string }>> {
   return {
     id: o.id,
     title: o.title,
-    params: z.strictObject({}),
-    async build(gen) {
-      const b = await o.rows(gen);
+    params: o.byDomain ? z.strictObject({ domain: token().optional() }) : z.strictObject({}),
+    async build(gen, p) {
+      const missing = o.byDomain ? await unpublishedDomain(gen, p.domain) : null;
+      const b = missing ? [] : await o.rows(gen, p.domain);
       const rows = b.flatMap((r) => [
         { label: r.covariate, series: 'Before weighting', value: r.smd_before, ci_low: null, ci_high: null, suppressed: false },
         { label: r.covariate, series: 'After weighting', value: r.smd_after, ci_low: null, ci_high: null, suppressed: false },
       ]);
       return {
-        title: o.heading,
+        title: `${o.heading}${domainText(p.domain)}`,
         spec: intervalSpec(rows, {
           title: o.specTitle,
           subtitle: [o.subtitle],
@@ -745,8 +757,8 @@ function balanceChart(o: { id: string; title: string; heading: string; specTitle
           rows: b as unknown as Array<Record<string, unknown>>,
         },
         notes: [],
-        nameParts: [],
-        ...(rows.length === 0 && o.empty ? { empty: o.empty } : {}),
+        nameParts: p.domain ? [p.domain] : [],
+        ...(rows.length === 0 && (missing || o.empty) ? { empty: missing ?? o.empty } : {}),
       };
     },
   };
@@ -757,24 +769,27 @@ const evaluationBalance = balanceChart({
   title: 'Balance of the comparison group',
   heading: 'Balance: referred against comparison people',
   specTitle: 'Standardised mean differences, referred minus comparison',
-  subtitle: 'Within 0.1 either way is usually taken as balanced. The weights balance age band and Medicaid only: the baseline outcome is left to the difference in differences (matching on it would bring regression to the mean).',
+  subtitle: 'Within 0.1 either way is usually taken as balanced. The weights balance age band and Medicaid only (exact cells within each monthly cohort); the other characteristics are shown, not weighted: the baseline outcome is left to the difference in differences (matching on it would bring regression to the mean), and finer cells would leave most referred people without comparison people. A yes/no characteristic is shown only when no count behind it is between 1 and 10.',
   rows: balanceRows,
+  byDomain: true,
+  empty: 'No balance is published for this selection in this run (see its status).',
 });
 
 /** The PHQ-9 comparison: change in score from an elevated index PHQ-9, referred minus comparison. */
-const evaluationPhq9: ChartDef<z.ZodType<Record<string, never>>> = {
+const evaluationPhq9: ChartDef<z.ZodType<{ domain?: string }>> = {
   id: 'evaluation-phq9',
   title: 'Effect of a referral on PHQ-9',
-  params: z.strictObject({}),
-  async build(gen) {
-    const r = await phq9Comparison(gen);
-    if (!r) throw notAvailable('the PHQ-9 comparison');
+  params: z.strictObject({ domain: token().optional() }),
+  async build(gen, p) {
+    const found = await phq9Comparison(gen, p.domain);
+    if (!found && !p.domain) throw notAvailable('the PHQ-9 comparison');
+    const r = found ?? { status: 'not_estimable' as const, note: `No PHQ-9 comparison is published for first referrals in ${p.domain!.replace(/_/g, ' ')} in this run.`, change_difference: null, ci_low: null, ci_high: null, p_value: null, treated_people: null, comparison_people: null };
     const rows = [{
       label: 'PHQ-9 change, index to follow-up', series: 'Referred minus comparison', value: r.change_difference, ci_low: r.ci_low, ci_high: r.ci_high,
       suppressed: r.status === 'withheld', note: r.status === 'published' ? `p ${r.p_value === null ? 'n/a' : r.p_value < 0.001 ? '< 0.001' : `= ${r.p_value.toFixed(3)}`}` : r.note,
     }];
     return {
-      title: 'Effect of a referral on PHQ-9 scores',
+      title: `Effect of a referral on PHQ-9 scores${domainText(p.domain)}`,
       spec: intervalSpec(rows, {
         title: 'Change in PHQ-9 score from an index score of 10 or more to the follow-up (days 120-240)',
         subtitle: ['Referred (first referral within 30 days of the index) minus not-yet-referred people, weighted to the same age band and Medicaid mix, in PHQ-9 points with a 95% interval. Below 0: scores fell more for the referred.'],
@@ -793,7 +808,7 @@ const evaluationPhq9: ChartDef<z.ZodType<Record<string, never>>> = {
         rows: [r as unknown as Record<string, unknown>],
       },
       notes: [],
-      nameParts: [],
+      nameParts: p.domain ? [p.domain] : [],
       ...(r.status === 'published' ? {} : { empty: r.note }),
     };
   },
@@ -806,6 +821,7 @@ const evaluationPhq9Balance = balanceChart({
   specTitle: 'Standardised mean differences, referred minus comparison (PHQ-9 comparison)',
   subtitle: 'Within 0.1 either way is usually taken as balanced. The weights balance age band and Medicaid only. A yes/no characteristic is shown only when no count of people behind it is between 1 and 10.',
   rows: phq9BalanceRows,
+  byDomain: true,
   empty: 'No balance is published for the PHQ-9 comparison in this run (see its status).',
 });
 

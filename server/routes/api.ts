@@ -70,7 +70,7 @@ export function apiRouter(ctx: ApiContext): Router {
       endpoints: [
         'GET /api/run', 'GET /api/metrics', 'GET /api/metrics/:id?dimension=&grain=&period_start=&from=&to=&group=', 'GET /api/filters', 'GET /api/overview?grain=&from=&to=&program=&county=&domain=', 'GET /api/story',
         'GET /api/km?metric=&dimension=&group=&period_start=', 'GET /api/scorecards?grain=&period_start=', 'GET /api/gaps?domain=&county=', 'GET /api/gaps.csv?domain=&county=&bom=', 'GET /api/disparities?metric=&dimension=&grain=&period_start=',
-        'GET /api/phq9?dimension=&grain=&period_start=', 'GET /api/prepost?dimension=', 'GET /api/evaluation', 'GET /api/quality', 'GET /api/runs?limit=', 'GET /api/partners', 'GET /api/partners/:org/scorecard',
+        'GET /api/phq9?dimension=&grain=&period_start=', 'GET /api/prepost?dimension=', 'GET /api/evaluation?domain=', 'GET /api/quality', 'GET /api/runs?limit=', 'GET /api/partners', 'GET /api/partners/:org/scorecard',
         'GET /api/partners/:org/gap-analysis.json|.csv|.xlsx', 'GET /api/dictionary', 'GET /api/charts', 'GET /api/charts/:chart.json|.vl.json|.svg|.png|.csv',
         'GET /api/exports/metrics/:metric.csv|.xlsx|.json|.parquet|.arrow?dimension=&grain=', 'GET /api/exports/report.xlsx|.csv?grain=&from=&to=&program=&dimension=',
         'GET /api/session', 'GET /api/admin/users', 'GET /api/admin/audit?since=&user=&kind=&limit=',
@@ -257,10 +257,10 @@ export function apiRouter(ctx: ApiContext): Router {
 
   // The evaluation (issue 22): area-wide aggregates, published under the small-cell rule.
   r.get('/evaluation', async (req, res) => {
-    parseParams(none, req.query);
+    const q = parseParams(z.strictObject({ domain: token().optional() }), req.query);
     await authorize(req, { resource: 'aggregate' });
     const g = await gen(res);
-    await cachedJson(req, res, g, 'evaluation', async () => ({ run_id: g.runId, as_of: g.asOf, ...(await evaluation(g)) }));
+    await cachedJson(req, res, g, `evaluation:${q.domain ?? ''}`, async () => ({ run_id: g.runId, as_of: g.asOf, ...(await evaluation(g, q.domain)) }));
   });
 
   r.get('/quality', async (req, res) => {

@@ -612,32 +612,41 @@ async function publishGenerationFile(root: string, o: Required<Pick<FixtureOptio
         disparitySummaryRows(results));
     }
     if (!omit.has('evaluation')) {
-      // the evaluation's published tables (models/evaluation): ED published, admissions withheld
-      await writeTable(conn, scratch, 'evaluation_summary', [['outcome', 'VARCHAR'], ['status', 'VARCHAR'], ['note', 'VARCHAR'], ['att_per_1000', 'DOUBLE'], ['ci_low', 'DOUBLE'], ['ci_high', 'DOUBLE'],
+      // the evaluation's published tables (models/evaluation): ED published, admissions withheld,
+      // for every domain ('any') and for first referrals in food (ED published, months -6..+1)
+      await writeTable(conn, scratch, 'evaluation_summary', [['domain', 'VARCHAR'], ['outcome', 'VARCHAR'], ['status', 'VARCHAR'], ['note', 'VARCHAR'], ['att_per_1000', 'DOUBLE'], ['ci_low', 'DOUBLE'], ['ci_high', 'DOUBLE'],
         ['p_value', 'DOUBLE'], ['pretrend_chi2', 'DOUBLE'], ['pretrend_df', 'INTEGER'], ['pretrend_p', 'DOUBLE'], ['treated_people', 'INTEGER'], ['comparison_people', 'INTEGER'], ['cohorts', 'INTEGER'],
         ['first_cohort', 'VARCHAR'], ['last_cohort', 'VARCHAR'], ['run_id', 'VARCHAR'], ['as_of', 'DATE']], [
-        { outcome: 'ed_visits', status: 'published', note: '', att_per_1000: -24.7, ci_low: -33.2, ci_high: -16.2, p_value: 0, pretrend_chi2: 2.44, pretrend_df: 4, pretrend_p: 0.656,
+        { domain: 'any', outcome: 'ed_visits', status: 'published', note: '', att_per_1000: -24.7, ci_low: -33.2, ci_high: -16.2, p_value: 0, pretrend_chi2: 2.44, pretrend_df: 4, pretrend_p: 0.656,
           treated_people: 3590, comparison_people: 1212, cohorts: 12, first_cohort: '2025-05', last_cohort: '2026-04', run_id: o.runId, as_of: o.asOf },
-        { outcome: 'inpatient_admits', status: 'withheld', note: 'A month\'s events (referred or comparison people) are between 1 and 10: withheld by the small-cell rule.', att_per_1000: null, ci_low: null,
+        { domain: 'any', outcome: 'inpatient_admits', status: 'withheld', note: 'A month\'s events (referred or comparison people) are between 1 and 10: withheld by the small-cell rule.', att_per_1000: null, ci_low: null,
           ci_high: null, p_value: null, pretrend_chi2: null, pretrend_df: null, pretrend_p: null, treated_people: 3590, comparison_people: 1212, cohorts: 12, first_cohort: '2025-05', last_cohort: '2026-04', run_id: o.runId, as_of: o.asOf },
+        { domain: 'food', outcome: 'ed_visits', status: 'published', note: '', att_per_1000: -18.3, ci_low: -35.9, ci_high: -0.7, p_value: 0.0415, pretrend_chi2: 3.1, pretrend_df: 4, pretrend_p: 0.541,
+          treated_people: 1210, comparison_people: 402, cohorts: 12, first_cohort: '2025-05', last_cohort: '2026-04', run_id: o.runId, as_of: o.asOf },
+        { domain: 'food', outcome: 'inpatient_admits', status: 'withheld', note: 'Fewer than 11 referred or comparison people: withheld by the small-cell rule.', att_per_1000: null, ci_low: null,
+          ci_high: null, p_value: null, pretrend_chi2: null, pretrend_df: null, pretrend_p: null, treated_people: null, comparison_people: null, cohorts: 12, first_cohort: '2025-05', last_cohort: '2026-04', run_id: o.runId, as_of: o.asOf },
       ]);
       const period = (e: number) => (e <= -2 ? 'baseline' : e === -1 ? 'anticipation' : e === 0 ? 'referral' : 'after');
       const est = (e: number) => (e <= -2 ? [1.5, -2.1, 0.4, 0.9, -0.7][e + 6]! : e === -1 ? 129.2 : e === 0 ? 118.4 : e === 1 ? -3.2 : -27.5);
-      await writeTable(conn, scratch, 'evaluation_event_study', [['outcome', 'VARCHAR'], ['rel_month', 'INTEGER'], ['estimate_per_1000', 'DOUBLE'], ['ci_low', 'DOUBLE'], ['ci_high', 'DOUBLE'],
+      await writeTable(conn, scratch, 'evaluation_event_study', [['domain', 'VARCHAR'], ['outcome', 'VARCHAR'], ['rel_month', 'INTEGER'], ['estimate_per_1000', 'DOUBLE'], ['ci_low', 'DOUBLE'], ['ci_high', 'DOUBLE'],
         ['period', 'VARCHAR'], ['run_id', 'VARCHAR'], ['as_of', 'DATE']],
-        Array.from({ length: 19 }, (_, i) => i - 6).map((e) => ({ outcome: 'ed_visits', rel_month: e, estimate_per_1000: est(e), ci_low: est(e) - 9.5, ci_high: est(e) + 9.5, period: period(e), run_id: o.runId, as_of: o.asOf })));
-      await writeTable(conn, scratch, 'evaluation_balance', [['covariate', 'VARCHAR'], ['smd_before', 'DOUBLE'], ['smd_after', 'DOUBLE'], ['run_id', 'VARCHAR'], ['as_of', 'DATE']], [
-        { covariate: 'ED visits per month, months -6..-2', smd_before: 0.16, smd_after: 0.12, run_id: o.runId, as_of: o.asOf },
-        { covariate: 'Age (years)', smd_before: 0.1, smd_after: 0.01, run_id: o.runId, as_of: o.asOf },
-        { covariate: 'Medicaid', smd_before: 0.08, smd_after: 0, run_id: o.runId, as_of: o.asOf },
+        [...Array.from({ length: 19 }, (_, i) => i - 6).map((e) => ({ domain: 'any', outcome: 'ed_visits', rel_month: e, estimate_per_1000: est(e), ci_low: est(e) - 9.5, ci_high: est(e) + 9.5, period: period(e), run_id: o.runId, as_of: o.asOf })),
+          ...Array.from({ length: 8 }, (_, i) => i - 6).map((e) => ({ domain: 'food', outcome: 'ed_visits', rel_month: e, estimate_per_1000: est(e) / 2, ci_low: est(e) / 2 - 17.5, ci_high: est(e) / 2 + 17.5, period: period(e), run_id: o.runId, as_of: o.asOf }))]);
+      await writeTable(conn, scratch, 'evaluation_balance', [['domain', 'VARCHAR'], ['covariate', 'VARCHAR'], ['smd_before', 'DOUBLE'], ['smd_after', 'DOUBLE'], ['run_id', 'VARCHAR'], ['as_of', 'DATE']], [
+        { domain: 'any', covariate: 'ED visits per month, months -6..-2', smd_before: 0.16, smd_after: 0.12, run_id: o.runId, as_of: o.asOf },
+        { domain: 'any', covariate: 'Age (years)', smd_before: 0.1, smd_after: 0.01, run_id: o.runId, as_of: o.asOf },
+        { domain: 'any', covariate: 'Medicaid', smd_before: 0.08, smd_after: 0, run_id: o.runId, as_of: o.asOf },
+        { domain: 'food', covariate: 'Months from first positive screening', smd_before: -1.31, smd_after: -1.14, run_id: o.runId, as_of: o.asOf },
       ]);
-      await writeTable(conn, scratch, 'evaluation_phq9', [['status', 'VARCHAR'], ['note', 'VARCHAR'], ['change_difference', 'DOUBLE'], ['ci_low', 'DOUBLE'], ['ci_high', 'DOUBLE'], ['p_value', 'DOUBLE'],
+      await writeTable(conn, scratch, 'evaluation_phq9', [['domain', 'VARCHAR'], ['status', 'VARCHAR'], ['note', 'VARCHAR'], ['change_difference', 'DOUBLE'], ['ci_low', 'DOUBLE'], ['ci_high', 'DOUBLE'], ['p_value', 'DOUBLE'],
         ['treated_people', 'INTEGER'], ['comparison_people', 'INTEGER'], ['run_id', 'VARCHAR'], ['as_of', 'DATE']], [
-        { status: 'published', note: '', change_difference: -2.4, ci_low: -4.1, ci_high: -0.7, p_value: 0.00612, treated_people: 64, comparison_people: 212, run_id: o.runId, as_of: o.asOf },
+        { domain: 'any', status: 'published', note: '', change_difference: -2.4, ci_low: -4.1, ci_high: -0.7, p_value: 0.00612, treated_people: 64, comparison_people: 212, run_id: o.runId, as_of: o.asOf },
+        { domain: 'food', status: 'withheld', note: 'Fewer than 11 referred or comparison people: withheld by the small-cell rule.', change_difference: null, ci_low: null, ci_high: null, p_value: null,
+          treated_people: null, comparison_people: null, run_id: o.runId, as_of: o.asOf },
       ]);
-      await writeTable(conn, scratch, 'evaluation_phq9_balance', [['covariate', 'VARCHAR'], ['smd_before', 'DOUBLE'], ['smd_after', 'DOUBLE'], ['run_id', 'VARCHAR'], ['as_of', 'DATE']], [
-        { covariate: 'Index PHQ-9 score', smd_before: 0.21, smd_after: 0.18, run_id: o.runId, as_of: o.asOf },
-        { covariate: 'Age (years)', smd_before: -0.12, smd_after: 0.02, run_id: o.runId, as_of: o.asOf },
+      await writeTable(conn, scratch, 'evaluation_phq9_balance', [['domain', 'VARCHAR'], ['covariate', 'VARCHAR'], ['smd_before', 'DOUBLE'], ['smd_after', 'DOUBLE'], ['run_id', 'VARCHAR'], ['as_of', 'DATE']], [
+        { domain: 'any', covariate: 'Index PHQ-9 score', smd_before: 0.21, smd_after: 0.18, run_id: o.runId, as_of: o.asOf },
+        { domain: 'any', covariate: 'Age (years)', smd_before: -0.12, smd_after: 0.02, run_id: o.runId, as_of: o.asOf },
       ]);
     }
     await conn.run('CHECKPOINT');

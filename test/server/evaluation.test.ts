@@ -22,6 +22,39 @@ afterAll(() => {
 });
 
 describe('GET /api/evaluation and the evaluation charts', () => {
+  it('answers ?domain= with that domain\'s tables (first referrals in it against people screened positive in it), and names the published domains for an unknown one', async () => {
+    const any = await getAs(app, evaluator, '/api/evaluation');
+    expect(any.body).toMatchObject({ domain: 'any', domains: ['any', 'food'] });
+    const r = await getAs(app, evaluator, '/api/evaluation?domain=food');
+    expect(r.status, r.text).toBe(200);
+    expect(r.body.domain).toBe('food');
+    expect(r.body.summary).toHaveLength(2);
+    expect(r.body.summary[0]).toMatchObject({ outcome: 'ed_visits', status: 'published', att_per_1000: -18.3, ci_low: -35.9, ci_high: -0.7, treated_people: 1210, comparison_people: 402 });
+    expect(r.body.event_study.map((m: { rel_month: number }) => m.rel_month)).toEqual([-6, -5, -4, -3, -2, -1, 0, 1]);
+    expect(r.body.balance).toEqual([{ covariate: 'Months from first positive screening', smd_before: -1.31, smd_after: -1.14 }]);
+    expect(r.body.phq9).toMatchObject({ status: 'withheld', change_difference: null, treated_people: null });
+    expect(r.body.phq9_balance).toEqual([]);
+    const phq9 = await getAs(app, evaluator, '/api/charts/evaluation-phq9.csv?domain=food');
+    expect(phq9.status, phq9.text).toBe(200);
+    expect(phq9.text).toContain('withheld');
+    expect(phq9.text).not.toContain('-2.4');
+    const bad = await getAs(app, evaluator, '/api/evaluation?domain=education');
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('published: any, food');
+    const csv = await getAs(app, evaluator, '/api/charts/event-study.csv?outcome=ed_visits&domain=food');
+    expect(csv.status, csv.text).toBe(200);
+    expect(csv.text.trim().split(/\r?\n/)).toHaveLength(1 + 8);
+    const effect = await getAs(app, evaluator, '/api/charts/evaluation-effect.csv?domain=food');
+    expect(effect.text).toContain('-18.3');
+    expect(effect.text).not.toContain('-24.7');
+    const bal = await getAs(app, evaluator, '/api/charts/evaluation-balance.csv?domain=food');
+    expect(bal.text.trim().split(/\r?\n/)).toEqual(['covariate,smd_before,smd_after', 'Months from first positive screening,-1.31,-1.14']);
+    // a domain the page offers but the run did not publish: the chart says so instead of failing
+    const none = await getAs(app, evaluator, '/api/charts/event-study.json?outcome=ed_visits&domain=education');
+    expect(none.status, none.text).toBe(200);
+    expect(JSON.stringify(none.body)).toContain('No evaluation is published for first referrals in education');
+  });
+
   it('returns the published summary, event study, balance and limits as they are in the file', async () => {
     const r = await getAs(app, evaluator, '/api/evaluation');
     expect(r.status, r.text).toBe(200);

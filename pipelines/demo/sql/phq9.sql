@@ -1,32 +1,48 @@
--- phq9.sql: repeated PHQ-9 administrations for behavioural-health patients.
+-- phq9.sql: repeated PHQ-9 administrations for behavioural-health patients
+-- and for people screened positive for a social need who are at risk of
+-- depression.
 --
--- Each patient has a first visit (the index) somewhere in the window and
--- follow-ups on a typical schedule: ~4 weeks (60%), ~2-3 months (45%),
--- 130-229 days (72%: the 120-240 day window of the response/remission
--- measures), ~10-12 months (30%). Scores improve over ~150 days by a
--- share of the index score that depends on social needs: 62% once a
--- referral of theirs closed need_met (planted), 25% while needs are not
--- met, 45% without social needs; plus noise (+-1.5 points, then the
--- binomial spread of the items). {{referral_effect}} = FALSE (the no-effect
--- demo) turns the 62% off: a need met counts as a need not met (25%).
+-- Who: the behavioural-health patients (person.bh), and people aged 12+ with
+-- a positive social-need screening drawn at risk of depression (25%, 50%
+-- with a mental-health need; integrated care gives them a PHQ-9 when a
+-- social-need screen is positive). The index visit is the person's first
+-- positive screening plus 0..14 days (the same visit or the behavioural-health
+-- visit it leads to), so it falls near the referral that screen brings, or
+-- near the time a person screened positive and was not referred; people
+-- never screened positive (behavioural-health patients only) get an index
+-- anywhere in the window. Follow-ups on a typical schedule: ~4 weeks (60%),
+-- ~2-3 months (45%), 130-229 days (72%: the 120-240 day window of the
+-- response/remission measures), ~10-12 months (30%). Scores improve over ~150
+-- days by 30% of the index score (usual care), or by 62% once a referral of
+-- theirs closed need_met (planted); plus noise (+-1.5 points, then the
+-- binomial spread of the items). The usual-care 30% does not depend on social
+-- needs: people without a real need are over-represented among those never
+-- referred, and a need-dependent natural course would confound the evaluation's
+-- PHQ-9 comparison (pipelines/demo/README.md). {{referral_effect}} = FALSE (the
+-- no-effect demo) turns the 62% off. Draws here use salts 6xx only, so the
+-- other files do not change with this one.
 CREATE TABLE phq9 AS
-WITH patient AS (
+WITH first_positive AS (
+  SELECT p, min(screened_on) AS pos_on FROM positive_need GROUP BY p
+),
+patient AS (
   SELECT
-    pe.p, pe.needy, po.met_on,
+    pe.p, po.met_on, fp.pos_on,
     greatest(window_start(), pe.enrolled_from, (pe.birth_date + to_years(12))::DATE) AS lo,
     least(window_end() - 20, coalesce(pe.enrolled_through, window_end())) AS hi,
     pe.enrolled_through
-  FROM person pe LEFT JOIN person_outcome po USING (p)
+  FROM person pe LEFT JOIN person_outcome po USING (p) LEFT JOIN first_positive fp USING (p)
   WHERE pe.bh
+     OR (fp.pos_on IS NOT NULL AND u1(pe.p, 620) < CASE WHEN has_need(pe.needs, 11) THEN 0.5 ELSE 0.25 END)
 ),
 indexed AS (
   SELECT
     pt.*,
-    pt.lo + floor(u1(pt.p, 601) * (pt.hi - pt.lo + 1))::INTEGER AS index_on,
+    CASE WHEN pt.pos_on IS NULL THEN pt.lo + floor(u1(pt.p, 601) * (pt.hi - pt.lo + 1))::INTEGER
+         ELSE pt.pos_on + floor(u1(pt.p, 611) * 15)::INTEGER END AS index_on,
     -- index score: mostly moderate to severe (mean ~13)
     2 + round(22 * (u1(pt.p, 602) + u1(pt.p, 603) + u1(pt.p, 604)) / 3)::INTEGER AS s0
   FROM patient pt
-  WHERE pt.lo <= pt.hi
 ),
 schedule(v, base, spread, share) AS (
   VALUES (0, 0, 1, 1.0), (1, 21, 14, 0.6), (2, 60, 40, 0.45), (3, 130, 100, 0.72), (4, 300, 70, 0.3)
@@ -36,14 +52,14 @@ visit AS (
     i.*, s.v,
     i.index_on + s.base + floor(u2(i.p, s.v, 606) * s.spread)::INTEGER AS assessed_on
   FROM indexed i, schedule s
-  WHERE u2(i.p, s.v, 605) < s.share
+  WHERE i.index_on BETWEEN i.lo AND i.hi AND u2(i.p, s.v, 605) < s.share
 ),
 scored AS (
   SELECT
     vi.p, vi.v, vi.assessed_on,
     -- expected severity on this day, as a share of the maximum score
     least(1.0, greatest(0.0,
-      vi.s0 * (1 - CASE WHEN {{referral_effect}} AND vi.met_on <= vi.assessed_on THEN 0.62 WHEN vi.needy THEN 0.25 ELSE 0.45 END
+      vi.s0 * (1 - CASE WHEN {{referral_effect}} AND vi.met_on <= vi.assessed_on THEN 0.62 ELSE 0.3 END
                    * least(1.0, (vi.assessed_on - vi.index_on) / 150.0))
       + (u2(vi.p, vi.v, 607) - 0.5) * 3) / 27.0) AS severity,
     -- 12% of administrations record only the total

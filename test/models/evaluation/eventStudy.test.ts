@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../../models/duckdb.ts';
 import { rows } from '../../../models/duckdb.ts';
-import { buildEvaluation, computeEventStudy } from '../../../models/evaluation/index.ts';
+import { buildEvaluation, computeEventStudies, computeEventStudy, publishable, type EventStudy, type MonthEstimate } from '../../../models/evaluation/index.ts';
 import { loadDrop, type Drop } from '../metrics/helpers.ts';
 
 // Cohort g = July 2025 (the only one: the data run from January 2025 to January 2026, 13
@@ -116,9 +116,11 @@ describe('event study on a hand-worked fixture', () => {
   it('publishes nothing when the referred or comparison people are fewer than 11 (the small-cell rule)', async () => {
     db = await loadDrop(drop());
     await buildEvaluation(db.conn, { runId: 'r1', asOf: AS_OF, threshold: 11 });
-    const summary = await rows<Record<string, unknown>>(db.conn, 'SELECT * FROM evaluation_summary ORDER BY outcome');
-    expect(summary.map((r) => [r.outcome, r.status, r.treated_people, r.comparison_people, r.att_per_1000])).toEqual([
-      ['ed_visits', 'withheld', null, null, null], ['inpatient_admits', 'withheld', null, null, null],
+    const summary = await rows<Record<string, unknown>>(db.conn, 'SELECT * FROM evaluation_summary ORDER BY domain, outcome');
+    // every domain ('any') and the one domain of the first referrals (food)
+    expect(summary.map((r) => [r.domain, r.outcome, r.status, r.treated_people, r.comparison_people, r.att_per_1000])).toEqual([
+      ['any', 'ed_visits', 'withheld', null, null, null], ['any', 'inpatient_admits', 'withheld', null, null, null],
+      ['food', 'ed_visits', 'withheld', null, null, null], ['food', 'inpatient_admits', 'withheld', null, null, null],
     ]);
     expect(await rows(db.conn, 'SELECT * FROM evaluation_event_study')).toEqual([]);
     expect(await rows(db.conn, 'SELECT * FROM evaluation_balance')).toEqual([]);
@@ -127,7 +129,7 @@ describe('event study on a hand-worked fixture', () => {
   it('publishes the estimates, per 1,000 member-months and rounded to 0.1, with 11 copies of every person', async () => {
     db = await loadDrop(drop(11));
     await buildEvaluation(db.conn, { runId: 'r1', asOf: AS_OF, threshold: 11 });
-    const ed = (await rows<Record<string, number | string>>(db.conn, `SELECT * FROM evaluation_summary WHERE outcome = 'ed_visits'`))[0]!;
+    const ed = (await rows<Record<string, number | string>>(db.conn, `SELECT * FROM evaluation_summary WHERE outcome = 'ed_visits' AND domain = 'any'`))[0]!;
     // copies leave the means as they were; the variance comes from the copied lists
     const se = Math.sqrt(attVar(repAll(DBAR, 11)));
     const z = 1.959963984540054;
@@ -136,11 +138,69 @@ describe('event study on a hand-worked fixture', () => {
     expect(ed.ci_low).toBeCloseTo(Math.round(10000 * (2 / 9 - z * se)) / 10, 9);
     expect(ed.ci_high).toBeCloseTo(Math.round(10000 * (2 / 9 + z * se)) / 10, 9);
     const months = await rows<{ rel_month: number; estimate_per_1000: number; ci_high: number; period: string }>(db.conn,
-      `SELECT rel_month, estimate_per_1000, ci_high, period FROM evaluation_event_study WHERE outcome = 'ed_visits' ORDER BY rel_month`);
+      `SELECT rel_month, estimate_per_1000, ci_high, period FROM evaluation_event_study WHERE outcome = 'ed_visits' AND domain = 'any' ORDER BY rel_month`);
     const m1 = months.find((m) => m.rel_month === 1)!;
     expect(m1.estimate_per_1000).toBeCloseTo(1333.3, 9);
     expect(m1.ci_high).toBeCloseTo(Math.round(10000 * (4 / 3 + z * Math.sqrt(attVar(repAll(D1, 11))))) / 10, 9);
     expect(months.map((m) => m.period)).toEqual([...Array(5).fill('baseline'), 'anticipation', 'referral', ...Array(6).fill('after')]);
+    // every first referral and every positive screening is in food: the food selection is the same
+    const food = (await rows<Record<string, number | string>>(db.conn, `SELECT * FROM evaluation_summary WHERE outcome = 'ed_visits' AND domain = 'food'`))[0]!;
+    expect({ ...food, domain: 'any' }).toEqual(ed);
+  });
+
+  // Same-domain comparison (issue 22): M screened positive in housing only, with an ED visit
+  // in month +1, and is not referred; N screened positive in housing and was first referred
+  // for housing in July, with no ED visit. Any domain: M is a comparison adult and N a referred
+  // adult. Food: neither (N's referral is not in food, M did not screen positive in food).
+  // Housing: N alone is referred, so no cell has two referred people: no estimate.
+  it('compares first referrals in a domain with people screened positive in that domain (the domain filter), by hand', async () => {
+    const d = drop();
+    d.people!.push({ person_id: 'M', sex: 'male', birth_date: '1980-01-01', enrolled_from: '2020-01-01' }, { person_id: 'N', sex: 'male', birth_date: '1980-01-01', enrolled_from: '2020-01-01' });
+    d.screenings!.push({ screening_id: 'S-M', person_id: 'M', screened_on: '2025-07-05', domain: 'housing_instability', result: 'positive' },
+      { screening_id: 'S-N', person_id: 'N', screened_on: '2025-07-05', domain: 'housing_instability', result: 'positive' });
+    d.referrals!.push({ referral_id: 'R-N', person_id: 'N', need_domain: 'housing_instability', referred_on: '2025-07-12', status: 'pending' });
+    d.encounters!.push({ encounter_id: 'V-M', person_id: 'M', encounter_type: 'ed', start_date: '2025-08-09' });
+    db = await loadDrop(d);
+    const studies = await computeEventStudies(db.conn, AS_OF);
+    expect(studies.map((s) => s.domain)).toEqual(['any', 'food']);
+    const m1 = (sel: string) => studies.find((s) => s.domain === sel)!.outcomes.find((o) => o.outcome === 'ed_visits')!.months.find((m) => m.e === 1)!;
+    // any: adults referred A, B, N (1.8, 1, 0), comparison C, D, M (0.8, 0, 1); children as before;
+    // shares 3/5 and 2/5: 3/5 (2.8/3 - 1.8/3) + 2/5 (5/3) = 1/5 + 2/3 = 13/15
+    const x = { adultT: [1.8, 1, 0], adultC: [0.8, 0, 1], childT: D1.childT, childC: D1.childC };
+    expect(m1('any').estimate).toBeCloseTo(13 / 15, 12);
+    expect(m1('any').variance).toBeCloseTo((9 / 25) * (varMean(x.adultT) + varMean(x.adultC)) + (4 / 25) * (varMean(x.childT) + varMean(x.childC)), 12);
+    expect(m1('any').treated).toBe(5);
+    // food: the original fixture's 4/3 and its variance
+    expect(m1('food').estimate).toBeCloseTo(4 / 3, 12);
+    expect(m1('food').variance).toBeCloseTo(0.08 + 37 / 36, 12);
+    expect(studies.find((s) => s.domain === 'food')!).toMatchObject({ treatedPeople: 4, comparisonPeople: 5 });
+    expect(studies.find((s) => s.domain === 'any')!).toMatchObject({ treatedPeople: 5, comparisonPeople: 6 });
+  });
+});
+
+describe('publishable: which domains and months the small-cell rule lets out', () => {
+  const month = (e: number, ev: number, treated = 20): MonthEstimate => ({ e, estimate: 0, variance: 1, treated, cohorts: 1, eventsTreated: ev, eventsComparison: 0, baseTreated: 0, baseComparison: 0 });
+  const study = (domain: string, treated: number, events: number[]): EventStudy => ({
+    domain, treatedPeople: treated, comparisonPeople: 50, cohorts: 1, firstCohort: null, lastCohort: null, balance: [],
+    outcomes: [{ outcome: 'ed_visits', months: events.map((ev, i) => month(i + 1, ev, treated)), att: null, pretrend: null }],
+  });
+  it('withholds a domain, or a domain\'s month, when the domains not shown could be worked out from every domain minus the shown ones', () => {
+    // people: any 50 = food 30 + housing 15 + utilities 5; utilities (5 < 11) is withheld, and the
+    // rest, 50 - 30 - 15 = 5, would be its count: the smallest shown domain (housing) goes too
+    const p1 = publishable([study('any', 50, [40]), study('food', 30, [25]), study('housing_instability', 15, [12]), study('utilities', 5, [3])], 11);
+    expect([...p1.people].sort()).toEqual(['any', 'food']);
+    // months: any 40 = food 25 + housing 12 + utilities 3 events; with housing's people shown too
+    // (utilities 12 people), utilities' month +1 (3 events) is hidden and the rest 40 - 25 - 12 = 3
+    // would give it back: housing's month +1 is hidden too (food's 25 leave a rest of 15)
+    const p2 = publishable([study('any', 54, [40]), study('food', 30, [25]), study('housing_instability', 12, [12]), study('utilities', 12, [3])], 11);
+    expect([...p2.people].sort()).toEqual(['any', 'food', 'housing_instability', 'utilities']);
+    expect([...p2.months.get('any|ed_visits')!]).toEqual([1]);
+    expect([...p2.months.get('food|ed_visits')!]).toEqual([1]);
+    expect([...p2.months.get('housing_instability|ed_visits')!]).toEqual([]);
+    expect([...p2.months.get('utilities|ed_visits')!]).toEqual([]);
+    // a month of 'any' with 1..10 events is hidden by itself, the others shown
+    const p3 = publishable([study('any', 50, [40, 7, 0])], 11);
+    expect([...p3.months.get('any|ed_visits')!]).toEqual([1, 3]);
   });
 });
 
@@ -171,7 +231,11 @@ describe('evaluation small-cell attack: cohort size x estimate = count', () => {
       ...(await rows<Record<string, unknown>>(db.conn, 'SELECT * FROM evaluation_event_study')),
       ...(await rows<Record<string, unknown>>(db.conn, 'SELECT * FROM evaluation_balance')),
     ];
-    expect(published.some((r) => r.outcome === 'ed_visits' && 'rel_month' in r)).toBe(false);
+    // month +1 (5 visits) is withheld, and with it the average over +1..+6; months with no
+    // visit (0 events) are published
+    const edMonths = published.filter((r) => r.outcome === 'ed_visits' && 'rel_month' in r && r.domain === 'any').map((r) => r.rel_month);
+    expect(edMonths).not.toContain(1);
+    expect(edMonths).toContain(2);
     const figures = published.flatMap((r) => Object.values(r).filter((v): v is number => typeof v === 'number'));
     for (const n of [11, 22]) {
       for (const x of figures) {

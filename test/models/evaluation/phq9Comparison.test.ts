@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../../models/duckdb.ts';
 import { rows } from '../../../models/duckdb.ts';
-import { buildPhq9Comparison, computePhq9Comparison } from '../../../models/evaluation/phq9.ts';
+import { buildPhq9Comparison, computePhq9Comparison, computePhq9Comparisons } from '../../../models/evaluation/phq9.ts';
 import { loadDrop, type Drop } from '../metrics/helpers.ts';
 
 const AS_OF = '2026-01-31';
@@ -101,8 +101,10 @@ describe('PHQ-9 comparison on a hand-worked fixture', () => {
   it('publishes nothing but the status when the referred or comparison people are fewer than 11', async () => {
     db = await loadDrop(drop());
     await buildPhq9Comparison(db.conn, { runId: 'r1', asOf: AS_OF, threshold: 11 });
-    expect(await rows(db.conn, 'SELECT status, change_difference, ci_low, ci_high, p_value, treated_people, comparison_people FROM evaluation_phq9')).toEqual([
-      { status: 'withheld', change_difference: null, ci_low: null, ci_high: null, p_value: null, treated_people: null, comparison_people: null },
+    // every domain ('any') and the one domain of the first referrals (food)
+    expect(await rows(db.conn, 'SELECT domain, status, change_difference, ci_low, ci_high, p_value, treated_people, comparison_people FROM evaluation_phq9')).toEqual([
+      { domain: 'any', status: 'withheld', change_difference: null, ci_low: null, ci_high: null, p_value: null, treated_people: null, comparison_people: null },
+      { domain: 'food', status: 'withheld', change_difference: null, ci_low: null, ci_high: null, p_value: null, treated_people: null, comparison_people: null },
     ]);
     expect(await rows(db.conn, 'SELECT * FROM evaluation_phq9_balance')).toEqual([]);
   });
@@ -110,21 +112,54 @@ describe('PHQ-9 comparison on a hand-worked fixture', () => {
   it('publishes the estimate in points, rounded to 0.1, with 11 copies of every person; a yes/no SMD only when no count behind it is 1..threshold-1', async () => {
     db = await loadDrop(drop(11));
     await buildPhq9Comparison(db.conn, { runId: 'r1', asOf: AS_OF, threshold: 11 });
-    const r = (await rows<Record<string, number | string>>(db.conn, 'SELECT * FROM evaluation_phq9'))[0]!;
+    const r = (await rows<Record<string, number | string>>(db.conn, `SELECT * FROM evaluation_phq9 WHERE domain = 'any'`))[0]!;
     const c11 = { adultT: rep(CHANGE.adultT, 11), adultC: rep(CHANGE.adultC, 11), childT: rep(CHANGE.childT, 11), childC: rep(CHANGE.childC, 11) };
     const se = Math.sqrt(variance(c11));
     expect(r).toMatchObject({ status: 'published', treated_people: 44, comparison_people: 55, change_difference: -5.2 });
     expect(r.ci_low).toBeCloseTo(Math.round(10 * (-31 / 6 - Z * se)) / 10, 9);
     expect(r.ci_high).toBeCloseTo(Math.round(10 * (-31 / 6 + Z * se)) / 10, 9);
-    const b = await rows<{ covariate: string; smd_before: number }>(db.conn, 'SELECT covariate, smd_before FROM evaluation_phq9_balance');
+    const b = await rows<{ covariate: string; smd_before: number }>(db.conn, `SELECT covariate, smd_before FROM evaluation_phq9_balance WHERE domain = 'any'`);
     expect(b.map((x) => x.covariate)).toEqual(['Index PHQ-9 score', 'Age (years)', 'Female', 'Medicaid']);
     // copies: the same means; sums of squares x 11 over 54 degrees of freedom: SD sqrt((572 + 374) / 108)
     expect(b[0]!.smd_before).toBeCloseTo(Math.round(100 / Math.sqrt(946 / 108)) / 100, 9);
     // threshold 12: the 11 referred women (copies of T1) are a count of 1..11, so Female's
     // SMDs are withheld; Medicaid (0 of everyone) and the estimate (44 and 55 people) stay
     await buildPhq9Comparison(db.conn, { runId: 'r2', asOf: AS_OF, threshold: 12 });
-    expect((await rows<{ covariate: string }>(db.conn, 'SELECT covariate FROM evaluation_phq9_balance')).map((x) => x.covariate))
+    expect((await rows<{ covariate: string }>(db.conn, `SELECT covariate FROM evaluation_phq9_balance WHERE domain = 'any'`)).map((x) => x.covariate))
       .toEqual(['Index PHQ-9 score', 'Age (years)', 'Medicaid']);
-    expect((await rows<{ status: string }>(db.conn, 'SELECT status FROM evaluation_phq9'))[0]!.status).toBe('published');
+    expect((await rows<{ status: string }>(db.conn, `SELECT status FROM evaluation_phq9 WHERE domain = 'any'`))[0]!.status).toBe('published');
+    // all in food: the food selection is the same figures
+    const food = (await rows<Record<string, number | string>>(db.conn, `SELECT * FROM evaluation_phq9 WHERE domain = 'food'`))[0]!;
+    expect({ ...food, domain: 'any', run_id: 'r1' }).toMatchObject({ ...r, status: 'published' });
+  });
+
+  // Same-domain comparison (issue 22): H1, an adult screened positive in housing only, not
+  // referred, 18 -> 10 (-8); H2, an adult screened positive in housing and first referred for
+  // housing 4 days after the index, 16 -> 6 (-10). Any domain: H1 is a comparison adult and H2 a
+  // referred adult. Food: neither. Housing: one referred and one comparison adult: no cell.
+  it('compares referred people in a domain with people screened positive in that domain (the domain filter), by hand', async () => {
+    const d = drop();
+    for (const [id, score, follow] of [['H1', 18, 10], ['H2', 16, 6]] as const) {
+      d.people!.push({ person_id: id, sex: 'male', birth_date: '1980-01-01', enrolled_from: '2020-01-01' });
+      d.screenings!.push({ screening_id: `S-${id}`, person_id: id, screened_on: INDEX, domain: 'housing_instability', result: 'positive' });
+      d.phq9!.push({ assessment_id: `A-${id}-1`, person_id: id, assessed_on: INDEX, total_score: score }, { assessment_id: `A-${id}-2`, person_id: id, assessed_on: FOLLOW, total_score: follow });
+    }
+    d.referrals!.push({ referral_id: 'R-H2', person_id: 'H2', need_domain: 'housing_instability', referred_on: '2025-03-05', status: 'pending' });
+    db = await loadDrop(d);
+    const all = await computePhq9Comparisons(db.conn, AS_OF);
+    expect(all.map((c) => c.domain)).toEqual(['any', 'food', 'housing_instability']);
+    // any: adults referred -12, -4, -10 (mean -26/3), comparison -2, 0, -8 (mean -10/3); children
+    // as before (-6 against -8/3); shares 3/5 and 2/5: 3/5 (-16/3) + 2/5 (-10/3) = -68/15
+    const x = { adultT: [-12, -4, -10], adultC: [-2, 0, -8], childT: CHANGE.childT, childC: CHANGE.childC };
+    const any = all[0]!;
+    expect(any).toMatchObject({ treated: 5, comparison: 6 });
+    expect(any.estimate).toBeCloseTo(-68 / 15, 12);
+    expect(any.se! ** 2).toBeCloseTo((9 / 25) * (varMean(x.adultT) + varMean(x.adultC)) + (4 / 25) * (varMean(x.childT) + varMean(x.childC)), 12);
+    // food: the original fixture's -31/6 and 167/18
+    const food = all[1]!;
+    expect(food).toMatchObject({ treated: 4, comparison: 5 });
+    expect(food.estimate).toBeCloseTo(-31 / 6, 12);
+    expect(food.se! ** 2).toBeCloseTo(167 / 18, 12);
+    expect(all[2]).toMatchObject({ treated: 0, comparison: 0, estimate: null });
   });
 });
