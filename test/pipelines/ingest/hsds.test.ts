@@ -1,0 +1,164 @@
+// Issue 20: Open Referral HSDS 3.x directories in the inbox, through the real binary.
+// The expected values are read off the worked example by hand (data/examples/hsds/README.md
+// lists each service and what it becomes), not from the reader's output.
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countyFips, domainOfTerm } from '../../../pipelines/ingest/hsds/codes.ts';
+import { closeloop } from '../../helpers/closeloopBin.ts';
+import { tempStore, type TempStore } from '../../helpers/store.ts';
+
+const EXAMPLE = new URL('../../../data/examples/hsds/', import.meta.url).pathname;
+type Report = { files: Array<{ file: string; entity: string; rows_read: number; rows_loaded: number; rows_quarantined: number; rejected: boolean; message: string | null }>; skipped: Array<{ file: string; reason: string }>; status: string };
+
+async function run(store: TempStore, code = 0): Promise<Report> {
+  const r = await closeloop(['run', '--db', store.root, '--inbox', store.inbox, '--report', join(store.root, 'report.json')], { cwd: store.root });
+  expect(r.code, r.stderr + r.stdout).toBe(code); // 2: published, with a file rejected
+  return JSON.parse(readFileSync(join(store.root, 'report.json'), 'utf8'));
+}
+
+describe('the worked HSDS example (data/examples/hsds), closeloop run', () => {
+  let store: TempStore;
+  let report: Report;
+  beforeAll(async () => {
+    store = tempStore('closeloop-hsds-example-');
+    cpSync(join(EXAMPLE, 'directory'), join(store.inbox, 'directory'), { recursive: true });
+    store.copy(join(EXAMPLE, 'services.json'));
+    report = await run(store);
+  }, 120_000);
+  afterAll(() => store?.cleanup());
+
+  it('loads every mapped value: program, organisation, domain from the taxonomy term, county FIPS, monthly capacity', async () => {
+    const svc = (program_id: string, org_id: string, org_name: string, program_name: string, domain: string, county_fips: string, monthly_capacity: number | null, _file: string, _line: number) =>
+      ({ program_id, org_id, org_name, program_name, domain, county_fips, monthly_capacity, _file, _line });
+    expect(await store.warehouse('SELECT * EXCLUDE (_run_id) FROM stg_services ORDER BY program_id, county_fips')).toEqual([
+      // BD-1800.2000 (AIRS) -> food; two service areas -> two rows; 120 people per month is service-wide: not split, unknown.
+      svc('svc-pantry', 'org-a', 'Triangle Food Bank', 'Mobile Food Pantry', 'food', '37063', null, 'directory', 2),
+      svc('svc-pantry', 'org-a', 'Triangle Food Bank', 'Mobile Food Pantry', 'food', '37135', null, 'directory', 2),
+      // AIRS BV-8900.9300 -> utilities; Baltimore city, MD (address region) -> 24510; only `available` given: 8. Its object starts on line 23.
+      svc('svc-power', 'org-d', 'Piedmont Safety Alliance', 'Power Bill Assistance', 'utilities', '24510', 8, 'services.json', 23),
+      // OE 1137 -> housing_instability; area "Wake County" (no state) in its location's state NC -> 37183; the later of two capacities: 40.
+      svc('svc-rent', 'org-b', 'Eastern Housing Partners', 'Rent Relief Fund', 'housing_instability', '37183', 40, 'directory', 3),
+      // BT-4500 -> transportation; no area: the physical address's region Orange County, NC -> 37135 (the postal address is not read); capacity in seats: unknown.
+      svc('svc-rides', 'org-c', 'County Transit Authority', 'Rides to Care', 'transportation', '37135', null, 'directory', 4),
+      // OE 1124 -> interpersonal_safety; Alamance County, NC -> 37001; maximum 25 people per month.
+      svc('svc-safety', 'org-d', 'Piedmont Safety Alliance', 'Safety Planning Line', 'interpersonal_safety', '37001', 25, 'services.json', 10),
+      // OE 1244 -> utilities; the one area of three that is a county: Durham -> 37063.
+      svc('svc-utility', 'org-b', 'Eastern Housing Partners', 'Utility Bill Help', 'utilities', '37063', null, 'directory', 9),
+    ]);
+  });
+
+  it('quarantines bad records with their file, line, id and rule', async () => {
+    const q = await store.warehouse<{ file: string; line: number; rule: string; column_name: string | null; message: string }>(
+      `SELECT file, line, rule, column_name, message FROM quarantine ORDER BY file, line, rule`);
+    expect(q.map((r) => [r.file, r.line, r.rule, r.column_name])).toEqual([
+      ['directory', 6, 'missing_reference', 'org_id'],
+      ['directory', 6, 'unknown_county', 'county_fips'],
+      ['directory', 7, 'ambiguous_domain', 'domain'],
+      ['directory', 7, 'unknown_county', 'county_fips'],
+      ['directory', 8, 'unknown_code', 'domain'],
+      ['directory', 9, 'malformed_row', null],
+      ['directory', 10, 'not_an_int', 'monthly_capacity'],
+      ['services.json', 46, 'bad_resource', 'id'],
+    ]);
+    const msg = (rule: string, line: number) => q.find((r) => r.rule === rule && r.line === line)!.message;
+    expect(msg('missing_reference', 6)).toBe("services.csv line 6: service svc-orphan: organization 'org-z' is not in the directory");
+    expect(msg('unknown_county', 6)).toContain("service_areas.csv line 6: service svc-utility: service_area name: 'Durhm County, NC' is not a county of NC");
+    expect(msg('unknown_county', 7)).toContain("'Richmond, VA' is both a county and an independent city");
+    expect(msg('ambiguous_domain', 7)).toContain('services.csv line 7: service svc-hub: taxonomy terms of 2 domains: BD-1800.2000 -> food, BH-1800.8500 -> housing_instability');
+    expect(msg('unknown_code', 8)).toContain("services.csv line 8: service svc-legal: no taxonomy term maps to a domain: 1111 (Open Eligibility code '1111' is not in the mapping table)");
+    expect(msg('malformed_row', 9)).toBe('service_areas.csv line 9: record has 6 fields, the header 5');
+    expect(msg('bad_resource', 46)).toContain('services.json line 46: service.id');
+    // Kept whole as it came: an area that is no county keeps the area's own record.
+    const [raw] = await store.warehouse<{ raw_record: string }>(`SELECT raw_record::VARCHAR AS raw_record FROM quarantine WHERE rule = 'unknown_county' AND line = 6`);
+    expect(JSON.parse(raw!.raw_record)).toEqual({ record: { id: 'area-5', service_id: 'svc-utility', service_at_location_id: '', name: 'Durhm County, NC', description: '' } });
+  });
+
+  it('reports what the directory held besides its rows', () => {
+    const dir = report.files.find((f) => f.file === 'directory')!;
+    expect(dir).toMatchObject({ entity: 'services', rows_loaded: 5, rows_quarantined: 7, rejected: false });
+    expect(dir.message).toBe('directory (HSDS directory): 9 services read, 1 not read: status inactive, '
+      + '1 with a monthly capacity serve several counties: capacity unknown per county (HSDS states it per service; it is not split), '
+      + '1 state capacity only in units other than people or referrals per month: capacity unknown');
+    const json = report.files.find((f) => f.file === 'services.json')!;
+    expect(json).toMatchObject({ entity: 'services', rows_loaded: 2, rows_quarantined: 1 });
+    expect(json.message).toBe('services.json (HSDS directory): 3 services read, 1 not read: status defunct');
+  });
+
+  it('a package changed in place (one CSV edited) loads again; unchanged, nothing new', async () => {
+    const again = await closeloop(['run', '--db', store.root, '--inbox', store.inbox], { cwd: store.root });
+    expect(again.stdout).toContain('Nothing new in the inbox');
+    const f = join(store.inbox, 'directory', 'service_capacity.csv');
+    writeFileSync(f, readFileSync(f, 'utf8').replace('cap-3,svc-rent,unit-rpm,5,40,', 'cap-3,svc-rent,unit-rpm,5,45,'));
+    await run(store);
+    expect(await store.warehouse('SELECT monthly_capacity FROM stg_services WHERE program_id = \'svc-rent\'')).toEqual([{ monthly_capacity: 45 }]);
+  }, 120_000);
+});
+
+describe('HSDS drops that are refused or set aside', () => {
+  // Attacker: whoever writes the directory export (a referral platform, a 211) holds
+  // datapackage.json; they try to make closeloop read a file outside the package.
+  it('a datapackage.json whose resource path leaves its folder is rejected whole; nothing outside is read', async () => {
+    const store = tempStore('closeloop-hsds-attack-');
+    try {
+      writeFileSync(join(store.root, 'secret.csv'), 'id,name\nx,the secret\n');
+      const pkg = join(store.inbox, 'evil');
+      mkdirSync(pkg);
+      cpSync(join(EXAMPLE, 'directory'), pkg, { recursive: true });
+      const d = JSON.parse(readFileSync(join(pkg, 'datapackage.json'), 'utf8'));
+      d.resources[0].path = '../../secret.csv';
+      writeFileSync(join(pkg, 'datapackage.json'), JSON.stringify(d));
+      const report = await run(store, 2);
+      const f = report.files.find((x) => x.file === 'evil')!;
+      expect(f.rejected).toBe(true);
+      expect(f.message).toContain("resource organization has path '../../secret.csv': closeloop reads only CSV files in the package's own folder");
+      const leaked = await store.warehouse<{ n: number }>(`SELECT count(*) AS n FROM quarantine WHERE raw_record::VARCHAR LIKE '%the secret%'`);
+      expect(leaked[0]!.n).toBe(0);
+    } finally {
+      store.cleanup();
+    }
+  }, 120_000);
+
+  it('a datapackage.json alone in the inbox is skipped with the reason; a JSON file that is no /services list is rejected whole', async () => {
+    const store = tempStore('closeloop-hsds-loose-');
+    try {
+      store.copy(join(EXAMPLE, 'directory', 'datapackage.json'));
+      store.add('services-broken.json', '{"services": []}');
+      const report = await run(store, 2);
+      expect(report.skipped).toContainEqual({ file: 'datapackage.json', reason: expect.stringContaining('put datapackage.json and its CSV files in a folder of their own') });
+      const f = report.files.find((x) => x.file === 'services-broken.json')!;
+      expect(f.rejected).toBe(true);
+      expect(f.message).toContain('not an HSDS /services list');
+    } finally {
+      store.cleanup();
+    }
+  }, 120_000);
+});
+
+describe('HSDS tables: county names and taxonomy codes', () => {
+  it('county name + state -> FIPS, read off the Census county list by hand', () => {
+    expect(countyFips('Durham County, NC', null)).toEqual({ fips: '37063' });
+    expect(countyFips('Durham County', 'North Carolina')).toEqual({ fips: '37063' });
+    expect(countyFips('Saint Louis County, MO', null)).toEqual({ fips: '29189' });
+    expect(countyFips('St. Louis city, MO', null)).toEqual({ fips: '29510' });
+    expect(countyFips('Baltimore County, MD', null)).toEqual({ fips: '24005' });
+    expect(countyFips('Carson City, NV', null)).toEqual({ fips: '32510' });
+    expect(countyFips('Orleans Parish, LA', null)).toEqual({ fips: '22071' });
+    expect(countyFips('37183', null)).toEqual({ fips: '37183' });
+    expect(countyFips('37999', null)).toEqual({ unknown: "'37999' is not a county FIPS code" });
+    expect(countyFips('Fairfax', 'VA')).toMatchObject({ unknown: expect.stringContaining('both a county and an independent city') });
+    expect(countyFips('Durham County, Narnia', null)).toMatchObject({ unknown: expect.stringContaining('not a US state') });
+    expect(countyFips('Durham County', null)).toMatchObject({ unknown: expect.stringContaining('names no state') });
+  });
+
+  it('taxonomy terms -> domain: AIRS codes by their category, Open Eligibility codes exactly; anything else unknown', () => {
+    expect(domainOfTerm('AIRS', 'BD-1800.2000')).toEqual({ domain: 'food' });
+    expect(domainOfTerm('airs/211 la', 'BH')).toEqual({ domain: 'housing_instability' });
+    expect(domainOfTerm('http://211hsis.org', 'BT-4500.6500-170')).toEqual({ domain: 'transportation' });
+    expect(domainOfTerm('AIRS', 'BDX-1')).toMatchObject({ unknown: expect.any(String) }); // BD is a category, BDX is not under it
+    expect(domainOfTerm('AIRS', 'LF-4900')).toMatchObject({ unknown: expect.any(String) });
+    expect(domainOfTerm('Open Eligibility', '1119')).toEqual({ domain: 'utilities' });
+    expect(domainOfTerm('Open Eligibility', '11190')).toMatchObject({ unknown: expect.any(String) });
+    expect(domainOfTerm('My local list', 'BD')).toMatchObject({ unknown: expect.stringContaining("taxonomy 'My local list' is not one closeloop maps") });
+  });
+});
