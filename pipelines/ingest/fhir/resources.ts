@@ -95,6 +95,7 @@ const Task = z.looseObject({
   status: z.string(),
   meta: z.looseObject({ versionId: z.string().optional(), lastUpdated: z.string().optional() }).optional(),
   focus: Reference.optional(),
+  for: Reference.optional(),
   owner: Reference.optional(),
   authoredOn: z.string().optional(),
   lastModified: z.string().optional(),
@@ -339,6 +340,8 @@ function task(t: z.infer<typeof Task>, codes: FhirCodes): Outcome {
       on_date: dateOf(t.lastModified ?? t.meta?.lastUpdated ?? t.authoredOn),
       started_on: dateOf(t.executionPeriod?.start), ended_on: dateOf(t.executionPeriod?.end),
       outcome, owner_org_id: referencedId(t.owner, 'Organization'),
+      // checked against the ServiceRequest's subject when the referral is built (readNdjson)
+      for_person_id: referencedId(t.for, 'Patient'),
     },
   };
 }
