@@ -7,7 +7,7 @@ import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ENTITIES, type EntityContract } from '../../models/contracts/index.ts';
 import { FHIR_SOURCES, type FhirResourceType } from './fhir/resources.ts';
-import { packageStamp } from './hsds/package.ts';
+import { packageSize, packageStamp } from './hsds/package.ts';
 import { claimFor, type LoadedClaim } from './mapping.ts';
 
 export interface InboxFile {
@@ -125,7 +125,8 @@ export async function discoverInbox(inbox: string, claims: LoadedClaim[]): Promi
         out.unopenable.push({ file: name, message: `${name}: not read: the data package folder cannot be listed; it is tried again on every run` });
         continue;
       }
-      out.files.push({ name, path, size: 0, mtimeMs: Number(st.mtimeMs), stamp, gzip: false, format: 'hsds-package', entity: services });
+      const size = await packageSize(path).catch(() => 0);
+      out.files.push({ name, path, size, mtimeMs: Number(st.mtimeMs), stamp, gzip: false, format: 'hsds-package', entity: services });
       continue;
     }
     if (!st.isFile()) {

@@ -13,6 +13,13 @@ async function filesOf(dir: string): Promise<string[]> {
   return out;
 }
 
+/** The total size of the folder's files (the ledger's size of a package). */
+export async function packageSize(dir: string): Promise<number> {
+  let size = 0;
+  for (const n of await filesOf(dir)) size += (await stat(join(dir, n))).size;
+  return size;
+}
+
 /** The folder's stamp: its files' names and stamps (size, times, inode). */
 export async function packageStamp(dir: string, stampOf: (path: string) => Promise<string | null>): Promise<string | null> {
   try {
