@@ -11,7 +11,7 @@ import { exec, rows, sqlIdent as id, sqlString as str } from '../../../models/du
 import { FileRejected, type RawRead } from '../readSource.ts';
 import { ReadFailed } from '../scanFile.ts';
 import { fhirCodes } from './codes.ts';
-import { mapResource, type FhirResourceType } from './resources.ts';
+import { mapResource, SHARED, type FhirResourceType } from './resources.ts';
 
 export interface NdjsonRead extends RawRead {
   /** Lines quarantined by this reader (temp table resource_rejects). */
@@ -183,11 +183,15 @@ export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boo
   // Screening items of one screening and domain (AHC asks two food questions) are one
   // row: positive if any item is, else negative if any is, else declined. Its line is
   // its first item's; its raw record holds every item.
+  // An item whose instrument its answer does not settle (marked SHARED) takes the one its
+  // screening's other items name in this file, else the first listed.
+  const settled = `SELECT line, c0, c1, c2, CASE WHEN ends_with(c3, ${str(SHARED)})
+      THEN coalesce(min(c3) FILTER (WHERE NOT ends_with(c3, ${str(SHARED)})) OVER (PARTITION BY c0), rtrim(c3, ${str(SHARED)})) ELSE c3 END AS c3, c4, c5, c6 FROM fhir_rows`;
   const source = side ? `SELECT * FROM fhir_rows` : entity === 'phq9' ? phq9 : entity === 'screenings'
     ? `SELECT min(line) AS line, c0, c1, c2, c3, c4,
          CASE WHEN bool_or(c5 = 'positive') THEN 'positive' WHEN bool_or(c5 = 'negative') THEN 'negative' WHEN bool_or(c5 = 'declined') THEN 'declined' END AS c5,
          string_agg(c6, '\n' ORDER BY line) AS c6
-       FROM fhir_rows GROUP BY c0, c1, c2, c3, c4`
+       FROM (${settled}) GROUP BY c0, c1, c2, c3, c4`
     : `SELECT * FROM fhir_rows`;
   if (entity === 'screenings' && columns.join() !== 'screening_id,person_id,screened_on,instrument,domain,result') throw new Error('screenings columns changed: update readNdjson');
   // raw_file in line order: row n is line_map's row n (rowid -> line, one point per row).
