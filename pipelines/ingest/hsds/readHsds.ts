@@ -344,7 +344,7 @@ async function writeRows(conn: DuckDBConnection, services: Service[], columns: s
     const latest = monthly.sort((a, b) => (b.updated ?? '').localeCompare(a.updated ?? ''))[0];
     // (one place that is one county: an area we could not read may be where the capacity goes)
     const single = places.length === 1 && counties.size === 1;
-    if (latest && !single) capacityNotSplit++;
+    if (latest && places.length > 1) capacityNotSplit++;
     const capacity = latest && single ? latest.maximum ?? latest.available : null;
     for (const [fips, from] of counties) {
       const record = JSON.stringify({ service: JSON.parse(s.record), county_from: from, ...(capacity !== null && latest ? { capacity_from: `${at(latest.src)}: ${latest.maximum !== null ? 'maximum' : 'available'} ${capacity} ${latest.unit}` } : {}) });

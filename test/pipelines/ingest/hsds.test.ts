@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countyFips, domainOfTerm } from '../../../pipelines/ingest/hsds/codes.ts';
 import { closeloop } from '../../helpers/closeloopBin.ts';
+import { memoryWarehouse } from '../../helpers/loader.ts';
 import { tempStore, type TempStore } from '../../helpers/store.ts';
 
 const EXAMPLE = new URL('../../../data/examples/hsds/', import.meta.url).pathname;
@@ -133,6 +134,33 @@ describe('HSDS drops that are refused or set aside', () => {
       store.cleanup();
     }
   }, 120_000);
+});
+
+describe('HSDS JSON: the line of each service', () => {
+  it('is the line where its object opens, whatever its strings hold (braces, brackets, escaped quotes); a bare array works as the page object does', async () => {
+    const w = await memoryWarehouse();
+    try {
+      const svc = (id: string, description: string) => ({ id, name: `Svc ${id}`, status: 'active', description, organization: { id: 'o1', name: 'Org' },
+        service_areas: [{ name: 'Wake County, NC' }], attributes: [{ taxonomy_term: { code: 'BD', taxonomy: 'AIRS' } }] });
+      const text = [
+        '[',
+        `  ${JSON.stringify(svc('a', 'has { and [ and "quotes" and \\" inside'))},`,
+        '',
+        `  ${JSON.stringify(svc('b', '}]'), null, 2).replaceAll('\n', '\n  ')},`,
+        `  ${JSON.stringify(svc('c', 'last'))}`,
+        ']',
+      ].join('\n');
+      const r = await w.load('services.json', text);
+      expect(r).toMatchObject({ rejected: false, rows_loaded: 3 });
+      // a: line 2; b opens on line 4 and spans lines; c follows b's closing brace
+      const bLines = JSON.stringify(svc('b', '}]'), null, 2).split('\n').length;
+      expect(await w.query('SELECT program_id, _line FROM stg_services ORDER BY program_id')).toEqual([
+        { program_id: 'a', _line: 2 }, { program_id: 'b', _line: 4 }, { program_id: 'c', _line: 4 + bLines },
+      ]);
+    } finally {
+      w.close();
+    }
+  });
 });
 
 describe('HSDS tables: county names and taxonomy codes', () => {
