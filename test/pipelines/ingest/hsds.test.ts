@@ -96,44 +96,40 @@ describe('the worked HSDS example (data/examples/hsds), closeloop run', () => {
   }, 120_000);
 });
 
-describe('HSDS drops that are refused or set aside', () => {
+describe('HSDS drops that are refused or set aside (one run)', () => {
   // Attacker: whoever writes the directory export (a referral platform, a 211) holds
   // datapackage.json; they try to make closeloop read a file outside the package.
-  it('a datapackage.json whose resource path leaves its folder is rejected whole; nothing outside is read', async () => {
-    const store = tempStore('closeloop-hsds-attack-');
-    try {
-      writeFileSync(join(store.root, 'secret.csv'), 'id,name\nx,the secret\n');
-      const pkg = join(store.inbox, 'evil');
-      mkdirSync(pkg);
-      cpSync(join(EXAMPLE, 'directory'), pkg, { recursive: true });
-      const d = JSON.parse(readFileSync(join(pkg, 'datapackage.json'), 'utf8'));
-      d.resources[0].path = '../../secret.csv';
-      writeFileSync(join(pkg, 'datapackage.json'), JSON.stringify(d));
-      const report = await run(store, 2);
-      const f = report.files.find((x) => x.file === 'evil')!;
-      expect(f.rejected).toBe(true);
-      expect(f.message).toContain("resource organization has path '../../secret.csv': closeloop reads only CSV files in the package's own folder");
-      const leaked = await store.warehouse<{ n: number }>(`SELECT count(*) AS n FROM quarantine WHERE raw_record::VARCHAR LIKE '%the secret%'`);
-      expect(leaked[0]!.n).toBe(0);
-    } finally {
-      store.cleanup();
-    }
+  let store: TempStore;
+  let report: Report;
+  beforeAll(async () => {
+    store = tempStore('closeloop-hsds-refused-');
+    writeFileSync(join(store.root, 'secret.csv'), 'id,name\nx,the secret\n');
+    const pkg = join(store.inbox, 'evil');
+    mkdirSync(pkg);
+    cpSync(join(EXAMPLE, 'directory'), pkg, { recursive: true });
+    const d = JSON.parse(readFileSync(join(pkg, 'datapackage.json'), 'utf8'));
+    d.resources[0].path = '../../secret.csv';
+    writeFileSync(join(pkg, 'datapackage.json'), JSON.stringify(d));
+    store.copy(join(EXAMPLE, 'directory', 'datapackage.json'));
+    store.add('services-broken.json', '{"services": []}');
+    report = await run(store, 2);
   }, 120_000);
+  afterAll(() => store?.cleanup());
 
-  it('a datapackage.json alone in the inbox is skipped with the reason; a JSON file that is no /services list is rejected whole', async () => {
-    const store = tempStore('closeloop-hsds-loose-');
-    try {
-      store.copy(join(EXAMPLE, 'directory', 'datapackage.json'));
-      store.add('services-broken.json', '{"services": []}');
-      const report = await run(store, 2);
-      expect(report.skipped).toContainEqual({ file: 'datapackage.json', reason: expect.stringContaining('put datapackage.json and its CSV files in a folder of their own') });
-      const f = report.files.find((x) => x.file === 'services-broken.json')!;
-      expect(f.rejected).toBe(true);
-      expect(f.message).toContain('not an HSDS /services list');
-    } finally {
-      store.cleanup();
-    }
-  }, 120_000);
+  it('a datapackage.json whose resource path leaves its folder is rejected whole; nothing outside is read', async () => {
+    const f = report.files.find((x) => x.file === 'evil')!;
+    expect(f.rejected).toBe(true);
+    expect(f.message).toContain("resource organization has path '../../secret.csv': closeloop reads only CSV files in the package's own folder");
+    const leaked = await store.warehouse<{ n: number }>(`SELECT count(*) AS n FROM quarantine WHERE raw_record::VARCHAR LIKE '%the secret%'`);
+    expect(leaked[0]!.n).toBe(0);
+  });
+
+  it('a datapackage.json alone in the inbox is skipped with the reason; a JSON file that is no /services list is rejected whole', () => {
+    expect(report.skipped).toContainEqual({ file: 'datapackage.json', reason: expect.stringContaining('put datapackage.json and its CSV files in a folder of their own') });
+    const f = report.files.find((x) => x.file === 'services-broken.json')!;
+    expect(f.rejected).toBe(true);
+    expect(f.message).toContain('not an HSDS /services list');
+  });
 });
 
 describe('HSDS JSON: the line of each service', () => {
