@@ -147,7 +147,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
         if (cached && seen(cached)) continue;
         let scan: ScanResult;
         try {
-          scan = f.format === 'hsds-package' ? await scanPackage(f.path) : await scanFile(f.path, { text: f.format === 'csv', gzip: f.gzip });
+          scan = f.format === 'hsds-package' || f.format === 'fhir-directory' ? await scanPackage(f.path) : await scanFile(f.path, { text: f.format === 'csv', gzip: f.gzip });
         } catch (err) {
           if (!(err instanceof ReadFailed)) throw err;
           notRead.push(notReadReport(f.name, f.entity?.name ?? '', `${f.name}: could not be read (${err.message}); it is tried again on every run`));

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ENTITIES, type EntityContract } from '../../models/contracts/index.ts';
 import { FHIR_SOURCES, type FhirResourceType } from './fhir/resources.ts';
 import { packageSize, packageStamp } from './hsds/package.ts';
+import { fhirDirectoryType } from './hsds/readHsds.ts';
 import { claimFor, type LoadedClaim } from './mapping.ts';
 
 export interface InboxFile {
@@ -50,8 +51,8 @@ export interface Inbox {
 /** The inbox folder itself is missing or unreadable: the run stops, publishing nothing. */
 export class InboxMissing extends Error {}
 
-/** hsds-json: an HSDS /services list; hsds-package: a folder holding an HSDS tabular data package. */
-export type InboxFormat = 'csv' | 'parquet' | 'ndjson' | 'hsds-json' | 'hsds-package';
+/** hsds-json: an HSDS /services list; hsds-package: a folder holding an HSDS tabular data package; fhir-directory: a folder of FHIR HealthcareService, Organization and Location ndjson files. */
+export type InboxFormat = 'csv' | 'parquet' | 'ndjson' | 'hsds-json' | 'hsds-package' | 'fhir-directory';
 
 export function formatOf(name: string): { format: InboxFormat; gzip: boolean } | null {
   const n = name.toLowerCase();
@@ -127,6 +128,17 @@ export async function discoverInbox(inbox: string, claims: LoadedClaim[]): Promi
       }
       const size = await packageSize(path).catch(() => 0);
       out.files.push({ name, path, size, mtimeMs: Number(st.mtimeMs), stamp, gzip: false, format: 'hsds-package', entity: services });
+      continue;
+    }
+    if (st.isDirectory() && (await readdir(path).then((ns) => ns.some((n) => fhirDirectoryType(n) === 'HealthcareService'), () => false))) {
+      // A FHIR service directory: HealthcareService files with their Organizations and Locations, read together.
+      const stamp = await packageStamp(path, currentStamp);
+      if (stamp === null) {
+        out.unopenable.push({ file: name, message: `${name}: not read: the FHIR directory folder cannot be listed; it is tried again on every run` });
+        continue;
+      }
+      const size = await packageSize(path).catch(() => 0);
+      out.files.push({ name, path, size, mtimeMs: Number(st.mtimeMs), stamp, gzip: false, format: 'fhir-directory', entity: services });
       continue;
     }
     if (!st.isFile()) {

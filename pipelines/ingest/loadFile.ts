@@ -72,9 +72,9 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
   let fhirRead: NdjsonRead | null = null;
   let hsdsRead: HsdsRead | null = null;
   try {
-    if (input.format === 'hsds-json' || input.format === 'hsds-package') {
-      if (entity.name !== 'services') throw new FileRejected(`rejected whole: an HSDS directory loads as services, not ${entity.name}`);
-      hsdsRead = await readHsds(conn, input.path, input.format === 'hsds-json' ? 'json' : 'package', names, file);
+    if (input.format === 'hsds-json' || input.format === 'hsds-package' || input.format === 'fhir-directory') {
+      if (entity.name !== 'services') throw new FileRejected(`rejected whole: a service directory loads as services, not ${entity.name}`);
+      hsdsRead = await readHsds(conn, input.path, input.format === 'hsds-json' ? 'json' : input.format === 'fhir-directory' ? 'fhir' : 'package', names, file);
       read = hsdsRead;
       header = read.header;
     } else if (input.format === 'ndjson') {
@@ -211,7 +211,7 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
     rows_loaded: loaded,
     rows_quarantined: quarantined,
     rejected: false,
-    message: hsdsRead ? `${file} (HSDS directory): ${hsdsRead.notes.join(', ')}`
+    message: hsdsRead ? `${file} (${input.format === 'fhir-directory' ? 'FHIR' : 'HSDS'} directory): ${hsdsRead.notes.join(', ')}`
       : fhirRead && input.fhir ? fhirMessage(file, entity.name, fhirRead, input.fhir)
       : extra.length ? `${file}: ignored column${extra.length > 1 ? 's' : ''} not in the contract: ${extra.join(', ')}` : null,
     reasons,

@@ -41,16 +41,118 @@ interface Service {
   addresses: Array<{ region: Opt; state: Opt; type: Opt; src: Src; record?: string }>;
   capacities: Capacity[]; terms: Term[];
   src: Src; record: string;
+  /** What an area is called in the messages (HSDS: a service_area name). */
+  areaWhat?: string;
 }
 interface Reject { line: number; rule: RuleId; column: string | null; message: string; record: string }
 
 const at = (s: Src) => `${s.file} line ${s.line}`;
 const text = (v: unknown): string | null => (v === null || v === undefined ? null : typeof v === 'string' ? (v.trim() === '' ? null : v.trim()) : String(v));
 
-export async function readHsds(conn: DuckDBConnection, path: string, kind: 'json' | 'package', columns: string[], fileName: string): Promise<HsdsRead> {
+export async function readHsds(conn: DuckDBConnection, path: string, kind: 'json' | 'package' | 'fhir', columns: string[], fileName: string): Promise<HsdsRead> {
   const rejects: Reject[] = [];
-  const services = kind === 'json' ? await readJson(path, fileName, rejects) : await readPackage(conn, path, rejects);
+  const services = kind === 'json' ? await readJson(path, fileName, rejects) : kind === 'fhir' ? await readFhirDirectory(path, rejects) : await readPackage(conn, path, rejects);
   return writeRows(conn, services, columns, rejects);
+}
+
+// ---------- FHIR: a folder of Organization, Location and HealthcareService ndjson files ----------
+
+const FhirCoding = z.looseObject({ system: z.string().optional(), code: z.string().optional() });
+const FhirRef = z.looseObject({ reference: z.string().optional() });
+const FhirOrganization = z.looseObject({ resourceType: z.literal('Organization'), id: z.string().min(1), name: z.string().optional() });
+const FhirLocation = z.looseObject({
+  resourceType: z.literal('Location'), id: z.string().min(1),
+  address: z.looseObject({ district: z.string().optional(), state: z.string().optional() }).optional(),
+});
+const FhirHealthcareService = z.looseObject({
+  resourceType: z.literal('HealthcareService'), id: z.string().min(1), active: z.boolean().optional(), name: z.string().optional(),
+  providedBy: FhirRef.optional(),
+  category: z.array(z.looseObject({ coding: z.array(FhirCoding).optional() })).optional(),
+  type: z.array(z.looseObject({ coding: z.array(FhirCoding).optional() })).optional(),
+  location: z.array(FhirRef).optional(),
+  coverageArea: z.array(FhirRef).optional(),
+});
+const SCHEMA = { Organization: FhirOrganization, Location: FhirLocation, HealthcareService: FhirHealthcareService } as const;
+type FhirType = keyof typeof SCHEMA;
+
+/** The files of a FHIR directory folder by the resource type their name gives (HealthcareService.ndjson, 1.Location.ndjson.gz). */
+export function fhirDirectoryType(name: string): FhirType | null {
+  if (!/\.ndjson(\.gz)?$/i.test(name)) return null;
+  const type = name.replace(/\.ndjson(\.gz)?$/i, '').split(/[^A-Za-z]+/).find((w) => /^[A-Z][a-z]+(?:[A-Z][a-z]+)*$/.test(w));
+  return type && type in SCHEMA ? (type as FhirType) : null;
+}
+
+const refId = (r: { reference?: string } | undefined, type: string) => r?.reference?.match(new RegExp(`(?:^|/)${type}/([A-Za-z0-9\\-.]{1,64})(?:/_history/[^/]+)?$`))?.[1] ?? null;
+
+async function readFhirDirectory(dir: string, rejects: Reject[]): Promise<Service[]> {
+  const { readdir } = await import('node:fs/promises');
+  const { gunzipSync } = await import('node:zlib');
+  const names = (await readdir(dir)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const got: { [K in FhirType]: Array<{ r: z.infer<(typeof SCHEMA)[K]>; src: Src; record: string }> } = { Organization: [], Location: [], HealthcareService: [] };
+  for (const name of names) {
+    const type = fhirDirectoryType(name);
+    if (!type) continue;
+    let text: string;
+    try {
+      const raw = await readFile(join(dir, name));
+      text = new TextDecoder('utf-8', { fatal: true }).decode(/\.gz$/i.test(name) ? gunzipSync(raw) : raw);
+    } catch (err) {
+      throw new FileRejected(`rejected whole: ${name} cannot be read (${(err as Error).message.split('\n')[0]})`);
+    }
+    text.split('\n').forEach((lineText, i) => {
+      const line = lineText.replace(/\r$/, '');
+      if (line.trim() === '') return;
+      const src: Src = { file: name, line: i + 1 };
+      let json: unknown;
+      try {
+        json = JSON.parse(line);
+      } catch (err) {
+        rejects.push({ line: src.line, rule: 'bad_json', column: null, message: `${at(src)}: not JSON: ${(err as Error).message}`, record: JSON.stringify(line) });
+        return;
+      }
+      const rt = (json as { resourceType?: unknown })?.resourceType;
+      if (rt !== type) {
+        rejects.push({ line: src.line, rule: 'wrong_resource_type', column: 'resourceType', message: `${at(src)}: resourceType ${JSON.stringify(rt ?? null)} in a file of ${type} resources`, record: line });
+        return;
+      }
+      const parsed = SCHEMA[type].safeParse(json);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const p = issue?.path.join('.') ?? '';
+        rejects.push({ line: src.line, rule: 'bad_resource', column: p || null, message: `${at(src)}: ${type}${p ? `.${p}` : ''}: ${issue?.message ?? 'not the expected shape'}`, record: line });
+        return;
+      }
+      (got[type] as Array<{ r: unknown; src: Src; record: string }>).push({ r: parsed.data, src, record: line });
+    });
+  }
+  const orgs = new Map(got.Organization.map((o) => [o.r.id, o.r]));
+  const locations = new Map(got.Location.map((l) => [l.r.id, l]));
+  return got.HealthcareService.map(({ r, src, record }): Service => {
+    const orgId = refId(r.providedBy, 'Organization');
+    const org = orgId ? orgs.get(orgId) : undefined;
+    const place = (refs: Array<{ reference?: string }> | undefined) => (refs ?? []).map((x) => refId(x, 'Location')).filter((x): x is string => !!x);
+    const areaIds = place(r.coverageArea);
+    const locIds = place(r.location);
+    const asArea = (l: NonNullable<ReturnType<typeof locations.get>>) => {
+      const district = l.r.address?.district;
+      return { name: district ? `${district}${l.r.address?.state ? `, ${l.r.address.state}` : ''}` : null, src: l.src, record: l.record };
+    };
+    const areas = [];
+    for (const id of areaIds.length ? areaIds : locIds) {
+      const l = locations.get(id);
+      if (l) areas.push(asArea(l));
+      else rejects.push({ line: src.line, rule: 'missing_reference', column: 'county_fips', message: `${at(src)}: service ${r.id}: Location/${id} is not in the folder`, record });
+    }
+    return {
+      id: r.id, name: r.name ?? null, status: r.active === false ? 'inactive' : 'active', orgId,
+      org: org ? { id: org.id, name: org.name ?? null } : null,
+      areas, areaWhat: areaIds.length ? 'coverageArea Location address.district' : 'location Location address.district',
+      addresses: [],
+      capacities: [],
+      terms: [...(r.category ?? []), ...(r.type ?? [])].flatMap((c) => c.coding ?? []).map((c) => ({ taxonomy: c.system ?? null, code: c.code ?? null, name: null })),
+      src, record: JSON.stringify(JSON.parse(record)),
+    };
+  });
 }
 
 // ---------- JSON: the /services list (an array, or the API's page object with `contents`) ----------
@@ -324,7 +426,7 @@ async function writeRows(conn: DuckDBConnection, services: Service[], columns: s
     // Counties: the service areas; without any, the counties of its locations' addresses.
     const states = [...new Set(s.addresses.map((a) => a.state).filter((x): x is string => !!x))];
     const places = s.areas.length
-      ? s.areas.map((a) => ({ text: a.name, state: states.length === 1 ? states[0] as string : null, src: a.src, record: a.record, what: 'service_area name' }))
+      ? s.areas.map((a) => ({ text: a.name, state: states.length === 1 ? states[0] as string : null, src: a.src, record: a.record, what: s.areaWhat ?? 'service_area name' }))
       : s.addresses.filter((a) => a.type?.toLowerCase() !== 'virtual' && a.type?.toLowerCase() !== 'postal')
         .map((a) => ({ text: a.region, state: a.state, src: a.src, record: a.record, what: 'address region' }));
     const counties = new Map<string, string>();

@@ -132,6 +132,42 @@ describe('HSDS drops that are refused or set aside (one run)', () => {
   });
 });
 
+describe('a FHIR service directory (data/examples/fhir/directory: Organization, Location, HealthcareService), closeloop run', () => {
+  let store: TempStore;
+  let report: Report;
+  beforeAll(async () => {
+    store = tempStore('closeloop-fhir-directory-');
+    cpSync(new URL('../../../data/examples/fhir/directory', import.meta.url).pathname, join(store.inbox, 'directory'), { recursive: true });
+    report = await run(store);
+  }, 120_000);
+  afterAll(() => store?.cleanup());
+
+  it('HealthcareService -> services: providedBy -> organisation, category/type -> domain, coverageArea (else location) -> county; capacity unknown', async () => {
+    const svc = (program_id: string, org_id: string, org_name: string, program_name: string, domain: string, county_fips: string, _line: number) =>
+      ({ program_id, org_id, org_name, program_name, domain, county_fips, monthly_capacity: null, _file: 'directory', _line });
+    expect(await store.warehouse('SELECT * EXCLUDE (_run_id) FROM stg_services ORDER BY program_id, county_fips')).toEqual([
+      // Open Eligibility 1102 -> food; of its three coverage areas only Durham is a county the folder holds
+      svc('hs-gotham', 'org-f1', 'Durham Community Kitchen', 'Night Kitchen', 'food', '37063', 5),
+      // 211HSIS BD -> food; coverageArea Durham County, NC and Orange, North Carolina
+      svc('hs-meals', 'org-f1', 'Durham Community Kitchen', 'Community Meals', 'food', '37063', 1),
+      svc('hs-meals', 'org-f1', 'Durham Community Kitchen', 'Community Meals', 'food', '37135', 1),
+      // Open Eligibility 1175 (type) -> transportation; no coverageArea: its location, Wake County, NC
+      svc('hs-rides', 'org-f2', 'Triangle Transit Helpers', 'Rides to Appointments', 'transportation', '37183', 2),
+    ]);
+  });
+
+  it('quarantines what it cannot use with its file and line; an inactive service is counted', async () => {
+    const q = await store.warehouse<{ line: number; rule: string; message: string }>('SELECT line, rule, message FROM quarantine ORDER BY line, rule');
+    expect(q).toEqual([
+      { line: 4, rule: 'missing_reference', message: "HealthcareService.ndjson line 4: service hs-lost: organization 'org-x' is not in the directory" },
+      { line: 4, rule: 'unknown_county', message: "Location.ndjson line 4: service hs-gotham: coverageArea Location address.district: 'Gotham County, NC' is not a county of NC (state 37) among the us-atlas county names" },
+      { line: 5, rule: 'missing_reference', message: 'HealthcareService.ndjson line 5: service hs-gotham: Location/loc-missing is not in the folder' },
+      { line: 6, rule: 'bad_json', message: expect.stringMatching(/^HealthcareService\.ndjson line 6: not JSON: /) },
+    ]);
+    expect(report.files.find((f) => f.file === 'directory')!.message).toBe('directory (FHIR directory): 5 services read, 1 not read: status inactive');
+  });
+});
+
 describe('HSDS JSON: the line of each service', () => {
   it('is the line where its object opens, whatever its strings hold (braces, brackets, escaped quotes); a bare array works as the page object does', async () => {
     const w = await memoryWarehouse();
