@@ -142,7 +142,7 @@ export async function discoverInbox(inbox: string, claims: LoadedClaim[]): Promi
       continue;
     }
     if (!st.isFile()) {
-      const kind = st.isDirectory() ? 'a folder (closeloop reads only the files directly in the inbox, and folders holding an HSDS datapackage.json)'
+      const kind = st.isDirectory() ? 'a folder (closeloop reads only the files directly in the inbox, and folders holding an HSDS datapackage.json or FHIR HealthcareService files)'
         : st.isFIFO() ? 'a named pipe (FIFO), not a file'
           : st.isSocket() ? 'a socket, not a file' : 'a device, not a file';
       out.skipped.push({ file: name, reason: kind });
