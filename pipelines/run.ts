@@ -23,6 +23,7 @@ import { loadFile, type FileReport } from './ingest/loadFile.ts';
 import { loadMappings } from './ingest/mapping.ts';
 import { retryOrphans } from './ingest/retryOrphans.ts';
 import { ReadFailed, scanFile, type ScanResult } from './ingest/scanFile.ts';
+import { scanPackage } from './ingest/hsds/package.ts';
 import { prepareWarehouse } from './ingest/warehouseSchema.ts';
 import { publishGeneration } from './publish.ts';
 import { resolveChecks } from './quality/checks.ts';
@@ -146,7 +147,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
         if (cached && seen(cached)) continue;
         let scan: ScanResult;
         try {
-          scan = await scanFile(f.path, { text: f.format === 'csv', gzip: f.gzip });
+          scan = f.format === 'hsds-package' || f.format === 'fhir-directory' ? await scanPackage(f.path) : await scanFile(f.path, { text: f.format === 'csv', gzip: f.gzip });
         } catch (err) {
           if (!(err instanceof ReadFailed)) throw err;
           notRead.push(notReadReport(f.name, f.entity?.name ?? '', `${f.name}: could not be read (${err.message}); it is tried again on every run`));

@@ -7,6 +7,8 @@ import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ENTITIES, type EntityContract } from '../../models/contracts/index.ts';
 import { FHIR_SOURCES, type FhirResourceType } from './fhir/resources.ts';
+import { packageSize, packageStamp } from './hsds/package.ts';
+import { fhirDirectoryType } from './hsds/readHsds.ts';
 import { claimFor, type LoadedClaim } from './mapping.ts';
 
 export interface InboxFile {
@@ -20,7 +22,7 @@ export interface InboxFile {
    * it changes the inode-change time, which no user can set.
    */
   stamp: string;
-  format: 'csv' | 'parquet' | 'ndjson';
+  format: InboxFormat;
   gzip: boolean;
   entity: EntityContract | null;
   claim?: LoadedClaim;
@@ -49,8 +51,12 @@ export interface Inbox {
 /** The inbox folder itself is missing or unreadable: the run stops, publishing nothing. */
 export class InboxMissing extends Error {}
 
-export function formatOf(name: string): { format: 'csv' | 'parquet' | 'ndjson'; gzip: boolean } | null {
+/** hsds-json: an HSDS /services list; hsds-package: a folder holding an HSDS tabular data package; fhir-directory: a folder of FHIR HealthcareService, Organization and Location ndjson files. */
+export type InboxFormat = 'csv' | 'parquet' | 'ndjson' | 'hsds-json' | 'hsds-package' | 'fhir-directory';
+
+export function formatOf(name: string): { format: InboxFormat; gzip: boolean } | null {
   const n = name.toLowerCase();
+  if (n.endsWith('.json')) return { format: 'hsds-json', gzip: false };
   if (n.endsWith('.ndjson')) return { format: 'ndjson', gzip: false };
   if (n.endsWith('.ndjson.gz')) return { format: 'ndjson', gzip: true };
   if (n.endsWith('.csv')) return { format: 'csv', gzip: false };
@@ -112,8 +118,31 @@ export async function discoverInbox(inbox: string, claims: LoadedClaim[]): Promi
       }
       continue;
     }
+    const services = ENTITIES.find((e) => e.name === 'services') ?? null;
+    if (st.isDirectory() && (await stat(join(path, 'datapackage.json')).then((d) => d.isFile(), () => false))) {
+      // An HSDS tabular data package: the folder is one entry (its stamp covers every file in it).
+      const stamp = await packageStamp(path, currentStamp);
+      if (stamp === null) {
+        out.unopenable.push({ file: name, message: `${name}: not read: the data package folder cannot be listed; it is tried again on every run` });
+        continue;
+      }
+      const size = await packageSize(path).catch(() => 0);
+      out.files.push({ name, path, size, mtimeMs: Number(st.mtimeMs), stamp, gzip: false, format: 'hsds-package', entity: services });
+      continue;
+    }
+    if (st.isDirectory() && (await readdir(path).then((ns) => ns.some((n) => fhirDirectoryType(n) === 'HealthcareService'), () => false))) {
+      // A FHIR service directory: HealthcareService files with their Organizations and Locations, read together.
+      const stamp = await packageStamp(path, currentStamp);
+      if (stamp === null) {
+        out.unopenable.push({ file: name, message: `${name}: not read: the FHIR directory folder cannot be listed; it is tried again on every run` });
+        continue;
+      }
+      const size = await packageSize(path).catch(() => 0);
+      out.files.push({ name, path, size, mtimeMs: Number(st.mtimeMs), stamp, gzip: false, format: 'fhir-directory', entity: services });
+      continue;
+    }
     if (!st.isFile()) {
-      const kind = st.isDirectory() ? 'a folder (closeloop reads only the files directly in the inbox)'
+      const kind = st.isDirectory() ? 'a folder (closeloop reads only the files directly in the inbox, and folders holding an HSDS datapackage.json or FHIR HealthcareService files)'
         : st.isFIFO() ? 'a named pipe (FIFO), not a file'
           : st.isSocket() ? 'a socket, not a file' : 'a device, not a file';
       out.skipped.push({ file: name, reason: kind });
@@ -132,6 +161,14 @@ export async function discoverInbox(inbox: string, claims: LoadedClaim[]): Promi
       }));
       continue;
     }
+    if (fmt?.format === 'hsds-json') {
+      if (name.toLowerCase() === 'datapackage.json') {
+        out.skipped.push({ file: name, reason: 'an HSDS data package descriptor on its own: put datapackage.json and its CSV files in a folder of their own inside the inbox' });
+      } else {
+        out.files.push({ ...base, format: 'hsds-json', entity: ENTITIES.find((e) => e.name === 'services') ?? null });
+      }
+      continue;
+    }
     const claim = claimFor(claims, name);
     const entity = claim ? (ENTITIES.find((e) => e.name === claim.entity) ?? null) : entityFromName(name);
     out.files.push({ ...base, format: fmt?.format ?? 'csv', entity: fmt ? entity : null, claim });
@@ -141,7 +178,9 @@ export async function discoverInbox(inbox: string, claims: LoadedClaim[]): Promi
 
 /** The file's stamp now, or null when it is gone. */
 export async function currentStamp(path: string): Promise<string | null> {
-  return stat(path, { bigint: true }).then(stampOf, () => null);
+  const st = await stat(path, { bigint: true }).catch(() => null);
+  if (!st) return null;
+  return st.isDirectory() ? packageStamp(path, currentStamp) : stampOf(st);
 }
 
 /**

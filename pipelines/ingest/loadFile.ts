@@ -13,6 +13,8 @@ import { ReadFailed, type ScanResult } from './scanFile.ts';
 import { readNdjson, saveReferralSides, type NdjsonRead } from './fhir/readNdjson.ts';
 import { FHIR_SOURCES, type FhirResourceType } from './fhir/resources.ts';
 import { validationSelect } from './validateSql.ts';
+import type { InboxFormat } from './discover.ts';
+import { readHsds, type HsdsRead } from './hsds/readHsds.ts';
 
 export interface FileReport {
   file: string;
@@ -33,7 +35,7 @@ export interface LoadFileInput {
   entity: EntityContract;
   claim?: LoadedClaim;
   scan: ScanResult;
-  format: 'csv' | 'parquet' | 'ndjson';
+  format: InboxFormat;
   gzip: boolean;
   /** ndjson: the file's FHIR resource type, and whether this load reports its unusable lines (a file that feeds two entities reports them once). */
   fhir?: { resourceType: FhirResourceType; reportsBadLines: boolean };
@@ -68,8 +70,14 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
   let read: RawRead;
   let header: string[];
   let fhirRead: NdjsonRead | null = null;
+  let hsdsRead: HsdsRead | null = null;
   try {
-    if (input.format === 'ndjson') {
+    if (input.format === 'hsds-json' || input.format === 'hsds-package' || input.format === 'fhir-directory') {
+      if (entity.name !== 'services') throw new FileRejected(`rejected whole: a service directory loads as services, not ${entity.name}`);
+      hsdsRead = await readHsds(conn, input.path, input.format === 'hsds-json' ? 'json' : input.format === 'fhir-directory' ? 'fhir' : 'package', names, file);
+      read = hsdsRead;
+      header = read.header;
+    } else if (input.format === 'ndjson') {
       if (!input.fhir) throw new Error('an ndjson load needs its FHIR resource type');
       fhirRead = await readNdjson(conn, input.path, input.gzip, input.fhir.resourceType, entity.name, names, input.fhir.reportsBadLines);
       read = fhirRead;
@@ -86,7 +94,7 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
     }
   } catch (err) {
     if (err instanceof FileRejected || err instanceof ReadFailed) throw err;
-    throw new FileRejected(`rejected whole: cannot be read as ${input.format.toUpperCase()}: ${firstLine((err as Error).message)}`);
+    throw new FileRejected(`rejected whole: cannot be read as ${input.format.startsWith('hsds') ? 'an HSDS directory' : input.format.toUpperCase()}: ${firstLine((err as Error).message)}`);
   }
 
   let plan;
@@ -100,7 +108,7 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
   const used = new Set<string>();
   for (const t of plan.targets.values()) collectSources(t, used);
   for (const m of plan.valueMaps) used.add(m.source);
-  const extra = fhirRead ? [] : header.filter((h) => !used.has(h));
+  const extra = fhirRead || hsdsRead ? [] : header.filter((h) => !used.has(h));
 
   await createSourceView(conn, header, names, plan);
   await exec(conn, `DROP TABLE IF EXISTS checked`);
@@ -128,10 +136,11 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
       SELECT ${q.values}, m.line, 'malformed_row', ['malformed_row'], NULL, m.message, json_object('record', m.record), NULL, 'open', NULL
       FROM malformed_rows m`);
   }
-  // 2b. FHIR resources we cannot use (bad JSON, wrong type, unknown code, no patient reference), whole as the line has them.
-  if (fhirRead?.rejects) {
+  // 2b. FHIR resources we cannot use (bad JSON, wrong type, unknown code, no patient reference), whole as the line has them;
+  //     HSDS records (a service with no domain, an area that is no county), whole as they came.
+  if (fhirRead?.rejects || hsdsRead?.rejects) {
     await exec(conn, `${q.columns}
-      SELECT ${q.values}, b.line, b.rule, [b.rule], b.column_name, b.message, json_object('resource', b.record), NULL, 'open', NULL
+      SELECT ${q.values}, b.line, b.rule, [b.rule], b.column_name, b.message, json_object(${fhirRead ? "'resource', b.record" : "'record', b.record::JSON"}), NULL, 'open', NULL
       FROM resource_rejects b`);
   }
   // 3. Duplicate keys within the file: the first valid copy wins. A hash aggregate finds
@@ -202,7 +211,8 @@ async function loadChecked(conn: DuckDBConnection, input: LoadFileInput, file: s
     rows_loaded: loaded,
     rows_quarantined: quarantined,
     rejected: false,
-    message: fhirRead && input.fhir ? fhirMessage(file, entity.name, fhirRead, input.fhir)
+    message: hsdsRead ? `${file} (${input.format === 'fhir-directory' ? 'FHIR' : 'HSDS'} directory): ${hsdsRead.notes.join(', ')}`
+      : fhirRead && input.fhir ? fhirMessage(file, entity.name, fhirRead, input.fhir)
       : extra.length ? `${file}: ignored column${extra.length > 1 ? 's' : ''} not in the contract: ${extra.join(', ')}` : null,
     reasons,
     extra_columns: extra,

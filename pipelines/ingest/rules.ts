@@ -19,9 +19,12 @@ export const RULES = {
   unmapped_value: 'a source value that the column mapping does not cover',
   bad_json: 'a line of a FHIR ndjson file that is not one JSON object (or not valid UTF-8)',
   wrong_resource_type: 'a FHIR resource whose resourceType is not the one its file holds (Patient.ndjson holds Patient resources)',
-  bad_resource: 'a FHIR resource whose id or a part closeloop reads has the wrong shape (the message names the element)',
-  missing_reference: 'a FHIR resource without a reference to its Patient (Observation.subject, Encounter.subject, Coverage.beneficiary, ServiceRequest.subject) or a Task without its ServiceRequest (Task.focus)',
-  unknown_code: 'a FHIR code closeloop maps that is not in its code tables (data/reference/fhir-codes.json): a LOINC question or answer, an encounter class, a payment typology, a race or ethnicity code, an SDOH category, a referral Task status or outcome',
+  bad_resource: 'a FHIR resource, or a service of an HSDS JSON directory, whose id or a part closeloop reads has the wrong shape (the message names the element)',
+  missing_reference: 'a FHIR resource without a reference to its Patient (Observation.subject, Encounter.subject, Coverage.beneficiary, ServiceRequest.subject) or a Task without its ServiceRequest (Task.focus); in an HSDS directory, a service whose organization is not in it, or a service area that names no service',
+  unknown_code: 'a FHIR code closeloop maps that is not in its code tables (data/reference/fhir-codes.json): a LOINC question or answer, an encounter class, a payment typology, a race or ethnicity code, an SDOH category, a referral Task status or outcome; in an HSDS directory, a service none of whose taxonomy terms is in data/reference/hsds-directory.json',
+  ambiguous_domain: 'an HSDS service whose taxonomy terms map to two or more domains (closeloop keeps one domain per program; none is picked)',
+  patient_mismatch: 'a FHIR referral whose Task is for (Task.for) another patient than its ServiceRequest (subject): which patient it is for is not guessed',
+  unknown_county: 'an HSDS service area name or location address region that is not a US county (county name and state, or a 5-digit FIPS code, from the us-atlas county list)',
   coverage_conflict: 'a coverage span (a coverage row, or a people row\'s enrolled_from..enrolled_through) that overlaps another span of the same person with a different payer or program: two payers, or two programs, on one day',
 } as const;
 

@@ -11,7 +11,7 @@ import { exec, rows, sqlIdent as id, sqlString as str } from '../../../models/du
 import { FileRejected, type RawRead } from '../readSource.ts';
 import { ReadFailed } from '../scanFile.ts';
 import { fhirCodes } from './codes.ts';
-import { mapResource, type FhirResourceType } from './resources.ts';
+import { mapResource, SHARED, type FhirResourceType } from './resources.ts';
 
 export interface NdjsonRead extends RawRead {
   /** Lines quarantined by this reader (temp table resource_rejects). */
@@ -145,6 +145,18 @@ export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boo
   if (side) {
     if (columns.join() !== REFERRAL_COLUMNS.join()) throw new Error('referrals columns changed: update readNdjson');
     await exec(conn, `DROP TABLE IF EXISTS fhir_rows; CREATE TEMP TABLE fhir_rows AS ${fileType === 'ServiceRequest' ? referralsOfServiceRequests : referralsOfTasks}`);
+    // The Task's patient (Task.for) must be the ServiceRequest's (subject): which one the
+    // referral is for is not guessed, the referral is quarantined (c1 person_id, c13 Task.for).
+    const mismatch = `c13 IS NOT NULL AND c13 IS DISTINCT FROM c1`;
+    const [mm] = await rows<{ n: number }>(conn, `SELECT count(*) AS n FROM fhir_rows WHERE ${mismatch}`);
+    if (mm?.n) {
+      await exec(conn, `INSERT INTO resource_rejects SELECT line, 'patient_mismatch', 'person_id',
+          'ServiceRequest/' || c0 || ': its Task is for Patient/' || c13 || ', the ServiceRequest (subject) for Patient/' || c1, c12
+        FROM fhir_rows WHERE ${mismatch}`);
+      await exec(conn, `DELETE FROM fhir_rows WHERE ${mismatch}`);
+      rejects += mm.n;
+    }
+    await exec(conn, 'ALTER TABLE fhir_rows DROP COLUMN c13');
     if (fileType === 'Task') {
       const [c] = await rows<{ versions: number; referrals: number; waiting: number }>(conn, `SELECT count(*) AS versions,
         count(DISTINCT referral_id) FILTER (WHERE referral_id IN (SELECT c0 FROM fhir_rows)) AS referrals,
@@ -171,11 +183,15 @@ export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boo
   // Screening items of one screening and domain (AHC asks two food questions) are one
   // row: positive if any item is, else negative if any is, else declined. Its line is
   // its first item's; its raw record holds every item.
+  // An item whose instrument its answer does not settle (marked SHARED) takes the one its
+  // screening's other items name in this file, else the first listed.
+  const settled = `SELECT line, c0, c1, c2, CASE WHEN ends_with(c3, ${str(SHARED)})
+      THEN coalesce(min(c3) FILTER (WHERE NOT ends_with(c3, ${str(SHARED)})) OVER (PARTITION BY c0), rtrim(c3, ${str(SHARED)})) ELSE c3 END AS c3, c4, c5, c6 FROM fhir_rows`;
   const source = side ? `SELECT * FROM fhir_rows` : entity === 'phq9' ? phq9 : entity === 'screenings'
     ? `SELECT min(line) AS line, c0, c1, c2, c3, c4,
          CASE WHEN bool_or(c5 = 'positive') THEN 'positive' WHEN bool_or(c5 = 'negative') THEN 'negative' WHEN bool_or(c5 = 'declined') THEN 'declined' END AS c5,
          string_agg(c6, '\n' ORDER BY line) AS c6
-       FROM fhir_rows GROUP BY c0, c1, c2, c3, c4`
+       FROM (${settled}) GROUP BY c0, c1, c2, c3, c4`
     : `SELECT * FROM fhir_rows`;
   if (entity === 'screenings' && columns.join() !== 'screening_id,person_id,screened_on,instrument,domain,result') throw new Error('screenings columns changed: update readNdjson');
   // raw_file in line order: row n is line_map's row n (rowid -> line, one point per row).
@@ -187,13 +203,15 @@ export async function readNdjson(conn: DuckDBConnection, path: string, gzip: boo
 }
 
 const SR_COLUMNS = ['referral_id', 'person_id', 'need_domain', 'referred_on', 'source_org_id', 'target_org_id', 'program_id'] as const;
-const TASK_COLUMNS = ['task_id', 'referral_id', 'fhir_status', 'status', 'modified', 'version', 'on_date', 'started_on', 'ended_on', 'outcome', 'owner_org_id'] as const;
+const TASK_COLUMNS = ['task_id', 'referral_id', 'fhir_status', 'status', 'modified', 'version', 'on_date', 'started_on', 'ended_on', 'outcome', 'owner_org_id', 'for_person_id'] as const;
 const REFERRAL_COLUMNS = ['referral_id', 'person_id', 'need_domain', 'referred_on', 'source_org_id', 'target_org_id', 'program_id', 'status', 'accepted_on', 'service_started_on', 'closed_on', 'outcome'];
 
 /** The warehouse side tables a referral is built from: every ServiceRequest, and every version of every Task seen. */
 export const REFERRAL_SIDE_DDL = [
   `CREATE TABLE IF NOT EXISTS fhir_service_requests (${SR_COLUMNS.map((c) => `${c} VARCHAR`).join(', ')}, resource VARCHAR, _file VARCHAR, _line BIGINT, _run_id VARCHAR)`,
   `CREATE TABLE IF NOT EXISTS fhir_task_versions (${TASK_COLUMNS.map((c) => `${c} VARCHAR`).join(', ')}, resource VARCHAR, _file VARCHAR, _line BIGINT, _run_id VARCHAR)`,
+  // a warehouse made before Task.for was read (the Task versions kept then are checked as having none)
+  `ALTER TABLE fhir_task_versions ADD COLUMN IF NOT EXISTS for_person_id VARCHAR`,
 ];
 
 const TASK_COLS = TASK_COLUMNS.join(', ');
@@ -213,7 +231,7 @@ const taskStates = (versions: string) => `T AS (${versions}),
   win AS (SELECT * FROM ranked WHERE rk = 1),
   hist AS (SELECT t.referral_id, min(t.on_date) FILTER (WHERE t.fhir_status = 'accepted') AS accepted_on, min(t.on_date) FILTER (WHERE t.fhir_status = 'in-progress') AS in_progress_on
     FROM T t JOIN win w ON w.referral_id = t.referral_id AND w.task_id = t.task_id GROUP BY t.referral_id),
-  agg AS (SELECT w.referral_id, w.status, w.owner_org_id, h.accepted_on, coalesce(w.started_on, h.in_progress_on) AS service_started_on,
+  agg AS (SELECT w.referral_id, w.status, w.owner_org_id, w.for_person_id, h.accepted_on, coalesce(w.started_on, h.in_progress_on) AS service_started_on,
       CASE WHEN w.fhir_status IN ${CLOSED} THEN coalesce(w.ended_on, w.on_date) END AS closed_on, w.outcome
     FROM win w JOIN hist h USING (referral_id))`;
 
@@ -223,13 +241,13 @@ const referralColumns = (sr: string, a: string) => `${sr}.referral_id AS c0, ${s
 
 /** A ServiceRequest file: a referral per line, in the state of the Task versions already kept (none: pending). */
 const referralsOfServiceRequests = `WITH ${taskStates(`SELECT ${TASK_COLS}, 0 AS ord, _run_id, _line FROM fhir_task_versions`)}
-  SELECT s.line, ${referralColumns('s', 'a')}, s.resource AS c12 FROM fhir_side s LEFT JOIN agg a USING (referral_id)`;
+  SELECT s.line, ${referralColumns('s', 'a')}, s.resource AS c12, a.for_person_id AS c13 FROM fhir_side s LEFT JOIN agg a USING (referral_id)`;
 
 /** A Task file: each referral its versions touch, from its kept ServiceRequest (none yet: the versions wait for it). */
 const referralsOfTasks = `WITH ${taskStates(`SELECT ${TASK_COLS}, 0 AS ord, _run_id, _line FROM fhir_task_versions v WHERE NOT EXISTS (SELECT 1 FROM fhir_side n WHERE ${SAME_VERSION('n', 'v')})
       UNION ALL SELECT ${TASK_COLS}, 1, NULL, line FROM fhir_side`)},
     touched AS (SELECT referral_id, min(line) AS line, string_agg(resource, '\n' ORDER BY line) AS resource FROM fhir_side GROUP BY referral_id)
-  SELECT t.line, ${referralColumns('s', 'a')}, s.resource || '\n' || t.resource AS c12
+  SELECT t.line, ${referralColumns('s', 'a')}, s.resource || '\n' || t.resource AS c12, a.for_person_id AS c13
   FROM touched t JOIN fhir_service_requests s USING (referral_id) JOIN agg a USING (referral_id)`;
 
 /** Keeps this file's ServiceRequests (the first copy of an id) or Task versions in the side tables, replacing what they restate. */
@@ -240,7 +258,7 @@ export async function saveReferralSides(conn: DuckDBConnection, fileType: FhirRe
     await exec(conn, `INSERT INTO fhir_service_requests SELECT ${SR_COLUMNS.join(', ')}, resource, ${lineage} FROM fhir_side QUALIFY row_number() OVER (PARTITION BY referral_id ORDER BY line) = 1`);
   } else {
     await exec(conn, `DELETE FROM fhir_task_versions v WHERE EXISTS (SELECT 1 FROM fhir_side n WHERE ${SAME_VERSION('n', 'v')})`);
-    await exec(conn, `INSERT INTO fhir_task_versions SELECT ${TASK_COLS}, resource, ${lineage} FROM fhir_side
+    await exec(conn, `INSERT INTO fhir_task_versions (${TASK_COLS}, resource, _file, _line, _run_id) SELECT ${TASK_COLS}, resource, ${lineage} FROM fhir_side
       QUALIFY row_number() OVER (PARTITION BY task_id, version, modified ORDER BY line) = 1`);
   }
   await exec(conn, 'DROP TABLE fhir_side');

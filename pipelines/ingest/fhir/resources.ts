@@ -95,6 +95,7 @@ const Task = z.looseObject({
   status: z.string(),
   meta: z.looseObject({ versionId: z.string().optional(), lastUpdated: z.string().optional() }).optional(),
   focus: Reference.optional(),
+  for: Reference.optional(),
   owner: Reference.optional(),
   authoredOn: z.string().optional(),
   lastModified: z.string().optional(),
@@ -117,6 +118,9 @@ const SDOHCC_CATEGORY = 'http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDO
 const SR_NOT_READ = new Set(['draft', 'entered-in-error']);
 
 const reject = (rule: RuleId, column: string | null, message: string): Outcome => ({ kind: 'reject', rule, column, message });
+
+/** Marks an instrument the answer does not settle (the first listed, unless the screening's other rows name one). */
+export const SHARED = '?';
 
 /** The id in a reference to `type` ("Patient/123", an absolute URL ending so, with or without _history); null otherwise. */
 export function referencedId(ref: { reference?: string } | undefined, type: string): string | null {
@@ -235,7 +239,14 @@ function encounter(e: z.infer<typeof Encounter>, codes: FhirCodes): Outcome {
 
 function observation(o: z.infer<typeof Observation>, entity: string, codes: FhirCodes): Outcome {
   const loinc = codesOf(o.code, LOINC);
-  const question = codes.screening_questions.find((q) => loinc.includes(q.loinc));
+  // Two instruments may ask one LOINC question (AHC HRSN and PRAPARE both ask 71802-3 and
+  // 93030-5) with answer lists of their own: the answer tells which one asked it.
+  const questions = codes.screening_questions.filter((q) => loinc.includes(q.loinc));
+  const answerCode = codesOf(o.valueCodeableConcept, LOINC)[0];
+  const answering = answerCode === undefined ? [] : questions.filter((q) => answerCode in q.answers);
+  const question = answering[0] ?? questions[0];
+  // An answer both lists (No) or none (declined): the instrument of the screening's other rows decides (readNdjson).
+  const shared = new Set((answering.length ? answering : questions).map((q) => q.instrument)).size > 1;
   const score = codes.screening_scores.find((q) => loinc.includes(q.loinc));
   const isPhq9 = loinc.includes(codes.phq9_total);
   const phq9Item = codes.phq9_items.findIndex((c) => loinc.includes(c)) + 1;
@@ -275,9 +286,9 @@ function observation(o: z.infer<typeof Observation>, entity: string, codes: Fhir
   let result: string | undefined;
   if (declined) result = 'declined';
   else if (question) {
-    const answer = codesOf(o.valueCodeableConcept, LOINC)[0];
+    const answer = answerCode;
     result = answer ? question.answers[answer] : undefined;
-    if (!result) return reject('unknown_code', 'result', `answer ${answer ? `'${answer}'` : '(none)'} to LOINC ${question.loinc} is not one of ${Object.keys(question.answers).join(', ')}`);
+    if (!result) return reject('unknown_code', 'result', `answer ${answer ? `'${answer}'` : '(none)'} to LOINC ${question.loinc} is not one of ${[...new Set(questions.flatMap((q) => Object.keys(q.answers)))].join(', ')}`);
   } else if (score) {
     if (number === undefined || !Number.isInteger(number) || number < 0 || number > score.max) return reject('out_of_range', 'result', `LOINC ${score.loinc} score ${number ?? '(none)'} is not a whole number 0..${score.max}`);
     result = number >= score.positive_at_least ? 'positive' : 'negative';
@@ -287,7 +298,7 @@ function observation(o: z.infer<typeof Observation>, entity: string, codes: Fhir
   const screening = o.derivedFrom?.map((d) => referencedId(d, 'QuestionnaireResponse')).find((x) => x) ?? o.id;
   return {
     kind: 'row',
-    values: { screening_id: screening, person_id: person, screened_on: on, instrument: item.instrument, domain: item.domain, result: result ?? null },
+    values: { screening_id: screening, person_id: person, screened_on: on, instrument: shared ? `${item.instrument}${SHARED}` : item.instrument, domain: item.domain, result: result ?? null },
   };
 }
 
@@ -339,6 +350,8 @@ function task(t: z.infer<typeof Task>, codes: FhirCodes): Outcome {
       on_date: dateOf(t.lastModified ?? t.meta?.lastUpdated ?? t.authoredOn),
       started_on: dateOf(t.executionPeriod?.start), ended_on: dateOf(t.executionPeriod?.end),
       outcome, owner_org_id: referencedId(t.owner, 'Organization'),
+      // checked against the ServiceRequest's subject when the referral is built (readNdjson)
+      for_person_id: referencedId(t.for, 'Patient'),
     },
   };
 }

@@ -12,5 +12,8 @@ describe('FHIR drop vs CSV drop (closeloop run on both)', () => {
     expect(r.counts.referrals).toBeGreaterThan(50); // from ServiceRequest + Task in the FHIR drop
     expect(r.phq9WithItems).toBeGreaterThan(0);
     expect(r.metricRows).toBeGreaterThan(500);
+    expect(r.counts.services).toBeGreaterThan(100); // from the HSDS package in the non-CSV drop
+    expect(r.servicesWithCapacity).toBeGreaterThan(0); // single-county programs keep their capacity
+    expect(r.hsdsQuarantined).toBe(2); // social_isolation and other: no taxonomy term maps to them
   }, 240_000);
 });

@@ -1,11 +1,14 @@
 // One population, two drops: a CSV drop and its FHIR Bulk Data equivalent (referrals as
-// ServiceRequest + Task). The source is
+// ServiceRequest + Task), with the service directory as an Open Referral HSDS data
+// package in the non-CSV drop. The source is
 // the demo generator's CSV drop, cut down to what FHIR carries here (see README, What goes
 // in: FHIR), so both drops hold the same facts; then every published results table of a
 // run on each is compared row for row. Written independently of the reader: resources
 // are built from the FHIR element names and the code tables' published codes, not from
-// pipelines/ingest/fhir.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// pipelines/ingest/fhir, and the directory from the HSDS field names, the published
+// taxonomy codes and the us-atlas county names, not from pipelines/ingest/hsds.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { openDatabase, rows } from '../../../models/duckdb.ts';
@@ -42,6 +45,12 @@ const CATEGORY: Record<string, string> = {
   interpersonal_safety: 'intimate-partner-violence', housing_quality: 'inadequate-housing', financial_strain: 'financial-insecurity',
   employment: 'employment-status', education: 'educational-attainment', social_isolation: 'social-connection', mental_health: 'stress', other: 'sdoh-category-unspecified',
 };
+/** A taxonomy term per domain (AIRS/211 categories and Open Eligibility codes); social_isolation and other have none. */
+const TERM: Record<string, [string, string]> = {
+  food: ['AIRS/211 LA', 'BD-1800.2000'], transportation: ['AIRS', 'BT-4500'], utilities: ['http://211hsis.org', 'BV-8900.9300'],
+  housing_instability: ['Open Eligibility', '1137'], housing_quality: ['Open Eligibility', '1141'], interpersonal_safety: ['Open Eligibility', '1124'],
+  employment: ['Open Eligibility', '1110'], education: ['Open Eligibility', '1109'], financial_strain: ['Open Eligibility', '1107'], mental_health: ['Open Eligibility', '1231'],
+};
 const TASK_STATUS: Record<string, string> = { pending: 'requested', accepted: 'accepted', in_progress: 'in-progress', completed: 'completed', rejected: 'rejected', cancelled: 'cancelled' };
 const CLOSED = ['completed', 'rejected', 'cancelled'];
 
@@ -70,8 +79,8 @@ export async function buildDrops(people: number, seed: number, csvInbox: string,
   mkdirSync(src, { recursive: true });
   await generateDemo({ people, seed, outDir: src, months: 12 });
   const read = (f: string) => readCsv(join(src, f));
-  const [pp, cov, scr, phq, enc, ref] = await Promise.all(['people.csv', 'coverage.csv', 'screenings.csv', 'phq9.csv', 'encounters.csv', 'referrals.csv'].map(read)) as Row[][];
-  for (const f of ['enrollments.csv', 'services.csv']) {
+  const [pp, cov, scr, phq, enc, ref, svc] = await Promise.all(['people.csv', 'coverage.csv', 'screenings.csv', 'phq9.csv', 'encounters.csv', 'referrals.csv', 'services.csv'].map(read)) as Row[][];
+  for (const f of ['enrollments.csv']) {
     const text = await import('node:fs').then((fs) => fs.readFileSync(join(src, f)));
     writeFileSync(join(csvInbox, f), text);
     writeFileSync(join(fhirInbox, f), text);
@@ -104,7 +113,30 @@ export async function buildDrops(people: number, seed: number, csvInbox: string,
     .filter((r) => (CLOSED.includes(r.status!) ? !!(r.closed_on && r.outcome) : !r.closed_on && !r.outcome))
     .filter((r) => (r.status !== 'accepted' || !!r.accepted_on) && (r.status !== 'in_progress' || !!r.service_started_on));
 
+  // services: what an HSDS directory carries. HSDS states capacity per service, so a
+  // program's capacity is its county's only where it serves one county (else unknown);
+  // one name per organisation; domains without a taxonomy term (social_isolation, other)
+  // are quarantined in the HSDS drop (unknown_code), so the CSV drop leaves them out;
+  // the demo's planted bad rows (a 4-digit county, capacities -5 and 'about 20') are left out of both.
+  // Every demo program serves two counties or more, so two single-county programs are
+  // added to the source (both drops) for capacity to come through the HSDS drop too.
+  const single: Row[] = [
+    { program_id: 'SVC-EQ-1', org_id: 'ORG-01', org_name: '', program_name: 'Durham Food Line', domain: 'food', county_fips: '37063', monthly_capacity: '30' },
+    { program_id: 'SVC-EQ-2', org_id: 'ORG-EQ', org_name: 'Wake Rides Co-op', program_name: 'Wake Rides', domain: 'transportation', county_fips: '37183', monthly_capacity: '12' },
+  ];
+  const validSvc = [...svc!, ...single].filter((r) => /^\d{5}$/.test(r.county_fips!) && /^(\d+)?$/.test(r.monthly_capacity!));
+  const countiesOf = new Map<string, Row[]>();
+  for (const r of validSvc) countiesOf.set(r.program_id!, [...(countiesOf.get(r.program_id!) ?? []), r]);
+  const orgName = new Map<string, string>();
+  for (const r of validSvc) if (!orgName.has(r.org_id!)) orgName.set(r.org_id!, r.org_name!);
+  const servicesCsv: Row[] = validSvc.filter((r) => TERM[r.domain!]).map((r) => ({
+    ...r, org_name: orgName.get(r.org_id!)!, program_name: countiesOf.get(r.program_id!)![0]!.program_name!,
+    monthly_capacity: countiesOf.get(r.program_id!)!.length === 1 ? r.monthly_capacity! : '',
+  }));
+
   const cols = (rs: Row[]) => Object.keys(rs[0]!);
+  writeFileSync(join(csvInbox, 'services.csv'), csv(servicesCsv, cols(svc!)));
+  writeHsdsPackage(join(fhirInbox, 'directory'), validSvc, countiesOf, orgName);
   writeFileSync(join(csvInbox, 'referrals.csv'), csv(referralsCsv, cols(ref!)));
   writeFileSync(join(csvInbox, 'people.csv'), csv(peopleCsv, cols(pp!)));
   writeFileSync(join(csvInbox, 'coverage.csv'), csv(coverageCsv, cols(cov!)));
@@ -200,6 +232,32 @@ export async function buildDrops(people: number, seed: number, csvInbox: string,
   }))));
 }
 
+/** The directory as an HSDS 3.1 tabular data package: a folder with datapackage.json and one CSV per object. */
+function writeHsdsPackage(dir: string, rowsIn: Row[], countiesOf: Map<string, Row[]>, orgName: Map<string, string>) {
+  mkdirSync(dir, { recursive: true });
+  const require = createRequire(import.meta.url);
+  const atlas = JSON.parse(readFileSync(require.resolve('us-atlas/counties-10m.json'), 'utf8')) as { objects: { counties: { geometries: Array<{ id: string; properties: { name: string } }> } } };
+  const countyName = new Map(atlas.objects.counties.geometries.map((g) => [g.id, g.properties.name]));
+  const programs = [...countiesOf.keys()];
+  const resources = { organization: 'organizations.csv', service: 'services.csv', service_area: 'service_areas.csv', unit: 'units.csv', service_capacity: 'service_capacity.csv', taxonomy_term: 'taxonomy_terms.csv', attribute: 'attributes.csv' };
+  writeFileSync(join(dir, 'datapackage.json'), JSON.stringify({ name: 'demo-directory', profile: 'tabular-data-package', resources: Object.entries(resources).map(([name, path]) => ({ name, path, format: 'csv' })) }, null, 2));
+  writeFileSync(join(dir, 'organizations.csv'), csv([...orgName].map(([id, name]) => ({ id, name, description: '' })), ['id', 'name', 'description']));
+  writeFileSync(join(dir, 'services.csv'), csv(programs.map((p) => {
+    const r = countiesOf.get(p)![0]!;
+    return { id: p, organization_id: r.org_id!, name: r.program_name!, status: 'active' };
+  }), ['id', 'organization_id', 'name', 'status']));
+  // Counties by name, as a directory writes them ("Wake County, NC").
+  writeFileSync(join(dir, 'service_areas.csv'), csv(rowsIn.map((r, i) => ({ id: `area-${i + 1}`, service_id: r.program_id!, name: `${countyName.get(r.county_fips!)} County, NC` })), ['id', 'service_id', 'name']));
+  writeFileSync(join(dir, 'units.csv'), csv([{ id: 'u-ppm', name: 'people per month' }], ['id', 'name']));
+  writeFileSync(join(dir, 'service_capacity.csv'), csv(programs.flatMap((p) => {
+    const r = countiesOf.get(p)![0]!;
+    return r.monthly_capacity ? [{ id: `cap-${p}`, service_id: p, unit_id: 'u-ppm', available: '0', maximum: r.monthly_capacity, updated: '2026-01-01T00:00:00Z' }] : [];
+  }), ['id', 'service_id', 'unit_id', 'available', 'maximum', 'updated']));
+  const domains = [...new Set(rowsIn.map((r) => r.domain!))];
+  writeFileSync(join(dir, 'taxonomy_terms.csv'), csv(domains.map((d) => ({ id: `tt-${d}`, code: TERM[d]?.[1] ?? `LOCAL-${d}`, name: d, taxonomy: TERM[d]?.[0] ?? 'Local program list' })), ['id', 'code', 'name', 'taxonomy']));
+  writeFileSync(join(dir, 'attributes.csv'), csv(programs.map((p) => ({ id: `at-${p}`, link_id: p, taxonomy_term_id: `tt-${countiesOf.get(p)![0]!.domain}`, link_entity: 'service' })), ['id', 'link_id', 'taxonomy_term_id', 'link_entity']));
+}
+
 const TABLES: Record<string, string> = {
   metric_results: 'ALL', km_curves: 'ALL', gap_table: 'ALL', prepost_summary: 'ALL', disparity_summary: 'ALL', service_directory: 'ALL', withheld_cuts: 'ALL',
 };
@@ -232,12 +290,17 @@ export async function compareDrops(people: number, seed: number) {
       expect(b[t]!.length, `${t} row count`).toBe(a[t]!.length);
       expect(b[t], t).toEqual(a[t]);
     }
-    const staged = async (s: TempStore) => Object.fromEntries(await Promise.all(['people', 'coverage', 'screenings', 'phq9', 'encounters', 'referrals'].map(async (e) =>
+    // The directory each drop loaded, value for value (from the HSDS package in the non-CSV drop).
+    const services = (s: TempStore) => s.warehouse('SELECT * EXCLUDE (_file, _line, _run_id) FROM stg_services ORDER BY program_id, county_fips');
+    expect(await services(fhirStore), 'stg_services').toEqual(await services(csvStore));
+    const staged = async (s: TempStore) => Object.fromEntries(await Promise.all(['people', 'coverage', 'screenings', 'phq9', 'encounters', 'referrals', 'services'].map(async (e) =>
       [e, (await s.warehouse<{ n: number }>(`SELECT count(*) AS n FROM stg_${e}`))[0]!.n] as const)));
     const counts = await staged(csvStore);
     expect(await staged(fhirStore)).toEqual(counts);
     const [items] = await fhirStore.warehouse<{ n: number }>('SELECT count(*) AS n FROM stg_phq9 WHERE item_9 IS NOT NULL');
-    return { counts, metricRows: a.metric_results!.length, phq9WithItems: items!.n };
+    const [cap] = await fhirStore.warehouse<{ n: number }>('SELECT count(*) AS n FROM stg_services WHERE monthly_capacity IS NOT NULL');
+    const [hsdsQuarantined] = await fhirStore.warehouse<{ n: number }>(`SELECT count(*) AS n FROM quarantine WHERE file = 'directory' AND rule = 'unknown_code'`);
+    return { counts, metricRows: a.metric_results!.length, phq9WithItems: items!.n, servicesWithCapacity: cap!.n, hsdsQuarantined: hsdsQuarantined!.n };
   } finally {
     csvStore.cleanup();
     fhirStore.cleanup();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeloop } from '../../helpers/closeloopBin.ts';
 import { tempStore, type TempStore } from '../../helpers/store.ts';
-import { EXPECTED } from './fhirReferralsExpected.ts';
+import { EXPECTED, mismatch } from './fhirReferralsExpected.ts';
 
 const EXAMPLE = new URL('../../../data/examples/fhir/', import.meta.url).pathname;
 const referrals = (s: TempStore) => s.warehouse('SELECT * EXCLUDE (_run_id, _file, _line) FROM stg_referrals ORDER BY referral_id');
@@ -73,6 +73,21 @@ describe('a referral does not depend on the order its ServiceRequest and Task ve
     expect(await referrals(s)).toEqual([]);
     expect(await s.warehouse('SELECT file, line, rule, column_name FROM quarantine')).toEqual([{ file: 'ServiceRequest.ndjson', line: 1, rule: 'date_order', column_name: 'closed_on' }]);
   }, 60_000);
+
+  it('a Task for another patient than its ServiceRequest is quarantined (patient_mismatch): a run with both loads the referral for neither patient (other arrival orders: fhirReferrals.full.test.ts)', async () => {
+    const { people, sr, task, message } = mismatch;
+    // One run with both files (Task files load first, the ServiceRequest's load builds the referral).
+    const both = tempStore('closeloop-fhir-task-for-');
+    stores.push(both);
+    both.add('Patient.ndjson', people);
+    both.add('ServiceRequest.ndjson', sr);
+    both.add('Task.ndjson', task('p2'));
+    await run(both);
+    expect(await referrals(both)).toEqual([]);
+    expect(await both.warehouse('SELECT file, line, rule, column_name, message FROM quarantine')).toEqual([
+      { file: 'ServiceRequest.ndjson', line: 1, rule: 'patient_mismatch', column_name: 'person_id', message },
+    ]);
+  }, 120_000);
 
   it('the Tasks a run before their ServiceRequests: kept, then joined when the ServiceRequests arrive', async () => {
     const s = tempStore('closeloop-fhir-task-first-');

@@ -16,3 +16,13 @@ export const EXPECTED = [
   // homelessness -> housing_instability; both its Tasks are quarantined, so it stays pending
   r('sr-8', 'pat-4', 'housing_instability', '2025-08-21', 'org-clinic', 'org-housing', null, 'pending', null, null, null, null),
 ];
+
+/** A referral whose Task is for another patient (p2) than its ServiceRequest (p1): the patient_mismatch cases. */
+export const mismatch = {
+  people: `${['p1', 'p2'].map((id) => JSON.stringify({ resourceType: 'Patient', id, birthDate: '1970-01-01' })).join('\n')}\n`,
+  sr: `${JSON.stringify({ resourceType: 'ServiceRequest', id: 'sr-1', status: 'active', intent: 'order', subject: { reference: 'Patient/p1' }, authoredOn: '2026-06-03',
+    category: [{ coding: [{ system: 'http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes', code: 'food-insecurity' }] }], performer: [{ reference: 'Organization/o1' }] })}\n`,
+  task: (forPatient: string) => `${JSON.stringify({ resourceType: 'Task', id: 't1', status: 'accepted', intent: 'order', focus: { reference: 'ServiceRequest/sr-1' },
+    for: { reference: `Patient/${forPatient}` }, lastModified: '2026-06-04' })}\n`,
+  message: 'ServiceRequest/sr-1: its Task is for Patient/p2, the ServiceRequest (subject) for Patient/p1',
+};

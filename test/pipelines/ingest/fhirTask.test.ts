@@ -46,7 +46,7 @@ describe('Task -> referral state', () => {
     const o = task({ status: 'completed', executionPeriod: { start: '2025-04-05', end: '2025-04-20T16:00:00-04:00' }, owner: { reference: 'Organization/org-9' }, meta: { versionId: '4' } });
     expect(o).toEqual({ kind: 'side', values: {
       task_id: 't1', referral_id: 'sr-1', fhir_status: 'completed', status: 'completed', modified: '2025-04-03T23:30:00-04:00', version: '4',
-      on_date: '2025-04-03', started_on: '2025-04-05', ended_on: '2025-04-20', outcome: 'need_met', owner_org_id: 'org-9',
+      on_date: '2025-04-03', started_on: '2025-04-05', ended_on: '2025-04-20', outcome: 'need_met', owner_org_id: 'org-9', for_person_id: null,
     } });
     expect(value({ lastModified: undefined, meta: { lastUpdated: '2025-05-01T00:00:00Z' } }, 'on_date')).toBe('2025-05-01');
     expect(task({ focus: { reference: 'Patient/p1' } })).toMatchObject({ kind: 'reject', rule: 'missing_reference', column: 'referral_id' });

@@ -107,7 +107,7 @@ describe('issue 13: no input silently lost', () => {
     expect(json.skipped).toEqual([
       { file: '.encounters_old.csv', reason: 'hidden file (its name starts with a dot): rename it to load it' },
       { file: 'phq9_pipe.csv', reason: 'a named pipe (FIFO), not a file' },
-      { file: 'screenings_2025', reason: 'a folder (closeloop reads only the files directly in the inbox)' },
+      { file: 'screenings_2025', reason: 'a folder (closeloop reads only the files directly in the inbox, and folders holding an HSDS datapackage.json or FHIR HealthcareService files)' },
     ]);
     expect(r.stdout).toContain('skipped: screenings_2025: a folder');
   }, 30_000);
