@@ -1,6 +1,6 @@
 // An incremental run recomputes only the facts a changed extract can move, and publishes
 // exactly what a full rebuild of the same inbox publishes (the oracle: a second store
-// loaded from scratch). The fast tier changes one extract; incremental.full.test.ts
+// loaded from scratch). The fast tier changes one extract (in the full tier since consecutive publications made its oracle a third run); incremental.full.test.ts
 // changes the roster and the referrals on a larger drop.
 //
 // Regression (found when this drop was made smaller): a reused pre/post summary was taken
