@@ -1,5 +1,5 @@
 // The full fault-injection suite (full tier: `npm run test:full`, or `npm run test:faults`
-// alone; `npm test` runs the fast faults.test.ts instead): SIGKILL at
+// alone; CI runs it in the full tier): SIGKILL at
 // every named point of a run, at random times, a run that throws in each phase, injected
 // write errors, and a real full disk (a small tmpfs, when this process may mount one).
 import { execFileSync } from 'node:child_process';

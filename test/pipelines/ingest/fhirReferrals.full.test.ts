@@ -1,4 +1,4 @@
-// The slow cases of fhirReferrals.test.ts (more runs): Task versions that arrive out of order across files, a Task for another patient arriving after its ServiceRequest.
+// The slow cases of fhirReferralsExample.full.test.ts (more runs): Task versions that arrive out of order across files, a Task for another patient arriving after its ServiceRequest.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
