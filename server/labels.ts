@@ -27,7 +27,10 @@ export const DIMENSION_LABELS: Record<string, string> = {
   'domain*county_fips': 'Need domain × county',
 };
 
-export const dimensionLabel = (d: string) => DIMENSION_LABELS[d] ?? d.split('*').map((x) => DIMENSION_LABELS[x] ?? x.replaceAll('_', ' ')).join(' × ');
+/** A table's own entry only: a code such as `valueOf` or `constructor` must not find Object.prototype's (a fuzzed export hung on one). */
+const own = <T>(table: Record<string, T> | undefined, key: string): T | undefined => (table && Object.hasOwn(table, key) ? table[key] : undefined);
+
+export const dimensionLabel = (d: string) => own(DIMENSION_LABELS, d) ?? d.split('*').map((x) => own(DIMENSION_LABELS, x) ?? x.replaceAll('_', ' ')).join(' × ');
 
 /** OMB race and ethnicity categories (SPD 15, 2024 revision), by the contract's codes. */
 export const RACE_ETHNICITY_LABELS: Record<string, string> = {
@@ -63,7 +66,7 @@ function oneLabel(dimension: string, value: string, orgs?: OrgNames): string {
   if (dimension === 'all') return 'Everyone';
   switch (dimension) {
     case 'race_ethnicity':
-      return RACE_ETHNICITY_LABELS[value] ?? value;
+      return own(RACE_ETHNICITY_LABELS, value) ?? value;
     case 'preferred_language':
       return /^[a-z]{2,3}$/.test(value) ? languageNames.of(value) ?? value : value;
     case 'county_fips':
@@ -75,7 +78,7 @@ function oneLabel(dimension: string, value: string, orgs?: OrgNames): string {
     case 'age_band':
       return value;
     default:
-      return WORDS[dimension]?.[value] ?? sentence(value);
+      return own(own(WORDS, dimension), value) ?? sentence(value);
   }
 }
 

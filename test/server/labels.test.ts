@@ -38,3 +38,14 @@ describe('labels', () => {
     expect(dimensionLabel('target_org_id*county_fips')).toBe('Partner organization × County');
   });
 });
+
+describe('codes that are names of Object.prototype members (a fuzzed export hung on dimension "valueOf")', () => {
+  it('label as text, never as the prototype function', () => {
+    expect(dimensionLabel('valueOf')).toBe('valueOf');
+    expect(dimensionLabel('constructor*toString')).toBe('constructor × toString');
+    expect(groupLabel('race_ethnicity', 'constructor')).toBe('constructor');
+    expect(groupLabel('sex', 'hasOwnProperty')).toBe('HasOwnProperty');
+    expect(typeof groupLabel('valueOf', '__proto__')).toBe('string');
+    expect(groupLabel('valueOf', '__proto__')).not.toMatch(/function|native code/);
+  });
+});
