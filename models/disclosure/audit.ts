@@ -229,10 +229,7 @@ async function audit(published: AuditRow[], truth: AuditRow[] | null, opts: Omit
       const stats = STAT_FIELDS.filter((f) => r[f] !== null && r[f] !== undefined);
       if (stats.length) at(r, 'reference', `compared with the withheld reference group ${r.reference_group}: shows ${stats.join(', ')}`);
     }
-    const { atoms, total } = atomsOf(meta.kind, meta.dollarNumerator);
-    const values = atomValues(meta.kind, meta.dollarNumerator, r);
-    const figures: Array<[string, number | null]> = atoms.map((a, k) => [a.type, values[k] ?? null]);
-    if (total && values[0] != null && values[1] != null) figures.push(['D', (values[0] as number) + (values[1] as number)]);
+    const figures = figuresOf(meta, r);
     for (const [name, v] of figures) {
       if (v !== null && v > 1e-9 && v < T - 1e-9) at(r, 'primary', `shows ${ATOM_NAMES[name]} ${round(v)}, a count in 1..${T - 1}`, { count: name, low: v, high: v });
     }
@@ -242,10 +239,9 @@ async function audit(published: AuditRow[], truth: AuditRow[] | null, opts: Omit
     // consecutive publications: a count shown in both changed by 1..threshold-1
     const b = before?.get(keyOf(r));
     if (b) {
-      const was = atomValues(meta.kind, meta.dollarNumerator, b);
-      if (total && was[0] != null && was[1] != null) was.push((was[0] as number) + (was[1] as number));
-      figures.forEach(([name, v], k) => {
-        const w = was[k];
+      const was = new Map(figuresOf(meta, b));
+      figures.forEach(([name, v]) => {
+        const w = was.get(name);
         if (name === 'T' || v === null || w === null || w === undefined) return;
         const change = v - w;
         if (Math.abs(change) > 1e-9 && Math.abs(change) < T - 1e-9) at(r, 'primary', `${ATOM_NAMES[name]} changed by ${round(change)} since the previous publication (${round(w)} then ${round(v)}): a change in 1..${T - 1}`, { count: name, low: change, high: change });
@@ -330,9 +326,7 @@ function addChanges(sys: LinearSystem, known: readonly AuditRow[], before: Reado
     if (x.atom === 'P' || x.atom === 'T') continue;
     const b = before.get(keyOf(known[x.cell]!));
     if (!b) continue;
-    const meta = metas.get(b.metric_id)!;
-    const was = atomValues(meta.kind, meta.dollarNumerator, b);
-    const o = x.atom === 'D' ? (was[0] != null && was[1] != null ? (was[0] as number) + (was[1] as number) : null) : was[atomsOf(meta.kind, meta.dollarNumerator).atoms.findIndex((a) => a.type === x.atom)];
+    const o = new Map(figuresOf(metas.get(b.metric_id)!, b)).get(x.atom);
     if (o === null || o === undefined) continue;
     const xi = sys.vars.indexOf(x);
     for (const sign of [1, -1] as const) {
@@ -346,6 +340,15 @@ function addChanges(sys: LinearSystem, known: readonly AuditRow[], before: Reado
       sys.relations.revision = (sys.relations.revision ?? 0) + 1;
     }
   }
+}
+
+/** A shown row's protected figures: its atoms, and D (= N + C, or E + K) where the kind has it. */
+function figuresOf(meta: MetricMeta, r: AuditRow): Array<[string, number | null]> {
+  const { atoms, total } = atomsOf(meta.kind, meta.dollarNumerator);
+  const values = atomValues(meta.kind, meta.dollarNumerator, r);
+  const figures: Array<[string, number | null]> = atoms.map((a, k) => [a.type, values[k] ?? null]);
+  if (total && values[0] != null && values[1] != null) figures.push(['D', (values[0] as number) + (values[1] as number)]);
+  return figures;
 }
 
 function sameFigure(a: number | null | undefined, b: number | null | undefined): boolean {

@@ -39,11 +39,9 @@ export async function showPendingRevisions(conn: DuckDBConnection, previous: str
   const theirs = new Set(await columns(previous));
   const shared = mine.filter((c) => theirs.has(c) && !KEY.includes(c) && c !== 'suppressed' && c !== 'note');
   const q = (c: string) => `"${c.replaceAll('"', '""')}"`;
-  const n = await rows<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM metric_results m JOIN ${previous} p USING (${KEY.join(', ')})
-WHERE coalesce(m.suppressed, false) AND NOT coalesce(p.suppressed, false)`);
-  if (!n[0]?.n) return 0;
   await exec(conn, `UPDATE metric_results m SET ${shared.map((c) => `${q(c)} = p.${q(c)}`).join(', ')}, suppressed = false, note = ${str(PENDING_REVISION)}
 FROM ${previous} p
 WHERE ${KEY.map((k) => `m.${k} = p.${k}`).join(' AND ')} AND coalesce(m.suppressed, false) AND NOT coalesce(p.suppressed, false)`);
-  return n[0].n;
+  const n = await rows<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM metric_results WHERE note = ${str(PENDING_REVISION)}`);
+  return n[0]?.n ?? 0;
 }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from '../../helpers/cli.ts';
+import { parseCsv } from '../stats/referenceCsv.ts';
 import { addTestUser, getAs } from '../../helpers/auth.ts';
 import { createApp } from '../../../server/app.ts';
 
@@ -15,22 +16,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 type Rec = Record<string, string>;
 function readCsv(file: string): Rec[] {
-  // the export quotes no field of these columns that holds a comma except notes; parse with quotes in mind
-  const lines = readFileSync(file, 'utf8').replace(/^\uFEFF/, '').trimEnd().split('\n');
-  const split = (l: string) => {
-    const out: string[] = [];
-    let cur = '';
-    let q = false;
-    for (let i = 0; i < l.length; i++) {
-      const c = l[i]!;
-      if (q && c === '"' && l[i + 1] === '"') { cur += '"'; i++; } else if (c === '"') q = !q;
-      else if (c === ',' && !q) { out.push(cur); cur = ''; } else cur += c;
-    }
-    out.push(cur);
-    return out;
-  };
-  const head = split(lines[0]!);
-  return lines.slice(1).map((l) => Object.fromEntries(split(l).map((v, i) => [head[i]!, v])));
+  const [head, ...rows] = parseCsv(readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
+  return rows.map((r) => Object.fromEntries(r.map((v, i) => [head![i]!, v])));
 }
 const keyOf = (r: Rec) => [r.metric_id, r.period_grain, r.period_start, r.dimension, r.group_value].join('|');
 const num = (s: string | undefined) => (s === undefined || s === '' ? null : Number(s));
