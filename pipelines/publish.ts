@@ -20,6 +20,8 @@ export interface PublishInput {
 
 /** Tables the metric engine may leave in the warehouse that are published as they are. */
 const AGGREGATE_TABLES = ['metric_results', 'km_curves', 'gap_table', 'prepost_summary', 'disparity_summary', 'withheld_cuts',
+  // what partners' views withhold on top of this publication (models/disclosure/partners.ts); served to no one as such
+  'partner_withheld',
   // the evaluation (models/evaluation): small-cell rule applied where it is built
   'evaluation_summary', 'evaluation_event_study', 'evaluation_balance', 'evaluation_phq9', 'evaluation_phq9_balance'];
 

@@ -25,6 +25,8 @@ import { readPrevious, showPendingRevisions } from './revisions.ts';
 import { metricMetaMap, type MetricInput, type MetricMeta } from './metricMeta.ts';
 import { suppressOtherTables, type OtherTablesResult } from './otherTables.ts';
 import { publishedQValues } from './qValues.ts';
+import { auditPartnerViews } from './partnerAudit.ts';
+import { buildPartnerWithheld } from './partners.ts';
 import { applyPublicationSurface, DEFAULT_PUBLICATION, type Publication, type SurfaceResult } from './surface.ts';
 import { checkThreshold, suppress, type SuppressResult } from './suppress.ts';
 import { widenAround, type Strikes } from './widen.ts';
@@ -58,6 +60,8 @@ export interface FinaliseResult {
   summaries: number;
   /** rows that show the previous publication's figures, pending revision (0 without a previous publication) */
   pendingRevision: number;
+  /** rows of partner_withheld: what partners' views withhold on top of the publication (partners.ts) */
+  partnerWithheld: number;
   otherTables: OtherTablesResult;
   audit: AuditReport;
   seconds: Record<'surface' | 'comparisons' | 'suppression' | 'summaries' | 'otherTables' | 'audit', number>;
@@ -89,7 +93,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
   if (!(await tableExists(conn, 'metric_results'))) {
     // no metric engine output (e.g. a roster-only first drop): nothing is published, nothing to check
     return {
-      comparisons: 0, suppressedRows: 0, summaries: 0, pendingRevision: 0, seconds, rounds: 0, surface: { removed: 0, added: 0 },
+      comparisons: 0, suppressedRows: 0, summaries: 0, pendingRevision: 0, partnerWithheld: 0, seconds, rounds: 0, surface: { removed: 0, added: 0 },
       suppression: { rows: 0, relations: 0, suppressed: 0, given: 0, primary: 0, complementary: 0, withheldComparisons: 0, sharedQuantities: [] },
       otherTables: { kmCurvesWithheld: null, gapRowsWithheld: null, prepostRowsSuppressed: null },
       audit: { ok: true, rows: 0, relations: 0, violations: [] },
@@ -198,6 +202,12 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
   });
   const summaries = await timed('summaries', () => buildDisparitySummary(conn, { metrics: opts.metrics }));
   const otherTables = await timed('otherTables', () => suppressOtherTables(conn, { metrics: opts.metrics, threshold }));
+  const partnerWithheld = await timed('otherTables', () => buildPartnerWithheld(conn, '_truth_results'));
+  const partnerLeaks = await timed('audit', () => auditPartnerViews(conn, '_truth_results'));
+  if (partnerLeaks.length) {
+    const v = partnerLeaks[0]!;
+    throw new Error(`disclosure control: ${partnerLeaks.length} figure(s) of an organisation a partner could derive from its view (e.g. partner ${v.partner}: ${v.org_id}'s ${v.metric_id} ${v.quantity}); nothing published`);
+  }
   await exec(conn, 'DROP TABLE IF EXISTS _truth_results');
   const pendingRevision = previous ? await showPendingRevisions(conn, previous) : 0;
   // what was coarsened away, published so the dictionary and the pages can say why a cut is missing
@@ -212,7 +222,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     comparisons: comparisons.comparisons, suppressedRows: suppression!.suppressed, suppression: suppression!,
     surface: { ...surface, coarsened: [...coarsened.keys()].map((k) => { const [metric, grain, dimension] = k.split('\u001f'); return { metric: metric!, grain: grain!, dimension: dimension! }; }) },
     rounds: Math.min(rounds + 1, MAX_ROUNDS),
-    summaries, pendingRevision, otherTables, audit: audit!, seconds,
+    summaries, pendingRevision, partnerWithheld, otherTables, audit: audit!, seconds,
   };
 }
 

@@ -53,7 +53,7 @@ QUIET = False
 class Analysis:
     """One role's view: its system, the bounds the attacker proves, and the findings."""
 
-    def __init__(self, view, directory, records=None, trusted=None, lp_seconds=600.0, lp=True, org_metrics_only=False, side_routes=True):
+    def __init__(self, view, directory, records=None, trusted=None, lp_seconds=600.0, lp=True, org_metrics_only=False, side_routes=True, fixed_frames=False):
         self.view = view
         self.role = view.name
         self.findings = []
@@ -67,7 +67,7 @@ class Analysis:
             view.rows = {k: r for k, r in view.rows.items() if k[0] in keep}
             view.extra = [e for e in view.extra if e[0][0] in keep]
             view.km = {k: v for k, v in view.km.items() if k[3] == 'target_org_id'}
-        self.system = s = System(view, directory, hidden_org_groups=partner, trusted_families=trusted)
+        self.system = s = System(view, directory, hidden_org_groups=partner, trusted_families=trusted, fixed_frames=fixed_frames)
         km_findings, km_rels = km_route(view, s)
         private = []
         if partner and records:
@@ -254,6 +254,7 @@ def main(argv=None):
     ap.add_argument('--summary', help='a JSON summary: findings per route and role, timings, dropped relation families')
     ap.add_argument('--roles', help='only these role folders (comma separated)')
     ap.add_argument('--lp-seconds', type=float, default=1800.0, help='time budget of the whole attack for its LP stage (counts left undecided are reported in the summary)')
+    ap.add_argument('--fixed-frames', action='store_true', help="the publication's rule that every published cut lists its whole frame of groups (a zero row where there is no one): a row then says nothing about its count")
     ap.add_argument('--quiet', action='store_true')
     a = ap.parse_args(argv)
     QUIET = a.quiet
@@ -280,7 +281,7 @@ def main(argv=None):
         # one LP budget for the whole attack: what a role leaves undecided is reported
         budget = max(0.0, a.lp_seconds - (time.time() - t0))
         an = Analysis(view, directory, records=a.partner_records, trusted=trusted, lp_seconds=budget,
-                      org_metrics_only=narrow, side_routes=not narrow)
+                      org_metrics_only=narrow, side_routes=not narrow, fixed_frames=a.fixed_frames)
         if name == 'evaluator':
             trusted = {'dropped': dict(an.system.dropped)}
         results[name] = an

@@ -51,6 +51,23 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
     expect(r.code).toBe(3);
   });
 
+  it('route 1 told the fixed-frames rule: the same withheld pair proves nothing (each may be 0)', async () => {
+    // As above, but the attacker knows that every cut lists its whole frame (--fixed-frames):
+    // b + c = 10 with b, c >= 0, so each lies in 0..10, which reaches 0: no leak.
+    const dir = tmp();
+    writeRole(dir, 'evaluator', {
+      catalog: [proportion('closed_loop_rate')],
+      rows: [
+        { metric_id: 'closed_loop_rate', dimension: 'all', group_value: 'all', numerator: 20, denominator: 40 },
+        { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'a', numerator: 15, denominator: 30 },
+        { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'b', suppressed: true },
+        { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'c', suppressed: true },
+      ],
+    });
+    const r = await attack(dir, services(), ['--fixed-frames']);
+    expect(brief(r.findings)).toEqual([]);
+  });
+
   it('publishes nothing it cannot prove: the same table with 12 referrals withheld leaks nothing', async () => {
     // b + c = 22: each is 1..21, not inside 1..10.
     const dir = tmp();
@@ -239,6 +256,30 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
       'partner_subtraction referral_acceptance_rate target_org_id=ORG-B numerator [3,3]',
     ]);
     expect(r.findings.every((f) => f.role === 'partner-ORG-A')).toBe(true);
+  });
+
+  it('route 7 under fixed frames: a zero row of a domain no one serves does not hide the directory tie', async () => {
+    // ORG-A and ORG-C serve food, ORG-B alone transport; the domain frame also lists legal
+    // (served by no one: 0 referrals). ORG-A's partner sees all (28 accepted of 53), food
+    // (15, 28), transport (13, 25), legal (0, 0) and its own row (11, 22). Transport can only be
+    // ORG-B's: (13, 25), complement 12; food minus its own can only be ORG-C's: (4, 6), complement 2.
+    const dir = tmp();
+    const row = (dimension: string, group: string, n: number, d: number): ResultRow => ({ metric_id: 'referral_acceptance_rate', dimension, group_value: group, numerator: n, denominator: d });
+    writeRole(dir, 'partner-ORG-A', {
+      catalog: [proportion('referral_acceptance_rate', { windows: [14] })],
+      files: { '/api/metrics/referral_acceptance_rate': { rows: [row('all', 'all', 28, 53), row('domain', 'food', 15, 28), row('domain', 'transport', 13, 25), row('domain', 'legal', 0, 0), row('target_org_id', 'ORG-A', 11, 22)]
+        .map((r) => ({ period_grain: 'all', period_start: '2025-01-01', period_end: '2026-10-31', suppressed: false, ...r })) } },
+    });
+    writeManifest(dir, { 'partner-ORG-A': { role: 'partner', org: 'ORG-A' } });
+    const r = await attack(dir, services([['ORG-A', 'food'], ['ORG-C', 'food'], ['ORG-B', 'transport']]));
+    expect(brief(r.findings)).toEqual([
+      'partner_subtraction referral_acceptance_rate target_org_id=ORG-B complement (denominator - numerator) [12,12]',
+      'partner_subtraction referral_acceptance_rate target_org_id=ORG-B denominator [25,25]',
+      'partner_subtraction referral_acceptance_rate target_org_id=ORG-B numerator [13,13]',
+      'partner_subtraction referral_acceptance_rate target_org_id=ORG-C complement (denominator - numerator) [2,2]',
+      'partner_subtraction referral_acceptance_rate target_org_id=ORG-C denominator [6,6]',
+      'partner_subtraction referral_acceptance_rate target_org_id=ORG-C numerator [4,4]',
+    ]);
   });
 
   it('route 8, consecutive publications: one referral added moves a shown denominator and complement by exactly 1', async () => {

@@ -50,7 +50,9 @@ describe.skipIf(missing !== null)(`issue 14: an independent attacker on a publis
     const out = join(dir, 'findings.jsonl');
     const sum = join(dir, 'summary.json');
     const r = spawnSync(PYTHON, [ATTACK, join(dir, 'after'), '--services', join(drop, 'services.csv'), '--previous', join(dir, 'before'),
-      '--partner-records', drop, '--out', out, '--summary', sum, '--lp-seconds', '1200', '--quiet'], { encoding: 'utf8', timeout: 1_500_000 });
+      '--partner-records', drop, '--out', out, '--summary', sum, '--lp-seconds', '1200', '--quiet',
+      // a publication rule the attacker knows (README, Small cells): every cut lists its whole frame
+      '--fixed-frames'], { encoding: 'utf8', timeout: 1_500_000 });
     expect(r.status === 0 || r.status === 3, `attack.py failed (${r.status}):\n${r.stderr}`).toBe(true);
     findings = readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Finding);
     summary = existsSync(sum) ? JSON.parse(readFileSync(sum, 'utf8')) : null;

@@ -23,6 +23,8 @@ export interface FixtureOptions {
   shift?: number;
   /** Rows appended to metric_results as they are. */
   extraResults?: FixtureRow[];
+  /** Rows of partner_withheld (organisation, metric, domain or null for the whole metric). */
+  partnerWithheld?: Array<[string, string, string | null]>;
 }
 
 export interface PublishedFixture {
@@ -591,6 +593,10 @@ async function publishGenerationFile(root: string, o: Required<Pick<FixtureOptio
         ['no_capacity_referrals', 'DOUBLE'], ['closed_not_met_referrals', 'DOUBLE'], ['capacity_rejection_share', 'DOUBLE'], ['capacity_months', 'DOUBLE'], ['demand_capacity_ratio', 'DOUBLE'],
         ['capacity_note', 'VARCHAR'], ['serving_programs', 'BIGINT'], ['programs_capacity_unknown', 'BIGINT'], ['known_monthly_capacity', 'HUGEINT'], ['programs', 'VARCHAR'],
         ['run_id', 'VARCHAR'], ['as_of', 'DATE'], ['suppressed', 'BOOLEAN']], gapRows(results, o.runId, o.asOf));
+    }
+    if (o.partnerWithheld) {
+      await writeTable(conn, scratch, 'partner_withheld', [['org_id', 'VARCHAR'], ['metric_id', 'VARCHAR'], ['domain', 'VARCHAR'], ['reason', 'VARCHAR']],
+        o.partnerWithheld.map(([org_id, metric_id, domain]) => ({ org_id, metric_id, domain, reason: 'test' })));
     }
     if (!omit.has('service_directory')) {
       const dir = DIRECTORY.flatMap((d) => d.counties.map((c) => ({

@@ -121,8 +121,9 @@ class Relation:
 class System:
     """Variables, bounds and relations for one role's view (plus what it privately knows)."""
 
-    def __init__(self, view, directory=None, hidden_org_groups=False, trusted_families=None):
+    def __init__(self, view, directory=None, hidden_org_groups=False, trusted_families=None, fixed_frames=False):
         self.view = view
+        self.fixed_frames = fixed_frames  # told that every cut lists its whole frame: existence proves nothing
         self.cat = view.catalog
         self.as_of = view.as_of
         self.directory = directory or set()
@@ -220,7 +221,7 @@ class System:
     def _existence_lb(self, k, r):
         """A row that exists says its denominator is above zero, unless its cut lists a fixed frame."""
         m, g, p, d, grp = k
-        if (m, d) in self.fixed:
+        if self.fixed_frames or (m, d) in self.fixed:
             return 0.0
         kind = self.cat[m].get('kind')
         if kind in ('proportion', 'duration', 'mean'):
@@ -397,7 +398,11 @@ class System:
 
     def _directory_tie(self):
         """Organizations and need domains through the public directory: an org x domain table
-        whose cells exist only where the directory lists the organization serving the domain."""
+        whose cells exist only where the directory lists the organization serving the domain.
+        Fixed frames list every domain and every organization seen anywhere: an organization
+        the directory does not list may hold units in any domain, and a domain no listed
+        organization serves holds only such organizations' units (none if there are none:
+        its rows are 0). Where that is untrue, the family check drops the tie."""
         if not self.directory:
             return
         orgs = {o for o, _ in self.directory}
@@ -407,34 +412,34 @@ class System:
                 continue
             seen_orgs = set(groups)
             seen_domains = set(self.cuts[(m, g, p, 'domain')])
-            if seen_orgs - orgs or seen_domains - domains:
-                continue  # referrals to organizations (or in domains) the directory does not list
+            all_domains = domains | seen_domains
+            pairs = set(self.directory) | {(o, dom) for o in seen_orgs - orgs for dom in all_domains}
             for q in self._qs(m):
                 cell = {}
-                for (o, dom) in sorted(self.directory):
+                for (o, dom) in sorted(pairs):
                     cell[(o, dom)] = self.new_var(None, ('z', m, g, p, o, dom, q))
                     self.z_index[(m, g, p, o, dom, q)] = cell[(o, dom)]
                 fam = f'tie:directory:{m}:{q}'
-                for o in sorted(orgs):
+                for o in sorted(orgs | seen_orgs):
                     parts = [(cell[(o, dom)], 1.0) for (oo, dom) in cell if oo == o]
                     parts.append((((m, g, p, 'target_org_id', o), q), -1.0))
                     self.add(fam, 'ties', parts)
-                for dom in sorted(domains):
+                for dom in sorted(all_domains):
                     parts = [(cell[(o, dd)], 1.0) for (o, dd) in cell if dd == dom]
                     parts.append((((m, g, p, 'domain', dom), q), -1.0))
                     self.add(fam, 'ties', parts)
                 # The same tie summed over each connected group of organizations and domains:
                 # implied by the cells above, and checkable where every figure is shown.
-                for comp_orgs, comp_domains in self._directory_components():
+                for comp_orgs, comp_domains in self._directory_components(pairs):
                     parts = [(((m, g, p, 'target_org_id', o), q), 1.0) for o in comp_orgs]
                     parts += [(((m, g, p, 'domain', dd), q), -1.0) for dd in comp_domains]
                     self.add(fam, 'ties', parts)
-            for (o, dom) in sorted(self.directory):
+            for (o, dom) in sorted(pairs):
                 z = [self.z_index.get((m, g, p, o, dom, q)) for q in ('d', 'n', 'c')]
                 if None not in z:
                     self.relations.append(Relation(f'complement:{m}', 'ties', [(z[0], 1.0), (z[1], -1.0), (z[2], -1.0)], 0.0, 'eq'))
 
-    def _directory_components(self):
+    def _directory_components(self, pairs):
         parent = {}
 
         def find(x):
@@ -442,10 +447,10 @@ class System:
                 parent[x] = parent[parent[x]]
                 x = parent[x]
             return x
-        for o, d in self.directory:
+        for o, d in pairs:
             parent[find(('o', o))] = find(('d', d))
         comps = defaultdict(lambda: (set(), set()))
-        for o, d in self.directory:
+        for o, d in pairs:
             comps[find(('o', o))][0].add(o)
             comps[find(('o', o))][1].add(d)
         return [(sorted(a), sorted(b)) for a, b in comps.values()]

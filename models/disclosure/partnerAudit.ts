@@ -1,0 +1,74 @@
+// The check that certifies partners' views before a publish (issue 14, route 7). It reads
+// what each partner is actually shown (the published rows, less what partner_withheld takes
+// out of its view) rather than trusting the rule that chose partner_withheld (partners.ts),
+// and runs the partner's attack on it with the true figures at hand:
+//   the partner subtracts its own units; each domain row it is shown is a group whose
+//   others' units it knows; all domains it is not shown form one more group, when it is
+//   shown the `all` row (their sum is `all` minus the shown domains). Another organisation
+//   X's figure is determined when every group holding units (truth) that X serves is served
+//   by X alone among the others; X's figure is then the sum of those groups.
+// Zero may be derived. A violation blocks the publish.
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { rows } from '../duckdb.ts';
+
+export interface PartnerViolation {
+  partner: string;
+  metric_id: string;
+  org_id: string;
+  quantity: string;
+  /** the area's figure over the groups that give X's away (the partner subtracts its own from it) */
+  area: number;
+}
+
+const QUANTITIES = ['numerator', 'denominator', 'complement'] as const;
+
+export async function auditPartnerViews(conn: DuckDBConnection, truth: string, published = 'metric_results'): Promise<PartnerViolation[]> {
+  const has = async (t: string) => ((await rows<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE table_name = '${t}' AND schema_name = 'main' AND database_name = current_database()`))[0]?.n ?? 0) > 0;
+  if (!(await has('stg_services')) || !(await has('partner_withheld'))) return [];
+  const serving = new Map<string, Set<string>>();
+  for (const r of await rows<{ org_id: string; domain: string }>(conn, 'SELECT DISTINCT org_id, domain FROM stg_services')) {
+    if (!serving.has(r.domain)) serving.set(r.domain, new Set());
+    serving.get(r.domain)!.add(r.org_id);
+  }
+  // true figures at the whole span, and whether each published row is shown (before partners)
+  const cells = await rows<{ metric_id: string; dimension: string; group_value: string; n: number; d: number; c: number; shown: boolean }>(conn, `
+    SELECT t.metric_id, t.dimension, t.group_value, coalesce(t.numerator, 0)::DOUBLE AS n, coalesce(t.denominator, 0)::DOUBLE AS d,
+      CASE WHEN t.numerator IS NULL OR t.denominator IS NULL THEN 0 ELSE t.denominator - t.numerator END::DOUBLE AS c,
+      coalesce(NOT p.suppressed, false) AS shown
+    FROM ${truth} t LEFT JOIN ${published} p USING (metric_id, period_grain, period_start, dimension, group_value)
+    WHERE t.period_grain = 'all' AND t.dimension IN ('all', 'domain', 'target_org_id')
+      AND t.metric_id IN (SELECT DISTINCT metric_id FROM ${truth} WHERE dimension = 'target_org_id')`);
+  const withheld = await rows<{ org_id: string; metric_id: string; domain: string | null }>(conn, 'SELECT org_id, metric_id, domain FROM partner_withheld');
+  const denied = new Set(withheld.map((w) => `${w.org_id}|${w.metric_id}|${w.domain ?? '*'}`));
+  const partners = new Set<string>([...serving.values()].flatMap((s) => [...s]));
+  for (const c of cells) if (c.dimension === 'target_org_id' && c.group_value !== 'unknown') partners.add(c.group_value);
+  const metrics = [...new Set(cells.map((c) => c.metric_id))].sort();
+  const out: PartnerViolation[] = [];
+  for (const p of [...partners].sort()) {
+    for (const m of metrics) {
+      if (denied.has(`${p}|${m}|*`)) continue;
+      const mine = cells.filter((c) => c.metric_id === m);
+      const total = mine.find((c) => c.dimension === 'all');
+      const domains = mine.filter((c) => c.dimension === 'domain');
+      const shown = domains.filter((c) => c.shown && !denied.has(`${p}|${m}|${c.group_value}`));
+      const groups = shown.map((c) => [c]);
+      const rest = domains.filter((c) => !shown.includes(c));
+      if (total?.shown && rest.length) groups.push(rest);
+      const others = (g: typeof domains) => new Set(g.flatMap((c) => [...(serving.get(c.group_value) ?? [])]).filter((o) => o !== p));
+      for (const org of mine.filter((c) => c.dimension === 'target_org_id' && c.group_value !== p)) {
+        for (const q of QUANTITIES) {
+          const k = q === 'numerator' ? 'n' : q === 'denominator' ? 'd' : 'c';
+          if (org[k] <= 0) continue;
+          // the domains X serves that hold units and that no group the partner knows covers: X's figure is open there
+          const loose = domains.filter((c) => c[k] > 0 && serving.get(c.group_value)?.has(org.group_value) && !groups.some((g) => g.includes(c)));
+          if (loose.length) continue;
+          const withX = groups.filter((g) => g.some((c) => c[k] > 0) && others(g).has(org.group_value));
+          if (withX.length && withX.every((g) => others(g).size === 1)) {
+            out.push({ partner: p, metric_id: m, org_id: org.group_value, quantity: q, area: withX.reduce((a, g) => a + g.reduce((s, c) => s + c[k], 0), 0) });
+          }
+        }
+      }
+    }
+  }
+  return out;
+}

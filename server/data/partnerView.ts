@@ -1,0 +1,94 @@
+// A partner's view of a generation: every query a partner's request runs reads the
+// results, the curves and the gap table through the partner's withholding
+// (models/disclosure/partners.ts, table partner_withheld), so no route can forget it.
+// pinGeneration hands this view to every request of a partner principal.
+//
+// In the view:
+//   - metric_results: a row of a withheld (metric, domain) or a withheld whole metric, and a
+//     row of another organisation, keeps its keys (frames stay fixed) with every figure and
+//     comparison emptied, `suppressed` true and the note PARTNER_NOTE; a row compared with a
+//     withheld reference group loses its comparison. The partner's own rows pass.
+//   - km_curves: the curves of a withheld whole metric, and other organisations' curves, are gone.
+//   - gap_table: the referral figures (closed for no capacity) of a withheld domain are emptied.
+// The view also keeps its own cache (memo keys carry the organisation), and refuses raw
+// connections (exports and reports are not a partner's).
+import type { Generation } from '../generation.ts';
+import { HttpError } from '../http.ts';
+
+export const PARTNER_NOTE = 'withheld from partner views: another organisation could be singled out';
+
+const FIGURES = ['numerator', 'denominator', 'value', 'ci_low', 'ci_high'];
+const COMPARISONS = ['reference_group', 'rate_difference', 'rd_ci_low', 'rd_ci_high', 'rate_ratio', 'rr_ci_low', 'rr_ci_high', 'p_value', 'q_value', 'disparity_flag', 'disparity_flag_unadjusted'];
+const GAP_REFERRAL_FIGURES = ['no_capacity_referrals', 'closed_not_met_referrals', 'capacity_rejection_share'];
+
+const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;
+
+/** The part of a group value (or reference group) for one dimension of a (possibly two-way) cut. */
+const partOf = (dim: string, value: string, name: string) =>
+  `CASE WHEN ${dim} = '${name}' THEN ${value} WHEN starts_with(${dim}, '${name}*') THEN split_part(${value}, '*', 1) WHEN ends_with(${dim}, '*${name}') THEN split_part(${value}, '*', 2) END`;
+
+function resultsView(gen: Generation, org: string): string {
+  const cols = gen.tables.get('metric_results') ?? [];
+  const withheld = gen.hasTable('partner_withheld');
+  const o = lit(org);
+  const ownOrOther = `(${partOf('r.dimension', 'r.group_value', 'target_org_id')})`;
+  const otherOrg = `coalesce(${ownOrOther} <> ${o}, false)`;
+  const hid = withheld
+    ? `(${otherOrg} OR (coalesce(${ownOrOther}, '') <> ${o} AND EXISTS (SELECT 1 FROM partner_withheld h WHERE h.org_id = ${o} AND h.metric_id = r.metric_id
+        AND (h.domain IS NULL OR h.domain = ${partOf('r.dimension', 'r.group_value', 'domain')}))))`
+    : otherOrg;
+  const refHid = withheld && cols.includes('reference_group')
+    ? `(coalesce(${partOf('r.dimension', 'r.reference_group', 'target_org_id')} <> ${o}, false) OR EXISTS (SELECT 1 FROM partner_withheld h WHERE h.org_id = ${o} AND h.metric_id = r.metric_id
+        AND h.domain = ${partOf('r.dimension', 'r.reference_group', 'domain')}))`
+    : 'false';
+  const select = cols.map((c) => {
+    const q = `y."${c}"`;
+    if (FIGURES.includes(c)) return `CASE WHEN y.__hid THEN NULL ELSE ${q} END AS "${c}"`;
+    if (COMPARISONS.includes(c)) return `CASE WHEN y.__hid OR y.__ref_hid THEN NULL ELSE ${q} END AS "${c}"`;
+    if (c === 'suppressed') return `(${q} OR y.__hid) AS "${c}"`;
+    if (c === 'note') return `CASE WHEN y.__hid THEN ${lit(PARTNER_NOTE)} ELSE ${q} END AS "${c}"`;
+    return `${q} AS "${c}"`;
+  });
+  return `(SELECT ${select.join(', ')} FROM (SELECT r.*, ${hid} AS __hid, ${refHid} AS __ref_hid FROM metric_results r) y)`;
+}
+
+function curvesView(gen: Generation, org: string): string {
+  const o = lit(org);
+  const whole = gen.hasTable('partner_withheld')
+    ? ` AND NOT EXISTS (SELECT 1 FROM partner_withheld h WHERE h.org_id = ${o} AND h.metric_id = k.metric_id AND h.domain IS NULL)`
+    : '';
+  return `(SELECT k.* FROM km_curves k WHERE coalesce(${partOf('k.dimension', 'k.group_value', 'target_org_id')} = ${o}, true)${whole})`;
+}
+
+function gapView(gen: Generation, org: string): string {
+  const cols = gen.tables.get('gap_table') ?? [];
+  if (!gen.hasTable('partner_withheld')) return '(SELECT * FROM gap_table)';
+  const hid = `EXISTS (SELECT 1 FROM partner_withheld h WHERE h.org_id = ${lit(org)} AND h.metric_id = 'capacity_rejection_share' AND (h.domain IS NULL OR h.domain = g.domain))`;
+  const select = cols.map((c) => (GAP_REFERRAL_FIGURES.includes(c) ? `CASE WHEN ${hid} THEN NULL ELSE g."${c}" END AS "${c}"`
+    : c === 'suppressed' ? `(g."${c}" OR ${hid}) AS "${c}"` : `g."${c}"`));
+  return `(SELECT ${select.join(', ')} FROM gap_table g)`;
+}
+
+/** The SQL with every table a partner's view narrows read through that view. */
+export function partnerSql(gen: Generation, org: string, sql: string): string {
+  const views: Record<string, () => string> = {
+    metric_results: () => resultsView(gen, org),
+    km_curves: () => curvesView(gen, org),
+    gap_table: () => gapView(gen, org),
+  };
+  return sql.replace(/\b(FROM|JOIN)(\s+)(metric_results|km_curves|gap_table)\b/gi, (_m, kw: string, sp: string, t: string) => `${kw}${sp}${views[t.toLowerCase()]!()}`);
+}
+
+/** The generation as partner `org` may read it. */
+export function partnerView(gen: Generation, org: string): Generation {
+  return new Proxy(gen, {
+    get(target, prop, receiver) {
+      if (prop === 'query') return (sql: string, params?: Record<string, unknown> | unknown[]) => target.query(partnerSql(target, org, sql), params);
+      if (prop === 'memo') return (key: string, compute: () => Promise<unknown>, sizeOf?: (v: unknown) => number) => target.memo(`${key}@org:${org}`, compute, sizeOf);
+      if (prop === 'withConnection') return () => Promise.reject(new HttpError(403, 'not available to partners', { reason: 'forbidden' }));
+      if (prop === 'partnerOrg') return org;
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
