@@ -23,6 +23,7 @@ import { checkFilter, checkSubset, latestFinalPeriod, oneOf, periodLabel, requir
 import { periodStatus, toPoint, valueKind, valueTitle } from '../data/series.ts';
 import { notAvailable, orgNames } from '../data/gaps.ts';
 import { groupLabel } from '../labels.ts';
+import { PARTNER_CHART_NOTE, partnerWithheldMetrics } from '../data/partnerView.ts';
 import { narrowResultRows } from '../data/scope.ts';
 import { involvesOrg } from '../hooks.ts';
 import { HttpError } from '../http.ts';
@@ -963,6 +964,9 @@ export function buildChart(gen: Generation, id: string, query: unknown, scope?: 
   return gen.memo(key, async () => {
     const r = await def.build(gen, params, scope);
     if (!r.empty && r.table.rows.length === 0) r.empty = 'No figures are published for this view in this run.';
+    const withheld = await partnerWithheldMetrics(gen);
+    const metric = typeof params.metric === 'string' ? params.metric : typeof params.measure === 'string' ? params.measure : undefined;
+    if (metric !== undefined && withheld.has(metric)) r.notes.push(PARTNER_CHART_NOTE);
     return r;
   }, (r) => JSON.stringify(r.spec).length * 2);
 }

@@ -42,9 +42,10 @@ export async function gapTable(gen: Generation, f: GapFilter = {}): Promise<Row[
   const columns = (gen.tables.get('gap_table') ?? []).filter((c) => c !== 'run_id' && c !== 'as_of').map((c) => `"${c}"`);
   const rows = await gen.query(`SELECT ${columns.join(', ')} FROM gap_table${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order}`, params);
   const withheld = await withheldGapFigures(gen);
+  const partnerHidden = await partnerWithheldDomains(gen);
   return rows.map((r) => ({
     ...r, domain_label: groupLabel('domain', String(r.domain)), county_name: countyName(String(r.county_fips)),
-    note: gapNote(r, (metric) => withheld.has(`${metric}|${r.domain}*${r.county_fips}`)),
+    note: gapNote(r, (metric) => withheld.has(`${metric}|${r.domain}*${r.county_fips}`), partnerHidden.has(String(r.domain)) || partnerHidden.has('*')),
   }));
 }
 
@@ -59,6 +60,14 @@ function withheldGapFigures(gen: Generation): Promise<Set<string>> {
   });
 }
 
+/** For a partner's view (server/data/partnerView.ts): the domains whose referral figures its view withholds. */
+function partnerWithheldDomains(gen: Generation): Promise<Set<string>> {
+  const org = (gen as Generation & { partnerOrg?: string }).partnerOrg;
+  if (org === undefined || !gen.hasTable('partner_withheld')) return Promise.resolve(new Set());
+  return gen.memo('gap-partner-withheld', async () => new Set((await gen.query<{ d: string }>(
+    `SELECT DISTINCT coalesce(domain, '*') AS d FROM partner_withheld WHERE org_id = ? AND metric_id = 'capacity_rejection_share'`, [org])).map((r) => r.d)));
+}
+
 const CAPACITY_NOTES: Record<string, string> = {
   'no provider': 'no provider (no directory program serves this need here)',
   'capacity unknown': 'capacity unknown (a serving program did not report its capacity)',
@@ -71,7 +80,7 @@ const CAPACITY_NOTES: Record<string, string> = {
  * no positive need whose 90 days have passed, no referral closed without the need met, or the
  * directory's reason for having no capacity ratio. Null when every figure is there.
  */
-export function gapNote(r: Row, resultWithheld: (metric: string) => boolean): string | null {
+export function gapNote(r: Row, resultWithheld: (metric: string) => boolean, partnerWithheld = false): string | null {
   const notes: string[] = [];
   const withheld = (metric: string, count: string) => resultWithheld(metric) || (r.suppressed === true && r[count] === null);
   const empty = (k: string) => r[k] === null || r[k] === undefined;
@@ -79,7 +88,8 @@ export function gapNote(r: Row, resultWithheld: (metric: string) => boolean): st
     notes.push(`Unmet need rate: ${withheld('unmet_need_rate', 'needs_measurable') ? 'withheld (n<11)' : 'no positive need has reached day 90 yet'}`);
   }
   if (empty('capacity_rejection_share')) {
-    notes.push(`Closed for no capacity: ${withheld('capacity_rejection_share', 'closed_not_met_referrals') ? 'withheld (n<11)' : 'no referral here was closed without the need met'}`);
+    notes.push(`Closed for no capacity: ${partnerWithheld ? 'withheld from partner views (another organisation could be singled out)'
+      : withheld('capacity_rejection_share', 'closed_not_met_referrals') ? 'withheld (n<11)' : 'no referral here was closed without the need met'}`);
   }
   if (empty('demand_capacity_ratio')) {
     const reason = CAPACITY_NOTES[String(r.capacity_note)];

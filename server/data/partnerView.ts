@@ -92,3 +92,14 @@ export function partnerView(gen: Generation, org: string): Generation {
     },
   });
 }
+
+/** The metrics a partner's view withholds something of (none for other principals). */
+export function partnerWithheldMetrics(gen: Generation): Promise<Set<string>> {
+  const org = (gen as Generation & { partnerOrg?: string }).partnerOrg;
+  if (org === undefined || !gen.hasTable('partner_withheld')) return Promise.resolve(new Set());
+  return gen.memo('partner-withheld-metrics', async () => new Set((await gen.query<{ m: string }>(
+    'SELECT DISTINCT metric_id AS m FROM partner_withheld WHERE org_id = ?', [org])).map((r) => r.m)));
+}
+
+/** The chart note of a partner's view that withholds figures of the chart's metric. */
+export const PARTNER_CHART_NOTE = 'Some figures here are withheld from partner views because another organisation could be singled out by subtracting your own figures (need domains served by one other organisation): they are marked like small cells, and may hold more than 10.';

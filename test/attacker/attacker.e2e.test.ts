@@ -16,6 +16,8 @@ import { fetchStore } from './fetch.ts';
 import { ATTACK, PYTHON, missingPython, type Finding } from './fixtures.ts';
 
 const missing = missingPython();
+/** The drop's size (CI runs a smaller one: CLOSELOOP_ATTACKER_PEOPLE). */
+const PEOPLE = process.env.CLOSELOOP_ATTACKER_PEOPLE ?? '3000';
 const dir = mkdtempSync(join(tmpdir(), 'closeloop-attacker-'));
 const drop = join(dir, 'drop');
 const store = join(dir, 'store');
@@ -38,7 +40,7 @@ function addOneReferral(file: string) {
 
 describe.skipIf(missing !== null)(`issue 14: an independent attacker on a published drop finds no withheld count in 1..10${missing ? ` (skipped: ${missing})` : ''}`, () => {
   beforeAll(async () => {
-    const demo = await runCli(['demo', '--people', '3000', '--seed', '1414', '--out', drop], {}, 300_000);
+    const demo = await runCli(['demo', '--people', PEOPLE, '--seed', '1414', '--out', drop], {}, 300_000);
     expect(demo.code, demo.stderr).toBe(0);
     const first = await runCli(['run', '--inbox', drop, '--db', store], {}, 600_000);
     expect(first.code, first.stdout + first.stderr).toBe(0);

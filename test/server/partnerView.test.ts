@@ -83,6 +83,10 @@ describe('a partner\'s view withholds what partner_withheld names, on every rout
     expect(figures.length).toBeGreaterThan(0);
     expect(e.some((r) => figures.some((h) => r[h] !== ''))).toBe(true);
     for (const r of p) for (const h of figures) expect(r[h], h).toBe('');
+    // the chart says why, to the partner only
+    const noteOf = async (u: TestUser) => ((await as(u, '/api/charts/trend.json?metric=closed_loop_rate&dimension=domain&grain=year')).body.notes as string[]).join(' ');
+    expect(await noteOf(partner)).toContain('withheld from partner views');
+    expect(await noteOf(evaluator)).not.toContain('withheld from partner views');
   });
 
   it('the gap table: "closed for no capacity" is emptied in the withheld domain only', async () => {
@@ -95,7 +99,10 @@ describe('a partner\'s view withholds what partner_withheld names, on every rout
     for (const g of e) {
       const q = byKey.get(key(g))!;
       expect(q.unmet_needs).toBe(g.unmet_needs);
-      if (g.domain === 'interpersonal_safety') expect([q.no_capacity_referrals, q.closed_not_met_referrals, q.capacity_rejection_share]).toEqual([null, null, null]);
+      if (g.domain === 'interpersonal_safety') {
+        expect([q.no_capacity_referrals, q.closed_not_met_referrals, q.capacity_rejection_share]).toEqual([null, null, null]);
+        expect((q as G & { note: string }).note).toContain('Closed for no capacity: withheld from partner views');
+      }
       else expect(q.closed_not_met_referrals).toBe(g.closed_not_met_referrals);
     }
   });

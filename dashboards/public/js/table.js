@@ -24,7 +24,10 @@ export function renderTable(columns, rows, { caption, limit, rowClass } = {}) {
       const v = r[c.key];
       const text = formatValue(v, f);
       const numeric = NUMERIC.has(f);
-      if (text === null && numeric && r.suppressed === true) {
+      if (text === null && numeric && r.suppressed === true && typeof r.note === 'string' && r.note.startsWith('withheld from partner views')) {
+        // withheld from a partner's view (another organisation could be singled out): not a small cell
+        tr.append(el('td', { class: 'num suppressed', title: `${r.note}. Not zero; may be more than 10.` }, el('span', { text: 'withheld' })));
+      } else if (text === null && numeric && r.suppressed === true) {
         tr.append(el('td', { class: 'num suppressed', title: 'Withheld: fewer than 11 people or events (or protecting such a cell). Not zero.' }, el('span', { text: SUPPRESSED_LABEL })));
       } else if (text === null && numeric && r.missing && c.key === 'value') {
         // a figure that does not exist (a median not reached): not withheld, not zero
