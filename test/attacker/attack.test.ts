@@ -30,19 +30,21 @@ const brief = (fs: Finding[]) => fs.map((f) => `${f.route} ${f.metric} ${f.dimen
 
 const proportion = (id: string, extra: Record<string, unknown> = {}) => ({ id, kind: 'proportion' as const, ...extra });
 
+/** closed_loop_rate: `all` (n of d), group a shown (15 of 30), groups b and c withheld. */
+const withheldPair = (n: number, d: number): ResultRow[] => [
+  { metric_id: 'closed_loop_rate', dimension: 'all', group_value: 'all', numerator: n, denominator: d },
+  { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'a', numerator: 15, denominator: 30 },
+  { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'b', suppressed: true },
+  { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'c', suppressed: true },
+];
+
 // Each case runs its own python process: run them side by side.
 describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing ? ` (skipped: ${missing})` : ''}`, { concurrent: true }, () => {
   it('route 1, existence and relations: two withheld groups that must add up to 10, each at least 1, lie in 1..9', async () => {
     // all: 40 referrals, 20 closed; group a shows 30 and 15. b + c = 10 referrals (each >= 1
     // because the row exists), so each is 1..9; their numerators add to 5 and may be 0: no leak.
     const dir = tmp();
-    const rows: ResultRow[] = [
-      { metric_id: 'closed_loop_rate', dimension: 'all', group_value: 'all', numerator: 20, denominator: 40 },
-      { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'a', numerator: 15, denominator: 30 },
-      { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'b', suppressed: true },
-      { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'c', suppressed: true },
-    ];
-    writeRole(dir, 'evaluator', { catalog: [proportion('closed_loop_rate')], rows });
+    writeRole(dir, 'evaluator', { catalog: [proportion('closed_loop_rate')], rows: withheldPair(20, 40) });
     const r = await attack(dir, services());
     expect(brief(r.findings)).toEqual([
       'existence_relations closed_loop_rate race_ethnicity=b denominator [1,9]',
@@ -55,15 +57,7 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
     // As above, but the attacker knows that every cut lists its whole frame (--fixed-frames):
     // b + c = 10 with b, c >= 0, so each lies in 0..10, which reaches 0: no leak.
     const dir = tmp();
-    writeRole(dir, 'evaluator', {
-      catalog: [proportion('closed_loop_rate')],
-      rows: [
-        { metric_id: 'closed_loop_rate', dimension: 'all', group_value: 'all', numerator: 20, denominator: 40 },
-        { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'a', numerator: 15, denominator: 30 },
-        { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'b', suppressed: true },
-        { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'c', suppressed: true },
-      ],
-    });
+    writeRole(dir, 'evaluator', { catalog: [proportion('closed_loop_rate')], rows: withheldPair(20, 40) });
     const r = await attack(dir, services(), ['--fixed-frames']);
     expect(brief(r.findings)).toEqual([]);
   });
@@ -71,15 +65,7 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
   it('publishes nothing it cannot prove: the same table with 12 referrals withheld leaks nothing', async () => {
     // b + c = 22: each is 1..21, not inside 1..10.
     const dir = tmp();
-    writeRole(dir, 'evaluator', {
-      catalog: [proportion('closed_loop_rate')],
-      rows: [
-        { metric_id: 'closed_loop_rate', dimension: 'all', group_value: 'all', numerator: 26, denominator: 52 },
-        { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'a', numerator: 15, denominator: 30 },
-        { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'b', suppressed: true },
-        { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'c', suppressed: true },
-      ],
-    });
+    writeRole(dir, 'evaluator', { catalog: [proportion('closed_loop_rate')], rows: withheldPair(26, 52) });
     const r = await attack(dir, services());
     expect(r.findings).toEqual([]);
     expect(r.code).toBe(0);
