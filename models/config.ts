@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { PublicationSchema } from './disclosure/surface.ts';
 
 export const ReferenceChoice = z.union([
-  z.literal('largest'), // the group with the largest whole-span denominator
+  // A reference chosen by size tells an attacker that every withheld group is smaller (issue 14, route 4).
+  z.literal('largest').refine(() => false, { message: "'largest' is not a reference choice: a reference chosen by size tells who is smaller than whom among withheld groups (issue 14); name a group ({\"group\": \"...\"}) or use \"most_favourable\"" }),
   z.literal('most_favourable'), // the best whole-span rate among groups with denominator >= 30 (dimensions not named)
   z.object({
     group: z.string().min(1).refine((g) => !g.split('*').includes('unknown'), { message: "'unknown' cannot be a reference group (it measures missing data)" }),

@@ -34,9 +34,10 @@ WHERE r.dimension <> 'all' AND NOT list_contains(string_split(r.dimension, '*'),
  * - most_favourable (every dimension not named, two-way cuts included unless both parts are
  *   named): the group with the best whole-span rate (highest when higher is better, lowest
  *   otherwise) among groups with a whole-span denominator >= minFavourableDenominator;
- *   ties to the larger denominator, then byte order. Choice: when no group reaches it, the
- *   largest group.
- * - largest: the largest whole-span denominator, ties to byte order.
+ *   ties to the larger denominator, then byte order. When no group reaches it, there is no
+ *   reference and no group is compared: the largest group would tell an attacker that every
+ *   withheld group is smaller than it (issue 14, route 4), so no reference is ever chosen by
+ *   size.
  * Where a series has no whole-span rows (tables built by hand) each period chooses from its
  * own rows.
  */
@@ -48,14 +49,13 @@ WITH candidates AS (
 ),
 rank_by AS (
   SELECT metric_id, period_grain, period_start, dimension,
-    first(group_value ORDER BY n DESC, group_value) AS largest,
     first(group_value ORDER BY CASE WHEN direction = 'higher_better' THEN -rate ELSE rate END, n DESC, group_value)
       FILTER (WHERE n >= ${minFavourableDenominator}) AS favourable
   FROM candidates
   GROUP BY metric_id, period_grain, period_start, dimension
 ),
 whole_span AS (
-  SELECT metric_id, dimension, largest, favourable FROM rank_by WHERE period_grain = 'all'
+  SELECT metric_id, dimension, favourable FROM rank_by WHERE period_grain = 'all'
 ),
 partitions AS (
   SELECT DISTINCT metric_id, period_grain, period_start, dimension FROM cl_cmp_rows
@@ -63,8 +63,7 @@ partitions AS (
 SELECT p.metric_id, p.period_grain, p.period_start, p.dimension,
   CASE c.mode
     WHEN 'group' THEN c.grp
-    WHEN 'largest' THEN coalesce(w.largest, k.largest)
-    ELSE CASE WHEN w.largest IS NOT NULL THEN coalesce(w.favourable, w.largest) ELSE coalesce(k.favourable, k.largest) END
+    ELSE CASE WHEN w.metric_id IS NOT NULL THEN w.favourable ELSE k.favourable END
   END AS reference_group
 FROM partitions p
 LEFT JOIN whole_span w USING (metric_id, dimension)

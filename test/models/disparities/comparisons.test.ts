@@ -5,6 +5,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import type { Database, Row } from '../../../models/duckdb.ts';
 import { computeComparisons } from '../../../models/disparities/index.ts';
 import { suppress } from '../../../models/disclosure/index.ts';
+import { ConfigSchema } from '../../../models/config.ts';
 import { expectClose, loadReferenceRows, namedInputs } from '../stats/referenceCsv.ts';
 import { pick, readResults, resultsDb, testMetric, type ResultInput } from '../disclosure/resultsTable.ts';
 
@@ -108,17 +109,18 @@ describe('statistics against R (statistics-reference.csv)', () => {
 });
 
 describe('reference group', () => {
-  test('largest (when configured): the largest whole-span denominator; ties to the first group in byte order (uppercase before lowercase, ASCII before accents)', async () => {
-    const rows = await run([
-      g('prop', 'sex', 'female', 40, 80), g('prop', 'sex', 'male', 30, 80), g('prop', 'sex', 'unknown', 5, 20),
-      g('prop', 'payer', 'medicaid', 10, 50), g('prop', 'payer', 'Medicare', 10, 50), g('prop', 'payer', 'commercial', 10, 49),
-      g('prop', 'preferred_language', 'zulu', 10, 50), g('prop', 'preferred_language', 'éwé', 10, 50),
-      g('prop', 'county_fips', '37001', 10, 30), g('prop', 'county_fips', '37003', 10, 60),
-    ], { sex: 'largest', payer: 'largest', preferred_language: 'largest', county_fips: 'largest' });
-    expect(pick(rows, 'prop', 'sex', 'male').reference_group).toBe('female');
-    expect(pick(rows, 'prop', 'payer', 'medicaid').reference_group).toBe('Medicare'); // 'M' (0x4D) < 'm' (0x6D)
-    expect(pick(rows, 'prop', 'preferred_language', 'éwé').reference_group).toBe('zulu'); // 'z' (0x7A) < 0xC3
-    expect(pick(rows, 'prop', 'county_fips', '37001').reference_group).toBe('37003');
+  test('issue 14: no reference is chosen by size: the configuration refuses largest, and where no group reaches 30 none is compared', async () => {
+    // A reference chosen as the largest group tells an attacker that every withheld group is
+    // smaller than it (route 4). The configuration says so by name.
+    const parsed = ConfigSchema.safeParse({ referenceGroups: { sex: 'largest' } });
+    expect(parsed.success).toBe(false);
+    expect(JSON.stringify(parsed.error?.issues)).toContain("'largest' is not a reference choice");
+    // most favourable with no group of 30 or more: no reference, no statistic (before: the larger group, male)
+    const rows = await run([g('prop', 'sex', 'female', 20, 25), g('prop', 'sex', 'male', 10, 28)], { sex: 'most_favourable' });
+    for (const grp of ['female', 'male']) {
+      expect(pick(rows, 'prop', 'sex', grp).reference_group, grp).toBeNull();
+      expect(pick(rows, 'prop', 'sex', grp).p_value, grp).toBeNull();
+    }
   });
 
   test('issue 15: held fixed across the periods and grains of a series, chosen on the whole span', async () => {
@@ -143,7 +145,7 @@ describe('reference group', () => {
       g('prop', 'sex', 'female', 40, 80), g('prop', 'sex', 'male', 30, 80), g('prop', 'sex', 'unknown', 900, 1000),
       g('prop', 'payer', 'medicaid', 40, 80), g('prop', 'payer', 'unknown', 900, 1000),
       g('prop', 'race_ethnicity*payer', 'white*medicaid', 40, 80), g('prop', 'race_ethnicity*payer', 'unknown*medicaid', 900, 1000),
-    ], { payer: 'largest' });
+    ], { payer: 'most_favourable' });
     expect(pick(rows, 'prop', 'sex', 'unknown').reference_group).toBe('female');
     expect(pick(rows, 'prop', 'sex', 'unknown').p_value).not.toBeNull(); // compared like any group
     expect(pick(rows, 'prop', 'payer', 'unknown').reference_group).toBe('medicaid');
@@ -172,12 +174,9 @@ describe('reference group', () => {
       g('prop', 'payer', 'a', 60, 100), g('prop', 'payer', 'b', 26.1, 29), g('prop', 'payer', 'c', 24, 30),
       // lower is better: x 0.1 (n = 30) beats y 0.2 (n = 200); z 0 (n = 10) too small
       g('prop_low', 'payer', 'x', 3, 30), g('prop_low', 'payer', 'y', 40, 200), g('prop_low', 'payer', 'z', 0, 10),
-      // nobody reaches 30: the largest group
-      g('prop', 'sex', 'female', 20, 25), g('prop', 'sex', 'male', 10, 28),
-    ], { payer: 'most_favourable', sex: 'most_favourable' });
+    ], { payer: 'most_favourable' });
     expect(pick(rows, 'prop', 'payer', 'a').reference_group).toBe('c');
     expect(pick(rows, 'prop_low', 'payer', 'y').reference_group).toBe('x');
-    expect(pick(rows, 'prop', 'sex', 'female').reference_group).toBe('male');
   });
 
   test('two-way cuts: the largest cell; target_org_id compared; `all`, domain cuts and durations carry nothing', async () => {
@@ -294,7 +293,7 @@ describe('the AHRQ flag on the adverse scale', () => {
   });
 
   test('not flagged without p < 0.05, however large the gap', async () => {
-    const rows = await run([g('prop', 'sex', 'female', 9, 10), g('prop', 'sex', 'male', 1, 3)]);
+    const rows = await run([g('prop', 'sex', 'female', 9, 10), g('prop', 'sex', 'male', 1, 3)], { sex: { group: 'female' } });
     const male = pick(rows, 'prop', 'sex', 'male');
     expect(male.p_value as number).toBeGreaterThan(0.05);
     expect(male.disparity_flag).toBe(false);
