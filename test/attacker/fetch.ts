@@ -52,6 +52,13 @@ class RoleFetcher {
         await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
       }
     }
+    // A download refused for now (a few at a time per user): an attacker waits and asks again.
+    for (let wait = 0; res !== null && res.status === 429 && wait < 120; wait++) {
+      await res.arrayBuffer();
+      const after = Math.min(4, Number(res.headers.get('retry-after') ?? 1) || 1);
+      await new Promise((r) => setTimeout(r, 100 + 1000 * after * Math.random()));
+      res = await fetch(this.base + path, { headers: { Authorization: `Bearer ${this.token}` } });
+    }
     const body = Buffer.from(await res!.arrayBuffer());
     const type = res!.headers.get('content-type') ?? '';
     const ext = type.includes('json') ? 'json' : type.includes('csv') ? 'csv' : type.includes('markdown') ? 'md' : 'bin';
