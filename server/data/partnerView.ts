@@ -5,8 +5,8 @@
 //
 // In the view:
 //   - metric_results: a row of a withheld (metric, domain) or a withheld whole metric, and a
-//     row of another organisation, keeps its keys (frames stay fixed) with every figure and
-//     comparison emptied, `suppressed` true and the note PARTNER_NOTE; a row compared with a
+//     row of another organisation, keeps its keys (frames stay fixed) with every figure (its
+//     reliability flag too) and comparison emptied, `suppressed` true and the note PARTNER_NOTE; a row compared with a
 //     withheld reference group loses its comparison. The partner's own rows pass.
 //   - km_curves: the curves of a withheld whole metric, and other organisations' curves, are gone.
 //   - gap_table: the referral figures (closed for no capacity) of a withheld domain are emptied.
@@ -17,7 +17,8 @@ import { HttpError } from '../http.ts';
 
 export const PARTNER_NOTE = 'withheld from partner views: another organisation could be singled out';
 
-const FIGURES = ['numerator', 'denominator', 'value', 'ci_low', 'ci_high'];
+// unreliable goes with the figures: on a row that is not a small cell, true says 11..19
+const FIGURES = ['numerator', 'denominator', 'value', 'ci_low', 'ci_high', 'unreliable'];
 const COMPARISONS = ['reference_group', 'rate_difference', 'rd_ci_low', 'rd_ci_high', 'rate_ratio', 'rr_ci_low', 'rr_ci_high', 'p_value', 'q_value', 'disparity_flag', 'disparity_flag_unadjusted'];
 const GAP_REFERRAL_FIGURES = ['no_capacity_referrals', 'closed_not_met_referrals', 'capacity_rejection_share'];
 
