@@ -30,14 +30,23 @@ export async function auditPartnerViews(conn: DuckDBConnection, truth: string, p
     if (!serving.has(r.domain)) serving.set(r.domain, new Set());
     serving.get(r.domain)!.add(r.org_id);
   }
-  // true figures at the whole span, and whether each published row is shown (before partners)
+  // true figures at the whole span, and whether the partner knows each one (before partners'
+  // withholding): its whole-span row is shown, or every period's row at some finer grain is
+  // (the periods add up to the whole span)
+  const scope = `t.dimension IN ('all', 'domain', 'target_org_id') AND t.metric_id IN (SELECT DISTINCT metric_id FROM ${truth} WHERE dimension = 'target_org_id')`;
   const cells = await rows<{ metric_id: string; dimension: string; group_value: string; n: number; d: number; c: number; shown: boolean }>(conn, `
+    WITH by_grain AS (
+      SELECT t.metric_id, t.dimension, t.group_value, bool_and(coalesce(NOT p.suppressed, false)) AS every_period_shown
+      FROM ${truth} t LEFT JOIN ${published} p USING (metric_id, period_grain, period_start, dimension, group_value)
+      WHERE t.period_grain <> 'all' AND ${scope}
+      GROUP BY t.metric_id, t.dimension, t.group_value, t.period_grain
+    ), by_periods AS (SELECT metric_id, dimension, group_value, bool_or(every_period_shown) AS shown FROM by_grain GROUP BY ALL)
     SELECT t.metric_id, t.dimension, t.group_value, coalesce(t.numerator, 0)::DOUBLE AS n, coalesce(t.denominator, 0)::DOUBLE AS d,
       CASE WHEN t.numerator IS NULL OR t.denominator IS NULL THEN 0 ELSE t.denominator - t.numerator END::DOUBLE AS c,
-      coalesce(NOT p.suppressed, false) AS shown
+      coalesce(NOT p.suppressed, false) OR coalesce(b.shown, false) AS shown
     FROM ${truth} t LEFT JOIN ${published} p USING (metric_id, period_grain, period_start, dimension, group_value)
-    WHERE t.period_grain = 'all' AND t.dimension IN ('all', 'domain', 'target_org_id')
-      AND t.metric_id IN (SELECT DISTINCT metric_id FROM ${truth} WHERE dimension = 'target_org_id')`);
+      LEFT JOIN by_periods b ON b.metric_id = t.metric_id AND b.dimension = t.dimension AND b.group_value = t.group_value
+    WHERE t.period_grain = 'all' AND ${scope}`);
   const withheld = await rows<{ org_id: string; metric_id: string; domain: string | null }>(conn, 'SELECT org_id, metric_id, domain FROM partner_withheld');
   const denied = new Set(withheld.map((w) => `${w.org_id}|${w.metric_id}|${w.domain ?? '*'}`));
   const partners = new Set<string>([...serving.values()].flatMap((s) => [...s]));
