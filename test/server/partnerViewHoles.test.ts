@@ -32,7 +32,9 @@ beforeAll(async () => {
     runId: 'run-holes',
     // NCHS: a count under 20 is unreliable (models/metrics/engine.ts), so 15 carries unreliable = true
     extraResults: [row({ numerator: AREA_STALE, value: AREA_STALE, unreliable: AREA_STALE < 20 })],
-    partnerWithheld: [['ORG-09', 'stale_open_referrals', 'housing_quality']],
+    partnerWithheld: [['ORG-09', 'stale_open_referrals', 'housing_quality'],
+      // as the rule decides for any organisation it does not know ('*'): the domains one organisation serves alone
+      ['*', 'closed_loop_rate', 'interpersonal_safety'], ['*', 'capacity_rejection_share', 'interpersonal_safety']],
   });
   app = createApp({ root: fx.root, log: () => undefined });
   evaluator = await addTestUser(fx.root, 'evaluator');
@@ -83,3 +85,23 @@ describe('hole: a row withheld from a partner kept its reliability flag (unrelia
   });
 });
 
+
+describe('hole: a partner whose organisation the rule does not know (not in the directory, no referrals) saw every domain', () => {
+  it('ORG-77 reads the withholding decided for any organisation the rule does not know', async () => {
+    // The fixture's directory lists ORG-10 alone for interpersonal_safety: the area's row is
+    // ORG-10's figure, and ORG-77 (no units: subtracts 0) would read it whole.
+    const stranger = await addTestUser(fx.root, 'partner', { org: 'ORG-77' });
+    const e = (await as(evaluator, '/api/metrics/closed_loop_rate?dimension=domain&grain=all')).body.rows as Array<Record<string, unknown>>;
+    expect(e.find((x) => x.group_value === 'interpersonal_safety')!.denominator).toBeGreaterThan(0);
+    const rows = (await as(stranger, '/api/metrics/closed_loop_rate?dimension=domain&grain=all')).body.rows as Array<Record<string, unknown>>;
+    expect(rows.find((x) => x.group_value === 'interpersonal_safety')).toMatchObject({ numerator: null, denominator: null, value: null, suppressed: true, note: PARTNER_NOTE });
+    // food is not among the rows the fixture gives '*': the view reads '*''s rows, not an empty set nor ORG-09's
+    expect(rows.find((x) => x.group_value === 'food')!.denominator).toBe(e.find((x) => x.group_value === 'food')!.denominator);
+    // the gap table too
+    const gaps = (await as(stranger, '/api/gaps')).body.rows as Array<Record<string, unknown>>;
+    for (const g of gaps.filter((x) => x.domain === 'interpersonal_safety')) expect(g.closed_not_met_referrals ?? null).toBeNull();
+    // an organisation the rule knows keeps its own withholding (ORG-09: housing_quality only)
+    const own = (await as(partner, '/api/metrics/closed_loop_rate?dimension=domain&grain=all')).body.rows as Array<Record<string, unknown>>;
+    expect(own.find((x) => x.group_value === 'interpersonal_safety')!.denominator).toBe(e.find((x) => x.group_value === 'interpersonal_safety')!.denominator);
+  });
+});
