@@ -10,6 +10,7 @@
 // Zero may be derived. A violation blocks the publish.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { rows } from '../duckdb.ts';
+import { ANY_OTHER_ORG } from './partners.ts';
 
 export interface PartnerViolation {
   partner: string;
@@ -49,7 +50,7 @@ export async function auditPartnerViews(conn: DuckDBConnection, truth: string, p
     WHERE t.period_grain = 'all' AND ${scope}`);
   const withheld = await rows<{ org_id: string; metric_id: string; domain: string | null }>(conn, 'SELECT org_id, metric_id, domain FROM partner_withheld');
   const denied = new Set(withheld.map((w) => `${w.org_id}|${w.metric_id}|${w.domain ?? '*'}`));
-  const partners = new Set<string>([...serving.values()].flatMap((s) => [...s]));
+  const partners = new Set<string>([ANY_OTHER_ORG, ...[...serving.values()].flatMap((s) => [...s])]);
   for (const c of cells) if (c.dimension === 'target_org_id' && c.group_value !== 'unknown') partners.add(c.group_value);
   const metrics = [...new Set(cells.map((c) => c.metric_id))].sort();
   const out: PartnerViolation[] = [];
