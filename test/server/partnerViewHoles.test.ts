@@ -31,7 +31,9 @@ beforeAll(async () => {
   fx = await publishedFixture({
     runId: 'run-holes',
     // NCHS: a count under 20 is unreliable (models/metrics/engine.ts), so 15 carries unreliable = true
-    extraResults: [row({ numerator: AREA_STALE, value: AREA_STALE, unreliable: AREA_STALE < 20 })],
+    extraResults: [row({ numerator: AREA_STALE, value: AREA_STALE, unreliable: AREA_STALE < 20 }),
+      // referrals with no target organisation: the organisation cut's `unknown` group
+      row({ metric_id: 'closed_loop_rate', dimension: 'target_org_id', group_value: 'unknown', numerator: 12, denominator: 30, value: 0.4, unreliable: true })],
     partnerWithheld: [['ORG-09', 'stale_open_referrals', 'housing_quality'],
       // as the rule decides for any organisation it does not know ('*'): the domains one organisation serves alone
       ['*', 'closed_loop_rate', 'interpersonal_safety'], ['*', 'capacity_rejection_share', 'interpersonal_safety']],
@@ -103,5 +105,15 @@ describe('hole: a partner whose organisation the rule does not know (not in the 
     // an organisation the rule knows keeps its own withholding (ORG-09: housing_quality only)
     const own = (await as(partner, '/api/metrics/closed_loop_rate?dimension=domain&grain=all')).body.rows as Array<Record<string, unknown>>;
     expect(own.find((x) => x.group_value === 'interpersonal_safety')!.denominator).toBe(e.find((x) => x.group_value === 'interpersonal_safety')!.denominator);
+  });
+});
+
+describe('hole: a partner bound to the organisation id `unknown` (the group of referrals with no target) was withheld nothing', () => {
+  it('it reads the withholding of any organisation the rule does not know', async () => {
+    // the rule never decides for `unknown` (it is no organisation), while the view found the id
+    // among the organisation cut's groups and read partner_withheld for it: no rows
+    const u = await addTestUser(fx.root, 'partner', { org: 'unknown' });
+    const rows = (await as(u, '/api/metrics/closed_loop_rate?dimension=domain&grain=all')).body.rows as Array<Record<string, unknown>>;
+    expect(rows.find((x) => x.group_value === 'interpersonal_safety')).toMatchObject({ numerator: null, denominator: null, suppressed: true, note: PARTNER_NOTE });
   });
 });
