@@ -91,6 +91,8 @@ export function partnerSql(gen: Generation, org: string, sql: string, withheldAs
  */
 export function partnerWithheldAs(gen: Generation, org: string): Promise<string> {
   if (!gen.hasTable('partner_withheld')) return Promise.resolve(org);
+  // `unknown` is the organisation cut's group of referrals with no target: no organisation
+  if (org === 'unknown') return Promise.resolve(ANY_OTHER_ORG);
   return gen.memo(`partner-withheld-as:${org}`, async () => {
     const known = [`EXISTS (SELECT 1 FROM partner_withheld WHERE org_id = $org)`,
       `EXISTS (SELECT 1 FROM metric_results WHERE dimension = 'target_org_id' AND group_value = $org)`];
