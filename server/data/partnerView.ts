@@ -74,14 +74,28 @@ function gapView(gen: Generation, withheldAs: string): string {
   return `(SELECT ${select.join(', ')} FROM gap_table g)`;
 }
 
-/** The SQL with every table a partner's view narrows read through that view. */
+// A read of a narrowed table: FROM or JOIN, then the name, bare or quoted, maybe qualified
+// (`main.metric_results`, `"main"."metric_results"`).
+const NARROWED = String.raw`(metric_results|km_curves|gap_table)`;
+const READ = new RegExp(String.raw`\b(FROM|JOIN)(\s+)(?:(?:"[^"]*"|\w+)\s*\.\s*){0,2}("?)${NARROWED}\3(?![\w"])`, 'gi');
+const MENTION = new RegExp(String.raw`\b${NARROWED}\b`, 'i');
+const STRING_LITERAL = /'(?:[^']|'')*'/g;
+
+/**
+ * The SQL with every table a partner's view narrows read through that view. Any other mention
+ * of those tables (after a comma, after a comment, as a column's qualifier) is refused rather
+ * than guessed at: it would read around the view.
+ */
 export function partnerSql(gen: Generation, org: string, sql: string, withheldAs = org): string {
   const views: Record<string, () => string> = {
     metric_results: () => resultsView(gen, org, withheldAs),
     km_curves: () => curvesView(gen, org, withheldAs),
     gap_table: () => gapView(gen, withheldAs),
   };
-  return sql.replace(/\b(FROM|JOIN)(\s+)(metric_results|km_curves|gap_table)\b/gi, (_m, kw: string, sp: string, t: string) => `${kw}${sp}${views[t.toLowerCase()]!()}`);
+  const unread = sql.replace(STRING_LITERAL, "''").replace(READ, ' ');
+  const left = MENTION.exec(unread);
+  if (left) throw new Error(`partner view: the query names ${left[1]} other than as FROM/JOIN ${left[1]}, which the view cannot rewrite: refused`);
+  return sql.replace(READ, (_m, kw: string, sp: string, _q: string, t: string) => `${kw}${sp}${views[t.toLowerCase()]!()}`);
 }
 
 /**
