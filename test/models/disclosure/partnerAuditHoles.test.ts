@@ -73,3 +73,46 @@ describe('hole: the partner check read the whole-span rows only; a domain withhe
     }
   });
 });
+
+describe('hole: the partner check took the area total as unknown when its `all` row is withheld, though the groups of another cut add up to it', () => {
+  // closed_loop_rate, whole span. food A, B, C (shown); safety D alone (withheld). The `all` row
+  // is withheld, but both sexes are shown: all = female + male = (20 + 21, 70 + 60) = (41, 130).
+  // No withheld count is in 1..10 (safety 23 of 40, complement 17), so the small-cell audit is content.
+  const cells: Array<[string, string, number, number, boolean]> = [
+    ['all', 'all', 41, 130, false],
+    ['sex', 'female', 20, 70, true],
+    ['sex', 'male', 21, 60, true],
+    ['domain', 'food', 18, 90, true],
+    ['domain', 'safety', 23, 40, false],
+    ['target_org_id', 'A', 5, 30, false],
+    ['target_org_id', 'B', 6, 30, false],
+    ['target_org_id', 'C', 7, 30, false],
+    ['target_org_id', 'D', 23, 40, false],
+  ];
+
+  it('worked by hand: partner A has D\'s figures as female + male - food', () => {
+    const [, , fn, fd] = cells[1]!;
+    const [, , mn, md] = cells[2]!;
+    const [, , foodN, foodD] = cells[3]!;
+    // (20 + 21 - 18, 70 + 60 - 90) = (23, 40): safety's row, D's alone; complement 17
+    expect([fn + mn - foodN, fd + md - foodD]).toEqual([23, 40]);
+    expect(cells.find((c) => c[1] === 'D')!.slice(2, 4)).toEqual([23, 40]);
+  });
+
+  it('the check finds it', async () => {
+    const db = await openDatabase(':memory:', { memoryLimit: '256MB' });
+    try {
+      await exec(db.conn, `CREATE TABLE stg_services AS SELECT * FROM (VALUES ('A', 'food'), ('B', 'food'), ('C', 'food'), ('D', 'safety')) v(org_id, domain)`);
+      await exec(db.conn, `CREATE TABLE truth AS SELECT 'closed_loop_rate' AS metric_id, 'all' AS period_grain, DATE '2025-01-01' AS period_start, dimension, group_value,
+        numerator::DOUBLE AS numerator, denominator::DOUBLE AS denominator, NOT shown AS suppressed FROM (VALUES
+        ${cells.map(([d, v, n, den, s]) => `('${d}', '${v}', ${n}, ${den}, ${s})`).join(', ')}) v(dimension, group_value, numerator, denominator, shown)`);
+      await exec(db.conn, `CREATE TABLE metric_results AS SELECT * EXCLUDE (numerator, denominator), CASE WHEN suppressed THEN NULL ELSE numerator END AS numerator,
+        CASE WHEN suppressed THEN NULL ELSE denominator END AS denominator FROM truth`);
+      await exec(db.conn, 'CREATE TABLE partner_withheld (org_id VARCHAR, metric_id VARCHAR, domain VARCHAR, reason VARCHAR)');
+      const found = (await auditPartnerViews(db.conn, 'truth')).filter((v) => v.partner === 'A' && v.org_id === 'D');
+      expect(found.map((v) => `${v.quantity} ${v.area}`).sort()).toEqual(['complement 17', 'denominator 40', 'numerator 23']);
+    } finally {
+      db.close();
+    }
+  });
+});
