@@ -5,8 +5,9 @@
 //   the partner subtracts its own units; each domain row it is shown is a group whose
 //   others' units it knows; all domains it is not shown form one more group, when it knows
 //   the total (the `all` row, its periods, or every group of another one-way cut: their sum
-//   is the total minus the shown domains). Another organisation X's figure is determined when every group holding units (truth) that X serves is served
-//   by X alone among the others; X's figure is then the sum of those groups.
+//   is the total minus the shown domains). Another organisation X's figure is determined
+//   when every group holding units (truth) that X serves is served by X alone among the
+//   others; X's figure is then the sum of those groups.
 // Zero may be derived. A violation blocks the publish.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { rows } from '../duckdb.ts';
