@@ -13,7 +13,7 @@ import type { Response } from 'express';
 import { openDatabase, rows, type Database, type Row } from '../models/duckdb.ts';
 import { readPointer, storePaths, type Pointer } from '../pipelines/store.ts';
 import { HttpError } from './http.ts';
-import { partnerView } from './data/partnerView.ts';
+import { partnerView, partnerWithheldAs } from './data/partnerView.ts';
 
 export interface GenerationOptions {
   /** How often the pointer is checked, at most (ms). */
@@ -352,5 +352,5 @@ export function pinGeneration(res: Response, manager: GenerationManager): Promis
   // A partner's every query reads through its view (server/data/partnerView.ts).
   const principal = (res.locals as { principal?: { role: string; org: string | null } }).principal;
   const org = principal?.role === 'partner' ? principal.org : null;
-  return locals.lease.then((l) => (org ? partnerView(l.gen, org) : l.gen));
+  return locals.lease.then(async (l) => (org ? partnerView(l.gen, org, await partnerWithheldAs(l.gen, org)) : l.gen));
 }

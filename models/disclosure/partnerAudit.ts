@@ -3,13 +3,15 @@
 // out of its view) rather than trusting the rule that chose partner_withheld (partners.ts),
 // and runs the partner's attack on it with the true figures at hand:
 //   the partner subtracts its own units; each domain row it is shown is a group whose
-//   others' units it knows; all domains it is not shown form one more group, when it is
-//   shown the `all` row (their sum is `all` minus the shown domains). Another organisation
-//   X's figure is determined when every group holding units (truth) that X serves is served
-//   by X alone among the others; X's figure is then the sum of those groups.
+//   others' units it knows; all domains it is not shown form one more group, when it knows
+//   the total (the `all` row, its periods, or every group of another one-way cut: their sum
+//   is the total minus the shown domains). Another organisation X's figure is determined
+//   when every group holding units (truth) that X serves is served by X alone among the
+//   others; X's figure is then the sum of those groups.
 // Zero may be derived. A violation blocks the publish.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { rows } from '../duckdb.ts';
+import { ANY_OTHER_ORG } from './partners.ts';
 
 export interface PartnerViolation {
   partner: string;
@@ -30,17 +32,35 @@ export async function auditPartnerViews(conn: DuckDBConnection, truth: string, p
     if (!serving.has(r.domain)) serving.set(r.domain, new Set());
     serving.get(r.domain)!.add(r.org_id);
   }
-  // true figures at the whole span, and whether each published row is shown (before partners)
+  // true figures at the whole span, and whether the partner knows each one (before partners'
+  // withholding): its whole-span row is shown, or every period's row at some finer grain is
+  // (the periods add up to the whole span)
+  const scope = `t.dimension IN ('all', 'domain', 'target_org_id') AND t.metric_id IN (SELECT DISTINCT metric_id FROM ${truth} WHERE dimension = 'target_org_id')`;
   const cells = await rows<{ metric_id: string; dimension: string; group_value: string; n: number; d: number; c: number; shown: boolean }>(conn, `
+    WITH by_grain AS (
+      SELECT t.metric_id, t.dimension, t.group_value, bool_and(coalesce(NOT p.suppressed, false)) AS every_period_shown
+      FROM ${truth} t LEFT JOIN ${published} p USING (metric_id, period_grain, period_start, dimension, group_value)
+      WHERE t.period_grain <> 'all' AND ${scope}
+      GROUP BY t.metric_id, t.dimension, t.group_value, t.period_grain
+    ), by_periods AS (SELECT metric_id, dimension, group_value, bool_or(every_period_shown) AS shown FROM by_grain GROUP BY ALL)
     SELECT t.metric_id, t.dimension, t.group_value, coalesce(t.numerator, 0)::DOUBLE AS n, coalesce(t.denominator, 0)::DOUBLE AS d,
       CASE WHEN t.numerator IS NULL OR t.denominator IS NULL THEN 0 ELSE t.denominator - t.numerator END::DOUBLE AS c,
-      coalesce(NOT p.suppressed, false) AS shown
+      coalesce(NOT p.suppressed, false) OR coalesce(b.shown, false) AS shown
     FROM ${truth} t LEFT JOIN ${published} p USING (metric_id, period_grain, period_start, dimension, group_value)
-    WHERE t.period_grain = 'all' AND t.dimension IN ('all', 'domain', 'target_org_id')
-      AND t.metric_id IN (SELECT DISTINCT metric_id FROM ${truth} WHERE dimension = 'target_org_id')`);
+      LEFT JOIN by_periods b ON b.metric_id = t.metric_id AND b.dimension = t.dimension AND b.group_value = t.group_value
+    WHERE t.period_grain = 'all' AND ${scope}`);
+  // the area total is known too when every group of another one-way cut is shown (they add up to it)
+  const totalByCut = new Set((await rows<{ metric_id: string }>(conn, `
+    SELECT metric_id FROM (
+      SELECT t.metric_id, bool_and(coalesce(NOT p.suppressed, false)) AS every_group_shown
+      FROM ${truth} t LEFT JOIN ${published} p USING (metric_id, period_grain, period_start, dimension, group_value)
+      WHERE t.period_grain = 'all' AND t.dimension NOT IN ('all', 'domain', 'target_org_id') AND t.dimension NOT LIKE '%*%'
+        AND t.metric_id IN (SELECT DISTINCT metric_id FROM ${truth} WHERE dimension = 'target_org_id')
+      GROUP BY t.metric_id, t.dimension)
+    GROUP BY metric_id HAVING bool_or(every_group_shown)`)).map((r) => r.metric_id));
   const withheld = await rows<{ org_id: string; metric_id: string; domain: string | null }>(conn, 'SELECT org_id, metric_id, domain FROM partner_withheld');
   const denied = new Set(withheld.map((w) => `${w.org_id}|${w.metric_id}|${w.domain ?? '*'}`));
-  const partners = new Set<string>([...serving.values()].flatMap((s) => [...s]));
+  const partners = new Set<string>([ANY_OTHER_ORG, ...[...serving.values()].flatMap((s) => [...s])]);
   for (const c of cells) if (c.dimension === 'target_org_id' && c.group_value !== 'unknown') partners.add(c.group_value);
   const metrics = [...new Set(cells.map((c) => c.metric_id))].sort();
   const out: PartnerViolation[] = [];
@@ -53,7 +73,7 @@ export async function auditPartnerViews(conn: DuckDBConnection, truth: string, p
       const shown = domains.filter((c) => c.shown && !denied.has(`${p}|${m}|${c.group_value}`));
       const groups = shown.map((c) => [c]);
       const rest = domains.filter((c) => !shown.includes(c));
-      if (total?.shown && rest.length) groups.push(rest);
+      if ((total?.shown || totalByCut.has(m)) && rest.length) groups.push(rest);
       const others = (g: typeof domains) => new Set(g.flatMap((c) => [...(serving.get(c.group_value) ?? [])]).filter((o) => o !== p));
       for (const org of mine.filter((c) => c.dimension === 'target_org_id' && c.group_value !== p)) {
         for (const q of QUANTITIES) {

@@ -53,6 +53,13 @@ export interface PartnerFigures {
   directory: Map<string, Set<string>>;
 }
 
+/**
+ * The rows partner_withheld holds for any organisation the rule does not know (not in the
+ * directory, no referral in the run): a partner credential can name any organisation id, and
+ * such a partner subtracts nothing, so it is withheld what an organisation with no units is.
+ */
+export const ANY_OTHER_ORG = '*';
+
 export const SOLE_DOMAIN = 'its units can come from only one other organisation';
 export const COMPLEMENT_DOMAIN = 'withheld with the domains above, so that their sum mixes two or more organisations';
 export const SOLE_METRIC = 'its units can come from only one other organisation';
@@ -62,7 +69,7 @@ export const SOLE_METRIC = 'its units can come from only one other organisation'
  * Quantities are numerator, denominator and complement where the metric has them.
  */
 export function decidePartnerWithholding(f: PartnerFigures): PartnerWithheld[] {
-  const partners = new Set<string>();
+  const partners = new Set<string>([ANY_OTHER_ORG]);
   for (const orgs of f.directory.values()) for (const o of orgs) partners.add(o);
   for (const byOrg of f.orgs.values()) for (const o of byOrg.keys()) if (o !== 'unknown') partners.add(o);
   const serving = (d: string, p: string) => [...(f.directory.get(d) ?? [])].filter((o) => o !== p);

@@ -62,7 +62,7 @@ function withheldGapFigures(gen: Generation): Promise<Set<string>> {
 
 /** For a partner's view (server/data/partnerView.ts): the domains whose referral figures its view withholds. */
 function partnerWithheldDomains(gen: Generation): Promise<Set<string>> {
-  const org = (gen as Generation & { partnerOrg?: string }).partnerOrg;
+  const org = (gen as Generation & { partnerWithheldAs?: string }).partnerWithheldAs;
   if (org === undefined || !gen.hasTable('partner_withheld')) return Promise.resolve(new Set());
   return gen.memo('gap-partner-withheld', async () => new Set((await gen.query<{ d: string }>(
     `SELECT DISTINCT coalesce(domain, '*') AS d FROM partner_withheld WHERE org_id = ? AND metric_id = 'capacity_rejection_share'`, [org])).map((r) => r.d)));
