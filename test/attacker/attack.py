@@ -188,15 +188,15 @@ class Analysis:
         self.findings.append(rec)
 
     def intervals(self):
-        """Proven range of every protected count (for the difference of two publications)."""
+        """Proven range of every protected count (for the difference of two publications);
+        None for a count of a component whose relations contradict the figures (its range is
+        unknown, not absent)."""
         s = self.system
         out = {}
         for i, (key, q) in enumerate(s.var_key):
             if key is None or not s.protected[i]:
                 continue
-            if self.solver.infeasible_vars[i]:
-                continue
-            out[(key, q)] = (self.solver.lb[i], self.solver.ub[i])
+            out[(key, q)] = None if self.solver.infeasible_vars[i] else (self.solver.lb[i], self.solver.ub[i])
         return out
 
 
@@ -213,6 +213,8 @@ def consecutive(prev, cur):
             continue
         iv0 = a.get((key, q))
         iv1 = b.get((key, q))
+        if ((key, q) in a and iv0 is None) or ((key, q) in b and iv1 is None):
+            continue  # a row of an infeasible component: its range is unknown
         how = ''
         if iv0 is None:
             # a row that did not exist in a cut both publications list was zero then
