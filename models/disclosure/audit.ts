@@ -19,7 +19,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openDatabase, rows as readRows } from '../duckdb.ts';
 import { atomsOf, atomValues } from './attacker/atoms.ts';
-import { findDisclosures } from './attacker/ranges.ts';
+import { findDisclosures, type RangeOptions } from './attacker/ranges.ts';
 import { definitionalTies, sharedCountTies } from './attacker/ties.ts';
 import { buildSystem, type AuditCell, type ExtraRelation, type LinearSystem, type PeopleRule } from './attacker/system.ts';
 import { metricMetaMap, type MetricInput, type MetricMeta } from './metricMeta.ts';
@@ -83,7 +83,7 @@ export interface AuditReport {
   relations: number;
   violations: AuditViolation[];
   /** what the attacker did: components, candidates, LPs, and relations dropped as untrue */
-  attacker?: { components: number; candidates: number; lps: number; mips: number; seconds: number; byRelation: Record<string, number>; dropped: Record<string, number>; certified: string[] };
+  attacker?: { components: number; reused: number; candidates: number; lps: number; mips: number; seconds: number; byRelation: Record<string, number>; dropped: Record<string, number>; certified: string[] };
   /** Without the truth: counts equal across metrics, guessed from the shown groups, contradicted the figures and were not used. */
   guessesDropped?: boolean;
 }
@@ -105,6 +105,8 @@ export interface AuditOptions {
   exact?: boolean;
   /** Counts shown safe on an earlier round's smaller publication (attacker/ranges.ts). */
   settled?: ReadonlySet<string>;
+  /** Components decided before, by fingerprint (attacker/ranges.ts, RangeOptions.memo). */
+  memo?: RangeOptions['memo'];
   /**
    * The previous publication, as its users saw it (rows, or with a connection the name of a
    * table). The attacker holds both: the change of a protected count between the two must
@@ -270,7 +272,7 @@ async function audit(published: AuditRow[], truth: AuditRow[] | null, opts: Omit
   const attempt = async (extra: ExtraRelation[]) => {
     const sys = buildSystem(cells, { metas, threshold: T, existence: opts.existence ?? 'frames', extra, people: opts.people });
     if (before) addChanges(sys, known, before, metas);
-    return { sys, found: await findDisclosures(sys, { exact: opts.exact ?? true, settled: opts.settled }) };
+    return { sys, found: await findDisclosures(sys, { exact: opts.exact ?? true, settled: opts.settled, memo: opts.memo }) };
   };
   let guessesDropped = false;
   let result: Awaited<ReturnType<typeof attempt>>;
@@ -303,7 +305,7 @@ async function audit(published: AuditRow[], truth: AuditRow[] | null, opts: Omit
     relations: sys.rows.length,
     violations,
     guessesDropped,
-    attacker: { components: found.components, candidates: found.candidates, lps: found.lps, mips: found.mips, seconds: found.seconds, byRelation: sys.relations, dropped: sys.dropped, certified: found.certified },
+    attacker: { components: found.components, reused: found.reused, candidates: found.candidates, lps: found.lps, mips: found.mips, seconds: found.seconds, byRelation: sys.relations, dropped: sys.dropped, certified: found.certified },
   };
 }
 

@@ -60,6 +60,8 @@ export interface FinaliseResult {
   pendingRevision: number;
   otherTables: OtherTablesResult;
   audit: AuditReport;
+  /** Attacker components decided over all rounds, and how many of them the memo answered (decided before). */
+  auditComponents: { decided: number; reused: number };
   seconds: Record<'surface' | 'comparisons' | 'suppression' | 'summaries' | 'otherTables' | 'audit', number>;
 }
 
@@ -92,7 +94,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
       comparisons: 0, suppressedRows: 0, summaries: 0, pendingRevision: 0, seconds, rounds: 0, surface: { removed: 0, added: 0 },
       suppression: { rows: 0, relations: 0, suppressed: 0, given: 0, primary: 0, complementary: 0, withheldComparisons: 0, sharedQuantities: [] },
       otherTables: { kmCurvesWithheld: null, gapRowsWithheld: null, prepostRowsSuppressed: null },
-      audit: { ok: true, rows: 0, relations: 0, violations: [] },
+      audit: { ok: true, rows: 0, relations: 0, violations: [] }, auditComponents: { decided: 0, reused: 0 },
     };
   }
   const timed = async <T>(phase: keyof typeof seconds, f: () => Promise<T>): Promise<T> => {
@@ -112,6 +114,13 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
   await exec(conn, 'CREATE OR REPLACE TEMP TABLE _truth_results AS SELECT * FROM metric_results');
   const ties = await tiedDimensions(conn, metas, opts);
   const previous = opts.previous ? await readPrevious(conn, opts.previous) : undefined;
+  const memo = { previous: await readAuditMemo(conn), next: new Map<string, string>() };
+  const auditComponents = { decided: 0, reused: 0 };
+  const audited = (a: AuditReport) => {
+    auditComponents.decided += a.attacker?.components ?? 0;
+    auditComponents.reused += a.attacker?.reused ?? 0;
+    return a;
+  };
 
   let suppression: SuppressResult | null = null;
   let audit: AuditReport | null = null;
@@ -147,7 +156,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     suppression = await timed('suppression', suppressFromTruth);
     // Rounds run the attacker without its exact (whole-component) solves: a count no local
     // certificate shows safe is treated as disclosed.
-    audit = await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: '_truth_results', ties, people, exact: false, settled, previous: against }));
+    audit = audited(await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: '_truth_results', ties, people, exact: false, settled, previous: against, memo })));
     for (const k of audit.attacker?.certified ?? []) settled.add(k);
     const disclosed = audit.violations.filter((v) => v.relation === 'disclosure' || v.relation === 'primary');
     if (process.env.CLOSELOOP_TRACE_AUDIT) {
@@ -191,7 +200,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     if (added === 0) break; // nothing more to withhold: the audit's verdict stands
   }
   // the last word: exactly, on the final pattern, what stays unproven
-  if (!audit!.ok || (previous && !against)) audit = await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: '_truth_results', ties, people, settled, previous }));
+  if (!audit!.ok || (previous && !against)) audit = audited(await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: '_truth_results', ties, people, settled, previous, memo })));
   await timed('suppression', async () => {
     await publishedQValues(conn);
     await settleAddedColumns(conn);
@@ -199,6 +208,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
   const summaries = await timed('summaries', () => buildDisparitySummary(conn, { metrics: opts.metrics }));
   const otherTables = await timed('otherTables', () => suppressOtherTables(conn, { metrics: opts.metrics, threshold }));
   await exec(conn, 'DROP TABLE IF EXISTS _truth_results');
+  await writeAuditMemo(conn, memo.next);
   const pendingRevision = previous ? await showPendingRevisions(conn, previous) : 0;
   // what was coarsened away, published so the dictionary and the pages can say why a cut is missing
   await exec(conn, `CREATE OR REPLACE TABLE withheld_cuts (metric_id VARCHAR, period_grain VARCHAR, dimension VARCHAR, reason VARCHAR)`);
@@ -212,7 +222,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     comparisons: comparisons.comparisons, suppressedRows: suppression!.suppressed, suppression: suppression!,
     surface: { ...surface, coarsened: [...coarsened.keys()].map((k) => { const [metric, grain, dimension] = k.split('\u001f'); return { metric: metric!, grain: grain!, dimension: dimension! }; }) },
     rounds: Math.min(rounds + 1, MAX_ROUNDS),
-    summaries, pendingRevision, otherTables, audit: audit!, seconds,
+    summaries, pendingRevision, otherTables, audit: audit!, auditComponents, seconds,
   };
 }
 
@@ -263,6 +273,25 @@ async function mostlyWithheldCuts(conn: DuckDBConnection) {
 SELECT metric_id, period_grain, dimension FROM per GROUP BY ALL
 HAVING avg((shown >= CASE WHEN dimension = 'all' THEN 1 ELSE 2 END)::INTEGER) <= ${MOSTLY_WITHHELD}
 ORDER BY ALL`);
+}
+
+/**
+ * The audit's decisions per component, kept in the warehouse (never published: they name
+ * withheld counts and their ranges) for the next run: a component a change cannot touch
+ * (issue 19) is not solved again. Only this run's components are kept, so the table does
+ * not grow from run to run.
+ */
+async function readAuditMemo(conn: DuckDBConnection): Promise<Map<string, string>> {
+  if (!(await tableExists(conn, 'audit_memo'))) return new Map();
+  return new Map((await rows<{ k: string; v: string }>(conn, 'SELECT k, v FROM audit_memo')).map((r) => [r.k, r.v]));
+}
+
+async function writeAuditMemo(conn: DuckDBConnection, memo: ReadonlyMap<string, string>) {
+  await exec(conn, 'CREATE OR REPLACE TABLE audit_memo (k VARCHAR, v VARCHAR)');
+  const entries = [...memo];
+  for (let i = 0; i < entries.length; i += 500) {
+    await exec(conn, `INSERT INTO audit_memo VALUES ${entries.slice(i, i + 500).map(([k, v]) => `(${str(k)}, ${str(v)})`).join(', ')}`);
+  }
 }
 
 async function withheldKeys(conn: DuckDBConnection): Promise<string[]> {

@@ -18,6 +18,10 @@
 //  - where an LP optimum is not a whole number, HiGHS (the `highs` package) answers the
 //    same question as a MIP. It also finds a first whole-number solution when the truth is
 //    not known (an exported file).
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import highsModule, { type Highs } from 'highs';
 import { echelon, type SparseEquation } from './nullspace.ts';
 import { csrOf, HighsLp } from './highsLp.ts';
@@ -39,6 +43,8 @@ export interface RangeReport {
   disclosures: Disclosure[];
   /** Components with at least one candidate. */
   components: number;
+  /** Of those, decided before and taken from the memo (RangeOptions.memo). */
+  reused: number;
   candidates: number;
   /** Candidates shown safe (SystemVar.key), for the next round's `settled`. */
   certified: string[];
@@ -96,13 +102,63 @@ export interface RangeOptions {
    * variables at their true values), so they need no new proof.
    */
   settled?: ReadonlySet<string>;
+  /**
+   * Decisions of components already decided, by the component's fingerprint (componentKey):
+   * a component whose counts, truth, bounds, relations and candidates are all the same as
+   * one decided before (in an earlier round, or in the previous run: issue 19's incremental
+   * runs) gets the same answer without solving it again. `previous` is read; every
+   * component decided or reused here is written to `next`.
+   */
+  memo?: { previous: ReadonlyMap<string, string>; next: Map<string, string> };
+}
+
+/**
+ * The code that decides a component (this folder and the HiGHS build): a memo made by
+ * other code is not reused.
+ */
+const CODE = (() => {
+  const h = createHash('sha256');
+  const here = new URL('./', import.meta.url);
+  for (const name of readdirSync(here).filter((n) => n.endsWith('.ts')).sort()) h.update(`${name}\0`).update(readFileSync(new URL(name, here)));
+  const highsPackage = join(dirname(createRequire(import.meta.url).resolve('highs')), '..', 'package.json');
+  h.update(JSON.parse(readFileSync(highsPackage, 'utf8')).version as string);
+  return h.digest('hex');
+})();
+
+/**
+ * Everything a component's decision depends on, in the order the solver sees it: the
+ * code, the threshold, whether exact, and per count (in component order) its key, truth,
+ * bounds, kind and whether it is a candidate, and per relation (in order) its terms and
+ * bounds. The same fingerprint gives the same decisions (the solver is deterministic: fixed
+ * order, node limits rather than time limits).
+ */
+function componentKey(sys: LinearSystem, members: readonly number[], rowIds: readonly number[], candidates: ReadonlySet<number>, exact: boolean): string {
+  const h = createHash('sha256').update(`${CODE}\0${sys.threshold}\0${exact}\0`);
+  const local = new Map<number, number>();
+  members.forEach((v, k) => {
+    local.set(v, k);
+    const x = sys.vars[v]!;
+    h.update(`${x.key}\0${x.truth}\0${x.lower}\0${x.upper}\0${x.integer ? 1 : 0}${x.protect ? 1 : 0}${x.change ?? 0}${candidates.has(v) ? 1 : 0}\n`);
+  });
+  for (const id of rowIds) {
+    const r = sys.rows[id]!;
+    h.update(`${r.vars.map((v) => local.get(v)).join(',')}\0${r.coefs.join(',')}\0${r.lo}\0${r.hi}\n`);
+  }
+  return h.digest('hex');
+}
+
+/** A component's decisions, by position in the component: what the memo stores. */
+interface Decided {
+  disclosures: Array<{ at: number; low: number | null; high: number | null; exact: boolean; unproven?: boolean }>;
+  lps: number;
+  mips: number;
 }
 
 export async function findDisclosures(sys: LinearSystem, opts: RangeOptions = {}): Promise<RangeReport> {
   const started = performance.now();
   const T = sys.threshold;
   const n = sys.vars.length;
-  const report: RangeReport = { disclosures: [], certified: [], components: 0, candidates: 0, lps: 0, mips: 0, seconds: 0 };
+  const report: RangeReport = { disclosures: [], certified: [], components: 0, reused: 0, candidates: 0, lps: 0, mips: 0, seconds: 0 };
 
   const parent = new Int32Array(n).map((_, i) => i);
   const find = (x: number): number => {
@@ -145,12 +201,34 @@ export async function findDisclosures(sys: LinearSystem, opts: RangeOptions = {}
     if (opts.only && !members.some((m) => opts.only!.has(m))) continue;
     report.components++;
     report.candidates += candidates.length;
-    const c = new Component(sys, members, compRows.get(root) ?? [], T, report, opts.exact ?? true);
+    const rowIds = compRows.get(root) ?? [];
     const before = report.disclosures.length;
     const t0 = performance.now();
-    await c.decide(candidates);
+    const key = opts.memo ? componentKey(sys, members, rowIds, new Set(candidates), opts.exact ?? true) : '';
+    const memoised = opts.memo ? (opts.memo.next.get(key) ?? opts.memo.previous.get(key)) : undefined;
+    if (memoised !== undefined) {
+      const d = JSON.parse(memoised) as Decided;
+      for (const x of d.disclosures) {
+        report.disclosures.push({ var: members[x.at] as number, low: x.low ?? Number.NaN, high: x.high ?? Number.NaN, exact: x.exact, ...(x.unproven ? { unproven: true } : {}) });
+      }
+      report.lps += d.lps;
+      report.mips += d.mips;
+      report.reused++;
+    } else {
+      const [lps, mips] = [report.lps, report.mips];
+      await new Component(sys, members, rowIds, T, report, opts.exact ?? true).decide(candidates);
+      if (opts.memo) {
+        const at = new Map(members.map((v, k) => [v, k]));
+        const d: Decided = {
+          disclosures: report.disclosures.slice(before).map((x) => ({ at: at.get(x.var)!, low: Number.isNaN(x.low) ? null : x.low, high: Number.isNaN(x.high) ? null : x.high, exact: x.exact, ...(x.unproven ? { unproven: true } : {}) })),
+          lps: report.lps - lps, mips: report.mips - mips,
+        };
+        opts.memo.next.set(key, JSON.stringify(d));
+      }
+    }
+    if (memoised !== undefined) opts.memo!.next.set(key, memoised);
     const dt = performance.now() - t0;
-    if (process.env.CLOSELOOP_TRACE_AUDIT && dt > 200) console.error(`audit component: ${members.length} counts, ${(compRows.get(root) ?? []).length} relations, ${candidates.length} candidates: ${(dt / 1000).toFixed(1)} s`);
+    if (process.env.CLOSELOOP_TRACE_AUDIT && dt > 200) console.error(`audit component: ${members.length} counts, ${rowIds.length} relations, ${candidates.length} candidates: ${(dt / 1000).toFixed(1)} s`);
     const disclosed = new Set(report.disclosures.slice(before).map((d) => d.var));
     for (const v of candidates) if (!disclosed.has(v)) report.certified.push(sys.vars[v]!.key);
   }
