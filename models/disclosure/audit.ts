@@ -93,8 +93,11 @@ export interface AuditOptions {
   threshold: number;
   /** With a connection: the published table to read (default metric_results). */
   table?: string;
-  /** With a connection: the same table before suppression (the run's own audit). */
-  truthTable?: string;
+  /**
+   * With a connection: the same table before suppression (the run's own audit), or its rows
+   * as readAuditTable gave them (the rounds read the unchanging truth once).
+   */
+  truthTable?: string | readonly AuditRow[];
   /** Whether each published cut lists its whole frame of groups (default 'frames'). */
   existence?: 'frames' | 'row-implies-positive';
   /** Relations found in the data (tied dimensions); shared counts are found here. */
@@ -125,7 +128,7 @@ const ATOM_NAMES: Record<string, string> = {
 export async function auditResults(input: readonly AuditRow[] | DuckDBConnection, opts: AuditOptions): Promise<AuditReport> {
   checkAuditThreshold(opts.threshold);
   const published = Array.isArray(input) ? [...(input as readonly AuditRow[])] : await readTable(input as DuckDBConnection, opts.table ?? 'metric_results', false);
-  const truth = !Array.isArray(input) && opts.truthTable ? await readTable(input as DuckDBConnection, opts.truthTable, false) : null;
+  const truth = Array.isArray(input) || !opts.truthTable ? null : typeof opts.truthTable === 'string' ? await readTable(input as DuckDBConnection, opts.truthTable, false) : [...opts.truthTable];
   const previous = typeof opts.previous === 'string' ? await readTable(input as DuckDBConnection, opts.previous, false) : opts.previous as readonly AuditRow[] | undefined;
   return audit(published, truth, { ...opts, previous });
 }
@@ -187,6 +190,11 @@ async function readTable(conn: DuckDBConnection, table: string, csv: boolean): P
   ${optional.join(', ')}, ${present.includes('note') ? text('note') : 'NULL::VARCHAR'} AS note
 FROM ${ident(table)}
 ORDER BY 1, 2, 3, 4, 5`); // a fixed order: the attacker's system (and so the publish) must not depend on scan order
+}
+
+/** A results table as the audit reads it (in its fixed order), to pass as truthTable or previous. */
+export function readAuditTable(conn: DuckDBConnection, table: string): Promise<AuditRow[]> {
+  return readTable(conn, table, false);
 }
 
 const keyOf = (r: Pick<AuditRow, 'metric_id' | 'period_grain' | 'period_start' | 'dimension' | 'group_value'>) =>

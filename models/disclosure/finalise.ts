@@ -20,7 +20,7 @@ import { POPULATION_DIMENSIONS } from '../metrics/dimensions.ts';
 import { windowMonthBounds } from '../metrics/windowMonths.ts';
 import { cooccurrenceTies, readCooccurrence } from './attacker/ties.ts';
 import type { PeopleRule } from './attacker/system.ts';
-import { auditResults, type AuditReport } from './audit.ts';
+import { auditResults, readAuditTable, type AuditReport } from './audit.ts';
 import { readPrevious, showPendingRevisions } from './revisions.ts';
 import { metricMetaMap, type MetricInput, type MetricMeta } from './metricMeta.ts';
 import { suppressOtherTables, type OtherTablesResult } from './otherTables.ts';
@@ -115,6 +115,9 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
   const ties = await tiedDimensions(conn, metas, opts);
   const previous = opts.previous ? await readPrevious(conn, opts.previous) : undefined;
   const memo = { previous: await readAuditMemo(conn), next: new Map<string, string>() };
+  // the truth and the previous publication do not change between rounds: read once
+  const truthRows = await readAuditTable(conn, '_truth_results');
+  const previousRows = previous ? await readAuditTable(conn, previous) : undefined;
   const auditComponents = { decided: 0, reused: 0 };
   const audited = (a: AuditReport) => {
     auditComponents.decided += a.attacker?.components ?? 0;
@@ -156,7 +159,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     suppression = await timed('suppression', suppressFromTruth);
     // Rounds run the attacker without its exact (whole-component) solves: a count no local
     // certificate shows safe is treated as disclosed.
-    audit = audited(await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: '_truth_results', ties, people, exact: false, settled, previous: against, memo })));
+    audit = audited(await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: truthRows, ties, people, exact: false, settled, previous: against ? previousRows : undefined, memo })));
     for (const k of audit.attacker?.certified ?? []) settled.add(k);
     const disclosed = audit.violations.filter((v) => v.relation === 'disclosure' || v.relation === 'primary');
     if (process.env.CLOSELOOP_TRACE_AUDIT) {
@@ -200,7 +203,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     if (added === 0) break; // nothing more to withhold: the audit's verdict stands
   }
   // the last word: exactly, on the final pattern, what stays unproven
-  if (!audit!.ok || (previous && !against)) audit = audited(await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: '_truth_results', ties, people, settled, previous, memo })));
+  if (!audit!.ok || (previous && !against)) audit = audited(await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: truthRows, ties, people, settled, previous: previousRows, memo })));
   await timed('suppression', async () => {
     await publishedQValues(conn);
     await settleAddedColumns(conn);
