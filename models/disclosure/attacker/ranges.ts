@@ -22,11 +22,12 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import highsModule, { type Highs } from 'highs';
 import { echelon, type SparseEquation } from './nullspace.ts';
 import { csrOf, HighsLp } from './highsLp.ts';
 import { SlackSimplex } from './slackSimplex.ts';
-import type { LinearSystem } from './system.ts';
+import type { LinearSystem, SystemRow, SystemVar } from './system.ts';
 
 export interface Disclosure {
   /** Variable index in the system. */
@@ -110,6 +111,8 @@ export interface RangeOptions {
    * component decided or reused here is written to `next`.
    */
   memo?: { previous: ReadonlyMap<string, string>; next: Map<string, string> };
+  /** Components of at least this many counts go to a worker thread, when two or more (tests lower it). */
+  parallelFrom?: number;
 }
 
 /**
@@ -148,10 +151,107 @@ function componentKey(sys: LinearSystem, members: readonly number[], rowIds: rea
 }
 
 /** A component's decisions, by position in the component: what the memo stores. */
-interface Decided {
+export interface Decided {
   disclosures: Array<{ at: number; low: number | null; high: number | null; exact: boolean; unproven?: boolean }>;
   lps: number;
   mips: number;
+}
+
+/**
+ * One component as a system of its own (its counts, then its relations re-indexed to them,
+ * both in the order of the whole system): what a worker thread receives.
+ */
+export interface ComponentJob {
+  vars: SystemVar[];
+  rows: SystemRow[];
+  threshold: number;
+  /** positions (in vars) of the candidates */
+  candidates: number[];
+  exact: boolean;
+}
+
+function componentJob(sys: LinearSystem, members: readonly number[], rowIds: readonly number[], candidates: readonly number[], exact: boolean): ComponentJob {
+  const at = new Map(members.map((v, k) => [v, k]));
+  return {
+    vars: members.map((v) => sys.vars[v]!),
+    rows: rowIds.map((id) => {
+      const r = sys.rows[id]!;
+      return { ...r, vars: r.vars.map((v) => at.get(v)!) };
+    }),
+    threshold: sys.threshold,
+    candidates: candidates.map((v) => at.get(v)!),
+    exact,
+  };
+}
+
+/** Decides one component (in this thread or a worker's): its disclosures by position. */
+export async function decideComponent(job: ComponentJob): Promise<Decided> {
+  const report: RangeReport = { disclosures: [], certified: [], components: 0, reused: 0, candidates: 0, lps: 0, mips: 0, seconds: 0 };
+  const sys: LinearSystem = { cells: [], vars: job.vars, rows: job.rows, threshold: job.threshold, dropped: {}, relations: {} };
+  await new Component(sys, job.vars.map((_, k) => k), job.rows.map((_, i) => i), job.threshold, report, job.exact).decide(job.candidates);
+  return {
+    disclosures: report.disclosures.map((x) => ({ at: x.var, low: Number.isNaN(x.low) ? null : x.low, high: Number.isNaN(x.high) ? null : x.high, exact: x.exact, ...(x.unproven ? { unproven: true } : {}) })),
+    lps: report.lps, mips: report.mips,
+  };
+}
+
+/**
+ * Components of at least this many counts are worth a second thread: with two or more of
+ * them, a worker thread takes components off the same queue (largest first) while this
+ * thread decides the rest. The audit is single-threaded JavaScript and WebAssembly, and
+ * DuckDB's threads are idle meanwhile. CLOSELOOP_AUDIT_WORKER=0 turns it off.
+ */
+const PARALLEL_FROM = 500;
+
+interface Task { size: number; job: () => ComponentJob; done: (d: Decided, seconds: number) => void }
+
+async function solveAll(tasks: Task[], parallelFrom: number): Promise<void> {
+  const queue = [...tasks].sort((a, b) => b.size - a.size);
+  const worker = process.env.CLOSELOOP_AUDIT_WORKER !== '0' && tasks.filter((t) => t.size >= parallelFrom).length >= 2 ? componentWorker() : null;
+  const inWorker = (async () => {
+    if (!worker) return;
+    for (let t = queue.shift(); t; t = queue.shift()) {
+      const { decided, seconds } = await worker.decide(t.job());
+      t.done(decided, seconds);
+    }
+  })();
+  for (let t = queue.shift(); t; t = queue.shift()) {
+    const t0 = performance.now();
+    t.done(await decideComponent(t.job()), (performance.now() - t0) / 1000);
+    // let the worker's answer in, so it can take the next component
+    if (worker) await new Promise((ok) => setImmediate(ok));
+  }
+  await inWorker;
+}
+
+/** The one worker thread (started on first use, kept for the later rounds; it does not keep the process alive). */
+let workerThread: { decide: (job: ComponentJob) => Promise<{ decided: Decided; seconds: number }> } | null = null;
+function componentWorker() {
+  if (workerThread) return workerThread;
+  const w = new Worker(new URL('./componentWorker.js', import.meta.url));
+  w.unref();
+  let pending: { ok: (r: { decided: Decided; seconds: number }) => void; fail: (e: Error) => void } | null = null;
+  w.on('message', (m: { decided?: Decided; seconds: number; error?: string }) => {
+    const p = pending!;
+    pending = null;
+    if (m.error !== undefined) p.fail(new Error(m.error));
+    else p.ok({ decided: m.decided!, seconds: m.seconds });
+  });
+  const lost = (e: Error) => {
+    workerThread = null;
+    pending?.fail(e);
+    pending = null;
+  };
+  w.on('error', lost);
+  w.on('exit', (code) => lost(new Error(`disclosure audit: the worker thread exited (code ${code})`)));
+  workerThread = {
+    decide: (job) => new Promise((ok, fail) => {
+      pending = { ok, fail };
+      w.ref(); // alive while it works
+      w.postMessage(job);
+    }).finally(() => w.unref()) as Promise<{ decided: Decided; seconds: number }>,
+  };
+  return workerThread;
 }
 
 export async function findDisclosures(sys: LinearSystem, opts: RangeOptions = {}): Promise<RangeReport> {
@@ -195,42 +295,41 @@ export async function findDisclosures(sys: LinearSystem, opts: RangeOptions = {}
     else compRows.set(root, [k]);
   });
 
+  // Each component is decided on its own (a sub-system of its counts and relations, in
+  // their order), from the memo or by solving; the decisions are merged in component order,
+  // so the report does not depend on which thread solved what.
+  const jobs: Array<{ members: number[]; rowIds: number[]; candidates: number[]; key: string; decided?: Decided; memoised: boolean; seconds: number }> = [];
   for (const [root, members] of compVars) {
     const candidates = members.filter(isCandidate);
     if (!candidates.length) continue;
     if (opts.only && !members.some((m) => opts.only!.has(m))) continue;
-    report.components++;
-    report.candidates += candidates.length;
     const rowIds = compRows.get(root) ?? [];
-    const before = report.disclosures.length;
-    const t0 = performance.now();
     const key = opts.memo ? componentKey(sys, members, rowIds, new Set(candidates), opts.exact ?? true) : '';
     const memoised = opts.memo ? (opts.memo.next.get(key) ?? opts.memo.previous.get(key)) : undefined;
-    if (memoised !== undefined) {
-      const d = JSON.parse(memoised) as Decided;
-      for (const x of d.disclosures) {
-        report.disclosures.push({ var: members[x.at] as number, low: x.low ?? Number.NaN, high: x.high ?? Number.NaN, exact: x.exact, ...(x.unproven ? { unproven: true } : {}) });
-      }
-      report.lps += d.lps;
-      report.mips += d.mips;
-      report.reused++;
-    } else {
-      const [lps, mips] = [report.lps, report.mips];
-      await new Component(sys, members, rowIds, T, report, opts.exact ?? true).decide(candidates);
-      if (opts.memo) {
-        const at = new Map(members.map((v, k) => [v, k]));
-        const d: Decided = {
-          disclosures: report.disclosures.slice(before).map((x) => ({ at: at.get(x.var)!, low: Number.isNaN(x.low) ? null : x.low, high: Number.isNaN(x.high) ? null : x.high, exact: x.exact, ...(x.unproven ? { unproven: true } : {}) })),
-          lps: report.lps - lps, mips: report.mips - mips,
-        };
-        opts.memo.next.set(key, JSON.stringify(d));
-      }
+    jobs.push({ members, rowIds, candidates, key, decided: memoised === undefined ? undefined : (JSON.parse(memoised) as Decided), memoised: memoised !== undefined, seconds: 0 });
+  }
+  await solveAll(jobs.filter((j) => !j.decided).map((j) => ({
+    size: j.members.length,
+    job: () => componentJob(sys, j.members, j.rowIds, j.candidates, opts.exact ?? true),
+    done: (d: Decided, seconds: number) => {
+      j.decided = d;
+      j.seconds = seconds;
+    },
+  })), opts.parallelFrom ?? PARALLEL_FROM);
+  for (const j of jobs) {
+    const d = j.decided!;
+    report.components++;
+    report.candidates += j.candidates.length;
+    report.lps += d.lps;
+    report.mips += d.mips;
+    if (j.memoised) report.reused++;
+    opts.memo?.next.set(j.key, JSON.stringify(d));
+    for (const x of d.disclosures) {
+      report.disclosures.push({ var: j.members[x.at] as number, low: x.low ?? Number.NaN, high: x.high ?? Number.NaN, exact: x.exact, ...(x.unproven ? { unproven: true } : {}) });
     }
-    if (memoised !== undefined) opts.memo!.next.set(key, memoised);
-    const dt = performance.now() - t0;
-    if (process.env.CLOSELOOP_TRACE_AUDIT && dt > 200) console.error(`audit component: ${members.length} counts, ${rowIds.length} relations, ${candidates.length} candidates: ${(dt / 1000).toFixed(1)} s`);
-    const disclosed = new Set(report.disclosures.slice(before).map((d) => d.var));
-    for (const v of candidates) if (!disclosed.has(v)) report.certified.push(sys.vars[v]!.key);
+    const disclosed = new Set(d.disclosures.map((x) => j.members[x.at]));
+    for (const v of j.candidates) if (!disclosed.has(v)) report.certified.push(sys.vars[v]!.key);
+    if (process.env.CLOSELOOP_TRACE_AUDIT && j.seconds > 0.2) console.error(`audit component: ${j.members.length} counts, ${j.rowIds.length} relations, ${j.candidates.length} candidates: ${j.seconds.toFixed(1)} s`);
   }
   report.seconds = (performance.now() - started) / 1000;
   return report;
