@@ -6,12 +6,12 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { decideComponent } = await import('./ranges.ts');
-parentPort.on('message', async (job) => {
+parentPort.on('message', async ({ id, job }) => {
   const t0 = performance.now();
   try {
     const decided = await decideComponent(job);
-    parentPort.postMessage({ decided, seconds: (performance.now() - t0) / 1000 });
+    parentPort.postMessage({ id, decided, seconds: (performance.now() - t0) / 1000 });
   } catch (err) {
-    parentPort.postMessage({ error: err instanceof Error ? err.message : String(err), seconds: 0 });
+    parentPort.postMessage({ id, error: err instanceof Error ? err.message : String(err), seconds: 0 });
   }
 });

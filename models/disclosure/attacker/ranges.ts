@@ -230,26 +230,30 @@ function componentWorker() {
   if (workerThread) return workerThread;
   const w = new Worker(new URL('./componentWorker.js', import.meta.url));
   w.unref();
-  let pending: { ok: (r: { decided: Decided; seconds: number }) => void; fail: (e: Error) => void } | null = null;
-  w.on('message', (m: { decided?: Decided; seconds: number; error?: string }) => {
-    const p = pending!;
-    pending = null;
+  // answers by job id: two audits in one process may share the thread
+  const pending = new Map<number, { ok: (r: { decided: Decided; seconds: number }) => void; fail: (e: Error) => void }>();
+  let next = 0;
+  w.on('message', (m: { id: number; decided?: Decided; seconds: number; error?: string }) => {
+    const p = pending.get(m.id)!;
+    pending.delete(m.id);
+    if (!pending.size) w.unref();
     if (m.error !== undefined) p.fail(new Error(m.error));
     else p.ok({ decided: m.decided!, seconds: m.seconds });
   });
   const lost = (e: Error) => {
     workerThread = null;
-    pending?.fail(e);
-    pending = null;
+    for (const p of pending.values()) p.fail(e);
+    pending.clear();
   };
   w.on('error', lost);
   w.on('exit', (code) => lost(new Error(`disclosure audit: the worker thread exited (code ${code})`)));
   workerThread = {
     decide: (job) => new Promise((ok, fail) => {
-      pending = { ok, fail };
+      const id = next++;
+      pending.set(id, { ok, fail });
       w.ref(); // alive while it works
-      w.postMessage(job);
-    }).finally(() => w.unref()) as Promise<{ decided: Decided; seconds: number }>,
+      w.postMessage({ id, job });
+    }),
   };
   return workerThread;
 }

@@ -53,4 +53,13 @@ describe('the audit on two threads', () => {
     }
     expect(disclosed).toBeGreaterThan(0);
   }, 60_000);
+
+  it('two audits at once share the worker thread and each gets its own answers', async () => {
+    const metas = new Map(METRICS.map((m) => [m, count(m)]));
+    const systems = [4, 5].map((seed) => buildSystem(table(seed), { metas, threshold: 11, existence: 'frames' }));
+    const alone = await Promise.all(systems.map((sys) => findDisclosures(sys, { parallelFrom: Infinity })));
+    const together = await Promise.all(systems.map((sys) => findDisclosures(sys, { parallelFrom: 1 })));
+    together.forEach((r, i) => expect({ ...r, seconds: 0 }).toEqual({ ...alone[i]!, seconds: 0 }));
+    expect(alone[0]!.certified).not.toEqual(alone[1]!.certified);
+  }, 60_000);
 });
