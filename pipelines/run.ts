@@ -344,7 +344,7 @@ async function computeAll(
   log(`  evaluation: ${ev.cohorts} monthly cohort(s) of first referrals, event study of ED visits and admissions (models/evaluation)`);
   const ph = await buildPhq9Comparison(conn, { runId: opts.runId, asOf: opts.asOf, threshold: opts.config.suppressionThreshold });
   log(`  evaluation: PHQ-9 change from an elevated index score, referred against not-yet-referred people: ${ph.status}`);
-  log(`  ${f.comparisons.toLocaleString('en-US')} group comparisons; ${f.suppressedRows.toLocaleString('en-US')} rows withheld by the small-cell rule; attacker audit ${f.audit.ok ? 'passed' : 'FAILED'} after ${f.rounds} round(s) (${f.audit.relations.toLocaleString('en-US')} relations)`);
+  log(`  ${f.comparisons.toLocaleString('en-US')} group comparisons; ${f.suppressedRows.toLocaleString('en-US')} rows withheld by the small-cell rule; attacker audit ${f.audit.ok ? 'passed' : 'FAILED'} after ${f.rounds} round(s) (${f.audit.relations.toLocaleString('en-US')} relations; ${f.auditComponents.reused} of ${f.auditComponents.decided} component decisions taken from earlier ones, unchanged)`);
   if (f.pendingRevision) log(`  ${f.pendingRevision.toLocaleString('en-US')} row(s) keep the previous publication's figures, pending revision: their counts changed by 1..${opts.config.suppressionThreshold - 1}, or withholding them protects such a change (models/disclosure/revisions.ts)`);
   if (f.partnerWithheld) log(`  partners' views: ${f.partnerWithheld.toLocaleString('en-US')} (organisation, metric, need domain or whole metric) withheld where another organisation could be singled out (table partner_withheld; models/disclosure/partners.ts)`);
   const coarsened = f.surface.coarsened ?? [];

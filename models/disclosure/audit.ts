@@ -19,7 +19,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openDatabase, rows as readRows } from '../duckdb.ts';
 import { atomsOf, atomValues } from './attacker/atoms.ts';
-import { findDisclosures } from './attacker/ranges.ts';
+import { findDisclosures, type RangeOptions } from './attacker/ranges.ts';
 import { definitionalTies, sharedCountTies } from './attacker/ties.ts';
 import { buildSystem, type AuditCell, type ExtraRelation, type LinearSystem, type PeopleRule } from './attacker/system.ts';
 import { metricMetaMap, type MetricInput, type MetricMeta } from './metricMeta.ts';
@@ -83,7 +83,7 @@ export interface AuditReport {
   relations: number;
   violations: AuditViolation[];
   /** what the attacker did: components, candidates, LPs, and relations dropped as untrue */
-  attacker?: { components: number; candidates: number; lps: number; mips: number; seconds: number; byRelation: Record<string, number>; dropped: Record<string, number>; certified: string[] };
+  attacker?: { components: number; reused: number; candidates: number; lps: number; mips: number; seconds: number; byRelation: Record<string, number>; dropped: Record<string, number>; certified: string[] };
   /** Without the truth: counts equal across metrics, guessed from the shown groups, contradicted the figures and were not used. */
   guessesDropped?: boolean;
 }
@@ -93,8 +93,11 @@ export interface AuditOptions {
   threshold: number;
   /** With a connection: the published table to read (default metric_results). */
   table?: string;
-  /** With a connection: the same table before suppression (the run's own audit). */
-  truthTable?: string;
+  /**
+   * With a connection: the same table before suppression (the run's own audit), or its rows
+   * as readAuditTable gave them (the rounds read the unchanging truth once).
+   */
+  truthTable?: string | readonly AuditRow[];
   /** Whether each published cut lists its whole frame of groups (default 'frames'). */
   existence?: 'frames' | 'row-implies-positive';
   /** Relations found in the data (tied dimensions); shared counts are found here. */
@@ -105,6 +108,8 @@ export interface AuditOptions {
   exact?: boolean;
   /** Counts shown safe on an earlier round's smaller publication (attacker/ranges.ts). */
   settled?: ReadonlySet<string>;
+  /** Components decided before, by fingerprint (attacker/ranges.ts, RangeOptions.memo). */
+  memo?: RangeOptions['memo'];
   /**
    * The previous publication, as its users saw it (rows, or with a connection the name of a
    * table). The attacker holds both: the change of a protected count between the two must
@@ -123,7 +128,7 @@ const ATOM_NAMES: Record<string, string> = {
 export async function auditResults(input: readonly AuditRow[] | DuckDBConnection, opts: AuditOptions): Promise<AuditReport> {
   checkAuditThreshold(opts.threshold);
   const published = Array.isArray(input) ? [...(input as readonly AuditRow[])] : await readTable(input as DuckDBConnection, opts.table ?? 'metric_results', false);
-  const truth = !Array.isArray(input) && opts.truthTable ? await readTable(input as DuckDBConnection, opts.truthTable, false) : null;
+  const truth = Array.isArray(input) || !opts.truthTable ? null : typeof opts.truthTable === 'string' ? await readTable(input as DuckDBConnection, opts.truthTable, false) : [...opts.truthTable];
   const previous = typeof opts.previous === 'string' ? await readTable(input as DuckDBConnection, opts.previous, false) : opts.previous as readonly AuditRow[] | undefined;
   return audit(published, truth, { ...opts, previous });
 }
@@ -185,6 +190,11 @@ async function readTable(conn: DuckDBConnection, table: string, csv: boolean): P
   ${optional.join(', ')}, ${present.includes('note') ? text('note') : 'NULL::VARCHAR'} AS note
 FROM ${ident(table)}
 ORDER BY 1, 2, 3, 4, 5`); // a fixed order: the attacker's system (and so the publish) must not depend on scan order
+}
+
+/** A results table as the audit reads it (in its fixed order), to pass as truthTable or previous. */
+export function readAuditTable(conn: DuckDBConnection, table: string): Promise<AuditRow[]> {
+  return readTable(conn, table, false);
 }
 
 const keyOf = (r: Pick<AuditRow, 'metric_id' | 'period_grain' | 'period_start' | 'dimension' | 'group_value'>) =>
@@ -270,7 +280,7 @@ async function audit(published: AuditRow[], truth: AuditRow[] | null, opts: Omit
   const attempt = async (extra: ExtraRelation[]) => {
     const sys = buildSystem(cells, { metas, threshold: T, existence: opts.existence ?? 'frames', extra, people: opts.people });
     if (before) addChanges(sys, known, before, metas);
-    return { sys, found: await findDisclosures(sys, { exact: opts.exact ?? true, settled: opts.settled }) };
+    return { sys, found: await findDisclosures(sys, { exact: opts.exact ?? true, settled: opts.settled, memo: opts.memo }) };
   };
   let guessesDropped = false;
   let result: Awaited<ReturnType<typeof attempt>>;
@@ -303,7 +313,7 @@ async function audit(published: AuditRow[], truth: AuditRow[] | null, opts: Omit
     relations: sys.rows.length,
     violations,
     guessesDropped,
-    attacker: { components: found.components, candidates: found.candidates, lps: found.lps, mips: found.mips, seconds: found.seconds, byRelation: sys.relations, dropped: sys.dropped, certified: found.certified },
+    attacker: { components: found.components, reused: found.reused, candidates: found.candidates, lps: found.lps, mips: found.mips, seconds: found.seconds, byRelation: sys.relations, dropped: sys.dropped, certified: found.certified },
   };
 }
 

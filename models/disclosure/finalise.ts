@@ -20,7 +20,7 @@ import { POPULATION_DIMENSIONS } from '../metrics/dimensions.ts';
 import { windowMonthBounds } from '../metrics/windowMonths.ts';
 import { cooccurrenceTies, readCooccurrence } from './attacker/ties.ts';
 import type { PeopleRule } from './attacker/system.ts';
-import { auditResults, type AuditReport } from './audit.ts';
+import { auditResults, readAuditTable, type AuditReport } from './audit.ts';
 import { readPrevious, showPendingRevisions } from './revisions.ts';
 import { metricMetaMap, type MetricInput, type MetricMeta } from './metricMeta.ts';
 import { suppressOtherTables, type OtherTablesResult } from './otherTables.ts';
@@ -64,6 +64,8 @@ export interface FinaliseResult {
   partnerWithheld: number;
   otherTables: OtherTablesResult;
   audit: AuditReport;
+  /** Attacker components decided over all rounds, and how many of them the memo answered (decided before). */
+  auditComponents: { decided: number; reused: number };
   seconds: Record<'surface' | 'comparisons' | 'suppression' | 'summaries' | 'otherTables' | 'audit', number>;
 }
 
@@ -96,7 +98,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
       comparisons: 0, suppressedRows: 0, summaries: 0, pendingRevision: 0, partnerWithheld: 0, seconds, rounds: 0, surface: { removed: 0, added: 0 },
       suppression: { rows: 0, relations: 0, suppressed: 0, given: 0, primary: 0, complementary: 0, withheldComparisons: 0, sharedQuantities: [] },
       otherTables: { kmCurvesWithheld: null, gapRowsWithheld: null, prepostRowsSuppressed: null },
-      audit: { ok: true, rows: 0, relations: 0, violations: [] },
+      audit: { ok: true, rows: 0, relations: 0, violations: [] }, auditComponents: { decided: 0, reused: 0 },
     };
   }
   const timed = async <T>(phase: keyof typeof seconds, f: () => Promise<T>): Promise<T> => {
@@ -116,6 +118,16 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
   await exec(conn, 'CREATE OR REPLACE TEMP TABLE _truth_results AS SELECT * FROM metric_results');
   const ties = await tiedDimensions(conn, metas, opts);
   const previous = opts.previous ? await readPrevious(conn, opts.previous) : undefined;
+  const memo = { previous: await readAuditMemo(conn), next: new Map<string, string>() };
+  // the truth and the previous publication do not change between rounds: read once
+  const truthRows = await readAuditTable(conn, '_truth_results');
+  const previousRows = previous ? await readAuditTable(conn, previous) : undefined;
+  const auditComponents = { decided: 0, reused: 0 };
+  const audited = (a: AuditReport) => {
+    auditComponents.decided += a.attacker?.components ?? 0;
+    auditComponents.reused += a.attacker?.reused ?? 0;
+    return a;
+  };
 
   let suppression: SuppressResult | null = null;
   let audit: AuditReport | null = null;
@@ -151,7 +163,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     suppression = await timed('suppression', suppressFromTruth);
     // Rounds run the attacker without its exact (whole-component) solves: a count no local
     // certificate shows safe is treated as disclosed.
-    audit = await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: '_truth_results', ties, people, exact: false, settled, previous: against }));
+    audit = audited(await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: truthRows, ties, people, exact: false, settled, previous: against ? previousRows : undefined, memo })));
     for (const k of audit.attacker?.certified ?? []) settled.add(k);
     const disclosed = audit.violations.filter((v) => v.relation === 'disclosure' || v.relation === 'primary');
     if (process.env.CLOSELOOP_TRACE_AUDIT) {
@@ -195,7 +207,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     if (added === 0) break; // nothing more to withhold: the audit's verdict stands
   }
   // the last word: exactly, on the final pattern, what stays unproven
-  if (!audit!.ok || (previous && !against)) audit = await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: '_truth_results', ties, people, settled, previous }));
+  if (!audit!.ok || (previous && !against)) audit = audited(await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: truthRows, ties, people, settled, previous: previousRows, memo })));
   await timed('suppression', async () => {
     await publishedQValues(conn);
     await settleAddedColumns(conn);
@@ -209,6 +221,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     throw new Error(`disclosure control: ${partnerLeaks.length} figure(s) of an organisation a partner could derive from its view (e.g. partner ${v.partner}: ${v.org_id}'s ${v.metric_id} ${v.quantity}); nothing published`);
   }
   await exec(conn, 'DROP TABLE IF EXISTS _truth_results');
+  await writeAuditMemo(conn, memo.next);
   const pendingRevision = previous ? await showPendingRevisions(conn, previous) : 0;
   // what was coarsened away, published so the dictionary and the pages can say why a cut is missing
   await exec(conn, `CREATE OR REPLACE TABLE withheld_cuts (metric_id VARCHAR, period_grain VARCHAR, dimension VARCHAR, reason VARCHAR)`);
@@ -222,7 +235,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     comparisons: comparisons.comparisons, suppressedRows: suppression!.suppressed, suppression: suppression!,
     surface: { ...surface, coarsened: [...coarsened.keys()].map((k) => { const [metric, grain, dimension] = k.split('\u001f'); return { metric: metric!, grain: grain!, dimension: dimension! }; }) },
     rounds: Math.min(rounds + 1, MAX_ROUNDS),
-    summaries, pendingRevision, partnerWithheld, otherTables, audit: audit!, seconds,
+    summaries, pendingRevision, partnerWithheld, otherTables, audit: audit!, auditComponents, seconds,
   };
 }
 
@@ -273,6 +286,25 @@ async function mostlyWithheldCuts(conn: DuckDBConnection) {
 SELECT metric_id, period_grain, dimension FROM per GROUP BY ALL
 HAVING avg((shown >= CASE WHEN dimension = 'all' THEN 1 ELSE 2 END)::INTEGER) <= ${MOSTLY_WITHHELD}
 ORDER BY ALL`);
+}
+
+/**
+ * The audit's decisions per component, kept in the warehouse (never published: they name
+ * withheld counts and their ranges) for the next run: a component a change cannot touch
+ * (issue 19) is not solved again. Only this run's components are kept, so the table does
+ * not grow from run to run.
+ */
+async function readAuditMemo(conn: DuckDBConnection): Promise<Map<string, string>> {
+  if (!(await tableExists(conn, 'audit_memo'))) return new Map();
+  return new Map((await rows<{ k: string; v: string }>(conn, 'SELECT k, v FROM audit_memo')).map((r) => [r.k, r.v]));
+}
+
+async function writeAuditMemo(conn: DuckDBConnection, memo: ReadonlyMap<string, string>) {
+  await exec(conn, 'CREATE OR REPLACE TABLE audit_memo (k VARCHAR, v VARCHAR)');
+  const entries = [...memo];
+  for (let i = 0; i < entries.length; i += 500) {
+    await exec(conn, `INSERT INTO audit_memo VALUES ${entries.slice(i, i + 500).map(([k, v]) => `(${str(k)}, ${str(v)})`).join(', ')}`);
+  }
 }
 
 async function withheldKeys(conn: DuckDBConnection): Promise<string[]> {

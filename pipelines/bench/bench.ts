@@ -18,6 +18,7 @@ import { sqlType } from '../../models/staging/tables.ts';
 import { DEMO_FILES, generateDemo } from '../demo/generate.ts';
 import { apiLoad, type ApiLoadResult } from './apiLoad.ts';
 import { ensurePandas, runPeer, runPeerScript } from './peer.ts';
+import { targetRows, targetTable, type SizeFigures } from './targets.ts';
 import { timedSpawn } from './timedSpawn.ts';
 
 const SIZES: Record<string, number> = { S: 20_000, M: 200_000, L: 1_000_000 };
@@ -182,7 +183,10 @@ export async function main(argv: string[]): Promise<number> {
       console.log(`| ${name}: ${f.requests.toLocaleString('en-US')} | ${f.requests_per_second.toFixed(0)} | ${f.latency_ms.p50} | ${f.latency_ms.p97_5} | ${f.latency_ms.p99} | ${f.latency_ms.max} | ${f.errors + f.timeouts} | ${f.non_2xx} |`);
     }
   }
-  writeFileSync(join(repo, 'bench-results.json'), `${JSON.stringify({ at: new Date().toISOString(), machine, results, api }, null, 2)}\n`);
+  const targets = targetRows(results as unknown as SizeFigures[], api);
+  console.log(`\nIssue 19's targets, on this run's figures (load average at the end ${machine.load_avg.map((x) => x.toFixed(1)).join(' ')}):`);
+  console.log(targetTable(targets));
+  writeFileSync(join(repo, 'bench-results.json'), `${JSON.stringify({ at: new Date().toISOString(), machine, results, api, targets }, null, 2)}\n`);
   console.log(`\nWrote bench-results.json (machine: ${machine.cpus} cores, ${machine.memory_gb} GiB, load average ${machine.load_avg.map((x) => x.toFixed(1)).join(' ')}).`);
   return 0;
 }

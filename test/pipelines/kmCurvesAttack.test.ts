@@ -20,6 +20,8 @@ let root = '';
 let published: Array<{ dimension: string; group_value: string; time: number; survival: number; lower: number | null; upper: number | null }> = [];
 let columns: string[] = [];
 let truth: Array<{ dimension: string; group_value: string; time: number; events: number; censored: number }> = [];
+let publishedTables: string[] = [];
+let memoRows = 0;
 
 async function query<R>(file: string, sql: string): Promise<R[]> {
   const db = await openDatabase(file, { readOnly: true, memoryLimit: '512MB', threads: 1 });
@@ -43,6 +45,8 @@ beforeAll(async () => {
   published = await query(pub, `SELECT dimension, group_value, time, survival, lower, upper FROM km_curves WHERE metric_id = 'days_to_close' ORDER BY ALL`);
   truth = await query(join(paths.warehouseDir, p.warehouse), `SELECT dimension, group_value, time, events, censored FROM km_curves_unsuppressed
     WHERE metric_id = 'days_to_close' AND period_grain = 'all'`);
+  publishedTables = (await query<{ name: string }>(pub, 'SELECT table_name AS name FROM duckdb_tables() ORDER BY 1')).map((t) => t.name);
+  memoRows = (await query<{ n: number }>(join(paths.warehouseDir, p.warehouse), 'SELECT count(*)::INTEGER AS n FROM audit_memo'))[0]!.n;
 }, 300_000);
 
 afterAll(() => {
@@ -112,5 +116,16 @@ describe('issue 14, route 5: Kaplan-Meier curves give no count in 1..10 away', (
     for (const o of shown) expect(gridOf('target_org_id', o)).toEqual(grid);
     for (const t of grid) expect(gridOf('all', 'all')).toContain(t);
     expect(smallSteps(minus(curveOf('all', 'all'), shown.map((o) => curveOf('target_org_id', o))), grid)).toEqual([]);
+  });
+});
+
+// Issue 19: the attacker's decisions per component are kept for the next run. They name
+// withheld counts and the ranges proven for them, so the attacker who holds the published
+// file must not find them there: they stay in the warehouse, which only a run opens.
+describe('issue 19: the audit memo stays in the warehouse', () => {
+  it('the warehouse holds the memo, and the published file has no such table', () => {
+    expect(memoRows).toBeGreaterThan(0);
+    expect(publishedTables).toContain('metric_results');
+    expect(publishedTables.filter((t) => /memo|truth|unsuppressed|parts_cache/.test(t))).toEqual([]);
   });
 });

@@ -18,11 +18,16 @@
 //  - where an LP optimum is not a whole number, HiGHS (the `highs` package) answers the
 //    same question as a MIP. It also finds a first whole-number solution when the truth is
 //    not known (an exported file).
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import highsModule, { type Highs } from 'highs';
 import { echelon, type SparseEquation } from './nullspace.ts';
 import { csrOf, HighsLp } from './highsLp.ts';
 import { SlackSimplex } from './slackSimplex.ts';
-import type { LinearSystem } from './system.ts';
+import type { LinearSystem, SystemRow, SystemVar } from './system.ts';
 
 export interface Disclosure {
   /** Variable index in the system. */
@@ -39,6 +44,8 @@ export interface RangeReport {
   disclosures: Disclosure[];
   /** Components with at least one candidate. */
   components: number;
+  /** Of those, decided before and taken from the memo (RangeOptions.memo). */
+  reused: number;
   candidates: number;
   /** Candidates shown safe (SystemVar.key), for the next round's `settled`. */
   certified: string[];
@@ -96,13 +103,166 @@ export interface RangeOptions {
    * variables at their true values), so they need no new proof.
    */
   settled?: ReadonlySet<string>;
+  /**
+   * Decisions of components already decided, by the component's fingerprint (componentKey):
+   * a component whose counts, truth, bounds, relations and candidates are all the same as
+   * one decided before (in an earlier round, or in the previous run: issue 19's incremental
+   * runs) gets the same answer without solving it again. `previous` is read; every
+   * component decided or reused here is written to `next`.
+   */
+  memo?: { previous: ReadonlyMap<string, string>; next: Map<string, string> };
+  /** Components of at least this many counts go to a worker thread, when two or more (tests lower it). */
+  parallelFrom?: number;
+}
+
+/**
+ * The code that decides a component (this folder and the HiGHS build): a memo made by
+ * other code is not reused.
+ */
+const CODE = (() => {
+  const h = createHash('sha256');
+  const here = new URL('./', import.meta.url);
+  for (const name of readdirSync(here).filter((n) => n.endsWith('.ts')).sort()) h.update(`${name}\0`).update(readFileSync(new URL(name, here)));
+  const highsPackage = join(dirname(createRequire(import.meta.url).resolve('highs')), '..', 'package.json');
+  h.update(JSON.parse(readFileSync(highsPackage, 'utf8')).version as string);
+  return h.digest('hex');
+})();
+
+/**
+ * Everything a component's decision depends on, in the order the solver sees it: the
+ * code, the threshold, whether exact, and per count (in component order) its key, truth,
+ * bounds, kind and whether it is a candidate, and per relation (in order) its terms and
+ * bounds. The same fingerprint gives the same decisions (the solver is deterministic: fixed
+ * order, node limits rather than time limits).
+ */
+function componentKey(sys: LinearSystem, members: readonly number[], rowIds: readonly number[], candidates: ReadonlySet<number>, exact: boolean): string {
+  const h = createHash('sha256').update(`${CODE}\0${sys.threshold}\0${exact}\0`);
+  const local = new Map<number, number>();
+  members.forEach((v, k) => {
+    local.set(v, k);
+    const x = sys.vars[v]!;
+    h.update(`${x.key}\0${x.truth}\0${x.lower}\0${x.upper}\0${x.integer ? 1 : 0}${x.protect ? 1 : 0}${x.change ?? 0}${candidates.has(v) ? 1 : 0}\n`);
+  });
+  for (const id of rowIds) {
+    const r = sys.rows[id]!;
+    h.update(`${r.vars.map((v) => local.get(v)).join(',')}\0${r.coefs.join(',')}\0${r.lo}\0${r.hi}\n`);
+  }
+  return h.digest('hex');
+}
+
+/** A component's decisions, by position in the component: what the memo stores. */
+export interface Decided {
+  disclosures: Array<{ at: number; low: number | null; high: number | null; exact: boolean; unproven?: boolean }>;
+  lps: number;
+  mips: number;
+}
+
+/**
+ * One component as a system of its own (its counts, then its relations re-indexed to them,
+ * both in the order of the whole system): what a worker thread receives.
+ */
+export interface ComponentJob {
+  vars: SystemVar[];
+  rows: SystemRow[];
+  threshold: number;
+  /** positions (in vars) of the candidates */
+  candidates: number[];
+  exact: boolean;
+}
+
+function componentJob(sys: LinearSystem, members: readonly number[], rowIds: readonly number[], candidates: readonly number[], exact: boolean): ComponentJob {
+  const at = new Map(members.map((v, k) => [v, k]));
+  return {
+    vars: members.map((v) => sys.vars[v]!),
+    rows: rowIds.map((id) => {
+      const r = sys.rows[id]!;
+      return { ...r, vars: r.vars.map((v) => at.get(v)!) };
+    }),
+    threshold: sys.threshold,
+    candidates: candidates.map((v) => at.get(v)!),
+    exact,
+  };
+}
+
+/** Decides one component (in this thread or a worker's): its disclosures by position. */
+export async function decideComponent(job: ComponentJob): Promise<Decided> {
+  const report: RangeReport = { disclosures: [], certified: [], components: 0, reused: 0, candidates: 0, lps: 0, mips: 0, seconds: 0 };
+  const sys: LinearSystem = { cells: [], vars: job.vars, rows: job.rows, threshold: job.threshold, dropped: {}, relations: {} };
+  await new Component(sys, job.vars.map((_, k) => k), job.rows.map((_, i) => i), job.threshold, report, job.exact).decide(job.candidates);
+  return {
+    disclosures: report.disclosures.map((x) => ({ at: x.var, low: Number.isNaN(x.low) ? null : x.low, high: Number.isNaN(x.high) ? null : x.high, exact: x.exact, ...(x.unproven ? { unproven: true } : {}) })),
+    lps: report.lps, mips: report.mips,
+  };
+}
+
+/**
+ * Components of at least this many counts are worth a second thread: with two or more of
+ * them, a worker thread takes components off the same queue (largest first) while this
+ * thread decides the rest. The audit is single-threaded JavaScript and WebAssembly, and
+ * DuckDB's threads are idle meanwhile. CLOSELOOP_AUDIT_WORKER=0 turns it off.
+ */
+const PARALLEL_FROM = 500;
+
+interface Task { size: number; job: () => ComponentJob; done: (d: Decided, seconds: number) => void }
+
+async function solveAll(tasks: Task[], parallelFrom: number): Promise<void> {
+  const queue = [...tasks].sort((a, b) => b.size - a.size);
+  const worker = process.env.CLOSELOOP_AUDIT_WORKER !== '0' && tasks.filter((t) => t.size >= parallelFrom).length >= 2 ? componentWorker() : null;
+  const inWorker = (async () => {
+    if (!worker) return;
+    for (let t = queue.shift(); t; t = queue.shift()) {
+      const { decided, seconds } = await worker.decide(t.job());
+      t.done(decided, seconds);
+    }
+  })();
+  for (let t = queue.shift(); t; t = queue.shift()) {
+    const t0 = performance.now();
+    t.done(await decideComponent(t.job()), (performance.now() - t0) / 1000);
+    // let the worker's answer in, so it can take the next component
+    if (worker) await new Promise((ok) => setImmediate(ok));
+  }
+  await inWorker;
+}
+
+/** The one worker thread (started on first use, kept for the later rounds; it does not keep the process alive). */
+let workerThread: { decide: (job: ComponentJob) => Promise<{ decided: Decided; seconds: number }> } | null = null;
+function componentWorker() {
+  if (workerThread) return workerThread;
+  const w = new Worker(new URL('./componentWorker.js', import.meta.url));
+  w.unref();
+  // answers by job id: two audits in one process may share the thread
+  const pending = new Map<number, { ok: (r: { decided: Decided; seconds: number }) => void; fail: (e: Error) => void }>();
+  let next = 0;
+  w.on('message', (m: { id: number; decided?: Decided; seconds: number; error?: string }) => {
+    const p = pending.get(m.id)!;
+    pending.delete(m.id);
+    if (!pending.size) w.unref();
+    if (m.error !== undefined) p.fail(new Error(m.error));
+    else p.ok({ decided: m.decided!, seconds: m.seconds });
+  });
+  const lost = (e: Error) => {
+    workerThread = null;
+    for (const p of pending.values()) p.fail(e);
+    pending.clear();
+  };
+  w.on('error', lost);
+  w.on('exit', (code) => lost(new Error(`disclosure audit: the worker thread exited (code ${code})`)));
+  workerThread = {
+    decide: (job) => new Promise((ok, fail) => {
+      const id = next++;
+      pending.set(id, { ok, fail });
+      w.ref(); // alive while it works
+      w.postMessage({ id, job });
+    }),
+  };
+  return workerThread;
 }
 
 export async function findDisclosures(sys: LinearSystem, opts: RangeOptions = {}): Promise<RangeReport> {
   const started = performance.now();
   const T = sys.threshold;
   const n = sys.vars.length;
-  const report: RangeReport = { disclosures: [], certified: [], components: 0, candidates: 0, lps: 0, mips: 0, seconds: 0 };
+  const report: RangeReport = { disclosures: [], certified: [], components: 0, reused: 0, candidates: 0, lps: 0, mips: 0, seconds: 0 };
 
   const parent = new Int32Array(n).map((_, i) => i);
   const find = (x: number): number => {
@@ -139,20 +299,41 @@ export async function findDisclosures(sys: LinearSystem, opts: RangeOptions = {}
     else compRows.set(root, [k]);
   });
 
+  // Each component is decided on its own (a sub-system of its counts and relations, in
+  // their order), from the memo or by solving; the decisions are merged in component order,
+  // so the report does not depend on which thread solved what.
+  const jobs: Array<{ members: number[]; rowIds: number[]; candidates: number[]; key: string; decided?: Decided; memoised: boolean; seconds: number }> = [];
   for (const [root, members] of compVars) {
     const candidates = members.filter(isCandidate);
     if (!candidates.length) continue;
     if (opts.only && !members.some((m) => opts.only!.has(m))) continue;
+    const rowIds = compRows.get(root) ?? [];
+    const key = opts.memo ? componentKey(sys, members, rowIds, new Set(candidates), opts.exact ?? true) : '';
+    const memoised = opts.memo ? (opts.memo.next.get(key) ?? opts.memo.previous.get(key)) : undefined;
+    jobs.push({ members, rowIds, candidates, key, decided: memoised === undefined ? undefined : (JSON.parse(memoised) as Decided), memoised: memoised !== undefined, seconds: 0 });
+  }
+  await solveAll(jobs.filter((j) => !j.decided).map((j) => ({
+    size: j.members.length,
+    job: () => componentJob(sys, j.members, j.rowIds, j.candidates, opts.exact ?? true),
+    done: (d: Decided, seconds: number) => {
+      j.decided = d;
+      j.seconds = seconds;
+    },
+  })), opts.parallelFrom ?? PARALLEL_FROM);
+  for (const j of jobs) {
+    const d = j.decided!;
     report.components++;
-    report.candidates += candidates.length;
-    const c = new Component(sys, members, compRows.get(root) ?? [], T, report, opts.exact ?? true);
-    const before = report.disclosures.length;
-    const t0 = performance.now();
-    await c.decide(candidates);
-    const dt = performance.now() - t0;
-    if (process.env.CLOSELOOP_TRACE_AUDIT && dt > 200) console.error(`audit component: ${members.length} counts, ${(compRows.get(root) ?? []).length} relations, ${candidates.length} candidates: ${(dt / 1000).toFixed(1)} s`);
-    const disclosed = new Set(report.disclosures.slice(before).map((d) => d.var));
-    for (const v of candidates) if (!disclosed.has(v)) report.certified.push(sys.vars[v]!.key);
+    report.candidates += j.candidates.length;
+    report.lps += d.lps;
+    report.mips += d.mips;
+    if (j.memoised) report.reused++;
+    opts.memo?.next.set(j.key, JSON.stringify(d));
+    for (const x of d.disclosures) {
+      report.disclosures.push({ var: j.members[x.at] as number, low: x.low ?? Number.NaN, high: x.high ?? Number.NaN, exact: x.exact, ...(x.unproven ? { unproven: true } : {}) });
+    }
+    const disclosed = new Set(d.disclosures.map((x) => j.members[x.at]));
+    for (const v of j.candidates) if (!disclosed.has(v)) report.certified.push(sys.vars[v]!.key);
+    if (process.env.CLOSELOOP_TRACE_AUDIT && j.seconds > 0.2) console.error(`audit component: ${j.members.length} counts, ${j.rowIds.length} relations, ${j.candidates.length} candidates: ${j.seconds.toFixed(1)} s`);
   }
   report.seconds = (performance.now() - started) / 1000;
   return report;
@@ -170,6 +351,8 @@ class Component {
   private eqOf: number[][] | null = null;
   /** the variables that move with each variable (built for neighbourhoods) */
   private closure: number[][] | null = null;
+  /** the whole-number solution the LPs start from (the truth, when known) */
+  private start: Float64Array | null = null;
 
   constructor(
     private readonly sys: LinearSystem,
@@ -248,6 +431,7 @@ class Component {
     }
     if (!open.size) return;
     const x0 = this.truthPoint() ?? (await this.wholeSolution());
+    this.start = x0;
     if (!x0) throw new Error(`disclosure audit: ${this.members.length} related counts have no whole-number solution: the published figures contradict each other`);
     for (const k of [...open]) if ((x0[k] as number) <= EPS || (x0[k] as number) >= this.T - EPS) open.delete(k);
     await this.changesBack(open);
@@ -457,14 +641,20 @@ class Component {
           else if (open.has(v) && xv >= this.T - EPS) high.push(i);
         });
         if (!low.length && !high.length) break;
-        if (!this.isWhole(region, x) && !(await this.wholeWith(region, low, high))) break;
+        if (!this.isWhole(region, x) && !(await this.wholeWith(region, low, high, x))) break;
         for (const i of [...low, ...high]) open.delete(region.vars[i] as number);
       }
     }
   }
 
-  /** Is there a whole-number solution of the region with these at 0 and those at the threshold or above? */
-  private async wholeWith(region: Region, zero: number[], high: number[]): Promise<boolean> {
+  /**
+   * Is there a whole-number solution of the region with these at 0 and those at the
+   * threshold or above? With the LP optimum that put them there (near), first the same
+   * question with every count the optimum left at its starting value held there: a much
+   * smaller MIP, and any solution of it is a solution of the whole (issue 19: half the MIP
+   * time on the 20,000-person demo). Only when it finds none does the whole region decide.
+   */
+  private async wholeWith(region: Region, zero: number[], high: number[], near?: Float64Array): Promise<boolean> {
     const highs = await solver();
     const nvars = region.vars.length;
     const lower = Float64Array.from(region.vars, (v) => this.lower[v] as number);
@@ -472,19 +662,35 @@ class Component {
     for (const i of zero) upper[i] = 0;
     for (const i of high) lower[i] = Math.max(lower[i] as number, this.T);
     const { starts, indices, values, rhs } = csrOf(region.eqs);
-    const model = highs.createModel({
-      numCols: nvars, numRows: region.eqs.length, colCost: new Float64Array(nvars), colLower: lower, colUpper: upper, rowLower: rhs, rowUpper: rhs,
-      matrix: { format: 'csr', numRows: region.eqs.length, numCols: nvars, starts, indices, values },
-      integrality: Int32Array.from(region.vars, (v) => (this.integer[v] ? 1 : 0)),
-    });
-    try {
-      model.options.set({ output_flag: false, mip_max_nodes: MIP_NODES });
-      this.report.mips++;
-      const r = model.run();
-      return (r.modelStatus as number) === highs.constants.modelStatus.optimal;
-    } finally {
-      model.dispose();
+    const feasible = (lo: Float64Array, up: Float64Array) => {
+      const model = highs.createModel({
+        numCols: nvars, numRows: region.eqs.length, colCost: new Float64Array(nvars), colLower: lo, colUpper: up, rowLower: rhs, rowUpper: rhs,
+        matrix: { format: 'csr', numRows: region.eqs.length, numCols: nvars, starts, indices, values },
+        integrality: Int32Array.from(region.vars, (v) => (this.integer[v] ? 1 : 0)),
+      });
+      try {
+        model.options.set({ output_flag: false, mip_max_nodes: MIP_NODES });
+        this.report.mips++;
+        return (model.run().modelStatus as number) === highs.constants.modelStatus.optimal;
+      } finally {
+        model.dispose();
+      }
+    };
+    const start = this.start;
+    if (near && start) {
+      const lo = Float64Array.from(lower);
+      const up = Float64Array.from(upper);
+      let held = 0;
+      region.vars.forEach((v, i) => {
+        const s0 = start[v] as number;
+        if (Math.abs((near[i] as number) - s0) <= 1e-9 && s0 >= (lo[i] as number) && s0 <= (up[i] as number)) {
+          lo[i] = up[i] = s0;
+          held++;
+        }
+      });
+      if (held > 0 && feasible(lo, up)) return true;
     }
+    return feasible(lower, upper);
   }
 
   /**
@@ -498,7 +704,7 @@ class Component {
     if (region.lp.solve(cost) === 'limit') return 'fractional'; // undecided: the exact MIP (or the suppressor) takes it
     const low = this.valuesOf(region);
     if ((low[i] as number) <= EPS) {
-      if (this.isWhole(region, low) || (await this.wholeWith(region, [i], []))) return null;
+      if (this.isWhole(region, low) || (await this.wholeWith(region, [i], [], low))) return null;
     } else if (!this.isWhole(region, low)) return 'fractional';
     this.report.lps++;
     const top = region.lp.solve(cost, true);
@@ -506,7 +712,7 @@ class Component {
     if (top === 'limit') return 'fractional';
     const high = this.valuesOf(region);
     if ((high[i] as number) >= this.T - EPS) {
-      if (this.isWhole(region, high) || (await this.wholeWith(region, [], [i]))) return null;
+      if (this.isWhole(region, high) || (await this.wholeWith(region, [], [i], high))) return null;
       return 'fractional';
     }
     if (!this.isWhole(region, high)) return 'fractional';
