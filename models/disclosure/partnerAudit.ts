@@ -11,7 +11,7 @@
 // Zero may be derived. A violation blocks the publish.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { rows } from '../duckdb.ts';
-import { ANY_OTHER_ORG } from './partners.ts';
+import { ANY_OTHER_ORG, readDirectory } from './partners.ts';
 
 export interface PartnerViolation {
   partner: string;
@@ -26,12 +26,9 @@ const QUANTITIES = ['numerator', 'denominator', 'complement'] as const;
 
 export async function auditPartnerViews(conn: DuckDBConnection, truth: string, published = 'metric_results'): Promise<PartnerViolation[]> {
   const has = async (t: string) => ((await rows<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE table_name = '${t}' AND schema_name = 'main' AND database_name = current_database()`))[0]?.n ?? 0) > 0;
-  if (!(await has('stg_services')) || !(await has('partner_withheld'))) return [];
-  const serving = new Map<string, Set<string>>();
-  for (const r of await rows<{ org_id: string; domain: string }>(conn, 'SELECT DISTINCT org_id, domain FROM stg_services')) {
-    if (!serving.has(r.domain)) serving.set(r.domain, new Set());
-    serving.get(r.domain)!.add(r.org_id);
-  }
+  if (!(await has('partner_withheld'))) return [];
+  const serving = await readDirectory(conn);
+  if (!serving.size) return [];
   // true figures at the whole span, and whether the partner knows each one (before partners'
   // withholding): its whole-span row is shown, or every period's row at some finer grain is
   // (the periods add up to the whole span)

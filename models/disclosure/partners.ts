@@ -121,7 +121,6 @@ export function decidePartnerWithholding(f: PartnerFigures): PartnerWithheld[] {
  */
 export async function buildPartnerWithheld(conn: DuckDBConnection, truth: string): Promise<number> {
   await exec(conn, 'CREATE OR REPLACE TABLE partner_withheld (org_id VARCHAR, metric_id VARCHAR, domain VARCHAR, reason VARCHAR)');
-  const hasDirectory = (await rows<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE table_name = 'stg_services' AND schema_name = 'main' AND database_name = current_database()`))[0]!.n > 0;
   const figures = await rows<{ metric_id: string; dimension: string; group_value: string; n: number | null; d: number | null }>(conn,
     `SELECT metric_id, dimension, group_value, sum(numerator)::DOUBLE AS n, sum(denominator)::DOUBLE AS d FROM ${truth}
      WHERE period_grain = 'all' AND dimension IN ('target_org_id', 'domain')
@@ -129,17 +128,11 @@ export async function buildPartnerWithheld(conn: DuckDBConnection, truth: string
      GROUP BY ALL`);
   if (!figures.length) return 0;
   const quantities = (n: number | null, d: number | null) => [n ?? 0, d ?? 0, n !== null && d !== null ? d - n : 0];
-  const f: PartnerFigures = { orgs: new Map(), domains: new Map(), directory: new Map() };
+  const f: PartnerFigures = { orgs: new Map(), domains: new Map(), directory: await readDirectory(conn) };
   for (const r of figures) {
     const into = r.dimension === 'target_org_id' ? f.orgs : f.domains;
     if (!into.has(r.metric_id)) into.set(r.metric_id, new Map());
     into.get(r.metric_id)!.set(r.group_value, quantities(r.n, r.d));
-  }
-  if (hasDirectory) {
-    for (const r of await rows<{ domain: string; org_id: string }>(conn, 'SELECT DISTINCT domain, org_id FROM stg_services')) {
-      if (!f.directory.has(r.domain)) f.directory.set(r.domain, new Set());
-      f.directory.get(r.domain)!.add(r.org_id);
-    }
   }
   const withheld = decidePartnerWithholding(f);
   for (let i = 0; i < withheld.length; i += 1000) {
@@ -147,4 +140,16 @@ export async function buildPartnerWithheld(conn: DuckDBConnection, truth: string
       .map((w) => `(${str(w.org_id)}, ${str(w.metric_id)}, ${w.domain === null ? 'NULL' : str(w.domain)}, ${str(w.reason)})`).join(', ')}`);
   }
   return withheld.length;
+}
+
+/** The staged public directory: domain -> the organisations serving it (empty without stg_services). */
+export async function readDirectory(conn: DuckDBConnection): Promise<Map<string, Set<string>>> {
+  const directory = new Map<string, Set<string>>();
+  const staged = await rows<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE table_name = 'stg_services' AND schema_name = 'main' AND database_name = current_database()`);
+  if (!staged[0]?.n) return directory;
+  for (const r of await rows<{ domain: string; org_id: string }>(conn, 'SELECT DISTINCT domain, org_id FROM stg_services')) {
+    if (!directory.has(r.domain)) directory.set(r.domain, new Set());
+    directory.get(r.domain)!.add(r.org_id);
+  }
+  return directory;
 }

@@ -10,6 +10,7 @@ import { countyLabel, countyName } from '../geo.ts';
 import { groupLabel } from '../labels.ts';
 import { HttpError, notFound } from '../http.ts';
 import { availability, findMetric } from './catalog.ts';
+import { PARTNER_NOTE, partnerWithheldRows } from './partnerView.ts';
 import { resultRowsFor } from './results.ts';
 
 export const notAvailable = (what: string) => new HttpError(404, `${what} is not available in this run`, { reason: 'not_available' });
@@ -60,12 +61,9 @@ function withheldGapFigures(gen: Generation): Promise<Set<string>> {
   });
 }
 
-/** For a partner's view (server/data/partnerView.ts): the domains whose referral figures its view withholds. */
-function partnerWithheldDomains(gen: Generation): Promise<Set<string>> {
-  const org = (gen as Generation & { partnerWithheldAs?: string }).partnerWithheldAs;
-  if (org === undefined || !gen.hasTable('partner_withheld')) return Promise.resolve(new Set());
-  return gen.memo('gap-partner-withheld', async () => new Set((await gen.query<{ d: string }>(
-    `SELECT DISTINCT coalesce(domain, '*') AS d FROM partner_withheld WHERE org_id = ? AND metric_id = 'capacity_rejection_share'`, [org])).map((r) => r.d)));
+/** For a partner's view (server/data/partnerView.ts): the domains whose referral figures it withholds ('*': all of them). */
+async function partnerWithheldDomains(gen: Generation): Promise<Set<string>> {
+  return new Set((await partnerWithheldRows(gen)).filter((r) => r.metric_id === 'capacity_rejection_share').map((r) => r.domain ?? '*'));
 }
 
 const CAPACITY_NOTES: Record<string, string> = {
@@ -88,7 +86,7 @@ export function gapNote(r: Row, resultWithheld: (metric: string) => boolean, par
     notes.push(`Unmet need rate: ${withheld('unmet_need_rate', 'needs_measurable') ? 'withheld (n<11)' : 'no positive need has reached day 90 yet'}`);
   }
   if (empty('capacity_rejection_share')) {
-    notes.push(`Closed for no capacity: ${partnerWithheld ? 'withheld from partner views (another organisation could be singled out)'
+    notes.push(`Closed for no capacity: ${partnerWithheld ? PARTNER_NOTE
       : withheld('capacity_rejection_share', 'closed_not_met_referrals') ? 'withheld (n<11)' : 'no referral here was closed without the need met'}`);
   }
   if (empty('demand_capacity_ratio')) {

@@ -131,12 +131,17 @@ export function partnerView(gen: Generation, org: string, withheldAs = org): Gen
   });
 }
 
+/** The rows of partner_withheld that apply to this view (none for other principals). */
+export function partnerWithheldRows(gen: Generation): Promise<Array<{ metric_id: string; domain: string | null }>> {
+  const as = (gen as Generation & { partnerWithheldAs?: string }).partnerWithheldAs;
+  if (as === undefined || !gen.hasTable('partner_withheld')) return Promise.resolve([]);
+  return gen.memo('partner-withheld-rows', () => gen.query<{ metric_id: string; domain: string | null }>(
+    'SELECT metric_id, domain FROM partner_withheld WHERE org_id = ?', [as]));
+}
+
 /** The metrics a partner's view withholds something of (none for other principals). */
-export function partnerWithheldMetrics(gen: Generation): Promise<Set<string>> {
-  const org = (gen as Generation & { partnerWithheldAs?: string }).partnerWithheldAs;
-  if (org === undefined || !gen.hasTable('partner_withheld')) return Promise.resolve(new Set());
-  return gen.memo('partner-withheld-metrics', async () => new Set((await gen.query<{ m: string }>(
-    'SELECT DISTINCT metric_id AS m FROM partner_withheld WHERE org_id = ?', [org])).map((r) => r.m)));
+export async function partnerWithheldMetrics(gen: Generation): Promise<Set<string>> {
+  return new Set((await partnerWithheldRows(gen)).map((r) => r.metric_id));
 }
 
 /** The chart note of a partner's view that withholds figures of the chart's metric. */
