@@ -20,6 +20,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { openDatabase, rows as readRows } from '../duckdb.ts';
 import { atomsOf, atomValues } from './attacker/atoms.ts';
 import { findDisclosures, type RangeOptions } from './attacker/ranges.ts';
+import { favourableReferenceRelations, type FavourableOptions } from './attacker/reference.ts';
 import { definitionalTies, sharedCountTies } from './attacker/ties.ts';
 import { buildSystem, type AuditCell, type ExtraRelation, type LinearSystem, type PeopleRule } from './attacker/system.ts';
 import { metricMetaMap, type MetricInput, type MetricMeta } from './metricMeta.ts';
@@ -116,6 +117,11 @@ export interface AuditOptions {
    * be 0 or at least the threshold in size, or not provable inside either band.
    */
   previous?: readonly AuditRow[] | string;
+  /**
+   * The most_favourable reference rule (attacker/reference.ts): with the true figures, every
+   * withheld group of 30 or more gets the rule's ordering against its shown reference.
+   */
+  favourable?: FavourableOptions;
 }
 
 const STAT_FIELDS = ['rate_difference', 'rd_ci_low', 'rd_ci_high', 'rate_ratio', 'rr_ci_low', 'rr_ci_high', 'p_value', 'q_value', 'disparity_flag'] as const;
@@ -276,7 +282,8 @@ async function audit(published: AuditRow[], truth: AuditRow[] | null, opts: Omit
   // published figures. Then the audit goes on without the guesses and says so; the
   // definitions' own relations (definitionalTies) hold either way.
   const shared = sharedCountTies(cells, metas);
-  const fixed = [...definitionalTies(cells, metas, truthByKey !== null), ...(opts.ties ?? [])];
+  const ordering = truthByKey && opts.favourable ? favourableReferenceRelations(cells, known.map((r) => r.reference_group), metas, opts.favourable) : [];
+  const fixed = [...definitionalTies(cells, metas, truthByKey !== null), ...(opts.ties ?? []), ...ordering];
   const attempt = async (extra: ExtraRelation[]) => {
     const sys = buildSystem(cells, { metas, threshold: T, existence: opts.existence ?? 'frames', extra, people: opts.people });
     if (before) addChanges(sys, known, before, metas);

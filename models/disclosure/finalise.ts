@@ -11,7 +11,7 @@
 // and the other published tables (curves, gap table, pre/post summary).
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Config } from '../config.ts';
-import { computeComparisons } from '../disparities/computeComparisons.ts';
+import { computeComparisons, MIN_FAVOURABLE_DENOMINATOR, referenceConfig } from '../disparities/computeComparisons.ts';
 import { buildDisparitySummary } from '../disparities/summaries.ts';
 import { exec, rows, sqlString as str } from '../duckdb.ts';
 import { buildIntermediate } from '../intermediate/index.ts';
@@ -122,6 +122,9 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
   // the truth and the previous publication do not change between rounds: read once
   const truthRows = await readAuditTable(conn, '_truth_results');
   const previousRows = previous ? await readAuditTable(conn, previous) : undefined;
+  // dimensions compared with a named group; the others' most_favourable reference orders their groups (attacker/reference.ts)
+  const named = new Set(referenceConfig(opts.config.referenceGroups ?? {}).filter(([, c]) => typeof c === 'object').map(([d]) => d));
+  const favourable = { named, minDenominator: MIN_FAVOURABLE_DENOMINATOR };
   const auditComponents = { decided: 0, reused: 0 };
   const audited = (a: AuditReport) => {
     auditComponents.decided += a.attacker?.components ?? 0;
@@ -163,7 +166,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     suppression = await timed('suppression', suppressFromTruth);
     // Rounds run the attacker without its exact (whole-component) solves: a count no local
     // certificate shows safe is treated as disclosed.
-    audit = audited(await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: truthRows, ties, people, exact: false, settled, previous: against ? previousRows : undefined, memo })));
+    audit = audited(await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: truthRows, ties, people, favourable, exact: false, settled, previous: against ? previousRows : undefined, memo })));
     for (const k of audit.attacker?.certified ?? []) settled.add(k);
     const disclosed = audit.violations.filter((v) => v.relation === 'disclosure' || v.relation === 'primary');
     if (process.env.CLOSELOOP_TRACE_AUDIT) {
@@ -173,7 +176,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
         const k = `${v.relation} ${v.message.replace(/-?[0-9.]+/g, '#')}`;
         by.set(k, (by.get(k) ?? 0) + 1);
       }
-      console.error(`round ${rounds}${against ? ' (changes since the previous publication)' : ''}: ${disclosed.length} disclosed`);
+      console.error(`round ${rounds}${against ? ' (changes since the previous publication)' : ''}: ${disclosed.length} disclosed; relations ${Object.entries(audit.attacker?.byRelation ?? {}).map(([k, n]) => `${k} ${n}`).join(', ')}`);
       for (const [k, n] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.error(`  ${n} x ${k}`);
     }
     if (!disclosed.length && previous && !against) {
@@ -207,7 +210,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     if (added === 0) break; // nothing more to withhold: the audit's verdict stands
   }
   // the last word: exactly, on the final pattern, what stays unproven
-  if (!audit!.ok || (previous && !against)) audit = audited(await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: truthRows, ties, people, settled, previous: previousRows, memo })));
+  if (!audit!.ok || (previous && !against)) audit = audited(await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: truthRows, ties, people, favourable, settled, previous: previousRows, memo })));
   await timed('suppression', async () => {
     await publishedQValues(conn);
     await settleAddedColumns(conn);

@@ -36,7 +36,7 @@ export interface AuditCell {
   elapsedDays?: number | null;
 }
 
-export type RelationKind = 'partition' | 'margin' | 'time' | 'total' | 'tie' | 'people' | 'existence' | 'revision';
+export type RelationKind = 'partition' | 'margin' | 'time' | 'total' | 'tie' | 'people' | 'existence' | 'revision' | 'reference';
 export type VarAtom = AtomType | 'D' | 'P';
 
 export interface SystemVar {
