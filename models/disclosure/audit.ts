@@ -16,13 +16,15 @@
 //    (exact, or bounded), under the relations between groups and `all`, two-way cells and
 //    margins, grains, a proportion's parts, counts shared by metrics, tied dimensions and
 //    whole-window person-time. Zero may be shown and may be derived.
+import { createHash } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openDatabase, rows as readRows } from '../duckdb.ts';
+import { readColumns } from './columnar.ts';
 import { atomsOf, atomValues } from './attacker/atoms.ts';
 import { findDisclosures, type RangeOptions } from './attacker/ranges.ts';
 import { favourableReferenceRelations, type FavourableOptions } from './attacker/reference.ts';
 import { definitionalTies, sharedCountTies } from './attacker/ties.ts';
-import { buildSystem, type AuditCell, type ExtraRelation, type LinearSystem, type PeopleRule } from './attacker/system.ts';
+import { buildSystem, cellKey, type AuditCell, type ExtraRelation, type LinearSystem, type PeopleRule } from './attacker/system.ts';
 import { metricMetaMap, type MetricInput, type MetricMeta } from './metricMeta.ts';
 
 export interface AuditRow {
@@ -133,8 +135,10 @@ const ATOM_NAMES: Record<string, string> = {
 
 export async function auditResults(input: readonly AuditRow[] | DuckDBConnection, opts: AuditOptions): Promise<AuditReport> {
   checkAuditThreshold(opts.threshold);
+  const t = performance.now();
   const published = Array.isArray(input) ? [...(input as readonly AuditRow[])] : await readTable(input as DuckDBConnection, opts.table ?? 'metric_results', false);
-  const truth = Array.isArray(input) || !opts.truthTable ? null : typeof opts.truthTable === 'string' ? await readTable(input as DuckDBConnection, opts.truthTable, false) : [...opts.truthTable];
+  if (process.env.CLOSELOOP_TRACE_AUDIT) console.error(`audit steps: read ${((performance.now() - t) / 1000).toFixed(2)} s`);
+  const truth = Array.isArray(input) || !opts.truthTable ? null : typeof opts.truthTable === 'string' ? await readTable(input as DuckDBConnection, opts.truthTable, false) : opts.truthTable;
   const previous = typeof opts.previous === 'string' ? await readTable(input as DuckDBConnection, opts.previous, false) : opts.previous as readonly AuditRow[] | undefined;
   return audit(published, truth, { ...opts, previous });
 }
@@ -188,14 +192,31 @@ async function readTable(conn: DuckDBConnection, table: string, csv: boolean): P
   const num = (c: string) => (csv ? `CAST(NULLIF(trim(${ident(c)}), '') AS DOUBLE)` : `${ident(c)}::DOUBLE`);
   const bool = (c: string) => (csv ? `CAST(NULLIF(trim(${ident(c)}), '') AS BOOLEAN)` : ident(c));
   const optional = FIGURE_FIELDS.slice(3).map((f) => (present.includes(f) ? `${f === 'disparity_flag' ? bool(f) : num(f)} AS ${f}` : `NULL AS ${f}`));
-  return readRows<AuditRow>(conn, `SELECT coalesce(${text('metric_id')}, '') AS metric_id, coalesce(${text('period_grain')}, '') AS period_grain,
+  return readRowsColumnar(conn, `SELECT coalesce(${text('metric_id')}, '') AS metric_id, coalesce(${text('period_grain')}, '') AS period_grain,
   coalesce(${csv ? text('period_start') : 'period_start::VARCHAR'}, '') AS period_start, coalesce(${text('dimension')}, '') AS dimension,
   coalesce(${text('group_value')}, '') AS group_value, ${num('numerator')} AS numerator, ${num('denominator')} AS denominator, ${num('value')} AS value,
   coalesce(${bool('suppressed')}, false) AS suppressed, ${present.includes('reference_group') ? text('reference_group') : 'NULL::VARCHAR'} AS reference_group,
-  ${present.includes('as_of') && present.includes('period_end') ? (csv ? `TRY_CAST(NULLIF(trim(as_of), '') AS DATE) - TRY_CAST(NULLIF(trim(period_end), '') AS DATE)` : 'as_of::DATE - period_end::DATE') : 'NULL::INTEGER'} AS elapsed_days,
+  ${present.includes('as_of') && present.includes('period_end') ? (csv ? `TRY_CAST(NULLIF(trim(as_of), '') AS DATE) - TRY_CAST(NULLIF(trim(period_end), '') AS DATE)` : '(as_of::DATE - period_end::DATE)::INTEGER') : 'NULL::INTEGER'} AS elapsed_days,
   ${optional.join(', ')}, ${present.includes('note') ? text('note') : 'NULL::VARCHAR'} AS note
 FROM ${ident(table)}
 ORDER BY 1, 2, 3, 4, 5`); // a fixed order: the attacker's system (and so the publish) must not depend on scan order
+}
+
+/**
+ * A query's rows as objects, read column by column (every column of readTable's query is
+ * VARCHAR, DOUBLE, INTEGER or BOOLEAN, so the JSON values need no normalising): the rounds
+ * read the whole table each time, and row-by-row conversion was most of that read.
+ */
+async function readRowsColumnar(conn: DuckDBConnection, sql: string): Promise<AuditRow[]> {
+  const { length, columns } = await readColumns(conn, sql);
+  const names = Object.keys(columns);
+  const out: AuditRow[] = new Array(length);
+  for (let i = 0; i < length; i++) {
+    const r: Record<string, unknown> = {};
+    for (const n of names) r[n] = columns[n]![i];
+    out[i] = r as unknown as AuditRow;
+  }
+  return out;
 }
 
 /** A results table as the audit reads it (in its fixed order), to pass as truthTable or previous. */
@@ -206,7 +227,21 @@ export function readAuditTable(conn: DuckDBConnection, table: string): Promise<A
 const keyOf = (r: Pick<AuditRow, 'metric_id' | 'period_grain' | 'period_start' | 'dimension' | 'group_value'>) =>
   `${r.metric_id}\u001f${r.period_grain}\u001f${r.period_start}\u001f${r.dimension}\u001f${r.group_value}`;
 
-async function audit(published: AuditRow[], truth: AuditRow[] | null, opts: Omit<AuditOptions, 'previous'> & { previous?: readonly AuditRow[] }): Promise<AuditReport> {
+/**
+ * What the rounds of one publish share (finalise.ts passes the same truth rows each round):
+ * the truth by key, and the ties found in the data for the last set of rows audited. Ties
+ * with the truth at hand depend only on the rows published (their keys, the truth and the
+ * days elapsed), not on which are withheld; the rows change only when a cut is removed.
+ */
+const truthCache = new WeakMap<readonly AuditRow[], { byKey: Map<string, AuditRow>; rows?: string; ties?: { shared: ExtraRelation[]; definitional: ExtraRelation[] } }>();
+
+function rowsFingerprint(cells: readonly AuditCell[]): string {
+  const h = createHash('sha256');
+  for (const c of cells) h.update(`${cellKey(c)}\u001e${c.elapsedDays ?? ''}\u001d`);
+  return h.digest('hex');
+}
+
+async function audit(published: AuditRow[], truth: readonly AuditRow[] | null, opts: Omit<AuditOptions, 'previous'> & { previous?: readonly AuditRow[] }): Promise<AuditReport> {
   const metas = metricMetaMap(opts.metrics);
   const T = opts.threshold;
   const violations: AuditViolation[] = [];
@@ -218,7 +253,10 @@ async function audit(published: AuditRow[], truth: AuditRow[] | null, opts: Omit
     at(r, 'catalog', `metric ${r.metric_id} is not in the catalog: the audit cannot tell which of its figures are counts`);
     return false;
   });
-  const truthByKey = truth ? new Map(truth.map((r) => [keyOf(r), r])) : null;
+  const started = performance.now();
+  let cached = truth ? truthCache.get(truth) : undefined;
+  if (truth && !cached) truthCache.set(truth, (cached = { byKey: new Map(truth.map((r) => [keyOf(r), r])) }));
+  const truthByKey = cached?.byKey ?? null;
   // A row pending revision shows the previous publication's figures: in this publication it is withheld.
   const pending = (r: AuditRow) => !r.suppressed && r.note === PENDING_REVISION;
   const withheld = (r: AuditRow) => r.suppressed || pending(r);
@@ -281,13 +319,27 @@ async function audit(published: AuditRow[], truth: AuditRow[] | null, opts: Omit
   // withheld cells, and a guess can be wrong: on a 3,000-person export one contradicted the
   // published figures. Then the audit goes on without the guesses and says so; the
   // definitions' own relations (definitionalTies) hold either way.
-  const shared = sharedCountTies(cells, metas);
+  const tiesStarted = performance.now();
+  let ties = cached?.ties;
+  const fingerprint = cached ? rowsFingerprint(cells) : '';
+  const reusedTies = Boolean(ties) && cached?.rows === fingerprint;
+  if (!ties || !reusedTies) {
+    ties = { shared: sharedCountTies(cells, metas), definitional: definitionalTies(cells, metas, truthByKey !== null) };
+    if (cached) Object.assign(cached, { rows: fingerprint, ties });
+  }
+  const shared = ties.shared;
   const ordering = truthByKey && opts.favourable ? favourableReferenceRelations(cells, known.map((r) => r.reference_group), metas, opts.favourable) : [];
-  const fixed = [...definitionalTies(cells, metas, truthByKey !== null), ...(opts.ties ?? []), ...ordering];
+  const fixed = [...ties.definitional, ...(opts.ties ?? []), ...ordering];
+  const seconds = { rows: (tiesStarted - started) / 1000, ties: (performance.now() - tiesStarted) / 1000, system: 0, solve: 0 };
   const attempt = async (extra: ExtraRelation[]) => {
+    let t = performance.now();
     const sys = buildSystem(cells, { metas, threshold: T, existence: opts.existence ?? 'frames', extra, people: opts.people });
     if (before) addChanges(sys, known, before, metas);
-    return { sys, found: await findDisclosures(sys, { exact: opts.exact ?? true, settled: opts.settled, memo: opts.memo }) };
+    seconds.system += (performance.now() - t) / 1000;
+    t = performance.now();
+    const found = await findDisclosures(sys, { exact: opts.exact ?? true, settled: opts.settled, memo: opts.memo });
+    seconds.solve += (performance.now() - t) / 1000;
+    return { sys, found };
   };
   let guessesDropped = false;
   let result: Awaited<ReturnType<typeof attempt>>;
@@ -299,6 +351,7 @@ async function audit(published: AuditRow[], truth: AuditRow[] | null, opts: Omit
     result = await attempt(fixed);
   }
   const { sys, found } = result;
+  if (process.env.CLOSELOOP_TRACE_AUDIT) console.error(`audit steps: rows and checks ${seconds.rows.toFixed(2)} s, ties ${seconds.ties.toFixed(2)} s${reusedTies ? ' (reused)' : ''}, system ${seconds.system.toFixed(2)} s, solve ${seconds.solve.toFixed(2)} s`);
   for (const d of found.disclosures) {
     const v = sys.vars[d.var]!;
     const r = known[v.cell]!;

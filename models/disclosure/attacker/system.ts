@@ -124,6 +124,8 @@ function parentStart(grain: string, start: string): string {
 }
 
 const TOL = 1e-6;
+const ATOM_CODE: Record<VarAtom, number> = { N: 0, C: 1, E: 2, K: 3, X: 4, n: 5, T: 6, D: 7, P: 8 };
+const ATOM_SLOTS = 9;
 
 export function buildSystem(cells: AuditCell[], o: BuildOptions): LinearSystem {
   const vars: SystemVar[] = [];
@@ -139,8 +141,10 @@ export function buildSystem(cells: AuditCell[], o: BuildOptions): LinearSystem {
 
   // Per cell and atom: a variable index, or a constant.
   type Slot = { v: number } | { k: number };
-  const slots = new Map<string, Slot>();
-  const slotKey = (cell: number, atom: VarAtom) => `${cell}\u001f${atom}`;
+  // numeric keys (cell x atom): the system is built every round, and string keys were most of its cost
+  const slots = new Map<number, Slot>();
+  const slotKey = (cell: number, atom: VarAtom) => cell * ATOM_SLOTS + ATOM_CODE[atom];
+  const peopleSlots = new Map<string, { v: number }>();
   const metaOf = (c: AuditCell) => {
     const m = o.metas.get(c.metric_id);
     if (!m) throw new Error(`audit: metric ${c.metric_id} is not in the catalog`);
@@ -156,11 +160,11 @@ export function buildSystem(cells: AuditCell[], o: BuildOptions): LinearSystem {
       // The people behind the row's person-time, shown or not (one variable per cohort cell).
       const group = o.people!.samePeople.find((g) => g.includes(c.metric_id)) ?? [c.metric_id];
       const pKey = `${group.join('+')}\u001f${c.period_grain}\u001f${c.period_start}\u001f${c.dimension}\u001f${c.group_value}\u001fP`;
-      let p = slots.get(pKey) as { v: number } | undefined;
+      let p = peopleSlots.get(pKey);
       if (!p) {
         p = { v: vars.length };
         vars.push({ cell: i, atom: 'P', key: pKey, truth: null, integer: true, protect: true, lower: 0, upper: Infinity });
-        slots.set(pKey, p);
+        peopleSlots.set(pKey, p);
       }
       slots.set(slotKey(i, 'P'), p);
     }
