@@ -15,6 +15,7 @@ import { computeComparisons, MIN_FAVOURABLE_DENOMINATOR, referenceConfig } from 
 import { buildDisparitySummary } from '../disparities/summaries.ts';
 import { exec, rows, sqlString as str } from '../duckdb.ts';
 import { buildIntermediate } from '../intermediate/index.ts';
+import { stageTable } from './columnar.ts';
 import { settleAddedColumns } from '../metrics/afterSuppression.ts';
 import { POPULATION_DIMENSIONS } from '../metrics/dimensions.ts';
 import { windowMonthBounds } from '../metrics/windowMonths.ts';
@@ -253,11 +254,8 @@ async function markGiven(conn: DuckDBConnection, threshold: number, people: Peop
 WHERE metric_id IN (${people.metrics.map(str).join(', ')}) AND denominator > 0 AND floor(denominator / ${people.minPerPerson} + 1e-9) < ${threshold}`);
   }
   if (forced.size) {
-    await exec(conn, `CREATE OR REPLACE TEMP TABLE _forced (k VARCHAR)`);
     const keys = [...forced];
-    for (let i = 0; i < keys.length; i += 2000) {
-      await exec(conn, `INSERT INTO _forced VALUES ${keys.slice(i, i + 2000).map((k) => `(${str(k)})`).join(', ')}`);
-    }
+    await stageTable(conn, '_forced', keys.length, [{ name: 'k', type: 'VARCHAR', values: keys }]);
     await exec(conn, `UPDATE metric_results SET suppressed = true
 WHERE concat_ws(chr(31), metric_id, period_grain, period_start::VARCHAR, dimension, group_value) IN (SELECT k FROM _forced)`);
     await exec(conn, 'DROP TABLE _forced');
@@ -303,11 +301,9 @@ async function readAuditMemo(conn: DuckDBConnection): Promise<Map<string, string
 }
 
 async function writeAuditMemo(conn: DuckDBConnection, memo: ReadonlyMap<string, string>) {
-  await exec(conn, 'CREATE OR REPLACE TABLE audit_memo (k VARCHAR, v VARCHAR)');
   const entries = [...memo];
-  for (let i = 0; i < entries.length; i += 500) {
-    await exec(conn, `INSERT INTO audit_memo VALUES ${entries.slice(i, i + 500).map(([k, v]) => `(${str(k)}, ${str(v)})`).join(', ')}`);
-  }
+  await stageTable(conn, '_audit_memo', entries.length, [{ name: 'k', type: 'VARCHAR', values: entries.map(([k]) => k) }, { name: 'v', type: 'VARCHAR', values: entries.map(([, v]) => v) }]);
+  await exec(conn, 'CREATE OR REPLACE TABLE audit_memo AS SELECT k, v FROM _audit_memo; DROP TABLE _audit_memo');
 }
 
 async function withheldKeys(conn: DuckDBConnection): Promise<string[]> {
