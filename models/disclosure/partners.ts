@@ -30,9 +30,12 @@
 // s_G > 0 is judged from the area's true figures (not the others' part, which needs P's own
 // split by domain): that can only withhold more. Zero may be derived.
 //
+// Need metrics whose counts a referral moves (NEED_METRICS_MOVED_BY_REFERRALS) are not cut
+// by organisation, but a partner knows its own part of them: they are withheld in the same
+// domains.
+//
 // Not covered (README, "Not yet done"): a directory tie by county (98% of the demo's
-// referrals go to a program serving the person's county: an approximate tie, not a proof);
-// metrics not cut by organisation whose units a partner's referrals also touch (needs met).
+// referrals go to a program serving the person's county: an approximate tie, not a proof).
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { exec, rows, sqlString as str } from '../duckdb.ts';
 
@@ -51,6 +54,8 @@ export interface PartnerFigures {
   domains: Map<string, Map<string, number[]>>;
   /** domain -> organisations the public directory lists as serving it */
   directory: Map<string, Set<string>>;
+  /** Need metrics a referral moves that the publication cuts by domain (NEED_METRICS_MOVED_BY_REFERRALS). */
+  needMetrics?: readonly string[];
 }
 
 /**
@@ -63,6 +68,18 @@ export const ANY_OTHER_ORG = '*';
 export const SOLE_DOMAIN = 'its units can come from only one other organisation';
 export const COMPLEMENT_DOMAIN = 'withheld with the domains above, so that their sum mixes two or more organisations';
 export const SOLE_METRIC = 'its units can come from only one other organisation';
+export const SOLE_NEED = 'the referrals that move these needs can come from only one other organisation';
+
+/**
+ * Need metrics whose counts a referral moves: a need referred within 30 days
+ * (need_referral_rate, days_to_referral, sns_e_intervention_rate), or closed as met within 90
+ * (unmet_need_rate, and the gap table's needs met). A partner knows which of those needs
+ * were referred to it, so in a domain whose other referrals can only be one other
+ * organisation's, the area's figure minus its own is that organisation's count of needs it
+ * was referred or met. They are withheld from the partner in the same domains as the
+ * referral metrics.
+ */
+export const NEED_METRICS_MOVED_BY_REFERRALS: readonly string[] = ['need_referral_rate', 'days_to_referral', 'sns_e_intervention_rate', 'unmet_need_rate'];
 
 /**
  * The partner rule on the true figures (pure: the tests hand it tables worked out by hand).
@@ -77,6 +94,7 @@ export function decidePartnerWithholding(f: PartnerFigures): PartnerWithheld[] {
   for (const p of [...partners].sort()) {
     const hidden = new Set<string>();
     const whole = new Set<string>();
+    let complement: string | null = null;
     for (const [m, byOrg] of f.orgs) {
       const areas = f.domains.get(m) ?? new Map<string, number[]>();
       const quantities = Math.max(...[...byOrg.values()].map((q) => q.length), 0);
@@ -100,13 +118,25 @@ export function decidePartnerWithholding(f: PartnerFigures): PartnerWithheld[] {
         const units = (d: string) => [...f.domains.values()].filter((a) => (a.get(d) ?? []).some((v) => v > 0)).length;
         const candidates = [...f.directory.keys()].filter((d) => !hidden.has(d) && serving(d, p).some((o) => !mixers.has(o)))
           .sort((a, b) => units(b) - units(a) || a.localeCompare(b));
-        if (candidates.length) out.push(...[...f.orgs.keys()].map((m) => ({ org_id: p, metric_id: m, domain: candidates[0]!, reason: COMPLEMENT_DOMAIN })));
-        else for (const m of f.orgs.keys()) whole.add(m);
+        if (candidates.length) {
+          complement = candidates[0]!;
+          out.push(...[...f.orgs.keys()].map((m) => ({ org_id: p, metric_id: m, domain: complement!, reason: COMPLEMENT_DOMAIN })));
+        } else for (const m of f.orgs.keys()) whole.add(m);
       }
     }
     for (const m of [...f.orgs.keys()].sort()) {
       if (whole.has(m)) out.push({ org_id: p, metric_id: m, domain: null, reason: SOLE_METRIC });
       else for (const d of [...hidden].sort()) out.push({ org_id: p, metric_id: m, domain: d, reason: SOLE_DOMAIN });
+    }
+    // Need metrics a referral moves: the same domains (and complement). When every referral
+    // metric is withheld whole (one other organisation with units in all), so are they.
+    const needWhole = f.orgs.size > 0 && [...f.orgs.keys()].every((m) => whole.has(m));
+    for (const m of [...(f.needMetrics ?? [])].sort()) {
+      if (needWhole) out.push({ org_id: p, metric_id: m, domain: null, reason: SOLE_NEED });
+      else {
+        for (const d of [...hidden].sort()) out.push({ org_id: p, metric_id: m, domain: d, reason: SOLE_NEED });
+        if (complement) out.push({ org_id: p, metric_id: m, domain: complement, reason: COMPLEMENT_DOMAIN });
+      }
     }
   }
   // a whole metric withheld makes its domain rows moot
@@ -128,7 +158,9 @@ export async function buildPartnerWithheld(conn: DuckDBConnection, truth: string
      GROUP BY ALL`);
   if (!figures.length) return 0;
   const quantities = (n: number | null, d: number | null) => [n ?? 0, d ?? 0, n !== null && d !== null ? d - n : 0];
-  const f: PartnerFigures = { orgs: new Map(), domains: new Map(), directory: await readDirectory(conn) };
+  const needMetrics = (await rows<{ m: string }>(conn, `SELECT DISTINCT metric_id AS m FROM ${truth}
+     WHERE list_contains(string_split(dimension, '*'), 'domain') AND metric_id IN (${NEED_METRICS_MOVED_BY_REFERRALS.map(str).join(', ')}) ORDER BY 1`)).map((r) => r.m);
+  const f: PartnerFigures = { orgs: new Map(), domains: new Map(), directory: await readDirectory(conn), needMetrics };
   for (const r of figures) {
     const into = r.dimension === 'target_org_id' ? f.orgs : f.domains;
     if (!into.has(r.metric_id)) into.set(r.metric_id, new Map());

@@ -46,7 +46,8 @@ export async function gapTable(gen: Generation, f: GapFilter = {}): Promise<Row[
   const partnerHidden = await partnerWithheldDomains(gen);
   return rows.map((r) => ({
     ...r, domain_label: groupLabel('domain', String(r.domain)), county_name: countyName(String(r.county_fips)),
-    note: gapNote(r, (metric) => withheld.has(`${metric}|${r.domain}*${r.county_fips}`), partnerHidden.has(String(r.domain)) || partnerHidden.has('*')),
+    note: gapNote(r, (metric) => withheld.has(`${metric}|${r.domain}*${r.county_fips}`),
+      (metric) => partnerHidden.has(`${metric}|${r.domain}`) || partnerHidden.has(`${metric}|*`)),
   }));
 }
 
@@ -63,7 +64,8 @@ function withheldGapFigures(gen: Generation): Promise<Set<string>> {
 
 /** For a partner's view (server/data/partnerView.ts): the domains whose referral figures it withholds ('*': all of them). */
 async function partnerWithheldDomains(gen: Generation): Promise<Set<string>> {
-  return new Set((await partnerWithheldRows(gen)).filter((r) => r.metric_id === 'capacity_rejection_share').map((r) => r.domain ?? '*'));
+  return new Set((await partnerWithheldRows(gen)).filter((r) => r.metric_id === 'capacity_rejection_share' || r.metric_id === 'unmet_need_rate')
+    .map((r) => `${r.metric_id}|${r.domain ?? '*'}`));
 }
 
 const CAPACITY_NOTES: Record<string, string> = {
@@ -78,15 +80,16 @@ const CAPACITY_NOTES: Record<string, string> = {
  * no positive need whose 90 days have passed, no referral closed without the need met, or the
  * directory's reason for having no capacity ratio. Null when every figure is there.
  */
-export function gapNote(r: Row, resultWithheld: (metric: string) => boolean, partnerWithheld = false): string | null {
+export function gapNote(r: Row, resultWithheld: (metric: string) => boolean, partnerWithheld: (metric: string) => boolean = () => false): string | null {
   const notes: string[] = [];
   const withheld = (metric: string, count: string) => resultWithheld(metric) || (r.suppressed === true && r[count] === null);
   const empty = (k: string) => r[k] === null || r[k] === undefined;
   if (empty('unmet_need_rate')) {
-    notes.push(`Unmet need rate: ${withheld('unmet_need_rate', 'needs_measurable') ? 'withheld (n<11)' : 'no positive need has reached day 90 yet'}`);
+    notes.push(`Unmet need rate: ${partnerWithheld('unmet_need_rate') ? PARTNER_NOTE
+      : withheld('unmet_need_rate', 'needs_measurable') ? 'withheld (n<11)' : 'no positive need has reached day 90 yet'}`);
   }
   if (empty('capacity_rejection_share')) {
-    notes.push(`Closed for no capacity: ${partnerWithheld ? PARTNER_NOTE
+    notes.push(`Closed for no capacity: ${partnerWithheld('capacity_rejection_share') ? PARTNER_NOTE
       : withheld('capacity_rejection_share', 'closed_not_met_referrals') ? 'withheld (n<11)' : 'no referral here was closed without the need met'}`);
   }
   if (empty('demand_capacity_ratio')) {

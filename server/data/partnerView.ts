@@ -11,7 +11,8 @@
 //     reliability flag too) and comparison emptied, `suppressed` true and the note PARTNER_NOTE; a row compared with a
 //     withheld reference group loses its comparison. The partner's own rows pass.
 //   - km_curves: the curves of a withheld whole metric, and other organisations' curves, are gone.
-//   - gap_table: the referral figures (closed for no capacity) of a withheld domain are emptied.
+//   - gap_table: the referral figures (closed for no capacity) of a withheld domain are emptied,
+//     and its needs met (and unmet) where unmet_need_rate is withheld.
 // The view also keeps its own cache (memo keys carry the organisation), and refuses raw
 // connections (exports and reports are not a partner's).
 import { ANY_OTHER_ORG } from '../../models/disclosure/partners.ts';
@@ -24,6 +25,8 @@ export const PARTNER_NOTE = 'withheld from partner views: another organisation c
 const FIGURES = ['numerator', 'denominator', 'value', 'ci_low', 'ci_high', 'unreliable'];
 const COMPARISONS = ['reference_group', 'rate_difference', 'rd_ci_low', 'rd_ci_high', 'rate_ratio', 'rr_ci_low', 'rr_ci_high', 'p_value', 'q_value', 'disparity_flag', 'disparity_flag_unadjusted'];
 const GAP_REFERRAL_FIGURES = ['no_capacity_referrals', 'closed_not_met_referrals', 'capacity_rejection_share'];
+// needs met within 90 days, and what follows from them: withheld with unmet_need_rate (partners.ts, NEED_METRICS_MOVED_BY_REFERRALS)
+const GAP_NEED_FIGURES = ['needs_met', 'unmet_needs', 'unmet_need_rate', 'unmet_ci_low', 'unmet_ci_high'];
 
 const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
@@ -68,9 +71,12 @@ function curvesView(gen: Generation, org: string, withheldAs: string): string {
 function gapView(gen: Generation, withheldAs: string): string {
   const cols = gen.tables.get('gap_table') ?? [];
   if (!gen.hasTable('partner_withheld')) return '(SELECT * FROM gap_table)';
-  const hid = `EXISTS (SELECT 1 FROM partner_withheld h WHERE h.org_id = ${lit(withheldAs)} AND h.metric_id = 'capacity_rejection_share' AND (h.domain IS NULL OR h.domain = g.domain))`;
+  const hidFor = (metric: string) => `EXISTS (SELECT 1 FROM partner_withheld h WHERE h.org_id = ${lit(withheldAs)} AND h.metric_id = '${metric}' AND (h.domain IS NULL OR h.domain = g.domain))`;
+  const hid = hidFor('capacity_rejection_share');
+  const needHid = hidFor('unmet_need_rate');
   const select = cols.map((c) => (GAP_REFERRAL_FIGURES.includes(c) ? `CASE WHEN ${hid} THEN NULL ELSE g."${c}" END AS "${c}"`
-    : c === 'suppressed' ? `(g."${c}" OR ${hid}) AS "${c}"` : `g."${c}"`));
+    : GAP_NEED_FIGURES.includes(c) ? `CASE WHEN ${needHid} THEN NULL ELSE g."${c}" END AS "${c}"`
+    : c === 'suppressed' ? `(g."${c}" OR ${hid} OR ${needHid}) AS "${c}"` : `g."${c}"`));
   return `(SELECT ${select.join(', ')} FROM gap_table g)`;
 }
 

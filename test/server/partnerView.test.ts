@@ -22,6 +22,8 @@ beforeAll(async () => {
       ['ORG-01', 'closed_loop_rate', 'interpersonal_safety'],
       ['ORG-01', 'capacity_rejection_share', 'interpersonal_safety'],
       ['ORG-01', 'days_to_close', null],
+      // a need metric a referral moves (partners.ts, NEED_METRICS_MOVED_BY_REFERRALS)
+      ['ORG-01', 'unmet_need_rate', 'food'],
       // another partner's withholding changes nothing for ORG-01
       ['ORG-04', 'closed_loop_rate', 'food'],
     ],
@@ -98,13 +100,34 @@ describe('a partner\'s view withholds what partner_withheld names, on every rout
     expect(e.some((g) => g.domain === 'interpersonal_safety' && g.closed_not_met_referrals !== null)).toBe(true);
     for (const g of e) {
       const q = byKey.get(key(g))!;
-      expect(q.unmet_needs).toBe(g.unmet_needs);
+      if (g.domain !== 'food') expect(q.unmet_needs).toBe(g.unmet_needs);
       if (g.domain === 'interpersonal_safety') {
         expect([q.no_capacity_referrals, q.closed_not_met_referrals, q.capacity_rejection_share]).toEqual([null, null, null]);
         expect((q as G & { note: string }).note).toContain('Closed for no capacity: withheld from partner views');
       }
       else expect(q.closed_not_met_referrals).toBe(g.closed_not_met_referrals);
     }
+  });
+
+  it('the gap table: needs met and unmet are emptied where unmet_need_rate is withheld (the partner knows which needs its referrals met)', async () => {
+    type G = { domain: string; county_fips: string; needs_met: number | null; unmet_needs: number | null; unmet_need_rate: number | null; positive_needs: number | null; note: string | null };
+    const e = (await as(evaluator, '/api/gaps')).body.rows as G[];
+    const p = new Map(((await as(partner, '/api/gaps')).body.rows as G[]).map((g) => [`${g.domain}|${g.county_fips}`, g]));
+    expect(e.some((g) => g.domain === 'food' && g.needs_met !== null && g.needs_met > 0)).toBe(true);
+    for (const g of e) {
+      const q = p.get(`${g.domain}|${g.county_fips}`)!;
+      expect(q.positive_needs).toBe(g.positive_needs);
+      if (g.domain === 'food') {
+        expect([q.needs_met, q.unmet_needs, q.unmet_need_rate]).toEqual([null, null, null]);
+        expect(q.note).toContain('Unmet need rate: withheld from partner views');
+      } else expect([q.needs_met, q.unmet_needs]).toEqual([g.needs_met, g.unmet_needs]);
+    }
+    // and the metric's own rows by domain
+    const rows = (await as(partner, '/api/metrics/unmet_need_rate?dimension=domain&grain=all')).body.rows as R[];
+    const food = rows.filter((r) => r.group_value === 'food');
+    expect(food.length).toBeGreaterThan(0);
+    for (const r of food) expect([r.numerator, r.denominator, r.note]).toEqual([null, null, PARTNER_NOTE]);
+    expect(rows.some((r) => r.group_value !== 'food' && r.numerator !== null)).toBe(true);
   });
 
   it('exports of the results table stay refused to a partner (the view also refuses raw connections)', async () => {

@@ -1,7 +1,7 @@
 // Route 7 of issue 14 (partner self-subtraction): what a partner's view withholds, on tables
 // small enough to work the attack out by hand.
 import { describe, expect, it } from 'vitest';
-import { COMPLEMENT_DOMAIN, decidePartnerWithholding, SOLE_DOMAIN, SOLE_METRIC, type PartnerFigures } from '../../../models/disclosure/partners.ts';
+import { COMPLEMENT_DOMAIN, decidePartnerWithholding, SOLE_DOMAIN, SOLE_METRIC, SOLE_NEED, type PartnerFigures } from '../../../models/disclosure/partners.ts';
 
 /** [numerator, denominator, complement] */
 const q = (n: number, d: number) => [n, d, d - n];
@@ -32,6 +32,22 @@ describe('partner withholding (route 7: a partner subtracts its own units)', () 
     // alone it would be `all` minus the shown domains, so food (A, B, C) joins it.
     expect(of(w, 'D')).toEqual(['closed_loop_rate:food', 'closed_loop_rate:transport']);
     expect(w.find((x) => x.org_id === 'D' && x.domain === 'food')!.reason).toBe(COMPLEMENT_DOMAIN);
+  });
+
+  it('need metrics a referral moves are withheld in the same domains (the needs-met residual)', () => {
+    // Partner A knows which positive needs it was referred: need_referral_rate's safety
+    // numerator minus A's own (none) is the number of safety needs D was referred within 30
+    // days, D's figure. By hand the domains are the referral metrics' (safety, transport for
+    // A; transport and the complement food for D); positive_needs moves with no referral and
+    // is not given to the rule.
+    const w = decidePartnerWithholding({ ...figures(directory, orgs, domains), needMetrics: ['need_referral_rate', 'unmet_need_rate'] });
+    expect(of(w, 'A')).toEqual(['closed_loop_rate:safety', 'closed_loop_rate:transport', 'need_referral_rate:safety', 'need_referral_rate:transport', 'unmet_need_rate:safety', 'unmet_need_rate:transport']);
+    expect(w.filter((x) => x.org_id === 'A' && x.metric_id !== 'closed_loop_rate').every((x) => x.reason === SOLE_NEED)).toBe(true);
+    expect(of(w, 'D')).toEqual(['closed_loop_rate:food', 'closed_loop_rate:transport', 'need_referral_rate:food', 'need_referral_rate:transport', 'unmet_need_rate:food', 'unmet_need_rate:transport']);
+    expect(w.find((x) => x.org_id === 'D' && x.metric_id === 'unmet_need_rate' && x.domain === 'food')!.reason).toBe(COMPLEMENT_DOMAIN);
+    // one other organisation in every domain: the referral metric is withheld whole, and the need metrics too
+    const two = decidePartnerWithholding({ ...figures({ food: ['G', 'H'] }, { closed_loop_rate: { G: q(5, 20), H: q(6, 21) } }, { closed_loop_rate: { food: q(11, 41) } }), needMetrics: ['need_referral_rate'] });
+    expect(of(two, 'G')).toEqual(['closed_loop_rate:*', 'need_referral_rate:*']);
   });
 
   it('a domain with no units of the other organisation is shown (zero may be derived)', () => {
