@@ -237,7 +237,8 @@ const truthCache = new WeakMap<readonly AuditRow[], { byKey: Map<string, AuditRo
 
 function rowsFingerprint(cells: readonly AuditCell[]): string {
   const h = createHash('sha256');
-  for (const c of cells) h.update(`${cellKey(c)}\u001e${c.elapsedDays ?? ''}\u001d`);
+  // a row without a true figure is tied by its shown one (sharedCountTies): that goes in too
+  for (const c of cells) h.update(`${cellKey(c)}\u001e${c.elapsedDays ?? ''}${c.truth ? '' : `\u001e${JSON.stringify(c.shown)}`}\u001d`);
   return h.digest('hex');
 }
 
