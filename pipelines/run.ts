@@ -2,6 +2,7 @@
 // a copy of the last good one -> load and validate -> compute -> publish aggregates ->
 // switch the pointer. Until the pointer switches nothing the server reads has changed;
 // a run that dies leaves only temporary files, which the next run removes.
+import { chmodSync, existsSync } from 'node:fs';
 import { appendFile, copyFile, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -30,7 +31,7 @@ import { resolveChecks } from './quality/checks.ts';
 import { blockedMessage, blocking, captureBaseline, evaluateChecks, qualityCounts, type Baseline, type CheckResult } from './quality/evaluate.ts';
 import {
   acquireWriterLock, appendHistory, ensureStore, fsyncDir, fsyncFile, isTransient, newRunId, pruneGenerations, publishedRunIds, readPointer, storePaths,
-  WriterBusy, writePointer, type StorePaths,
+  PRIVATE_FILE, WriterBusy, writePointer, type StorePaths,
 } from './store.ts';
 
 export interface RunOptions {
@@ -189,6 +190,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     const warehouseTmp = join(paths.warehouseDir, `${warehouseName}.tmp`);
     const publishedName = `${runId}.duckdb`;
     const publishedTmp = join(paths.publishedDir, `${publishedName}.tmp`);
+    // every publication's figures, kept outside the generations (models/disclosure/revisions.ts)
+    const historyFile = join(paths.stateDir, 'published-figures.duckdb');
     await removeLeftovers(paths, pointer?.run_id ?? null);
     const checks = resolveChecks(config.qualityGates);
     faultPoint('copy:before');
@@ -254,7 +257,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
       const metricsRows = await timed('metrics', () => computeAll(conn, {
         asOf, runId: runId as string, config, reuse: fullRefresh ? undefined : { changed },
         engine: opts.engine ?? config.engine, scratchDir: paths.warehouseDir, explainFile: opts.explainFile,
-        previous: pointer ? join(paths.publishedDir, pointer.published) : undefined,
+        previous: pointer ? join(paths.publishedDir, pointer.published) : undefined, history: historyFile,
       }, log));
       faultPoint('metrics:after-audit');
       await timed('publish', async () => {
@@ -272,6 +275,13 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
         faultPoint('switch:after-fsync-warehouse');
         fsyncFile(publishedTmp);
         faultPoint('switch:after-fsync-published');
+        // the history first: a crash after it leaves a history that knows this publication
+        // too, which only makes the next audit stricter
+        if (existsSync(`${historyFile}.tmp`)) {
+          chmodSync(`${historyFile}.tmp`, PRIVATE_FILE); // DuckDB created it under the process's umask
+          fsyncFile(`${historyFile}.tmp`);
+          await rename(`${historyFile}.tmp`, historyFile);
+        }
         await rename(warehouseTmp, join(paths.warehouseDir, warehouseName));
         faultPoint('switch:after-rename-warehouse');
         await rename(publishedTmp, join(paths.publishedDir, publishedName));
@@ -297,6 +307,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
         await rm(`${warehouseTmp}.wal`, { force: true });
         await rm(publishedTmp, { force: true });
         await rm(`${publishedTmp}.wal`, { force: true });
+        await rm(`${historyFile}.tmp`, { force: true });
+        await rm(`${historyFile}.tmp.wal`, { force: true });
       }
     }
   } catch (err) {
@@ -326,7 +338,7 @@ export class PublishBlocked extends Error {}
  */
 async function computeAll(
   conn: DuckDBConnection,
-  opts: { asOf: string; runId: string; config: Config; reuse?: { changed: ReadonlySet<string> }; engine: EngineSetting; scratchDir: string; explainFile?: string; previous?: string },
+  opts: { asOf: string; runId: string; config: Config; reuse?: { changed: ReadonlySet<string> }; engine: EngineSetting; scratchDir: string; explainFile?: string; previous?: string; history?: string },
   log: (l: string) => void,
 ): Promise<number> {
   const restrictedZip3 = await readRestrictedZip3(opts.config.restrictedZip3File);
@@ -338,7 +350,7 @@ async function computeAll(
   faultPoint('metrics:after-compute');
   const reused = r.reused.length ? ` (${r.recomputed.length} of ${r.reused.length + r.recomputed.length} facts recomputed; reused from the previous run, which read nothing that changed: ${r.reused.join(', ')})` : '';
   log(`  ${r.rows.toLocaleString('en-US')} metric rows computed in ${r.seconds.toFixed(1)} s${reused}`);
-  const f = await finaliseResults(conn, { metrics: METRICS, config: opts.config, asOf: opts.asOf, restrictedZip3, onPhase, previous: opts.previous });
+  const f = await finaliseResults(conn, { metrics: METRICS, config: opts.config, asOf: opts.asOf, restrictedZip3, onPhase, previous: opts.previous, history: opts.history });
   faultPoint('metrics:after-suppression');
   const ev = await buildEvaluation(conn, { runId: opts.runId, asOf: opts.asOf, threshold: opts.config.suppressionThreshold });
   log(`  evaluation: ${ev.cohorts} monthly cohort(s) of first referrals, event study of ED visits and admissions (models/evaluation)`);
@@ -474,6 +486,7 @@ async function removeLeftovers(paths: StorePaths, currentRunId: string | null) {
     for (const n of await readdir(dir)) if (/\.tmp(\.wal)?$/.test(n)) await rm(join(dir, n), { force: true });
   }
   for (const n of await readdir(paths.root)) if (/^current\.json\.\d+\.tmp$/.test(n)) await rm(join(paths.root, n), { force: true });
+  for (const n of await readdir(paths.stateDir).catch(() => [] as string[])) if (/^published-figures\.duckdb\.tmp(\.wal)?$/.test(n)) await rm(join(paths.stateDir, n), { force: true });
   if (!currentRunId) return;
   const published = await publishedRunIds(paths);
   for (const dir of [paths.warehouseDir, paths.publishedDir]) {

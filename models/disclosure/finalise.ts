@@ -22,7 +22,7 @@ import { windowMonthBounds } from '../metrics/windowMonths.ts';
 import { cooccurrenceTies, readCooccurrence } from './attacker/ties.ts';
 import type { PeopleRule } from './attacker/system.ts';
 import { auditResults, readAuditTable, type AuditReport } from './audit.ts';
-import { readPrevious, showPendingRevisions } from './revisions.ts';
+import { previousKnown, readPrevious, showPendingRevisions, writeHistory } from './revisions.ts';
 import { metricMetaMap, type MetricInput, type MetricMeta } from './metricMeta.ts';
 import { suppressOtherTables, type OtherTablesResult } from './otherTables.ts';
 import { publishedQValues } from './qValues.ts';
@@ -46,6 +46,12 @@ export interface FinaliseOptions {
    * (issue 14, consecutive publications; revisions.ts).
    */
   previous?: string;
+  /**
+   * The store's history of figures shown (revisions.ts, writeHistory): the audit compares with
+   * the figures last shown in any publication, not only the previous one; this publication's
+   * are written to `${history}.tmp` for the run to put in place as it switches.
+   */
+  history?: string;
 }
 
 export interface FinaliseResult {
@@ -122,7 +128,8 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
   const memo = { previous: await readAuditMemo(conn), next: new Map<string, string>() };
   // the truth and the previous publication do not change between rounds: read once
   const truthRows = await readAuditTable(conn, '_truth_results');
-  const previousRows = previous ? await readAuditTable(conn, previous) : undefined;
+  const known = previous ? await previousKnown(conn, previous, opts.history) : undefined;
+  const previousRows = known ? await readAuditTable(conn, known) : undefined;
   // dimensions compared with a named group; the others' most_favourable reference orders their groups (attacker/reference.ts)
   const named = new Set(referenceConfig(opts.config.referenceGroups ?? {}).filter(([, c]) => typeof c === 'object').map(([d]) => d));
   const favourable = { named, minDenominator: MIN_FAVOURABLE_DENOMINATOR };
@@ -226,7 +233,8 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
   }
   await exec(conn, 'DROP TABLE IF EXISTS _truth_results');
   await writeAuditMemo(conn, memo.next);
-  const pendingRevision = previous ? await showPendingRevisions(conn, previous) : 0;
+  const pendingRevision = previous ? await showPendingRevisions(conn, previous, known) : 0;
+  if (opts.history) await writeHistory(conn, opts.history);
   // what was coarsened away, published so the dictionary and the pages can say why a cut is missing
   await exec(conn, `CREATE OR REPLACE TABLE withheld_cuts (metric_id VARCHAR, period_grain VARCHAR, dimension VARCHAR, reason VARCHAR)`);
   if (coarsened.size) {

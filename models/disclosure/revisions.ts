@@ -11,6 +11,7 @@
 // found. Every row withheld now that the previous publication showed then shows those
 // previous figures (its run_id and as_of are the previous run's), with the note
 // `pending revision`: its figures are already public, and its current ones stay hidden.
+import { existsSync, rmSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { exec, rows, sqlString as str } from '../duckdb.ts';
 import { PENDING_REVISION } from './audit.ts';
@@ -29,10 +30,12 @@ export async function readPrevious(conn: DuckDBConnection, file: string): Promis
 }
 
 /**
- * Rows withheld now that the previous publication showed: they show its figures (every
- * column the two tables share but the row's key), pending revision. Returns how many.
+ * Rows withheld now that the previous publication showed: they show the figures last shown
+ * (`known`: the previous publication's own, or after a rollback the newer ones the attacker
+ * holds; every column the tables share but the row's key), pending revision. A row the
+ * previous publication withheld stays withheld. Returns how many.
  */
-export async function showPendingRevisions(conn: DuckDBConnection, previous: string): Promise<number> {
+export async function showPendingRevisions(conn: DuckDBConnection, previous: string, known = previous): Promise<number> {
   const KEY = ['metric_id', 'period_grain', 'period_start', 'dimension', 'group_value'];
   const columns = async (t: string) => (await rows<{ c: string }>(conn, `SELECT column_name AS c FROM duckdb_columns() WHERE table_name = ${str(t)} ORDER BY column_index`)).map((r) => r.c);
   const mine = await columns('metric_results');
@@ -40,8 +43,84 @@ export async function showPendingRevisions(conn: DuckDBConnection, previous: str
   const shared = mine.filter((c) => theirs.has(c) && !KEY.includes(c) && c !== 'suppressed' && c !== 'note');
   const q = (c: string) => `"${c.replaceAll('"', '""')}"`;
   await exec(conn, `UPDATE metric_results m SET ${shared.map((c) => `${q(c)} = p.${q(c)}`).join(', ')}, suppressed = false, note = ${str(PENDING_REVISION)}
-FROM ${previous} p
-WHERE ${KEY.map((k) => `m.${k} = p.${k}`).join(' AND ')} AND coalesce(m.suppressed, false) AND NOT coalesce(p.suppressed, false)`);
+FROM ${known} p
+WHERE ${KEY.map((k) => `m.${k} = p.${k}`).join(' AND ')} AND coalesce(m.suppressed, false) AND NOT coalesce(p.suppressed, false)
+  AND EXISTS (SELECT 1 FROM ${previous} q WHERE ${KEY.map((k) => `q.${k} = m.${k}`).join(' AND ')} AND NOT coalesce(q.suppressed, false))`);
   const n = await rows<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM metric_results WHERE note = ${str(PENDING_REVISION)}`);
   return n[0]?.n ?? 0;
+}
+
+// Every publication, not only the previous one (issue 14: the attacker "sees every
+// consecutive publication"). A count shown in publication 1 (20), withheld in 2 and shown in 3
+// (25) changed by 5 between two publications the attacker holds, although no two consecutive
+// ones show it. And after `closeloop rollback` the previous generation is an older one, while
+// the attacker holds the newer one too. So the store keeps, outside the generations (which are
+// pruned and rolled back), the figures last shown for every row ever published
+// (state/published-figures.duckdb, table `figures`), and the audit compares with those: the
+// previous publication's shown rows, and for a row it withheld (or no longer published), the
+// last figures shown before. Rows pending revision copy the previous publication only
+// (showPendingRevisions): a row it withheld stays withheld.
+
+/** The table of the history file. */
+const HISTORY_TABLE = 'figures';
+
+/**
+ * `_previous_known`: for every row, the figures last shown by any publication (the history
+ * file), and the previous publication's rows no publication showed. Returns its name, or
+ * `previous` unchanged without a history file.
+ */
+export async function previousKnown(conn: DuckDBConnection, previous: string, historyFile: string | undefined): Promise<string> {
+  if (!historyFile || !existsSync(historyFile)) return previous;
+  await exec(conn, `ATTACH ${str(historyFile)} AS _history (READ_ONLY)`);
+  try {
+    const KEY = ['metric_id', 'period_grain', 'period_start', 'dimension', 'group_value'];
+    const mine = await rows<{ c: string }>(conn, `SELECT column_name AS c FROM duckdb_columns() WHERE table_name = ${str(previous)} ORDER BY column_index`);
+    const theirs = new Set((await rows<{ c: string }>(conn, `SELECT column_name AS c FROM duckdb_columns() WHERE database_name = '_history' AND table_name = '${HISTORY_TABLE}'`)).map((r) => r.c));
+    const cols = mine.map((r) => r.c).filter((c) => theirs.has(c)).map((c) => `"${c.replaceAll('"', '""')}"`).join(', ');
+    const on = KEY.map((k) => `h.${k} = p.${k}`).join(' AND ');
+    // The history's figures are the latest shown (without a rollback, the previous
+    // publication's own for every row it shows); the previous publication's rows that no
+    // publication ever showed complete it.
+    await exec(conn, `CREATE OR REPLACE TEMP TABLE _previous_known AS
+SELECT ${cols} FROM _history.${HISTORY_TABLE} h
+UNION ALL BY NAME
+SELECT ${cols} FROM ${previous} p WHERE NOT EXISTS (SELECT 1 FROM _history.${HISTORY_TABLE} h WHERE ${on})`);
+    return '_previous_known';
+  } finally {
+    await exec(conn, 'DETACH _history');
+  }
+}
+
+/**
+ * Writes `${historyFile}.tmp`: this publication's shown rows (pending revisions included: they
+ * show figures the attacker holds), and every older row last shown before that this one does
+ * not show. The run renames it over the history file just before it switches to the new
+ * generation: a crash in between leaves a history that knows one publication too many, which
+ * only makes the next audit stricter.
+ */
+export async function writeHistory(conn: DuckDBConnection, historyFile: string): Promise<void> {
+  const tmp = `${historyFile}.tmp`;
+  rmSync(tmp, { force: true });
+  rmSync(`${tmp}.wal`, { force: true });
+  await exec(conn, `ATTACH ${str(tmp)} AS _history_next`);
+  try {
+    await exec(conn, `CREATE TABLE _history_next.${HISTORY_TABLE} AS SELECT * FROM metric_results WHERE NOT coalesce(suppressed, false)`);
+    if (existsSync(historyFile)) {
+      await exec(conn, `ATTACH ${str(historyFile)} AS _history (READ_ONLY)`);
+      try {
+        // the columns both have (a newer version may publish more)
+        const now = new Set((await rows<{ c: string }>(conn, `SELECT column_name AS c FROM duckdb_columns() WHERE table_name = 'metric_results' AND database_name = current_database()`)).map((r) => r.c));
+        const then = (await rows<{ c: string }>(conn, `SELECT column_name AS c FROM duckdb_columns() WHERE database_name = '_history' AND table_name = '${HISTORY_TABLE}'`)).map((r) => r.c);
+        const cols = then.filter((c) => now.has(c)).map((c) => `h."${c.replaceAll('"', '""')}"`).join(', ');
+        await exec(conn, `INSERT INTO _history_next.${HISTORY_TABLE} BY NAME
+SELECT ${cols} FROM _history.${HISTORY_TABLE} h
+WHERE NOT EXISTS (SELECT 1 FROM metric_results r WHERE NOT coalesce(r.suppressed, false)
+  AND r.metric_id = h.metric_id AND r.period_grain = h.period_grain AND r.period_start = h.period_start AND r.dimension = h.dimension AND r.group_value = h.group_value)`);
+      } finally {
+        await exec(conn, 'DETACH _history');
+      }
+    }
+  } finally {
+    await exec(conn, 'DETACH _history_next');
+  }
 }

@@ -1,0 +1,98 @@
+// Issue 14, consecutive publications, the residual "publications before the previous one":
+// the attacker holds every publication. Women's closed loops: 20 of 40 shown in publication
+// 1, withheld in publication 2, and 25 of 45 in publication 3: a change of 5 (and 5) between
+// two publications the attacker holds, which the audit did not see because it compared with
+// publication 2 only. The same after a rollback: the previous generation is then an older one.
+// The store now keeps the figures last shown for every row (revisions.ts: writeHistory,
+// previousKnown) and the audit compares with those.
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { auditResults, readAuditTable, type AuditRow } from '../../../models/disclosure/audit.ts';
+import { previousKnown, writeHistory } from '../../../models/disclosure/revisions.ts';
+import { exec, openDatabase, type Database } from '../../../models/duckdb.ts';
+import { METRICS } from '../../../models/metrics/catalog.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'closeloop-history-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let db: Database | undefined;
+afterEach(() => db?.close());
+
+type Fig = [string, number | null, number | null];
+const row = ([group, n, d]: Fig): AuditRow => ({
+  metric_id: 'closed_loop_rate', period_grain: 'all', period_start: '2025-01-01', dimension: group === 'all' ? 'all' : 'sex', group_value: group,
+  numerator: n, denominator: d, value: n === null || d === null ? null : n / d, suppressed: n === null,
+});
+
+/** metric_results (or another table) holding these rows. */
+async function table(name: string, figs: Fig[]) {
+  const v = (x: number | null) => (x === null ? 'NULL' : String(x));
+  const values = figs.map(row).map((r) => `('${r.metric_id}', 'all', DATE '2025-01-01', '${r.dimension}', '${r.group_value}', ${v(r.numerator)}, ${v(r.denominator)}, ${v(r.value)}, ${r.suppressed})`);
+  await exec(db!.conn, `CREATE OR REPLACE TABLE ${name} AS SELECT * FROM (VALUES ${values.join(', ')}) v(metric_id, period_grain, period_start, dimension, group_value, numerator, denominator, value, suppressed)`);
+}
+
+const P1: Fig[] = [['all', 50, 100], ['female', 20, 40], ['male', 30, 60]];
+const P2: Fig[] = [['all', 50, 100], ['female', null, null], ['male', null, null]];
+const P3: Fig[] = [['all', 61, 111], ['female', 25, 45], ['male', 36, 66]];
+
+describe('every publication, not only the previous one', () => {
+  it('the history keeps what publication 1 showed through publication 2, and the audit of 3 sees the change of 5', async () => {
+    const history = join(dir, 'a.duckdb');
+    db = await openDatabase(':memory:', { memoryLimit: '256MB', threads: 1 });
+    // publish 1, then 2 (each run writes the history's next version; the run renames it in place)
+    await table('metric_results', P1);
+    await writeHistory(db.conn, history);
+    renameSync(`${history}.tmp`, history);
+    await table('metric_results', P2);
+    await writeHistory(db.conn, history);
+    renameSync(`${history}.tmp`, history);
+    // publication 3, audited against publication 2 alone: women's row was withheld there
+    await table('prev', P2);
+    const alone = await auditResults(P3.map(row), { metrics: METRICS, threshold: 11, previous: await readAuditTable(db.conn, 'prev') });
+    expect(alone.violations.filter((v) => v.group_value === 'female')).toEqual([]);
+    // with the history: the figures last shown, 20 of 40
+    const known = await previousKnown(db.conn, 'prev', history);
+    const r = await auditResults(P3.map(row), { metrics: METRICS, threshold: 11, previous: await readAuditTable(db.conn, known) });
+    const female = r.violations.filter((v) => v.group_value === 'female').map((v) => v.message).sort();
+    expect(female).toEqual([
+      'denominator changed by 5 since the previous publication (40 then 45): a change in 1..10',
+      'numerator changed by 5 since the previous publication (20 then 25): a change in 1..10',
+    ]);
+  });
+
+  it('after a rollback the previous generation is older, but the history still holds the newer publication', async () => {
+    const history = join(dir, 'b.duckdb');
+    db = await openDatabase(':memory:', { memoryLimit: '256MB', threads: 1 });
+    // publication 1 shows women 20/40; publication 2 shows 31/51 (a change of 11: fine); then
+    // a rollback to 1, and publication 3 shows 36/56: 16 above 1 but 5 above 2, which the
+    // attacker holds
+    await table('metric_results', P1);
+    await writeHistory(db.conn, history);
+    renameSync(`${history}.tmp`, history);
+    await table('metric_results', [['all', 61, 111], ['female', 31, 51], ['male', 30, 60]]);
+    await writeHistory(db.conn, history);
+    renameSync(`${history}.tmp`, history);
+    await table('prev', P1); // the generation rolled back to
+    const now = [['all', 66, 116], ['female', 36, 56], ['male', 30, 60]].map((f) => row(f as Fig));
+    const alone = await auditResults(now, { metrics: METRICS, threshold: 11, previous: await readAuditTable(db.conn, 'prev') });
+    expect(alone.violations.filter((v) => v.group_value === 'female')).toEqual([]);
+    const known = await previousKnown(db.conn, 'prev', history);
+    const r = await auditResults(now, { metrics: METRICS, threshold: 11, previous: await readAuditTable(db.conn, known) });
+    expect(r.violations.filter((v) => v.group_value === 'female').map((v) => v.message).sort()).toEqual([
+      'denominator changed by 5 since the previous publication (51 then 56): a change in 1..10',
+      'numerator changed by 5 since the previous publication (31 then 36): a change in 1..10',
+    ]);
+  });
+
+  it('rows no publication showed come from the previous publication, withheld', async () => {
+    const history = join(dir, 'c.duckdb');
+    db = await openDatabase(':memory:', { memoryLimit: '256MB', threads: 1 });
+    await table('metric_results', P2);
+    await writeHistory(db.conn, history);
+    renameSync(`${history}.tmp`, history);
+    await table('prev', P2);
+    const rows = await readAuditTable(db.conn, await previousKnown(db.conn, 'prev', history));
+    expect(rows.map((r) => `${r.group_value} ${r.suppressed ? 'withheld' : `${r.numerator}/${r.denominator}`}`).sort()).toEqual(['all 50/100', 'female withheld', 'male withheld']);
+  });
+});
