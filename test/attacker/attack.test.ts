@@ -151,26 +151,95 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
     ]);
   });
 
-  it('route 4, the reference group (largest denominator) caps the hidden groups below it', async () => {
-    // Reference z: 11 referrals shown, none closed. all 31, none closed: a + b = 20, and a, b
-    // sort before z, so each is below 11: a = b = 10, each with 10 not closed.
+  // Route 4, most_favourable (README, "Reference groups"): in a dimension without a named
+  // reference the reference is the group with the best whole-span rate among groups with a
+  // whole-span denominator of 30 or more, so every other group (not `unknown`) has d < 30 or
+  // a rate no better than the reference's. enrollment_after_referral_rate by sex, whole span:
+  // all 20 of 272, female (the reference) 11 of 220, unknown 0 of 0, male and other withheld:
+  // male + other = 52 referrals, 9 enrolled. days_to_close shows every group's referrals
+  // (cases), and enrollment's referrals are a subset of them: other <= otherCases, male <=
+  // 70 - otherCases. With otherCases 22, male >= 30, so male's rate is no better than 11/220
+  // (higher is better): 220 n <= 11 d <= 11 x 48, n <= 2, and other enrolled 7..9.
+  /** The reference, the group that may be proven to reach 30, the one whose figures leak. */
+  type Trio = [ref: string, big: string, small: string];
+  const referenceCase = (dimension: string, [ref, big, small]: Trio, otherCases: number, direction: 'higher_better' | 'lower_better') => {
     const dir = tmp();
+    const row = (metric_id: string, group: string, n?: number, d?: number): ResultRow => ({
+      metric_id, dimension: group === 'all' ? 'all' : dimension, group_value: group,
+      ...(n === undefined ? { suppressed: true } : { numerator: n, denominator: d }),
+      ...(group === 'all' || metric_id !== 'enrollment_after_referral_rate' ? {} : { reference_group: ref }),
+    });
+    const e = 'enrollment_after_referral_rate';
     writeRole(dir, 'evaluator', {
-      catalog: [proportion('closed_loop_rate')],
+      catalog: [proportion(e, { windows: [90], direction }), { id: 'days_to_close', kind: 'duration', direction: 'lower_better' }],
       rows: [
-        { metric_id: 'closed_loop_rate', dimension: 'all', group_value: 'all', numerator: 0, denominator: 31 },
-        { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'a', suppressed: true, reference_group: 'z' },
-        { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'b', suppressed: true, reference_group: 'z' },
-        { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'z', numerator: 0, denominator: 11, reference_group: 'z' },
+        row(e, 'all', 20, 272), row(e, ref, 11, 220), row(e, big), row(e, small), row(e, 'unknown', 0, 0),
+        // every figure shown, none in 1..10: 191 closed of 300 referrals
+        row('days_to_close', 'all', 191, 300), row('days_to_close', ref, 150, 230), row('days_to_close', big, 30, 70 - otherCases),
+        row('days_to_close', small, 11, otherCases), row('days_to_close', 'unknown', 0, 0),
       ],
     });
-    const r = await attack(dir, services());
-    expect(brief(r.findings)).toEqual([
-      'reference_group closed_loop_rate race_ethnicity=a complement (denominator - numerator) [10,10]',
-      'reference_group closed_loop_rate race_ethnicity=a denominator [10,10]',
-      'reference_group closed_loop_rate race_ethnicity=b complement (denominator - numerator) [10,10]',
-      'reference_group closed_loop_rate race_ethnicity=b denominator [10,10]',
-    ]);
+    return dir;
+  };
+  /** The same leaks by brute force: every integer solution of the whole-span cut, and the
+   * quantities whose range lies inside 1..10 (the attacker's finding list, written another way). */
+  const referenceLeaks = (dimension: string, [, big, small]: Trio, otherCases: number, direction: 'higher_better' | 'lower_better', rule: boolean) => {
+    const range: Record<string, [number, number]> = {};
+    const see = (k: string, v: number) => {
+      const r = range[k];
+      range[k] = r ? [Math.min(r[0], v), Math.max(r[1], v)] : [v, v];
+    };
+    // no better than 11/220: higher_better n/d <= 1/20, lower_better n/d >= 1/20
+    const noBetter = (n: number, d: number) => (direction === 'higher_better' ? 20 * n <= d : 20 * n >= d);
+    for (let dS = 0; dS <= Math.min(52, otherCases); dS++) {
+      const dB = 52 - dS;
+      if (dB > 70 - otherCases) continue;
+      for (let nS = 0; nS <= Math.min(9, dS); nS++) {
+        const nB = 9 - nS;
+        if (nB > dB) continue;
+        if (rule && ((dB >= 30 && !noBetter(nB, dB)) || (dS >= 30 && !noBetter(nS, dS)))) continue;
+        for (const [g, n, d] of [[big, nB, dB], [small, nS, dS]] as const) {
+          see(`${g} numerator`, n);
+          see(`${g} denominator`, d);
+          see(`${g} complement (denominator - numerator)`, d - n);
+        }
+      }
+    }
+    return Object.entries(range).filter(([, [lo, hi]]) => lo >= 1 && hi <= 10)
+      .map(([k, [lo, hi]]) => `reference_group enrollment_after_referral_rate ${dimension}=${k} [${lo},${hi}]`).sort();
+  };
+
+  it('route 4, most_favourable: a group proven to reach 30 has a rate no better than the reference, which pins the other', async () => {
+    const groups: Trio = ['female', 'male', 'other'];
+    const expected = referenceLeaks('sex', groups, 22, 'higher_better', true);
+    expect(expected).toEqual(['reference_group enrollment_after_referral_rate sex=other numerator [7,9]']);
+    expect(referenceLeaks('sex', groups, 22, 'higher_better', false)).toEqual([]); // the rule is what leaks
+    const r = await attack(referenceCase('sex', groups, 22, 'higher_better'), services(), ['--fixed-frames']);
+    expect(brief(r.findings)).toEqual(expected);
+  });
+
+  it('route 4, most_favourable where lower is better: male is proven to reach 30, so its rate is at least 11/220 and its numerator 2..9', async () => {
+    // 220 n >= 11 d >= 11 x 30: n >= 2 (and n <= 9, the whole cut's numerator).
+    const groups: Trio = ['female', 'male', 'other'];
+    const expected = referenceLeaks('sex', groups, 22, 'lower_better', true);
+    expect(expected).toEqual(['reference_group enrollment_after_referral_rate sex=male numerator [2,9]']);
+    const r = await attack(referenceCase('sex', groups, 22, 'lower_better'), services(), ['--fixed-frames']);
+    expect(brief(r.findings)).toEqual(expected);
+  });
+
+  it('route 4, most_favourable: no finding when no withheld group can be proven to reach 30 (other up to 23 referrals, male from 29)', async () => {
+    // Male's 29 referrals would put it below the threshold, so its rate may be anything: other
+    // enrolled 0..9. Applying the rule without proof would report other 7..9.
+    const groups: Trio = ['female', 'male', 'other'];
+    expect(referenceLeaks('sex', groups, 23, 'higher_better', true)).toEqual([]);
+    const r = await attack(referenceCase('sex', groups, 23, 'higher_better'), services(), ['--fixed-frames']);
+    expect(brief(r.findings)).toEqual([]);
+  });
+
+  it('route 4, a named reference (race_ethnicity white) says nothing about the order of the rates', async () => {
+    // The same figures as the first case: white is AHRQ's reference, not the best rate.
+    const r = await attack(referenceCase('race_ethnicity', ['white', 'black', 'asian'], 22, 'higher_better'), services(), ['--fixed-frames']);
+    expect(brief(r.findings)).toEqual([]);
   });
 
   // A curve of 20 referrals: 2 close on day 0, 3 are censored; 1 closes on day 1, 2 censored;

@@ -25,6 +25,8 @@ export interface CatalogEntry {
   snapshot?: boolean;
   interval?: string;
   unit?: string;
+  direction?: 'higher_better' | 'lower_better';
+  disparities?: boolean;
 }
 
 const INTERVAL: Record<string, string> = { proportion: 'wilson', rate: 'poisson_exact', duration: 'kaplan_meier', count: 'none', mean: 't', ratio: 'none' };
