@@ -365,6 +365,22 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
     ]);
   });
 
+  it('a scorecard figure of a row pending revision is the previous publication\'s, not a current count (it pinned ORG-01 wrongly)', async () => {
+    // The 3,000-person drop's second publication: ORG-01's whole-span row pending revision in
+    // the export, the scorecard showing its previous denominator (746; 747 in truth). Taken as
+    // current, it pinned every count tied to it one off. Here: all 40 referrals, ORG-A pending
+    // (previously 33), ORG-B withheld: with 33 taken as current, ORG-B would be 7.
+    const dir = tmp();
+    const row = (group: string, extra: Partial<ResultRow>): ResultRow => ({ metric_id: 'referral_acceptance_rate', dimension: group === 'all' ? 'all' : 'target_org_id', group_value: group, ...extra });
+    writeRole(dir, 'evaluator', {
+      catalog: [proportion('referral_acceptance_rate', { windows: [14] })],
+      rows: [row('all', { numerator: 20, denominator: 40 }), row('ORG-A', { numerator: 17, denominator: 33, note: 'pending revision' }), row('ORG-B', { suppressed: true })],
+      files: { '/api/scorecards?grain=all': { grain: 'all', period_start: '2025-01-01', cells: [{ measure: 'referral_acceptance_rate', org_id: 'ORG-A', denominator: 33 }] } },
+    });
+    const r = await attack(dir, services([['ORG-A', 'food'], ['ORG-B', 'food']]), ['--fixed-frames']);
+    expect(brief(r.findings)).toEqual([]);
+  });
+
   it('a count shown in 1..10, and a withheld count another view shows, are findings too', async () => {
     // closed_loop_rate a shows 5 closed of 50 (a numerator of 5). The gap table shows the
     // withheld positive_needs of food x 37001: 4.

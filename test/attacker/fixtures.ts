@@ -44,6 +44,7 @@ export interface ResultRow {
   reference_group?: string | null;
   p_value?: number | null;
   q_value?: number | null;
+  note?: string;
 }
 
 const COLUMNS = ['metric_id', 'period_grain', 'period_start', 'period_end', 'dimension', 'group_value', 'numerator', 'denominator', 'value', 'ci_low', 'ci_high', 'suppressed',
