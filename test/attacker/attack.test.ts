@@ -236,6 +236,63 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
     expect(brief(r.findings)).toEqual([]);
   });
 
+  it('route 4, most_favourable where only the LP proves a group reaches 30 (two years, each bounded by another metric)', async () => {
+    // enrollment_after_referral_rate (E) as above at the whole span (male + other = 52, 9
+    // enrolled), now also by year: 2025 all 20 of 126, female 11 of 100; 2026 all 0 of 146,
+    // female 0 of 120 (male + other 26 each year; 2026 enrolled none). days_to_close (T) shows
+    // other 22 referrals over its own whole span (which starts a year earlier: no cross
+    // relation there) and hides male and other in each year: other 2025 + other 2026 = 22.
+    // E's referrals are a subset of T's, year by year: E other 2025 <= T other 2025 and the
+    // same in 2026. Bound by bound, each year's other is at most 22, so E other <= 42 and male
+    // >= 10; their sum, as the LP sees it, gives E other <= 22 and male >= 30. Then 220 n <= 11 d
+    // <= 11 x 52 gives male at most 2 enrolled, and other 7..9, all of them in 2025.
+    // The same by enumeration: E other o (male 52 - o), other enrolled k (male 9 - k; in 2025,
+    // as 2026 enrolled none), other 2025 a (2026 o - a); T's hidden cells: other 2025 events x
+    // (0..11) and 2026 censored y (0..9) give other 2025 = x + 11 - y referrals, 2026 the rest of 22.
+    const enrolled = new Set<number>();
+    for (let o = 0; o <= 52; o++) {
+      for (let k = 0; k <= 9; k++) {
+        const [m, km] = [52 - o, 9 - k];
+        if (k > o || km > m || (m >= 30 && 20 * km > m) || (o >= 30 && 20 * k > o)) continue;
+        for (let a = k; a <= Math.min(o, 26); a++) {
+          if (o - a > 26 || km > 26 - a) continue;
+          let tFits = false;
+          for (let x = 0; x <= 11 && !tFits; x++) for (let y = 0; y <= 9 && !tFits; y++) tFits = a <= x + 11 - y && o - a <= 22 - (x + 11 - y);
+          if (tFits) enrolled.add(k);
+        }
+      }
+    }
+    expect([Math.min(...enrolled), Math.max(...enrolled)]).toEqual([7, 9]);
+    const dir = tmp();
+    const e = 'enrollment_after_referral_rate';
+    const t = 'days_to_close';
+    const whole = { period_grain: 'all', period_start: '2025-01-01', period_end: '2026-10-31' };
+    const y25 = { period_grain: 'year', period_start: '2025-01-01', period_end: '2025-12-31' };
+    const y26 = { period_grain: 'year', period_start: '2026-01-01', period_end: '2026-10-31' };
+    const cut = (metric_id: string, period: Record<string, string>, figures: Array<[string, number, number] | [string]>): ResultRow[] =>
+      figures.map(([group, n, d]) => ({
+        metric_id, ...period, dimension: group === 'all' ? 'all' : 'sex', group_value: group,
+        ...(n === undefined ? { suppressed: true } : { numerator: n, denominator: d }),
+        ...(metric_id === e && group !== 'all' ? { reference_group: 'female' } : {}),
+      }));
+    writeRole(dir, 'evaluator', {
+      catalog: [proportion(e, { windows: [90], direction: 'higher_better' }), { id: t, kind: 'duration', direction: 'lower_better' }],
+      rows: [
+        ...cut(e, whole, [['all', 20, 272], ['female', 11, 220], ['male'], ['other'], ['unknown', 0, 0]]),
+        ...cut(e, y25, [['all', 20, 126], ['female', 11, 100], ['male'], ['other'], ['unknown', 0, 0]]),
+        ...cut(e, y26, [['all', 0, 146], ['female', 0, 120], ['male'], ['other'], ['unknown', 0, 0]]),
+        ...cut(t, { ...whole, period_start: '2024-01-01' }, [['all', 191, 300], ['female', 150, 230], ['male', 30, 48], ['other', 11, 22], ['unknown', 0, 0]]),
+        ...cut(t, y25, [['all', 90, 150], ['female', 70, 110], ['male'], ['other'], ['unknown', 0, 0]]),
+        ...cut(t, y26, [['all', 101, 150], ['female', 80, 120], ['male'], ['other'], ['unknown', 0, 0]]),
+      ],
+    });
+    const r = await attack(dir, services(), ['--fixed-frames']);
+    expect(r.findings.map((f) => `${f.route} ${f.metric} ${f.grain} ${f.period} ${f.dimension}=${f.group} ${f.quantity} [${f.interval[0]},${f.interval[1]}]`).sort()).toEqual([
+      'reference_group enrollment_after_referral_rate all 2025-01-01 sex=other numerator [7,9]',
+      'reference_group enrollment_after_referral_rate year 2025-01-01 sex=other numerator [7,9]',
+    ]);
+  });
+
   it('route 4, a named reference (race_ethnicity white) says nothing about the order of the rates', async () => {
     // The same figures as the first case: white is AHRQ's reference, not the best rate.
     const r = await attack(referenceCase('race_ethnicity', ['white', 'black', 'asian'], 22, 'higher_better'), services(), ['--fixed-frames']);
