@@ -293,6 +293,23 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
     ]);
   });
 
+  it('route 4 takes the reference from current rows only: a row pending revision names the previous publication\'s', async () => {
+    // Male was the reference with 30 referrals; now it has 29, no group reaches 30 and no
+    // current row names a reference. Male's row, pending revision, still shows the previous
+    // figures and reference. all 62 (25 closed), female 11 of 22: male + other = 40, each at
+    // least 1 (rows exist, no fixed frame). Trusting the old reference (male >= 30) would put
+    // other at 1..10.
+    const dir = tmp();
+    const row = (group: string, extra: Partial<ResultRow>): ResultRow => ({ metric_id: 'closed_loop_rate', dimension: group === 'all' ? 'all' : 'sex', group_value: group, ...extra });
+    writeRole(dir, 'evaluator', {
+      catalog: [proportion('closed_loop_rate', { direction: 'higher_better' })],
+      rows: [row('all', { numerator: 25, denominator: 62 }), row('female', { numerator: 11, denominator: 22 }),
+        row('male', { numerator: 14, denominator: 30, note: 'pending revision', reference_group: 'male' }), row('other', { suppressed: true })],
+    });
+    const r = await attack(dir, services());
+    expect(brief(r.findings)).toEqual([]);
+  });
+
   it('route 4, a named reference (race_ethnicity white) says nothing about the order of the rates', async () => {
     // The same figures as the first case: white is AHRQ's reference, not the best rate.
     const r = await attack(referenceCase('race_ethnicity', ['white', 'black', 'asian'], 22, 'higher_better'), services(), ['--fixed-frames']);

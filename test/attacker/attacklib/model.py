@@ -488,7 +488,8 @@ class System:
                 continue
             if 'domain' in parts or all(x in NAMED_REFERENCE_DIMENSIONS for x in parts):
                 continue  # not compared (needs, not people), or a named reference: no order follows
-            refs = {r.ref for r in groups.values() if r.ref}
+            # a row pending revision shows the previous publication's reference, maybe not this one's
+            refs = {r.ref for r in groups.values() if r.ref and r.note != 'pending revision'}
             if len(refs) != 1:
                 continue
             ref = refs.pop()
