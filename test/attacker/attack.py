@@ -23,13 +23,15 @@ import sys
 import time
 from collections import Counter, defaultdict
 
+import numpy as np
+
 sys.dont_write_bytecode = True  # run from a checkout: leave no __pycache__ behind
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from attacklib.model import STAGES, ROUTE_OF_STAGE, System, read_directory, count_quantities  # noqa: E402
+from attacklib.model import FAVOURABLE_MIN_D, STAGES, ROUTE_OF_STAGE, System, read_directory, count_quantities  # noqa: E402
 from attacklib.routes import (in_1_10, km_route, person_time_route, private_figures, qvalue_route,  # noqa: E402
                               quarantine_route)
-from attacklib.solve import Solver  # noqa: E402
+from attacklib.solve import ComponentLP, Solver  # noqa: E402
 from attacklib.views import View  # noqa: E402
 
 QUANTITY_NAMES = {
@@ -86,6 +88,8 @@ class Analysis:
         reported = set()
         # staged propagation: each leak is credited to the first stage whose relations prove it
         for k, stage in enumerate(STAGES):
+            if stage == 'reference':
+                self._reference_stage(lp)
             rels = [r for r in s.relations if STAGES.index(r.stage) <= k]
             solver.propagate(rels)
             for i in cands:
@@ -131,6 +135,52 @@ class Analysis:
             for f in quarantine_route(view):
                 self.add('quarantine', f, exact=True)
         self.seconds = time.time() - t0
+
+    def _reference_stage(self, lp):
+        """The most_favourable rule for each withheld group whose denominator is proven >= 30:
+        by propagation over every relation so far, else by the LP relaxation's minimum (a
+        bound of the integer minimum too). Each relation added may prove another; repeat."""
+        s, solver = self.system, self.solver
+        pending = [(dv, rel) for dv, rel in s.ref_pending if s.family_kept(rel.family)]
+        added = by_lp = 0
+        while pending:
+            solver.propagate(s.relations)
+            ready = [k for k, (dv, _rel) in enumerate(pending) if not solver.infeasible_vars[dv] and solver.lb[dv] >= FAVOURABLE_MIN_D]
+            if not ready and lp:
+                ready = self._lp_at_least([dv for dv, _rel in pending], FAVOURABLE_MIN_D)
+                by_lp += len(ready)
+            if not ready:
+                break
+            ready = set(ready)
+            s.relations += [pending[k][1] for k in sorted(ready)]
+            added += len(ready)
+            pending = [x for k, x in enumerate(pending) if k not in ready]
+        self.notes.append(f'reference rule (most_favourable): {added} withheld groups proven at or above {FAVOURABLE_MIN_D} '
+                          f'({by_lp} by LP), {len(pending)} not proven')
+
+    def _lp_at_least(self, dvars, floor):
+        """Indices of dvars whose LP minimum over their component's relations is >= floor."""
+        s, solver = self.system, self.solver
+        labels = solver.components(s.relations)
+        fixed = solver.lb == solver.ub
+        by_comp = defaultdict(list)
+        for rel in s.relations:
+            free = [i for i, _c in rel.terms if not fixed[i]]
+            if free:
+                by_comp[labels[free[0]]].append(rel)
+        out = []
+        for k, dv in enumerate(dvars):
+            if fixed[dv] or solver.infeasible_vars[dv] or solver.ub[dv] < floor:
+                continue
+            rels = by_comp.get(labels[dv], [])
+            free = {i for rel in rels for i, _c in rel.terms if not fixed[i]} | {dv}
+            lp = ComponentLP(rels, free, lambda i: solver.lb[i], solver.lb, solver.ub, solver.stats)
+            c = np.zeros(lp.n)
+            c[lp.pos[dv]] = 1.0
+            r = lp.solve(c)
+            if r.status == 0 and np.ceil(r.fun - 1e-6) >= floor:
+                out.append(k)
+        return out
 
     def _leaks(self, i, lo, hi):
         if self.solver.infeasible_vars[i]:

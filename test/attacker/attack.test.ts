@@ -151,26 +151,169 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
     ]);
   });
 
-  it('route 4, the reference group (largest denominator) caps the hidden groups below it', async () => {
-    // Reference z: 11 referrals shown, none closed. all 31, none closed: a + b = 20, and a, b
-    // sort before z, so each is below 11: a = b = 10, each with 10 not closed.
+  // Route 4, most_favourable (README, "Reference groups"): in a dimension without a named
+  // reference the reference is the group with the best whole-span rate among groups with a
+  // whole-span denominator of 30 or more, so every other group (not `unknown`) has d < 30 or
+  // a rate no better than the reference's. enrollment_after_referral_rate by sex, whole span:
+  // all 20 of 272, female (the reference) 11 of 220, unknown 0 of 0, male and other withheld:
+  // male + other = 52 referrals, 9 enrolled. days_to_close shows every group's referrals
+  // (cases), and enrollment's referrals are a subset of them: other <= otherCases, male <=
+  // 70 - otherCases. With otherCases 22, male >= 30, so male's rate is no better than 11/220
+  // (higher is better): 220 n <= 11 d <= 11 x 48, n <= 2, and other enrolled 7..9.
+  /** The reference, the group that may be proven to reach 30, the one whose figures leak. */
+  type Trio = [ref: string, big: string, small: string];
+  const referenceCase = (dimension: string, [ref, big, small]: Trio, otherCases: number, direction: 'higher_better' | 'lower_better') => {
     const dir = tmp();
+    const row = (metric_id: string, group: string, n?: number, d?: number): ResultRow => ({
+      metric_id, dimension: group === 'all' ? 'all' : dimension, group_value: group,
+      ...(n === undefined ? { suppressed: true } : { numerator: n, denominator: d }),
+      ...(group === 'all' || metric_id !== 'enrollment_after_referral_rate' ? {} : { reference_group: ref }),
+    });
+    const e = 'enrollment_after_referral_rate';
     writeRole(dir, 'evaluator', {
-      catalog: [proportion('closed_loop_rate')],
+      catalog: [proportion(e, { windows: [90], direction }), { id: 'days_to_close', kind: 'duration', direction: 'lower_better' }],
       rows: [
-        { metric_id: 'closed_loop_rate', dimension: 'all', group_value: 'all', numerator: 0, denominator: 31 },
-        { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'a', suppressed: true, reference_group: 'z' },
-        { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'b', suppressed: true, reference_group: 'z' },
-        { metric_id: 'closed_loop_rate', dimension: 'race_ethnicity', group_value: 'z', numerator: 0, denominator: 11, reference_group: 'z' },
+        row(e, 'all', 20, 272), row(e, ref, 11, 220), row(e, big), row(e, small), row(e, 'unknown', 0, 0),
+        // every figure shown, none in 1..10: 191 closed of 300 referrals
+        row('days_to_close', 'all', 191, 300), row('days_to_close', ref, 150, 230), row('days_to_close', big, 30, 70 - otherCases),
+        row('days_to_close', small, 11, otherCases), row('days_to_close', 'unknown', 0, 0),
       ],
     });
-    const r = await attack(dir, services());
-    expect(brief(r.findings)).toEqual([
-      'reference_group closed_loop_rate race_ethnicity=a complement (denominator - numerator) [10,10]',
-      'reference_group closed_loop_rate race_ethnicity=a denominator [10,10]',
-      'reference_group closed_loop_rate race_ethnicity=b complement (denominator - numerator) [10,10]',
-      'reference_group closed_loop_rate race_ethnicity=b denominator [10,10]',
+    return dir;
+  };
+  /** The same leaks by brute force: every integer solution of the whole-span cut, and the
+   * quantities whose range lies inside 1..10 (the attacker's finding list, written another way). */
+  const referenceLeaks = (dimension: string, [, big, small]: Trio, otherCases: number, direction: 'higher_better' | 'lower_better', rule: boolean) => {
+    const range: Record<string, [number, number]> = {};
+    const see = (k: string, v: number) => {
+      const r = range[k];
+      range[k] = r ? [Math.min(r[0], v), Math.max(r[1], v)] : [v, v];
+    };
+    // no better than 11/220: higher_better n/d <= 1/20, lower_better n/d >= 1/20
+    const noBetter = (n: number, d: number) => (direction === 'higher_better' ? 20 * n <= d : 20 * n >= d);
+    for (let dS = 0; dS <= Math.min(52, otherCases); dS++) {
+      const dB = 52 - dS;
+      if (dB > 70 - otherCases) continue;
+      for (let nS = 0; nS <= Math.min(9, dS); nS++) {
+        const nB = 9 - nS;
+        if (nB > dB) continue;
+        if (rule && ((dB >= 30 && !noBetter(nB, dB)) || (dS >= 30 && !noBetter(nS, dS)))) continue;
+        for (const [g, n, d] of [[big, nB, dB], [small, nS, dS]] as const) {
+          see(`${g} numerator`, n);
+          see(`${g} denominator`, d);
+          see(`${g} complement (denominator - numerator)`, d - n);
+        }
+      }
+    }
+    return Object.entries(range).filter(([, [lo, hi]]) => lo >= 1 && hi <= 10)
+      .map(([k, [lo, hi]]) => `reference_group enrollment_after_referral_rate ${dimension}=${k} [${lo},${hi}]`).sort();
+  };
+
+  it('route 4, most_favourable: a group proven to reach 30 has a rate no better than the reference, which pins the other', async () => {
+    const groups: Trio = ['female', 'male', 'other'];
+    const expected = referenceLeaks('sex', groups, 22, 'higher_better', true);
+    expect(expected).toEqual(['reference_group enrollment_after_referral_rate sex=other numerator [7,9]']);
+    expect(referenceLeaks('sex', groups, 22, 'higher_better', false)).toEqual([]); // the rule is what leaks
+    const r = await attack(referenceCase('sex', groups, 22, 'higher_better'), services(), ['--fixed-frames']);
+    expect(brief(r.findings)).toEqual(expected);
+  });
+
+  it('route 4, most_favourable where lower is better: male is proven to reach 30, so its rate is at least 11/220 and its numerator 2..9', async () => {
+    // 220 n >= 11 d >= 11 x 30: n >= 2 (and n <= 9, the whole cut's numerator).
+    const groups: Trio = ['female', 'male', 'other'];
+    const expected = referenceLeaks('sex', groups, 22, 'lower_better', true);
+    expect(expected).toEqual(['reference_group enrollment_after_referral_rate sex=male numerator [2,9]']);
+    const r = await attack(referenceCase('sex', groups, 22, 'lower_better'), services(), ['--fixed-frames']);
+    expect(brief(r.findings)).toEqual(expected);
+  });
+
+  it('route 4, most_favourable: no finding when no withheld group can be proven to reach 30 (other up to 23 referrals, male from 29)', async () => {
+    // Male's 29 referrals would put it below the threshold, so its rate may be anything: other
+    // enrolled 0..9. Applying the rule without proof would report other 7..9.
+    const groups: Trio = ['female', 'male', 'other'];
+    expect(referenceLeaks('sex', groups, 23, 'higher_better', true)).toEqual([]);
+    const r = await attack(referenceCase('sex', groups, 23, 'higher_better'), services(), ['--fixed-frames']);
+    expect(brief(r.findings)).toEqual([]);
+  });
+
+  it('route 4, most_favourable where only the LP proves a group reaches 30 (two years, each bounded by another metric)', async () => {
+    // enrollment_after_referral_rate (E) as above at the whole span (male + other = 52, 9
+    // enrolled), now also by year: 2025 all 20 of 126, female 11 of 100; 2026 all 0 of 146,
+    // female 0 of 120 (male + other 26 each year; 2026 enrolled none). days_to_close (T) shows
+    // other 22 referrals over its own whole span (which starts a year earlier: no cross
+    // relation there) and hides male and other in each year: other 2025 + other 2026 = 22.
+    // E's referrals are a subset of T's, year by year: E other 2025 <= T other 2025 and the
+    // same in 2026. Bound by bound, each year's other is at most 22, so E other <= 42 and male
+    // >= 10; their sum, as the LP sees it, gives E other <= 22 and male >= 30. Then 220 n <= 11 d
+    // <= 11 x 52 gives male at most 2 enrolled, and other 7..9, all of them in 2025.
+    // The same by enumeration: E other o (male 52 - o), other enrolled k (male 9 - k; in 2025,
+    // as 2026 enrolled none), other 2025 a (2026 o - a); T's hidden cells: other 2025 events x
+    // (0..11) and 2026 censored y (0..9) give other 2025 = x + 11 - y referrals, 2026 the rest of 22.
+    const enrolled = new Set<number>();
+    for (let o = 0; o <= 52; o++) {
+      for (let k = 0; k <= 9; k++) {
+        const [m, km] = [52 - o, 9 - k];
+        if (k > o || km > m || (m >= 30 && 20 * km > m) || (o >= 30 && 20 * k > o)) continue;
+        for (let a = k; a <= Math.min(o, 26); a++) {
+          if (o - a > 26 || km > 26 - a) continue;
+          let tFits = false;
+          for (let x = 0; x <= 11 && !tFits; x++) for (let y = 0; y <= 9 && !tFits; y++) tFits = a <= x + 11 - y && o - a <= 22 - (x + 11 - y);
+          if (tFits) enrolled.add(k);
+        }
+      }
+    }
+    expect([Math.min(...enrolled), Math.max(...enrolled)]).toEqual([7, 9]);
+    const dir = tmp();
+    const e = 'enrollment_after_referral_rate';
+    const t = 'days_to_close';
+    const whole = { period_grain: 'all', period_start: '2025-01-01', period_end: '2026-10-31' };
+    const y25 = { period_grain: 'year', period_start: '2025-01-01', period_end: '2025-12-31' };
+    const y26 = { period_grain: 'year', period_start: '2026-01-01', period_end: '2026-10-31' };
+    const cut = (metric_id: string, period: Record<string, string>, figures: Array<[string, number, number] | [string]>): ResultRow[] =>
+      figures.map(([group, n, d]) => ({
+        metric_id, ...period, dimension: group === 'all' ? 'all' : 'sex', group_value: group,
+        ...(n === undefined ? { suppressed: true } : { numerator: n, denominator: d }),
+        ...(metric_id === e && group !== 'all' ? { reference_group: 'female' } : {}),
+      }));
+    writeRole(dir, 'evaluator', {
+      catalog: [proportion(e, { windows: [90], direction: 'higher_better' }), { id: t, kind: 'duration', direction: 'lower_better' }],
+      rows: [
+        ...cut(e, whole, [['all', 20, 272], ['female', 11, 220], ['male'], ['other'], ['unknown', 0, 0]]),
+        ...cut(e, y25, [['all', 20, 126], ['female', 11, 100], ['male'], ['other'], ['unknown', 0, 0]]),
+        ...cut(e, y26, [['all', 0, 146], ['female', 0, 120], ['male'], ['other'], ['unknown', 0, 0]]),
+        ...cut(t, { ...whole, period_start: '2024-01-01' }, [['all', 191, 300], ['female', 150, 230], ['male', 30, 48], ['other', 11, 22], ['unknown', 0, 0]]),
+        ...cut(t, y25, [['all', 90, 150], ['female', 70, 110], ['male'], ['other'], ['unknown', 0, 0]]),
+        ...cut(t, y26, [['all', 101, 150], ['female', 80, 120], ['male'], ['other'], ['unknown', 0, 0]]),
+      ],
+    });
+    const r = await attack(dir, services(), ['--fixed-frames']);
+    expect(r.findings.map((f) => `${f.route} ${f.metric} ${f.grain} ${f.period} ${f.dimension}=${f.group} ${f.quantity} [${f.interval[0]},${f.interval[1]}]`).sort()).toEqual([
+      'reference_group enrollment_after_referral_rate all 2025-01-01 sex=other numerator [7,9]',
+      'reference_group enrollment_after_referral_rate year 2025-01-01 sex=other numerator [7,9]',
     ]);
+  });
+
+  it('route 4 takes the reference from current rows only: a row pending revision names the previous publication\'s', async () => {
+    // Male was the reference with 30 referrals; now it has 29, no group reaches 30 and no
+    // current row names a reference. Male's row, pending revision, still shows the previous
+    // figures and reference. all 62 (25 closed), female 11 of 22: male + other = 40, each at
+    // least 1 (rows exist, no fixed frame). Trusting the old reference (male >= 30) would put
+    // other at 1..10.
+    const dir = tmp();
+    const row = (group: string, extra: Partial<ResultRow>): ResultRow => ({ metric_id: 'closed_loop_rate', dimension: group === 'all' ? 'all' : 'sex', group_value: group, ...extra });
+    writeRole(dir, 'evaluator', {
+      catalog: [proportion('closed_loop_rate', { direction: 'higher_better' })],
+      rows: [row('all', { numerator: 25, denominator: 62 }), row('female', { numerator: 11, denominator: 22 }),
+        row('male', { numerator: 14, denominator: 30, note: 'pending revision', reference_group: 'male' }), row('other', { suppressed: true })],
+    });
+    const r = await attack(dir, services());
+    expect(brief(r.findings)).toEqual([]);
+  });
+
+  it('route 4, a named reference (race_ethnicity white) says nothing about the order of the rates', async () => {
+    // The same figures as the first case: white is AHRQ's reference, not the best rate.
+    const r = await attack(referenceCase('race_ethnicity', ['white', 'black', 'asian'], 22, 'higher_better'), services(), ['--fixed-frames']);
+    expect(brief(r.findings)).toEqual([]);
   });
 
   // A curve of 20 referrals: 2 close on day 0, 3 are censored; 1 closes on day 1, 2 censored;
@@ -294,6 +437,22 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
       'quarantine operational file=people.csv rows quarantined [3,3]',
       'qvalue closed_loop_rate *=* comparisons hidden from the q-value family [1,null]',
     ]);
+  });
+
+  it('a scorecard figure of a row pending revision is the previous publication\'s, not a current count (it pinned ORG-01 wrongly)', async () => {
+    // The 3,000-person drop's second publication: ORG-01's whole-span row pending revision in
+    // the export, the scorecard showing its previous denominator (746; 747 in truth). Taken as
+    // current, it pinned every count tied to it one off. Here: all 40 referrals, ORG-A pending
+    // (previously 33), ORG-B withheld: with 33 taken as current, ORG-B would be 7.
+    const dir = tmp();
+    const row = (group: string, extra: Partial<ResultRow>): ResultRow => ({ metric_id: 'referral_acceptance_rate', dimension: group === 'all' ? 'all' : 'target_org_id', group_value: group, ...extra });
+    writeRole(dir, 'evaluator', {
+      catalog: [proportion('referral_acceptance_rate', { windows: [14] })],
+      rows: [row('all', { numerator: 20, denominator: 40 }), row('ORG-A', { numerator: 17, denominator: 33, note: 'pending revision' }), row('ORG-B', { suppressed: true })],
+      files: { '/api/scorecards?grain=all': { grain: 'all', period_start: '2025-01-01', cells: [{ measure: 'referral_acceptance_rate', org_id: 'ORG-A', denominator: 33 }] } },
+    });
+    const r = await attack(dir, services([['ORG-A', 'food'], ['ORG-B', 'food']]), ['--fixed-frames']);
+    expect(brief(r.findings)).toEqual([]);
   });
 
   it('a count shown in 1..10, and a withheld count another view shows, are findings too', async () => {

@@ -25,6 +25,8 @@ export interface CatalogEntry {
   snapshot?: boolean;
   interval?: string;
   unit?: string;
+  direction?: 'higher_better' | 'lower_better';
+  disparities?: boolean;
 }
 
 const INTERVAL: Record<string, string> = { proportion: 'wilson', rate: 'poisson_exact', duration: 'kaplan_meier', count: 'none', mean: 't', ratio: 'none' };
@@ -42,6 +44,7 @@ export interface ResultRow {
   reference_group?: string | null;
   p_value?: number | null;
   q_value?: number | null;
+  note?: string;
 }
 
 const COLUMNS = ['metric_id', 'period_grain', 'period_start', 'period_end', 'dimension', 'group_value', 'numerator', 'denominator', 'value', 'ci_low', 'ci_high', 'suppressed',

@@ -24,7 +24,18 @@ ROUTE_OF_STAGE = {
     'km': 'kaplan_meier',
     'private': 'partner_subtraction',
 }
-STAGES = ['existence', 'cross', 'ties', 'reference', 'km', 'private']
+# The reference rule comes last: it holds only for groups whose denominator the other
+# relations prove to be 30 or more (Analysis adds it once their bounds are known).
+STAGES = ['existence', 'cross', 'ties', 'km', 'private', 'reference']
+
+# Dimensions whose reference group the publication names (AHRQ's defaults, README "Reference
+# groups": white, commercial, en, no, urban): a named group says nothing about the order of
+# the rates. A two-way cut whose parts are both named is named too (race_ethnicity*payer:
+# white*commercial).
+NAMED_REFERENCE_DIMENSIONS = {'race_ethnicity', 'payer', 'preferred_language', 'limited_english', 'rurality'}
+# most_favourable: the best whole-span rate among groups with a whole-span denominator of
+# at least this many (never `unknown`).
+FAVOURABLE_MIN_D = 30
 
 # Counts two metrics publish: (metric A, quantity, metric B, quantity, window in days, relation).
 # Equal once the window has elapsed for every unit of the period (period_end + window <= as-of).
@@ -143,6 +154,7 @@ class System:
         self.hidden_org_groups = hidden_org_groups
         self._hidden_rows = []
         self.z_index = {}        # (metric, grain, pstart, org, domain, q) -> var: an org x domain cell
+        self.ref_pending = []    # (denominator var, relation): the reference rule, once that denominator is >= 30
         self._index_rows()
         self._make_variables()
         self._observe_extras()
@@ -456,26 +468,54 @@ class System:
         return [(sorted(a), sorted(b)) for a, b in comps.values()]
 
     def _reference(self):
-        """The reference group is the largest denominator (ties: first in byte order)."""
+        """Route 4, most_favourable (README, "Reference groups"): in a dimension without a named
+        reference, the reference of a proportion is the group with the best whole-span rate
+        among groups with a whole-span denominator >= 30 (`unknown` never). So the reference
+        reached 30, and every other group g (not `unknown`) has d_g < 30 or a rate no better
+        than the reference's. With n_ref and d_ref shown the second branch is linear:
+        higher_better (d_ref - n_ref) n_g - n_ref c_g <= 0, lower_better the reverse. It is a
+        relation here where d_g is shown >= 30; where d_g is withheld it waits in ref_pending
+        until the other relations prove d_g >= 30. Rates (events per member-month) are left
+        out: their person-time is not an unknown of this attacker. Ties are not used (the
+        non-strict order is implied whatever they are)."""
         for (m, g, p, d), groups in self.cuts.items():
-            if 'd' not in self._qs(m) or d == 'all':
+            if g != 'all' or d == 'all' or (m, g, p, d) in self.narrowed:
                 continue
-            refs = {r.ref for r in groups.values() if r.ref}
+            cat = self.cat[m]
+            direction = cat.get('direction')
+            parts = d.split('*')
+            if cat.get('kind') != 'proportion' or cat.get('disparities') is False or direction not in ('higher_better', 'lower_better'):
+                continue
+            if 'domain' in parts or all(x in NAMED_REFERENCE_DIMENSIONS for x in parts):
+                continue  # not compared (needs, not people), or a named reference: no order follows
+            # a row pending revision shows the previous publication's reference, maybe not this one's
+            refs = {r.ref for r in groups.values() if r.ref and r.note != 'pending revision'}
             if len(refs) != 1:
                 continue
             ref = refs.pop()
-            if ref not in groups:
+            if ref not in groups or 'unknown' in ref.split('*'):
                 continue
-            for grp in groups:
-                if grp == ref:
+            fam = f'reference:{d}'
+            var = lambda grp, q: self.var_index[((m, g, p, d, grp), q)]
+            # the reference reached 30: 30 - d_ref <= 0
+            self.relations.append(Relation(fam, 'reference', [(var(ref, 'd'), -1.0)], float(FAVOURABLE_MIN_D), 'le'))
+            n_ref, d_ref = self.value[var(ref, 'n')], self.value[var(ref, 'd')]
+            if n_ref is None or d_ref is None:
+                continue  # a withheld reference: the order is not linear in what is unknown
+            sign = 1.0 if direction == 'higher_better' else -1.0
+            for grp in sorted(groups):
+                if grp == ref or 'unknown' in grp.split('*'):
                     continue
-                # d_grp <= d_ref, strictly when grp sorts before ref
-                a = self.term((m, g, p, d, grp), 'd')
-                b = self.term((m, g, p, d, ref), 'd')
-                if a is None or b is None or a == ABSENT or b == ABSENT:
-                    continue
-                rel = Relation(f'reference:{m}:{d}', 'reference', [(a, 1.0), (b, -1.0)], 1.0 if grp < ref else 0.0, 'le')
-                self.relations.append(rel)
+                rel = Relation(fam, 'reference', [(var(grp, 'n'), sign * (d_ref - n_ref)), (var(grp, 'c'), -sign * n_ref)], 0.0, 'le')
+                d_g = self.value[var(grp, 'd')]
+                if d_g is None:
+                    self.ref_pending.append((var(grp, 'd'), rel))
+                elif d_g >= FAVOURABLE_MIN_D:
+                    self.relations.append(rel)
+
+    def family_kept(self, family):
+        """Whether a family survived the checks (this view's, and the evaluator's for a partner)."""
+        return family not in self.dropped and family not in (self.trusted or {}).get('dropped', {})
 
     # ------------------------------------------------------------------ validation
     def _validate(self):

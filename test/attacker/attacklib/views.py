@@ -96,6 +96,7 @@ class View:
         self.prepost = []        # dicts: measure, dim, group, people, pre/post events and member-months
         self.quarantine = []     # (url, row dict) of exported operational counts
         self.refused = []        # (url, status)
+        self.pending = set()     # keys of rows pending revision: every view shows their previous figures
         self.org = None          # a partner's own organization
         self._load()
 
@@ -137,6 +138,9 @@ class View:
             path = urlsplit(u).path
             if path.startswith('/api/charts/') and p.endswith('.csv'):
                 self._read_chart_csv(u, self._body(p))
+        # A row pending revision shows the previous publication's figures, and so does any
+        # other view of it (a scorecard carries no note): none of them is a current count.
+        self.extra = [e for e in self.extra if e[0] not in self.pending]
 
     def _read_dictionary(self, md):
         current = None
@@ -150,6 +154,8 @@ class View:
                 self.catalog.setdefault(current, {})['age_at'] = age
 
     def _add_row(self, r):
+        if r.note == 'pending revision':
+            self.pending.add(r.key)
         old = self.rows.get(r.key)
         if old is None:
             self.rows[r.key] = r
