@@ -3,8 +3,11 @@
 // groups. A referral from a person of a ZIP3 seen nowhere before makes the group 999 appear
 // in cuts the previous publication already published without it: the attacker knows 999
 // was 0 there then (the frame was whole), so its figures now are its change since then.
-// And a group that left (its only person moved) must keep its zero rows, or its rows
-// vanishing says who it was. Numbers worked out by hand on one proportion cut by zip3.
+// (In the linear system that change is the count itself, which this publication's own
+// checks already protect: the audit names it as a change and accepts the zero row held as
+// pending.) And a group that left (its only person moved) keeps its rows, with zero counts:
+// a frame rebuilt each run said of every group in it that someone of it is there now.
+// Numbers worked out by hand on one proportion cut by zip3.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,10 +26,10 @@ const row = (group: string, numerator: number | null, denominator: number | null
 });
 const withheld = (group: string) => row(group, null, null);
 
-// the previous publication: zip3 100 and 101, 60 and 40 referrals, 30 and 20 loops closed; no 999
 const dir = mkdtempSync(join(tmpdir(), 'closeloop-frames-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+// the previous publication: zip3 100 and 101, 60 and 40 referrals, 30 and 20 loops closed; no 999
 const before = [row('all', 50, 100), row('100', 30, 60), row('101', 20, 40)];
 const audit = (now: AuditRow[], previous: AuditRow[] = before) => auditResults(now, { metrics: METRICS, threshold: 11, previous });
 const said = (r: Awaited<ReturnType<typeof audit>>) => r.violations.map((v) => `${v.relation} ${v.group_value} ${v.count}: ${v.message}`).sort();
