@@ -126,4 +126,14 @@ describe('finaliseResults keeps frames from one publication to the next (issue 1
     // everyone changed by 3 of 12: held at the previous figures
     expect(by.get('all')).toMatchObject({ numerator: 150, denominator: 300, note: PENDING_REVISION, run_id: 'run-1' });
   });
+
+  test('a county the previous publication showed only inside a two-way cut stays in the county frame', async () => {
+    const c = (dimension: string, group_value: string, numerator: number, denominator: number): ResultInput => ({ metric_id: 'p', dimension, group_value, numerator, denominator });
+    const counties = [c('county_fips', '37001', 20, 40), c('county_fips', '37003', 20, 40)];
+    const previous = await previousFile('two-way.duckdb', [c('all', 'all', 40, 80), ...counties, c('domain*county_fips', 'food*37002', 0, 0)]);
+    db = await resultsDb([c('all', 'all', 40, 80), ...counties]);
+    await finaliseResults(db.conn, { metrics: [p], config: { referenceGroups: {}, suppressionThreshold: 11 }, previous });
+    const frame = (await readResults(db, "dimension = 'county_fips'")).map((x) => [x.group_value, x.numerator, x.denominator]);
+    expect(frame).toEqual([['37001', 20, 40], ['37002', 0, 0], ['37003', 20, 40]]);
+  });
 });
