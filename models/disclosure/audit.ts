@@ -263,7 +263,7 @@ async function audit(published: AuditRow[], truth: readonly AuditRow[] | null, o
   const withheld = (r: AuditRow) => r.suppressed || pending(r);
   const withheldGroups = new Set(known.filter(withheld).map((r) => `${r.metric_id}\u001f${r.period_grain}\u001f${r.period_start}\u001f${r.dimension}\u001f${r.group_value}`));
   // the previous publication's figures, by row, as its users saw them (a row pending there shows older figures)
-  const before = opts.previous ? new Map(opts.previous.filter((r) => !r.suppressed && metas.has(r.metric_id)).map((r) => [keyOf(r), r])) : null;
+  const before = opts.previous ? previousFigures(opts.previous, known, metas) : null;
 
   for (const r of known) {
     const meta = metas.get(r.metric_id) as MetricMeta;
@@ -376,6 +376,28 @@ async function audit(published: AuditRow[], truth: readonly AuditRow[] | null, o
     guessesDropped,
     attacker: { components: found.components, reused: found.reused, candidates: found.candidates, lps: found.lps, mips: found.mips, seconds: found.seconds, byRelation: sys.relations, dropped: sys.dropped, certified: found.certified },
   };
+}
+
+/**
+ * The previous publication's shown figures by row key, and the zero rows its fixed frames
+ * imply: a row of this publication whose cut (metric, grain, period, dimension) the previous
+ * publication published without its group had a zero row then (every cut lists its whole
+ * frame; an export without zero rows gives a row only to a group above zero). Such a row's
+ * figures now are its change since then. A cut the previous publication did not publish (a
+ * new period, a cut removed then) implies nothing.
+ */
+function previousFigures(previous: readonly AuditRow[], known: readonly AuditRow[], metas: Map<string, MetricMeta>): Map<string, AuditRow> {
+  const cutOf = (r: AuditRow) => `${r.metric_id}\u001f${r.period_grain}\u001f${r.period_start}\u001f${r.dimension}`;
+  const rowsThen = new Set(previous.map(keyOf));
+  const cutsThen = new Set(previous.map(cutOf));
+  const out = new Map(previous.filter((r) => !r.suppressed && metas.has(r.metric_id)).map((r) => [keyOf(r), r]));
+  for (const r of known) {
+    if (rowsThen.has(keyOf(r)) || !cutsThen.has(cutOf(r))) continue;
+    // the zero row as the publication writes it (surface.ts): a mean has no numerator, a count no denominator
+    const kind = metas.get(r.metric_id)!.kind;
+    out.set(keyOf(r), { ...r, numerator: kind === 'mean' ? null : 0, denominator: kind === 'count' ? null : 0, value: kind === 'count' ? 0 : null, suppressed: false, note: null });
+  }
+  return out;
 }
 
 /**

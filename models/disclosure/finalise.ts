@@ -119,16 +119,18 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
   };
   const metas = metricMetaMap(opts.metrics);
   const people = peopleRule(metas);
-  const surface = await timed('surface', () => applyPublicationSurface(conn, metas, opts.config.publication ?? DEFAULT_PUBLICATION));
+  // read first: the previous publication's groups stay in this one's frames (sticky frames)
+  const previous = opts.previous ? await readPrevious(conn, opts.previous) : undefined;
+  // what the attacker last saw of every row, from every publication (revisions.ts: the history)
+  const known = previous ? await previousKnown(conn, previous, opts.history) : undefined;
+  const surface = await timed('surface', () => applyPublicationSurface(conn, metas, opts.config.publication ?? DEFAULT_PUBLICATION, 'metric_results', known));
   const comparisons = await timed('comparisons', () => computeComparisons(conn, { metrics: opts.metrics, config: opts.config }));
   // the true figures, for the attacker's candidates and the rounds below
   await exec(conn, 'CREATE OR REPLACE TEMP TABLE _truth_results AS SELECT * FROM metric_results');
   const ties = await tiedDimensions(conn, metas, opts);
-  const previous = opts.previous ? await readPrevious(conn, opts.previous) : undefined;
   const memo = { previous: await readAuditMemo(conn), next: new Map<string, string>() };
   // the truth and the previous publication do not change between rounds: read once
   const truthRows = await readAuditTable(conn, '_truth_results');
-  const known = previous ? await previousKnown(conn, previous, opts.history) : undefined;
   const previousRows = known ? await readAuditTable(conn, known) : undefined;
   // dimensions compared with a named group; the others' most_favourable reference orders their groups (attacker/reference.ts)
   const named = new Set(referenceConfig(opts.config.referenceGroups ?? {}).filter(([, c]) => typeof c === 'object').map(([d]) => d));

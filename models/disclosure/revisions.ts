@@ -11,6 +11,11 @@
 // found. Every row withheld now that the previous publication showed then shows those
 // previous figures (its run_id and as_of are the previous run's), with the note
 // `pending revision`: its figures are already public, and its current ones stay hidden.
+// A group new since the previous publication (in a cut it published without that group)
+// had the zero row then, by the fixed frames, but no row to copy (no run, no as-of): its
+// withheld rows stay withheld. The audit would also accept that zero row held as pending
+// (audit.ts, previousFigures); withholding says less and needs no figures the previous
+// publication did not print.
 import { existsSync, rmSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { exec, rows, sqlString as str } from '../duckdb.ts';

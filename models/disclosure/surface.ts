@@ -21,7 +21,10 @@
 // Frames: the contract's enumerations (race_ethnicity, sex, age_band, payer, rurality,
 // limited_english, domain) and, for open-ended dimensions (preferred_language, county_fips,
 // zip3, program_id, target_org_id), every group seen for that dimension anywhere in the
-// results table; a two-way frame is the product of its parts' frames.
+// results table or in the previous publication's; a two-way frame is the product of its
+// parts' frames. Kept from the previous publication because the attacker holds both: a group
+// that left a frame would say its rows are all 0 now (and whose they were), and a frame that
+// is rebuilt each run says of every group in it that someone of that group is there now.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { z } from 'zod';
 import { exec, rows, sqlString as str } from '../duckdb.ts';
@@ -79,8 +82,10 @@ export interface SurfaceResult {
 /**
  * Cuts the results table down to the publication surface and completes every published
  * cut's frame with zero rows (their figures per metric kind: zero counts, no value).
+ * `previous`: the previous publication's results table, whose open-ended groups stay in
+ * the frames (sticky frames).
  */
-export async function applyPublicationSurface(conn: DuckDBConnection, metas: Map<string, MetricMeta>, p: Publication = DEFAULT_PUBLICATION, table = 'metric_results'): Promise<SurfaceResult> {
+export async function applyPublicationSurface(conn: DuckDBConnection, metas: Map<string, MetricMeta>, p: Publication = DEFAULT_PUBLICATION, table = 'metric_results', previous?: string): Promise<SurfaceResult> {
   const pairs = await rows<{ m: string; d: string }>(conn, `SELECT DISTINCT metric_id AS m, dimension AS d FROM ${table}`);
   const dims = [...new Set(pairs.map((r) => r.d))];
   const allowedPairs = pairs.flatMap(({ m, d }) => grainsFor(p, d, m).map((g) => `(${str(m)}, ${str(d)}, ${str(g)})`));
@@ -94,7 +99,8 @@ export async function applyPublicationSurface(conn: DuckDBConnection, metas: Map
   // the frame of each one-way dimension
   await exec(conn, `CREATE OR REPLACE TEMP TABLE _frame_one AS
 SELECT DISTINCT dimension, group_value FROM ${table} WHERE dimension <> 'all' AND NOT contains(dimension, '*')
-${Object.entries(ENUM_FRAMES).map(([d, values]) => `UNION SELECT ${str(d)}, unnest([${values.map(str).join(', ')}])`).join('\n')}`);
+${Object.entries(ENUM_FRAMES).map(([d, values]) => `UNION SELECT ${str(d)}, unnest([${values.map(str).join(', ')}])`).join('\n')}
+${previous ? previousGroups(previous) : ''}`);
   // the frame of each cut: one-way groups, or the product of a two-way cut's parts
   await exec(conn, `CREATE OR REPLACE TEMP TABLE _frame AS
 SELECT c.dimension, f.group_value FROM (SELECT DISTINCT dimension FROM ${table} WHERE dimension <> 'all' AND NOT contains(dimension, '*')) c
@@ -142,4 +148,19 @@ WHERE NOT EXISTS (SELECT 1 FROM ${table} r WHERE r.metric_id = cut.metric_id AND
   const added = ((await rows<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM ${table}`))[0]?.n ?? 0) - before2;
   await exec(conn, 'DROP TABLE _frame; DROP TABLE _frame_one; DROP TABLE _surface');
   return { removed: before - after, added };
+}
+
+/**
+ * The open-ended groups of the previous publication, from its one-way cuts and the parts of
+ * its two-way cuts (a dimension may be published only inside a two-way cut). Enumerated
+ * dimensions take their frames from the contract alone.
+ */
+function previousGroups(previous: string): string {
+  const open = `NOT list_contains([${Object.keys(ENUM_FRAMES).map(str).join(', ')}], dimension)`;
+  const part = (k: 1 | 2) => `SELECT split_part(dimension, '*', ${k}) AS dimension, split_part(group_value, '*', ${k}) AS group_value FROM ${previous}
+WHERE contains(dimension, '*') AND length(group_value) - length(replace(group_value, '*', '')) = 1`;
+  return `UNION SELECT dimension, group_value FROM (
+  SELECT dimension, group_value FROM ${previous} WHERE dimension <> 'all' AND NOT contains(dimension, '*')
+  UNION ALL ${part(1)}
+  UNION ALL ${part(2)}) WHERE ${open}`;
 }
