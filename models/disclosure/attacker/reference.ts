@@ -11,10 +11,16 @@
 //   rate (events per person-time), higher better:  T_ref E_g - E_ref T_g <= 0
 // (the sign flips when lower is better). A linear attacker cannot use a disjunction, but an
 // attacker who proves g's denominator at or above the minimum by other means can use the
-// second branch. The run's own audit knows which groups truly reach the minimum and gives
-// the attacker the relation for each of them: at least as strong as any attacker, whichever
-// branch they can prove. Without the true figures (an exported file's audit) the relation
-// is not built (models/disclosure/README.md, residuals).
+// second branch, and an attacker who proves neither can still split the cases: g's counts
+// lie in the first branch's range or the second's, and the union of two ranges can lie
+// inside 1..10 where neither branch alone is known (review5: a withheld group below the
+// minimum whose counts could otherwise only reach 0 by it reaching the minimum with a better
+// rate). The run's own audit knows which branch each group is truly in and gives the
+// attacker that branch: the ordering for a group that reaches the minimum, its denominator
+// below the minimum for one that does not (D <= minimum - 1; for a rate, person-time at most
+// the minimum). Every feasible table of the audit is then one of the attacker's, so no
+// attacker, splitting cases or proving a branch, does better. Without the true figures (an
+// exported file's audit) neither is built (models/disclosure/README.md, residuals).
 //
 // Not modelled: a withheld reference (its rate is unknown, and the relation is bilinear);
 // dollar rates (their numerator is no count).
@@ -29,9 +35,11 @@ export interface FavourableOptions {
 }
 
 /**
- * One relation per withheld group of a whole-span cut under most_favourable whose true
- * denominator reaches the minimum, against its shown reference. `references[i]` is the
- * published reference_group of cells[i].
+ * One relation per withheld group of a whole-span cut under most_favourable (of every
+ * period's cut where its series has no whole-span rows), the branch of
+ * the rule it is truly in: the ordering against its shown reference when its true
+ * denominator reaches the minimum, its denominator below the minimum otherwise.
+ * `references[i]` is the published reference_group of cells[i].
  */
 export function favourableReferenceRelations(
   cells: readonly AuditCell[],
@@ -39,11 +47,15 @@ export function favourableReferenceRelations(
   metas: Map<string, MetricMeta>,
   o: FavourableOptions,
 ): ExtraRelation[] {
+  // A series (metric x dimension) without whole-span rows chose each period's reference from
+  // that period's rows (comparisonSql.ts): the rule orders every period's cut.
+  const spanned = new Set(cells.filter((c) => c.period_grain === 'all').map((c) => `${c.metric_id}\u001f${c.dimension}`));
   const cuts = new Map<string, number[]>();
   cells.forEach((c, i) => {
-    if (c.period_grain !== 'all' || c.dimension === 'all' || o.named.has(c.dimension)) return;
+    if (c.dimension === 'all' || o.named.has(c.dimension)) return;
+    if (c.period_grain !== 'all' && spanned.has(`${c.metric_id}\u001f${c.dimension}`)) return;
     if (c.dimension.split('*').includes('domain')) return; // cuts by domain compare needs, not people: no reference
-    const k = `${c.metric_id}\u001f${c.period_start}\u001f${c.dimension}`;
+    const k = `${c.metric_id}\u001f${c.period_grain}\u001f${c.period_start}\u001f${c.dimension}`;
     const list = cuts.get(k);
     if (list) list.push(i);
     else cuts.set(k, [i]);
@@ -64,8 +76,17 @@ export function favourableReferenceRelations(
       const c = cells[i]!;
       if (c.shown || c.group_value === refName || c.group_value.split('*').includes('unknown')) continue;
       const n = c.truth?.denominator;
-      if (n === null || n === undefined || n < o.minDenominator) continue;
+      if (n === null || n === undefined) continue;
       const key = cellKey(c);
+      if (n < o.minDenominator) {
+        out.push({
+          terms: meta.kind === 'proportion' ? [{ key, atom: 'N', coef: 1 }, { key, atom: 'C', coef: 1 }] : [{ key, atom: 'T', coef: 1 }],
+          constant: meta.kind === 'proportion' ? -(Math.ceil(o.minDenominator) - 1) : -o.minDenominator,
+          relation: 'reference',
+          atMost: true,
+        });
+        continue;
+      }
       out.push({
         terms: meta.kind === 'proportion'
           ? [{ key, atom: 'N', coef: sign * (n2 - x2) }, { key, atom: 'C', coef: -sign * x2 }]
