@@ -196,7 +196,7 @@ async function readTable(conn: DuckDBConnection, table: string, csv: boolean): P
   coalesce(${csv ? text('period_start') : 'period_start::VARCHAR'}, '') AS period_start, coalesce(${text('dimension')}, '') AS dimension,
   coalesce(${text('group_value')}, '') AS group_value, ${num('numerator')} AS numerator, ${num('denominator')} AS denominator, ${num('value')} AS value,
   coalesce(${bool('suppressed')}, false) AS suppressed, ${present.includes('reference_group') ? text('reference_group') : 'NULL::VARCHAR'} AS reference_group,
-  ${present.includes('as_of') && present.includes('period_end') ? (csv ? `TRY_CAST(NULLIF(trim(as_of), '') AS DATE) - TRY_CAST(NULLIF(trim(period_end), '') AS DATE)` : '(as_of::DATE - period_end::DATE)::INTEGER') : 'NULL::INTEGER'} AS elapsed_days,
+  ${present.includes('as_of') && present.includes('period_end') ? (csv ? `(TRY_CAST(NULLIF(trim(as_of), '') AS DATE) - TRY_CAST(NULLIF(trim(period_end), '') AS DATE))::INTEGER` : '(as_of::DATE - period_end::DATE)::INTEGER') : 'NULL::INTEGER'} AS elapsed_days,
   ${optional.join(', ')}, ${present.includes('note') ? text('note') : 'NULL::VARCHAR'} AS note
 FROM ${ident(table)}
 ORDER BY 1, 2, 3, 4, 5`); // a fixed order: the attacker's system (and so the publish) must not depend on scan order

@@ -11,7 +11,7 @@
 // and the other published tables (curves, gap table, pre/post summary).
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Config } from '../config.ts';
-import { computeComparisons, MIN_FAVOURABLE_DENOMINATOR, referenceConfig } from '../disparities/computeComparisons.ts';
+import { computeComparisons, hasDisparityStatistics, MIN_FAVOURABLE_DENOMINATOR, referenceConfig } from '../disparities/computeComparisons.ts';
 import { buildDisparitySummary } from '../disparities/summaries.ts';
 import { exec, rows, sqlString as str } from '../duckdb.ts';
 import { buildIntermediate } from '../intermediate/index.ts';
@@ -125,7 +125,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
   const previousRows = previous ? await readAuditTable(conn, previous) : undefined;
   // dimensions compared with a named group; the others' most_favourable reference orders their groups (attacker/reference.ts)
   const named = new Set(referenceConfig(opts.config.referenceGroups ?? {}).filter(([, c]) => typeof c === 'object').map(([d]) => d));
-  const favourable = { named, minDenominator: MIN_FAVOURABLE_DENOMINATOR };
+  const favourable = { named, minDenominator: MIN_FAVOURABLE_DENOMINATOR, compared: new Set(opts.metrics.filter(hasDisparityStatistics).map((m) => m.id)) };
   const auditComponents = { decided: 0, reused: 0 };
   const audited = (a: AuditReport) => {
     auditComponents.decided += a.attacker?.components ?? 0;

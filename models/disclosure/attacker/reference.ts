@@ -22,8 +22,13 @@
 // attacker, splitting cases or proving a branch, does better. Without the true figures (an
 // exported file's audit) neither is built (models/disclosure/README.md, residuals).
 //
-// Not modelled: a withheld reference (its rate is unknown, and the relation is bilinear);
-// dollar rates (their numerator is no count).
+// A cut with no reference at all says that no group reached the minimum: every group is in
+// the first branch. The first branch needs no reference figures, so it holds with a withheld
+// reference, and for dollar rates (person-time at most the minimum).
+//
+// Not modelled: the ordering against a withheld reference (its rate is unknown, and the
+// relation is bilinear); a dollar rate's ordering (its numerator is no count); ties in the
+// rate, broken by the larger denominator (a group as good as the reference has no more).
 import type { MetricMeta } from '../metricMeta.ts';
 import { cellKey, type AuditCell, type ExtraRelation } from './system.ts';
 
@@ -32,6 +37,11 @@ export interface FavourableOptions {
   named: ReadonlySet<string>;
   /** The least whole-span denominator of a most_favourable candidate. */
   minDenominator: number;
+  /**
+   * Metrics with disparity statistics (computeComparisons.ts): a cut of one with no reference
+   * says no group reached the minimum. Without it, a cut without a reference gives nothing.
+   */
+  compared?: ReadonlySet<string>;
 }
 
 /**
@@ -64,13 +74,16 @@ export function favourableReferenceRelations(
   for (const members of cuts.values()) {
     const first = cells[members[0]!]!;
     const meta = metas.get(first.metric_id);
-    if (!meta || !(meta.kind === 'proportion' || (meta.kind === 'rate' && !meta.dollarNumerator))) continue;
+    if (!meta || !(meta.kind === 'proportion' || meta.kind === 'rate')) continue;
     const refName = members.map((i) => references[i]).find((r) => r);
-    if (!refName) continue;
-    const ref = members.map((i) => cells[i]!).find((c) => c.group_value === refName);
+    // A compared metric's cut without a reference says that no group reached the minimum:
+    // every group gets its bound. Without the caller's list, only cuts with a reference count.
+    if (!(o.compared ? o.compared.has(first.metric_id) : refName)) continue;
+    const ref = refName ? members.map((i) => cells[i]!).find((c) => c.group_value === refName) : undefined;
     const x2 = ref?.shown?.numerator;
     const n2 = ref?.shown?.denominator;
-    if (x2 === null || x2 === undefined || n2 === null || n2 === undefined || !(n2 > 0)) continue;
+    // the ordering needs the reference's figures, and counts on both sides (a dollar rate's numerator is none)
+    const ordered = x2 !== null && x2 !== undefined && n2 !== null && n2 !== undefined && n2 > 0 && !(meta.kind === 'rate' && meta.dollarNumerator);
     const sign = meta.direction === 'higher_better' ? 1 : -1;
     for (const i of members) {
       const c = cells[i]!;
@@ -85,15 +98,15 @@ export function favourableReferenceRelations(
           relation: 'reference',
           atMost: true,
         });
-        continue;
+      } else if (ordered) {
+        out.push({
+          terms: meta.kind === 'proportion'
+            ? [{ key, atom: 'N', coef: sign * (n2 - x2) }, { key, atom: 'C', coef: -sign * x2 }]
+            : [{ key, atom: 'E', coef: sign * n2 }, { key, atom: 'T', coef: -sign * x2 }],
+          relation: 'reference',
+          atMost: true,
+        });
       }
-      out.push({
-        terms: meta.kind === 'proportion'
-          ? [{ key, atom: 'N', coef: sign * (n2 - x2) }, { key, atom: 'C', coef: -sign * x2 }]
-          : [{ key, atom: 'E', coef: sign * n2 }, { key, atom: 'T', coef: -sign * x2 }],
-        relation: 'reference',
-        atMost: true,
-      });
     }
   }
   return out;

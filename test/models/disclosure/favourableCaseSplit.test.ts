@@ -20,7 +20,8 @@ import { exec, openDatabase, type Database } from '../../../models/duckdb.ts';
 import { METRICS } from '../../../models/metrics/catalog.ts';
 
 // [group, numerator, denominator, shown]
-const CELLS: Array<[string, number, number, boolean]> = [
+type Cell = [string, number, number, boolean];
+const CELLS: Cell[] = [
   ['all', 22, 250, true],
   ['female', 11, 220, true],
   ['male', 10, 29, false],
@@ -31,11 +32,11 @@ const CELLS: Array<[string, number, number, boolean]> = [
 let db: Database | undefined;
 afterEach(() => db?.close());
 
-async function publish() {
+async function publish(cells: Cell[] = CELLS, reference: string | null = 'female') {
   db = await openDatabase(':memory:', { memoryLimit: '256MB', threads: 1 });
-  const values = (truth: boolean) => CELLS.map(([g, n, d, shown]) => {
+  const values = (truth: boolean) => cells.map(([g, n, d, shown]) => {
     const show = shown || truth;
-    return `('closed_loop_rate', 'all', DATE '2025-01-01', '${g === 'all' ? 'all' : 'sex'}', '${g}', ${show ? n : 'NULL'}, ${show ? d : 'NULL'}, ${show && d ? n / d : 'NULL'}, ${!show}, ${g === 'all' ? 'NULL' : "'female'"})`;
+    return `('closed_loop_rate', 'all', DATE '2025-01-01', '${g === 'all' ? 'all' : 'sex'}', '${g}', ${show ? n : 'NULL'}, ${show ? d : 'NULL'}, ${show && d ? n / d : 'NULL'}, ${!show}, ${g === 'all' || !reference ? 'NULL' : `'${reference}'`})`;
   }).join(', ');
   const cols = '(metric_id, period_grain, period_start, dimension, group_value, numerator, denominator, value, suppressed, reference_group)';
   await exec(db.conn, `CREATE TABLE published AS SELECT * FROM (VALUES ${values(false)}) v${cols}`);
@@ -68,5 +69,16 @@ describe('most_favourable: an attacker who splits the cases (review5)', () => {
     const conn = await publish();
     const r = await auditResults(conn, { metrics: METRICS, threshold: 11, table: 'published', truthTable: 'truth', ties: [bound], favourable });
     expect(r.violations.filter((v) => v.relation === 'disclosure').map((v) => `${v.group_value} ${v.count} ${v.low}..${v.high}`)).toContain('other D 1..1');
+  });
+
+  it('a cut with no reference says no group reached 30: the same bound without any shown reference', async () => {
+    // women 11 / 28 shown: nobody reaches 30, so there is no reference (comparisonSql.ts) and
+    // men's denominator is at most 29 by the rule alone; other's is again exactly 1
+    const conn = await publish([['all', 22, 58, true], ['female', 11, 28, true], ['male', 10, 29, false], ['other', 1, 1, false], ['unknown', 0, 0, true]], null);
+    const r = await auditResults(conn, { metrics: METRICS, threshold: 11, table: 'published', truthTable: 'truth', ties: [bound], favourable: { ...favourable, compared: new Set(['closed_loop_rate']) } });
+    expect(r.violations.filter((v) => v.relation === 'disclosure').map((v) => `${v.group_value} ${v.count} ${v.low}..${v.high}`)).toContain('other D 1..1');
+    // a metric without disparity statistics has no reference rule: nothing follows
+    const none = await auditResults(conn, { metrics: METRICS, threshold: 11, table: 'published', truthTable: 'truth', ties: [bound], favourable: { ...favourable, compared: new Set() } });
+    expect(none.violations.filter((v) => v.relation === 'disclosure')).toEqual([]);
   });
 });
