@@ -233,7 +233,7 @@ const keyOf = (r: Pick<AuditRow, 'metric_id' | 'period_grain' | 'period_start' |
  * with the truth at hand depend only on the rows published (their keys, the truth and the
  * days elapsed), not on which are withheld; the rows change only when a cut is removed.
  */
-const truthCache = new WeakMap<readonly AuditRow[], { byKey: Map<string, AuditRow>; rows?: string; ties?: { shared: ExtraRelation[]; definitional: ExtraRelation[] } }>();
+const truthCache = new WeakMap<readonly AuditRow[], { byKey: Map<string, AuditRow>; spanned: Set<string>; rows?: string; ties?: { shared: ExtraRelation[]; definitional: ExtraRelation[] } }>();
 
 function rowsFingerprint(cells: readonly AuditCell[]): string {
   const h = createHash('sha256');
@@ -256,7 +256,11 @@ async function audit(published: AuditRow[], truth: readonly AuditRow[] | null, o
   });
   const started = performance.now();
   let cached = truth ? truthCache.get(truth) : undefined;
-  if (truth && !cached) truthCache.set(truth, (cached = { byKey: new Map(truth.map((r) => [keyOf(r), r])) }));
+  if (truth && !cached) {
+    // the series with whole-span rows when the reference groups were chosen (attacker/reference.ts)
+    const spanned = new Set(truth.filter((r) => r.period_grain === 'all').map((r) => `${r.metric_id}\u001f${r.dimension}`));
+    truthCache.set(truth, (cached = { byKey: new Map(truth.map((r) => [keyOf(r), r])), spanned }));
+  }
   const truthByKey = cached?.byKey ?? null;
   // A row pending revision shows the previous publication's figures: in this publication it is withheld.
   const pending = (r: AuditRow) => !r.suppressed && r.note === PENDING_REVISION;
@@ -329,7 +333,7 @@ async function audit(published: AuditRow[], truth: readonly AuditRow[] | null, o
     if (cached) Object.assign(cached, { rows: fingerprint, ties });
   }
   const shared = ties.shared;
-  const ordering = truthByKey && opts.favourable ? favourableReferenceRelations(cells, known.map((r) => r.reference_group), metas, opts.favourable) : [];
+  const ordering = truthByKey && opts.favourable ? favourableReferenceRelations(cells, known.map((r) => r.reference_group), metas, opts.favourable, cached?.spanned) : [];
   const fixed = [...ties.definitional, ...(opts.ties ?? []), ...ordering];
   const seconds = { rows: (tiesStarted - started) / 1000, ties: (performance.now() - tiesStarted) / 1000, system: 0, solve: 0 };
   const attempt = async (extra: ExtraRelation[]) => {

@@ -56,10 +56,14 @@ export function favourableReferenceRelations(
   references: readonly (string | null | undefined)[],
   metas: Map<string, MetricMeta>,
   o: FavourableOptions,
+  spannedSeries?: ReadonlySet<string>,
 ): ExtraRelation[] {
   // A series (metric x dimension) without whole-span rows chose each period's reference from
-  // that period's rows (comparisonSql.ts): the rule orders every period's cut.
-  const spanned = new Set(cells.filter((c) => c.period_grain === 'all').map((c) => `${c.metric_id}\u001f${c.dimension}`));
+  // that period's rows (comparisonSql.ts): the rule orders every period's cut. Which series
+  // had whole-span rows when the references were chosen is the truth's to say
+  // (`spannedSeries`, "metric\u001fdimension"): a cut the rounds removed later leaves its
+  // periods with the whole-span reference, and no rule of their own.
+  const spanned = spannedSeries ?? new Set(cells.filter((c) => c.period_grain === 'all').map((c) => `${c.metric_id}\u001f${c.dimension}`));
   const cuts = new Map<string, number[]>();
   cells.forEach((c, i) => {
     if (c.dimension === 'all' || o.named.has(c.dimension)) return;

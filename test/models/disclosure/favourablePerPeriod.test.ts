@@ -21,7 +21,7 @@ const CELLS: Array<[string, number, number, boolean]> = [
 let db: Database | undefined;
 afterEach(() => db?.close());
 
-async function publish(grain: string) {
+async function publish(grain: string, truthSpans = false) {
   db = await openDatabase(':memory:', { memoryLimit: '256MB', threads: 1 });
   const values = (truth: boolean) => CELLS.map(([g, n, d, shown]) => {
     const show = shown || truth;
@@ -30,6 +30,8 @@ async function publish(grain: string) {
   const cols = '(metric_id, period_grain, period_start, dimension, group_value, numerator, denominator, value, suppressed, reference_group)';
   await exec(db.conn, `CREATE TABLE published AS SELECT * FROM (VALUES ${values(false)}) v${cols}`);
   await exec(db.conn, `CREATE TABLE truth AS SELECT * FROM (VALUES ${values(true)}) v${cols}`);
+  // the whole-span cut existed when the references were chosen, and was removed later (coarsened)
+  if (truthSpans) await exec(db.conn, `INSERT INTO truth SELECT * REPLACE ('all' AS period_grain) FROM truth`);
   return db.conn;
 }
 
@@ -40,5 +42,12 @@ describe('most_favourable where a series has no whole-span rows: each period\'s 
     const conn = await publish('year');
     const r = await auditResults(conn, { metrics: METRICS, threshold: 11, table: 'published', truthTable: 'truth', favourable });
     expect(r.violations.filter((v) => v.relation === 'disclosure').map((v) => `${v.period_grain} ${v.group_value} ${v.count} ${v.low}..${v.high}`)).toEqual(['year other N 7..9']);
+  });
+
+  it('no ordering of a year cut whose series had whole-span rows when the reference was chosen (removed since): the year has no rule of its own', async () => {
+    const conn = await publish('year', true);
+    const r = await auditResults(conn, { metrics: METRICS, threshold: 11, table: 'published', truthTable: 'truth', favourable });
+    expect(r.ok).toBe(true);
+    expect(r.attacker?.byRelation.reference ?? 0).toBe(0);
   });
 });
