@@ -177,7 +177,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
         const k = `${v.relation} ${v.message.replace(/-?[0-9.]+/g, '#')}`;
         by.set(k, (by.get(k) ?? 0) + 1);
       }
-      console.error(`round ${rounds}${against ? ' (changes since the previous publication)' : ''}: ${disclosed.length} disclosed; relations ${Object.entries(audit.attacker?.byRelation ?? {}).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+      console.error(`round ${rounds}${against ? ' (changes since the previous publication)' : ''}: ${disclosed.length} disclosed; relations ${Object.entries(audit.attacker?.byRelation ?? {}).map(([k, n]) => `${k} ${n}`).join(', ')}; dropped as untrue ${Object.entries(audit.attacker?.dropped ?? {}).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
       for (const [k, n] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.error(`  ${n} x ${k}`);
     }
     if (!disclosed.length && previous && !against) {
