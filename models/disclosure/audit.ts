@@ -196,7 +196,7 @@ async function readTable(conn: DuckDBConnection, table: string, csv: boolean): P
   coalesce(${csv ? text('period_start') : 'period_start::VARCHAR'}, '') AS period_start, coalesce(${text('dimension')}, '') AS dimension,
   coalesce(${text('group_value')}, '') AS group_value, ${num('numerator')} AS numerator, ${num('denominator')} AS denominator, ${num('value')} AS value,
   coalesce(${bool('suppressed')}, false) AS suppressed, ${present.includes('reference_group') ? text('reference_group') : 'NULL::VARCHAR'} AS reference_group,
-  ${present.includes('as_of') && present.includes('period_end') ? (csv ? `TRY_CAST(NULLIF(trim(as_of), '') AS DATE) - TRY_CAST(NULLIF(trim(period_end), '') AS DATE)` : '(as_of::DATE - period_end::DATE)::INTEGER') : 'NULL::INTEGER'} AS elapsed_days,
+  ${present.includes('as_of') && present.includes('period_end') ? (csv ? `(TRY_CAST(NULLIF(trim(as_of), '') AS DATE) - TRY_CAST(NULLIF(trim(period_end), '') AS DATE))::INTEGER` : '(as_of::DATE - period_end::DATE)::INTEGER') : 'NULL::INTEGER'} AS elapsed_days,
   ${optional.join(', ')}, ${present.includes('note') ? text('note') : 'NULL::VARCHAR'} AS note
 FROM ${ident(table)}
 ORDER BY 1, 2, 3, 4, 5`); // a fixed order: the attacker's system (and so the publish) must not depend on scan order
@@ -233,7 +233,7 @@ const keyOf = (r: Pick<AuditRow, 'metric_id' | 'period_grain' | 'period_start' |
  * with the truth at hand depend only on the rows published (their keys, the truth and the
  * days elapsed), not on which are withheld; the rows change only when a cut is removed.
  */
-const truthCache = new WeakMap<readonly AuditRow[], { byKey: Map<string, AuditRow>; rows?: string; ties?: { shared: ExtraRelation[]; definitional: ExtraRelation[] } }>();
+const truthCache = new WeakMap<readonly AuditRow[], { byKey: Map<string, AuditRow>; spanned: Set<string>; rows?: string; ties?: { shared: ExtraRelation[]; definitional: ExtraRelation[] } }>();
 
 function rowsFingerprint(cells: readonly AuditCell[]): string {
   const h = createHash('sha256');
@@ -256,7 +256,11 @@ async function audit(published: AuditRow[], truth: readonly AuditRow[] | null, o
   });
   const started = performance.now();
   let cached = truth ? truthCache.get(truth) : undefined;
-  if (truth && !cached) truthCache.set(truth, (cached = { byKey: new Map(truth.map((r) => [keyOf(r), r])) }));
+  if (truth && !cached) {
+    // the series with whole-span rows when the reference groups were chosen (attacker/reference.ts)
+    const spanned = new Set(truth.filter((r) => r.period_grain === 'all').map((r) => `${r.metric_id}\u001f${r.dimension}`));
+    truthCache.set(truth, (cached = { byKey: new Map(truth.map((r) => [keyOf(r), r])), spanned }));
+  }
   const truthByKey = cached?.byKey ?? null;
   // A row pending revision shows the previous publication's figures: in this publication it is withheld.
   const pending = (r: AuditRow) => !r.suppressed && r.note === PENDING_REVISION;
@@ -329,7 +333,7 @@ async function audit(published: AuditRow[], truth: readonly AuditRow[] | null, o
     if (cached) Object.assign(cached, { rows: fingerprint, ties });
   }
   const shared = ties.shared;
-  const ordering = truthByKey && opts.favourable ? favourableReferenceRelations(cells, known.map((r) => r.reference_group), metas, opts.favourable) : [];
+  const ordering = truthByKey && opts.favourable ? favourableReferenceRelations(cells, known.map((r) => r.reference_group), metas, opts.favourable, cached?.spanned) : [];
   const fixed = [...ties.definitional, ...(opts.ties ?? []), ...ordering];
   const seconds = { rows: (tiesStarted - started) / 1000, ties: (performance.now() - tiesStarted) / 1000, system: 0, solve: 0 };
   const attempt = async (extra: ExtraRelation[]) => {

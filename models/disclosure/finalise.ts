@@ -11,7 +11,7 @@
 // and the other published tables (curves, gap table, pre/post summary).
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Config } from '../config.ts';
-import { computeComparisons, MIN_FAVOURABLE_DENOMINATOR, referenceConfig } from '../disparities/computeComparisons.ts';
+import { computeComparisons, hasDisparityStatistics, MIN_FAVOURABLE_DENOMINATOR, referenceConfig } from '../disparities/computeComparisons.ts';
 import { buildDisparitySummary } from '../disparities/summaries.ts';
 import { exec, rows, sqlString as str } from '../duckdb.ts';
 import { buildIntermediate } from '../intermediate/index.ts';
@@ -134,7 +134,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
   const previousRows = known ? await readAuditTable(conn, known) : undefined;
   // dimensions compared with a named group; the others' most_favourable reference orders their groups (attacker/reference.ts)
   const named = new Set(referenceConfig(opts.config.referenceGroups ?? {}).filter(([, c]) => typeof c === 'object').map(([d]) => d));
-  const favourable = { named, minDenominator: MIN_FAVOURABLE_DENOMINATOR };
+  const favourable = { named, minDenominator: MIN_FAVOURABLE_DENOMINATOR, compared: new Set(opts.metrics.filter(hasDisparityStatistics).map((m) => m.id)) };
   const auditComponents = { decided: 0, reused: 0 };
   const audited = (a: AuditReport) => {
     auditComponents.decided += a.attacker?.components ?? 0;
@@ -186,7 +186,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
         const k = `${v.relation} ${v.message.replace(/-?[0-9.]+/g, '#')}`;
         by.set(k, (by.get(k) ?? 0) + 1);
       }
-      console.error(`round ${rounds}${against ? ' (changes since the previous publication)' : ''}: ${disclosed.length} disclosed; relations ${Object.entries(audit.attacker?.byRelation ?? {}).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+      console.error(`round ${rounds}${against ? ' (changes since the previous publication)' : ''}: ${disclosed.length} disclosed; relations ${Object.entries(audit.attacker?.byRelation ?? {}).map(([k, n]) => `${k} ${n}`).join(', ')}; dropped as untrue ${Object.entries(audit.attacker?.dropped ?? {}).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
       for (const [k, n] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.error(`  ${n} x ${k}`);
     }
     if (!disclosed.length && previous && !against) {

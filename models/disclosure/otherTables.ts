@@ -83,6 +83,12 @@ const GAP_FIGURES = [
 const GAP_OTHER = ['rank', 'domain', 'county_fips', 'period_start', 'period_end', 'capacity_note', 'serving_programs',
   'programs_capacity_unknown', 'known_monthly_capacity', 'programs', 'run_id', 'as_of', 'suppressed'];
 
+/**
+ * The gap table's rank: by unmet needs, withheld cells last (by domain and county, which
+ * tells nothing). A partner's view ranks again on what it shows (server/data/partnerView.ts).
+ */
+export const GAP_RANK = 'row_number() OVER (ORDER BY unmet_needs IS NULL, unmet_needs DESC, unmet_need_rate DESC NULLS LAST, domain, county_fips)::INTEGER';
+
 export async function suppressGapTable(conn: DuckDBConnection, threshold: number, results: string): Promise<number | null> {
   const cols = await tableColumns(conn, 'gap_table');
   if (!cols) return null;
@@ -101,7 +107,7 @@ WHERE ${[...small, `EXISTS (SELECT 1 FROM ${results} r WHERE r.suppressed AND r.
   AND r.dimension = 'domain*county_fips' AND r.group_value = t.domain || '*' || t.county_fips)`].join(' OR ')}`);
   }
   await exec(conn, `UPDATE gap_table AS t SET rank = k.new_rank
-FROM (SELECT domain, county_fips, row_number() OVER (ORDER BY unmet_needs IS NULL, unmet_needs DESC, unmet_need_rate DESC NULLS LAST, domain, county_fips)::INTEGER AS new_rank
+FROM (SELECT domain, county_fips, ${GAP_RANK} AS new_rank
       FROM gap_table) k
 WHERE t.domain = k.domain AND t.county_fips = k.county_fips`);
   const withheld = await rows<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM gap_table WHERE suppressed`);

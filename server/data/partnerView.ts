@@ -12,9 +12,11 @@
 //     withheld reference group loses its comparison. The partner's own rows pass.
 //   - km_curves: the curves of a withheld whole metric, and other organisations' curves, are gone.
 //   - gap_table: the referral figures (closed for no capacity) of a withheld domain are emptied,
-//     and its needs met (and unmet) where unmet_need_rate is withheld.
+//     and its needs met (and unmet) where unmet_need_rate is withheld; the rank (by unmet needs) is
+//     taken again on what the view shows.
 // The view also keeps its own cache (memo keys carry the organisation), and refuses raw
 // connections (exports and reports are not a partner's).
+import { GAP_RANK } from '../../models/disclosure/otherTables.ts';
 import { ANY_OTHER_ORG } from '../../models/disclosure/partners.ts';
 import type { Generation } from '../generation.ts';
 import { HttpError } from '../http.ts';
@@ -77,7 +79,11 @@ function gapView(gen: Generation, withheldAs: string): string {
   const select = cols.map((c) => (GAP_REFERRAL_FIGURES.includes(c) ? `CASE WHEN ${hid} THEN NULL ELSE g."${c}" END AS "${c}"`
     : GAP_NEED_FIGURES.includes(c) ? `CASE WHEN ${needHid} THEN NULL ELSE g."${c}" END AS "${c}"`
     : c === 'suppressed' ? `(g."${c}" OR ${hid} OR ${needHid}) AS "${c}"` : `g."${c}"`));
-  return `(SELECT ${select.join(', ')} FROM gap_table g)`;
+  const view = `(SELECT ${select.join(', ')} FROM gap_table g)`;
+  // the published rank orders cells by unmet needs: ranked again on what the partner sees, or
+  // a cell whose needs it withholds would sit between the shown cells that bound them
+  return cols.includes('rank') && cols.includes('unmet_needs') && cols.includes('unmet_need_rate')
+    ? `(SELECT * REPLACE (${GAP_RANK} AS rank) FROM ${view} v)` : view;
 }
 
 // A read of a narrowed table: FROM or JOIN, then the name, bare or quoted, maybe qualified

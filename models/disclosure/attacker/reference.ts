@@ -11,13 +11,24 @@
 //   rate (events per person-time), higher better:  T_ref E_g - E_ref T_g <= 0
 // (the sign flips when lower is better). A linear attacker cannot use a disjunction, but an
 // attacker who proves g's denominator at or above the minimum by other means can use the
-// second branch. The run's own audit knows which groups truly reach the minimum and gives
-// the attacker the relation for each of them: at least as strong as any attacker, whichever
-// branch they can prove. Without the true figures (an exported file's audit) the relation
-// is not built (models/disclosure/README.md, residuals).
+// second branch, and an attacker who proves neither can still split the cases: g's counts
+// lie in the first branch's range or the second's, and the union of two ranges can lie
+// inside 1..10 where neither branch alone is known (review5: a withheld group below the
+// minimum whose counts could otherwise only reach 0 by it reaching the minimum with a better
+// rate). The run's own audit knows which branch each group is truly in and gives the
+// attacker that branch: the ordering for a group that reaches the minimum, its denominator
+// below the minimum for one that does not (D <= minimum - 1; for a rate, person-time at most
+// the minimum). Every feasible table of the audit is then one of the attacker's, so no
+// attacker, splitting cases or proving a branch, does better. Without the true figures (an
+// exported file's audit) neither is built (models/disclosure/README.md, residuals).
 //
-// Not modelled: a withheld reference (its rate is unknown, and the relation is bilinear);
-// dollar rates (their numerator is no count).
+// A cut with no reference at all says that no group reached the minimum: every group is in
+// the first branch. The first branch needs no reference figures, so it holds with a withheld
+// reference, and for dollar rates (person-time at most the minimum).
+//
+// Not modelled: the ordering against a withheld reference (its rate is unknown, and the
+// relation is bilinear); a dollar rate's ordering (its numerator is no count); ties in the
+// rate, broken by the larger denominator (a group as good as the reference has no more).
 import type { MetricMeta } from '../metricMeta.ts';
 import { cellKey, type AuditCell, type ExtraRelation } from './system.ts';
 
@@ -26,24 +37,39 @@ export interface FavourableOptions {
   named: ReadonlySet<string>;
   /** The least whole-span denominator of a most_favourable candidate. */
   minDenominator: number;
+  /**
+   * Metrics with disparity statistics (computeComparisons.ts): a cut of one with no reference
+   * says no group reached the minimum. Without it, a cut without a reference gives nothing.
+   */
+  compared?: ReadonlySet<string>;
 }
 
 /**
- * One relation per withheld group of a whole-span cut under most_favourable whose true
- * denominator reaches the minimum, against its shown reference. `references[i]` is the
- * published reference_group of cells[i].
+ * One relation per withheld group of a whole-span cut under most_favourable (of every
+ * period's cut where its series has no whole-span rows), the branch of
+ * the rule it is truly in: the ordering against its shown reference when its true
+ * denominator reaches the minimum, its denominator below the minimum otherwise.
+ * `references[i]` is the published reference_group of cells[i].
  */
 export function favourableReferenceRelations(
   cells: readonly AuditCell[],
   references: readonly (string | null | undefined)[],
   metas: Map<string, MetricMeta>,
   o: FavourableOptions,
+  spannedSeries?: ReadonlySet<string>,
 ): ExtraRelation[] {
+  // A series (metric x dimension) without whole-span rows chose each period's reference from
+  // that period's rows (comparisonSql.ts): the rule orders every period's cut. Which series
+  // had whole-span rows when the references were chosen is the truth's to say
+  // (`spannedSeries`, "metric\u001fdimension"): a cut the rounds removed later leaves its
+  // periods with the whole-span reference, and no rule of their own.
+  const spanned = spannedSeries ?? new Set(cells.filter((c) => c.period_grain === 'all').map((c) => `${c.metric_id}\u001f${c.dimension}`));
   const cuts = new Map<string, number[]>();
   cells.forEach((c, i) => {
-    if (c.period_grain !== 'all' || c.dimension === 'all' || o.named.has(c.dimension)) return;
+    if (c.dimension === 'all' || o.named.has(c.dimension)) return;
+    if (c.period_grain !== 'all' && spanned.has(`${c.metric_id}\u001f${c.dimension}`)) return;
     if (c.dimension.split('*').includes('domain')) return; // cuts by domain compare needs, not people: no reference
-    const k = `${c.metric_id}\u001f${c.period_start}\u001f${c.dimension}`;
+    const k = `${c.metric_id}\u001f${c.period_grain}\u001f${c.period_start}\u001f${c.dimension}`;
     const list = cuts.get(k);
     if (list) list.push(i);
     else cuts.set(k, [i]);
@@ -52,27 +78,39 @@ export function favourableReferenceRelations(
   for (const members of cuts.values()) {
     const first = cells[members[0]!]!;
     const meta = metas.get(first.metric_id);
-    if (!meta || !(meta.kind === 'proportion' || (meta.kind === 'rate' && !meta.dollarNumerator))) continue;
+    if (!meta || !(meta.kind === 'proportion' || meta.kind === 'rate')) continue;
     const refName = members.map((i) => references[i]).find((r) => r);
-    if (!refName) continue;
-    const ref = members.map((i) => cells[i]!).find((c) => c.group_value === refName);
+    // A compared metric's cut without a reference says that no group reached the minimum:
+    // every group gets its bound. Without the caller's list, only cuts with a reference count.
+    if (!(o.compared ? o.compared.has(first.metric_id) : refName)) continue;
+    const ref = refName ? members.map((i) => cells[i]!).find((c) => c.group_value === refName) : undefined;
     const x2 = ref?.shown?.numerator;
     const n2 = ref?.shown?.denominator;
-    if (x2 === null || x2 === undefined || n2 === null || n2 === undefined || !(n2 > 0)) continue;
+    // the ordering needs the reference's figures, and counts on both sides (a dollar rate's numerator is none)
+    const ordered = x2 !== null && x2 !== undefined && n2 !== null && n2 !== undefined && n2 > 0 && !(meta.kind === 'rate' && meta.dollarNumerator);
     const sign = meta.direction === 'higher_better' ? 1 : -1;
     for (const i of members) {
       const c = cells[i]!;
       if (c.shown || c.group_value === refName || c.group_value.split('*').includes('unknown')) continue;
       const n = c.truth?.denominator;
-      if (n === null || n === undefined || n < o.minDenominator) continue;
+      if (n === null || n === undefined) continue;
       const key = cellKey(c);
-      out.push({
-        terms: meta.kind === 'proportion'
-          ? [{ key, atom: 'N', coef: sign * (n2 - x2) }, { key, atom: 'C', coef: -sign * x2 }]
-          : [{ key, atom: 'E', coef: sign * n2 }, { key, atom: 'T', coef: -sign * x2 }],
-        relation: 'reference',
-        atMost: true,
-      });
+      if (n < o.minDenominator) {
+        out.push({
+          terms: meta.kind === 'proportion' ? [{ key, atom: 'N', coef: 1 }, { key, atom: 'C', coef: 1 }] : [{ key, atom: 'T', coef: 1 }],
+          constant: meta.kind === 'proportion' ? -(Math.ceil(o.minDenominator) - 1) : -o.minDenominator,
+          relation: 'reference',
+          atMost: true,
+        });
+      } else if (ordered) {
+        out.push({
+          terms: meta.kind === 'proportion'
+            ? [{ key, atom: 'N', coef: sign * (n2 - x2) }, { key, atom: 'C', coef: -sign * x2 }]
+            : [{ key, atom: 'E', coef: sign * n2 }, { key, atom: 'T', coef: -sign * x2 }],
+          relation: 'reference',
+          atMost: true,
+        });
+      }
     }
   }
   return out;

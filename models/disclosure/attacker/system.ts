@@ -86,6 +86,8 @@ export interface ExtraRelation {
   relation: RelationKind;
   /** sum coef * term <= 0 instead of = 0 (one count counts a subset of another's units) */
   atMost?: boolean;
+  /** added to the sum: sum coef * term + constant <= 0 (or = 0); a bound such as D <= 29 */
+  constant?: number;
 }
 
 export interface PeopleRule {
@@ -207,11 +209,11 @@ export function buildSystem(cells: AuditCell[], o: BuildOptions): LinearSystem {
   const term = (cell: number, atom: VarAtom): Slot | undefined => slots.get(slotKey(cell, atom));
 
   /** Add sum(coef * term) = 0 over the given terms, if it has a variable and holds on the truth. */
-  const relate = (terms: TermRef[], relation: RelationKind, atMost = false) => {
+  const relate = (terms: TermRef[], relation: RelationKind, atMost = false, given = 0) => {
     const vs: number[] = [];
     const cs: number[] = [];
-    let constant = 0;
-    let truthSum = 0;
+    let constant = given;
+    let truthSum = given;
     let truthKnown = true;
     for (const t of terms) {
       const s = term(t.cell, t.atom);
@@ -231,7 +233,7 @@ export function buildSystem(cells: AuditCell[], o: BuildOptions): LinearSystem {
         else truthSum += t.coef * tv;
       }
     }
-    const scale = Math.max(1, ...terms.map((t) => {
+    const scale = Math.max(1, Math.abs(given), ...terms.map((t) => {
       const s = term(t.cell, t.atom);
       return s && 'k' in s ? Math.abs(s.k) : 0;
     }));
@@ -324,7 +326,7 @@ export function buildSystem(cells: AuditCell[], o: BuildOptions): LinearSystem {
       }
       terms.push({ cell, atom: t.atom, coef: t.coef });
     }
-    if (terms.length) relate(terms, x.relation, x.atMost);
+    if (terms.length) relate(terms, x.relation, x.atMost, x.constant ?? 0);
   }
 
   // People behind person-time: min * P <= T <= max * P, P shown exactly when T is shown.
