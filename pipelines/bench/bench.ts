@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { contractColumns, entityByName } from '../../models/contracts/index.ts';
+import { DEFAULT_CONFIG } from '../../models/config.ts';
 import { openDatabase } from '../../models/duckdb.ts';
 import { sqlType } from '../../models/staging/tables.ts';
 import { DEMO_FILES, generateDemo } from '../demo/generate.ts';
@@ -41,7 +42,7 @@ function timedRun(args: string[]): Timed {
 async function rawDuckDbLoad(inbox: string, dbFile: string): Promise<number> {
   rmSync(dbFile, { force: true });
   rmSync(`${dbFile}.wal`, { force: true });
-  const db = await openDatabase(dbFile);
+  const db = await openDatabase(dbFile, { memoryLimit: DEFAULT_CONFIG.memoryLimit }); // a run's own setting
   const t = performance.now();
   try {
     for (const f of DEMO_FILES) {
