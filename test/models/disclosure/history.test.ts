@@ -32,6 +32,13 @@ async function table(name: string, figs: Fig[]) {
   await exec(db!.conn, `CREATE OR REPLACE TABLE ${name} AS SELECT * FROM (VALUES ${values.join(', ')}) v(metric_id, period_grain, period_start, dimension, group_value, numerator, denominator, value, suppressed)`);
 }
 
+/** One publication: its results become metric_results, and the run puts the history's next version in place. */
+async function publish(history: string, figs: Fig[]) {
+  await table('metric_results', figs);
+  await writeHistory(db!.conn, history);
+  renameSync(`${history}.tmp`, history);
+}
+
 const P1: Fig[] = [['all', 50, 100], ['female', 20, 40], ['male', 30, 60]];
 const P2: Fig[] = [['all', 50, 100], ['female', null, null], ['male', null, null]];
 const P3: Fig[] = [['all', 61, 111], ['female', 25, 45], ['male', 36, 66]];
@@ -40,13 +47,8 @@ describe('every publication, not only the previous one', () => {
   it('the history keeps what publication 1 showed through publication 2, and the audit of 3 sees the change of 5', async () => {
     const history = join(dir, 'a.duckdb');
     db = await openDatabase(':memory:', { memoryLimit: '256MB', threads: 1 });
-    // publish 1, then 2 (each run writes the history's next version; the run renames it in place)
-    await table('metric_results', P1);
-    await writeHistory(db.conn, history);
-    renameSync(`${history}.tmp`, history);
-    await table('metric_results', P2);
-    await writeHistory(db.conn, history);
-    renameSync(`${history}.tmp`, history);
+    await publish(history, P1);
+    await publish(history, P2);
     // publication 3, audited against publication 2 alone: women's row was withheld there
     await table('prev', P2);
     const alone = await auditResults(P3.map(row), { metrics: METRICS, threshold: 11, previous: await readAuditTable(db.conn, 'prev') });
@@ -67,12 +69,8 @@ describe('every publication, not only the previous one', () => {
     // publication 1 shows women 20/40; publication 2 shows 31/51 (a change of 11: fine); then
     // a rollback to 1, and publication 3 shows 36/56: 16 above 1 but 5 above 2, which the
     // attacker holds
-    await table('metric_results', P1);
-    await writeHistory(db.conn, history);
-    renameSync(`${history}.tmp`, history);
-    await table('metric_results', [['all', 61, 111], ['female', 31, 51], ['male', 30, 60]]);
-    await writeHistory(db.conn, history);
-    renameSync(`${history}.tmp`, history);
+    await publish(history, P1);
+    await publish(history, [['all', 61, 111], ['female', 31, 51], ['male', 30, 60]]);
     await table('prev', P1); // the generation rolled back to
     const now = [['all', 66, 116], ['female', 36, 56], ['male', 30, 60]].map((f) => row(f as Fig));
     const alone = await auditResults(now, { metrics: METRICS, threshold: 11, previous: await readAuditTable(db.conn, 'prev') });
@@ -88,9 +86,7 @@ describe('every publication, not only the previous one', () => {
   it('rows no publication showed come from the previous publication, withheld', async () => {
     const history = join(dir, 'c.duckdb');
     db = await openDatabase(':memory:', { memoryLimit: '256MB', threads: 1 });
-    await table('metric_results', P2);
-    await writeHistory(db.conn, history);
-    renameSync(`${history}.tmp`, history);
+    await publish(history, P2);
     await table('prev', P2);
     const rows = await readAuditTable(db.conn, await previousKnown(db.conn, 'prev', history));
     expect(rows.map((r) => `${r.group_value} ${r.suppressed ? 'withheld' : `${r.numerator}/${r.denominator}`}`).sort()).toEqual(['all 50/100', 'female withheld', 'male withheld']);

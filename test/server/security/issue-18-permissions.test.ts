@@ -67,8 +67,9 @@ describe('issue 18.5: the person-level store was world-readable', () => {
     }
     const all = modes(store);
     const names = all.map((m) => m.path);
-    for (const f of ['warehouse', 'published', 'state', 'current.json', 'state/runs.jsonl', 'state/hash-cache.json', 'state/users.json', 'state/sessions.json', 'state/audit.jsonl', 'state/access.jsonl']) expect(names).toContain(f);
-    expect(names.filter((n) => n.endsWith('.duckdb'))).toHaveLength(2);
+    for (const f of ['warehouse', 'published', 'state', 'current.json', 'state/runs.jsonl', 'state/hash-cache.json', 'state/users.json', 'state/sessions.json', 'state/audit.jsonl', 'state/access.jsonl', 'state/published-figures.duckdb']) expect(names).toContain(f);
+    // the warehouse, the published generation, and the figures shown (models/disclosure/revisions.ts)
+    expect(names.filter((n) => n.endsWith('.duckdb'))).toHaveLength(3);
     const loose = all.filter((m) => m.mode !== (m.dir ? 0o700 : 0o600)).map((m) => `${m.path} ${octal(m.mode)}`);
     expect(loose).toEqual([]);
   }, 90_000);
