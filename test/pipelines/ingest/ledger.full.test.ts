@@ -1,5 +1,6 @@
-// The load ledger, whole-file rejection, replacement by key, orphan retry and
-// --full-refresh, each over several runs of one store.
+// The load ledger, whole-file rejection, replacement by key, orphan retry and --full-refresh,
+// each over several runs of one store (full tier: about 27 s, moved out of `npm test` to keep it
+// under five minutes).
 import { utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
