@@ -18,8 +18,19 @@
 // publication did not print.
 import { existsSync, rmSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { exec, rows, sqlString as str } from '../duckdb.ts';
+import { exec, rows, sqlIdent, sqlString as str } from '../duckdb.ts';
 import { PENDING_REVISION } from './audit.ts';
+
+/** A results row's key. */
+const KEY = ['metric_id', 'period_grain', 'period_start', 'dimension', 'group_value'];
+/** The same row in tables a and b (aliases). */
+const sameRow = (a: string, b: string) => KEY.map((k) => `${a}.${k} = ${b}.${k}`).join(' AND ');
+
+/** A table's columns in order (of an attached database's table when `database` is given; temp tables included). */
+async function columnsOf(conn: DuckDBConnection, table: string, database?: string): Promise<string[]> {
+  const where = `table_name = ${str(table)}${database ? ` AND database_name = ${str(database)}` : ''}`;
+  return (await rows<{ c: string }>(conn, `SELECT column_name AS c FROM duckdb_columns() WHERE ${where} ORDER BY column_index`)).map((r) => r.c);
+}
 
 /** Copies the previous generation's results table into `_previous_results`; its name, or undefined when it has none. */
 export async function readPrevious(conn: DuckDBConnection, file: string): Promise<string | undefined> {
@@ -41,16 +52,12 @@ export async function readPrevious(conn: DuckDBConnection, file: string): Promis
  * previous publication withheld stays withheld. Returns how many.
  */
 export async function showPendingRevisions(conn: DuckDBConnection, previous: string, known = previous): Promise<number> {
-  const KEY = ['metric_id', 'period_grain', 'period_start', 'dimension', 'group_value'];
-  const columns = async (t: string) => (await rows<{ c: string }>(conn, `SELECT column_name AS c FROM duckdb_columns() WHERE table_name = ${str(t)} ORDER BY column_index`)).map((r) => r.c);
-  const mine = await columns('metric_results');
-  const theirs = new Set(await columns(previous));
-  const shared = mine.filter((c) => theirs.has(c) && !KEY.includes(c) && c !== 'suppressed' && c !== 'note');
-  const q = (c: string) => `"${c.replaceAll('"', '""')}"`;
-  await exec(conn, `UPDATE metric_results m SET ${shared.map((c) => `${q(c)} = p.${q(c)}`).join(', ')}, suppressed = false, note = ${str(PENDING_REVISION)}
+  const theirs = new Set(await columnsOf(conn, previous));
+  const shared = (await columnsOf(conn, 'metric_results')).filter((c) => theirs.has(c) && !KEY.includes(c) && c !== 'suppressed' && c !== 'note');
+  await exec(conn, `UPDATE metric_results m SET ${shared.map((c) => `${sqlIdent(c)} = p.${sqlIdent(c)}`).join(', ')}, suppressed = false, note = ${str(PENDING_REVISION)}
 FROM ${known} p
-WHERE ${KEY.map((k) => `m.${k} = p.${k}`).join(' AND ')} AND coalesce(m.suppressed, false) AND NOT coalesce(p.suppressed, false)
-  AND EXISTS (SELECT 1 FROM ${previous} q WHERE ${KEY.map((k) => `q.${k} = m.${k}`).join(' AND ')} AND NOT coalesce(q.suppressed, false))`);
+WHERE ${sameRow('m', 'p')} AND coalesce(m.suppressed, false) AND NOT coalesce(p.suppressed, false)
+  AND EXISTS (SELECT 1 FROM ${previous} q WHERE ${sameRow('q', 'm')} AND NOT coalesce(q.suppressed, false))`);
   const n = await rows<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM metric_results WHERE note = ${str(PENDING_REVISION)}`);
   return n[0]?.n ?? 0;
 }
@@ -78,18 +85,15 @@ export async function previousKnown(conn: DuckDBConnection, previous: string, hi
   if (!historyFile || !existsSync(historyFile)) return previous;
   await exec(conn, `ATTACH ${str(historyFile)} AS _history (READ_ONLY)`);
   try {
-    const KEY = ['metric_id', 'period_grain', 'period_start', 'dimension', 'group_value'];
-    const mine = await rows<{ c: string }>(conn, `SELECT column_name AS c FROM duckdb_columns() WHERE table_name = ${str(previous)} ORDER BY column_index`);
-    const theirs = new Set((await rows<{ c: string }>(conn, `SELECT column_name AS c FROM duckdb_columns() WHERE database_name = '_history' AND table_name = '${HISTORY_TABLE}'`)).map((r) => r.c));
-    const cols = mine.map((r) => r.c).filter((c) => theirs.has(c)).map((c) => `"${c.replaceAll('"', '""')}"`).join(', ');
-    const on = KEY.map((k) => `h.${k} = p.${k}`).join(' AND ');
+    const theirs = new Set(await columnsOf(conn, HISTORY_TABLE, '_history'));
+    const cols = (await columnsOf(conn, previous)).filter((c) => theirs.has(c)).map(sqlIdent).join(', ');
     // The history's figures are the latest shown (without a rollback, the previous
     // publication's own for every row it shows); the previous publication's rows that no
     // publication ever showed complete it.
     await exec(conn, `CREATE OR REPLACE TEMP TABLE _previous_known AS
 SELECT ${cols} FROM _history.${HISTORY_TABLE} h
 UNION ALL BY NAME
-SELECT ${cols} FROM ${previous} p WHERE NOT EXISTS (SELECT 1 FROM _history.${HISTORY_TABLE} h WHERE ${on})`);
+SELECT ${cols} FROM ${previous} p WHERE NOT EXISTS (SELECT 1 FROM _history.${HISTORY_TABLE} h WHERE ${sameRow('h', 'p')})`);
     return '_previous_known';
   } finally {
     await exec(conn, 'DETACH _history');
@@ -114,13 +118,11 @@ export async function writeHistory(conn: DuckDBConnection, historyFile: string):
       await exec(conn, `ATTACH ${str(historyFile)} AS _history (READ_ONLY)`);
       try {
         // the columns both have (a newer version may publish more)
-        const now = new Set((await rows<{ c: string }>(conn, `SELECT column_name AS c FROM duckdb_columns() WHERE table_name = 'metric_results' AND database_name = current_database()`)).map((r) => r.c));
-        const then = (await rows<{ c: string }>(conn, `SELECT column_name AS c FROM duckdb_columns() WHERE database_name = '_history' AND table_name = '${HISTORY_TABLE}'`)).map((r) => r.c);
-        const cols = then.filter((c) => now.has(c)).map((c) => `h."${c.replaceAll('"', '""')}"`).join(', ');
+        const now = new Set(await columnsOf(conn, 'metric_results'));
+        const cols = (await columnsOf(conn, HISTORY_TABLE, '_history')).filter((c) => now.has(c)).map((c) => `h.${sqlIdent(c)}`).join(', ');
         await exec(conn, `INSERT INTO _history_next.${HISTORY_TABLE} BY NAME
 SELECT ${cols} FROM _history.${HISTORY_TABLE} h
-WHERE NOT EXISTS (SELECT 1 FROM metric_results r WHERE NOT coalesce(r.suppressed, false)
-  AND r.metric_id = h.metric_id AND r.period_grain = h.period_grain AND r.period_start = h.period_start AND r.dimension = h.dimension AND r.group_value = h.group_value)`);
+WHERE NOT EXISTS (SELECT 1 FROM metric_results r WHERE NOT coalesce(r.suppressed, false) AND ${sameRow('r', 'h')})`);
       } finally {
         await exec(conn, 'DETACH _history');
       }
