@@ -16,12 +16,17 @@ describe('incremental runs, change after change', () => {
     const line = await c.run();
     expect(line).toMatch(/reused from the previous run, which read nothing that changed: .*fct_referrals/);
     expect(line.split('which read nothing that changed:')[1]).not.toMatch(/phq9/);
+    // the event study reads no PHQ-9: kept from the previous run; the PHQ-9 comparison computed
+    const evaluation = c.logs().filter((l) => l.includes('evaluation:'));
+    expect(evaluation.find((l) => l.includes('event study'))).toMatch(/reused from the previous run/);
+    expect(evaluation.find((l) => l.includes('PHQ-9'))).not.toMatch(/reused/);
     await c.rebuildAndCompare();
   }, 240_000);
 
   it('a changed roster recomputes everything (people and their spans feed every population dimension)', async () => {
     appendRows(join(c.incremental.inbox, 'people.csv'), 5, 'N');
     expect(await c.run()).not.toMatch(/reused/);
+    expect(c.logs().filter((l) => l.includes('evaluation:')).join('\n')).not.toMatch(/reused/);
     await c.rebuildAndCompare();
   }, 240_000);
 
@@ -30,6 +35,8 @@ describe('incremental runs, change after change', () => {
     const reused = (await c.run()).split('which read nothing that changed:')[1] ?? '';
     expect(reused).toMatch(/fct_phq9_episodes/);
     expect(reused).not.toMatch(/fct_referrals|fct_prepost|fct_connected_people/);
+    // both evaluation parts read referrals: computed again
+    expect(c.logs().filter((l) => l.includes('evaluation:')).join('\n')).not.toMatch(/reused/);
     await c.rebuildAndCompare();
   }, 240_000);
 });
