@@ -1,0 +1,119 @@
+// Issue 14, consecutive publications after a rollback, through the real binary. The attacker
+// is an evaluator who exported every publication: 1, then 2 (12 more referrals), then, after
+// `closeloop rollback` put publication 1 back, publication 3 (4 referrals more than 2). The
+// generation before run 3 is publication 1, but the attacker also holds publication 2: a row
+// shown in 2 and 3 whose count moved by 1..10 would give those 4 referrals away. The store's
+// history of figures shown (state/published-figures.duckdb) must make run 3 compare with what
+// publication 2 showed. Asserted on the exports, the way the attacker would: every pair of
+// publications, every row shown in both.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { METRICS } from '../../../models/metrics/catalog.ts';
+import { runCli } from '../../helpers/cli.ts';
+import { parseCsv } from '../stats/referenceCsv.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'closeloop-rollback-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+type Rec = Record<string, string>;
+function readCsv(file: string): Rec[] {
+  const [head, ...rows] = parseCsv(readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
+  return rows.map((r) => Object.fromEntries(r.map((v, i) => [head![i]!, v])));
+}
+const keyOf = (r: Rec) => [r.metric_id, r.period_grain, r.period_start, r.dimension, r.group_value].join('|');
+const num = (s: string | undefined) => (s === undefined || s === '' ? null : Number(s));
+const RATES = new Set(METRICS.filter((m) => m.kind === 'rate').map((m) => m.id));
+const shown = (r: Rec) => r.suppressed !== 'true' && num(r.numerator) !== null && num(r.denominator) !== null;
+
+/** Counts shown in both publications (the second's pending rows included: they show figures too) that differ by 1..10. */
+function smallChanges(a: Rec[], b: Rec[]): { compared: number; small: string[] } {
+  const was = new Map(a.filter(shown).map((r) => [keyOf(r), r]));
+  const small: string[] = [];
+  let compared = 0;
+  for (const r of b.filter(shown)) {
+    const p = was.get(keyOf(r));
+    if (!p) continue;
+    compared++;
+    const [n0, d0, n1, d1] = [num(p.numerator)!, num(p.denominator)!, num(r.numerator)!, num(r.denominator)!];
+    // a rate's denominator is person-time, not a count of people
+    const changes: Array<[string, number]> = [['numerator', n1 - n0]];
+    if (!RATES.has(r.metric_id!)) changes.push(['denominator', d1 - d0], ['complement', d1 - n1 - (d0 - n0)]);
+    for (const [what, c] of changes) if (Number.isInteger(c) && Math.abs(c) >= 1 && Math.abs(c) <= 10) small.push(`${keyOf(r)} ${what} ${c}`);
+  }
+  return { compared, small };
+}
+
+describe('consecutive publications across a rollback (closeloop rollback, issue 14)', () => {
+  const store = join(dir, 'store');
+  const drop = join(dir, 'drop');
+  const pubs: Rec[][] = [];
+  let third = '';
+  let addedSoFar = 0;
+  /** Copies of the last closed referrals under new ids: more closed loops, nothing else new. */
+  function addReferrals(n: number) {
+    const file = join(drop, 'referrals.csv');
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    const head = lines[0]!.split(',');
+    const closed = lines.slice(1).filter((l) => !l.includes('-ADDED') && l.split(',')[head.indexOf('closed_on')]).slice(-n);
+    expect(closed.length).toBe(n);
+    const added = closed.map((l) => {
+      const f = l.split(',');
+      f[head.indexOf('referral_id')] = `R${9_000_000 + addedSoFar++}-ADDED`;
+      return f.join(',');
+    });
+    writeFileSync(file, [...lines, ...added].join('\n') + '\n');
+  }
+  async function publishAndExport(i: number): Promise<string> {
+    const run = await runCli(['run', '--inbox', drop, '--db', store], {}, 900_000);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const out = join(dir, `pub${i}.csv`);
+    expect((await runCli(['export', '--metric', 'all', '--db', store, '--out', out])).code).toBe(0);
+    pubs[i] = readCsv(out);
+    return run.stdout;
+  }
+
+  beforeAll(async () => {
+    expect((await runCli(['demo', '--people', '800', '--seed', '2727', '--out', drop], {}, 300_000)).code).toBe(0);
+    await publishAndExport(1);
+    addReferrals(12);
+    await publishAndExport(2);
+    const back = await runCli(['rollback', '--db', store]);
+    expect(back.code, back.stdout + back.stderr).toBe(0);
+    expect(back.stdout).toMatch(/^Rolled back: run \S+ .* is published again/);
+    addReferrals(4);
+    third = await publishAndExport(3);
+  }, 2_400_000);
+
+  test('run 3 holds back what moved by 4 against publication 2 (pending revision)', () => {
+    expect(pubs[1]!.length).toBeGreaterThan(1000);
+    expect(third).toMatch(/row\(s\) keep the previous publication's figures, pending revision/);
+  });
+
+  test('a small update keeps the headline closed-loop rate at the whole span and by year (it removed them: rounds that could not settle 517 counts of one large component took 90 cuts away)', () => {
+    for (const [i, p] of pubs.entries()) {
+      if (!p) continue;
+      const grains = new Set(p.filter((r) => r.metric_id === 'closed_loop_rate' && r.dimension === 'all').map((r) => r.period_grain));
+      expect([...grains].sort(), `publication ${i}`).toEqual(expect.arrayContaining(['all', 'month', 'year']));
+    }
+  });
+
+  test('no count shown in two publications the attacker holds differs by 1..10, publication 2 included', () => {
+    for (const [a, b] of [[1, 2], [1, 3], [2, 3]] as const) {
+      const { compared, small } = smallChanges(pubs[a]!, pubs[b]!);
+      expect(compared, `publications ${a} and ${b}`).toBeGreaterThan(500);
+      expect(small, `publications ${a} and ${b}`).toEqual([]);
+    }
+  });
+
+  test('the headline of closed loops shows a figure that moved by 11 or more, or one a publication already showed', () => {
+    const headline = (p: Rec[]) => p.find((r) => r.metric_id === 'closed_loop_rate' && r.period_grain === 'all' && r.dimension === 'all')!;
+    const [h1, h2, h3] = [headline(pubs[1]!), headline(pubs[2]!), headline(pubs[3]!)];
+    // 12 closed referrals more: publication 2 shows the move (or holds it back)
+    expect([num(h2.numerator)! - num(h1.numerator)!].some((c) => c === 0 || c >= 11)).toBe(true);
+    // publication 3: 4 more than 2, 16 more than 1 - only publication 2's figure may stand
+    expect(num(h3.numerator)).toBe(num(h2.numerator));
+    expect(h3.note).toBe(num(h2.numerator) === num(h1.numerator) ? h3.note : 'pending revision');
+  });
+});
