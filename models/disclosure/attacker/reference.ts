@@ -45,19 +45,33 @@ export interface FavourableOptions {
 }
 
 /**
- * One relation per withheld group of a whole-span cut under most_favourable (of every
- * period's cut where its series has no whole-span rows), the branch of
- * the rule it is truly in: the ordering against its shown reference when its true
- * denominator reaches the minimum, its denominator below the minimum otherwise.
- * `references[i]` is the published reference_group of cells[i].
+ * What the rule says of one withheld group g of a cut it orders: its denominator below the
+ * minimum (`below`), or its rate no better than the shown reference's (`ordering`, null
+ * where it cannot be written: a withheld reference, a dollar rate). `noReference`: the cut
+ * has no reference at all, so no group reached the minimum and `below` holds outright.
  */
-export function favourableReferenceRelations(
+export interface FavourableCase {
+  key: string;
+  /** g's true denominator (person-time for a rate), when the caller has the truth */
+  truth: number | null | undefined;
+  below: ExtraRelation;
+  ordering: ExtraRelation | null;
+  noReference: boolean;
+}
+
+/**
+ * The withheld groups the rule speaks of, with both of its branches: every withheld group
+ * of a whole-span cut under most_favourable (of every period's cut where its series has no
+ * whole-span rows), but the reference and unknown. `references[i]` is the published
+ * reference_group of cells[i].
+ */
+export function favourableCases(
   cells: readonly AuditCell[],
   references: readonly (string | null | undefined)[],
   metas: Map<string, MetricMeta>,
   o: FavourableOptions,
   spannedSeries?: ReadonlySet<string>,
-): ExtraRelation[] {
+): FavourableCase[] {
   // A series (metric x dimension) without whole-span rows chose each period's reference from
   // that period's rows (comparisonSql.ts): the rule orders every period's cut. Which series
   // had whole-span rows when the references were chosen is the truth's to say
@@ -74,7 +88,7 @@ export function favourableReferenceRelations(
     if (list) list.push(i);
     else cuts.set(k, [i]);
   });
-  const out: ExtraRelation[] = [];
+  const out: FavourableCase[] = [];
   for (const members of cuts.values()) {
     const first = cells[members[0]!]!;
     const meta = metas.get(first.metric_id);
@@ -92,26 +106,72 @@ export function favourableReferenceRelations(
     for (const i of members) {
       const c = cells[i]!;
       if (c.shown || c.group_value === refName || c.group_value.split('*').includes('unknown')) continue;
-      const n = c.truth?.denominator;
-      if (n === null || n === undefined) continue;
       const key = cellKey(c);
-      if (n < o.minDenominator) {
-        out.push({
+      out.push({
+        key,
+        truth: c.truth === undefined ? undefined : (c.truth?.denominator ?? null),
+        below: {
           terms: meta.kind === 'proportion' ? [{ key, atom: 'N', coef: 1 }, { key, atom: 'C', coef: 1 }] : [{ key, atom: 'T', coef: 1 }],
           constant: meta.kind === 'proportion' ? -(Math.ceil(o.minDenominator) - 1) : -o.minDenominator,
           relation: 'reference',
           atMost: true,
-        });
-      } else if (ordered) {
-        out.push({
-          terms: meta.kind === 'proportion'
-            ? [{ key, atom: 'N', coef: sign * (n2 - x2) }, { key, atom: 'C', coef: -sign * x2 }]
-            : [{ key, atom: 'E', coef: sign * n2 }, { key, atom: 'T', coef: -sign * x2 }],
-          relation: 'reference',
-          atMost: true,
-        });
-      }
+        },
+        ordering: ordered
+          ? {
+            terms: meta.kind === 'proportion'
+              ? [{ key, atom: 'N', coef: sign * (n2 - x2) }, { key, atom: 'C', coef: -sign * x2 }]
+              : [{ key, atom: 'E', coef: sign * n2 }, { key, atom: 'T', coef: -sign * x2 }],
+            relation: 'reference',
+            atMost: true,
+          }
+          : null,
+        noReference: !refName,
+      });
     }
+  }
+  return out;
+}
+
+/**
+ * The run's own audit (the truth at hand): one relation per withheld group, the branch of
+ * the rule it is truly in: the ordering against its shown reference when its true
+ * denominator reaches the minimum, its denominator below the minimum otherwise.
+ */
+export function favourableReferenceRelations(
+  cells: readonly AuditCell[],
+  references: readonly (string | null | undefined)[],
+  metas: Map<string, MetricMeta>,
+  o: FavourableOptions,
+  spannedSeries?: ReadonlySet<string>,
+): ExtraRelation[] {
+  const out: ExtraRelation[] = [];
+  for (const g of favourableCases(cells, references, metas, o, spannedSeries)) {
+    if (g.truth === null || g.truth === undefined) continue;
+    if (g.truth < o.minDenominator) out.push(g.below);
+    else if (g.ordering) out.push(g.ordering);
+  }
+  return out;
+}
+
+/**
+ * An exported file's audit (no truth): the attacker's disjunction itself. A cut with no
+ * reference gives every withheld group its bound outright; a group of a cut with a shown
+ * reference gets "below the minimum, or no better than the reference" (ExtraRelation
+ * orElse: system.ts gives it a 0/1 switch, ranges.ts decides it exactly as a MIP). A group
+ * whose ordering cannot be written (a withheld reference, a dollar rate) gets nothing: its
+ * other branch is unknown to a linear attacker, and the union with it is everything.
+ */
+export function favourableDisjunctions(
+  cells: readonly AuditCell[],
+  references: readonly (string | null | undefined)[],
+  metas: Map<string, MetricMeta>,
+  o: FavourableOptions,
+  spannedSeries?: ReadonlySet<string>,
+): ExtraRelation[] {
+  const out: ExtraRelation[] = [];
+  for (const g of favourableCases(cells, references, metas, o, spannedSeries)) {
+    if (g.noReference) out.push(g.below);
+    else if (g.ordering) out.push({ ...g.below, orElse: { terms: g.ordering.terms, constant: g.ordering.constant } });
   }
   return out;
 }

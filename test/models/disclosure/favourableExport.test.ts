@@ -1,0 +1,102 @@
+// Issue 14, route 4, the export's audit: `closeloop audit-suppression FILE` built no relation
+// from the most_favourable reference rule (it has no truth to pick each withheld group's
+// branch), so it was weaker than an attacker who splits the cases, and certified an export
+// that leaks a withheld count inside 1..10.
+//
+// The attacker: an evaluator holding the export (closed_loop_rate, higher is better; the
+// whole span and its two years, by sex) and the publication rules: every group other than
+// the reference with a whole-span denominator of 30 or more does no better than it.
+//   whole span   all 16 / 250   female 11 / 220 (the reference: 5%)   unknown 0 / 0
+//                male (truly 4 / 26) and other (truly 1 / 4) withheld
+//   2024         all 0 / 120    female 0 / 100    male 0 / 20    other 0 / 0   unknown 0 / 0
+//   2025         all 16 / 130   female 11 / 120   unknown 0 / 0
+//                male (truly 4 / 6) and other (truly 1 / 4) withheld
+// Withheld in 2025: 5 closed loops, 5 open; over the whole span 5 and 25, and male's whole
+// span holds its 20 open loops of 2024. Other's denominator D (= its 2025 one) is 10 or less
+// (male has 20 + the rest). It is 0 only if male has all 30 referrals: then male reaches 30
+// and must do no better than 5%, at most 1 closed loop of 30, not 5. So D is 1..10, whichever
+// branch male is in; neither branch alone is known, so a linear attacker finds nothing.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { auditCsv } from '../../../models/disclosure/audit.ts';
+import { MIN_FAVOURABLE_DENOMINATOR } from '../../../models/disparities/computeComparisons.ts';
+import { METRICS } from '../../../models/metrics/catalog.ts';
+import { runCli } from '../../helpers/cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'closeloop-favourable-export-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const COLS = 'metric_id,period_grain,period_start,dimension,group_value,numerator,denominator,value,suppressed,reference_group';
+const START: Record<string, string> = { all: '2024-01-01', 2024: '2024-01-01', 2025: '2025-01-01' };
+// [period ('all', '2024', '2025'), group, numerator, denominator] of shown rows; null figures: withheld
+type Line = [string, string, number | null, number | null];
+function csv(name: string, lines: Line[], reference: string | null = 'female') {
+  const out = lines.map(([p, g, n, d]) => {
+    const shown = n !== null && d !== null;
+    return [
+      'closed_loop_rate', p === 'all' ? 'all' : 'year', START[p], g === 'all' ? 'all' : 'sex', g,
+      shown ? n : '', shown ? d : '', shown && d ? n / d : '', !shown, g === 'all' || !reference ? '' : reference,
+    ].join(',');
+  });
+  const file = join(dir, name);
+  writeFileSync(file, [COLS, ...out].join('\n') + '\n');
+  return file;
+}
+
+const EXPORT: Line[] = [
+  ['all', 'all', 16, 250], ['all', 'female', 11, 220], ['all', 'male', null, null], ['all', 'other', null, null], ['all', 'unknown', 0, 0],
+  ['2024', 'all', 0, 120], ['2024', 'female', 0, 100], ['2024', 'male', 0, 20], ['2024', 'other', 0, 0], ['2024', 'unknown', 0, 0],
+  ['2025', 'all', 16, 130], ['2025', 'female', 11, 120], ['2025', 'male', null, null], ['2025', 'other', null, null], ['2025', 'unknown', 0, 0],
+];
+
+describe('closeloop audit-suppression: the most_favourable rule as the attacker uses it, a disjunction (issue 14, route 4)', () => {
+  it('by hand: every table consistent with the export and the rule has other\'s denominator in 1..10', () => {
+    // the withheld atoms of 2025 (male; other is the rest of 5 closed and 5 open), the whole span from the years
+    const seen = new Set<number>();
+    let linear = new Set<number>();
+    for (let nm = 0; nm <= 5; nm++) {
+      for (let cm = 0; cm <= 5; cm++) {
+        const [no, co] = [5 - nm, 5 - cm];
+        const male = { n: 0 + nm, c: 20 + cm };
+        const other = { n: 0 + no, c: 0 + co };
+        // the whole-span cut adds up: 16 = 11 + male + other + 0, 234 open = 209 + ...
+        if (male.n + other.n !== 5 || male.c + other.c !== 25) continue;
+        linear.add(other.n + other.c);
+        const rule = (g: { n: number; c: number }) => g.n + g.c < MIN_FAVOURABLE_DENOMINATOR || g.n * 220 <= 11 * (g.n + g.c);
+        if (rule(male) && rule(other)) seen.add(other.n + other.c);
+      }
+    }
+    linear = new Set([...linear].sort((a, b) => a - b));
+    expect([...linear]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]); // without the rule other can be empty
+    expect([...seen].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it('the export with the disclosure fails, naming other\'s whole-span and 2025 denominators within 1..10', async () => {
+    const r = await runCli(['audit-suppression', csv('leak.csv', EXPORT)], { CLOSELOOP_CONFIG: join(dir, 'none.json') });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toContain('[disclosure] closed_loop_rate all 2024-01-01 sex=other: withheld denominator can be derived within 1..10 from the published figures');
+    expect(r.stdout).toContain('[disclosure] closed_loop_rate year 2025-01-01 sex=other: withheld denominator can be derived within 1..10 from the published figures');
+    expect(r.stdout).toContain('FAILS: 2 violation(s)');
+  }, 60_000);
+
+  it('passes where the rule says nothing: sex compared with a named group (closeloop.config.json)', async () => {
+    const config = join(dir, 'named.json');
+    writeFileSync(config, JSON.stringify({ referenceGroups: { sex: { group: 'female' } } }));
+    const r = await runCli(['audit-suppression', csv('named.csv', EXPORT)], { CLOSELOOP_CONFIG: config });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+  }, 60_000);
+
+  it('a cut without a reference says no group reached 30: each withheld group\'s bound holds outright', async () => {
+    // female 11 / 28 shown, no reference: male (20 + ..) and other share 5 closed, 5 open of 2025;
+    // every group is under 30, so male has at most 29 and other at least 1 (and at most 10)
+    const lines: Line[] = [
+      ['all', 'all', 16, 58], ['all', 'female', 11, 28], ['all', 'male', null, null], ['all', 'other', null, null], ['all', 'unknown', 0, 0],
+      ['2024', 'all', 0, 20], ['2024', 'female', 0, 0], ['2024', 'male', 0, 20], ['2024', 'other', 0, 0], ['2024', 'unknown', 0, 0],
+      ['2025', 'all', 16, 38], ['2025', 'female', 11, 28], ['2025', 'male', null, null], ['2025', 'other', null, null], ['2025', 'unknown', 0, 0],
+    ];
+    const r = await auditCsv(csv('none.csv', lines, null), { metrics: METRICS, threshold: 11, favourable: { named: new Set(), minDenominator: 30, compared: new Set(['closed_loop_rate']) } });
+    expect(r.violations.map((v) => `${v.period_grain} ${v.group_value} ${v.count} ${v.low}..${v.high}`).sort()).toEqual(['all other D 1..10', 'year other D 1..10']);
+  });
+});
