@@ -20,15 +20,21 @@
 // below the minimum for one that does not (D <= minimum - 1; for a rate, person-time at most
 // the minimum). Every feasible table of the audit is then one of the attacker's, so no
 // attacker, splitting cases or proving a branch, does better. Without the true figures (an
-// exported file's audit) neither is built (models/disclosure/README.md, residuals).
+// exported file's audit, `closeloop audit-suppression`) the audit is that attacker: each
+// withheld group gets the disjunction itself (favourableDisjunctions), a 0/1 switch choosing
+// the branch (system.ts), decided exactly by whole-number solutions and MIPs (ranges.ts), so
+// a count is disclosed when the union of its ranges over both branches of every group lies
+// inside 1..10, and a branch that cannot hold with the rest drops out.
 //
 // A cut with no reference at all says that no group reached the minimum: every group is in
 // the first branch. The first branch needs no reference figures, so it holds with a withheld
 // reference, and for dollar rates (person-time at most the minimum).
 //
 // Not modelled: the ordering against a withheld reference (its rate is unknown, and the
-// relation is bilinear); a dollar rate's ordering (its numerator is no count); ties in the
-// rate, broken by the larger denominator (a group as good as the reference has no more).
+// relation is bilinear; an export's audit then gives its groups nothing, not knowing which
+// are under the minimum), nor that reference's own denominator of the minimum or more; a
+// dollar rate's ordering (its numerator is no count); ties in the rate, broken by the larger
+// denominator (a group as good as the reference has no more).
 import type { MetricMeta } from '../metricMeta.ts';
 import { cellKey, type AuditCell, type ExtraRelation } from './system.ts';
 
