@@ -26,15 +26,16 @@
 // a count is disclosed when the union of its ranges over both branches of every group lies
 // inside 1..10, and a branch that cannot hold with the rest drops out.
 //
-// A cut with no reference at all says that no group reached the minimum: every group is in
-// the first branch. The first branch needs no reference figures, so it holds with a withheld
-// reference, and for dollar rates (person-time at most the minimum).
+// A withheld reference reached the minimum itself: D >= minimum (person-time at least the
+// minimum for a rate), in both audits. A cut with no reference at all says that no group
+// reached the minimum: every group is in the first branch. The first branch needs no
+// reference figures, so it holds with a withheld reference, and for dollar rates
+// (person-time at most the minimum).
 //
 // Not modelled: the ordering against a withheld reference (its rate is unknown, and the
 // relation is bilinear; an export's audit then gives its groups nothing, not knowing which
-// are under the minimum), nor that reference's own denominator of the minimum or more; a
-// dollar rate's ordering (its numerator is no count); ties in the rate, broken by the larger
-// denominator (a group as good as the reference has no more).
+// are under the minimum); a dollar rate's ordering (its numerator is no count); ties in the
+// rate, broken by the larger denominator (a group as good as the reference has no more).
 import type { MetricMeta } from '../metricMeta.ts';
 import { cellKey, type AuditCell, type ExtraRelation } from './system.ts';
 
@@ -66,10 +67,11 @@ export interface FavourableCase {
 }
 
 /**
- * The withheld groups the rule speaks of, with both of its branches: every withheld group
- * of a whole-span cut under most_favourable (of every period's cut where its series has no
- * whole-span rows), but the reference and unknown. `references[i]` is the published
- * reference_group of cells[i].
+ * What the rule says of withheld groups of a whole-span cut under most_favourable (of every
+ * period's cut where its series has no whole-span rows). `groups`: each withheld group but
+ * the reference and unknown, with both of the rule's branches. `floors`: a withheld
+ * reference reached the minimum (it was chosen among those that did), a bound that needs
+ * no branch. `references[i]` is the published reference_group of cells[i].
  */
 export function favourableCases(
   cells: readonly AuditCell[],
@@ -77,7 +79,7 @@ export function favourableCases(
   metas: Map<string, MetricMeta>,
   o: FavourableOptions,
   spannedSeries?: ReadonlySet<string>,
-): FavourableCase[] {
+): { groups: FavourableCase[]; floors: ExtraRelation[] } {
   // A series (metric x dimension) without whole-span rows chose each period's reference from
   // that period's rows (comparisonSql.ts): the rule orders every period's cut. Which series
   // had whole-span rows when the references were chosen is the truth's to say
@@ -95,6 +97,7 @@ export function favourableCases(
     else cuts.set(k, [i]);
   });
   const out: FavourableCase[] = [];
+  const floors: ExtraRelation[] = [];
   for (const members of cuts.values()) {
     const first = cells[members[0]!]!;
     const meta = metas.get(first.metric_id);
@@ -109,6 +112,15 @@ export function favourableCases(
     // the ordering needs the reference's figures, and counts on both sides (a dollar rate's numerator is none)
     const ordered = x2 !== null && x2 !== undefined && n2 !== null && n2 !== undefined && n2 > 0 && !(meta.kind === 'rate' && meta.dollarNumerator);
     const sign = meta.direction === 'higher_better' ? 1 : -1;
+    if (ref && !ref.shown) {
+      const key = cellKey(ref);
+      floors.push({
+        terms: meta.kind === 'proportion' ? [{ key, atom: 'N', coef: -1 }, { key, atom: 'C', coef: -1 }] : [{ key, atom: 'T', coef: -1 }],
+        constant: meta.kind === 'proportion' ? Math.ceil(o.minDenominator) : o.minDenominator,
+        relation: 'reference',
+        atMost: true,
+      });
+    }
     for (const i of members) {
       const c = cells[i]!;
       if (c.shown || c.group_value === refName || c.group_value.split('*').includes('unknown')) continue;
@@ -135,7 +147,7 @@ export function favourableCases(
       });
     }
   }
-  return out;
+  return { groups: out, floors };
 }
 
 /**
@@ -150,8 +162,9 @@ export function favourableReferenceRelations(
   o: FavourableOptions,
   spannedSeries?: ReadonlySet<string>,
 ): ExtraRelation[] {
-  const out: ExtraRelation[] = [];
-  for (const g of favourableCases(cells, references, metas, o, spannedSeries)) {
+  const { groups, floors } = favourableCases(cells, references, metas, o, spannedSeries);
+  const out: ExtraRelation[] = [...floors];
+  for (const g of groups) {
     if (g.truth === null || g.truth === undefined) continue;
     if (g.truth < o.minDenominator) out.push(g.below);
     else if (g.ordering) out.push(g.ordering);
@@ -174,8 +187,9 @@ export function favourableDisjunctions(
   o: FavourableOptions,
   spannedSeries?: ReadonlySet<string>,
 ): ExtraRelation[] {
-  const out: ExtraRelation[] = [];
-  for (const g of favourableCases(cells, references, metas, o, spannedSeries)) {
+  const { groups, floors } = favourableCases(cells, references, metas, o, spannedSeries);
+  const out: ExtraRelation[] = [...floors];
+  for (const g of groups) {
     if (g.noReference) out.push(g.below);
     else if (g.ordering) out.push({ ...g.below, orElse: { terms: g.ordering.terms, constant: g.ordering.constant } });
   }

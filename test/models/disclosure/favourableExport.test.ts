@@ -20,8 +20,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { auditCsv } from '../../../models/disclosure/audit.ts';
+import { auditCsv, auditResults, type AuditRow } from '../../../models/disclosure/audit.ts';
 import { MIN_FAVOURABLE_DENOMINATOR } from '../../../models/disparities/computeComparisons.ts';
+import { exec, openDatabase } from '../../../models/duckdb.ts';
 import { METRICS } from '../../../models/metrics/catalog.ts';
 import { runCli } from '../../helpers/cli.ts';
 
@@ -98,5 +99,51 @@ describe('closeloop audit-suppression: the most_favourable rule as the attacker 
     ];
     const r = await auditCsv(csv('none.csv', lines, null), { metrics: METRICS, threshold: 11, favourable: { named: new Set(), minDenominator: 30, compared: new Set(['closed_loop_rate']) } });
     expect(r.violations.map((v) => `${v.period_grain} ${v.group_value} ${v.count} ${v.low}..${v.high}`).sort()).toEqual(['all other D 1..10', 'year other D 1..10']);
+  });
+});
+
+// A withheld reference reached 30 itself (it was chosen among the groups that did). The
+// export: all 60 / 300, other 40 / 265 shown (15%); female, the reference (truly 18 / 32),
+// and male (truly 2 / 3) withheld; no unknown row, and no zero row, so a row says its
+// denominator is at least 1. Withheld: 20 closed loops and 15 open, 35 referrals. With
+// female's 30 or more, male's denominator is 1..5; without it, 1..34.
+describe('a withheld reference\'s own denominator of 30 or more (issue 14, route 4)', () => {
+  const lines: Array<[string, number, number, boolean]> = [['all', 60, 300, true], ['female', 18, 32, false], ['male', 2, 3, false], ['other', 40, 265, true]];
+  const row = ([g, n, d, shown]: [string, number, number, boolean], truth: boolean): AuditRow => ({
+    metric_id: 'closed_loop_rate', period_grain: 'all', period_start: '2024-01-01', dimension: g === 'all' ? 'all' : 'sex', group_value: g,
+    numerator: shown || truth ? n : null, denominator: shown || truth ? d : null, value: shown || truth ? n / d : null, suppressed: !(shown || truth),
+    reference_group: g === 'all' ? null : 'female',
+  });
+  const favourable = { named: new Set<string>(), minDenominator: 30, compared: new Set(['closed_loop_rate']) };
+  const said = (r: Awaited<ReturnType<typeof auditCsv>>) => r.violations.map((v) => `${v.group_value} ${v.count} ${v.low}..${v.high}`);
+
+  it('the export\'s audit finds male\'s denominator 1..5', async () => {
+    const file = join(dir, 'floor.csv');
+    const cols = 'metric_id,period_grain,period_start,dimension,group_value,numerator,denominator,value,suppressed,reference_group';
+    writeFileSync(file, [cols, ...lines.map((l) => {
+      const r = row(l, false);
+      return [r.metric_id, r.period_grain, r.period_start, r.dimension, r.group_value, r.numerator ?? '', r.denominator ?? '', r.value ?? '', r.suppressed, r.reference_group ?? ''].join(',');
+    })].join('\n') + '\n');
+    expect(said(await auditCsv(file, { metrics: METRICS, threshold: 11, favourable }))).toEqual(['male D 1..5']);
+    // without the rule: every withheld count can reach 0 or 11
+    expect(said(await auditCsv(file, { metrics: METRICS, threshold: 11 }))).toEqual([]);
+  });
+
+  it('so does the run\'s own audit (the truth at hand)', async () => {
+    const db = await openDatabase(':memory:', { memoryLimit: '256MB', threads: 1 });
+    try {
+      const cols = '(metric_id, period_grain, period_start, dimension, group_value, numerator, denominator, value, suppressed, reference_group)';
+      const values = (truth: boolean) => lines.map((l) => {
+        const r = row(l, truth);
+        const v = (x: number | null) => (x === null ? 'NULL' : String(x));
+        return `('${r.metric_id}', 'all', DATE '2024-01-01', '${r.dimension}', '${r.group_value}', ${v(r.numerator)}, ${v(r.denominator)}, ${v(r.value)}, ${r.suppressed}, ${r.reference_group ? `'${r.reference_group}'` : 'NULL'})`;
+      }).join(', ');
+      await exec(db.conn, `CREATE TABLE published AS SELECT * FROM (VALUES ${values(false)}) v${cols}`);
+      await exec(db.conn, `CREATE TABLE truth AS SELECT * FROM (VALUES ${values(true)}) v${cols}`);
+      const r = await auditResults(db.conn, { metrics: METRICS, threshold: 11, table: 'published', truthTable: 'truth', favourable, existence: 'row-implies-positive' });
+      expect(said(r)).toEqual(['male D 1..5']);
+    } finally {
+      db.close();
+    }
   });
 });
