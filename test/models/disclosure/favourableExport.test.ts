@@ -147,3 +147,30 @@ describe('a withheld reference\'s own denominator of 30 or more (issue 14, route
     }
   });
 });
+
+// A series without whole-span rows (a `publication` setting, or a filtered export) chose its
+// references period by period only if the truth had no whole-span rows either; the file
+// cannot say which, except that a whole-span reference is the same in every period.
+describe('an export\'s per-period rule: only where the periods name different references', () => {
+  const favourable = { named: new Set<string>(), minDenominator: 30, compared: new Set(['closed_loop_rate']) };
+  // each year: all 20 / 272, female 11 / 220, male 1 / 41 and other 8 / 11 withheld, unknown 0 / 0
+  const rows = (refs: [string, string]): AuditRow[] => (['2024-01-01', '2025-01-01'] as const).flatMap((start, y) => ([
+    ['all', 20, 272, true], ['female', 11, 220, true], ['male', 1, 41, false], ['other', 8, 11, false], ['unknown', 0, 0, true],
+  ] as const).map(([g, n, d, shown]) => ({
+    metric_id: 'closed_loop_rate', period_grain: 'year', period_start: start, dimension: g === 'all' ? 'all' : 'sex', group_value: g,
+    numerator: shown ? n : null, denominator: shown ? d : null, value: shown && d ? n / d : null, suppressed: !shown,
+    reference_group: g === 'all' ? null : refs[y]!,
+  })));
+
+  it('the same reference in every year: the whole span chose it, and the years have no rule of their own', async () => {
+    const r = await auditResults(rows(['female', 'female']), { metrics: METRICS, threshold: 11, favourable });
+    expect(r.attacker?.byRelation.reference).toBeUndefined();
+  });
+
+  it('different references: each year orders its own groups (male and other, a switch each: two rows per group)', async () => {
+    // 2025 names male (withheld) as its reference: no ordering there, only 2024's
+    const r = await auditResults(rows(['female', 'male']), { metrics: METRICS, threshold: 11, favourable });
+    // 2024: male and other get a disjunction each (two rows); 2025: male, the withheld reference, its 30 or more
+    expect(r.attacker?.byRelation.reference).toBe(5);
+  });
+});
