@@ -126,11 +126,17 @@ const COMMANDS: Record<string, Command> = {
     async run(v, files) {
       const { auditCsv } = await import('../models/disclosure/audit.ts');
       const { METRICS } = await import('../models/metrics/catalog.ts');
+      const { configPath, loadConfig } = await import('../models/config.ts');
+      const { hasDisparityStatistics, MIN_FAVOURABLE_DENOMINATOR, referenceConfig } = await import('../models/disparities/computeComparisons.ts');
       const threshold = positiveInt(v.threshold as string, '--threshold');
       const file = files?.[0];
       if (!file) throw new UsageError('name the exported CSV file to audit');
       // --previous: the export of the publication before (consecutive publications: their changes are protected too)
-      const report = await auditCsv(resolve(file), { metrics: METRICS, threshold, previousPath: v.previous ? resolve(v.previous as string) : undefined });
+      // the reference rule as the run applied it (closeloop.config.json's referenceGroups): the attacker knows the rules
+      const config = await loadConfig(configPath());
+      const named = new Set(referenceConfig(config.referenceGroups).filter(([, c]) => typeof c === 'object').map(([d]) => d));
+      const favourable = { named, minDenominator: MIN_FAVOURABLE_DENOMINATOR, compared: new Set(METRICS.filter(hasDisparityStatistics).map((m) => m.id)) };
+      const report = await auditCsv(resolve(file), { metrics: METRICS, threshold, favourable, previousPath: v.previous ? resolve(v.previous as string) : undefined });
       if (report.guessesDropped) console.log(`${file}: note: counts that look equal across metrics on the shown groups contradict the published figures if assumed equal on the withheld ones too; audited without those guesses (the metric definitions' own relations still apply).`);
       if (report.ok) {
         console.log(`${file}: passes: ${report.rows.toLocaleString('en-US')} rows, ${report.relations.toLocaleString('en-US')} relations checked, no count 1..${threshold - 1} shown or derivable.`);

@@ -22,7 +22,7 @@ import { openDatabase, rows as readRows } from '../duckdb.ts';
 import { readColumns } from './columnar.ts';
 import { atomsOf, atomValues } from './attacker/atoms.ts';
 import { findDisclosures, type RangeOptions } from './attacker/ranges.ts';
-import { favourableReferenceRelations, type FavourableOptions } from './attacker/reference.ts';
+import { favourableDisjunctions, favourableReferenceRelations, type FavourableOptions } from './attacker/reference.ts';
 import { definitionalTies, sharedCountTies } from './attacker/ties.ts';
 import { buildSystem, cellKey, type AuditCell, type ExtraRelation, type LinearSystem, type PeopleRule } from './attacker/system.ts';
 import { metricMetaMap, type MetricInput, type MetricMeta } from './metricMeta.ts';
@@ -121,7 +121,8 @@ export interface AuditOptions {
   previous?: readonly AuditRow[] | string;
   /**
    * The most_favourable reference rule (attacker/reference.ts): with the true figures, every
-   * withheld group of 30 or more gets the rule's ordering against its shown reference.
+   * withheld group gets the branch of the rule it is truly in; without them (an exported
+   * file), the rule's disjunction itself.
    */
   favourable?: FavourableOptions;
 }
@@ -130,7 +131,7 @@ const STAT_FIELDS = ['rate_difference', 'rd_ci_low', 'rd_ci_high', 'rate_ratio',
 const FIGURE_FIELDS = ['numerator', 'denominator', 'value', 'ci_low', 'ci_high', ...STAT_FIELDS] as const;
 const ATOM_NAMES: Record<string, string> = {
   N: 'numerator', C: 'complement (denominator - numerator)', D: 'denominator', E: 'events', K: 'censored cases',
-  X: 'count', n: 'cases', T: 'person-time (member-months)', P: 'people behind the person-time',
+  X: 'count', n: 'cases', T: 'person-time (member-months)', P: 'people behind the person-time', S: 'case switch',
 };
 
 export async function auditResults(input: readonly AuditRow[] | DuckDBConnection, opts: AuditOptions): Promise<AuditReport> {
@@ -163,7 +164,9 @@ export async function auditCsv(path: string, opts: Omit<AuditOptions, 'table' | 
       reading = path;
     }
     const existence = opts.existence ?? (published.some((r) => !r.suppressed && r.denominator === 0) ? 'frames' : 'row-implies-positive');
-    return await audit(published, null, { ...opts, existence, previous });
+    // the reference rule reads each cut's reference_group: a file without the column says nothing of it
+    const referenced = (await readRows<{ c: string }>(db.conn, `SELECT column_name AS c FROM duckdb_columns() WHERE table_name = 'audit_csv' AND column_name = 'reference_group'`)).length > 0;
+    return await audit(published, null, { ...opts, existence, previous, favourable: referenced ? opts.favourable : undefined });
   } catch (err) {
     throw new Error(`${reading}: ${(err as Error).message}`);
   } finally {
@@ -333,7 +336,10 @@ async function audit(published: AuditRow[], truth: readonly AuditRow[] | null, o
     if (cached) Object.assign(cached, { rows: fingerprint, ties });
   }
   const shared = ties.shared;
-  const ordering = truthByKey && opts.favourable ? favourableReferenceRelations(cells, known.map((r) => r.reference_group), metas, opts.favourable, cached?.spanned) : [];
+  const references = known.map((r) => r.reference_group);
+  const ordering = !opts.favourable ? [] : truthByKey
+    ? favourableReferenceRelations(cells, references, metas, opts.favourable, cached?.spanned)
+    : favourableDisjunctions(cells, references, metas, opts.favourable, spannedWithoutTruth(known));
   const fixed = [...ties.definitional, ...(opts.ties ?? []), ...ordering];
   const seconds = { rows: (tiesStarted - started) / 1000, ties: (performance.now() - tiesStarted) / 1000, system: 0, solve: 0 };
   const attempt = async (extra: ExtraRelation[]) => {
@@ -380,6 +386,26 @@ async function audit(published: AuditRow[], truth: readonly AuditRow[] | null, o
     guessesDropped,
     attacker: { components: found.components, reused: found.reused, candidates: found.candidates, lps: found.lps, mips: found.mips, seconds: found.seconds, byRelation: sys.relations, dropped: sys.dropped, certified: found.certified },
   };
+}
+
+/**
+ * Without the truth, the series (metric x dimension) whose references were chosen from the
+ * whole span, as far as the file shows: all but those with no whole-span rows whose periods
+ * name different references (the whole-span reference is the same in every period, and a
+ * filtered export may leave the whole-span rows out). Only those provably chose their
+ * reference period by period (attacker/reference.ts).
+ */
+function spannedWithoutTruth(rows: readonly AuditRow[]): Set<string> {
+  const series = (r: AuditRow) => `${r.metric_id}\u001f${r.dimension}`;
+  const whole = new Set(rows.filter((r) => r.period_grain === 'all').map(series));
+  const names = new Map<string, Set<string>>();
+  for (const r of rows) {
+    if (r.period_grain === 'all' || !r.reference_group) continue;
+    const set = names.get(series(r)) ?? new Set<string>();
+    set.add(r.reference_group);
+    names.set(series(r), set);
+  }
+  return new Set(rows.map(series).filter((k) => whole.has(k) || (names.get(k)?.size ?? 0) <= 1));
 }
 
 /**

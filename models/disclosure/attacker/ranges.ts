@@ -154,7 +154,7 @@ function componentKey(sys: LinearSystem, members: readonly number[], rowIds: rea
   });
   for (const id of rowIds) {
     const r = sys.rows[id]!;
-    h.update(`${r.vars.map((v) => local.get(v)).join(',')}\0${r.coefs.join(',')}\0${r.lo}\0${r.hi}\n`);
+    h.update(`${r.vars.map((v) => local.get(v)).join(',')}\0${r.coefs.join(',')}\0${r.lo}\0${r.hi}\0${r.switch ?? ''}\n`);
   }
   return h.digest('hex');
 }
@@ -362,6 +362,8 @@ class Component {
   private closure: number[][] | null = null;
   /** the whole-number solution the LPs start from (the truth, when known) */
   private start: Float64Array | null = null;
+  /** rows of disjunctions (SystemRow.switch): their equation, switch and the value it holds at */
+  private switched: Array<{ eq: number; sw: number; on: 0 | 1 }> = [];
 
   constructor(
     private readonly sys: LinearSystem,
@@ -400,6 +402,7 @@ class Component {
       const r = sys.rows[id]!;
       const vars = r.vars.map((v) => this.local.get(v)!);
       const coefs = [...r.coefs];
+      if (r.switch !== undefined) this.switched.push({ eq: this.equations.length, sw: vars[vars.length - 1]!, on: r.switch });
       if (r.lo === r.hi) {
         this.equations.push({ vars, coefs, rhs: r.lo });
         continue;
@@ -420,6 +423,7 @@ class Component {
 
   async decide(candidates: number[]) {
     const open = new Set(candidates.map((v) => this.local.get(v)!));
+    await this.switchBounds();
     if (this.rowIds.length === 0) {
       // in no relation: its range is its own bounds
       for (const k of open) this.bounds(k, this.lower[k] as number, this.upper[k] as number);
@@ -481,6 +485,74 @@ class Component {
       return;
     }
     await this.decideByMip([...open].sort((a, b) => a - b), true);
+  }
+
+  /**
+   * Disjunctions (SystemRow.switch): a row a.x <= hi that must hold when its switch s is
+   * `on` becomes a.x <= hi + M s (on = 0) or a.x <= hi + M (1 - s) (on = 1), with M the
+   * largest a.x - hi over the component's LP without any switched row. That is a bound, so
+   * the relaxed row excludes nothing, and whole-number solutions (s at 0 or 1) are exactly
+   * the points where one branch holds; a branch infeasible with the rest simply never
+   * holds. M from the LP rather than from the count ceilings keeps it near the figures, so
+   * a switch within the solver's integrality tolerance of 0 or 1 moves a row by far less
+   * than one count. A row that holds everywhere (M <= 0) says nothing: its switch is held
+   * at the value where the other branch is free.
+   */
+  private async switchBounds() {
+    if (!this.switched.length) return;
+    const highs = await solver();
+    const rows = new Set(this.switched.map((x) => x.eq));
+    const eqs = this.equations.filter((_, i) => !rows.has(i));
+    const { starts, indices, values, rhs } = csrOf(eqs);
+    const upper = Float64Array.from(this.upper, (u) => (Number.isFinite(u) ? u : highs.infinity));
+    const model = highs.createModel({
+      numCols: this.nv, numRows: eqs.length, colCost: new Float64Array(this.nv), colLower: Float64Array.from(this.lower), colUpper: upper,
+      rowLower: rhs, rowUpper: rhs, matrix: { format: 'csr', numRows: eqs.length, numCols: this.nv, starts, indices, values },
+    });
+    try {
+      model.options.set({ output_flag: false });
+      const cost = new Float64Array(this.nv);
+      const all = { kind: 'range' as const, from: 0, to: this.nv - 1 };
+      model.changeObjectiveSense(highs.constants.objectiveSense.maximize);
+      for (const { eq, sw, on } of this.switched) {
+        const e = this.equations[eq]!;
+        // the row's terms: all but the switch and the slack (the last two)
+        const n = e.vars.length - 2;
+        const hi = e.rhs;
+        // a bound on a.x over the box: the fallback where the LP does not answer
+        let box = 0;
+        cost.fill(0);
+        for (let k = 0; k < n; k++) {
+          const v = e.vars[k]!;
+          const c = e.coefs[k]!;
+          cost[v] = c;
+          box += c > 0 ? c * (this.upper[v] as number) : c * (this.lower[v] as number);
+        }
+        model.changeColsCost(all, cost);
+        this.report.lps++;
+        const r = model.run();
+        let top = box;
+        if ((r.modelStatus as number) === highs.constants.modelStatus.optimal) {
+          const x = model.getSolution().colValue;
+          let value = 0;
+          for (let k = 0; k < n; k++) value += e.coefs[k]! * x[e.vars[k]!]!;
+          top = Math.min(box, value);
+        }
+        const M = top - hi;
+        if (!(M > 1e-9)) {
+          // the row holds everywhere: hold the switch where this branch is the one that holds
+          this.lower[sw] = this.upper[sw] = on;
+          continue;
+        }
+        // a margin for the LP's own tolerance
+        const big = M + 1e-6 * Math.max(1, Math.abs(top));
+        // on 0: a.x - M s <= hi; on 1: a.x + M s <= hi + M
+        (e.coefs as number[])[n] = on === 0 ? -big : big;
+        if (on === 1) (e as { rhs: number }).rhs = hi + big;
+      }
+    } finally {
+      model.dispose();
+    }
   }
 
   /**

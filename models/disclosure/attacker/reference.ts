@@ -20,14 +20,21 @@
 // below the minimum for one that does not (D <= minimum - 1; for a rate, person-time at most
 // the minimum). Every feasible table of the audit is then one of the attacker's, so no
 // attacker, splitting cases or proving a branch, does better. Without the true figures (an
-// exported file's audit) neither is built (models/disclosure/README.md, residuals).
+// exported file's audit, `closeloop audit-suppression`) the audit is that attacker: each
+// withheld group gets the disjunction itself (favourableDisjunctions), a 0/1 switch choosing
+// the branch (system.ts), decided exactly by whole-number solutions and MIPs (ranges.ts), so
+// a count is disclosed when the union of its ranges over both branches of every group lies
+// inside 1..10, and a branch that cannot hold with the rest drops out.
 //
-// A cut with no reference at all says that no group reached the minimum: every group is in
-// the first branch. The first branch needs no reference figures, so it holds with a withheld
-// reference, and for dollar rates (person-time at most the minimum).
+// A withheld reference reached the minimum itself: D >= minimum (person-time at least the
+// minimum for a rate), in both audits. A cut with no reference at all says that no group
+// reached the minimum: every group is in the first branch. The first branch needs no
+// reference figures, so it holds with a withheld reference, and for dollar rates
+// (person-time at most the minimum).
 //
 // Not modelled: the ordering against a withheld reference (its rate is unknown, and the
-// relation is bilinear); a dollar rate's ordering (its numerator is no count); ties in the
+// relation is bilinear; an export's audit then gives its groups nothing, not knowing which
+// are under the minimum); a dollar rate's ordering (its numerator is no count); ties in the
 // rate, broken by the larger denominator (a group as good as the reference has no more).
 import type { MetricMeta } from '../metricMeta.ts';
 import { cellKey, type AuditCell, type ExtraRelation } from './system.ts';
@@ -45,19 +52,34 @@ export interface FavourableOptions {
 }
 
 /**
- * One relation per withheld group of a whole-span cut under most_favourable (of every
- * period's cut where its series has no whole-span rows), the branch of
- * the rule it is truly in: the ordering against its shown reference when its true
- * denominator reaches the minimum, its denominator below the minimum otherwise.
- * `references[i]` is the published reference_group of cells[i].
+ * What the rule says of one withheld group g of a cut it orders: its denominator below the
+ * minimum (`below`), or its rate no better than the shown reference's (`ordering`, null
+ * where it cannot be written: a withheld reference, a dollar rate). `noReference`: the cut
+ * has no reference at all, so no group reached the minimum and `below` holds outright.
  */
-export function favourableReferenceRelations(
+export interface FavourableCase {
+  key: string;
+  /** g's true denominator (person-time for a rate), when the caller has the truth */
+  truth: number | null | undefined;
+  below: ExtraRelation;
+  ordering: ExtraRelation | null;
+  noReference: boolean;
+}
+
+/**
+ * What the rule says of withheld groups of a whole-span cut under most_favourable (of every
+ * period's cut where its series has no whole-span rows). `groups`: each withheld group but
+ * the reference and unknown, with both of the rule's branches. `floors`: a withheld
+ * reference reached the minimum (it was chosen among those that did), a bound that needs
+ * no branch. `references[i]` is the published reference_group of cells[i].
+ */
+export function favourableCases(
   cells: readonly AuditCell[],
   references: readonly (string | null | undefined)[],
   metas: Map<string, MetricMeta>,
   o: FavourableOptions,
   spannedSeries?: ReadonlySet<string>,
-): ExtraRelation[] {
+): { groups: FavourableCase[]; floors: ExtraRelation[] } {
   // A series (metric x dimension) without whole-span rows chose each period's reference from
   // that period's rows (comparisonSql.ts): the rule orders every period's cut. Which series
   // had whole-span rows when the references were chosen is the truth's to say
@@ -74,7 +96,8 @@ export function favourableReferenceRelations(
     if (list) list.push(i);
     else cuts.set(k, [i]);
   });
-  const out: ExtraRelation[] = [];
+  const out: FavourableCase[] = [];
+  const floors: ExtraRelation[] = [];
   for (const members of cuts.values()) {
     const first = cells[members[0]!]!;
     const meta = metas.get(first.metric_id);
@@ -89,29 +112,86 @@ export function favourableReferenceRelations(
     // the ordering needs the reference's figures, and counts on both sides (a dollar rate's numerator is none)
     const ordered = x2 !== null && x2 !== undefined && n2 !== null && n2 !== undefined && n2 > 0 && !(meta.kind === 'rate' && meta.dollarNumerator);
     const sign = meta.direction === 'higher_better' ? 1 : -1;
+    if (ref && !ref.shown) {
+      const key = cellKey(ref);
+      floors.push({
+        terms: meta.kind === 'proportion' ? [{ key, atom: 'N', coef: -1 }, { key, atom: 'C', coef: -1 }] : [{ key, atom: 'T', coef: -1 }],
+        constant: meta.kind === 'proportion' ? Math.ceil(o.minDenominator) : o.minDenominator,
+        relation: 'reference',
+        atMost: true,
+      });
+    }
     for (const i of members) {
       const c = cells[i]!;
       if (c.shown || c.group_value === refName || c.group_value.split('*').includes('unknown')) continue;
-      const n = c.truth?.denominator;
-      if (n === null || n === undefined) continue;
       const key = cellKey(c);
-      if (n < o.minDenominator) {
-        out.push({
+      out.push({
+        key,
+        truth: c.truth === undefined ? undefined : (c.truth?.denominator ?? null),
+        below: {
           terms: meta.kind === 'proportion' ? [{ key, atom: 'N', coef: 1 }, { key, atom: 'C', coef: 1 }] : [{ key, atom: 'T', coef: 1 }],
           constant: meta.kind === 'proportion' ? -(Math.ceil(o.minDenominator) - 1) : -o.minDenominator,
           relation: 'reference',
           atMost: true,
-        });
-      } else if (ordered) {
-        out.push({
-          terms: meta.kind === 'proportion'
-            ? [{ key, atom: 'N', coef: sign * (n2 - x2) }, { key, atom: 'C', coef: -sign * x2 }]
-            : [{ key, atom: 'E', coef: sign * n2 }, { key, atom: 'T', coef: -sign * x2 }],
-          relation: 'reference',
-          atMost: true,
-        });
-      }
+        },
+        ordering: ordered
+          ? {
+            terms: meta.kind === 'proportion'
+              ? [{ key, atom: 'N', coef: sign * (n2 - x2) }, { key, atom: 'C', coef: -sign * x2 }]
+              : [{ key, atom: 'E', coef: sign * n2 }, { key, atom: 'T', coef: -sign * x2 }],
+            relation: 'reference',
+            atMost: true,
+          }
+          : null,
+        noReference: !refName,
+      });
     }
+  }
+  return { groups: out, floors };
+}
+
+/**
+ * The run's own audit (the truth at hand): one relation per withheld group, the branch of
+ * the rule it is truly in: the ordering against its shown reference when its true
+ * denominator reaches the minimum, its denominator below the minimum otherwise.
+ */
+export function favourableReferenceRelations(
+  cells: readonly AuditCell[],
+  references: readonly (string | null | undefined)[],
+  metas: Map<string, MetricMeta>,
+  o: FavourableOptions,
+  spannedSeries?: ReadonlySet<string>,
+): ExtraRelation[] {
+  const { groups, floors } = favourableCases(cells, references, metas, o, spannedSeries);
+  const out: ExtraRelation[] = [...floors];
+  for (const g of groups) {
+    if (g.truth === null || g.truth === undefined) continue;
+    if (g.truth < o.minDenominator) out.push(g.below);
+    else if (g.ordering) out.push(g.ordering);
+  }
+  return out;
+}
+
+/**
+ * An exported file's audit (no truth): the attacker's disjunction itself. A cut with no
+ * reference gives every withheld group its bound outright; a group of a cut with a shown
+ * reference gets "below the minimum, or no better than the reference" (ExtraRelation
+ * orElse: system.ts gives it a 0/1 switch, ranges.ts decides it exactly as a MIP). A group
+ * whose ordering cannot be written (a withheld reference, a dollar rate) gets nothing: its
+ * other branch is unknown to a linear attacker, and the union with it is everything.
+ */
+export function favourableDisjunctions(
+  cells: readonly AuditCell[],
+  references: readonly (string | null | undefined)[],
+  metas: Map<string, MetricMeta>,
+  o: FavourableOptions,
+  spannedSeries?: ReadonlySet<string>,
+): ExtraRelation[] {
+  const { groups, floors } = favourableCases(cells, references, metas, o, spannedSeries);
+  const out: ExtraRelation[] = [...floors];
+  for (const g of groups) {
+    if (g.noReference) out.push(g.below);
+    else if (g.ordering) out.push({ ...g.below, orElse: { terms: g.ordering.terms, constant: g.ordering.constant } });
   }
   return out;
 }

@@ -15,7 +15,13 @@
 //   tie        relations the caller found in the data: one count published by two metrics
 //              (where they are equal), dimensions tied to each other (ties.ts);
 //   people     person-time fixed per person (pre/post windows): the people behind
-//              member-months (a P <= T <= b P).
+//              member-months (a P <= T <= b P);
+//   reference  the most_favourable reference rule (reference.ts): with the truth, the branch
+//              each withheld group is in; without it, the disjunction itself (below).
+// A disjunction "A or B" of two inequalities (ExtraRelation.orElse) gets a 0/1 switch
+// variable s and two rows: A holds when s = 0, B when s = 1 (SystemRow.switch). The solver
+// (ranges.ts) relaxes the other row by a bound it proves on the component, so the
+// whole-number solutions are exactly those where one branch holds.
 // Every relation is checked against the true figures when the caller has them; one that
 // does not hold there is not a relation of the data and is dropped (and counted).
 import type { MetricMeta } from '../metricMeta.ts';
@@ -37,7 +43,8 @@ export interface AuditCell {
 }
 
 export type RelationKind = 'partition' | 'margin' | 'time' | 'total' | 'tie' | 'people' | 'existence' | 'revision' | 'reference';
-export type VarAtom = AtomType | 'D' | 'P';
+/** S: the 0/1 switch of a disjunction (which branch holds), not a count. */
+export type VarAtom = AtomType | 'D' | 'P' | 'S';
 
 export interface SystemVar {
   cell: number;
@@ -61,6 +68,12 @@ export interface SystemRow {
   lo: number;
   hi: number;
   relation: RelationKind;
+  /**
+   * The row's last variable is a 0/1 switch (coefficient 0 here): the row holds when the
+   * switch equals this value and is relaxed otherwise (ranges.ts fills in the coefficient,
+   * a bound it proves). Only on rows of the form sum <= hi.
+   */
+  switch?: 0 | 1;
 }
 
 export interface LinearSystem {
@@ -88,6 +101,11 @@ export interface ExtraRelation {
   atMost?: boolean;
   /** added to the sum: sum coef * term + constant <= 0 (or = 0); a bound such as D <= 29 */
   constant?: number;
+  /**
+   * A disjunction: this relation (atMost) holds, or this other one does (sum coef * term +
+   * constant <= 0). The attacker knows one of the two, not which (reference.ts).
+   */
+  orElse?: { terms: Array<{ key: string; atom: AtomType | 'D'; coef: number }>; constant?: number };
 }
 
 export interface PeopleRule {
@@ -126,8 +144,8 @@ function parentStart(grain: string, start: string): string {
 }
 
 const TOL = 1e-6;
-const ATOM_CODE: Record<VarAtom, number> = { N: 0, C: 1, E: 2, K: 3, X: 4, n: 5, T: 6, D: 7, P: 8 };
-const ATOM_SLOTS = 9;
+const ATOM_CODE: Record<VarAtom, number> = { N: 0, C: 1, E: 2, K: 3, X: 4, n: 5, T: 6, D: 7, P: 8, S: 9 };
+const ATOM_SLOTS = 10;
 
 export function buildSystem(cells: AuditCell[], o: BuildOptions): LinearSystem {
   const vars: SystemVar[] = [];
@@ -316,17 +334,73 @@ export function buildSystem(cells: AuditCell[], o: BuildOptions): LinearSystem {
     for (const a of withPeople(metric, atomTypesOf(metric))) relate([...kids.map((cell) => ({ cell, atom: a, coef: 1 })), { cell: parent, atom: a, coef: -1 }], 'time');
   }
 
-  for (const x of o.extra ?? []) {
+  const termsOf = (list: ExtraRelation['terms']): TermRef[] | null => {
     const terms: TermRef[] = [];
-    for (const t of x.terms) {
+    for (const t of list) {
       const cell = index.get(t.key);
-      if (cell === undefined) {
-        terms.length = 0;
-        break;
-      }
+      if (cell === undefined) return null;
       terms.push({ cell, atom: t.atom, coef: t.coef });
     }
-    if (terms.length) relate(terms, x.relation, x.atMost, x.constant ?? 0);
+    return terms.length ? terms : null;
+  };
+  /** sum coef * term + given as variables and a constant; null where a figure is not published. */
+  const resolve = (terms: TermRef[], given: number) => {
+    const vs: number[] = [];
+    const cs: number[] = [];
+    let constant = given;
+    for (const t of terms) {
+      const s = term(t.cell, t.atom);
+      if (!s) return null;
+      if ('k' in s) constant += t.coef * s.k;
+      else {
+        const at = vs.indexOf(s.v);
+        if (at >= 0) cs[at]! += t.coef;
+        else {
+          vs.push(s.v);
+          cs.push(t.coef);
+        }
+      }
+    }
+    const keep = cs.map((c) => Math.abs(c) > 1e-12);
+    return { vars: vs.filter((_, k) => keep[k]), coefs: cs.filter((_, k) => keep[k]), constant };
+  };
+  /** Either branch (each sum + constant <= 0): a switch and two rows, or one row where a branch is settled by shown figures. */
+  const either = (a: TermRef[], ca: number, b: TermRef[], cb: number, relation: RelationKind) => {
+    const ra = resolve(a, ca);
+    const rb = resolve(b, cb);
+    if (!ra || !rb) return;
+    const tol = (r: { constant: number }) => TOL * Math.max(1, Math.abs(r.constant));
+    // a branch of shown figures alone is true (then the disjunction says nothing) or false (then the other holds)
+    if ((!ra.vars.length && ra.constant <= tol(ra)) || (!rb.vars.length && rb.constant <= tol(rb))) return;
+    if (!ra.vars.length) return relate(b, relation, true, cb);
+    if (!rb.vars.length) return relate(a, relation, true, ca);
+    // with the truth at hand, a disjunction neither branch of which holds there is no relation of the data
+    const truthOf = (r: { vars: number[]; coefs: number[]; constant: number }) =>
+      r.vars.reduce<number | null>((acc, v, k) => (acc === null || vars[v]!.truth === null ? null : acc + r.coefs[k]! * vars[v]!.truth!), r.constant);
+    const ta = truthOf(ra);
+    const tb = truthOf(rb);
+    if (ta !== null && tb !== null && ta > tol(ra) && tb > tol(rb)) {
+      dropped[relation] = (dropped[relation] ?? 0) + 1;
+      return;
+    }
+    const s = vars.length;
+    const first = vars[ra.vars[0]!]!;
+    vars.push({ cell: first.cell, atom: 'S', key: `${first.key}\u001fcase${rows.length}`, truth: null, integer: true, protect: false, lower: 0, upper: 1 });
+    for (const [r, on] of [[ra, 0], [rb, 1]] as const) {
+      rows.push({ vars: [...r.vars, s], coefs: [...r.coefs, 0], lo: -Infinity, hi: -r.constant, relation, switch: on });
+    }
+    relations[relation] = (relations[relation] ?? 0) + 2;
+  };
+
+  for (const x of o.extra ?? []) {
+    const terms = termsOf(x.terms);
+    if (!terms) continue;
+    if (x.orElse) {
+      const other = termsOf(x.orElse.terms);
+      if (other) either(terms, x.constant ?? 0, other, x.orElse.constant ?? 0, x.relation);
+      continue;
+    }
+    relate(terms, x.relation, x.atMost, x.constant ?? 0);
   }
 
   // People behind person-time: min * P <= T <= max * P, P shown exactly when T is shown.
