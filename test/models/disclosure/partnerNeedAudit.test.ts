@@ -78,7 +78,7 @@ async function store(truth: Record<string, Cell[]> = TRUTH): Promise<Database> {
 const found = async (db: Database, partner: string) => (await auditPartnerViews(db.conn, 'truth', 'metric_results', { asOf: AS_OF }))
   .filter((v) => v.partner === partner).map((v) => `${v.metric_id} ${v.org_id} ${v.quantity} ${v.area}`).sort();
 
-describe('the partner check models the need metrics (a hole in the rule for them no longer publishes)', () => {
+describe('hole: the partner check modelled only the metrics cut by organisation, so a hole in the rule for the need metrics published unnoticed', () => {
   it('worked by hand: every need-metric row partner A is shown, minus its own, is B\'s, D\'s or E\'s', () => {
     const inWindow = (r: Referral) => r[3] <= '2025-03-31'; // day 30 after 2025-03-01
     const referred = (d: string, o: string, notCancelled = false) => new Set(REFERRALS.filter((r) => r[1] === d && r[2] === o && inWindow(r) && (!notCancelled || r[4] !== 'cancelled')).map((r) => r[0])).size;
