@@ -228,10 +228,10 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
   const summaries = await timed('summaries', () => buildDisparitySummary(conn, { metrics: opts.metrics }));
   const otherTables = await timed('otherTables', () => suppressOtherTables(conn, { metrics: opts.metrics, threshold }));
   const partnerWithheld = await timed('otherTables', () => buildPartnerWithheld(conn, '_truth_results'));
-  const partnerLeaks = await timed('audit', () => auditPartnerViews(conn, '_truth_results'));
+  const partnerLeaks = await timed('audit', () => auditPartnerViews(conn, '_truth_results', 'metric_results', { asOf: opts.asOf }));
   if (partnerLeaks.length) {
     const v = partnerLeaks[0]!;
-    throw new Error(`disclosure control: ${partnerLeaks.length} figure(s) of an organisation a partner could derive from its view (e.g. partner ${v.partner}: ${v.org_id}'s ${v.metric_id} ${v.quantity}); nothing published`);
+    throw new Error(`disclosure control: ${partnerLeaks.length} figure(s) of an organisation a partner could derive from its view (e.g. partner ${v.partner}: ${v.org_id}'s ${v.metric_id} ${v.quantity}, from an area figure of ${v.area} less its own); nothing published`);
   }
   await exec(conn, 'DROP TABLE IF EXISTS _truth_results');
   await writeAuditMemo(conn, memo.next);

@@ -54,7 +54,7 @@ export interface PartnerFigures {
   domains: Map<string, Map<string, number[]>>;
   /** domain -> organisations the public directory lists as serving it */
   directory: Map<string, Set<string>>;
-  /** Need metrics a referral moves that the publication cuts by domain (NEED_METRICS_MOVED_BY_REFERRALS). */
+  /** Need metrics a referral moves that the publication cuts by domain (NEED_METRICS_MOVED_BY_REFERRALS); their figures by domain, where known, are in `domains`. */
   needMetrics?: readonly string[];
 }
 
@@ -82,6 +82,17 @@ export const SOLE_NEED = 'the referrals that move these needs can come from only
 export const NEED_METRICS_MOVED_BY_REFERRALS: readonly string[] = ['need_referral_rate', 'days_to_referral', 'sns_e_intervention_rate', 'unmet_need_rate'];
 
 /**
+ * The part of each of those metrics that a referral decides, and so the quantity a partner
+ * knows its own share of: the needs (or, for SNS-E, people x domain) referred within 30 days,
+ * and the needs met within 90 days (unmet_need_rate's complement; the gap table's needs met).
+ * Their denominators and the other complements (not referred, not met) are no organisation's.
+ */
+export const NEED_METRIC_PART: Readonly<Record<string, 'numerator' | 'complement'>> = {
+  need_referral_rate: 'numerator', days_to_referral: 'numerator', sns_e_intervention_rate: 'numerator', unmet_need_rate: 'complement',
+};
+const NEED_PART_INDEX = { numerator: 0, complement: 2 } as const;
+
+/**
  * The partner rule on the true figures (pure: the tests hand it tables worked out by hand).
  * Quantities are numerator, denominator and complement where the metric has them.
  */
@@ -94,7 +105,6 @@ export function decidePartnerWithholding(f: PartnerFigures): PartnerWithheld[] {
   for (const p of [...partners].sort()) {
     const hidden = new Set<string>();
     const whole = new Set<string>();
-    let complement: string | null = null;
     for (const [m, byOrg] of f.orgs) {
       const areas = f.domains.get(m) ?? new Map<string, number[]>();
       const quantities = Math.max(...[...byOrg.values()].map((q) => q.length), 0);
@@ -111,31 +121,53 @@ export function decidePartnerWithholding(f: PartnerFigures): PartnerWithheld[] {
         }
       }
     }
+    // Complementary withholding, per metric and quantity: the withheld domains holding units of
+    // the metric are one group (`all` minus the shown domains), which must mix two or more other
+    // organisations. A domain without units mixes nothing (its zero may be given away by another
+    // table, or by the metric's definition: SNS-E counts three domains), so a metric with units
+    // in fewer withheld domains than the others needs its own complement. The candidates are
+    // taken in one order for every metric (the domain most metrics have units in first), so
+    // metrics that share a count withhold the same domains.
+    const units = (d: string) => [...f.domains.values()].filter((a) => (a.get(d) ?? []).some((v) => v > 0)).length;
+    const order = [...f.directory.keys()].sort((a, b) => units(b) - units(a) || a.localeCompare(b));
+    const complements = new Map<string, Set<string>>();
     if (hidden.size) {
-      const mixers = new Set([...hidden].flatMap((d) => serving(d, p)));
-      if (mixers.size < 2) {
-        // the domain that brings another organisation in and that most metrics have units in
-        const units = (d: string) => [...f.domains.values()].filter((a) => (a.get(d) ?? []).some((v) => v > 0)).length;
-        const candidates = [...f.directory.keys()].filter((d) => !hidden.has(d) && serving(d, p).some((o) => !mixers.has(o)))
-          .sort((a, b) => units(b) - units(a) || a.localeCompare(b));
-        if (candidates.length) {
-          complement = candidates[0]!;
-          out.push(...[...f.orgs.keys()].map((m) => ({ org_id: p, metric_id: m, domain: complement!, reason: COMPLEMENT_DOMAIN })));
-        } else for (const m of f.orgs.keys()) whole.add(m);
+      for (const m of [...f.orgs.keys(), ...(f.needMetrics ?? [])]) {
+        if (whole.has(m)) continue;
+        const areas = f.domains.get(m);
+        // a need metric given without its figures by domain: every domain may hold its units
+        const has = (d: string, q: number) => !areas || (areas.get(d)?.[q] ?? 0) > 0;
+        const added = new Set<string>();
+        for (const q of f.orgs.has(m) ? [0, 1, 2] : [NEED_PART_INDEX[NEED_METRIC_PART[m] ?? 'numerator']]) {
+          const group = [...hidden, ...added].filter((d) => has(d, q));
+          if (!group.length) continue;
+          const mixers = new Set(group.flatMap((d) => serving(d, p)));
+          if (mixers.size >= 2) continue;
+          const next = order.find((d) => !hidden.has(d) && !added.has(d) && has(d, q) && serving(d, p).some((o) => !mixers.has(o)));
+          if (next === undefined) {
+            whole.add(m);
+            break;
+          }
+          added.add(next);
+        }
+        if (added.size && !whole.has(m)) complements.set(m, added);
       }
     }
     for (const m of [...f.orgs.keys()].sort()) {
       if (whole.has(m)) out.push({ org_id: p, metric_id: m, domain: null, reason: SOLE_METRIC });
-      else for (const d of [...hidden].sort()) out.push({ org_id: p, metric_id: m, domain: d, reason: SOLE_DOMAIN });
+      else {
+        for (const d of [...hidden].sort()) out.push({ org_id: p, metric_id: m, domain: d, reason: SOLE_DOMAIN });
+        for (const d of [...(complements.get(m) ?? [])].sort()) out.push({ org_id: p, metric_id: m, domain: d, reason: COMPLEMENT_DOMAIN });
+      }
     }
-    // Need metrics a referral moves: the same domains (and complement). When every referral
-    // metric is withheld whole (one other organisation with units in all), so are they.
+    // Need metrics a referral moves: the same domains (and their complement). When every
+    // referral metric is withheld whole (one other organisation with units in all), so are they.
     const needWhole = f.orgs.size > 0 && [...f.orgs.keys()].every((m) => whole.has(m));
     for (const m of [...(f.needMetrics ?? [])].sort()) {
-      if (needWhole) out.push({ org_id: p, metric_id: m, domain: null, reason: SOLE_NEED });
+      if (needWhole || whole.has(m)) out.push({ org_id: p, metric_id: m, domain: null, reason: SOLE_NEED });
       else {
         for (const d of [...hidden].sort()) out.push({ org_id: p, metric_id: m, domain: d, reason: SOLE_NEED });
-        if (complement) out.push({ org_id: p, metric_id: m, domain: complement, reason: COMPLEMENT_DOMAIN });
+        for (const d of [...(complements.get(m) ?? [])].sort()) out.push({ org_id: p, metric_id: m, domain: d, reason: COMPLEMENT_DOMAIN });
       }
     }
   }
@@ -151,15 +183,17 @@ export function decidePartnerWithholding(f: PartnerFigures): PartnerWithheld[] {
  */
 export async function buildPartnerWithheld(conn: DuckDBConnection, truth: string): Promise<number> {
   await exec(conn, 'CREATE OR REPLACE TABLE partner_withheld (org_id VARCHAR, metric_id VARCHAR, domain VARCHAR, reason VARCHAR)');
+  const needMetrics = (await rows<{ m: string }>(conn, `SELECT DISTINCT metric_id AS m FROM ${truth}
+     WHERE list_contains(string_split(dimension, '*'), 'domain') AND metric_id IN (${NEED_METRICS_MOVED_BY_REFERRALS.map(str).join(', ')}) ORDER BY 1`)).map((r) => r.m);
+  // the need metrics' figures by domain too: their complement is chosen on the domains holding their units
   const figures = await rows<{ metric_id: string; dimension: string; group_value: string; n: number | null; d: number | null }>(conn,
     `SELECT metric_id, dimension, group_value, sum(numerator)::DOUBLE AS n, sum(denominator)::DOUBLE AS d FROM ${truth}
      WHERE period_grain = 'all' AND dimension IN ('target_org_id', 'domain')
-       AND metric_id IN (SELECT DISTINCT metric_id FROM ${truth} WHERE dimension = 'target_org_id')
+       AND (metric_id IN (SELECT DISTINCT metric_id FROM ${truth} WHERE dimension = 'target_org_id')
+         OR (dimension = 'domain' AND metric_id IN (${needMetrics.length ? needMetrics.map(str).join(', ') : 'NULL'})))
      GROUP BY ALL`);
-  if (!figures.length) return 0;
+  if (!figures.some((r) => r.dimension === 'target_org_id')) return 0;
   const quantities = (n: number | null, d: number | null) => [n ?? 0, d ?? 0, n !== null && d !== null ? d - n : 0];
-  const needMetrics = (await rows<{ m: string }>(conn, `SELECT DISTINCT metric_id AS m FROM ${truth}
-     WHERE list_contains(string_split(dimension, '*'), 'domain') AND metric_id IN (${NEED_METRICS_MOVED_BY_REFERRALS.map(str).join(', ')}) ORDER BY 1`)).map((r) => r.m);
   const f: PartnerFigures = { orgs: new Map(), domains: new Map(), directory: await readDirectory(conn), needMetrics };
   for (const r of figures) {
     const into = r.dimension === 'target_org_id' ? f.orgs : f.domains;
