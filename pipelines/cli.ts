@@ -124,7 +124,7 @@ const COMMANDS: Record<string, Command> = {
     options: { threshold: { type: 'string', default: '11' }, previous: { type: 'string' } },
     positionals: 1,
     async run(v, files) {
-      const { auditCsv } = await import('../models/disclosure/audit.ts');
+      const { auditCsv, ReferenceRuleMismatch } = await import('../models/disclosure/audit.ts');
       const { METRICS } = await import('../models/metrics/catalog.ts');
       const { configPath, loadConfig } = await import('../models/config.ts');
       const { hasDisparityStatistics, MIN_FAVOURABLE_DENOMINATOR, referenceConfig } = await import('../models/disparities/computeComparisons.ts');
@@ -134,9 +134,16 @@ const COMMANDS: Record<string, Command> = {
       // --previous: the export of the publication before (consecutive publications: their changes are protected too)
       // the reference rule as the run applied it (closeloop.config.json's referenceGroups): the attacker knows the rules
       const config = await loadConfig(configPath());
-      const named = new Set(referenceConfig(config.referenceGroups).filter(([, c]) => typeof c === 'object').map(([d]) => d));
-      const favourable = { named, minDenominator: MIN_FAVOURABLE_DENOMINATOR, compared: new Set(METRICS.filter(hasDisparityStatistics).map((m) => m.id)) };
-      const report = await auditCsv(resolve(file), { metrics: METRICS, threshold, favourable, previousPath: v.previous ? resolve(v.previous as string) : undefined });
+      const namedGroups = new Map(referenceConfig(config.referenceGroups).flatMap(([d, c]) => (typeof c === 'object' ? [[d, c.group] as const] : [])));
+      const favourable = { named: new Set(namedGroups.keys()), minDenominator: MIN_FAVOURABLE_DENOMINATOR, compared: new Set(METRICS.filter(hasDisparityStatistics).map((m) => m.id)) };
+      let report;
+      try {
+        report = await auditCsv(resolve(file), { metrics: METRICS, threshold, favourable, namedGroups, previousPath: v.previous ? resolve(v.previous as string) : undefined });
+      } catch (err) {
+        if (!(err instanceof ReferenceRuleMismatch)) throw err;
+        console.error(`closeloop audit-suppression: ${err.message}`);
+        return 1;
+      }
       if (report.guessesDropped) console.log(`${file}: note: counts that look equal across metrics on the shown groups contradict the published figures if assumed equal on the withheld ones too; audited without those guesses (the metric definitions' own relations still apply).`);
       if (report.ok) {
         console.log(`${file}: passes: ${report.rows.toLocaleString('en-US')} rows, ${report.relations.toLocaleString('en-US')} relations checked, no count 1..${threshold - 1} shown or derivable.`);

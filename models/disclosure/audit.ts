@@ -149,7 +149,17 @@ export async function auditResults(input: readonly AuditRow[] | DuckDBConnection
  * neutralised against formula injection (a leading ' before = + - @ tab CR) are restored
  * first. Without `existence`, a file that publishes zero rows is taken to list whole frames.
  */
-export async function auditCsv(path: string, opts: Omit<AuditOptions, 'table' | 'truthTable' | 'previous'> & { previousPath?: string }): Promise<AuditReport> {
+/** An export whose reference groups are not the configured named ones: it was published under other rules. */
+export class ReferenceRuleMismatch extends Error {}
+
+export async function auditCsv(
+  path: string,
+  opts: Omit<AuditOptions, 'table' | 'truthTable' | 'previous'> & {
+    previousPath?: string;
+    /** The named reference group per dimension of the configuration the rule is read from (closeloop.config.json). */
+    namedGroups?: ReadonlyMap<string, string>;
+  },
+): Promise<AuditReport> {
   checkAuditThreshold(opts.threshold);
   const db = await openDatabase(':memory:', { memoryLimit: '2GB' });
   let reading = path;
@@ -166,8 +176,13 @@ export async function auditCsv(path: string, opts: Omit<AuditOptions, 'table' | 
     const existence = opts.existence ?? (published.some((r) => !r.suppressed && r.denominator === 0) ? 'frames' : 'row-implies-positive');
     // the reference rule reads each cut's reference_group: a file without the column says nothing of it
     const referenced = (await readRows<{ c: string }>(db.conn, `SELECT column_name AS c FROM duckdb_columns() WHERE table_name = 'audit_csv' AND column_name = 'reference_group'`)).length > 0;
+    // A configuration other than the export's would take a most_favourable dimension for a
+    // named one and leave out the rule's disjunction: an attacker who knows the rule would
+    // then do better than the audit. A named dimension's cuts all name its group.
+    if (referenced && opts.namedGroups?.size) await checkNamedReferences(db.conn, path, opts.namedGroups);
     return await audit(published, null, { ...opts, existence, previous, favourable: referenced ? opts.favourable : undefined });
   } catch (err) {
+    if (err instanceof ReferenceRuleMismatch) throw err;
     throw new Error(`${reading}: ${(err as Error).message}`);
   } finally {
     db.close();
@@ -185,6 +200,23 @@ export function unneutralise(s: string): string {
 
 const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
 const ident = (s: string) => `"${s.replaceAll('"', '""')}"`;
+
+/** The first row of a named dimension whose reference_group is another group, as a ReferenceRuleMismatch. */
+async function checkNamedReferences(conn: DuckDBConnection, path: string, named: ReadonlyMap<string, string>): Promise<void> {
+  const text = (c: string) => `CASE WHEN regexp_matches(${c}, '^''[=+\\-@\\t\\r]') THEN substr(${c}, 2) ELSE ${c} END`;
+  const pairs = [...named].map(([d, g]) => `(${quote(d)}, ${quote(g)})`).join(', ');
+  const found = await readRows<{ line: number; dimension: string; reference: string; named: string }>(conn, `
+    SELECT (a.rowid + 2)::INTEGER AS line, n.d AS dimension, ${text('a.reference_group')} AS reference, n.g AS named
+    FROM audit_csv a JOIN (VALUES ${pairs}) n(d, g) ON ${text('a.dimension')} = n.d
+    WHERE NULLIF(trim(a.reference_group), '') IS NOT NULL AND ${text('a.reference_group')} <> n.g
+    ORDER BY a.rowid LIMIT 1`);
+  const x = found[0];
+  if (x) {
+    throw new ReferenceRuleMismatch(`${path} line ${x.line}: the export names ${x.reference} as the reference group of ${x.dimension}, but the configuration the audit reads the reference rule from `
+      + `(closeloop.config.json, or CLOSELOOP_CONFIG) names ${x.named}: the export was published under other rules, and audited under these it could pass while an attacker who knows its rule derives a count. `
+      + 'Audit it with the configuration it was published under.');
+  }
+}
 
 async function readTable(conn: DuckDBConnection, table: string, csv: boolean): Promise<AuditRow[]> {
   const present = (await readRows<{ c: string }>(conn, `SELECT column_name AS c FROM duckdb_columns() WHERE table_name = ${quote(table)}`)).map((r) => r.c);

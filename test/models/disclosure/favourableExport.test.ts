@@ -89,6 +89,21 @@ describe('closeloop audit-suppression: the most_favourable rule as the attacker 
     expect(r.code, r.stdout + r.stderr).toBe(0);
   }, 60_000);
 
+  // The auditor's closeloop.config.json is not necessarily the one the export was published
+  // under: naming sex's reference there took sex for a named dimension and dropped the rule's
+  // disjunction, so the leaking export above passed. The export names its reference (female):
+  // a configured group other than it says the configuration is not the export's.
+  it('an export whose reference is not the group closeloop.config.json names is refused, not passed without the rule', async () => {
+    const config = join(dir, 'other-named.json');
+    writeFileSync(config, JSON.stringify({ referenceGroups: { sex: { group: 'male' } } }));
+    const r = await runCli(['audit-suppression', csv('mismatch.csv', EXPORT)], { CLOSELOOP_CONFIG: config });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).not.toContain('passes');
+    expect(r.stderr).toContain('mismatch.csv line 3: the export names female as the reference group of sex, but');
+    expect(r.stderr).toContain('names male');
+    expect(r.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+  }, 60_000);
+
   it('a cut without a reference says no group reached 30: each withheld group\'s bound holds outright', async () => {
     // female 11 / 28 shown, no reference: male (20 + ..) and other share 5 closed, 5 open of 2025;
     // every group is under 30, so male has at most 29 and other at least 1 (and at most 10)
