@@ -360,14 +360,14 @@ async function computeAll(
   else {
     await forgetEvaluation(conn, 'event_study');
     const ev = await buildEvaluation(conn, { runId: opts.runId, asOf: opts.asOf, threshold: evaluation.threshold });
-    await recordEvaluation(conn, 'event_study', evaluation);
+    await recordEvaluation(conn, 'event_study', evaluation, opts.runId);
     log(`  evaluation: ${ev.cohorts} monthly cohort(s) of first referrals, event study of ED visits and admissions (models/evaluation)`);
   }
   if (await reuseEvaluation(conn, 'phq9', opts.runId, evaluation)) log(`  evaluation: PHQ-9 change from an elevated index score${reusedNote}`);
   else {
     await forgetEvaluation(conn, 'phq9');
     const ph = await buildPhq9Comparison(conn, { runId: opts.runId, asOf: opts.asOf, threshold: evaluation.threshold });
-    await recordEvaluation(conn, 'phq9', evaluation);
+    await recordEvaluation(conn, 'phq9', evaluation, opts.runId);
     log(`  evaluation: PHQ-9 change from an elevated index score, referred against not-yet-referred people: ${ph.status}`);
   }
   log(`  ${f.comparisons.toLocaleString('en-US')} group comparisons; ${f.suppressedRows.toLocaleString('en-US')} rows withheld by the small-cell rule; attacker audit ${f.audit.ok ? 'passed' : 'FAILED'} after ${f.rounds} round(s) (${f.audit.relations.toLocaleString('en-US')} relations; ${f.auditComponents.reused} of ${f.auditComponents.decided} component decisions taken from earlier ones, unchanged)`);

@@ -53,20 +53,34 @@ export async function reuseEvaluation(conn: DuckDBConnection, part: EvaluationPa
   const tables = EVALUATION_PARTS[part].tables;
   const present = await rows<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main' AND table_name IN (${[META, ...tables].map(sqlString).join(', ')})`);
   if (present[0]?.n !== tables.length + 1) return false;
-  const meta = await rows<{ fingerprint: string }>(conn, `SELECT fingerprint FROM ${META} WHERE part = ${sqlString(part)}`);
-  if (meta[0]?.fingerprint !== fingerprint(part, o)) return false;
+  await ensureMeta(conn);
+  const meta = await rows<{ fingerprint: string; run_id: string | null }>(conn, `SELECT fingerprint, run_id FROM ${META} WHERE part = ${sqlString(part)}`);
+  if (meta[0]?.fingerprint !== fingerprint(part, o) || !meta[0].run_id) return false;
+  // The tables are the ones recorded: a version that computes them without this record (a
+  // downgrade, then an upgrade) leaves its own run id in them and the earlier record in place.
+  for (const t of tables) {
+    const other = await rows<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM ${t} WHERE run_id IS DISTINCT FROM ${sqlString(meta[0].run_id)}`);
+    if (other[0]?.n !== 0) return false;
+  }
   for (const t of tables) await exec(conn, `UPDATE ${t} SET run_id = ${sqlString(runId)}`);
+  await exec(conn, `UPDATE ${META} SET run_id = ${sqlString(runId)} WHERE part = ${sqlString(part)}`);
   return true;
+}
+
+/** The record's table; run_id (the run whose id the tables carry) came a day after the table. */
+async function ensureMeta(conn: DuckDBConnection): Promise<void> {
+  await exec(conn, `CREATE TABLE IF NOT EXISTS ${META} (part VARCHAR PRIMARY KEY, fingerprint VARCHAR NOT NULL, run_id VARCHAR)`);
+  await exec(conn, `ALTER TABLE ${META} ADD COLUMN IF NOT EXISTS run_id VARCHAR`);
 }
 
 /** Forgets what the part's tables were computed from: called before computing them again. */
 export async function forgetEvaluation(conn: DuckDBConnection, part: EvaluationPart): Promise<void> {
-  await exec(conn, `CREATE TABLE IF NOT EXISTS ${META} (part VARCHAR PRIMARY KEY, fingerprint VARCHAR NOT NULL)`);
+  await ensureMeta(conn);
   await exec(conn, `DELETE FROM ${META} WHERE part = ${sqlString(part)}`);
 }
 
-/** Records what the part's tables were computed from, for the next run's reuseEvaluation. */
-export async function recordEvaluation(conn: DuckDBConnection, part: EvaluationPart, o: EvaluationReuse): Promise<void> {
-  await exec(conn, `CREATE TABLE IF NOT EXISTS ${META} (part VARCHAR PRIMARY KEY, fingerprint VARCHAR NOT NULL)`);
-  await exec(conn, `INSERT OR REPLACE INTO ${META} VALUES (${sqlString(part)}, ${sqlString(fingerprint(part, o))})`);
+/** Records what the part's tables were computed from, and the run whose id they carry, for the next run's reuseEvaluation. */
+export async function recordEvaluation(conn: DuckDBConnection, part: EvaluationPart, o: EvaluationReuse, runId: string): Promise<void> {
+  await ensureMeta(conn);
+  await exec(conn, `INSERT OR REPLACE INTO ${META} (part, fingerprint, run_id) VALUES (${sqlString(part)}, ${sqlString(fingerprint(part, o))}, ${sqlString(runId)})`);
 }

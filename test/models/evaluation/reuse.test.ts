@@ -35,8 +35,8 @@ describe('evaluation reuse on incremental runs', () => {
     const o = { asOf: '2026-10-31', threshold: 11, changed: new Set(['phq9']) };
     // the previous run recorded nothing: computed
     expect(await reuseEvaluation(db.conn, 'event_study', 'run2', o)).toBe(false);
-    await recordEvaluation(db.conn, 'event_study', o);
-    await recordEvaluation(db.conn, 'phq9', o);
+    await recordEvaluation(db.conn, 'event_study', o, 'run1');
+    await recordEvaluation(db.conn, 'phq9', o, 'run1');
     // a full refresh, a change to an input, another as-of date or threshold: computed
     expect(await reuseEvaluation(db.conn, 'event_study', 'run2', { ...o, changed: undefined })).toBe(false);
     expect(await reuseEvaluation(db.conn, 'event_study', 'run2', { ...o, changed: new Set(['encounters']) })).toBe(false);
@@ -55,10 +55,30 @@ describe('evaluation reuse on incremental runs', () => {
     expect(await reuseEvaluation(db.conn, 'event_study', 'run3', o)).toBe(false);
   });
 
+  // The record travels with the warehouse copy; the tables can be written without it: a
+  // version without reuse (a downgrade, then an upgrade) computed them again from other data
+  // and left the record of the earlier computation in place, fingerprint and all.
+  it('reuses nothing when the tables are not the ones recorded (computed again without a record: a stale record)', async () => {
+    db = await withTables();
+    const o = { asOf: '2026-10-31', threshold: 11, changed: new Set(['phq9']) };
+    await recordEvaluation(db.conn, 'event_study', o, 'run1');
+    for (const t of ['evaluation_summary', 'evaluation_event_study', 'evaluation_balance']) await exec(db.conn, `UPDATE ${t} SET figure = 2.5, run_id = 'run-of-an-older-version'`);
+    expect(await reuseEvaluation(db.conn, 'event_study', 'run3', o)).toBe(false);
+  });
+
+  it('a reused part is recorded under the run that restamped it: the run after reuses it again', async () => {
+    db = await withTables();
+    const o = { asOf: '2026-10-31', threshold: 11, changed: new Set(['phq9']) };
+    await recordEvaluation(db.conn, 'event_study', o, 'run1');
+    expect(await reuseEvaluation(db.conn, 'event_study', 'run2', o)).toBe(true);
+    expect(await reuseEvaluation(db.conn, 'event_study', 'run3', o)).toBe(true);
+    expect(await rows(db.conn, 'SELECT DISTINCT run_id FROM evaluation_balance')).toEqual([{ run_id: 'run3' }]);
+  });
+
   it('reuses nothing when a table of the part is missing', async () => {
     db = await withTables();
     const o = { asOf: '2026-10-31', threshold: 11, changed: new Set(['phq9']) };
-    await recordEvaluation(db.conn, 'event_study', o);
+    await recordEvaluation(db.conn, 'event_study', o, 'run1');
     await exec(db.conn, 'DROP TABLE evaluation_balance');
     expect(await reuseEvaluation(db.conn, 'event_study', 'run2', o)).toBe(false);
   });
