@@ -9,22 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from '../../helpers/cli.ts';
-import { parseCsv } from '../stats/referenceCsv.ts';
+import { keyOf, num, RATE_METRICS, readExportCsv, type ExportRow } from '../../helpers/exportCsv.ts';
 import { addTestUser, getAs } from '../../helpers/auth.ts';
 import { createApp } from '../../../server/app.ts';
-import { METRICS } from '../../../models/metrics/catalog.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'closeloop-consecutive-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-type Rec = Record<string, string>;
-function readCsv(file: string): Rec[] {
-  const [head, ...rows] = parseCsv(readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
-  return rows.map((r) => Object.fromEntries(r.map((v, i) => [head![i]!, v])));
-}
-const keyOf = (r: Rec) => [r.metric_id, r.period_grain, r.period_start, r.dimension, r.group_value].join('|');
+type Rec = ExportRow;
+const readCsv = readExportCsv;
 const cutOf = (r: Rec) => [r.metric_id, r.period_grain, r.period_start, r.dimension].join('|');
-const RATES = new Set(METRICS.filter((m) => m.kind === 'rate').map((m) => m.id));
+const RATES = RATE_METRICS;
 const NEW_ZIP3 = '999';
 const NEW_COUNTY = '37999';
 const GONE_ZIP3 = '998';
@@ -34,7 +29,6 @@ const ofNewGroup = (r: Rec) => r.dimension!.split('*').some((d, i) => {
   const g = r.group_value!.split('*')[i];
   return (d === 'zip3' && g === NEW_ZIP3) || (d === 'county_fips' && g === NEW_COUNTY);
 });
-const num = (s: string | undefined) => (s === undefined || s === '' ? null : Number(s));
 
 describe('consecutive publications through closeloop run (issue 14, route 8)', () => {
   let before: Rec[] = [];

@@ -10,21 +10,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { METRICS } from '../../../models/metrics/catalog.ts';
 import { runCli } from '../../helpers/cli.ts';
-import { parseCsv } from '../stats/referenceCsv.ts';
+import { keyOf, num, RATE_METRICS, readExportCsv, type ExportRow } from '../../helpers/exportCsv.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'closeloop-rollback-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-type Rec = Record<string, string>;
-function readCsv(file: string): Rec[] {
-  const [head, ...rows] = parseCsv(readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
-  return rows.map((r) => Object.fromEntries(r.map((v, i) => [head![i]!, v])));
-}
-const keyOf = (r: Rec) => [r.metric_id, r.period_grain, r.period_start, r.dimension, r.group_value].join('|');
-const num = (s: string | undefined) => (s === undefined || s === '' ? null : Number(s));
-const RATES = new Set(METRICS.filter((m) => m.kind === 'rate').map((m) => m.id));
+type Rec = ExportRow;
+const readCsv = readExportCsv;
+const RATES = RATE_METRICS;
 const shown = (r: Rec) => r.suppressed !== 'true' && num(r.numerator) !== null && num(r.denominator) !== null;
 
 /** Counts shown in both publications (the second's pending rows included: they show figures too) that differ by 1..10. */
