@@ -399,7 +399,9 @@ async function audit(published: AuditRow[], truth: readonly AuditRow[] | null, o
     const v = sys.vars[d.var]!;
     const r = known[v.cell]!;
     if (d.unproven) {
-      at(r, 'disclosure', `withheld ${ATOM_NAMES[v.atom]}: no solution found that puts it at 0 or at ${T} or more (not decided exactly)`, { count: v.atom });
+      // say when it is a change since the previous publication: those are what stays open after a small update
+      const what = v.change ? `the change of withheld ${ATOM_NAMES[v.atom]} since the previous publication` : `withheld ${ATOM_NAMES[v.atom]}`;
+      at(r, 'disclosure', `${what}: no solution found that puts it at 0 or at ${T} or more (not decided exactly)`, { count: v.atom });
       continue;
     }
     const range = d.exact ? `exactly ${round(d.low)}` : `within ${round(d.low)}..${round(d.high)}`;
