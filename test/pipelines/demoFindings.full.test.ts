@@ -2,6 +2,8 @@
 // are flagged (the AHRQ rule and q < 0.05, against the default references), the planted
 // null group is not (q >= 0.05), unknown is never a reference, and the published results
 // pass the independent suppression audit with no shown count in 1..10.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDemo } from '../../pipelines/demo/generate.ts';
 import { NULL_GROUPS, PLANTED } from '../../pipelines/demo/planted.ts';
@@ -87,6 +89,73 @@ describe('the default demo, end to end', () => {
             AND metric_id NOT IN ('paid_pmpm', 'demand_capacity_ratio', 'phq9_mean_change', 'ed_visits_per_1000_mm', 'inpatient_admits_per_1000_mm',
               'ed_visits_pre_referral_per_1000_mm', 'ed_visits_post_referral_per_1000_mm', 'inpatient_pre_referral_per_1000_mm', 'inpatient_post_referral_per_1000_mm')))`);
     expect(bad[0]!.n).toBe(0);
+  });
+});
+
+// Issue 14, consecutive publications at the demo's size: 12 referrals more (copies of the
+// last 12 closed ones under new ids) and an incremental run. The changes tie most withheld
+// counts into one large component; until 2026-12-07 the audit could not settle them there
+// and the run took every referral metric's whole span, years and quarters out (452 cuts
+// unpublished against 201). The second publication must keep what the first showed, and no
+// count shown in both may differ by 1..10.
+describe('a small update of the default demo', () => {
+  interface Shown { k: string; numerator: number | null; denominator: number | null; value: number | null }
+  /** The counts of people or events a shown row gives, by its metric's kind (issue 14's protected counts). */
+  const countsOf = (r: Shown): number[] => {
+    const m = metricById(r.k.split('|')[0]!);
+    const [n, d] = [r.numerator ?? 0, r.denominator ?? 0];
+    switch (m.kind) {
+      case 'rate': return m.interval === 'none' ? [] : [n]; // person-time denominators; dollars (paid_pmpm) are no count
+      case 'mean': return [d];
+      case 'ratio': return [n];
+      case 'count': return [r.numerator ?? r.value ?? 0];
+      default: return [n, d, d - n];
+    }
+  };
+  const key = `concat_ws('|', metric_id, period_grain, period_start::VARCHAR, dimension, group_value)`;
+  const shownRows = () => store.published<Shown>(`SELECT ${key} AS k, numerator, denominator, value FROM metric_results WHERE NOT suppressed`);
+  const cuts = async () => new Set((await store.published<{ c: string }>(`SELECT concat_ws('|', metric_id, period_grain, dimension) AS c FROM withheld_cuts`)).map((r) => r.c));
+  let first: { shown: Shown[]; cuts: Set<string>; headlines: string[] };
+  beforeAll(async () => {
+    const headlines = (await store.published<{ m: string }>(`SELECT metric_id AS m FROM metric_results WHERE period_grain = 'all' AND dimension = 'all' AND NOT suppressed ORDER BY 1`)).map((r) => r.m);
+    first = { shown: await shownRows(), cuts: await cuts(), headlines };
+    const file = join(store.inbox, 'referrals.csv');
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    const head = lines[0]!.split(',');
+    const closed = lines.slice(1).filter((l) => l.split(',')[head.indexOf('closed_on')]).slice(-12);
+    const added = closed.map((l, i) => {
+      const f = l.split(',');
+      f[head.indexOf('referral_id')] = `R${9_000_000 + i}-ADDED`;
+      return f.join(',');
+    });
+    writeFileSync(file, [...lines, ...added].join('\n') + '\n');
+    const s = await store.run();
+    expect(s.status).toBe('published');
+  }, 600_000);
+
+  it('keeps the cuts the first publication showed (at most 10 more taken out: 5 on 2026-12-07) and every headline', async () => {
+    const now = await cuts();
+    const lost = [...now].filter((c) => !first.cuts.has(c));
+    expect(lost.length, lost.join(', ')).toBeLessThanOrEqual(10);
+    // the referral metrics' whole span, years and quarters among them, which the old audit removed
+    for (const grain of ['all', 'year', 'quarter']) expect(now.has(`closed_loop_rate|${grain}|all`), grain).toBe(false);
+    const headlines = (await store.published<{ m: string }>(`SELECT metric_id AS m FROM metric_results WHERE period_grain = 'all' AND dimension = 'all' AND NOT suppressed ORDER BY 1`)).map((r) => r.m);
+    expect(headlines).toEqual(first.headlines);
+  });
+
+  it('shows no count in both publications that differs by 1..10 (the attacker diffs the two)', async () => {
+    const was = new Map(first.shown.map((r) => [r.k, r]));
+    const small: string[] = [];
+    let compared = 0;
+    for (const r of await shownRows()) {
+      const p = was.get(r.k);
+      if (!p) continue;
+      compared++;
+      const changes = countsOf(r).map((c, i) => c - countsOf(p)[i]!);
+      for (const c of changes) if (Number.isInteger(c) && Math.abs(c) >= 1 && Math.abs(c) <= 10) small.push(`${r.k}: ${c}`);
+    }
+    expect(compared).toBeGreaterThan(10_000);
+    expect(small.slice(0, 10)).toEqual([]);
   });
 });
 

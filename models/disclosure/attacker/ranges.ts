@@ -68,16 +68,30 @@ const WHOLE_MAX = 500;
 /** Neighbourhood sizes tried, in turn, for a candidate of a larger component. */
 const HOOD_SIZES = [60, 200, 500];
 /**
- * After neighbourhoods, a component up to this size gets batch rounds on the whole of it
- * (HiGHS LPs, no MIP). The changes since a previous publication tie a publication into one
- * large component: 12 referrals added to the 800-person demo made one of 11,325 counts. With
- * 4,000 here its 517 candidates no neighbourhood settled counted as disclosed, and the rounds
- * removed 90 cuts for them, the headline closed-loop rate at every grain but months among
- * them; with 16,000 the batch settled all but 12 (run 38.9 s against 37.4 s; deciding them
- * exactly instead took 603 s). At S a full run was not slower (under load: 69.7 s against
- * 86.9 s) and withheld 16 rows fewer.
+ * A component up to this size gets batch rounds on the whole of it first (HiGHS LPs, and the
+ * small MIPs of wholeWith), then neighbourhoods for what they leave open. The changes since a
+ * previous publication tie a publication into one large component. History:
+ *  - 12 referrals added to the 800-person demo made one of 11,325 counts. With a limit of
+ *    4,000 its 517 candidates counted as disclosed, and the rounds removed 90 cuts, the
+ *    headline closed-loop rate at every grain but months among them; with 16,000 the batch
+ *    settled all but 12.
+ *  - The same update on the 20,000-person demo made components of 16,806 and then 41,238
+ *    counts, above 16,000: 1,831 changes stayed open and 452 cuts went unpublished against
+ *    the first publication's 201 (every referral metric's span, years and quarters).
+ *  - Now (2026-12-07, quiet machine, that update): with the limit at 100,000, batch first and
+ *    wholeWith's MIPs with the LP's whole counts held, 206 cuts; the incremental run took
+ *    32.6 s against 49.7 s, the first publication's full run 22.5 s against 30.1 s (7,002
+ *    rows withheld against 7,000). On the 16,824-count component (2,646 candidates) batch
+ *    first took 4.7 s, neighbourhoods first 65.7 s, the same 26 left open; the 41,238-count
+ *    one (45,184 with slacks) settled all 2,219 in 36.7 s.
  */
-const BATCH_MAX = 16000;
+const BATCH_MAX = 100_000;
+/**
+ * The largest region whose whole MIP wholeWith tries when its smaller ones find nothing:
+ * HiGHS (WebAssembly) aborted after 322 s at 2.7 GB on the batch rounds of a component of
+ * 41,238 counts.
+ */
+const FULL_MIP_MAX = 16000;
 
 interface Region {
   vars: number[];
@@ -462,21 +476,22 @@ class Component {
       else for (const k of hard) this.report.disclosures.push({ var: this.members[k] as number, low: Number.NaN, high: Number.NaN, exact: false, unproven: true });
       return;
     }
-    // a large component: certify each candidate on a neighbourhood first (everything outside
-    // held at x0), growing it while the candidate stays open
-    for (const k of [...open].sort((a, b) => a - b)) {
-      for (const size of HOOD_SIZES) {
-        if (!open.has(k)) break;
-        await this.settleRounds(this.region(this.neighbourhood(k, size), x0), open);
-      }
-    }
-    // what neighbourhoods left open: batch rounds on the whole component
-    if (open.size && this.nv <= BATCH_MAX) {
+    const batch = async () => {
+      if (!open.size || this.nv > BATCH_MAX) return;
       const region = await this.sparseRegion(x0);
       try {
         await this.settleRounds(region, open);
       } finally {
         (region.lp as HighsLp).dispose();
+      }
+    };
+    await batch();
+    // what the batch left open (or a component too large for it): certify each candidate on a
+    // neighbourhood (everything outside held at x0), growing it while the candidate stays open
+    for (const k of [...open].sort((a, b) => a - b)) {
+      for (const size of HOOD_SIZES) {
+        if (!open.has(k)) break;
+        await this.settleRounds(this.region(this.neighbourhood(k, size), x0), open);
       }
     }
     if (!open.size) return;
@@ -566,7 +581,8 @@ class Component {
     if (!changes.length) return;
     const all = Array.from({ length: this.nv }, (_, k) => k);
     const region = { vars: all, index: new Map(all.map((k) => [k, k])), lp: undefined as unknown as HighsLp, lower: [...this.lower], eqs: this.equations };
-    if (await this.wholeWith(region, changes, [])) for (const k of changes) open.delete(k);
+    // every open change held at 0 leaves presolve little to search, at any size
+    if (await this.wholeWith(region, changes, [], undefined, true)) for (const k of changes) open.delete(k);
   }
 
   /**
@@ -730,12 +746,21 @@ class Component {
 
   /**
    * Is there a whole-number solution of the region with these at 0 and those at the
-   * threshold or above? With the LP optimum that put them there (near), first the same
-   * question with every count the optimum left at its starting value held there: a much
-   * smaller MIP, and any solution of it is a solution of the whole (issue 19: half the MIP
-   * time on the 20,000-person demo). Only when it finds none does the whole region decide.
+   * threshold or above? With the LP optimum that put them there (near), first smaller MIPs,
+   * each the same question with some counts held, so that any solution of it is a solution
+   * of the whole:
+   *  - every count the optimum left a whole number held there, but the fractional ones and
+   *    the slacks, then (on a region above FULL_MIP_MAX, where the whole cannot follow) also
+   *    the counts one and two relations away from those. A batch LP on a large component
+   *    moves almost every count (44,183 of 45,184 on the 20,000-person demo's update,
+   *    BATCH_MAX above) but leaves few fractional: this MIP took 0.3 s where the next one
+   *    took 52 s;
+   *  - every count the optimum left at its starting value held there (issue 19: half the
+   *    MIP time on the 20,000-person demo, on neighbourhoods).
+   * Only then the whole region. A MIP runs only when at most FULL_MIP_MAX of its counts are
+   * free (or anySize): a larger one counts as "not shown safe".
    */
-  private async wholeWith(region: Region, zero: number[], high: number[], near?: Float64Array): Promise<boolean> {
+  private async wholeWith(region: Region, zero: number[], high: number[], near?: Float64Array, anySize = false): Promise<boolean> {
     const highs = await solver();
     const nvars = region.vars.length;
     const lower = Float64Array.from(region.vars, (v) => this.lower[v] as number);
@@ -743,11 +768,23 @@ class Component {
     for (const i of zero) upper[i] = 0;
     for (const i of high) lower[i] = Math.max(lower[i] as number, this.T);
     const { starts, indices, values, rhs } = csrOf(region.eqs);
-    const feasible = (lo: Float64Array, up: Float64Array) => {
+    const integrality = Int32Array.from(region.vars, (v) => (this.integer[v] ? 1 : 0));
+    /** The MIP with the counts `hold` gives a value held there (where the bounds allow). */
+    const feasible = (hold: (i: number) => number | undefined) => {
+      const lo = Float64Array.from(lower);
+      const up = Float64Array.from(upper);
+      let free = nvars;
+      for (let i = 0; i < nvars; i++) {
+        const h = hold(i);
+        if (h === undefined || h < (lo[i] as number) || h > (up[i] as number)) continue;
+        lo[i] = up[i] = h;
+        free--;
+      }
+      if (free === nvars && hold !== all) return false; // nothing held: the whole region's question, asked last
+      if (free > FULL_MIP_MAX && !anySize) return false;
       const model = highs.createModel({
         numCols: nvars, numRows: region.eqs.length, colCost: new Float64Array(nvars), colLower: lo, colUpper: up, rowLower: rhs, rowUpper: rhs,
-        matrix: { format: 'csr', numRows: region.eqs.length, numCols: nvars, starts, indices, values },
-        integrality: Int32Array.from(region.vars, (v) => (this.integer[v] ? 1 : 0)),
+        matrix: { format: 'csr', numRows: region.eqs.length, numCols: nvars, starts, indices, values }, integrality,
       });
       try {
         model.options.set({ output_flag: false, mip_max_nodes: MIP_NODES });
@@ -757,21 +794,34 @@ class Component {
         model.dispose();
       }
     };
-    const start = this.start;
-    if (near && start) {
-      const lo = Float64Array.from(lower);
-      const up = Float64Array.from(upper);
-      let held = 0;
+    const all = () => undefined;
+    if (near) {
+      // the counts the optimum left fractional, the slacks, and (ring by ring) their neighbours are free
+      const free = new Uint8Array(nvars);
       region.vars.forEach((v, i) => {
-        const s0 = start[v] as number;
-        if (Math.abs((near[i] as number) - s0) <= 1e-9 && s0 >= (lo[i] as number) && s0 <= (up[i] as number)) {
-          lo[i] = up[i] = s0;
-          held++;
-        }
+        const x = near[i] as number;
+        if (!this.integer[v] || Math.abs(x - Math.round(x)) > 1e-6) free[i] = 1;
       });
-      if (held > 0 && feasible(lo, up)) return true;
+      let eqOf: number[][] | null = null;
+      for (let ring = 0; ring < (nvars > FULL_MIP_MAX ? 3 : 1); ring++) {
+        if (ring > 0) {
+          eqOf ??= region.eqs.reduce<number[][]>((acc, e, id) => {
+            for (const v of e.vars) acc[v]!.push(id);
+            return acc;
+          }, Array.from({ length: nvars }, () => []));
+          const grow: number[] = [];
+          for (let i = 0; i < nvars; i++) if (free[i] === ring) for (const id of eqOf[i]!) for (const u of region.eqs[id]!.vars) if (!free[u]) grow.push(u);
+          if (!grow.length) break;
+          for (const u of grow) free[u] = ring + 1;
+        }
+        if (feasible((i) => (free[i] ? undefined : Math.round(near[i] as number)))) return true;
+      }
+      const start = this.start;
+      if (start) {
+        if (feasible((i) => (Math.abs((near[i] as number) - (start[region.vars[i] as number] as number)) <= 1e-9 ? (start[region.vars[i] as number] as number) : undefined))) return true;
+      }
     }
-    return feasible(lower, upper);
+    return feasible(all);
   }
 
   /**
