@@ -11,7 +11,7 @@ import { ENTITIES, type EntityContract } from '../models/contracts/index.ts';
 import { finaliseResults } from '../models/disclosure/finalise.ts';
 import { buildEvaluation } from '../models/evaluation/index.ts';
 import { buildPhq9Comparison } from '../models/evaluation/phq9.ts';
-import { forgetEvaluation, recordEvaluation, reuseEvaluation } from '../models/evaluation/reuse.ts';
+import { forgetEvaluation, recordEvaluation, reuseEvaluation, type EvaluationPart } from '../models/evaluation/reuse.ts';
 import { METRICS } from '../models/metrics/catalog.ts';
 import { computeMetrics } from '../models/metrics/engine.ts';
 import { exec, openDatabase, rows, sqlString as str, type Database } from '../models/duckdb.ts';
@@ -355,21 +355,21 @@ async function computeAll(
   faultPoint('metrics:after-suppression');
   // an incremental run keeps an evaluation part whose inputs did not change (models/evaluation/reuse.ts)
   const evaluation = { changed: opts.reuse?.changed, asOf: opts.asOf, threshold: opts.config.suppressionThreshold };
-  const reusedNote = ', reused from the previous run (none of its inputs changed)';
-  if (await reuseEvaluation(conn, 'event_study', opts.runId, evaluation)) log(`  evaluation: event study of ED visits and admissions${reusedNote}`);
-  else {
-    await forgetEvaluation(conn, 'event_study');
+  const reuseOrBuild = async (part: EvaluationPart, what: string, build: () => Promise<string>) => {
+    if (await reuseEvaluation(conn, part, opts.runId, evaluation)) return log(`  evaluation: ${what}, reused from the previous run (none of its inputs changed)`);
+    await forgetEvaluation(conn, part);
+    const done = await build();
+    await recordEvaluation(conn, part, evaluation, opts.runId);
+    log(`  evaluation: ${done}`);
+  };
+  await reuseOrBuild('event_study', 'event study of ED visits and admissions', async () => {
     const ev = await buildEvaluation(conn, { runId: opts.runId, asOf: opts.asOf, threshold: evaluation.threshold });
-    await recordEvaluation(conn, 'event_study', evaluation, opts.runId);
-    log(`  evaluation: ${ev.cohorts} monthly cohort(s) of first referrals, event study of ED visits and admissions (models/evaluation)`);
-  }
-  if (await reuseEvaluation(conn, 'phq9', opts.runId, evaluation)) log(`  evaluation: PHQ-9 change from an elevated index score${reusedNote}`);
-  else {
-    await forgetEvaluation(conn, 'phq9');
+    return `${ev.cohorts} monthly cohort(s) of first referrals, event study of ED visits and admissions (models/evaluation)`;
+  });
+  await reuseOrBuild('phq9', 'PHQ-9 change from an elevated index score', async () => {
     const ph = await buildPhq9Comparison(conn, { runId: opts.runId, asOf: opts.asOf, threshold: evaluation.threshold });
-    await recordEvaluation(conn, 'phq9', evaluation, opts.runId);
-    log(`  evaluation: PHQ-9 change from an elevated index score, referred against not-yet-referred people: ${ph.status}`);
-  }
+    return `PHQ-9 change from an elevated index score, referred against not-yet-referred people: ${ph.status}`;
+  });
   log(`  ${f.comparisons.toLocaleString('en-US')} group comparisons; ${f.suppressedRows.toLocaleString('en-US')} rows withheld by the small-cell rule; attacker audit ${f.audit.ok ? 'passed' : 'FAILED'} after ${f.rounds} round(s) (${f.audit.relations.toLocaleString('en-US')} relations; ${f.auditComponents.reused} of ${f.auditComponents.decided} component decisions taken from earlier ones, unchanged)`);
   if (f.pendingRevision) log(`  ${f.pendingRevision.toLocaleString('en-US')} row(s) keep the previous publication's figures, pending revision: their counts changed by 1..${opts.config.suppressionThreshold - 1}, or withholding them protects such a change (models/disclosure/revisions.ts)`);
   if (f.partnerWithheld) log(`  partners' views: ${f.partnerWithheld.toLocaleString('en-US')} (organisation, metric, need domain or whole metric) withheld where another organisation could be singled out (table partner_withheld; models/disclosure/partners.ts)`);

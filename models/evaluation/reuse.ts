@@ -58,19 +58,16 @@ export async function reuseEvaluation(conn: DuckDBConnection, part: EvaluationPa
   if (meta[0]?.fingerprint !== fingerprint(part, o) || !meta[0].run_id) return false;
   // The tables are the ones recorded: a version that computes them without this record (a
   // downgrade, then an upgrade) leaves its own run id in them and the earlier record in place.
-  for (const t of tables) {
-    const other = await rows<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM ${t} WHERE run_id IS DISTINCT FROM ${sqlString(meta[0].run_id)}`);
-    if (other[0]?.n !== 0) return false;
-  }
+  const other = await rows<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM (${tables.map((t) => `SELECT run_id FROM ${t}`).join(' UNION ALL ')}) WHERE run_id IS DISTINCT FROM ${sqlString(meta[0].run_id)}`);
+  if (other[0]?.n !== 0) return false;
   for (const t of tables) await exec(conn, `UPDATE ${t} SET run_id = ${sqlString(runId)}`);
   await exec(conn, `UPDATE ${META} SET run_id = ${sqlString(runId)} WHERE part = ${sqlString(part)}`);
   return true;
 }
 
-/** The record's table; run_id (the run whose id the tables carry) came a day after the table. */
+/** The record's table: per part, its fingerprint and the run whose id its tables carry. */
 async function ensureMeta(conn: DuckDBConnection): Promise<void> {
   await exec(conn, `CREATE TABLE IF NOT EXISTS ${META} (part VARCHAR PRIMARY KEY, fingerprint VARCHAR NOT NULL, run_id VARCHAR)`);
-  await exec(conn, `ALTER TABLE ${META} ADD COLUMN IF NOT EXISTS run_id VARCHAR`);
 }
 
 /** Forgets what the part's tables were computed from: called before computing them again. */
