@@ -26,6 +26,7 @@ import { Worker } from 'node:worker_threads';
 import highsModule, { type Highs } from 'highs';
 import { echelon, type SparseEquation } from './nullspace.ts';
 import { csrOf, HighsLp } from './highsLp.ts';
+import { propagateBounds } from './propagate.ts';
 import { SlackSimplex } from './slackSimplex.ts';
 import type { LinearSystem, SystemRow, SystemVar } from './system.ts';
 
@@ -504,54 +505,56 @@ class Component {
 
   /**
    * Disjunctions (SystemRow.switch): a row a.x <= hi that must hold when its switch s is
-   * `on` becomes a.x <= hi + M s (on = 0) or a.x <= hi + M (1 - s) (on = 1), with M the
-   * largest a.x - hi over the component's LP without any switched row. That is a bound, so
-   * the relaxed row excludes nothing, and whole-number solutions (s at 0 or 1) are exactly
-   * the points where one branch holds; a branch infeasible with the rest simply never
-   * holds. M from the LP rather than from the count ceilings keeps it near the figures, so
-   * a switch within the solver's integrality tolerance of 0 or 1 moves a row by far less
-   * than one count. A row that holds everywhere (M <= 0) says nothing: its switch is held
+   * `on` becomes a.x <= hi + M s (on = 0) or a.x <= hi + M (1 - s) (on = 1), with M a
+   * bound on a.x - hi over the component without any switched row: by bound propagation
+   * (propagate.ts), or by the LP's maximum where propagation finds only the count ceilings.
+   * That is a bound, so the relaxed row excludes nothing, and whole-number solutions (s at
+   * 0 or 1) are exactly the points where one branch holds; a branch infeasible with the
+   * rest simply never holds. M near the figures rather than at the count ceilings (up to
+   * 10^8 times larger) keeps a switch within the solver's integrality tolerance of 0 or 1
+   * from moving a row by much. A row that holds everywhere (M <= 0) says nothing: its switch is held
    * at the value where the other branch is free.
    */
   private async switchBounds() {
     if (!this.switched.length) return;
-    const highs = await solver();
     const rows = new Set(this.switched.map((x) => x.eq));
     const eqs = this.equations.filter((_, i) => !rows.has(i));
-    const { starts, indices, values, rhs } = csrOf(eqs);
-    const upper = Float64Array.from(this.upper, (u) => (Number.isFinite(u) ? u : highs.infinity));
-    const model = highs.createModel({
-      numCols: this.nv, numRows: eqs.length, colCost: new Float64Array(this.nv), colLower: Float64Array.from(this.lower), colUpper: upper,
-      rowLower: rhs, rowUpper: rhs, matrix: { format: 'csr', numRows: eqs.length, numCols: this.nv, starts, indices, values },
-    });
+    // Bounds by propagation first: an LP per row took 80.1 s for the 152 rows of a
+    // 1,500-person export's component of 12,199 counts, propagation 0.07 s, and its M was
+    // within 1.0-3.3 times the LP's on every row (the count ceilings' were up to 10^8 times).
+    const bound = propagateBounds(eqs, this.lower, this.upper);
+    let model: ReturnType<Highs['createModel']> | null = null;
     try {
-      model.options.set({ output_flag: false });
-      const cost = new Float64Array(this.nv);
-      const all = { kind: 'range' as const, from: 0, to: this.nv - 1 };
-      model.changeObjectiveSense(highs.constants.objectiveSense.maximize);
       for (const { eq, sw, on } of this.switched) {
         const e = this.equations[eq]!;
         // the row's terms: all but the switch and the slack (the last two)
         const n = e.vars.length - 2;
         const hi = e.rhs;
-        // a bound on a.x over the box: the fallback where the LP does not answer
+        // a bound on a.x over the box, and over the propagated bounds
         let box = 0;
-        cost.fill(0);
+        let propagated = 0;
         for (let k = 0; k < n; k++) {
           const v = e.vars[k]!;
           const c = e.coefs[k]!;
-          cost[v] = c;
           box += c > 0 ? c * (this.upper[v] as number) : c * (this.lower[v] as number);
+          propagated += c > 0 ? c * (bound.upper[v] as number) : c * (bound.lower[v] as number);
         }
-        model.changeColsCost(all, cost);
-        this.report.lps++;
-        const r = model.run();
-        let top = box;
-        if ((r.modelStatus as number) === highs.constants.modelStatus.optimal) {
-          const x = model.getSolution().colValue;
-          let value = 0;
-          for (let k = 0; k < n; k++) value += e.coefs[k]! * x[e.vars[k]!]!;
-          top = Math.min(box, value);
+        let top = Math.min(box, propagated);
+        // the LP only where propagation found no bound near the figures (the count ceilings')
+        if (!(propagated < box)) {
+          const highs = await solver();
+          model ??= this.rowsModel(highs, eqs);
+          const cost = new Float64Array(this.nv);
+          for (let k = 0; k < n; k++) cost[e.vars[k]!] = e.coefs[k]!;
+          model.changeColsCost({ kind: 'range', from: 0, to: this.nv - 1 }, cost);
+          this.report.lps++;
+          const r = model.run();
+          if ((r.modelStatus as number) === highs.constants.modelStatus.optimal) {
+            const x = model.getSolution().colValue;
+            let value = 0;
+            for (let k = 0; k < n; k++) value += e.coefs[k]! * x[e.vars[k]!]!;
+            top = Math.min(top, value);
+          }
         }
         const M = top - hi;
         if (!(M > 1e-9)) {
@@ -559,15 +562,28 @@ class Component {
           this.lower[sw] = this.upper[sw] = on;
           continue;
         }
-        // a margin for the LP's own tolerance
+        // a margin for the LP's (or the propagation's) own tolerance
         const big = M + 1e-6 * Math.max(1, Math.abs(top));
         // on 0: a.x - M s <= hi; on 1: a.x + M s <= hi + M
         (e.coefs as number[])[n] = on === 0 ? -big : big;
         if (on === 1) (e as { rhs: number }).rhs = hi + big;
       }
     } finally {
-      model.dispose();
+      model?.dispose();
     }
+  }
+
+  /** The component without its switched rows, maximising (switchBounds' LP). */
+  private rowsModel(highs: Highs, eqs: SparseEquation[]): ReturnType<Highs['createModel']> {
+    const { starts, indices, values, rhs } = csrOf(eqs);
+    const upper = Float64Array.from(this.upper, (u) => (Number.isFinite(u) ? u : highs.infinity));
+    const model = highs.createModel({
+      numCols: this.nv, numRows: eqs.length, colCost: new Float64Array(this.nv), colLower: Float64Array.from(this.lower), colUpper: upper,
+      rowLower: rhs, rowUpper: rhs, matrix: { format: 'csr', numRows: eqs.length, numCols: this.nv, starts, indices, values },
+    });
+    model.options.set({ output_flag: false });
+    model.changeObjectiveSense(highs.constants.objectiveSense.maximize);
+    return model;
   }
 
   /**
