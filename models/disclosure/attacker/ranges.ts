@@ -766,11 +766,12 @@ class Component {
    * each the same question with some counts held, so that any solution of it is a solution
    * of the whole:
    *  - every count the optimum left a whole number held there, but the fractional ones and
-   *    the slacks, then (on a region above FULL_MIP_MAX, where the whole cannot follow) also
-   *    the counts one and two relations away from those. A batch LP on a large component
-   *    moves almost every count (44,183 of 45,184 on the 20,000-person demo's update,
-   *    BATCH_MAX above) but leaves few fractional: this MIP took 0.3 s where the next one
-   *    took 52 s;
+   *    the slacks. A batch LP on a large component moves almost every count (44,183 of
+   *    45,184 on the 20,000-person demo's update, BATCH_MAX above) but leaves few
+   *    fractional: this MIP took 0.3 s where the next one took 52 s. (Freeing also the
+   *    counts one and two relations away, when it fails, was tried and dropped: a review
+   *    found such a MIP still running after 6 minutes on a 16,979-count component, and
+   *    on the demo's update it was never needed.)
    *  - every count the optimum left at its starting value held there (issue 19: half the
    *    MIP time on the 20,000-person demo, on neighbourhoods).
    * Only then the whole region. A MIP runs only when at most FULL_MIP_MAX of its counts are
@@ -812,26 +813,12 @@ class Component {
     };
     const all = () => undefined;
     if (near) {
-      // the counts the optimum left fractional, the slacks, and (ring by ring) their neighbours are free
-      const free = new Uint8Array(nvars);
-      region.vars.forEach((v, i) => {
+      // every count the optimum left a whole number held there; the fractional ones and the slacks free
+      const whole = (i: number) => {
         const x = near[i] as number;
-        if (!this.integer[v] || Math.abs(x - Math.round(x)) > 1e-6) free[i] = 1;
-      });
-      let eqOf: number[][] | null = null;
-      for (let ring = 0; ring < (nvars > FULL_MIP_MAX ? 3 : 1); ring++) {
-        if (ring > 0) {
-          eqOf ??= region.eqs.reduce<number[][]>((acc, e, id) => {
-            for (const v of e.vars) acc[v]!.push(id);
-            return acc;
-          }, Array.from({ length: nvars }, () => []));
-          const grow: number[] = [];
-          for (let i = 0; i < nvars; i++) if (free[i] === ring) for (const id of eqOf[i]!) for (const u of region.eqs[id]!.vars) if (!free[u]) grow.push(u);
-          if (!grow.length) break;
-          for (const u of grow) free[u] = ring + 1;
-        }
-        if (feasible((i) => (free[i] ? undefined : Math.round(near[i] as number)))) return true;
-      }
+        return this.integer[region.vars[i] as number] && Math.abs(x - Math.round(x)) <= 1e-6 ? Math.round(x) : undefined;
+      };
+      if (feasible(whole)) return true;
       const start = this.start;
       if (start) {
         if (feasible((i) => (Math.abs((near[i] as number) - (start[region.vars[i] as number] as number)) <= 1e-9 ? (start[region.vars[i] as number] as number) : undefined))) return true;
