@@ -18,7 +18,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { intermediateSql } from '../intermediate/index.ts';
 import { exec, rows, sqlString as str } from '../duckdb.ts';
-import { ANY_OTHER_ORG, NEED_METRIC_PART, NEED_METRICS_MOVED_BY_REFERRALS, readDirectory } from './partners.ts';
+import { ANY_OTHER_ORG, NEED_METRIC_PART, needMetricsCutByDomain, readDirectory } from './partners.ts';
 
 export interface PartnerViolation {
   partner: string;
@@ -125,15 +125,12 @@ async function needParts(conn: DuckDBConnection, truth: string, metrics: readonl
 }
 
 export async function auditPartnerViews(conn: DuckDBConnection, truth: string, published = 'metric_results', opts: PartnerAuditOptions = {}): Promise<PartnerViolation[]> {
-  const has = async (t: string) => ((await rows<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE table_name = '${t}' AND schema_name = 'main' AND database_name = current_database()`))[0]?.n ?? 0) > 0;
-  if (!(await has('partner_withheld'))) return [];
+  if (!(await anyTable(conn, 'partner_withheld'))) return [];
   const serving = await readDirectory(conn);
   if (!serving.size) return [];
   const orgMetrics = (await rows<{ m: string }>(conn, `SELECT DISTINCT metric_id AS m FROM ${truth} WHERE dimension = 'target_org_id' ORDER BY 1`)).map((r) => r.m);
   // need metrics the publication cuts by domain (one- or two-way)
-  const needMetrics = (await rows<{ m: string }>(conn, `SELECT DISTINCT metric_id AS m FROM ${truth}
-     WHERE list_contains(string_split(dimension, '*'), 'domain') AND metric_id IN (${NEED_METRICS_MOVED_BY_REFERRALS.map(str).join(', ')}) ORDER BY 1`))
-    .map((r) => r.m).filter((m) => !orgMetrics.includes(m));
+  const needMetrics = (await needMetricsCutByDomain(conn, truth)).filter((m) => !orgMetrics.includes(m));
   const inScope = [...orgMetrics, ...needMetrics];
   if (!inScope.length) return [];
   const parts = await needParts(conn, truth, needMetrics, opts.asOf);

@@ -81,6 +81,12 @@ export const SOLE_NEED = 'the referrals that move these needs can come from only
  */
 export const NEED_METRICS_MOVED_BY_REFERRALS: readonly string[] = ['need_referral_rate', 'days_to_referral', 'sns_e_intervention_rate', 'unmet_need_rate'];
 
+/** The need metrics a referral moves that the results (truth) cut by domain, one- or two-way. */
+export async function needMetricsCutByDomain(conn: DuckDBConnection, truth: string): Promise<string[]> {
+  return (await rows<{ m: string }>(conn, `SELECT DISTINCT metric_id AS m FROM ${truth}
+     WHERE list_contains(string_split(dimension, '*'), 'domain') AND metric_id IN (${NEED_METRICS_MOVED_BY_REFERRALS.map(str).join(', ')}) ORDER BY 1`)).map((r) => r.m);
+}
+
 /**
  * The part of each of those metrics that a referral decides, and so the quantity a partner
  * knows its own share of: the needs (or, for SNS-E, people x domain) referred within 30 days,
@@ -183,8 +189,7 @@ export function decidePartnerWithholding(f: PartnerFigures): PartnerWithheld[] {
  */
 export async function buildPartnerWithheld(conn: DuckDBConnection, truth: string): Promise<number> {
   await exec(conn, 'CREATE OR REPLACE TABLE partner_withheld (org_id VARCHAR, metric_id VARCHAR, domain VARCHAR, reason VARCHAR)');
-  const needMetrics = (await rows<{ m: string }>(conn, `SELECT DISTINCT metric_id AS m FROM ${truth}
-     WHERE list_contains(string_split(dimension, '*'), 'domain') AND metric_id IN (${NEED_METRICS_MOVED_BY_REFERRALS.map(str).join(', ')}) ORDER BY 1`)).map((r) => r.m);
+  const needMetrics = await needMetricsCutByDomain(conn, truth);
   // the need metrics' figures by domain too: their complement is chosen on the domains holding their units
   const figures = await rows<{ metric_id: string; dimension: string; group_value: string; n: number | null; d: number | null }>(conn,
     `SELECT metric_id, dimension, group_value, sum(numerator)::DOUBLE AS n, sum(denominator)::DOUBLE AS d FROM ${truth}

@@ -53,7 +53,6 @@ export async function reuseEvaluation(conn: DuckDBConnection, part: EvaluationPa
   const tables = EVALUATION_PARTS[part].tables;
   const present = await rows<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main' AND table_name IN (${[META, ...tables].map(sqlString).join(', ')})`);
   if (present[0]?.n !== tables.length + 1) return false;
-  await ensureMeta(conn);
   const meta = await rows<{ fingerprint: string; run_id: string | null }>(conn, `SELECT fingerprint, run_id FROM ${META} WHERE part = ${sqlString(part)}`);
   if (meta[0]?.fingerprint !== fingerprint(part, o) || !meta[0].run_id) return false;
   // The tables are the ones recorded: a version that computes them without this record (a

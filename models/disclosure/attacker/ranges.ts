@@ -477,16 +477,15 @@ class Component {
       else for (const k of hard) this.report.disclosures.push({ var: this.members[k] as number, low: Number.NaN, high: Number.NaN, exact: false, unproven: true });
       return;
     }
-    const batch = async () => {
-      if (!open.size || this.nv > BATCH_MAX) return;
+    // batch rounds on the whole component (BATCH_MAX)
+    if (this.nv <= BATCH_MAX) {
       const region = await this.sparseRegion(x0);
       try {
         await this.settleRounds(region, open);
       } finally {
         (region.lp as HighsLp).dispose();
       }
-    };
-    await batch();
+    }
     // what the batch left open (or a component too large for it): certify each candidate on a
     // neighbourhood (everything outside held at x0), growing it while the candidate stays open
     for (const k of [...open].sort((a, b) => a - b)) {
@@ -543,7 +542,10 @@ class Component {
         // the LP only where propagation found no bound near the figures (the count ceilings')
         if (!(propagated < box)) {
           const highs = await solver();
-          model ??= this.rowsModel(highs, eqs);
+          if (!model) {
+            model = this.newModel(highs, eqs);
+            model.changeObjectiveSense(highs.constants.objectiveSense.maximize);
+          }
           const cost = new Float64Array(this.nv);
           for (let k = 0; k < n; k++) cost[e.vars[k]!] = e.coefs[k]!;
           model.changeColsCost({ kind: 'range', from: 0, to: this.nv - 1 }, cost);
@@ -571,19 +573,6 @@ class Component {
     } finally {
       model?.dispose();
     }
-  }
-
-  /** The component without its switched rows, maximising (switchBounds' LP). */
-  private rowsModel(highs: Highs, eqs: SparseEquation[]): ReturnType<Highs['createModel']> {
-    const { starts, indices, values, rhs } = csrOf(eqs);
-    const upper = Float64Array.from(this.upper, (u) => (Number.isFinite(u) ? u : highs.infinity));
-    const model = highs.createModel({
-      numCols: this.nv, numRows: eqs.length, colCost: new Float64Array(this.nv), colLower: Float64Array.from(this.lower), colUpper: upper,
-      rowLower: rhs, rowUpper: rhs, matrix: { format: 'csr', numRows: eqs.length, numCols: this.nv, starts, indices, values },
-    });
-    model.options.set({ output_flag: false });
-    model.changeObjectiveSense(highs.constants.objectiveSense.maximize);
-    return model;
   }
 
   /**
@@ -786,18 +775,18 @@ class Component {
     for (const i of high) lower[i] = Math.max(lower[i] as number, this.T);
     const { starts, indices, values, rhs } = csrOf(region.eqs);
     const integrality = Int32Array.from(region.vars, (v) => (this.integer[v] ? 1 : 0));
-    /** The MIP with the counts `hold` gives a value held there (where the bounds allow). */
-    const feasible = (hold: (i: number) => number | undefined) => {
+    /** The MIP with the counts `hold` gives a value held there (where the bounds allow); without `hold`, the whole region's. */
+    const feasible = (hold?: (i: number) => number | undefined) => {
       const lo = Float64Array.from(lower);
       const up = Float64Array.from(upper);
       let free = nvars;
-      for (let i = 0; i < nvars; i++) {
+      for (let i = 0; hold && i < nvars; i++) {
         const h = hold(i);
         if (h === undefined || h < (lo[i] as number) || h > (up[i] as number)) continue;
         lo[i] = up[i] = h;
         free--;
       }
-      if (free === nvars && hold !== all) return false; // nothing held: the whole region's question, asked last
+      if (hold && free === nvars) return false; // nothing held: the whole region's question, asked last
       if (free > FULL_MIP_MAX && !anySize) return false;
       const model = highs.createModel({
         numCols: nvars, numRows: region.eqs.length, colCost: new Float64Array(nvars), colLower: lo, colUpper: up, rowLower: rhs, rowUpper: rhs,
@@ -811,7 +800,6 @@ class Component {
         model.dispose();
       }
     };
-    const all = () => undefined;
     if (near) {
       // every count the optimum left a whole number held there; the fractional ones and the slacks free
       const whole = (i: number) => {
@@ -819,12 +807,15 @@ class Component {
         return this.integer[region.vars[i] as number] && Math.abs(x - Math.round(x)) <= 1e-6 ? Math.round(x) : undefined;
       };
       if (feasible(whole)) return true;
+      // every count the optimum left at its starting value held there
       const start = this.start;
-      if (start) {
-        if (feasible((i) => (Math.abs((near[i] as number) - (start[region.vars[i] as number] as number)) <= 1e-9 ? (start[region.vars[i] as number] as number) : undefined))) return true;
-      }
+      const unmoved = (i: number) => {
+        const s0 = start![region.vars[i] as number] as number;
+        return Math.abs((near[i] as number) - s0) <= 1e-9 ? s0 : undefined;
+      };
+      if (start && feasible(unmoved)) return true;
     }
-    return feasible(all);
+    return feasible();
   }
 
   /**
@@ -947,19 +938,24 @@ class Component {
 
   private async withModel<R>(f: (model: ReturnType<Highs['createModel']>, highs: Highs) => Promise<R>): Promise<R> {
     const highs = await solver();
-    const { starts, indices, values, rhs } = csrOf(this.equations);
-    const inf = (u: number) => (Number.isFinite(u) ? u : highs.infinity);
-    const model = highs.createModel({
-      numCols: this.nv, numRows: this.equations.length, colCost: new Float64Array(this.nv),
-      colLower: Float64Array.from(this.lower), colUpper: Float64Array.from(this.upper, inf),
-      rowLower: rhs, rowUpper: rhs,
-      matrix: { format: 'csr', numRows: this.equations.length, numCols: this.nv, starts, indices, values },
-    });
+    const model = this.newModel(highs, this.equations);
     try {
-      model.options.set({ output_flag: false });
       return await f(model, highs);
     } finally {
       model.dispose();
     }
+  }
+
+  /** A HiGHS model of these equations over the component's counts and bounds (the caller disposes of it). */
+  private newModel(highs: Highs, eqs: readonly SparseEquation[]): ReturnType<Highs['createModel']> {
+    const { starts, indices, values, rhs } = csrOf(eqs);
+    const model = highs.createModel({
+      numCols: this.nv, numRows: eqs.length, colCost: new Float64Array(this.nv),
+      colLower: Float64Array.from(this.lower), colUpper: Float64Array.from(this.upper, (u) => (Number.isFinite(u) ? u : highs.infinity)),
+      rowLower: rhs, rowUpper: rhs,
+      matrix: { format: 'csr', numRows: eqs.length, numCols: this.nv, starts, indices, values },
+    });
+    model.options.set({ output_flag: false });
+    return model;
   }
 }

@@ -16,23 +16,20 @@ import { createApp } from '../../../server/app.ts';
 const dir = mkdtempSync(join(tmpdir(), 'closeloop-consecutive-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-type Rec = ExportRow;
-const readCsv = readExportCsv;
-const cutOf = (r: Rec) => [r.metric_id, r.period_grain, r.period_start, r.dimension].join('|');
-const RATES = RATE_METRICS;
+const cutOf = (r: ExportRow) => [r.metric_id, r.period_grain, r.period_start, r.dimension].join('|');
 const NEW_ZIP3 = '999';
 const NEW_COUNTY = '37999';
 const GONE_ZIP3 = '998';
 const GONE_COUNTY = '37998';
 /** A row of the added person's new ZIP3 or county (one-way, or a part of a two-way group). */
-const ofNewGroup = (r: Rec) => r.dimension!.split('*').some((d, i) => {
+const ofNewGroup = (r: ExportRow) => r.dimension!.split('*').some((d, i) => {
   const g = r.group_value!.split('*')[i];
   return (d === 'zip3' && g === NEW_ZIP3) || (d === 'county_fips' && g === NEW_COUNTY);
 });
 
 describe('consecutive publications through closeloop run (issue 14, route 8)', () => {
-  let before: Rec[] = [];
-  let after: Rec[] = [];
+  let before: ExportRow[] = [];
+  let after: ExportRow[] = [];
   let second = '';
   const store = join(dir, 'store');
   beforeAll(async () => {
@@ -81,8 +78,8 @@ describe('consecutive publications through closeloop run (issue 14, route 8)', (
     second = run2.stdout;
     expect(run2.code, run2.stdout + run2.stderr).toBe(0);
     expect((await runCli(['export', '--metric', 'all', '--db', store, '--out', join(dir, 'after.csv')])).code).toBe(0);
-    before = readCsv(join(dir, 'before.csv'));
-    after = readCsv(join(dir, 'after.csv'));
+    before = readExportCsv(join(dir, 'before.csv'));
+    after = readExportCsv(join(dir, 'after.csv'));
   }, 1_800_000);
 
   test('no count shown in both publications changed by 1..10 (numerator, denominator, complement)', () => {
@@ -96,9 +93,9 @@ describe('consecutive publications through closeloop run (issue 14, route 8)', (
       compared++;
       // a rate's denominator is person-time (member-months), not a count (the added person's
       // whole months move it by exactly 1 a month; README, Consecutive publications)
-      const changes: Array<[string, number | null]> = [['numerator', n0 !== null && n1 !== null ? n1 - n0 : null], ['denominator', d0 !== null && d1 !== null && !RATES.has(r.metric_id!) ? d1 - d0 : null]];
+      const changes: Array<[string, number | null]> = [['numerator', n0 !== null && n1 !== null ? n1 - n0 : null], ['denominator', d0 !== null && d1 !== null && !RATE_METRICS.has(r.metric_id!) ? d1 - d0 : null]];
       // complements only for proportions and durations (cases - events); a rate's denominator is person-time
-      if (n0 !== null && d0 !== null && n1 !== null && d1 !== null && Number.isInteger(d0) && Number.isInteger(d1) && !RATES.has(r.metric_id!)) changes.push(['complement', (d1 - n1) - (d0 - n0)]);
+      if (n0 !== null && d0 !== null && n1 !== null && d1 !== null && Number.isInteger(d0) && Number.isInteger(d1) && !RATE_METRICS.has(r.metric_id!)) changes.push(['complement', (d1 - n1) - (d0 - n0)]);
       for (const [what, c] of changes) {
         if (c !== null && Number.isInteger(c) && Math.abs(c) >= 1 && Math.abs(c) <= 10) small.push(`${keyOf(r)} ${what} ${c}`);
       }
@@ -137,7 +134,7 @@ describe('consecutive publications through closeloop run (issue 14, route 8)', (
   });
 
   test('fixed frames: the ZIP3 and county that lost their one person keep their rows; the new ones show no count 1..10 in periods already published', () => {
-    const frames = (rs: Rec[]) => {
+    const frames = (rs: ExportRow[]) => {
       const m = new Map<string, Set<string>>();
       for (const r of rs) m.set(cutOf(r), (m.get(cutOf(r)) ?? new Set()).add(r.group_value!));
       return m;
@@ -153,7 +150,7 @@ describe('consecutive publications through closeloop run (issue 14, route 8)', (
     const fresh = after.filter((r) => ofNewGroup(r) && was.has(cutOf(r)));
     expect(fresh.filter((r) => r.dimension === 'zip3').length).toBeGreaterThan(0);
     expect(fresh.filter((r) => r.dimension === 'county_fips').length).toBeGreaterThan(0);
-    const small = fresh.filter((r) => r.suppressed !== 'true').flatMap((r) => [['numerator', num(r.numerator)], ['denominator', RATES.has(r.metric_id!) ? null : num(r.denominator)]]
+    const small = fresh.filter((r) => r.suppressed !== 'true').flatMap((r) => [['numerator', num(r.numerator)], ['denominator', RATE_METRICS.has(r.metric_id!) ? null : num(r.denominator)]]
       .filter(([, v]) => v !== null && Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 10).map(([what, v]) => `${keyOf(r)} ${what} ${v}`));
     expect(small).toEqual([]);
     // withheld, not held at figures the previous publication never printed

@@ -16,13 +16,10 @@ import { keyOf, num, RATE_METRICS, readExportCsv, type ExportRow } from '../../h
 const dir = mkdtempSync(join(tmpdir(), 'closeloop-rollback-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-type Rec = ExportRow;
-const readCsv = readExportCsv;
-const RATES = RATE_METRICS;
-const shown = (r: Rec) => r.suppressed !== 'true' && num(r.numerator) !== null && num(r.denominator) !== null;
+const shown = (r: ExportRow) => r.suppressed !== 'true' && num(r.numerator) !== null && num(r.denominator) !== null;
 
 /** Counts shown in both publications (the second's pending rows included: they show figures too) that differ by 1..10. */
-function smallChanges(a: Rec[], b: Rec[]): { compared: number; small: string[] } {
+function smallChanges(a: ExportRow[], b: ExportRow[]): { compared: number; small: string[] } {
   const was = new Map(a.filter(shown).map((r) => [keyOf(r), r]));
   const small: string[] = [];
   let compared = 0;
@@ -33,7 +30,7 @@ function smallChanges(a: Rec[], b: Rec[]): { compared: number; small: string[] }
     const [n0, d0, n1, d1] = [num(p.numerator)!, num(p.denominator)!, num(r.numerator)!, num(r.denominator)!];
     // a rate's denominator is person-time, not a count of people
     const changes: Array<[string, number]> = [['numerator', n1 - n0]];
-    if (!RATES.has(r.metric_id!)) changes.push(['denominator', d1 - d0], ['complement', d1 - n1 - (d0 - n0)]);
+    if (!RATE_METRICS.has(r.metric_id!)) changes.push(['denominator', d1 - d0], ['complement', d1 - n1 - (d0 - n0)]);
     for (const [what, c] of changes) if (Number.isInteger(c) && Math.abs(c) >= 1 && Math.abs(c) <= 10) small.push(`${keyOf(r)} ${what} ${c}`);
   }
   return { compared, small };
@@ -42,7 +39,7 @@ function smallChanges(a: Rec[], b: Rec[]): { compared: number; small: string[] }
 describe('consecutive publications across a rollback (closeloop rollback, issue 14)', () => {
   const store = join(dir, 'store');
   const drop = join(dir, 'drop');
-  const pubs: Rec[][] = [];
+  const pubs: ExportRow[][] = [];
   let third = '';
   let addedSoFar = 0;
   /** Copies of the last closed referrals under new ids: more closed loops, nothing else new. */
@@ -64,7 +61,7 @@ describe('consecutive publications across a rollback (closeloop rollback, issue 
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const out = join(dir, `pub${i}.csv`);
     expect((await runCli(['export', '--metric', 'all', '--db', store, '--out', out])).code).toBe(0);
-    pubs[i] = readCsv(out);
+    pubs[i] = readExportCsv(out);
     return run.stdout;
   }
 
