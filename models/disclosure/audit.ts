@@ -24,6 +24,7 @@ import { atomsOf, atomValues } from './attacker/atoms.ts';
 import { findDisclosures, type RangeOptions } from './attacker/ranges.ts';
 import { favourableDisjunctions, favourableReferenceRelations, type FavourableOptions } from './attacker/reference.ts';
 import { definitionalTies, sharedCountTies } from './attacker/ties.ts';
+import { existenceRelations, openEndedGroups } from './attacker/existence.ts';
 import { buildSystem, cellKey, type AuditCell, type ExtraRelation, type LinearSystem, type PeopleRule } from './attacker/system.ts';
 import { metricMetaMap, type MetricInput, type MetricMeta } from './metricMeta.ts';
 
@@ -125,6 +126,12 @@ export interface AuditOptions {
    * file), the rule's disjunction itself.
    */
   favourable?: FavourableOptions;
+  /**
+   * The rows of the earlier publications, whose open-ended groups are already in the frames
+   * (attacker/existence.ts); default: `previous`. The run's first phase audits without
+   * `previous` but with these.
+   */
+  earlierFrames?: readonly AuditRow[] | string;
 }
 
 const STAT_FIELDS = ['rate_difference', 'rd_ci_low', 'rd_ci_high', 'rate_ratio', 'rr_ci_low', 'rr_ci_high', 'p_value', 'q_value', 'disparity_flag'] as const;
@@ -141,7 +148,8 @@ export async function auditResults(input: readonly AuditRow[] | DuckDBConnection
   if (process.env.CLOSELOOP_TRACE_AUDIT) console.error(`audit steps: read ${((performance.now() - t) / 1000).toFixed(2)} s`);
   const truth = Array.isArray(input) || !opts.truthTable ? null : typeof opts.truthTable === 'string' ? await readTable(input as DuckDBConnection, opts.truthTable, false) : opts.truthTable;
   const previous = typeof opts.previous === 'string' ? await readTable(input as DuckDBConnection, opts.previous, false) : opts.previous as readonly AuditRow[] | undefined;
-  return audit(published, truth, { ...opts, previous });
+  const earlierFrames = typeof opts.earlierFrames === 'string' ? await readTable(input as DuckDBConnection, opts.earlierFrames, false) : opts.earlierFrames as readonly AuditRow[] | undefined;
+  return audit(published, truth, { ...opts, previous, earlierFrames });
 }
 
 /**
@@ -154,7 +162,7 @@ export class ReferenceRuleMismatch extends Error {}
 
 export async function auditCsv(
   path: string,
-  opts: Omit<AuditOptions, 'table' | 'truthTable' | 'previous'> & {
+  opts: Omit<AuditOptions, 'table' | 'truthTable' | 'previous' | 'earlierFrames'> & {
     previousPath?: string;
     /** The named reference group per dimension of the configuration the rule is read from (closeloop.config.json). */
     namedGroups?: ReadonlyMap<string, string>;
@@ -277,7 +285,7 @@ function rowsFingerprint(cells: readonly AuditCell[]): string {
   return h.digest('hex');
 }
 
-async function audit(published: AuditRow[], truth: readonly AuditRow[] | null, opts: Omit<AuditOptions, 'previous'> & { previous?: readonly AuditRow[] }): Promise<AuditReport> {
+async function audit(published: AuditRow[], truth: readonly AuditRow[] | null, opts: Omit<AuditOptions, 'previous' | 'earlierFrames'> & { previous?: readonly AuditRow[]; earlierFrames?: readonly AuditRow[] }): Promise<AuditReport> {
   const metas = metricMetaMap(opts.metrics);
   const T = opts.threshold;
   const violations: AuditViolation[] = [];
@@ -367,12 +375,23 @@ async function audit(published: AuditRow[], truth: readonly AuditRow[] | null, o
     ties = { shared: sharedCountTies(cells, metas), definitional: definitionalTies(cells, metas, truthByKey !== null) };
     if (cached) Object.assign(cached, { rows: fingerprint, ties });
   }
-  const shared = ties.shared;
   const references = known.map((r) => r.reference_group);
   const ordering = !opts.favourable ? [] : truthByKey
     ? favourableReferenceRelations(cells, references, metas, opts.favourable, cached?.spanned)
     : favourableDisjunctions(cells, references, metas, opts.favourable, spannedWithoutTruth(known));
-  const fixed = [...ties.definitional, ...(opts.ties ?? []), ...ordering];
+  // A group's first appearance in an open-ended frame (attacker/existence.ts), checked
+  // against the truth. A group with a row of the designed surface (the truth's rows) that
+  // this publication does not carry (a cut the rounds removed) may exist through that row
+  // alone: nothing follows. An export's audit has neither the truth nor the surface: on a
+  // 1,500-person export the relations it read from the published cuts alone contradicted the
+  // figures, so it leaves them out (the run's own audit, which certifies every publish, has them).
+  const earlier = opts.earlierFrames ?? opts.previous;
+  const carried = truth ? new Set(known.map(keyOf)) : null;
+  const existing = carried && (opts.existence ?? 'frames') === 'frames'
+    ? existenceRelations(cells, metas, earlier ? openEndedGroups(earlier) : null, openEndedGroups(truth!.filter((r) => !carried.has(keyOf(r)))))
+    : [];
+  const fixed = [...ties.definitional, ...(opts.ties ?? []), ...ordering, ...existing];
+  const shared = ties.shared;
   const seconds = { rows: (tiesStarted - started) / 1000, ties: (performance.now() - tiesStarted) / 1000, system: 0, solve: 0 };
   const attempt = async (extra: ExtraRelation[]) => {
     let t = performance.now();

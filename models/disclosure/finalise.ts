@@ -176,7 +176,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     suppression = await timed('suppression', suppressFromTruth);
     // Rounds run the attacker without its exact (whole-component) solves: a count no local
     // certificate shows safe is treated as disclosed.
-    audit = audited(await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: truthRows, ties, people, favourable, exact: false, settled, previous: against ? previousRows : undefined, memo })));
+    audit = audited(await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: truthRows, ties, people, favourable, exact: false, settled, previous: against ? previousRows : undefined, earlierFrames: previousRows, memo })));
     for (const k of audit.attacker?.certified ?? []) settled.add(k);
     const disclosed = audit.violations.filter((v) => v.relation === 'disclosure' || v.relation === 'primary');
     if (process.env.CLOSELOOP_TRACE_AUDIT) {
@@ -220,7 +220,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     if (added === 0) break; // nothing more to withhold: the audit's verdict stands
   }
   // the last word: exactly, on the final pattern, what stays unproven
-  if (!audit!.ok || (previous && !against)) audit = audited(await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: truthRows, ties, people, favourable, settled, previous: previousRows, memo })));
+  if (!audit!.ok || (previous && !against)) audit = audited(await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: truthRows, ties, people, favourable, settled, previous: previousRows, earlierFrames: previousRows, memo })));
   await timed('suppression', async () => {
     await publishedQValues(conn);
     await settleAddedColumns(conn);

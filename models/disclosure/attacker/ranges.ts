@@ -239,6 +239,10 @@ async function solveAll(tasks: Task[], parallelFrom: number): Promise<void> {
       t.done(decided, seconds);
     }
   })();
+  // a component that fails in the worker (figures that contradict each other) rejects this
+  // promise while this thread still works: awaited below, it must not count as unhandled
+  // meanwhile (Node would end the process instead of letting the audit's caller decide)
+  inWorker.catch(() => undefined);
   for (let t = queue.shift(); t; t = queue.shift()) {
     const t0 = performance.now();
     t.done(await decideComponent(t.job()), (performance.now() - t0) / 1000);

@@ -63,3 +63,25 @@ describe('the audit on two threads', () => {
     expect(alone[0]!.certified).not.toEqual(alone[1]!.certified);
   }, 60_000);
 });
+
+describe('a component that fails on the second thread', () => {
+  it('rejects the audit (so the caller can go on without its guesses) instead of ending the process', async () => {
+    // two components; the first has figures that contradict each other (groups add up to 5, the whole says 9)
+    const cells: AuditCell[] = [];
+    const add = (metric: string, group: string, shown: number | null) => {
+      const figures = shown === null ? null : { numerator: shown, denominator: null, value: shown };
+      cells.push({ metric_id: metric, period_grain: 'all', period_start: '2025-01-01', dimension: group === 'all' ? 'all' : 'grp', group_value: group, shown: figures });
+    };
+    add('a', 'all', 9);
+    add('a', 'g1', 5);
+    add('a', 'g2', null);
+    add('a', 'g3', null);
+    add('a', 'g4', 7);
+    add('b', 'all', 40);
+    add('b', 'g1', null);
+    add('b', 'g2', null);
+    add('b', 'g3', 30);
+    const sys = buildSystem(cells, { metas: new Map(['a', 'b'].map((m) => [m, count(m)])), threshold: 11, existence: 'frames' });
+    await expect(findDisclosures(sys, { parallelFrom: 1 })).rejects.toThrow(/contradict each other/);
+  });
+});

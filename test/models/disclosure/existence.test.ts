@@ -1,0 +1,119 @@
+// Issue 14, route 1 with fixed frames: a group's first appearance in an open-ended frame.
+//
+// The attacker: an evaluator holding the publication (and every earlier one), who knows
+// that counties, ZIP3s, programs, organisations and languages take their groups from the
+// results. County 06001 appears in the frame for the first time with its only row withheld,
+// and it and 06003 (also withheld) add up to 6 from the shown rows. Without existence its
+// denominator lies anywhere in 0..6 (safe); knowing that someone of 06001 exists, the
+// attacker has it in 1..5 (and 06003's too). The audit must see that; a group the earlier
+// publications already listed (sticky frames) tells nothing; person-time counts for
+// existence; a relation the truth does not satisfy is not the data's; a group that may exist
+// through a cut the rounds removed tells nothing.
+import { afterEach, describe, expect, it } from 'vitest';
+import { auditResults, type AuditRow } from '../../../models/disclosure/audit.ts';
+import type { MetricMeta } from '../../../models/disclosure/metricMeta.ts';
+import { existenceRelations } from '../../../models/disclosure/attacker/existence.ts';
+import { exec, openDatabase, type Database } from '../../../models/duckdb.ts';
+
+const meta = (id: string, kind: MetricMeta['kind']): MetricMeta => ({
+  id, kind, direction: 'higher_better', dollarNumerator: false, additiveOverTime: () => true, groupsSumToAll: () => true,
+});
+const METAS = [meta('prop', 'proportion'), meta('visits', 'rate')];
+
+const row = (metric: string, dimension: string, group: string, n: number | null, d: number | null): AuditRow => ({
+  metric_id: metric, period_grain: 'all', period_start: '2025-01-01', dimension, group_value: group,
+  numerator: n, denominator: d, value: n === null || !d ? null : n / d, suppressed: n === null,
+});
+
+// all: 30 of 60; 06005 shown 26 of 54; so 06001 + 06003 = 4 of 6 (complements 2)
+const PUBLISHED: AuditRow[] = [
+  row('prop', 'all', 'all', 30, 60),
+  row('prop', 'county_fips', '06001', null, null),
+  row('prop', 'county_fips', '06003', null, null),
+  row('prop', 'county_fips', '06005', 26, 54),
+];
+
+const denominators = (violations: Awaited<ReturnType<typeof auditResults>>['violations']) =>
+  violations.filter((v) => v.count === 'D').map((v) => `${v.group_value} ${v.low}..${v.high}`).sort();
+
+/** 06001 truly 3 of 4, 06003 1 of 2 (each has someone). */
+const TRUTH: AuditRow[] = [PUBLISHED[0]!, row('prop', 'county_fips', '06001', 3, 4), row('prop', 'county_fips', '06003', 1, 2), PUBLISHED[3]!];
+
+let db: Database | undefined;
+afterEach(() => db?.close());
+
+/** The run's own audit: the published rows and the truth as tables, as finalise.ts audits them. */
+async function audit(published: AuditRow[], truth: AuditRow[], opts: Partial<Parameters<typeof auditResults>[1]> = {}) {
+  db = await openDatabase(':memory:', { memoryLimit: '256MB', threads: 1 });
+  const v = (x: number | null) => (x === null ? 'NULL' : String(x));
+  for (const [name, rs] of [['metric_results', published], ['truth', truth]] as const) {
+    await exec(db.conn, `CREATE TABLE ${name} AS SELECT * FROM (VALUES ${rs.map((r) => `('${r.metric_id}', 'all', DATE '2025-01-01', '${r.dimension}', '${r.group_value}', ${v(r.numerator)}, ${v(r.denominator)}, ${v(r.value)}, ${r.suppressed})`).join(', ')}) t(metric_id, period_grain, period_start, dimension, group_value, numerator, denominator, value, suppressed)`);
+  }
+  return auditResults(db.conn, { metrics: METAS, threshold: 11, truthTable: 'truth', ...opts });
+}
+
+describe('first appearance in an open-ended frame (the run\'s own audit)', () => {
+  it('the new groups\' withheld denominators are in 1..5, not 0..6', async () => {
+    const r = await audit(PUBLISHED, TRUTH);
+    expect(r.ok).toBe(false);
+    expect(denominators(r.violations)).toEqual(['06001 1..5', '06003 1..5']);
+    expect(r.attacker?.byRelation.existence).toBe(2);
+  });
+
+  it('groups an earlier publication listed tell nothing (sticky frames): the same table passes', async () => {
+    const earlier = [row('prop', 'county_fips', '06001', 0, 0), row('prop', 'county_fips', '06003', 0, 0)];
+    const r = await audit(PUBLISHED, TRUTH, { earlierFrames: earlier });
+    expect(r.violations).toEqual([]);
+    expect(r.attacker?.byRelation.existence ?? 0).toBe(0);
+  });
+
+  it('only one of them new: that one is in 1..6, the other reaches 0', async () => {
+    const r = await audit(PUBLISHED, TRUTH, { earlierFrames: [row('prop', 'county_fips', '06003', 0, 0)] });
+    expect(denominators(r.violations)).toEqual(['06001 1..6']);
+  });
+
+  it('person-time counts for existence: a county with withheld member-months may exist through them alone', async () => {
+    // visits: all 25 events in 900 member-months; 06005 shown 24 in 896.5; 06001 and 06003 share 1 event, 3.5 months
+    const visits = [row('visits', 'all', 'all', 25, 900), row('visits', 'county_fips', '06005', 24, 896.5)];
+    const published = [...PUBLISHED, ...visits, row('visits', 'county_fips', '06001', null, null), row('visits', 'county_fips', '06003', null, null)];
+    const truth = [...TRUTH, ...visits, row('visits', 'county_fips', '06001', 1, 2), row('visits', 'county_fips', '06003', 0, 1.5)];
+    const r = await audit(published, truth);
+    expect(r.attacker?.byRelation.existence).toBe(2);
+    expect(denominators(r.violations)).toEqual([]);
+    // the relation, with the person-time at 31 per member-month
+    const [rel] = existenceRelations(published.filter((x) => x.group_value === '06001').map((x) => ({ ...x, shown: null })), new Map(METAS.map((m) => [m.id, m])), null);
+    expect(rel?.terms.map((t) => `${t.key.split('\u001f')[0]} ${t.atom} ${t.coef}`)).toEqual(['prop D -1', 'visits T -31']);
+    expect(rel?.constant).toBe(1);
+  });
+
+  it('a shown positive figure says it already: no relation', () => {
+    const rels = existenceRelations([
+      { ...row('prop', 'county_fips', '06001', null, null), shown: null },
+      { ...row('prop2', 'county_fips', '06001', 3, 12), shown: { numerator: 12, denominator: 20, value: 0.6 } },
+    ], new Map([['prop', meta('prop', 'proportion')], ['prop2', meta('prop2', 'proportion')]]), null);
+    expect(rels).toEqual([]);
+  });
+
+  it('a county whose true counts here are all 0 (it entered the frame elsewhere) gives no relation; the other still does', async () => {
+    const r = await audit(PUBLISHED, [PUBLISHED[0]!, row('prop', 'county_fips', '06001', 4, 6), row('prop', 'county_fips', '06003', 0, 0), PUBLISHED[3]!]);
+    expect(r.attacker?.byRelation.existence).toBe(1);
+    expect(r.attacker?.dropped.existence).toBe(1);
+    // 06001 is in 1..6 (06003 may be 0); 06003 reaches 0
+    expect(denominators(r.violations)).toEqual(['06001 1..6']);
+  });
+
+  it('a group with a surface row this publication does not carry (a cut the rounds removed) may exist through it alone: no relation', async () => {
+    // the surface had prop2 by county too; the rounds removed that cut, 06001's and 06003's rows in it included
+    const r = await audit(PUBLISHED, [...TRUTH, row('prop2', 'county_fips', '06001', 1, 3), row('prop2', 'county_fips', '06003', 0, 0)], { metrics: [...METAS, meta('prop2', 'proportion')] });
+    expect(r.attacker?.byRelation.existence ?? 0).toBe(0);
+    expect(r.violations).toEqual([]);
+  });
+});
+
+describe('an export\'s audit', () => {
+  it('has neither the truth nor the designed surface, and leaves existence out', async () => {
+    const r = await auditResults(PUBLISHED, { metrics: METAS, threshold: 11 });
+    expect(r.attacker?.byRelation.existence ?? 0).toBe(0);
+    expect(r.violations).toEqual([]);
+  });
+});
