@@ -24,7 +24,7 @@ import { atomsOf, atomValues } from './attacker/atoms.ts';
 import { findDisclosures, type RangeOptions } from './attacker/ranges.ts';
 import { favourableDisjunctions, favourableReferenceRelations, type FavourableOptions } from './attacker/reference.ts';
 import { definitionalTies, sharedCountTies } from './attacker/ties.ts';
-import { existenceRelations, openEndedGroups } from './attacker/existence.ts';
+import { existenceRelations, openEndedGroups, uncoveredGroups } from './attacker/existence.ts';
 import { buildSystem, cellKey, type AuditCell, type ExtraRelation, type LinearSystem, type PeopleRule } from './attacker/system.ts';
 import { metricMetaMap, type MetricInput, type MetricMeta } from './metricMeta.ts';
 
@@ -381,14 +381,14 @@ async function audit(published: AuditRow[], truth: readonly AuditRow[] | null, o
     : favourableDisjunctions(cells, references, metas, opts.favourable, spannedWithoutTruth(known));
   // A group's first appearance in an open-ended frame (attacker/existence.ts), checked
   // against the truth. A group with a row of the designed surface (the truth's rows) that
-  // this publication does not carry (a cut the rounds removed) may exist through that row
-  // alone: nothing follows. An export's audit has neither the truth nor the surface: on a
+  // this publication does not carry (a cut the rounds removed), and that no carried row of
+  // the group covers, may exist through that row alone: nothing follows. An export's audit has neither the truth nor the surface: on a
   // 1,500-person export the relations it read from the published cuts alone contradicted the
   // figures, so it leaves them out (the run's own audit, which certifies every publish, has them).
   const earlier = opts.earlierFrames ?? opts.previous;
   const carried = truth ? new Set(known.map(keyOf)) : null;
   const existing = carried && (opts.existence ?? 'frames') === 'frames'
-    ? existenceRelations(cells, metas, earlier ? openEndedGroups(earlier) : null, openEndedGroups(truth!.filter((r) => !carried.has(keyOf(r)))))
+    ? existenceRelations(cells, metas, earlier ? openEndedGroups(earlier) : null, uncoveredGroups(truth!, carried, metas))
     : [];
   const fixed = [...ties.definitional, ...(opts.ties ?? []), ...ordering, ...existing];
   const shared = ties.shared;

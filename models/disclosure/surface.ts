@@ -100,7 +100,8 @@ export async function applyPublicationSurface(conn: DuckDBConnection, metas: Map
   await exec(conn, `CREATE OR REPLACE TEMP TABLE _frame_one AS
 SELECT DISTINCT dimension, group_value FROM ${table} WHERE dimension <> 'all' AND NOT contains(dimension, '*')
 ${Object.entries(ENUM_FRAMES).map(([d, values]) => `UNION SELECT ${str(d)}, unnest([${values.map(str).join(', ')}])`).join('\n')}
-${previous ? previousGroups(previous) : ''}`);
+${openGroups(table)}
+${previous ? openGroups(previous) : ''}`);
   // the frame of each cut: one-way groups, or the product of a two-way cut's parts
   await exec(conn, `CREATE OR REPLACE TEMP TABLE _frame AS
 SELECT c.dimension, f.group_value FROM (SELECT DISTINCT dimension FROM ${table} WHERE dimension <> 'all' AND NOT contains(dimension, '*')) c
@@ -151,16 +152,18 @@ WHERE NOT EXISTS (SELECT 1 FROM ${table} r WHERE r.metric_id = cut.metric_id AND
 }
 
 /**
- * The open-ended groups of the previous publication, from its one-way cuts and the parts of
- * its two-way cuts (a dimension may be published only inside a two-way cut). Enumerated
- * dimensions take their frames from the contract alone.
+ * The open-ended groups of a results table (this run's, or the previous publication's), from
+ * its one-way cuts and the parts of its two-way cuts: a dimension may be published only
+ * inside a two-way cut, and its cells then need the zero rows of a whole frame too, or each
+ * cell the engine wrote would say it is above zero. Enumerated dimensions take their frames
+ * from the contract alone.
  */
-function previousGroups(previous: string): string {
+function openGroups(table: string): string {
   const open = `NOT list_contains([${Object.keys(ENUM_FRAMES).map(str).join(', ')}], dimension)`;
-  const part = (k: 1 | 2) => `SELECT split_part(dimension, '*', ${k}) AS dimension, split_part(group_value, '*', ${k}) AS group_value FROM ${previous}
+  const part = (k: 1 | 2) => `SELECT split_part(dimension, '*', ${k}) AS dimension, split_part(group_value, '*', ${k}) AS group_value FROM ${table}
 WHERE contains(dimension, '*') AND length(group_value) - length(replace(group_value, '*', '')) = 1`;
   return `UNION SELECT dimension, group_value FROM (
-  SELECT dimension, group_value FROM ${previous} WHERE dimension <> 'all' AND NOT contains(dimension, '*')
+  SELECT dimension, group_value FROM ${table} WHERE dimension <> 'all' AND NOT contains(dimension, '*')
   UNION ALL ${part(1)}
   UNION ALL ${part(2)}) WHERE ${open}`;
 }

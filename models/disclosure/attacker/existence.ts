@@ -30,14 +30,7 @@ const isOpenEnded = (dimension: string) => dimension !== 'all' && !(dimension in
 /** The open-ended (dimension, group) pairs a set of rows lists, from one-way cuts and the parts of two-way cuts. */
 export function openEndedGroups(rows: ReadonlyArray<Pick<AuditCell, 'dimension' | 'group_value'>>): Set<string> {
   const out = new Set<string>();
-  for (const r of rows) {
-    const dims = r.dimension.split('*');
-    const values = dims.length === 1 ? [r.group_value] : r.group_value.split('*');
-    if (values.length !== dims.length) continue;
-    dims.forEach((d, k) => {
-      if (isOpenEnded(d)) out.add(`${d}\u001f${values[k]}`);
-    });
-  }
+  for (const r of rows) for (const { dimension, group } of openParts(r)) out.add(`${dimension}\u001f${group}`);
   return out;
 }
 
@@ -51,54 +44,100 @@ function existenceTerms(meta: MetricMeta): Array<{ atom: 'D' | 'X' | 'n' | 'N' |
   return first === 'X' || first === 'n' || first === 'N' ? [{ atom: first, coef: 1 }] : [];
 }
 
-const GRAIN_ORDER = ['all', 'year', 'quarter', 'month'];
+type CellKeyFields = Pick<AuditCell, 'metric_id' | 'period_grain' | 'period_start' | 'dimension' | 'group_value'>;
+
+/** Each open-ended (dimension, group) part of a row: one for a one-way row, up to two for a two-way cell. */
+function openParts(r: Pick<AuditCell, 'dimension' | 'group_value'>): Array<{ dimension: string; group: string }> {
+  if (r.dimension === 'all') return [];
+  const dims = r.dimension.split('*');
+  const values = dims.length === 1 ? [r.group_value] : r.group_value.split('*');
+  if (values.length !== dims.length) return [];
+  return dims.flatMap((d, k) => (isOpenEnded(d) ? [{ dimension: d, group: values[k]! }] : []));
+}
+
+/**
+ * The open-ended groups with a row of the designed surface (`surface`, the truth's rows)
+ * that the publication (`carried`, its row keys) does not carry, where that row being
+ * positive would not make a carried row of the group positive: such a group may exist
+ * through that row alone, so its existence says nothing about the published counts. A row
+ * is covered by a carried row that is at least as large whenever it is positive:
+ *   - a two-way cell by its group's one-way row of the same metric and period (a unit of
+ *     the cell is a unit of the row);
+ *   - a one-way row of a metric additive over time in its dimension by the whole-span row of
+ *     the same cut and group (the span is the sum of its periods), and a two-way cell of such
+ *     a metric by the whole-span one-way row of its group.
+ * A group published in two-way cuts only (a configuration without its one-way cut) is
+ * covered by nothing: its existence is left out there.
+ * Non-additive metrics (people counted per period, under their coverage in that period) are
+ * covered only by the first: a group may have someone in a year and nobody at the span.
+ */
+export function uncoveredGroups(surface: readonly CellKeyFields[], carried: ReadonlySet<string>, metas: ReadonlyMap<string, MetricMeta>): Set<string> {
+  const out = new Set<string>();
+  for (const r of surface) {
+    if (carried.has(cellKey(r))) continue;
+    const meta = metas.get(r.metric_id);
+    for (const { dimension, group } of openParts(r)) {
+      const key = `${dimension}\u001f${group}`;
+      if (out.has(key)) continue;
+      const oneWay = { ...r, dimension, group_value: group };
+      const additive = meta?.additiveOverTime(r.dimension) ?? false;
+      const covers = [
+        ...(r.dimension !== dimension ? [oneWay] : []),
+        ...(additive && r.dimension === dimension ? [{ ...r, period_grain: 'all', period_start: spanStartOf(surface, r) }] : []),
+        ...(additive && meta!.additiveOverTime(dimension) && r.dimension !== dimension ? [{ ...oneWay, period_grain: 'all', period_start: spanStartOf(surface, r) }] : []),
+      ];
+      if (!covers.some((c) => c.period_start !== null && carried.has(cellKey(c as CellKeyFields)))) out.add(key);
+    }
+  }
+  return out;
+}
+
+/** The whole-span row's period_start for a metric (its `all` row at grain `all`), or null. */
+const spanStarts = new WeakMap<readonly CellKeyFields[], Map<string, string>>();
+function spanStartOf(surface: readonly CellKeyFields[], r: CellKeyFields): string | null {
+  let starts = spanStarts.get(surface);
+  if (!starts) {
+    starts = new Map(surface.filter((x) => x.period_grain === 'all' && x.dimension === 'all').map((x) => [x.metric_id, x.period_start]));
+    spanStarts.set(surface, starts);
+  }
+  return starts.get(r.metric_id) ?? null;
+}
 
 /**
  * Existence relations for the open-ended groups of `cells` that `earlier` (the groups the
  * earlier publications listed; null for a first publication) does not have, and that
- * `unpublished` (groups with a row in the designed surface that this publication does not
- * carry: a cut the rounds removed) leaves out. Per group, over its one-way rows (its two-way
- * cells where it has none), per metric and dimension the rows of the coarsest grain
- * published (the whole span, where a cut has it): a group has someone somewhere exactly when
- * one of those is positive. Shown figures that already add up to 1 or more leave a group out.
+ * `uncovered` (uncoveredGroups) leaves in. Per group, over every published row of it (its
+ * one-way rows at every grain; its two-way cells where it has no one-way row): every row of
+ * the group the surface holds is one of these or covered by one, so someone of the group
+ * makes one of them positive. Every grain, not only the coarsest: a metric that is not
+ * additive over time (people under their coverage of the period) can have a group in a year
+ * and not at the whole span. Shown figures that already add up to 1 or more leave a group out.
  */
-export function existenceRelations(cells: readonly AuditCell[], metas: ReadonlyMap<string, MetricMeta>, earlier: ReadonlySet<string> | null, unpublished: ReadonlySet<string> = new Set()): ExtraRelation[] {
-  // per new group and (metric, dimension): its cells by grain
-  const oneWay = new Map<string, Map<string, AuditCell[]>>();
-  const twoWay = new Map<string, Map<string, AuditCell[]>>();
+export function existenceRelations(cells: readonly AuditCell[], metas: ReadonlyMap<string, MetricMeta>, earlier: ReadonlySet<string> | null, uncovered: ReadonlySet<string> = new Set()): ExtraRelation[] {
+  const oneWay = new Map<string, AuditCell[]>();
+  const twoWay = new Map<string, AuditCell[]>();
   for (const c of cells) {
-    if (c.dimension === 'all') continue;
-    const dims = c.dimension.split('*');
-    const values = dims.length === 1 ? [c.group_value] : c.group_value.split('*');
-    if (values.length !== dims.length) continue;
-    dims.forEach((d, k) => {
-      if (!isOpenEnded(d)) return;
-      const group = `${d}\u001f${values[k]}`;
-      if (earlier?.has(group) || unpublished.has(group)) return;
-      const into = dims.length === 1 ? oneWay : twoWay;
-      let series = into.get(group);
-      if (!series) into.set(group, (series = new Map()));
-      const key = `${c.metric_id}\u001f${c.dimension}`;
-      const list = series.get(key);
+    const parts = openParts(c);
+    const into = c.dimension.includes('*') ? twoWay : oneWay;
+    for (const { dimension, group } of parts) {
+      const key = `${dimension}\u001f${group}`;
+      if (earlier?.has(key) || uncovered.has(key)) continue;
+      const list = into.get(key);
       if (list) list.push(c);
-      else series.set(key, [c]);
-    });
+      else into.set(key, [c]);
+    }
   }
   const out: ExtraRelation[] = [];
   for (const group of new Set([...oneWay.keys(), ...twoWay.keys()])) {
-    const series = oneWay.get(group) ?? twoWay.get(group)!;
+    const members = oneWay.get(group) ?? twoWay.get(group)!;
     const terms: ExtraRelation['terms'] = [];
     let shown = 0;
-    for (const list of series.values()) {
-      const coarsest = Math.min(...list.map((c) => GRAIN_ORDER.indexOf(c.period_grain)));
-      for (const c of list) {
-        if (GRAIN_ORDER.indexOf(c.period_grain) !== coarsest) continue;
-        const meta = metas.get(c.metric_id);
-        if (!meta) continue;
-        for (const t of existenceTerms(meta)) {
-          if (c.shown) shown += t.coef * (shownAtom(meta, c, t.atom) ?? 0);
-          else terms.push({ key: cellKey(c), atom: t.atom, coef: -t.coef });
-        }
+    for (const c of members) {
+      const meta = metas.get(c.metric_id);
+      if (!meta) continue;
+      for (const t of existenceTerms(meta)) {
+        if (c.shown) shown += t.coef * (shownAtom(meta, c, t.atom) ?? 0);
+        else terms.push({ key: cellKey(c), atom: t.atom, coef: -t.coef });
       }
     }
     if (shown >= 1 - 1e-9 || !terms.length) continue;

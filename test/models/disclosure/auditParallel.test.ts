@@ -66,7 +66,8 @@ describe('the audit on two threads', () => {
 
 describe('a component that fails on the second thread', () => {
   it('rejects the audit (so the caller can go on without its guesses) instead of ending the process', async () => {
-    // two components; the first has figures that contradict each other (groups add up to 5, the whole says 9)
+    // the largest component (the worker takes it first) has figures that contradict each
+    // other (the shown groups add up to 12, the whole says 9)
     const cells: AuditCell[] = [];
     const add = (metric: string, group: string, shown: number | null) => {
       const figures = shown === null ? null : { numerator: shown, denominator: null, value: shown };
@@ -77,11 +78,20 @@ describe('a component that fails on the second thread', () => {
     add('a', 'g2', null);
     add('a', 'g3', null);
     add('a', 'g4', 7);
-    add('b', 'all', 40);
-    add('b', 'g1', null);
-    add('b', 'g2', null);
-    add('b', 'g3', 30);
-    const sys = buildSystem(cells, { metas: new Map(['a', 'b'].map((m) => [m, count(m)])), threshold: 11, existence: 'frames' });
+    // and work for this thread (many components, each with a small count to decide), so that
+    // the worker's failure arrives while this thread is still deciding them
+    const others = Array.from({ length: 60 }, (_, i) => `b${i}`);
+    for (const m of others) {
+      add(m, 'all', 40);
+      add(m, 'g1', null);
+      add(m, 'g2', null);
+      add(m, 'g3', 30);
+    }
+    const metas = new Map(['a', ...others].map((m) => [m, count(m)]));
+    // the worker thread started and warm (it is kept between audits), so its answer comes
+    // back within milliseconds, while this thread still has most of its components to do
+    await findDisclosures(buildSystem(cells.filter((c) => c.metric_id !== 'a'), { metas, threshold: 11, existence: 'frames' }), { parallelFrom: 1 });
+    const sys = buildSystem(cells, { metas, threshold: 11, existence: 'frames' });
     await expect(findDisclosures(sys, { parallelFrom: 1 })).rejects.toThrow(/contradict each other/);
   });
 });

@@ -20,8 +20,8 @@ const meta = (id: string, kind: MetricMeta['kind']): MetricMeta => ({
 });
 const METAS = [meta('prop', 'proportion'), meta('visits', 'rate')];
 
-const row = (metric: string, dimension: string, group: string, n: number | null, d: number | null): AuditRow => ({
-  metric_id: metric, period_grain: 'all', period_start: '2025-01-01', dimension, group_value: group,
+const row = (metric: string, dimension: string, group: string, n: number | null, d: number | null, grain = 'all', start = '2025-01-01'): AuditRow => ({
+  metric_id: metric, period_grain: grain, period_start: start, dimension, group_value: group,
   numerator: n, denominator: d, value: n === null || !d ? null : n / d, suppressed: n === null,
 });
 
@@ -47,7 +47,7 @@ async function audit(published: AuditRow[], truth: AuditRow[], opts: Partial<Par
   db = await openDatabase(':memory:', { memoryLimit: '256MB', threads: 1 });
   const v = (x: number | null) => (x === null ? 'NULL' : String(x));
   for (const [name, rs] of [['metric_results', published], ['truth', truth]] as const) {
-    await exec(db.conn, `CREATE TABLE ${name} AS SELECT * FROM (VALUES ${rs.map((r) => `('${r.metric_id}', 'all', DATE '2025-01-01', '${r.dimension}', '${r.group_value}', ${v(r.numerator)}, ${v(r.denominator)}, ${v(r.value)}, ${r.suppressed})`).join(', ')}) t(metric_id, period_grain, period_start, dimension, group_value, numerator, denominator, value, suppressed)`);
+    await exec(db.conn, `CREATE TABLE ${name} AS SELECT * FROM (VALUES ${rs.map((r) => `('${r.metric_id}', '${r.period_grain}', DATE '${r.period_start}', '${r.dimension}', '${r.group_value}', ${v(r.numerator)}, ${v(r.denominator)}, ${v(r.value)}, ${r.suppressed})`).join(', ')}) t(metric_id, period_grain, period_start, dimension, group_value, numerator, denominator, value, suppressed)`);
   }
   return auditResults(db.conn, { metrics: METAS, threshold: 11, truthTable: 'truth', ...opts });
 }
@@ -105,6 +105,43 @@ describe('first appearance in an open-ended frame (the run\'s own audit)', () =>
   it('a group with a surface row this publication does not carry (a cut the rounds removed) may exist through it alone: no relation', async () => {
     // the surface had prop2 by county too; the rounds removed that cut, 06001's and 06003's rows in it included
     const r = await audit(PUBLISHED, [...TRUTH, row('prop2', 'county_fips', '06001', 1, 3), row('prop2', 'county_fips', '06003', 0, 0)], { metrics: [...METAS, meta('prop2', 'proportion')] });
+    expect(r.attacker?.byRelation.existence ?? 0).toBe(0);
+    expect(r.violations).toEqual([]);
+  });
+});
+
+describe('removed cuts and grains', () => {
+  const year = (metric: string, group: string, n: number | null, d: number | null) => row(metric, group === 'all' ? 'all' : 'county_fips', group, n, d, 'year', '2025-01-01');
+
+  it('a removed year cut of a metric additive over time, its whole span published: the span row is positive whenever a year row is, so the relation stays', async () => {
+    // prop adds up over time: the rounds removed its county cut by year, the span stays
+    const removed = [year('prop', 'all', 30, 60), year('prop', '06001', 3, 4), year('prop', '06003', 1, 2), year('prop', '06005', 26, 54)];
+    const r = await audit([...PUBLISHED, removed[0]!], [...TRUTH, ...removed]);
+    expect(r.attacker?.byRelation.existence).toBe(2);
+    expect(denominators(r.violations)).toEqual(['06001 1..5', '06003 1..5']);
+  });
+
+  it('a metric not additive over time (people under their coverage of the period): a group can be in a year and at nobody at the span, and the relation takes every grain', async () => {
+    const people = meta('people', 'proportion');
+    people.additiveOverTime = () => false;
+    // 06001 has nobody at the span (shown 0) but 3 people in 2025 (withheld; 06003 the other 2 of 5 not shown)
+    const published = [
+      row('people', 'all', 'all', 30, 60), row('people', 'county_fips', '06001', 0, 0), row('people', 'county_fips', '06005', 30, 60),
+      year('people', 'all', 20, 45), year('people', '06001', null, null), year('people', '06003', null, null), year('people', '06005', 18, 40),
+      row('people', 'county_fips', '06003', 0, 0),
+    ];
+    const truth = published.map((x) => (x.group_value === '06001' && x.period_grain === 'year' ? year('people', '06001', 1, 3) : x.group_value === '06003' && x.period_grain === 'year' ? year('people', '06003', 1, 2) : x));
+    const r = await audit(published, truth, { metrics: [people] });
+    expect(r.attacker?.byRelation.existence).toBe(2);
+    // without the year rows in the sum, both could be 0 in 2025; with them, each has someone
+    expect(denominators(r.violations)).toEqual(['06001 1..4', '06003 1..4']);
+  });
+
+  it('a removed year cut of a metric not additive over time: the group may be in that year alone, so nothing follows', async () => {
+    const people = meta('prop', 'proportion');
+    people.additiveOverTime = () => false;
+    const removed = [year('prop', '06001', 3, 4), year('prop', '06003', 1, 2), year('prop', '06005', 26, 54)];
+    const r = await audit([...PUBLISHED, year('prop', 'all', 30, 60)], [...TRUTH, year('prop', 'all', 30, 60), ...removed], { metrics: [people, METAS[1]!] });
     expect(r.attacker?.byRelation.existence ?? 0).toBe(0);
     expect(r.violations).toEqual([]);
   });

@@ -136,4 +136,15 @@ describe('finaliseResults keeps frames from one publication to the next (issue 1
     const frame = (await readResults(db, "dimension = 'county_fips'")).map((x) => [x.group_value, x.numerator, x.denominator]);
     expect(frame).toEqual([['37001', 20, 40], ['37002', 0, 0], ['37003', 20, 40]]);
   });
+
+  test('a dimension published only inside a two-way cut gets its whole frame there: no cell says it is above zero by existing', async () => {
+    const c = (dimension: string, group_value: string, numerator: number, denominator: number): ResultInput => ({ metric_id: 'p', dimension, group_value, numerator, denominator });
+    // counties only inside domain x county: food in 37001, housing in 37003
+    db = await resultsDb([c('all', 'all', 40, 80), c('domain', 'food', 20, 40), c('domain', 'housing', 20, 40), c('domain*county_fips', 'food*37001', 20, 40), c('domain*county_fips', 'housing*37003', 20, 40)]);
+    await finaliseResults(db.conn, { metrics: [p], config: { referenceGroups: {}, suppressionThreshold: 11 } });
+    const cells = new Map((await readResults(db, "dimension = 'domain*county_fips'")).map((x) => [x.group_value as string, [x.numerator, x.denominator]]));
+    expect(cells.get('housing*37001')).toEqual([0, 0]);
+    expect(cells.get('food*37003')).toEqual([0, 0]);
+    expect(cells.get('food*37001')).toEqual([20, 40]);
+  });
 });
