@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from attacklib.model import FAVOURABLE_MIN_D, STAGES, ROUTE_OF_STAGE, System, read_directory, count_quantities  # noqa: E402
 from attacklib.routes import (in_1_10, km_route, person_time_route, private_figures, qvalue_route,  # noqa: E402
                               quarantine_route)
-from attacklib.solve import ComponentLP, Solver  # noqa: E402
+from attacklib.solve import CRASHES, ComponentLP, Solver  # noqa: E402
 from attacklib.views import View  # noqa: E402
 
 QUANTITY_NAMES = {
@@ -368,6 +368,8 @@ def main(argv=None):
         'exact': sum(1 for f in findings if f['exact']),
         'bounded': sum(1 for f in findings if not f['exact']),
         'seconds': round(time.time() - t0, 1),
+        # solves whose solver process died (HiGHS aborts), each redone without presolve
+        'solver_crashes': dict(CRASHES),
         'roles': {name: {
             'rows': len(an.view.rows), 'unknowns': len(an.cands), 'relations': len(an.system.relations),
             'undecided_before_lp': an.undecided_before_lp, 'seconds': round(an.seconds, 1), 'solver': an.solver.stats,

@@ -1,7 +1,7 @@
 // The attacker tested on its own (issue 14): tiny download folders, one per route, whose
 // leaks are worked out by hand in the comments. attack.py must find exactly those: a count
 // it pins or bounds inside 1..10, with the interval given here, and nothing that is not one.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -39,6 +39,34 @@ const withheldPair = (n: number, d: number): ResultRow[] => [
 ];
 
 // Each case runs its own python process: run them side by side.
+/** Route 4's case where only the LP proves a group reaches 30 (the test of that name works it out). */
+function twoYearsCase(): string {
+  const dir = tmp();
+  const e = 'enrollment_after_referral_rate';
+  const t = 'days_to_close';
+  const whole = { period_grain: 'all', period_start: '2025-01-01', period_end: '2026-10-31' };
+  const y25 = { period_grain: 'year', period_start: '2025-01-01', period_end: '2025-12-31' };
+  const y26 = { period_grain: 'year', period_start: '2026-01-01', period_end: '2026-10-31' };
+  const cut = (metric_id: string, period: Record<string, string>, figures: Array<[string, number, number] | [string]>): ResultRow[] =>
+    figures.map(([group, n, d]) => ({
+      metric_id, ...period, dimension: group === 'all' ? 'all' : 'sex', group_value: group,
+      ...(n === undefined ? { suppressed: true } : { numerator: n, denominator: d }),
+      ...(metric_id === e && group !== 'all' ? { reference_group: 'female' } : {}),
+    }));
+  writeRole(dir, 'evaluator', {
+    catalog: [proportion(e, { windows: [90], direction: 'higher_better' }), { id: t, kind: 'duration', direction: 'lower_better' }],
+    rows: [
+      ...cut(e, whole, [['all', 20, 272], ['female', 11, 220], ['male'], ['other'], ['unknown', 0, 0]]),
+      ...cut(e, y25, [['all', 20, 126], ['female', 11, 100], ['male'], ['other'], ['unknown', 0, 0]]),
+      ...cut(e, y26, [['all', 0, 146], ['female', 0, 120], ['male'], ['other'], ['unknown', 0, 0]]),
+      ...cut(t, { ...whole, period_start: '2024-01-01' }, [['all', 191, 300], ['female', 150, 230], ['male', 30, 48], ['other', 11, 22], ['unknown', 0, 0]]),
+      ...cut(t, y25, [['all', 90, 150], ['female', 70, 110], ['male'], ['other'], ['unknown', 0, 0]]),
+      ...cut(t, y26, [['all', 101, 150], ['female', 80, 120], ['male'], ['other'], ['unknown', 0, 0]]),
+    ],
+  });
+  return dir;
+}
+
 describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing ? ` (skipped: ${missing})` : ''}`, { concurrent: true }, () => {
   it('route 1, existence and relations: two withheld groups that must add up to 10, each at least 1, lie in 1..9', async () => {
     // all: 40 referrals, 20 closed; group a shows 30 and 15. b + c = 10 referrals (each >= 1
@@ -263,34 +291,27 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
       }
     }
     expect([Math.min(...enrolled), Math.max(...enrolled)]).toEqual([7, 9]);
-    const dir = tmp();
-    const e = 'enrollment_after_referral_rate';
-    const t = 'days_to_close';
-    const whole = { period_grain: 'all', period_start: '2025-01-01', period_end: '2026-10-31' };
-    const y25 = { period_grain: 'year', period_start: '2025-01-01', period_end: '2025-12-31' };
-    const y26 = { period_grain: 'year', period_start: '2026-01-01', period_end: '2026-10-31' };
-    const cut = (metric_id: string, period: Record<string, string>, figures: Array<[string, number, number] | [string]>): ResultRow[] =>
-      figures.map(([group, n, d]) => ({
-        metric_id, ...period, dimension: group === 'all' ? 'all' : 'sex', group_value: group,
-        ...(n === undefined ? { suppressed: true } : { numerator: n, denominator: d }),
-        ...(metric_id === e && group !== 'all' ? { reference_group: 'female' } : {}),
-      }));
-    writeRole(dir, 'evaluator', {
-      catalog: [proportion(e, { windows: [90], direction: 'higher_better' }), { id: t, kind: 'duration', direction: 'lower_better' }],
-      rows: [
-        ...cut(e, whole, [['all', 20, 272], ['female', 11, 220], ['male'], ['other'], ['unknown', 0, 0]]),
-        ...cut(e, y25, [['all', 20, 126], ['female', 11, 100], ['male'], ['other'], ['unknown', 0, 0]]),
-        ...cut(e, y26, [['all', 0, 146], ['female', 0, 120], ['male'], ['other'], ['unknown', 0, 0]]),
-        ...cut(t, { ...whole, period_start: '2024-01-01' }, [['all', 191, 300], ['female', 150, 230], ['male', 30, 48], ['other', 11, 22], ['unknown', 0, 0]]),
-        ...cut(t, y25, [['all', 90, 150], ['female', 70, 110], ['male'], ['other'], ['unknown', 0, 0]]),
-        ...cut(t, y26, [['all', 101, 150], ['female', 80, 120], ['male'], ['other'], ['unknown', 0, 0]]),
-      ],
-    });
+    const dir = twoYearsCase();
     const r = await attack(dir, services(), ['--fixed-frames']);
     expect(r.findings.map((f) => `${f.route} ${f.metric} ${f.grain} ${f.period} ${f.dimension}=${f.group} ${f.quantity} [${f.interval[0]},${f.interval[1]}]`).sort()).toEqual([
       'reference_group enrollment_after_referral_rate all 2025-01-01 sex=other numerator [7,9]',
       'reference_group enrollment_after_referral_rate year 2025-01-01 sex=other numerator [7,9]',
     ]);
+  });
+
+  it('a solver that dies (HiGHS aborting the process, as scipy 1.10 sometimes does) is redone without presolve: the same findings', async () => {
+    // ATTACK_TEST_ABORT_SOLVES: every LP and MILP child aborts, as HiGHS did once on the e2e check
+    const dir = twoYearsCase();
+    const summary = join(dir, 'summary.json');
+    const r = await attack(dir, services(), ['--fixed-frames', '--summary', summary], { ATTACK_TEST_ABORT_SOLVES: '1' });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.findings.map((f) => `${f.route} ${f.metric} ${f.grain} ${f.period} ${f.dimension}=${f.group} ${f.quantity} [${f.interval[0]},${f.interval[1]}]`).sort()).toEqual([
+      'reference_group enrollment_after_referral_rate all 2025-01-01 sex=other numerator [7,9]',
+      'reference_group enrollment_after_referral_rate year 2025-01-01 sex=other numerator [7,9]',
+    ]);
+    const crashes = JSON.parse(readFileSync(summary, 'utf8')).solver_crashes as { solves: number; recovered: number };
+    expect(crashes.solves).toBeGreaterThan(0);
+    expect(crashes.recovered).toBe(crashes.solves);
   });
 
   it('route 4 takes the reference from current rows only: a row pending revision names the previous publication\'s', async () => {

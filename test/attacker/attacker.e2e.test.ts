@@ -6,7 +6,7 @@
 //
 // Run by `npm run check:attacker` (vitest.attacker.config.ts), not by CI (about 13 minutes
 // under load). On 2026-12-07 it found nothing on the 3,000-person drop (README, Development).
-import { readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync, mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,9 @@ import { ATTACK, PYTHON, missingPython, type Finding } from './fixtures.ts';
 const missing = missingPython();
 /** The drop's size (CI runs a smaller one: CLOSELOOP_ATTACKER_PEOPLE). */
 const PEOPLE = process.env.CLOSELOOP_ATTACKER_PEOPLE ?? '3000';
-const dir = mkdtempSync(join(tmpdir(), 'closeloop-attacker-'));
+/** CLOSELOOP_ATTACKER_KEEP=DIR: work in DIR and keep it (the drop, both publications as fetched, the findings), to rerun attack.py by hand. */
+const keep = process.env.CLOSELOOP_ATTACKER_KEEP;
+const dir = keep ? (mkdirSync(keep, { recursive: true }), keep) : mkdtempSync(join(tmpdir(), 'closeloop-attacker-'));
 const drop = join(dir, 'drop');
 const store = join(dir, 'store');
 let findings: Finding[] = [];
@@ -26,7 +28,9 @@ let findings: Finding[] = [];
 let busy = 0;
 let summary: { by_route: Record<string, number>; roles: Record<string, { notes: string[]; solver: Record<string, number> }> } | null = null;
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  if (!keep) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Append one referral under a new id: a copy of an existing closed one. */
 function addOneReferral(file: string) {

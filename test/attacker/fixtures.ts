@@ -125,10 +125,10 @@ export interface Finding {
 }
 
 /** Run attack.py; returns its findings and exit code. */
-export function attack(fetchDir: string, services: string, extra: string[] = []): Promise<{ code: number | null; findings: Finding[]; stderr: string }> {
+export function attack(fetchDir: string, services: string, extra: string[] = [], env: Record<string, string> = {}): Promise<{ code: number | null; findings: Finding[]; stderr: string }> {
   const out = join(fetchDir, 'findings.jsonl');
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [ATTACK, fetchDir, '--services', services, '--out', out, '--quiet', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(PYTHON, [ATTACK, fetchDir, '--services', services, '--out', out, '--quiet', ...extra], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);

@@ -10,6 +10,7 @@
 A count is a leak when its feasible range lies inside 1..10.
 """
 import os
+import pickle
 import time
 
 import numpy as np
@@ -19,6 +20,49 @@ from scipy.sparse.csgraph import connected_components
 
 EPS = 1e-6
 SAFE = 'safe'  # a count whose range reaches 0 or 11 or more
+
+
+def _in_child(call):
+    """call() in a forked child; its result, or None when the child died.
+
+    scipy 1.10's HiGHS sometimes aborts the whole process from C++ (seen once on the
+    3,000-person check: "terminate called after throwing an instance of 'std::length_error'",
+    a known HiGHS presolve/postsolve bug, ERGO-Code/HiGHS#1406, scipy#22188). With a time
+    limit the solve path depends on the machine's load, so it does not happen every time.
+    Python cannot catch an abort, so each solve runs in a child."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: solve, send the result, leave without cleanup
+        os.close(r)
+        try:
+            if os.environ.get('ATTACK_TEST_ABORT_SOLVES'):
+                os.abort()  # tests: the crash the guard is for
+            data = pickle.dumps(call())
+        except BaseException:
+            data = b''
+        with os.fdopen(w, 'wb') as f:
+            f.write(data)
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r, 'rb') as f:
+        data = f.read()
+    os.waitpid(pid, 0)
+    return pickle.loads(data) if data else None
+
+
+CRASHES = {'solves': 0, 'recovered': 0}
+
+
+def guarded(solve, fallback):
+    """solve() in a child; if the solver dies there, fallback() (the same problem without
+    presolve) in this process."""
+    res = _in_child(solve)
+    if res is not None:
+        return res
+    CRASHES['solves'] += 1
+    res = fallback()
+    CRASHES['recovered'] += 1
+    return res
 WHOLE_LP_MAX_RELATIONS = 20000
 INF = float('inf')
 
@@ -362,7 +406,9 @@ class ComponentLP:
         if capped:
             hi = np.minimum(self.hi, np.maximum(self.lo, 0) + 1e6)
             bounds = list(zip(np.where(np.isinf(self.lo), None, self.lo), hi))
-        return linprog(c, A_ub=self.A_ub, b_ub=self.b_ub, A_eq=self.A_eq, b_eq=self.b_eq, bounds=bounds, method='highs')
+        def lp(options):
+            return lambda: linprog(c, A_ub=self.A_ub, b_ub=self.b_ub, A_eq=self.A_eq, b_eq=self.b_eq, bounds=bounds, method='highs', options=options)
+        return guarded(lp({}), lp({'presolve': False}))
 
     def solve_int(self, c, seconds, capped=False):
         self.stats['milp_solves'] += 1
@@ -372,7 +418,9 @@ class ComponentLP:
         if self.A_ub is not None:
             cons.append(LinearConstraint(self.A_ub, -np.inf, self.b_ub))
         hi = np.minimum(self.hi, np.maximum(self.lo, 0) + 1e6) if capped else self.hi
-        return milp(c, constraints=cons, integrality=np.ones(self.n), bounds=Bounds(self.lo, hi), options={'time_limit': seconds})
+        def mip(options):
+            return lambda: milp(c, constraints=cons, integrality=np.ones(self.n), bounds=Bounds(self.lo, hi), options={'time_limit': seconds, **options})
+        return guarded(mip({}), mip({'presolve': False}))
 
     def interval(self, v, milp_s, integer=True):
         """[min, max] of v over integer solutions (LP first, MILP where the LP is fractional),
