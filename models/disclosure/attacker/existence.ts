@@ -66,8 +66,10 @@ function openParts(r: Pick<AuditCell, 'dimension' | 'group_value'>): Array<{ dim
  *   - a one-way row of a metric additive over time in its dimension by the whole-span row of
  *     the same cut and group (the span is the sum of its periods), and a two-way cell of such
  *     a metric by the whole-span one-way row of its group.
- * A group published in two-way cuts only (a configuration without its one-way cut) is
- * covered by nothing: its existence is left out there.
+ * A removed two-way cell whose group has no carried one-way row of that period, and a
+ * removed whole-span row whose periods are published, count as uncovered: the relation is
+ * left out there (weaker than an attacker who adds the periods up; not a leak the audit
+ * adds, but one it does not model).
  * Non-additive metrics (people counted per period, under their coverage in that period) are
  * covered only by the first: a group may have someone in a year and nobody at the span.
  */
@@ -106,35 +108,45 @@ function spanStartOf(surface: readonly CellKeyFields[], r: CellKeyFields): strin
 /**
  * Existence relations for the open-ended groups of `cells` that `earlier` (the groups the
  * earlier publications listed; null for a first publication) does not have, and that
- * `uncovered` (uncoveredGroups) leaves in. Per group, over every published row of it (its
- * one-way rows at every grain; its two-way cells where it has no one-way row): every row of
- * the group the surface holds is one of these or covered by one, so someone of the group
- * makes one of them positive. Every grain, not only the coarsest: a metric that is not
- * additive over time (people under their coverage of the period) can have a group in a year
- * and not at the whole span. Shown figures that already add up to 1 or more leave a group out.
+ * `uncovered` (uncoveredGroups) leaves in. Per group, the sum runs over:
+ *   - its one-way rows: of a metric additive over time in the dimension whose whole-span row
+ *     is published, that row alone (it is the sum of the periods, so the finer rows add
+ *     nothing, and removing a finer cut leaves the sum as it is); otherwise every grain (a
+ *     metric that does not add up over time counts people under their coverage of the
+ *     period: a program can have someone in a year and nobody at the span);
+ *   - its two-way cells where the group has no one-way row of that metric and period (a cell
+ *     is part of that row), by the same rule for grains.
+ * Every row of the group the surface holds is one of these or covered by one (see
+ * uncoveredGroups), so someone of the group makes one of them positive. Shown figures that
+ * already add up to 1 or more leave a group out.
  */
 export function existenceRelations(cells: readonly AuditCell[], metas: ReadonlyMap<string, MetricMeta>, earlier: ReadonlySet<string> | null, uncovered: ReadonlySet<string> = new Set()): ExtraRelation[] {
-  const oneWay = new Map<string, AuditCell[]>();
-  const twoWay = new Map<string, AuditCell[]>();
+  const present = new Set(cells.map((c) => cellKey(c)));
+  const spanStart = new Map<string, string>();
+  for (const c of cells) if (c.period_grain === 'all') spanStart.set(c.metric_id, c.period_start);
+  /** A finer row of an additive metric whose whole-span row (same cut and group) is published: the span row stands for it. */
+  const spannedByPublished = (c: AuditCell, meta: MetricMeta) => c.period_grain !== 'all' && meta.additiveOverTime(c.dimension)
+    && spanStart.has(c.metric_id) && present.has(cellKey({ ...c, period_grain: 'all', period_start: spanStart.get(c.metric_id)! }));
+  const members = new Map<string, AuditCell[]>();
   for (const c of cells) {
-    const parts = openParts(c);
-    const into = c.dimension.includes('*') ? twoWay : oneWay;
-    for (const { dimension, group } of parts) {
+    const meta = metas.get(c.metric_id);
+    if (!meta || spannedByPublished(c, meta)) continue;
+    const twoWay = c.dimension.includes('*');
+    for (const { dimension, group } of openParts(c)) {
       const key = `${dimension}\u001f${group}`;
       if (earlier?.has(key) || uncovered.has(key)) continue;
-      const list = into.get(key);
+      if (twoWay && present.has(cellKey({ ...c, dimension, group_value: group }))) continue;
+      const list = members.get(key);
       if (list) list.push(c);
-      else into.set(key, [c]);
+      else members.set(key, [c]);
     }
   }
   const out: ExtraRelation[] = [];
-  for (const group of new Set([...oneWay.keys(), ...twoWay.keys()])) {
-    const members = oneWay.get(group) ?? twoWay.get(group)!;
+  for (const list of members.values()) {
     const terms: ExtraRelation['terms'] = [];
     let shown = 0;
-    for (const c of members) {
-      const meta = metas.get(c.metric_id);
-      if (!meta) continue;
+    for (const c of list) {
+      const meta = metas.get(c.metric_id)!;
       for (const t of existenceTerms(meta)) {
         if (c.shown) shown += t.coef * (shownAtom(meta, c, t.atom) ?? 0);
         else terms.push({ key: cellKey(c), atom: t.atom, coef: -t.coef });

@@ -23,7 +23,8 @@ SAFE = 'safe'  # a count whose range reaches 0 or 11 or more
 
 
 def _in_child(call):
-    """call() in a forked child; its result, or None when the child died.
+    """call() in a forked child: ('ok', result), ('error', exception) for a Python error
+    there, or None when the child died without answering.
 
     scipy 1.10's HiGHS sometimes aborts the whole process from C++ (seen once on the
     3,000-person check: "terminate called after throwing an instance of 'std::length_error'",
@@ -31,23 +32,35 @@ def _in_child(call):
     limit the solve path depends on the machine's load, so it does not happen every time.
     Python cannot catch an abort, so each solve runs in a child."""
     r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: solve, send the result, leave without cleanup
+    try:
+        pid = os.fork()
+    except OSError:
         os.close(r)
+        os.close(w)
+        raise
+    if pid == 0:  # the child: solve, send the answer, and leave whatever happens
         try:
+            os.close(r)
             if os.environ.get('ATTACK_TEST_ABORT_SOLVES'):
                 os.abort()  # tests: the crash the guard is for
-            data = pickle.dumps(call())
-        except BaseException:
-            data = b''
-        with os.fdopen(w, 'wb') as f:
-            f.write(data)
-        os._exit(0)
+            try:
+                data = pickle.dumps(('ok', call()))
+            except Exception as e:  # noqa: BLE001 - a Python error goes back to the parent as such
+                data = pickle.dumps(('error', e))
+            with os.fdopen(w, 'wb') as f:
+                f.write(data)
+        finally:
+            os._exit(0)
     os.close(w)
     with os.fdopen(r, 'rb') as f:
         data = f.read()
     os.waitpid(pid, 0)
-    return pickle.loads(data) if data else None
+    if not data:
+        return None
+    try:
+        return pickle.loads(data)
+    except Exception:  # noqa: BLE001 - a truncated answer: the child died while writing
+        return None
 
 
 CRASHES = {'solves': 0, 'recovered': 0}
@@ -55,14 +68,24 @@ CRASHES = {'solves': 0, 'recovered': 0}
 
 def guarded(solve, fallback):
     """solve() in a child; if the solver dies there, fallback() (the same problem without
-    presolve) in this process."""
-    res = _in_child(solve)
-    if res is not None:
-        return res
-    CRASHES['solves'] += 1
+    presolve) in another child, and only then in this process. A Python error in a child
+    is raised here, as if the solve had run here."""
+    for attempt in (solve, fallback):
+        answer = _in_child(attempt)
+        if answer is not None:
+            kind, value = answer
+            if kind == 'error':
+                raise value
+            if attempt is fallback:
+                CRASHES['recovered'] += 1
+            return value
+        if attempt is solve:
+            CRASHES['solves'] += 1
     res = fallback()
     CRASHES['recovered'] += 1
     return res
+
+
 WHOLE_LP_MAX_RELATIONS = 20000
 INF = float('inf')
 

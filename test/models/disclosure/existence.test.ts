@@ -111,7 +111,8 @@ describe('first appearance in an open-ended frame (the run\'s own audit)', () =>
 });
 
 describe('removed cuts and grains', () => {
-  const year = (metric: string, group: string, n: number | null, d: number | null) => row(metric, group === 'all' ? 'all' : 'county_fips', group, n, d, 'year', '2025-01-01');
+  // the year 2026 inside a whole span that starts 2025-01-01: the span row is found by the span's start, not the year's
+  const year = (metric: string, group: string, n: number | null, d: number | null) => row(metric, group === 'all' ? 'all' : 'county_fips', group, n, d, 'year', '2026-01-01');
 
   it('a removed year cut of a metric additive over time, its whole span published: the span row is positive whenever a year row is, so the relation stays', async () => {
     // prop adds up over time: the rounds removed its county cut by year, the span stays
@@ -135,6 +136,22 @@ describe('removed cuts and grains', () => {
     expect(r.attacker?.byRelation.existence).toBe(2);
     // without the year rows in the sum, both could be 0 in 2025; with them, each has someone
     expect(denominators(r.violations)).toEqual(['06001 1..4', '06003 1..4']);
+  });
+
+  it('a group whose only possibly positive rows are two-way cells of a metric without its one-way row there: those cells are in the sum', async () => {
+    const twoWay = meta('prop3', 'proportion');
+    const cell = (group: string, n: number | null, d: number | null) => row('prop3', 'domain*county_fips', group, n, d);
+    // prop by county shows 06001 and 06003 at zero; prop3 is published by domain x county only,
+    // food*06001 and food*06003 withheld, adding up to 6 from food's margin
+    const published = [
+      row('prop', 'all', 'all', 30, 60), row('prop', 'county_fips', '06001', 0, 0), row('prop', 'county_fips', '06003', 0, 0), row('prop', 'county_fips', '06005', 30, 60),
+      row('prop3', 'all', 'all', 20, 40), row('prop3', 'domain', 'food', 20, 40),
+      cell('food*06001', null, null), cell('food*06003', null, null), cell('food*06005', 17, 34),
+    ];
+    const truth = published.map((x) => (x.group_value === 'food*06001' ? cell('food*06001', 2, 4) : x.group_value === 'food*06003' ? cell('food*06003', 1, 2) : x));
+    const r = await audit(published, truth, { metrics: [METAS[0]!, twoWay] });
+    expect(r.attacker?.byRelation.existence).toBe(2);
+    expect(denominators(r.violations)).toEqual(['food*06001 1..5', 'food*06003 1..5']);
   });
 
   it('a removed year cut of a metric not additive over time: the group may be in that year alone, so nothing follows', async () => {
