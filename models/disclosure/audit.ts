@@ -382,9 +382,10 @@ async function audit(published: AuditRow[], truth: readonly AuditRow[] | null, o
   // A group's first appearance in an open-ended frame (attacker/existence.ts), checked
   // against the truth. A group with a row of the designed surface (the truth's rows) that
   // this publication does not carry (a cut the rounds removed), and that no carried row of
-  // the group covers, may exist through that row alone: nothing follows. An export's audit has neither the truth nor the surface: on a
-  // 1,500-person export the relations it read from the published cuts alone contradicted the
-  // figures, so it leaves them out (the run's own audit, which certifies every publish, has them).
+  // the group covers, may exist through that row alone: nothing follows. An export's audit
+  // has neither the truth nor the surface: on a 1,500-person export the relations it read
+  // from the published cuts alone contradicted the figures, so it leaves them out (the
+  // run's own audit, which certifies every publish, has them).
   const earlier = opts.earlierFrames ?? opts.previous;
   const carried = truth ? new Set(known.map(keyOf)) : null;
   const existing = carried && (opts.existence ?? 'frames') === 'frames'
