@@ -63,9 +63,11 @@ function openParts(r: Pick<AuditCell, 'dimension' | 'group_value'>): Array<{ dim
  * is covered by a carried row that is at least as large whenever it is positive:
  *   - a two-way cell by its group's one-way row of the same metric and period (a unit of
  *     the cell is a unit of the row);
- *   - a one-way row of a metric additive over time in its dimension by the whole-span row of
- *     the same cut and group (the span is the sum of its periods), and a two-way cell of such
- *     a metric by the whole-span one-way row of its group.
+ *   - a row of a metric additive over time in its dimension by the whole-span row of the same
+ *     cut and group (the span is the sum of its periods);
+ *   - a two-way cell by its group's whole-span one-way row where the metric adds up over time
+ *     in the group's dimension (the cell is part of the period's one-way row, which is part
+ *     of the span's).
  * A removed two-way cell whose group has no carried one-way row of that period, and a
  * removed whole-span row whose periods are published, count as uncovered: the relation is
  * left out there (weaker than an attacker who adds the periods up; not a leak the audit
@@ -83,10 +85,14 @@ export function uncoveredGroups(surface: readonly CellKeyFields[], carried: Read
       if (out.has(key)) continue;
       const oneWay = { ...r, dimension, group_value: group };
       const additive = meta?.additiveOverTime(r.dimension) ?? false;
+      const span = spanStartOf(surface, r);
+      // exactly the reasons existenceRelations leaves a row out of the sum: a row left out is
+      // covered by one in it, and a row in it that is removed is covered by none (the
+      // relation then goes), so the sum never loses a term while it stays
       const covers = [
         ...(r.dimension !== dimension ? [oneWay] : []),
-        ...(additive && r.dimension === dimension ? [{ ...r, period_grain: 'all', period_start: spanStartOf(surface, r) }] : []),
-        ...(additive && meta!.additiveOverTime(dimension) && r.dimension !== dimension ? [{ ...oneWay, period_grain: 'all', period_start: spanStartOf(surface, r) }] : []),
+        ...(additive ? [{ ...r, period_grain: 'all', period_start: span }] : []),
+        ...(r.dimension !== dimension && meta!.additiveOverTime(dimension) ? [{ ...oneWay, period_grain: 'all', period_start: span }] : []),
       ];
       if (!covers.some((c) => c.period_start !== null && carried.has(cellKey(c as CellKeyFields)))) out.add(key);
     }
@@ -115,7 +121,8 @@ function spanStartOf(surface: readonly CellKeyFields[], r: CellKeyFields): strin
  *     metric that does not add up over time counts people under their coverage of the
  *     period: a program can have someone in a year and nobody at the span);
  *   - its two-way cells where the group has no one-way row of that metric and period (a cell
- *     is part of that row), by the same rule for grains.
+ *     is part of that row), nor, where the metric adds up over time in the group's
+ *     dimension, a whole-span one-way row; by the same rule for grains.
  * Every row of the group the surface holds is one of these or covered by one (see
  * uncoveredGroups), so someone of the group makes one of them positive. Shown figures that
  * already add up to 1 or more leave a group out.
@@ -135,7 +142,10 @@ export function existenceRelations(cells: readonly AuditCell[], metas: ReadonlyM
     for (const { dimension, group } of openParts(c)) {
       const key = `${dimension}\u001f${group}`;
       if (earlier?.has(key) || uncovered.has(key)) continue;
-      if (twoWay && present.has(cellKey({ ...c, dimension, group_value: group }))) continue;
+      // a two-way cell is part of the group's one-way row of its period, and so of its
+      // whole-span one-way row where the metric adds up over time in that dimension
+      if (twoWay && (present.has(cellKey({ ...c, dimension, group_value: group }))
+        || (meta.additiveOverTime(dimension) && spanStart.has(c.metric_id) && present.has(cellKey({ ...c, dimension, group_value: group, period_grain: 'all', period_start: spanStart.get(c.metric_id)! }))))) continue;
       const list = members.get(key);
       if (list) list.push(c);
       else members.set(key, [c]);

@@ -12,7 +12,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditResults, type AuditRow } from '../../../models/disclosure/audit.ts';
 import type { MetricMeta } from '../../../models/disclosure/metricMeta.ts';
-import { existenceRelations } from '../../../models/disclosure/attacker/existence.ts';
+import { existenceRelations, uncoveredGroups } from '../../../models/disclosure/attacker/existence.ts';
+import { cellKey } from '../../../models/disclosure/attacker/system.ts';
 import { exec, openDatabase, type Database } from '../../../models/duckdb.ts';
 
 const meta = (id: string, kind: MetricMeta['kind']): MetricMeta => ({
@@ -170,4 +171,50 @@ describe('an export\'s audit', () => {
     expect(r.attacker?.byRelation.existence ?? 0).toBe(0);
     expect(r.violations).toEqual([]);
   });
+});
+
+describe('the relation only weakens as the rounds remove cuts (the rounds keep their certificates)', () => {
+  // The surface: 06001 (new, every row withheld) in county_fips and domain*county_fips, each at
+  // the whole span and two years. Removing cuts one at a time, in every order: while the
+  // relation stays, it keeps every term it had (a removed term takes the relation with it),
+  // so no removal makes it stronger.
+  const grains: Array<[string, string]> = [['all', '2025-01-01'], ['year', '2025-01-01'], ['year', '2026-01-01']];
+  const cuts = ['county_fips|all', 'county_fips|year', 'domain*county_fips|all', 'domain*county_fips|year'];
+  const surfaceFor = (metric: string): AuditRow[] => [
+    ...grains.map(([g, start]) => row(metric, 'all', 'all', 30, 60, g, start)),
+    ...grains.map(([g, start]) => row(metric, 'county_fips', '06001', null, null, g, start)),
+    ...grains.map(([g, start]) => row(metric, 'domain*county_fips', 'food*06001', null, null, g, start)),
+  ];
+  const termsWithout = (metric: MetricMeta, removed: ReadonlySet<string>): Set<string> | null => {
+    const surface = surfaceFor(metric.id).map((r) => ({ ...r, truth: { numerator: 1, denominator: 2, value: 0.5 } }));
+    const carried = surface.filter((r) => !removed.has(`${r.dimension}|${r.period_grain}`));
+    const metas = new Map([[metric.id, metric]]);
+    const keys = new Set(carried.map((r) => cellKey(r)));
+    const cells = carried.map((r) => ({ ...r, shown: r.dimension === 'all' ? { numerator: 30, denominator: 60, value: 0.5 } : null }));
+    const [rel] = existenceRelations(cells, metas, null, uncoveredGroups(surface, keys, metas));
+    return rel ? new Set(rel.terms.map((t) => t.key)) : null;
+  };
+  for (const additive of [true, false]) {
+    it(`a metric ${additive ? '' : 'not '}additive over time`, () => {
+      const metric = meta('prop', 'proportion');
+      metric.additiveOverTime = () => additive;
+      const orders = (left: string[]): string[][] => (left.length ? left.flatMap((c) => orders(left.filter((x) => x !== c)).map((o) => [c, ...o])) : [[]]);
+      let kept = 0;
+      for (const order of orders(cuts)) {
+        const removed = new Set<string>();
+        let before = termsWithout(metric, removed);
+        for (const cut of order) {
+          removed.add(cut);
+          const after = termsWithout(metric, removed);
+          if (after && before) {
+            for (const t of before) expect(after.has(t), `${[...removed].join(', ')}: lost ${t}`).toBe(true);
+            kept++;
+          }
+          if (after) expect(before, `${[...removed].join(', ')}: a relation appeared`).not.toBeNull();
+          before = after;
+        }
+      }
+      expect(kept).toBeGreaterThan(0);
+    });
+  }
 });
