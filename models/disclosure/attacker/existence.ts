@@ -6,17 +6,15 @@
 // frame for the first time says that someone of that group is somewhere in the results.
 // Frames are sticky, so a group the earlier publications already listed says nothing new.
 //
-// As a relation between published counts: over the group's whole-span rows of its one-way
-// cut in every metric (its two-way cells where it has no one-way row), the counts that make
-// a row exist add up to at least 1:
+// As a relation between published counts: over the group's published rows (existenceRelations
+// says which), the counts that make a row exist add up to at least 1:
 //     sum D (proportions, durations) + X (counts) + n (means) + N (ratios) + 31 T >= 1
 // Person-time counts too (a group can enter a frame through member-months alone), with the
 // factor 31: member-months are days over the days of their month, so a positive amount is at
 // least 1/31. buildSystem checks the relation against the truth when it has it (a group that
-// entered through a cut not published, or through capacity alone, gives none), and leaves
-// it out where the shown figures already satisfy it (then it says nothing the attacker does
-// not see). Several metrics in one sum tie their components together: only the groups with
-// no shown positive count get a relation at all.
+// entered through something else gives none); shown figures that already satisfy it leave it
+// out (then it says nothing the attacker does not see), so only groups with no shown
+// positive count tie their metrics' components together.
 import type { MetricMeta } from '../metricMeta.ts';
 import { ENUM_FRAMES } from '../surface.ts';
 import { atomsOf } from './atoms.ts';
@@ -26,11 +24,12 @@ import { cellKey, type AuditCell, type ExtraRelation } from './system.ts';
 const DAYS_IN_LONGEST_MONTH = 31;
 
 const isOpenEnded = (dimension: string) => dimension !== 'all' && !(dimension in ENUM_FRAMES);
+const groupKey = (dimension: string, group: string) => `${dimension}\u001f${group}`;
 
 /** The open-ended (dimension, group) pairs a set of rows lists, from one-way cuts and the parts of two-way cuts. */
 export function openEndedGroups(rows: ReadonlyArray<Pick<AuditCell, 'dimension' | 'group_value'>>): Set<string> {
   const out = new Set<string>();
-  for (const r of rows) for (const { dimension, group } of openParts(r)) out.add(`${dimension}\u001f${group}`);
+  for (const r of rows) for (const { dimension, group } of openParts(r)) out.add(groupKey(dimension, group));
   return out;
 }
 
@@ -55,97 +54,83 @@ function openParts(r: Pick<AuditCell, 'dimension' | 'group_value'>): Array<{ dim
   return dims.flatMap((d, k) => (isOpenEnded(d) ? [{ dimension: d, group: values[k]! }] : []));
 }
 
+/** Per metric, its whole span's period_start (the start of its rows at grain `all`). */
+function spanStarts(rows: readonly CellKeyFields[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const r of rows) if (r.period_grain === 'all') out.set(r.metric_id, r.period_start);
+  return out;
+}
+
+/**
+ * The keys of the rows that cover row r's part (dimension, group): rows at least as large as
+ * r whenever r is positive, so that a positive r makes one of them positive:
+ *   - a two-way cell: its group's one-way row of the same metric and period (a unit of the
+ *     cell is a unit of the row);
+ *   - a finer row of a metric additive over time in its dimension: the whole-span row of the
+ *     same cut and group (the span is the sum of its periods);
+ *   - a two-way cell where the metric adds up over time in the group's dimension: the
+ *     group's whole-span one-way row (the cell is part of the period's one-way row, which is
+ *     part of the span's).
+ * Non-additive metrics (people counted per period, under their coverage in that period) have
+ * only the first: a group may have someone in a year and nobody at the span. One rule for
+ * both uses: existenceRelations leaves a row out of the sum exactly when one of its covers
+ * is published, and uncoveredGroups keeps a relation for a row the publication does not
+ * carry exactly when one of its covers is carried; so a row left out is covered by one in
+ * the sum, a removed row of the sum takes the relation with it, and removing cuts never
+ * takes a term from a relation that stays (the rounds keep their certificates).
+ */
+function coversOf(r: CellKeyFields, dimension: string, group: string, meta: MetricMeta | undefined, spanStart: ReadonlyMap<string, string>): string[] {
+  const span = spanStart.get(r.metric_id);
+  const twoWay = r.dimension !== dimension;
+  const oneWay = { ...r, dimension, group_value: group };
+  return [
+    ...(twoWay ? [cellKey(oneWay)] : []),
+    ...(span !== undefined && r.period_grain !== 'all' && meta?.additiveOverTime(r.dimension) ? [cellKey({ ...r, period_grain: 'all', period_start: span })] : []),
+    ...(span !== undefined && twoWay && meta?.additiveOverTime(dimension) ? [cellKey({ ...oneWay, period_grain: 'all', period_start: span })] : []),
+  ];
+}
+
 /**
  * The open-ended groups with a row of the designed surface (`surface`, the truth's rows)
- * that the publication (`carried`, its row keys) does not carry, where that row being
- * positive would not make a carried row of the group positive: such a group may exist
- * through that row alone, so its existence says nothing about the published counts. A row
- * is covered by a carried row that is at least as large whenever it is positive:
- *   - a two-way cell by its group's one-way row of the same metric and period (a unit of
- *     the cell is a unit of the row);
- *   - a row of a metric additive over time in its dimension by the whole-span row of the same
- *     cut and group (the span is the sum of its periods);
- *   - a two-way cell by its group's whole-span one-way row where the metric adds up over time
- *     in the group's dimension (the cell is part of the period's one-way row, which is part
- *     of the span's).
- * A removed two-way cell whose group has no carried one-way row of that period, and a
- * removed whole-span row whose periods are published, count as uncovered: the relation is
- * left out there (weaker than an attacker who adds the periods up; not a leak the audit
- * adds, but one it does not model).
- * Non-additive metrics (people counted per period, under their coverage in that period) are
- * covered only by the first: a group may have someone in a year and nobody at the span.
+ * that the publication (`carried`, its row keys) does not carry and that no carried row
+ * covers (coversOf): such a group may exist through that row alone, so its existence says
+ * nothing about the published counts. Not modelled, on the weaker side: a removed
+ * whole-span row whose periods are all published (an attacker adds them up), and a removed
+ * two-way cell whose group has no carried one-way row of that period.
  */
 export function uncoveredGroups(surface: readonly CellKeyFields[], carried: ReadonlySet<string>, metas: ReadonlyMap<string, MetricMeta>): Set<string> {
+  const spanStart = spanStarts(surface);
   const out = new Set<string>();
   for (const r of surface) {
     if (carried.has(cellKey(r))) continue;
-    const meta = metas.get(r.metric_id);
     for (const { dimension, group } of openParts(r)) {
-      const key = `${dimension}\u001f${group}`;
-      if (out.has(key)) continue;
-      const oneWay = { ...r, dimension, group_value: group };
-      const additive = meta?.additiveOverTime(r.dimension) ?? false;
-      const span = spanStartOf(surface, r);
-      // exactly the reasons existenceRelations leaves a row out of the sum: a row left out is
-      // covered by one in it, and a row in it that is removed is covered by none (the
-      // relation then goes), so the sum never loses a term while it stays
-      const covers = [
-        ...(r.dimension !== dimension ? [oneWay] : []),
-        ...(additive ? [{ ...r, period_grain: 'all', period_start: span }] : []),
-        ...(r.dimension !== dimension && meta!.additiveOverTime(dimension) ? [{ ...oneWay, period_grain: 'all', period_start: span }] : []),
-      ];
-      if (!covers.some((c) => c.period_start !== null && carried.has(cellKey(c as CellKeyFields)))) out.add(key);
+      const key = groupKey(dimension, group);
+      if (!out.has(key) && !coversOf(r, dimension, group, metas.get(r.metric_id), spanStart).some((k) => carried.has(k))) out.add(key);
     }
   }
   return out;
 }
 
-/** The whole-span row's period_start for a metric (its `all` row at grain `all`), or null. */
-const spanStarts = new WeakMap<readonly CellKeyFields[], Map<string, string>>();
-function spanStartOf(surface: readonly CellKeyFields[], r: CellKeyFields): string | null {
-  let starts = spanStarts.get(surface);
-  if (!starts) {
-    starts = new Map(surface.filter((x) => x.period_grain === 'all' && x.dimension === 'all').map((x) => [x.metric_id, x.period_start]));
-    spanStarts.set(surface, starts);
-  }
-  return starts.get(r.metric_id) ?? null;
-}
-
 /**
  * Existence relations for the open-ended groups of `cells` that `earlier` (the groups the
  * earlier publications listed; null for a first publication) does not have, and that
- * `uncovered` (uncoveredGroups) leaves in. Per group, the sum runs over:
- *   - its one-way rows: of a metric additive over time in the dimension whose whole-span row
- *     is published, that row alone (it is the sum of the periods, so the finer rows add
- *     nothing, and removing a finer cut leaves the sum as it is); otherwise every grain (a
- *     metric that does not add up over time counts people under their coverage of the
- *     period: a program can have someone in a year and nobody at the span);
- *   - its two-way cells where the group has no one-way row of that metric and period (a cell
- *     is part of that row), nor, where the metric adds up over time in the group's
- *     dimension, a whole-span one-way row; by the same rule for grains.
- * Every row of the group the surface holds is one of these or covered by one (see
- * uncoveredGroups), so someone of the group makes one of them positive. Shown figures that
- * already add up to 1 or more leave a group out.
+ * `uncovered` (uncoveredGroups) leaves in. Per group, the sum runs over its published rows
+ * (one-way rows, two-way cells) except those a published row covers (coversOf): of a metric
+ * additive over time whose whole-span row is published, that row alone; otherwise every
+ * grain; a two-way cell only where its group's one-way rows do not cover it. Shown figures
+ * that already add up to 1 or more leave a group out.
  */
 export function existenceRelations(cells: readonly AuditCell[], metas: ReadonlyMap<string, MetricMeta>, earlier: ReadonlySet<string> | null, uncovered: ReadonlySet<string> = new Set()): ExtraRelation[] {
   const present = new Set(cells.map((c) => cellKey(c)));
-  const spanStart = new Map<string, string>();
-  for (const c of cells) if (c.period_grain === 'all') spanStart.set(c.metric_id, c.period_start);
-  /** A finer row of an additive metric whose whole-span row (same cut and group) is published: the span row stands for it. */
-  const spannedByPublished = (c: AuditCell, meta: MetricMeta) => c.period_grain !== 'all' && meta.additiveOverTime(c.dimension)
-    && spanStart.has(c.metric_id) && present.has(cellKey({ ...c, period_grain: 'all', period_start: spanStart.get(c.metric_id)! }));
+  const spanStart = spanStarts(cells);
   const members = new Map<string, AuditCell[]>();
   for (const c of cells) {
     const meta = metas.get(c.metric_id);
-    if (!meta || spannedByPublished(c, meta)) continue;
-    const twoWay = c.dimension.includes('*');
+    if (!meta) continue;
     for (const { dimension, group } of openParts(c)) {
-      const key = `${dimension}\u001f${group}`;
+      const key = groupKey(dimension, group);
       if (earlier?.has(key) || uncovered.has(key)) continue;
-      // a two-way cell is part of the group's one-way row of its period, and so of its
-      // whole-span one-way row where the metric adds up over time in that dimension
-      if (twoWay && (present.has(cellKey({ ...c, dimension, group_value: group }))
-        || (meta.additiveOverTime(dimension) && spanStart.has(c.metric_id) && present.has(cellKey({ ...c, dimension, group_value: group, period_grain: 'all', period_start: spanStart.get(c.metric_id)! }))))) continue;
+      if (coversOf(c, dimension, group, meta, spanStart).some((k) => present.has(k))) continue;
       const list = members.get(key);
       if (list) list.push(c);
       else members.set(key, [c]);
@@ -173,7 +158,6 @@ function shownAtom(meta: MetricMeta, c: AuditCell, atom: string): number | null 
   switch (atom) {
     case 'D':
     case 'n':
-      return f.denominator;
     case 'T':
       return f.denominator;
     case 'X':

@@ -70,20 +70,15 @@ def guarded(solve, fallback):
     """solve() in a child; if the solver dies there, fallback() (the same problem without
     presolve) in another child, and only then in this process. A Python error in a child
     is raised here, as if the solve had run here."""
-    for attempt in (solve, fallback):
-        answer = _in_child(attempt)
-        if answer is not None:
-            kind, value = answer
-            if kind == 'error':
-                raise value
-            if attempt is fallback:
-                CRASHES['recovered'] += 1
-            return value
-        if attempt is solve:
-            CRASHES['solves'] += 1
-    res = fallback()
-    CRASHES['recovered'] += 1
-    return res
+    answer = _in_child(solve)
+    if answer is None:
+        CRASHES['solves'] += 1
+        answer = _in_child(fallback) or ('ok', fallback())
+        CRASHES['recovered'] += 1
+    kind, value = answer
+    if kind == 'error':
+        raise value
+    return value
 
 
 WHOLE_LP_MAX_RELATIONS = 20000
