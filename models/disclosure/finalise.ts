@@ -22,7 +22,7 @@ import { windowMonthBounds } from '../metrics/windowMonths.ts';
 import { cooccurrenceTies, readCooccurrence } from './attacker/ties.ts';
 import type { PeopleRule } from './attacker/system.ts';
 import { auditResults, readAuditTable, type AuditReport } from './audit.ts';
-import { previousKnown, readPrevious, showPendingRevisions, writeHistory } from './revisions.ts';
+import { previousKnown, readPrevious, showPendingRevisions, withheldBefore, writeHistory } from './revisions.ts';
 import { metricMetaMap, type MetricInput, type MetricMeta } from './metricMeta.ts';
 import { suppressOtherTables, type OtherTablesResult } from './otherTables.ts';
 import { publishedQValues } from './qValues.ts';
@@ -132,6 +132,9 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
   // the truth and the previous publication do not change between rounds: read once
   const truthRows = await readAuditTable(conn, '_truth_results');
   const previousRows = known ? await readAuditTable(conn, known) : undefined;
+  // the true figures of rows earlier publications withheld: their changes are protected too
+  const withheldThen = previous ? await withheldBefore(conn, opts.history) : undefined;
+  const withheldRows = withheldThen ? await readAuditTable(conn, withheldThen) : undefined;
   // dimensions compared with a named group; the others' most_favourable reference orders their groups (attacker/reference.ts)
   const named = new Set(referenceConfig(opts.config.referenceGroups ?? {}).filter(([, c]) => typeof c === 'object').map(([d]) => d));
   const favourable = { named, minDenominator: MIN_FAVOURABLE_DENOMINATOR, compared: new Set(opts.metrics.filter(hasDisparityStatistics).map((m) => m.id)) };
@@ -176,7 +179,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     suppression = await timed('suppression', suppressFromTruth);
     // Rounds run the attacker without its exact (whole-component) solves: a count no local
     // certificate shows safe is treated as disclosed.
-    audit = audited(await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: truthRows, ties, people, favourable, exact: false, settled, previous: against ? previousRows : undefined, earlierFrames: previousRows, memo })));
+    audit = audited(await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: truthRows, ties, people, favourable, exact: false, settled, previous: against ? previousRows : undefined, withheldBefore: against ? withheldRows : undefined, earlierFrames: previousRows, memo })));
     for (const k of audit.attacker?.certified ?? []) settled.add(k);
     const disclosed = audit.violations.filter((v) => v.relation === 'disclosure' || v.relation === 'primary');
     if (process.env.CLOSELOOP_TRACE_AUDIT) {
@@ -220,7 +223,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     if (added === 0) break; // nothing more to withhold: the audit's verdict stands
   }
   // the last word: exactly, on the final pattern, what stays unproven
-  if (!audit!.ok || (previous && !against)) audit = audited(await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: truthRows, ties, people, favourable, settled, previous: previousRows, earlierFrames: previousRows, memo })));
+  if (!audit!.ok || (previous && !against)) audit = audited(await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: truthRows, ties, people, favourable, settled, previous: previousRows, withheldBefore: withheldRows, earlierFrames: previousRows, memo })));
   await timed('suppression', async () => {
     await publishedQValues(conn);
     await settleAddedColumns(conn);
@@ -233,10 +236,10 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     const v = partnerLeaks[0]!;
     throw new Error(`disclosure control: ${partnerLeaks.length} figure(s) of an organisation a partner could derive from its view (e.g. partner ${v.partner}: ${v.org_id}'s ${v.metric_id} ${v.quantity}, from an area figure of ${v.area} less its own); nothing published`);
   }
-  await exec(conn, 'DROP TABLE IF EXISTS _truth_results');
   await writeAuditMemo(conn, memo.next);
   const pendingRevision = previous ? await showPendingRevisions(conn, previous, known) : 0;
-  if (opts.history) await writeHistory(conn, opts.history);
+  if (opts.history) await writeHistory(conn, opts.history, '_truth_results');
+  await exec(conn, 'DROP TABLE IF EXISTS _truth_results');
   // what was coarsened away, published so the dictionary and the pages can say why a cut is missing
   await exec(conn, `CREATE OR REPLACE TABLE withheld_cuts (metric_id VARCHAR, period_grain VARCHAR, dimension VARCHAR, reason VARCHAR)`);
   if (coarsened.size) {

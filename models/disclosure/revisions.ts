@@ -76,6 +76,36 @@ WHERE ${sameRow('m', 'p')} AND coalesce(m.suppressed, false) AND NOT coalesce(p.
 /** The table of the history file. */
 const HISTORY_TABLE = 'figures';
 
+// Counts withheld before (issue 14's requirement covers the change of a count between two
+// publications, withheld or not). A count withheld in one publication, where the attacker
+// proved it within 11..15 (the audit lets a range that reaches 11 stand), and shown as 16 in
+// the next, changed by 1..5, and so did one withheld in both whose ranges were 11..15 then and
+// 16..20 now. The published figures of a withheld row are blank, so the store keeps their
+// truth too, in the history file's table `withheld`: every distinct set of true figures a row
+// had when a publication withheld it (or held it pending revision). The audit takes them as
+// known to the attacker (audit.ts, withheldBefore), which is stronger than the attacker,
+// who only holds ranges around them.
+const WITHHELD_TABLE = 'withheld';
+/** The figures kept for a withheld row, with its key. */
+const WITHHELD_COLUMNS = [...KEY, 'numerator', 'denominator', 'value'];
+
+/**
+ * `_withheld_before`: the true figures of rows earlier publications withheld (the history
+ * file's `withheld`), every distinct set. Returns its name, or undefined when the history has
+ * none (a store older than this table, or no publication yet).
+ */
+export async function withheldBefore(conn: DuckDBConnection, historyFile: string | undefined): Promise<string | undefined> {
+  if (!historyFile || !existsSync(historyFile)) return undefined;
+  await exec(conn, `ATTACH ${str(historyFile)} AS _history (READ_ONLY)`);
+  try {
+    if (!(await columnsOf(conn, WITHHELD_TABLE, '_history')).length) return undefined;
+    await exec(conn, `CREATE OR REPLACE TEMP TABLE _withheld_before AS SELECT ${WITHHELD_COLUMNS.join(', ')}, false AS suppressed FROM _history.${WITHHELD_TABLE}`);
+    return '_withheld_before';
+  } finally {
+    await exec(conn, 'DETACH _history');
+  }
+}
+
 /**
  * `_previous_known`: for every row, the figures last shown by any publication (the history
  * file), and the previous publication's rows no publication showed. Returns its name, or
@@ -107,16 +137,28 @@ SELECT ${cols} FROM ${previous} p WHERE NOT EXISTS (SELECT 1 FROM _history.${HIS
  * generation: a crash in between leaves a history that knows one publication too many, which
  * only makes the next audit stricter.
  */
-export async function writeHistory(conn: DuckDBConnection, historyFile: string): Promise<void> {
+export async function writeHistory(conn: DuckDBConnection, historyFile: string, truth?: string): Promise<void> {
   const tmp = `${historyFile}.tmp`;
   rmSync(tmp, { force: true });
   rmSync(`${tmp}.wal`, { force: true });
   await exec(conn, `ATTACH ${str(tmp)} AS _history_next`);
   try {
     await exec(conn, `CREATE TABLE _history_next.${HISTORY_TABLE} AS SELECT * FROM metric_results WHERE NOT coalesce(suppressed, false)`);
+    // the truth of this publication's withheld rows (suppressed, or pending revision: both hide their figures now)
+    if (truth) {
+      const pending = (await columnsOf(conn, 'metric_results')).includes('note') ? ` OR m.note IS NOT DISTINCT FROM ${str(PENDING_REVISION)}` : '';
+      await exec(conn, `CREATE TABLE _history_next.${WITHHELD_TABLE} AS
+SELECT DISTINCT ${WITHHELD_COLUMNS.map((c) => `t.${c}`).join(', ')} FROM metric_results m JOIN ${truth} t ON ${sameRow('m', 't')}
+WHERE coalesce(m.suppressed, false)${pending}`);
+    }
     if (existsSync(historyFile)) {
       await exec(conn, `ATTACH ${str(historyFile)} AS _history (READ_ONLY)`);
       try {
+        if (truth && (await columnsOf(conn, WITHHELD_TABLE, '_history')).length) {
+          // every publication's, once per distinct set of figures
+          const cols = WITHHELD_COLUMNS.join(', ');
+          await exec(conn, `INSERT INTO _history_next.${WITHHELD_TABLE} SELECT ${cols} FROM _history.${WITHHELD_TABLE} EXCEPT SELECT ${cols} FROM _history_next.${WITHHELD_TABLE}`);
+        }
         // the columns both have (a newer version may publish more)
         const now = new Set(await columnsOf(conn, 'metric_results'));
         const cols = (await columnsOf(conn, HISTORY_TABLE, '_history')).filter((c) => now.has(c)).map((c) => `h.${sqlIdent(c)}`).join(', ');

@@ -59,6 +59,8 @@ export interface SystemVar {
   upper: number;
   /** A change since the previous publication (audit.ts): +1 for x - o, -1 for o - x. */
   change?: 1 | -1;
+  /** For a change: from the figure an earlier publication withheld (its truth then), not from a figure shown. */
+  sinceWithheld?: boolean;
 }
 
 export interface SystemRow {

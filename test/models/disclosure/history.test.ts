@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { auditResults, readAuditTable, type AuditRow } from '../../../models/disclosure/audit.ts';
-import { previousKnown, writeHistory } from '../../../models/disclosure/revisions.ts';
+import { previousKnown, withheldBefore, writeHistory } from '../../../models/disclosure/revisions.ts';
 import { exec, openDatabase, type Database } from '../../../models/duckdb.ts';
 import { METRICS } from '../../../models/metrics/catalog.ts';
 
@@ -32,10 +32,11 @@ async function table(name: string, figs: Fig[]) {
   await exec(db!.conn, `CREATE OR REPLACE TABLE ${name} AS SELECT * FROM (VALUES ${values.join(', ')}) v(metric_id, period_grain, period_start, dimension, group_value, numerator, denominator, value, suppressed)`);
 }
 
-/** One publication: its results become metric_results, and the run puts the history's next version in place. */
-async function publish(history: string, figs: Fig[]) {
+/** One publication: its results become metric_results (the truth, when given, its figures before suppression), and the run puts the history's next version in place. */
+async function publish(history: string, figs: Fig[], truth?: Fig[]) {
   await table('metric_results', figs);
-  await writeHistory(db!.conn, history);
+  if (truth) await table('truth', truth);
+  await writeHistory(db!.conn, history, truth ? 'truth' : undefined);
   renameSync(`${history}.tmp`, history);
 }
 
@@ -90,5 +91,26 @@ describe('every publication, not only the previous one', () => {
     await table('prev', P2);
     const rows = await readAuditTable(db.conn, await previousKnown(db.conn, 'prev', history));
     expect(rows.map((r) => `${r.group_value} ${r.suppressed ? 'withheld' : `${r.numerator}/${r.denominator}`}`).sort()).toEqual(['all 50/100', 'female withheld', 'male withheld']);
+  });
+
+  it('keeps the truth of every row a publication withheld, once per distinct set of figures, after it is shown again', async () => {
+    const history = join(dir, 'd.duckdb');
+    db = await openDatabase(':memory:', { memoryLimit: '256MB', threads: 1 });
+    await publish(history, P1, P1);
+    expect(await withheldBefore(db.conn, history)).toBeDefined();
+    await publish(history, P2, P1);
+    // withheld again: women unchanged, men 31 of 61
+    await publish(history, P2, [['all', 51, 101], ['female', 20, 40], ['male', 31, 61]]);
+    await publish(history, P3, P3);
+    const rows = await readAuditTable(db.conn, (await withheldBefore(db.conn, history))!);
+    expect(rows.map((r) => `${r.group_value} ${r.numerator}/${r.denominator}`).sort()).toEqual(['female 20/40', 'male 30/60', 'male 31/61']);
+  });
+
+  it('a history written before it kept withheld truths has none', async () => {
+    const history = join(dir, 'e.duckdb');
+    db = await openDatabase(':memory:', { memoryLimit: '256MB', threads: 1 });
+    await publish(history, P2);
+    expect(await withheldBefore(db.conn, history)).toBeUndefined();
+    expect(await withheldBefore(db.conn, join(dir, 'none.duckdb'))).toBeUndefined();
   });
 });
