@@ -47,6 +47,7 @@ export const FAULT_POINTS = [
   'pointer:after-fsync-tmp',
   'pointer:after-rename',
   'pointer:after-fsync-dir',
+  'switch:after-pointer',
   'prune:before',
   'prune:mid',
   'prune:after',

@@ -2,7 +2,7 @@
 // a copy of the last good one -> load and validate -> compute -> publish aggregates ->
 // switch the pointer. Until the pointer switches nothing the server reads has changed;
 // a run that dies leaves only temporary files, which the next run removes.
-import { chmodSync, existsSync } from 'node:fs';
+import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { appendFile, copyFile, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -276,12 +276,16 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
         faultPoint('switch:after-fsync-warehouse');
         fsyncFile(publishedTmp);
         faultPoint('switch:after-fsync-published');
-        // the history first: a crash after it leaves a history that knows this publication
-        // too, which only makes the next audit stricter
-        if (existsSync(`${historyFile}.tmp`)) {
+        // The history's next version goes in place only once the pointer names this run: put
+        // there before, a crash would leave figures users never saw as the figures last shown,
+        // in place of the ones they did see. It says which run it belongs to, so the next run
+        // (removeLeftovers) puts it in place if the publication happened and drops it if not.
+        const nextHistory = existsSync(`${historyFile}.tmp`);
+        if (nextHistory) {
           chmodSync(`${historyFile}.tmp`, PRIVATE_FILE); // DuckDB created it under the process's umask
           fsyncFile(`${historyFile}.tmp`);
-          await rename(`${historyFile}.tmp`, historyFile);
+          writeFileSync(`${historyFile}.tmp.run`, runId as string, { mode: PRIVATE_FILE });
+          fsyncFile(`${historyFile}.tmp.run`);
         }
         await rename(warehouseTmp, join(paths.warehouseDir, warehouseName));
         faultPoint('switch:after-rename-warehouse');
@@ -291,6 +295,11 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
         fsyncDir(paths.publishedDir);
         faultPoint('switch:after-fsync-dirs');
         await writePointer(paths, { run_id: runId as string, as_of: asOf, warehouse: warehouseName, published: publishedName, published_at: new Date().toISOString() });
+        faultPoint('switch:after-pointer');
+        if (nextHistory) {
+          await rename(`${historyFile}.tmp`, historyFile);
+          rmSync(`${historyFile}.tmp.run`, { force: true });
+        }
       });
       const rejected = reports.some((r) => r.rejected);
       await dropBlockedQuarantine(paths).catch((err: Error) => log(`  could not remove the blocked run's quarantine: ${err.message}`));
@@ -493,16 +502,22 @@ async function recordLedger(conn: DuckDBConnection, f: InboxFile, r: FileReport,
 /**
  * Leftovers of runs that died (we hold the writer lock, so none is in use): temporary
  * files, a half-written pointer, and generation files a run renamed into place but died
- * before switching the pointer to (newer than the pointer, never published).
+ * before switching the pointer to (newer than the pointer, never published). A history's
+ * next version whose run was published goes in place instead.
  */
 async function removeLeftovers(paths: StorePaths, currentRunId: string | null) {
   for (const dir of [paths.warehouseDir, paths.publishedDir]) {
     for (const n of await readdir(dir)) if (/\.tmp(\.wal)?$/.test(n)) await rm(join(dir, n), { force: true });
   }
   for (const n of await readdir(paths.root)) if (/^current\.json\.\d+\.tmp$/.test(n)) await rm(join(paths.root, n), { force: true });
-  for (const n of await readdir(paths.stateDir).catch(() => [] as string[])) if (/^published-figures\.duckdb\.tmp(\.wal)?$/.test(n)) await rm(join(paths.stateDir, n), { force: true });
+  // a history's next version whose run was published (the pointer named it; a rollback since
+  // may name an older one) goes in place: a crash came between the switch and its rename
+  const published = currentRunId ? await publishedRunIds(paths) : new Set<string>();
+  const history = join(paths.stateDir, 'published-figures.duckdb');
+  const runOfNext = await readFile(`${history}.tmp.run`, 'utf8').catch(() => null);
+  if (runOfNext && existsSync(`${history}.tmp`) && (runOfNext === currentRunId || published.has(runOfNext))) await rename(`${history}.tmp`, history);
+  for (const n of await readdir(paths.stateDir).catch(() => [] as string[])) if (/^published-figures\.duckdb\.tmp(\.wal|\.run)?$/.test(n)) await rm(join(paths.stateDir, n), { force: true });
   if (!currentRunId) return;
-  const published = await publishedRunIds(paths);
   for (const dir of [paths.warehouseDir, paths.publishedDir]) {
     for (const n of await readdir(dir)) {
       const id = n.replace(/\.duckdb(\.wal)?$/, '');

@@ -133,9 +133,9 @@ export interface AuditOptions {
    */
   earlierFrames?: readonly AuditRow[] | string;
   /**
-   * The true figures of rows that earlier publications withheld (or held pending revision):
-   * every distinct set of figures a row had when withheld (the store's history,
-   * revisions.ts). The attacker bounded each such count in its publication; the audit takes
+   * The true figures of the rows the last publication did not show (withheld, pending
+   * revision, or in a cut it removed; the store's history, revisions.ts). The attacker
+   * bounded each such count in that publication; the audit takes
    * it as known exactly, a stronger attacker (the truth is a point of the attacker's
    * range), so the change since then of a count shown now must be 0 or at least the
    * threshold, and the change of a count withheld now is protected like a count. Only with
@@ -369,7 +369,7 @@ async function audit(published: AuditRow[], truth: readonly AuditRow[] | null, o
         if (moved > 1e-9 && Math.floor(moved / people.minPerPerson + 1e-9) < T) at(r, 'primary', `person-time changed by ${round(moved)} member-months since the previous publication: at most ${Math.floor(moved / people.minPerPerson + 1e-9)} people`, { count: 'P' });
       }
     }
-    // ... and a count an earlier publication withheld: the attacker bounded it there, and
+    // ... and a count the last publication withheld: the attacker bounded it there, and
     // the truth then is a point of that range, so a change of 1..threshold-1 from it may be
     // provable (withheld at 13 within 11..15, shown now as 16: a change in 1..5)
     for (const t of truthsThen.get(keyOf(r)) ?? []) {
@@ -378,12 +378,12 @@ async function audit(published: AuditRow[], truth: readonly AuditRow[] | null, o
         const w = was.get(name);
         if (name === 'T' || v === null || w === null || w === undefined) return;
         const change = v - w;
-        if (Math.abs(change) > 1e-9 && Math.abs(change) < T - 1e-9) at(r, 'primary', `${ATOM_NAMES[name]} changed by ${round(change)} since an earlier publication withheld it (${round(w)} then, withheld, ${round(v)} now): a change in 1..${T - 1}`, { count: name, low: change, high: change });
+        if (Math.abs(change) > 1e-9 && Math.abs(change) < T - 1e-9) at(r, 'primary', `${ATOM_NAMES[name]} changed by ${round(change)} since the last publication withheld it (${round(w)} then, withheld, ${round(v)} now): a change in 1..${T - 1}`, { count: name, low: change, high: change });
       });
       const people = opts.people?.metrics.includes(r.metric_id) ? opts.people : undefined;
       if (people && r.denominator !== null && t.denominator !== null) {
         const moved = Math.abs(r.denominator - t.denominator);
-        if (moved > 1e-9 && Math.floor(moved / people.minPerPerson + 1e-9) < T) at(r, 'primary', `person-time changed by ${round(moved)} member-months since an earlier publication withheld it: at most ${Math.floor(moved / people.minPerPerson + 1e-9)} people`, { count: 'P' });
+        if (moved > 1e-9 && Math.floor(moved / people.minPerPerson + 1e-9) < T) at(r, 'primary', `person-time changed by ${round(moved)} member-months since the last publication withheld it: at most ${Math.floor(moved / people.minPerPerson + 1e-9)} people`, { count: 'P' });
       }
     }
   }
@@ -524,7 +524,7 @@ function previousFigures(previous: readonly AuditRow[], known: readonly AuditRow
  * threshold in size, in the direction the truth took). Counts shown in both publications
  * are the primary check above.
  *
- * The same for the truth of a count an earlier publication withheld (`truthsThen`): the
+ * The same for the truth of a count the last publication withheld (`truthsThen`): the
  * attacker bounded it there, and the audit takes it as known (a stronger attacker), so the
  * change from it gets its own u and w. A value equal to the figure shown then adds nothing.
  */
@@ -565,7 +565,7 @@ function addChanges(sys: LinearSystem, known: readonly AuditRow[], before: Reado
   }
 }
 
-const since = (v: { sinceWithheld?: boolean }) => (v.sinceWithheld ? 'since an earlier publication withheld it' : 'since the previous publication');
+const since = (v: { sinceWithheld?: boolean }) => (v.sinceWithheld ? 'since the last publication withheld it' : 'since the previous publication');
 
 /** A shown row's protected figures: its atoms, and D (= N + C, or E + K) where the kind has it. */
 function figuresOf(meta: MetricMeta, r: AuditRow): Array<[string, number | null]> {

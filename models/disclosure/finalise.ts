@@ -47,9 +47,10 @@ export interface FinaliseOptions {
    */
   previous?: string;
   /**
-   * The store's history of figures shown (revisions.ts, writeHistory): the audit compares with
-   * the figures last shown in any publication, not only the previous one; this publication's
-   * are written to `${history}.tmp` for the run to put in place as it switches.
+   * The store's history (revisions.ts, writeHistory): the audit compares with the figures
+   * last shown in any publication, not only the previous one, and with the true figures of
+   * what the last publication did not show; this publication's are written to
+   * `${history}.tmp` for the run to put in place once it is published.
    */
   history?: string;
 }

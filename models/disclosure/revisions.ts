@@ -77,22 +77,27 @@ WHERE ${sameRow('m', 'p')} AND coalesce(m.suppressed, false) AND NOT coalesce(p.
 const HISTORY_TABLE = 'figures';
 
 // Counts withheld before (issue 14's requirement covers the change of a count between two
-// publications, withheld or not). A count withheld in one publication, where the attacker
-// proved it within 11..15 (the audit lets a range that reaches 11 stand), and shown as 16 in
-// the next, changed by 1..5, and so did one withheld in both whose ranges were 11..15 then and
-// 16..20 now. The published figures of a withheld row are blank, so the store keeps their
-// truth too, in the history file's table `withheld`: every distinct set of true figures a row
-// had when a publication withheld it (or held it pending revision). The audit takes them as
-// known to the attacker (audit.ts, withheldBefore), which is stronger than the attacker,
-// who only holds ranges around them.
+// consecutive publications, withheld or not). A count withheld in one publication, where the
+// attacker proved it within 11..15 (the audit lets a range that reaches 11 stand), and shown
+// as 16 in the next changed by 1..5, and so did one withheld in both whose ranges were 11..15
+// then and 16..20 now. The published figures of a withheld row are blank, so the store keeps
+// their truth too, in the history file's table `withheld`: the true figures of every row of
+// the designed surface the publication did not show (withheld, pending revision, or in a cut
+// the rounds removed, which the attacker can still bound through the cuts it adds up to).
+// The audit takes them as known to the attacker (audit.ts, withheldBefore), which is stronger
+// than the attacker, who only holds ranges around them. Only the last publication's: kept
+// from every publication, a count withheld at 500, 505 and 510 could never be shown again
+// (510 is 10 from 500), although the attacker's range around 500 was 0..1000. So a withheld
+// row is shown again once its counts are unchanged since the last publication or have moved
+// by the threshold; the change since an older publication that withheld it is not checked.
 const WITHHELD_TABLE = 'withheld';
 /** The figures kept for a withheld row, with its key. */
 const WITHHELD_COLUMNS = [...KEY, 'numerator', 'denominator', 'value'];
 
 /**
- * `_withheld_before`: the true figures of rows earlier publications withheld (the history
- * file's `withheld`), every distinct set. Returns its name, or undefined when the history has
- * none (a store older than this table, or no publication yet).
+ * `_withheld_before`: the true figures of the rows the last publication did not show (the
+ * history file's `withheld`). Returns its name, or undefined when the history has none (a
+ * store older than this table, or no publication yet).
  */
 export async function withheldBefore(conn: DuckDBConnection, historyFile: string | undefined): Promise<string | undefined> {
   if (!historyFile || !existsSync(historyFile)) return undefined;
@@ -133,9 +138,10 @@ SELECT ${cols} FROM ${previous} p WHERE NOT EXISTS (SELECT 1 FROM _history.${HIS
 /**
  * Writes `${historyFile}.tmp`: this publication's shown rows (pending revisions included: they
  * show figures the attacker holds), and every older row last shown before that this one does
- * not show. The run renames it over the history file just before it switches to the new
- * generation: a crash in between leaves a history that knows one publication too many, which
- * only makes the next audit stricter.
+ * not show; with `truth`, the true figures of every row of it this publication does not show.
+ * The run renames it over the history file once the pointer names the new generation; a
+ * crash before that leaves it with the run's id beside it, and the next run puts it in place
+ * only if that run was published (run.ts, removeLeftovers).
  */
 export async function writeHistory(conn: DuckDBConnection, historyFile: string, truth?: string): Promise<void> {
   const tmp = `${historyFile}.tmp`;
@@ -144,21 +150,17 @@ export async function writeHistory(conn: DuckDBConnection, historyFile: string, 
   await exec(conn, `ATTACH ${str(tmp)} AS _history_next`);
   try {
     await exec(conn, `CREATE TABLE _history_next.${HISTORY_TABLE} AS SELECT * FROM metric_results WHERE NOT coalesce(suppressed, false)`);
-    // the truth of this publication's withheld rows (suppressed, or pending revision: both hide their figures now)
+    // the truth of every row this publication does not show (withheld, pending revision: its
+    // figures are older, or in a cut the rounds removed); only this publication's (above)
     if (truth) {
-      const pending = (await columnsOf(conn, 'metric_results')).includes('note') ? ` OR m.note IS NOT DISTINCT FROM ${str(PENDING_REVISION)}` : '';
+      const pending = (await columnsOf(conn, 'metric_results')).includes('note') ? ` AND m.note IS DISTINCT FROM ${str(PENDING_REVISION)}` : '';
       await exec(conn, `CREATE TABLE _history_next.${WITHHELD_TABLE} AS
-SELECT DISTINCT ${WITHHELD_COLUMNS.map((c) => `t.${c}`).join(', ')} FROM metric_results m JOIN ${truth} t ON ${sameRow('m', 't')}
-WHERE coalesce(m.suppressed, false)${pending}`);
+SELECT ${WITHHELD_COLUMNS.map((c) => `t.${c}`).join(', ')} FROM ${truth} t
+WHERE NOT EXISTS (SELECT 1 FROM metric_results m WHERE ${sameRow('m', 't')} AND NOT coalesce(m.suppressed, false)${pending})`);
     }
     if (existsSync(historyFile)) {
       await exec(conn, `ATTACH ${str(historyFile)} AS _history (READ_ONLY)`);
       try {
-        if (truth && (await columnsOf(conn, WITHHELD_TABLE, '_history')).length) {
-          // every publication's, once per distinct set of figures
-          const cols = WITHHELD_COLUMNS.join(', ');
-          await exec(conn, `INSERT INTO _history_next.${WITHHELD_TABLE} SELECT ${cols} FROM _history.${WITHHELD_TABLE} EXCEPT SELECT ${cols} FROM _history_next.${WITHHELD_TABLE}`);
-        }
         // the columns both have (a newer version may publish more)
         const now = new Set(await columnsOf(conn, 'metric_results'));
         const cols = (await columnsOf(conn, HISTORY_TABLE, '_history')).filter((c) => now.has(c)).map((c) => `h.${sqlIdent(c)}`).join(', ');

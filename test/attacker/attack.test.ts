@@ -444,6 +444,37 @@ describe.skipIf(missing !== null)(`attack.py on hand-made publications${missing 
     ]);
   });
 
+  it('route 8, a count withheld before: within 11..15 then (a range that reaches 11 passes), shown as 16 now', async () => {
+    // Publication 1, closed loops by sex, whole span and years (every cut lists its whole
+    // frame). Women: 11 of 22 in 2025 shown, the span withheld; everyone 50 of 100, other 35
+    // of 70. So women's span count is 11 + their 2026 count (>= 11) and at most 50 - 35 = 15;
+    // their referrals 22..30 and their open ones 11..15 the same way. Publication 2 shows the
+    // span only: women 16 of 32, other 46 of 92, everyone 62 of 124 (men 0 of 0). Changes:
+    // closed 1..5, referrals 2..10, open 1..5. Every shown figure moved by 11 or more.
+    const before = tmp();
+    const after = tmp();
+    const whole = { period_grain: 'all', period_start: '2025-01-01', period_end: '2026-10-31' };
+    const y25 = { period_grain: 'year', period_start: '2025-01-01', period_end: '2025-12-31' };
+    const y26 = { period_grain: 'year', period_start: '2026-01-01', period_end: '2026-10-31' };
+    const cut = (period: Record<string, string>, figures: Array<[string, number, number] | [string]>): ResultRow[] =>
+      figures.map(([group, n, d]) => ({ metric_id: 'closed_loop_rate', ...period, dimension: group === 'all' ? 'all' : 'sex', group_value: group, ...(n === undefined ? { suppressed: true } : { numerator: n, denominator: d }) }));
+    writeRole(before, 'evaluator', {
+      catalog: [proportion('closed_loop_rate')],
+      rows: [
+        ...cut(whole, [['all', 50, 100], ['female'], ['male'], ['other', 35, 70]]),
+        ...cut(y25, [['all', 30, 60], ['female', 11, 22], ['male'], ['other']]),
+        ...cut(y26, [['all', 20, 40], ['female'], ['male'], ['other']]),
+      ],
+    });
+    writeRole(after, 'evaluator', { catalog: [proportion('closed_loop_rate')], rows: cut(whole, [['all', 62, 124], ['female', 16, 32], ['male'], ['other', 46, 92]]) });
+    const r = await attack(after, services(), ['--previous', before, '--fixed-frames']);
+    expect(brief(r.findings)).toEqual([
+      'consecutive closed_loop_rate sex=female change of complement (denominator - numerator) [1,5]',
+      'consecutive closed_loop_rate sex=female change of denominator [2,10]',
+      'consecutive closed_loop_rate sex=female change of numerator [1,5]',
+    ]);
+  });
+
   it('route 9, q-values over hidden comparisons, and quarantine counts exported as CSV', async () => {
     // Shown: b p = 0.01 q = 0.03, c p = 0.04 q = 0.06. Benjamini-Hochberg over these two gives
     // 0.02 and 0.04; q = p x m / rank gives m = 3: one comparison is hidden.

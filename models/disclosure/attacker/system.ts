@@ -59,7 +59,7 @@ export interface SystemVar {
   upper: number;
   /** A change since the previous publication (audit.ts): +1 for x - o, -1 for o - x. */
   change?: 1 | -1;
-  /** For a change: from the figure an earlier publication withheld (its truth then), not from a figure shown. */
+  /** For a change: from the true figure of a count the last publication withheld, not from a figure shown. */
   sinceWithheld?: boolean;
 }
 

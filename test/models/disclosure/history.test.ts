@@ -93,17 +93,27 @@ describe('every publication, not only the previous one', () => {
     expect(rows.map((r) => `${r.group_value} ${r.suppressed ? 'withheld' : `${r.numerator}/${r.denominator}`}`).sort()).toEqual(['all 50/100', 'female withheld', 'male withheld']);
   });
 
-  it('keeps the truth of every row a publication withheld, once per distinct set of figures, after it is shown again', async () => {
+  it('keeps the truth of every row the last publication did not show: withheld, pending revision, or in a cut it removed', async () => {
     const history = join(dir, 'd.duckdb');
     db = await openDatabase(':memory:', { memoryLimit: '256MB', threads: 1 });
+    const truths = async () => (await readAuditTable(db!.conn, (await withheldBefore(db!.conn, history))!)).map((r) => `${r.dimension} ${r.group_value} ${r.numerator}/${r.denominator}`).sort();
     await publish(history, P1, P1);
-    expect(await withheldBefore(db.conn, history)).toBeDefined();
+    expect(await truths()).toEqual([]);
     await publish(history, P2, P1);
-    // withheld again: women unchanged, men 31 of 61
+    expect(await truths()).toEqual(['sex female 20/40', 'sex male 30/60']);
+    // men withheld again at 31 of 61: only this publication's truths are kept
     await publish(history, P2, [['all', 51, 101], ['female', 20, 40], ['male', 31, 61]]);
-    await publish(history, P3, P3);
-    const rows = await readAuditTable(db.conn, (await withheldBefore(db.conn, history))!);
-    expect(rows.map((r) => `${r.group_value} ${r.numerator}/${r.denominator}`).sort()).toEqual(['female 20/40', 'male 30/60', 'male 31/61']);
+    expect(await truths()).toEqual(['sex female 20/40', 'sex male 31/61']);
+    // women shown; men pending revision (older figures shown, the truth 32 of 62 hidden); a
+    // cut by payer the rounds removed (in the truth, not in the publication)
+    await table('metric_results', [['all', 52, 102], ['female', 20, 40], ['male', 31, 61]]);
+    await exec(db.conn, `ALTER TABLE metric_results ADD COLUMN note VARCHAR`);
+    await exec(db.conn, `UPDATE metric_results SET note = 'pending revision' WHERE group_value = 'male'`);
+    await table('truth', [['all', 52, 102], ['female', 20, 40], ['male', 32, 62]]);
+    await exec(db.conn, `INSERT INTO truth VALUES ('closed_loop_rate', 'all', DATE '2025-01-01', 'payer', 'medicaid', 52, 102, 52 / 102, false)`);
+    await writeHistory(db.conn, history, 'truth');
+    renameSync(`${history}.tmp`, history);
+    expect(await truths()).toEqual(['payer medicaid 52/102', 'sex male 32/62']);
   });
 
   it('a history written before it kept withheld truths has none', async () => {
