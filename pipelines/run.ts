@@ -130,6 +130,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     const claims = await loadMappings(opts.mappingsDir ?? paths.mappings);
     const inbox = await discoverInbox(opts.inbox ?? paths.inbox, claims);
     const pointer = await readPointer(paths);
+    // before anything can end the run early: a history left by a crash at the last switch
+    await settleHistory(paths, pointer?.run_id ?? null);
     const fullRefresh = opts.fullRefresh || !pointer;
     const ledger = fullRefresh ? [] : await readLedger(join(paths.warehouseDir, pointer.warehouse));
     const cache = await HashCache.open(paths.stateDir);
@@ -500,24 +502,35 @@ async function recordLedger(conn: DuckDBConnection, f: InboxFile, r: FileReport,
 }
 
 /**
+ * A history's next version (models/disclosure/revisions.ts) left by a run killed between
+ * switching the pointer and renaming it: it goes in place if its run was published (the
+ * pointer names it, or a rollback since named an older one and the run log has it). Any
+ * other is dropped with the leftovers. Not covered: a rollback right after such a crash,
+ * before the run log had the run (the history then misses that publication).
+ */
+async function settleHistory(paths: StorePaths, currentRunId: string | null) {
+  const history = join(paths.stateDir, 'published-figures.duckdb');
+  const runOfNext = await readFile(`${history}.tmp.run`, 'utf8').catch(() => null);
+  if (!runOfNext || !existsSync(`${history}.tmp`)) return;
+  if (runOfNext === currentRunId || (currentRunId && (await publishedRunIds(paths)).has(runOfNext))) {
+    await rename(`${history}.tmp`, history);
+    rmSync(`${history}.tmp.run`, { force: true });
+  }
+}
+
+/**
  * Leftovers of runs that died (we hold the writer lock, so none is in use): temporary
  * files, a half-written pointer, and generation files a run renamed into place but died
- * before switching the pointer to (newer than the pointer, never published). A history's
- * next version whose run was published goes in place instead.
+ * before switching the pointer to (newer than the pointer, never published).
  */
 async function removeLeftovers(paths: StorePaths, currentRunId: string | null) {
   for (const dir of [paths.warehouseDir, paths.publishedDir]) {
     for (const n of await readdir(dir)) if (/\.tmp(\.wal)?$/.test(n)) await rm(join(dir, n), { force: true });
   }
   for (const n of await readdir(paths.root)) if (/^current\.json\.\d+\.tmp$/.test(n)) await rm(join(paths.root, n), { force: true });
-  // a history's next version whose run was published (the pointer named it; a rollback since
-  // may name an older one) goes in place: a crash came between the switch and its rename
-  const published = currentRunId ? await publishedRunIds(paths) : new Set<string>();
-  const history = join(paths.stateDir, 'published-figures.duckdb');
-  const runOfNext = await readFile(`${history}.tmp.run`, 'utf8').catch(() => null);
-  if (runOfNext && existsSync(`${history}.tmp`) && (runOfNext === currentRunId || published.has(runOfNext))) await rename(`${history}.tmp`, history);
   for (const n of await readdir(paths.stateDir).catch(() => [] as string[])) if (/^published-figures\.duckdb\.tmp(\.wal|\.run)?$/.test(n)) await rm(join(paths.stateDir, n), { force: true });
   if (!currentRunId) return;
+  const published = await publishedRunIds(paths);
   for (const dir of [paths.warehouseDir, paths.publishedDir]) {
     for (const n of await readdir(dir)) {
       const id = n.replace(/\.duckdb(\.wal)?$/, '');

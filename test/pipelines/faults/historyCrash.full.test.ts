@@ -1,0 +1,79 @@
+// The store's history of figures (state/published-figures.duckdb, models/disclosure/revisions.ts)
+// across a crash at the switch. The audit compares each publication with the figures users
+// last saw, so the history must hold exactly the publications that happened. Before, the
+// run renamed the history's next version into place before switching the pointer: killed
+// between the two, the store kept the old publication while the history held figures no
+// one ever saw (in place of the ones they did). Now the next version waits, with its run's
+// id beside it, until the pointer names that run; a run that finds it after a crash puts it
+// in place if its run was published, and drops it if not.
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, rows } from '../../../models/duckdb.ts';
+import { runCli } from '../../helpers/cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'closeloop-history-crash-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const drop = join(dir, 'drop');
+const first = join(dir, 'first');
+
+/** The run ids of the history file's figures (a row this publication does not show keeps the figures last shown, of an older run). */
+async function historyRuns(store: string): Promise<string[]> {
+  const db = await openDatabase(':memory:', { memoryLimit: '256MB', threads: 1 });
+  try {
+    await db.conn.run(`ATTACH '${join(store, 'state', 'published-figures.duckdb')}' AS h (READ_ONLY)`);
+    return (await rows<{ run_id: string }>(db.conn, `SELECT DISTINCT run_id FROM h.figures WHERE note IS DISTINCT FROM 'pending revision' ORDER BY 1`)).map((r) => r.run_id);
+  } finally {
+    db.close();
+  }
+}
+const pointerRun = (store: string) => (JSON.parse(readFileSync(join(store, 'current.json'), 'utf8')) as { run_id: string }).run_id;
+
+/** Copies of the last 30 referrals under new ids: a second publication with other figures. */
+function addReferrals() {
+  const file = join(drop, 'referrals.csv');
+  const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+  writeFileSync(file, [...lines, ...lines.slice(-30).map((l, k) => l.replace(/^([^,]+)/, `$1-X${k}`))].join('\n') + '\n');
+}
+
+describe('the history across a crash at the switch', () => {
+  let run1 = '';
+  beforeAll(async () => {
+    expect((await runCli(['demo', '--people', '400', '--seed', '77', '--out', drop], {}, 300_000)).code).toBe(0);
+    const r = await runCli(['run', '--inbox', drop, '--db', first], {}, 300_000);
+    expect(r.code, r.stderr).toBe(0);
+    run1 = pointerRun(first);
+    expect(await historyRuns(first)).toEqual([run1]);
+    addReferrals();
+  }, 600_000);
+
+  it('killed after the pointer names the new run: the next run puts the history of that publication in place', async () => {
+    const store = join(dir, 'after-pointer');
+    cpSync(first, store, { recursive: true });
+    const killed = await runCli(['run', '--inbox', drop, '--db', store], { CLOSELOOP_KILL_AT: 'switch:after-pointer' }, 300_000);
+    expect(killed.code).not.toBe(0);
+    const run2 = pointerRun(store);
+    expect(run2).not.toBe(run1);
+    // the publication happened; its history waits beside the old one
+    expect(readFileSync(join(store, 'state', 'published-figures.duckdb.tmp.run'), 'utf8')).toBe(run2);
+    expect(await historyRuns(store)).toEqual([run1]);
+    // the next run settles it first thing (killed right after, before it computes anything)
+    await runCli(['run', '--inbox', drop, '--db', store], { CLOSELOOP_KILL_AT: 'copy:before' }, 300_000);
+    expect(await historyRuns(store)).toContain(run2);
+    expect(existsSync(join(store, 'state', 'published-figures.duckdb.tmp.run'))).toBe(false);
+  }, 600_000);
+
+  it('killed before the pointer moved: the publication never happened, and its history is dropped', async () => {
+    const store = join(dir, 'before-pointer');
+    cpSync(first, store, { recursive: true });
+    const killed = await runCli(['run', '--inbox', drop, '--db', store], { CLOSELOOP_KILL_AT: 'switch:after-rename-published' }, 300_000);
+    expect(killed.code).not.toBe(0);
+    expect(pointerRun(store)).toBe(run1);
+    expect(existsSync(join(store, 'state', 'published-figures.duckdb.tmp.run'))).toBe(true);
+    await runCli(['run', '--inbox', drop, '--db', store], { CLOSELOOP_KILL_AT: 'copy:before' }, 300_000);
+    expect(await historyRuns(store)).toEqual([run1]);
+    expect(existsSync(join(store, 'state', 'published-figures.duckdb.tmp'))).toBe(false);
+    expect(existsSync(join(store, 'state', 'published-figures.duckdb.tmp.run'))).toBe(false);
+  }, 600_000);
+});
