@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openDatabase, rows } from '../models/duckdb.ts';
 import {
-  acquireWriterLock, appendHistory, listGenerations, publishedRunIds, readPointer, storePaths, writePointer, type Pointer,
+  acquireWriterLock, appendHistory, listGenerations, publishedRunIds, readPointer, settleHistory, storePaths, writePointer, type Pointer,
 } from './store.ts';
 
 export interface HistoryRecord {
@@ -91,6 +91,8 @@ export async function rollback(root: string, to?: string): Promise<{ from: Point
     }
     if (!info || info.run_id !== target.run_id) throw new RollbackRefused(`${target.published} does not hold run ${target.run_id}`);
     const next: Pointer = { run_id: target.run_id, as_of: info.as_of, warehouse: target.warehouse, published: target.published, published_at: new Date().toISOString() };
+    // the history of the publication rolled back from, if a crash left it beside the last one
+    await settleHistory(paths, from.run_id);
     await writePointer(paths, next);
     const at = new Date().toISOString();
     await appendHistory(paths, {

@@ -2,7 +2,7 @@
 // a copy of the last good one -> load and validate -> compute -> publish aggregates ->
 // switch the pointer. Until the pointer switches nothing the server reads has changed;
 // a run that dies leaves only temporary files, which the next run removes.
-import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { appendFile, copyFile, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -31,7 +31,7 @@ import { publishGeneration } from './publish.ts';
 import { resolveChecks } from './quality/checks.ts';
 import { blockedMessage, blocking, captureBaseline, evaluateChecks, qualityCounts, type Baseline, type CheckResult } from './quality/evaluate.ts';
 import {
-  acquireWriterLock, appendHistory, ensureStore, fsyncDir, fsyncFile, isTransient, newRunId, pruneGenerations, publishedRunIds, readPointer, storePaths,
+  acquireWriterLock, appendHistory, ensureStore, fsyncDir, fsyncFile, isTransient, newRunId, pruneGenerations, publishedRunIds, readPointer, settleHistory, storePaths,
   PRIVATE_FILE, WriterBusy, writePointer, type StorePaths,
 } from './store.ts';
 
@@ -281,13 +281,14 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
         // The history's next version goes in place only once the pointer names this run: put
         // there before, a crash would leave figures users never saw as the figures last shown,
         // in place of the ones they did see. It says which run it belongs to, so the next run
-        // (removeLeftovers) puts it in place if the publication happened and drops it if not.
+        // (settleHistory) puts it in place if the publication happened, and drops it if not.
         const nextHistory = existsSync(`${historyFile}.tmp`);
         if (nextHistory) {
           chmodSync(`${historyFile}.tmp`, PRIVATE_FILE); // DuckDB created it under the process's umask
           fsyncFile(`${historyFile}.tmp`);
           writeFileSync(`${historyFile}.tmp.run`, runId as string, { mode: PRIVATE_FILE });
           fsyncFile(`${historyFile}.tmp.run`);
+          fsyncDir(paths.stateDir);
         }
         await rename(warehouseTmp, join(paths.warehouseDir, warehouseName));
         faultPoint('switch:after-rename-warehouse');
@@ -297,10 +298,15 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
         fsyncDir(paths.publishedDir);
         faultPoint('switch:after-fsync-dirs');
         await writePointer(paths, { run_id: runId as string, as_of: asOf, warehouse: warehouseName, published: publishedName, published_at: new Date().toISOString() });
-        faultPoint('switch:after-pointer');
+        // published: from here a failure leaves the history's next version for the next run
+        // (settleHistory), which puts it in place, as the pointer names this run
         if (nextHistory) {
-          await rename(`${historyFile}.tmp`, historyFile);
-          rmSync(`${historyFile}.tmp.run`, { force: true });
+          try {
+            faultPoint('switch:after-pointer');
+            await settleHistory(paths, runId as string);
+          } catch (err) {
+            log(`  the history of this publication stays beside the last one until the next run: ${(err as Error).message}`);
+          }
         }
       });
       const rejected = reports.some((r) => r.rejected);
@@ -319,8 +325,12 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
         await rm(`${warehouseTmp}.wal`, { force: true });
         await rm(publishedTmp, { force: true });
         await rm(`${publishedTmp}.wal`, { force: true });
-        await rm(`${historyFile}.tmp`, { force: true });
-        await rm(`${historyFile}.tmp.wal`, { force: true });
+        // once it says which run it belongs to, the next run decides (settleHistory): the
+        // pointer may name this run already
+        if (!existsSync(`${historyFile}.tmp.run`)) {
+          await rm(`${historyFile}.tmp`, { force: true });
+          await rm(`${historyFile}.tmp.wal`, { force: true });
+        }
       }
     }
   } catch (err) {
@@ -499,23 +509,6 @@ function notReadReport(file: string, entity: string, message: string): FileRepor
 async function recordLedger(conn: DuckDBConnection, f: InboxFile, r: FileReport, runId: string) {
   await exec(conn, `INSERT INTO load_ledger VALUES (${str(r.sha256)}, ${str(f.name)}, ${f.size}, ${f.mtimeMs}, ${f.entity ? str(f.entity.name) : 'NULL'},
     ${f.claim ? str(f.claim.mappingSha) : 'NULL'}, ${str(runId)}, ${str(r.rejected ? 'rejected' : 'loaded')}, ${r.rows_read}, ${r.rows_loaded}, ${r.rows_quarantined}, ${r.message ? str(r.message) : 'NULL'})`);
-}
-
-/**
- * A history's next version (models/disclosure/revisions.ts) left by a run killed between
- * switching the pointer and renaming it: it goes in place if its run was published (the
- * pointer names it, or a rollback since named an older one and the run log has it). Any
- * other is dropped with the leftovers. Not covered: a rollback right after such a crash,
- * before the run log had the run (the history then misses that publication).
- */
-async function settleHistory(paths: StorePaths, currentRunId: string | null) {
-  const history = join(paths.stateDir, 'published-figures.duckdb');
-  const runOfNext = await readFile(`${history}.tmp.run`, 'utf8').catch(() => null);
-  if (!runOfNext || !existsSync(`${history}.tmp`)) return;
-  if (runOfNext === currentRunId || (currentRunId && (await publishedRunIds(paths)).has(runOfNext))) {
-    await rename(`${history}.tmp`, history);
-    rmSync(`${history}.tmp.run`, { force: true });
-  }
 }
 
 /**

@@ -222,6 +222,26 @@ export async function listGenerations(p: StorePaths): Promise<GenerationFiles[]>
 }
 
 /** Run ids that were published at some point (run history), for telling a finished generation from one a dead run never switched to. */
+/**
+ * The store's history of figures (state/published-figures.duckdb; models/disclosure/
+ * revisions.ts) waits beside the last one, with its run's id, until the pointer names that
+ * run. A run killed in between leaves both: the next run, or a rollback (before it moves the
+ * pointer away), puts it in place when the pointer names its run. Any other is a run that
+ * never published: removeLeftovers (run.ts) drops it.
+ */
+export async function settleHistory(p: StorePaths, currentRunId: string | null): Promise<void> {
+  const history = join(p.stateDir, 'published-figures.duckdb');
+  const runOfNext = await readFile(`${history}.tmp.run`, 'utf8').catch(() => null);
+  if (runOfNext === null || runOfNext !== currentRunId) return;
+  try {
+    await rename(`${history}.tmp`, history);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await rm(`${history}.tmp.run`, { force: true });
+  fsyncDir(p.stateDir);
+}
+
 export async function publishedRunIds(p: StorePaths): Promise<Set<string>> {
   const out = new Set<string>();
   const text = await readFile(join(p.stateDir, 'runs.jsonl'), 'utf8').catch(() => '');

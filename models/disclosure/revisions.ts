@@ -141,7 +141,7 @@ SELECT ${cols} FROM ${previous} p WHERE NOT EXISTS (SELECT 1 FROM _history.${HIS
  * not show; with `truth`, the true figures of every row of it this publication does not show.
  * The run renames it over the history file once the pointer names the new generation; a
  * crash before that leaves it with the run's id beside it, and the next run puts it in place
- * only if that run was published (run.ts, removeLeftovers).
+ * only if the pointer names that run (store.ts, settleHistory).
  */
 export async function writeHistory(conn: DuckDBConnection, historyFile: string, truth?: string): Promise<void> {
   const tmp = `${historyFile}.tmp`;

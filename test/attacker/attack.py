@@ -267,7 +267,10 @@ class Analysis:
             rels = by_comp.get(comp, [])
             free = {i for rel in rels for i, _c in rel.terms if not fixed[i]} | set(vs)
             lp = ComponentLP(rels, free, lambda i: solver.lb[i], solver.lb, solver.ub, solver.stats)
-            for v in vs:
+            for k, v in enumerate(vs):
+                if time.time() - t0 > budget_s:
+                    skipped += len(vs) - k
+                    break
                 for sign in (1, -1):
                     c = np.zeros(lp.n)
                     c[lp.pos[v]] = sign
@@ -300,20 +303,27 @@ class Analysis:
 
 
 def tighten_for_changes(prev, cur, budget_s):
-    """Narrows, by LP, each publication's range of the counts whose change could still be
-    proven inside 1..10: a count in both whose other range is at most 9 wide (the change's
-    range is as wide as the two together, and 1..10 is 9 wide). The previous publication's
-    first, then the current one's against the narrowed ranges."""
+    """Narrows, by LP, both publications' ranges of each count whose change could still be
+    proven inside 1..10: its change's range (now's range less then's) meets 1..10 or -10..-1
+    without lying inside (narrowing only shrinks it, so a range that misses both bands stays
+    clear of them). Each publication's bounds come from its own relations, so one pass each."""
+    a, b = prev.intervals(), cur.intervals()
+    keys = []
+    for k in set(a) & set(b):
+        if a[k] is None or b[k] is None:
+            continue
+        lo, hi = b[k][0] - a[k][1], b[k][1] - a[k][0]
+        meets = (hi >= 1 and lo <= 10) or (hi >= -10 and lo <= -1)
+        if meets and not (in_1_10(lo, hi) or in_1_10(-hi, -lo)):
+            keys.append(k)
     notes = []
-    for a, b in ((prev, cur), (cur, prev)):
-        ia, ib = a.intervals(), b.intervals()
-        index = {k: i for i, k in enumerate(a.system.var_key) if k[0] is not None}
-        want = [index[k] for k, iv in ia.items() if iv is not None and iv[0] < iv[1]
-                and k in ib and ib[k] is not None and ib[k][1] - ib[k][0] <= 9 and k in index]
+    for side, an in (('previous', prev), ('current', cur)):
+        index = {k: i for i, k in enumerate(an.system.var_key) if k[0] is not None}
+        want = [index[k] for k in keys if k in index]
         t = time.time()
-        moved, skipped = a.tighten(want, max(0.0, budget_s / 2))
-        notes.append(f'{"previous" if a is prev else "current"} publication: {len(want)} counts narrowed by LP '
-                     f'({moved} bounds moved, {skipped} left to the budget) in {time.time() - t:.1f} s')
+        moved, skipped = an.tighten(want, max(0.0, budget_s / 2))
+        notes.append(f'{side} publication: {len(want)} counts narrowed by LP ({moved} bounds moved, '
+                     f'{skipped} left to the budget) in {time.time() - t:.1f} s')
     return notes
 
 

@@ -76,4 +76,27 @@ describe('the history across a crash at the switch', () => {
     expect(existsSync(join(store, 'state', 'published-figures.duckdb.tmp'))).toBe(false);
     expect(existsSync(join(store, 'state', 'published-figures.duckdb.tmp.run'))).toBe(false);
   }, 600_000);
+
+  it('a failure after the pointer moved (an injected throw) leaves it for the next run, which puts it in place', async () => {
+    const store = join(dir, 'throw-after-pointer');
+    cpSync(first, store, { recursive: true });
+    const r = await runCli(['run', '--inbox', drop, '--db', store], { CLOSELOOP_FAIL_AT: 'switch:after-pointer=throw' }, 300_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/the history of this publication stays beside the last one until the next run: injected failure/);
+    const run2 = pointerRun(store);
+    expect(readFileSync(join(store, 'state', 'published-figures.duckdb.tmp.run'), 'utf8')).toBe(run2);
+    await runCli(['run', '--inbox', drop, '--db', store], {}, 300_000);
+    expect(await historyRuns(store)).toContain(run2);
+  }, 600_000);
+
+  it('a rollback right after such a crash puts that publication\'s history in place before it moves the pointer back', async () => {
+    const store = join(dir, 'rollback-after-crash');
+    cpSync(first, store, { recursive: true });
+    await runCli(['run', '--inbox', drop, '--db', store], { CLOSELOOP_KILL_AT: 'switch:after-pointer' }, 300_000);
+    const run2 = pointerRun(store);
+    const back = await runCli(['rollback', '--db', store]);
+    expect(back.code, back.stderr).toBe(0);
+    expect(pointerRun(store)).toBe(run1);
+    expect(await historyRuns(store)).toContain(run2);
+  }, 600_000);
 });
