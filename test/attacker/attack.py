@@ -237,7 +237,7 @@ class Analysis:
                'exact': bool(exact)}
         self.findings.append(rec)
 
-    def tighten(self, indices, budget_s):
+    def tighten(self, indices, budget_s, priority=None):
         """Each of these counts' LP minimum and maximum over its component's relations, rounded
         inward (a relaxation: its whole-number range lies inside). The LP stage decides only
         the counts that might lie in 1..10; a change between two publications also needs the
@@ -260,7 +260,11 @@ class Analysis:
             if free:
                 by_comp[labels[free[0]]].append(rel)
         moved = skipped = 0
-        for comp, vs in sorted(todo.items(), key=lambda kv: len(by_comp.get(kv[0], []))):
+        # the most promising first (`priority`, smaller first): the budget may not reach all
+        rank = (lambda i: priority.get(i, 0.0)) if priority else (lambda i: 0.0)
+        for vs in todo.values():
+            vs.sort(key=rank)
+        for comp, vs in sorted(todo.items(), key=lambda kv: (rank(kv[1][0]), len(by_comp.get(kv[0], [])))):
             if time.time() - t0 > budget_s:
                 skipped += len(vs)
                 continue
@@ -308,20 +312,21 @@ def tighten_for_changes(prev, cur, budget_s):
     without lying inside (narrowing only shrinks it, so a range that misses both bands stays
     clear of them). Each publication's bounds come from its own relations, so one pass each."""
     a, b = prev.intervals(), cur.intervals()
-    keys = []
+    width = {}
     for k in set(a) & set(b):
         if a[k] is None or b[k] is None:
             continue
         lo, hi = b[k][0] - a[k][1], b[k][1] - a[k][0]
         meets = (hi >= 1 and lo <= 10) or (hi >= -10 and lo <= -1)
         if meets and not (in_1_10(lo, hi) or in_1_10(-hi, -lo)):
-            keys.append(k)
+            # the change's range must end at most 9 wide: the narrowest are the likeliest
+            width[k] = hi - lo
     notes = []
     for side, an in (('previous', prev), ('current', cur)):
         index = {k: i for i, k in enumerate(an.system.var_key) if k[0] is not None}
-        want = [index[k] for k in keys if k in index]
+        want = [index[k] for k in width if k in index]
         t = time.time()
-        moved, skipped = an.tighten(want, max(0.0, budget_s / 2))
+        moved, skipped = an.tighten(want, max(0.0, budget_s / 2), {index[k]: w for k, w in width.items() if k in index})
         notes.append(f'{side} publication: {len(want)} counts narrowed by LP ({moved} bounds moved, '
                      f'{skipped} left to the budget) in {time.time() - t:.1f} s')
     return notes
@@ -383,6 +388,7 @@ def main(argv=None):
     ap.add_argument('--summary', help='a JSON summary: findings per route and role, timings, dropped relation families')
     ap.add_argument('--roles', help='only these role folders (comma separated)')
     ap.add_argument('--lp-seconds', type=float, default=1800.0, help='time budget of the whole attack for its LP stage (counts left undecided are reported in the summary)')
+    ap.add_argument('--change-lp-seconds', type=float, default=300.0, help='time budget for narrowing, by LP, the ranges of counts whose change between the two publications could lie in 1..10 (the narrowest first; what is left is counted in the notes)')
     ap.add_argument('--fixed-frames', action='store_true', help="the publication's rule that every published cut lists its whole frame of groups (a zero row where there is no one): a row then says nothing about its count")
     ap.add_argument('--quiet', action='store_true')
     a = ap.parse_args(argv)
@@ -432,7 +438,7 @@ def main(argv=None):
             log(f'attacking the previous publication as {name} ...')
             # propagation and elimination first; then LPs for the counts whose change could still lie in 1..10
             prev = Analysis(View(os.path.join(a.previous, name)), directory, records=None, trusted=trusted, lp=False, side_routes=False, fixed_frames=a.fixed_frames)
-            for note in tighten_for_changes(prev, an, max(60.0, a.lp_seconds - (time.time() - t0))):
+            for note in tighten_for_changes(prev, an, a.change_lp_seconds):
                 log(f'  {note}')
                 an.notes.append(note)
             findings += consecutive(prev, an)
