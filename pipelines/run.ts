@@ -31,7 +31,7 @@ import { publishGeneration } from './publish.ts';
 import { resolveChecks } from './quality/checks.ts';
 import { blockedMessage, blocking, captureBaseline, evaluateChecks, qualityCounts, type Baseline, type CheckResult } from './quality/evaluate.ts';
 import {
-  acquireWriterLock, appendHistory, ensureStore, fsyncDir, fsyncFile, isTransient, newRunId, pruneGenerations, publishedRunIds, readPointer, settleHistory, storePaths,
+  acquireWriterLock, appendHistory, ensureStore, fsyncDir, fsyncFile, isTransient, newRunId, pruneGenerations, publishedRunIds, readPointer, settleHistory, historyPath, storePaths,
   PRIVATE_FILE, WriterBusy, writePointer, type StorePaths,
 } from './store.ts';
 
@@ -194,7 +194,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     const publishedName = `${runId}.duckdb`;
     const publishedTmp = join(paths.publishedDir, `${publishedName}.tmp`);
     // every publication's figures, kept outside the generations (models/disclosure/revisions.ts)
-    const historyFile = join(paths.stateDir, 'published-figures.duckdb');
+    const historyFile = historyPath(paths);
     await removeLeftovers(paths, pointer?.run_id ?? null);
     const checks = resolveChecks(config.qualityGates);
     faultPoint('copy:before');

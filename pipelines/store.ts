@@ -221,7 +221,9 @@ export async function listGenerations(p: StorePaths): Promise<GenerationFiles[]>
   return pub.sort().map((n) => ({ run_id: n.replace(/\.duckdb$/, ''), published: n, warehouse: n, complete: wh.has(n) }));
 }
 
-/** Run ids that were published at some point (run history), for telling a finished generation from one a dead run never switched to. */
+/** The store's history of figures (models/disclosure/revisions.ts): outside the generations, so it survives pruning and rollback. */
+export const historyPath = (p: StorePaths) => join(p.stateDir, 'published-figures.duckdb');
+
 /**
  * The store's history of figures (state/published-figures.duckdb; models/disclosure/
  * revisions.ts) waits beside the last one, with its run's id, until the pointer names that
@@ -230,7 +232,7 @@ export async function listGenerations(p: StorePaths): Promise<GenerationFiles[]>
  * never published: removeLeftovers (run.ts) drops it.
  */
 export async function settleHistory(p: StorePaths, currentRunId: string | null): Promise<void> {
-  const history = join(p.stateDir, 'published-figures.duckdb');
+  const history = historyPath(p);
   const runOfNext = await readFile(`${history}.tmp.run`, 'utf8').catch(() => null);
   if (runOfNext === null || runOfNext !== currentRunId) return;
   try {
@@ -242,6 +244,7 @@ export async function settleHistory(p: StorePaths, currentRunId: string | null):
   fsyncDir(p.stateDir);
 }
 
+/** Run ids that were published at some point (run history), for telling a finished generation from one a dead run never switched to. */
 export async function publishedRunIds(p: StorePaths): Promise<Set<string>> {
   const out = new Set<string>();
   const text = await readFile(join(p.stateDir, 'runs.jsonl'), 'utf8').catch(() => '');

@@ -323,9 +323,8 @@ async function audit(published: AuditRow[], truth: readonly AuditRow[] | null, o
   const withheldGroups = new Set(known.filter(withheld).map((r) => `${r.metric_id}\u001f${r.period_grain}\u001f${r.period_start}\u001f${r.dimension}\u001f${r.group_value}`));
   // the previous publication's figures, by row, as its users saw them (a row pending there shows older figures)
   const before = opts.previous ? previousFigures(opts.previous, known, metas) : null;
-  // the true figures rows had when earlier publications withheld them, by row
-  const truthsThen = new Map<string, AuditRow[]>();
-  if (opts.previous) for (const t of opts.withheldBefore ?? []) truthsThen.set(keyOf(t), [...(truthsThen.get(keyOf(t)) ?? []), t]);
+  // the true figures of the rows the last publication did not show, by row
+  const truthsThen = new Map(opts.previous ? (opts.withheldBefore ?? []).map((t) => [keyOf(t), t]) : []);
 
   for (const r of known) {
     const meta = metas.get(r.metric_id) as MetricMeta;
@@ -353,39 +352,27 @@ async function audit(published: AuditRow[], truth: readonly AuditRow[] | null, o
     if (opts.people?.metrics.includes(r.metric_id) && r.denominator !== null && r.denominator > 0 && Math.floor(r.denominator / opts.people.minPerPerson + 1e-9) < T) {
       at(r, 'primary', `shows ${round(r.denominator)} member-months of whole ${opts.people.maxPerPerson.toFixed(2)}-month windows: at most ${Math.floor(r.denominator / opts.people.minPerPerson + 1e-9)} people`, { count: 'P' });
     }
-    // consecutive publications: a count shown in both changed by 1..threshold-1
+    // Consecutive publications: a count shown in both changed by 1..threshold-1; and a
+    // count the last publication withheld, whose truth then is a point of the range the
+    // attacker proved there (withheld at 13 within 11..15, shown now as 16: a change in 1..5).
+    const changedSince = (then: AuditRow, since: string, was: (w: number, v: number) => string) => {
+      const figuresThen = new Map(figuresOf(meta, then));
+      figures.forEach(([name, v]) => {
+        const w = figuresThen.get(name);
+        if (name === 'T' || v === null || w === null || w === undefined) return;
+        const change = v - w;
+        if (Math.abs(change) > 1e-9 && Math.abs(change) < T - 1e-9) at(r, 'primary', `${ATOM_NAMES[name]} changed by ${round(change)} ${since} (${was(w, v)}): a change in 1..${T - 1}`, { count: name, low: change, high: change });
+      });
+      const people = opts.people?.metrics.includes(r.metric_id) ? opts.people : undefined;
+      if (people && r.denominator !== null && then.denominator !== null) {
+        const moved = Math.abs(r.denominator - then.denominator);
+        if (moved > 1e-9 && Math.floor(moved / people.minPerPerson + 1e-9) < T) at(r, 'primary', `person-time changed by ${round(moved)} member-months ${since}: at most ${Math.floor(moved / people.minPerPerson + 1e-9)} people`, { count: 'P' });
+      }
+    };
     const b = before?.get(keyOf(r));
-    if (b) {
-      const was = new Map(figuresOf(meta, b));
-      figures.forEach(([name, v]) => {
-        const w = was.get(name);
-        if (name === 'T' || v === null || w === null || w === undefined) return;
-        const change = v - w;
-        if (Math.abs(change) > 1e-9 && Math.abs(change) < T - 1e-9) at(r, 'primary', `${ATOM_NAMES[name]} changed by ${round(change)} since the previous publication (${round(w)} then ${round(v)}): a change in 1..${T - 1}`, { count: name, low: change, high: change });
-      });
-      const people = opts.people?.metrics.includes(r.metric_id) ? opts.people : undefined;
-      if (people && r.denominator !== null && b.denominator !== null) {
-        const moved = Math.abs(r.denominator - b.denominator);
-        if (moved > 1e-9 && Math.floor(moved / people.minPerPerson + 1e-9) < T) at(r, 'primary', `person-time changed by ${round(moved)} member-months since the previous publication: at most ${Math.floor(moved / people.minPerPerson + 1e-9)} people`, { count: 'P' });
-      }
-    }
-    // ... and a count the last publication withheld: the attacker bounded it there, and
-    // the truth then is a point of that range, so a change of 1..threshold-1 from it may be
-    // provable (withheld at 13 within 11..15, shown now as 16: a change in 1..5)
-    for (const t of truthsThen.get(keyOf(r)) ?? []) {
-      const was = new Map(figuresOf(meta, t));
-      figures.forEach(([name, v]) => {
-        const w = was.get(name);
-        if (name === 'T' || v === null || w === null || w === undefined) return;
-        const change = v - w;
-        if (Math.abs(change) > 1e-9 && Math.abs(change) < T - 1e-9) at(r, 'primary', `${ATOM_NAMES[name]} changed by ${round(change)} since the last publication withheld it (${round(w)} then, withheld, ${round(v)} now): a change in 1..${T - 1}`, { count: name, low: change, high: change });
-      });
-      const people = opts.people?.metrics.includes(r.metric_id) ? opts.people : undefined;
-      if (people && r.denominator !== null && t.denominator !== null) {
-        const moved = Math.abs(r.denominator - t.denominator);
-        if (moved > 1e-9 && Math.floor(moved / people.minPerPerson + 1e-9) < T) at(r, 'primary', `person-time changed by ${round(moved)} member-months since the last publication withheld it: at most ${Math.floor(moved / people.minPerPerson + 1e-9)} people`, { count: 'P' });
-      }
-    }
+    if (b) changedSince(b, 'since the previous publication', (w, v) => `${round(w)} then ${round(v)}`);
+    const t = truthsThen.get(keyOf(r));
+    if (t) changedSince(t, 'since the last publication withheld it', (w, v) => `${round(w)} then, withheld, ${round(v)} now`);
   }
 
   const cells: AuditCell[] = known.map((r) => ({
@@ -528,24 +515,22 @@ function previousFigures(previous: readonly AuditRow[], known: readonly AuditRow
  * attacker bounded it there, and the audit takes it as known (a stronger attacker), so the
  * change from it gets its own u and w. A value equal to the figure shown then adds nothing.
  */
-function addChanges(sys: LinearSystem, known: readonly AuditRow[], before: ReadonlyMap<string, AuditRow>, truthsThen: ReadonlyMap<string, readonly AuditRow[]>, metas: Map<string, MetricMeta>) {
+function addChanges(sys: LinearSystem, known: readonly AuditRow[], before: ReadonlyMap<string, AuditRow>, truthsThen: ReadonlyMap<string, AuditRow>, metas: Map<string, MetricMeta>) {
   // a finite floor for w (the region is shifted by its lower bound): far below any count of the table
   let big = 1000;
-  for (const r of [...known, ...before.values(), ...[...truthsThen.values()].flat()]) for (const f of [r.numerator, r.denominator]) if (f !== null && Number.isFinite(f)) big = Math.max(big, 10 * Math.abs(f));
+  for (const r of [...known, ...before.values(), ...truthsThen.values()]) for (const f of [r.numerator, r.denominator]) if (f !== null && Number.isFinite(f)) big = Math.max(big, 10 * Math.abs(f));
   const count = sys.vars.length;
   for (let xi = 0; xi < count; xi++) {
     const x = sys.vars[xi]!;
     if (x.atom === 'P' || x.atom === 'T') continue;
     const key = keyOf(known[x.cell]!);
-    const b = before.get(key);
-    const shownThen = b ? new Map(figuresOf(metas.get(b.metric_id)!, b)).get(x.atom) : undefined;
-    // from the figure shown then, and from each true figure withheld then (another value)
+    const figureOf = (r: AuditRow | undefined) => (r ? new Map(figuresOf(metas.get(r.metric_id)!, r)).get(x.atom) ?? null : null);
+    // from the figure shown then, and from the true figure withheld then (when another value)
+    const shownThen = figureOf(before.get(key));
+    const withheldThen = figureOf(truthsThen.get(key));
     const from: Array<[number, boolean]> = [];
-    if (shownThen !== null && shownThen !== undefined) from.push([shownThen, false]);
-    for (const t of truthsThen.get(key) ?? []) {
-      const o = new Map(figuresOf(metas.get(t.metric_id)!, t)).get(x.atom);
-      if (o !== null && o !== undefined && !from.some(([v]) => Math.abs(v - o) <= 1e-9)) from.push([o, true]);
-    }
+    if (shownThen !== null) from.push([shownThen, false]);
+    if (withheldThen !== null && (shownThen === null || Math.abs(shownThen - withheldThen) > 1e-9)) from.push([withheldThen, true]);
     for (const [o, sinceWithheld] of from) {
       for (const sign of [1, -1] as const) {
         // Both go in even where the truth already settles one (a change of 0, or of the

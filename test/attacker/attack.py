@@ -160,6 +160,23 @@ class Analysis:
 
     def _lp_at_least(self, dvars, floor):
         """Indices of dvars whose LP minimum over their component's relations is >= floor."""
+        solver = self.solver
+        labels, fixed, by_comp = self._by_component()
+        out = []
+        for k, dv in enumerate(dvars):
+            if fixed[dv] or solver.infeasible_vars[dv] or solver.ub[dv] < floor:
+                continue
+            lp = self._component_lp(by_comp.get(labels[dv], []), fixed, [dv])
+            c = np.zeros(lp.n)
+            c[lp.pos[dv]] = 1.0
+            r = lp.solve(c)
+            if r.status == 0 and np.ceil(r.fun - 1e-6) >= floor:
+                out.append(k)
+        return out
+
+    def _by_component(self):
+        """The relations' components as they stand: each variable's label, which are fixed,
+        and each component's relations (among its unfixed variables)."""
         s, solver = self.system, self.solver
         labels = solver.components(s.relations)
         fixed = solver.lb == solver.ub
@@ -168,19 +185,13 @@ class Analysis:
             free = [i for i, _c in rel.terms if not fixed[i]]
             if free:
                 by_comp[labels[free[0]]].append(rel)
-        out = []
-        for k, dv in enumerate(dvars):
-            if fixed[dv] or solver.infeasible_vars[dv] or solver.ub[dv] < floor:
-                continue
-            rels = by_comp.get(labels[dv], [])
-            free = {i for rel in rels for i, _c in rel.terms if not fixed[i]} | {dv}
-            lp = ComponentLP(rels, free, lambda i: solver.lb[i], solver.lb, solver.ub, solver.stats)
-            c = np.zeros(lp.n)
-            c[lp.pos[dv]] = 1.0
-            r = lp.solve(c)
-            if r.status == 0 and np.ceil(r.fun - 1e-6) >= floor:
-                out.append(k)
-        return out
+        return labels, fixed, by_comp
+
+    def _component_lp(self, rels, fixed, targets):
+        """An LP over a component's relations, its fixed counts as constants."""
+        solver = self.solver
+        free = {i for rel in rels for i, _c in rel.terms if not fixed[i]} | set(targets)
+        return ComponentLP(rels, free, lambda i: solver.lb[i], solver.lb, solver.ub, solver.stats)
 
     def _leaks(self, i, lo, hi):
         if self.solver.infeasible_vars[i]:
@@ -244,21 +255,13 @@ class Analysis:
         range of a count withheld then, or shown 11 or more, as narrow as the attacker can make
         it (withheld within 11..15, shown 16 now: a change in 1..5). Returns how many bounds
         moved and how many counts the budget left as propagation had them."""
-        s, solver = self.system, self.solver
+        solver = self.solver
         t0 = time.time()
-        fixed = solver.lb == solver.ub
+        labels, fixed, by_comp = self._by_component()
         todo = defaultdict(list)
-        labels = solver.components(s.relations)
         for i in indices:
             if not fixed[i] and not solver.infeasible_vars[i]:
                 todo[labels[i]].append(i)
-        if not todo:
-            return 0, 0
-        by_comp = defaultdict(list)
-        for rel in s.relations:
-            free = [i for i, _c in rel.terms if not fixed[i]]
-            if free:
-                by_comp[labels[free[0]]].append(rel)
         moved = skipped = 0
         # the most promising first (`priority`, smaller first): the budget may not reach all
         rank = (lambda i: priority.get(i, 0.0)) if priority else (lambda i: 0.0)
@@ -268,9 +271,7 @@ class Analysis:
             if time.time() - t0 > budget_s:
                 skipped += len(vs)
                 continue
-            rels = by_comp.get(comp, [])
-            free = {i for rel in rels for i, _c in rel.terms if not fixed[i]} | set(vs)
-            lp = ComponentLP(rels, free, lambda i: solver.lb[i], solver.lb, solver.ub, solver.stats)
+            lp = self._component_lp(by_comp.get(comp, []), fixed, vs)
             for k, v in enumerate(vs):
                 if time.time() - t0 > budget_s:
                     skipped += len(vs) - k

@@ -22,7 +22,7 @@ const first = join(dir, 'first');
 async function historyRuns(store: string): Promise<string[]> {
   const db = await openDatabase(':memory:', { memoryLimit: '256MB', threads: 1 });
   try {
-    await db.conn.run(`ATTACH '${join(store, 'state', 'published-figures.duckdb')}' AS h (READ_ONLY)`);
+    await db.conn.run(`ATTACH '${stateFile(store)}' AS h (READ_ONLY)`);
     return (await rows<{ run_id: string }>(db.conn, `SELECT DISTINCT run_id FROM h.figures WHERE note IS DISTINCT FROM 'pending revision' ORDER BY 1`)).map((r) => r.run_id);
   } finally {
     db.close();
@@ -37,6 +37,18 @@ function addReferrals() {
   writeFileSync(file, [...lines, ...lines.slice(-30).map((l, k) => l.replace(/^([^,]+)/, `$1-X${k}`))].join('\n') + '\n');
 }
 
+/** A file of the store's state folder: the history, `.tmp` its next version, `.tmp.run` that version's run. */
+const stateFile = (store: string, suffix = '') => join(store, 'state', `published-figures.duckdb${suffix}`);
+
+/** A copy of the first publication's store, and a run on it with these fault-injection settings. */
+async function runOnCopy(name: string, env: Record<string, string>) {
+  const store = join(dir, name);
+  cpSync(first, store, { recursive: true });
+  return { store, run: await runCli(['run', '--inbox', drop, '--db', store], env, 300_000) };
+}
+/** The next run on a store, killed before it computes anything (it settles the history first). */
+const settleOnly = (store: string) => runCli(['run', '--inbox', drop, '--db', store], { CLOSELOOP_KILL_AT: 'copy:before' }, 300_000);
+
 describe('the history across a crash at the switch', () => {
   let run1 = '';
   beforeAll(async () => {
@@ -49,50 +61,41 @@ describe('the history across a crash at the switch', () => {
   }, 600_000);
 
   it('killed after the pointer names the new run: the next run puts the history of that publication in place', async () => {
-    const store = join(dir, 'after-pointer');
-    cpSync(first, store, { recursive: true });
-    const killed = await runCli(['run', '--inbox', drop, '--db', store], { CLOSELOOP_KILL_AT: 'switch:after-pointer' }, 300_000);
+    const { store, run: killed } = await runOnCopy('after-pointer', { CLOSELOOP_KILL_AT: 'switch:after-pointer' });
     expect(killed.code).not.toBe(0);
     const run2 = pointerRun(store);
     expect(run2).not.toBe(run1);
     // the publication happened; its history waits beside the old one
-    expect(readFileSync(join(store, 'state', 'published-figures.duckdb.tmp.run'), 'utf8')).toBe(run2);
+    expect(readFileSync(stateFile(store, '.tmp.run'), 'utf8')).toBe(run2);
     expect(await historyRuns(store)).toEqual([run1]);
-    // the next run settles it first thing (killed right after, before it computes anything)
-    await runCli(['run', '--inbox', drop, '--db', store], { CLOSELOOP_KILL_AT: 'copy:before' }, 300_000);
+    await settleOnly(store);
     expect(await historyRuns(store)).toContain(run2);
-    expect(existsSync(join(store, 'state', 'published-figures.duckdb.tmp.run'))).toBe(false);
+    expect(existsSync(stateFile(store, '.tmp.run'))).toBe(false);
   }, 600_000);
 
   it('killed before the pointer moved: the publication never happened, and its history is dropped', async () => {
-    const store = join(dir, 'before-pointer');
-    cpSync(first, store, { recursive: true });
-    const killed = await runCli(['run', '--inbox', drop, '--db', store], { CLOSELOOP_KILL_AT: 'switch:after-rename-published' }, 300_000);
+    const { store, run: killed } = await runOnCopy('before-pointer', { CLOSELOOP_KILL_AT: 'switch:after-rename-published' });
     expect(killed.code).not.toBe(0);
     expect(pointerRun(store)).toBe(run1);
-    expect(existsSync(join(store, 'state', 'published-figures.duckdb.tmp.run'))).toBe(true);
-    await runCli(['run', '--inbox', drop, '--db', store], { CLOSELOOP_KILL_AT: 'copy:before' }, 300_000);
+    expect(existsSync(stateFile(store, '.tmp.run'))).toBe(true);
+    await settleOnly(store);
     expect(await historyRuns(store)).toEqual([run1]);
-    expect(existsSync(join(store, 'state', 'published-figures.duckdb.tmp'))).toBe(false);
-    expect(existsSync(join(store, 'state', 'published-figures.duckdb.tmp.run'))).toBe(false);
+    expect(existsSync(stateFile(store, '.tmp'))).toBe(false);
+    expect(existsSync(stateFile(store, '.tmp.run'))).toBe(false);
   }, 600_000);
 
   it('a failure after the pointer moved (an injected throw) leaves it for the next run, which puts it in place', async () => {
-    const store = join(dir, 'throw-after-pointer');
-    cpSync(first, store, { recursive: true });
-    const r = await runCli(['run', '--inbox', drop, '--db', store], { CLOSELOOP_FAIL_AT: 'switch:after-pointer=throw' }, 300_000);
+    const { store, run: r } = await runOnCopy('throw-after-pointer', { CLOSELOOP_FAIL_AT: 'switch:after-pointer=throw' });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/the history of this publication stays beside the last one until the next run: injected failure/);
     const run2 = pointerRun(store);
-    expect(readFileSync(join(store, 'state', 'published-figures.duckdb.tmp.run'), 'utf8')).toBe(run2);
+    expect(readFileSync(stateFile(store, '.tmp.run'), 'utf8')).toBe(run2);
     await runCli(['run', '--inbox', drop, '--db', store], {}, 300_000);
     expect(await historyRuns(store)).toContain(run2);
   }, 600_000);
 
   it('a rollback right after such a crash puts that publication\'s history in place before it moves the pointer back', async () => {
-    const store = join(dir, 'rollback-after-crash');
-    cpSync(first, store, { recursive: true });
-    await runCli(['run', '--inbox', drop, '--db', store], { CLOSELOOP_KILL_AT: 'switch:after-pointer' }, 300_000);
+    const { store } = await runOnCopy('rollback-after-crash', { CLOSELOOP_KILL_AT: 'switch:after-pointer' });
     const run2 = pointerRun(store);
     const back = await runCli(['rollback', '--db', store]);
     expect(back.code, back.stderr).toBe(0);
