@@ -109,6 +109,8 @@ interface Region {
  * on a busy machine as on an idle one, which a time limit cannot promise.
  */
 const MIP_NODES = 20_000;
+/** Node limit of the MIP that frees only the counts next to an LP optimum's fractional ones (wholeWith). */
+const NEAR_NODES = 200;
 /** Largest neighbourhood (variables) the dense simplex takes. */
 const LOCAL_MAX = 400;
 
@@ -481,6 +483,8 @@ class Component {
       else for (const k of hard) this.report.disclosures.push({ var: this.members[k] as number, low: Number.NaN, high: Number.NaN, exact: false, unproven: true });
       return;
     }
+    const trace = process.env.CLOSELOOP_TRACE_AUDIT ? (what: string, t: number) => console.error(`  component ${this.members.length}: ${what} ${((performance.now() - t) / 1000).toFixed(2)} s, ${open.size} open`) : null;
+    let t = performance.now();
     // batch rounds on the whole component (BATCH_MAX)
     if (this.nv <= BATCH_MAX) {
       const region = await this.sparseRegion(x0);
@@ -490,6 +494,8 @@ class Component {
         (region.lp as HighsLp).dispose();
       }
     }
+    trace?.('batch', t);
+    t = performance.now();
     // what the batch left open (or a component too large for it): certify each candidate on a
     // neighbourhood (everything outside held at x0), growing it while the candidate stays open
     for (const k of [...open].sort((a, b) => a - b)) {
@@ -498,12 +504,15 @@ class Component {
         await this.settleRounds(this.region(this.neighbourhood(k, size), x0), open);
       }
     }
+    trace?.('neighbourhoods', t);
+    t = performance.now();
     if (!open.size) return;
     if (!this.exact) {
       for (const k of [...open].sort((a, b) => a - b)) this.report.disclosures.push({ var: this.members[k] as number, low: Number.NaN, high: Number.NaN, exact: false, unproven: true });
       return;
     }
     await this.decideByMip([...open].sort((a, b) => a - b), true);
+    trace?.('exact', t);
   }
 
   /**
@@ -737,7 +746,10 @@ class Component {
         });
         if (!cost.size) return;
         this.report.lps++;
-        if (region.lp.solve(cost, maximise) !== 'optimal') break;
+        const t0 = performance.now();
+        const st = region.lp.solve(cost, maximise);
+        if (process.env.CLOSELOOP_TRACE_AUDIT === '2' && region.vars.length > 1000) console.error(`    lp ${region.vars.length} ${maximise ? 'max' : 'min'} ${cost.size}: ${st} ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+        if (st !== 'optimal') break;
         const x = this.valuesOf(region);
         const low: number[] = [];
         const high: number[] = [];
@@ -761,10 +773,16 @@ class Component {
    *  - every count the optimum left a whole number held there, but the fractional ones and
    *    the slacks. A batch LP on a large component moves almost every count (44,183 of
    *    45,184 on the 20,000-person demo's update, BATCH_MAX above) but leaves few
-   *    fractional: this MIP took 0.3 s where the next one took 52 s. (Freeing also the
-   *    counts one and two relations away, when it fails, was tried and dropped: a review
-   *    found such a MIP still running after 6 minutes on a 16,979-count component, and
-   *    on the demo's update it was never needed.)
+   *    fractional: this MIP took 0.3 s where the next one took 52 s.
+   *  - the fractional counts and the counts sharing a relation with one free, the rest held
+   *    as above, within NEAR_NODES branch-and-bound nodes (issue 19, 2026-12-07). On a
+   *    3,000-person demo every MIP of the step before that failed was settled here, in
+   *    0.02-0.43 s, where the next step's MIP took 2-23 s with 10,000 counts free: the
+   *    audit went from 107 s to 24 s of a 118 s run (now 35 s), with the same decisions in
+   *    every round. The small node limit bounds its cost where it finds nothing. (Freeing
+   *    counts two relations away as well, with the full node limit, was tried earlier and
+   *    dropped: a review found such a MIP still running after 6 minutes on a 16,979-count
+   *    component.)
    *  - every count the optimum left at its starting value held there (issue 19: half the
    *    MIP time on the 20,000-person demo, on neighbourhoods).
    * Only then the whole region. A MIP runs only when at most FULL_MIP_MAX of its counts are
@@ -780,7 +798,7 @@ class Component {
     const { starts, indices, values, rhs } = csrOf(region.eqs);
     const integrality = Int32Array.from(region.vars, (v) => (this.integer[v] ? 1 : 0));
     /** The MIP with the counts `hold` gives a value held there (where the bounds allow); without `hold`, the whole region's. */
-    const feasible = (hold?: (i: number) => number | undefined) => {
+    const feasible = (hold?: (i: number) => number | undefined, nodes = MIP_NODES) => {
       const lo = Float64Array.from(lower);
       const up = Float64Array.from(upper);
       let free = nvars;
@@ -797,9 +815,12 @@ class Component {
         matrix: { format: 'csr', numRows: region.eqs.length, numCols: nvars, starts, indices, values }, integrality,
       });
       try {
-        model.options.set({ output_flag: false, mip_max_nodes: MIP_NODES });
+        model.options.set({ output_flag: false, mip_max_nodes: nodes });
         this.report.mips++;
-        return (model.run().modelStatus as number) === highs.constants.modelStatus.optimal;
+        const t0 = performance.now();
+        const ok = (model.run().modelStatus as number) === highs.constants.modelStatus.optimal;
+        if (process.env.CLOSELOOP_TRACE_AUDIT === '2' && nvars > 1000) console.error(`    mip ${nvars} free ${free} ${hold ? 'held' : 'whole'}: ${ok} ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+        return ok;
       } finally {
         model.dispose();
       }
@@ -811,6 +832,14 @@ class Component {
         return this.integer[region.vars[i] as number] && Math.abs(x - Math.round(x)) <= 1e-6 ? Math.round(x) : undefined;
       };
       if (feasible(whole)) return true;
+      // the fractional counts and every count sharing a relation with one free, the rest
+      // held, on a small node budget (a MIP that has a solution here finds it within a few nodes)
+      const moved = new Set<number>();
+      for (const e of region.eqs) {
+        if (!e.vars.some((i) => whole(i) === undefined && this.integer[region.vars[i] as number])) continue;
+        for (const i of e.vars) moved.add(i);
+      }
+      if (feasible((i) => (moved.has(i) ? undefined : whole(i)), NEAR_NODES)) return true;
       // every count the optimum left at its starting value held there
       const start = this.start;
       const unmoved = (i: number) => {
