@@ -34,7 +34,9 @@ describe('operating it', () => {
       const prev = process.env.CLOSELOOP_CONFIG;
       process.env.CLOSELOOP_CONFIG = configFile;
       const run = runChild(root, 'test', 1);
-      process.env.CLOSELOOP_CONFIG = prev;
+      // (assigning undefined would leave the string "undefined" for the next file in this worker)
+      if (prev === undefined) delete process.env.CLOSELOOP_CONFIG;
+      else process.env.CLOSELOOP_CONFIG = prev;
       let done = false;
       void run.then(() => (done = true));
       const seen = new Set<string>();

@@ -2,6 +2,7 @@
 // named after what broke. Items 1, 2, 4 and 7 run the real `closeloop` command (exit
 // codes, one-line errors, file permissions); the rest load through the pipeline in
 // this process. Item 6 has its own property test against DuckDB (csvAgreement.test.ts).
+// Full tier (about 45 s, a dozen runs of the binary): `npm test` went over five minutes.
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
