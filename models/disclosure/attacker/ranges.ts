@@ -483,7 +483,8 @@ class Component {
       else for (const k of hard) this.report.disclosures.push({ var: this.members[k] as number, low: Number.NaN, high: Number.NaN, exact: false, unproven: true });
       return;
     }
-    const trace = process.env.CLOSELOOP_TRACE_AUDIT ? (what: string, t: number) => console.error(`  component ${this.members.length}: ${what} ${((performance.now() - t) / 1000).toFixed(2)} s, ${open.size} open`) : null;
+    // CLOSELOOP_TRACE_AUDIT: each phase of a component too large to solve whole (counts, slacks not counted)
+    const trace = process.env.CLOSELOOP_TRACE_AUDIT ? (what: string, t: number) => console.error(`  component of ${this.members.length} counts: ${what} ${((performance.now() - t) / 1000).toFixed(2)} s`) : null;
     let t = performance.now();
     // batch rounds on the whole component (BATCH_MAX)
     if (this.nv <= BATCH_MAX) {
@@ -493,8 +494,8 @@ class Component {
       } finally {
         (region.lp as HighsLp).dispose();
       }
+      trace?.(`batch rounds, ${open.size} left open`, t);
     }
-    trace?.('batch', t);
     t = performance.now();
     // what the batch left open (or a component too large for it): certify each candidate on a
     // neighbourhood (everything outside held at x0), growing it while the candidate stays open
@@ -504,7 +505,7 @@ class Component {
         await this.settleRounds(this.region(this.neighbourhood(k, size), x0), open);
       }
     }
-    trace?.('neighbourhoods', t);
+    trace?.(`neighbourhoods, ${open.size} left open`, t);
     t = performance.now();
     if (!open.size) return;
     if (!this.exact) {
@@ -512,7 +513,7 @@ class Component {
       return;
     }
     await this.decideByMip([...open].sort((a, b) => a - b), true);
-    trace?.('exact', t);
+    trace?.(`${open.size} decided exactly`, t);
   }
 
   /**
@@ -748,7 +749,7 @@ class Component {
         this.report.lps++;
         const t0 = performance.now();
         const st = region.lp.solve(cost, maximise);
-        if (process.env.CLOSELOOP_TRACE_AUDIT === '2' && region.vars.length > 1000) console.error(`    lp ${region.vars.length} ${maximise ? 'max' : 'min'} ${cost.size}: ${st} ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+        if (process.env.CLOSELOOP_TRACE_AUDIT === '2' && region.vars.length > 1000) console.error(`    lp over ${region.vars.length} variables ${maximise ? 'max' : 'min'} ${cost.size}: ${st} ${((performance.now() - t0) / 1000).toFixed(2)} s`);
         if (st !== 'optimal') break;
         const x = this.valuesOf(region);
         const low: number[] = [];
@@ -773,13 +774,14 @@ class Component {
    *  - every count the optimum left a whole number held there, but the fractional ones and
    *    the slacks. A batch LP on a large component moves almost every count (44,183 of
    *    45,184 on the 20,000-person demo's update, BATCH_MAX above) but leaves few
-   *    fractional: this MIP took 0.3 s where the next one took 52 s.
+   *    fractional: this MIP took 0.3 s where the starting-value one (the last below) took 52 s.
    *  - the fractional counts and the counts sharing a relation with one free, the rest held
    *    as above, within NEAR_NODES branch-and-bound nodes (issue 19, 2026-12-07). On a
    *    3,000-person demo every MIP of the step before that failed was settled here, in
    *    0.02-0.43 s, where the next step's MIP took 2-23 s with 10,000 counts free: the
    *    audit went from 107 s to 24 s of a 118 s run (now 35 s), with the same decisions in
-   *    every round. The small node limit bounds its cost where it finds nothing. (Freeing
+   *    every round. The node limit bounds its branch and bound where it finds nothing, not
+   *    HiGHS's presolve and root node (no failing case was seen to time). (Freeing
    *    counts two relations away as well, with the full node limit, was tried earlier and
    *    dropped: a review found such a MIP still running after 6 minutes on a 16,979-count
    *    component.)
@@ -819,7 +821,7 @@ class Component {
         this.report.mips++;
         const t0 = performance.now();
         const ok = (model.run().modelStatus as number) === highs.constants.modelStatus.optimal;
-        if (process.env.CLOSELOOP_TRACE_AUDIT === '2' && nvars > 1000) console.error(`    mip ${nvars} free ${free} ${hold ? 'held' : 'whole'}: ${ok} ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+        if (process.env.CLOSELOOP_TRACE_AUDIT === '2' && nvars > 1000) console.error(`    mip over ${nvars} variables, ${free} free, ${hold ? `some held, ${nodes} nodes` : 'whole region'}: ${ok} ${((performance.now() - t0) / 1000).toFixed(2)} s`);
         return ok;
       } finally {
         model.dispose();
