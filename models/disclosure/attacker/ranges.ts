@@ -109,6 +109,8 @@ interface Region {
  * on a busy machine as on an idle one, which a time limit cannot promise.
  */
 const MIP_NODES = 20_000;
+/** CLOSELOOP_TRACE_AUDIT: 1 traces components and their phases, 2 also each LP and MIP over more than 1,000 variables (README, Performance). */
+const TRACE_LEVEL = !process.env.CLOSELOOP_TRACE_AUDIT ? 0 : process.env.CLOSELOOP_TRACE_AUDIT === '2' ? 2 : 1;
 /** Node limit of the MIP that frees only the counts next to an LP optimum's fractional ones (wholeWith). */
 const NEAR_NODES = 200;
 /** Largest neighbourhood (variables) the dense simplex takes. */
@@ -363,7 +365,7 @@ export async function findDisclosures(sys: LinearSystem, opts: RangeOptions = {}
     }
     const disclosed = new Set(d.disclosures.map((x) => j.members[x.at]));
     for (const v of j.candidates) if (!disclosed.has(v)) report.certified.push(sys.vars[v]!.key);
-    if (process.env.CLOSELOOP_TRACE_AUDIT && j.seconds > 0.2) console.error(`audit component: ${j.members.length} counts, ${j.rowIds.length} relations, ${j.candidates.length} candidates: ${j.seconds.toFixed(1)} s`);
+    if (TRACE_LEVEL >= 1 && j.seconds > 0.2) console.error(`audit component: ${j.members.length} counts, ${j.rowIds.length} relations, ${j.candidates.length} candidates: ${j.seconds.toFixed(1)} s`);
   }
   report.seconds = (performance.now() - started) / 1000;
   return report;
@@ -483,8 +485,8 @@ class Component {
       else for (const k of hard) this.report.disclosures.push({ var: this.members[k] as number, low: Number.NaN, high: Number.NaN, exact: false, unproven: true });
       return;
     }
-    // CLOSELOOP_TRACE_AUDIT: each phase of a component too large to solve whole (counts, slacks not counted)
-    const trace = process.env.CLOSELOOP_TRACE_AUDIT ? (what: string, t: number) => console.error(`  component of ${this.members.length} counts: ${what} ${((performance.now() - t) / 1000).toFixed(2)} s`) : null;
+    // each phase of a component too large to solve whole (counts, slacks not counted)
+    const trace = TRACE_LEVEL >= 1 ? (what: string, t: number) => console.error(`  component of ${this.members.length} counts: ${what} ${((performance.now() - t) / 1000).toFixed(2)} s`) : null;
     let t = performance.now();
     // batch rounds on the whole component (BATCH_MAX)
     if (this.nv <= BATCH_MAX) {
@@ -749,7 +751,7 @@ class Component {
         this.report.lps++;
         const t0 = performance.now();
         const st = region.lp.solve(cost, maximise);
-        if (process.env.CLOSELOOP_TRACE_AUDIT === '2' && region.vars.length > 1000) console.error(`    lp over ${region.vars.length} variables ${maximise ? 'max' : 'min'} ${cost.size}: ${st} ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+        if (TRACE_LEVEL >= 2 && region.vars.length > 1000) console.error(`    lp over ${region.vars.length} variables ${maximise ? 'max' : 'min'} ${cost.size}: ${st} ${((performance.now() - t0) / 1000).toFixed(2)} s`);
         if (st !== 'optimal') break;
         const x = this.valuesOf(region);
         const low: number[] = [];
@@ -821,7 +823,7 @@ class Component {
         this.report.mips++;
         const t0 = performance.now();
         const ok = (model.run().modelStatus as number) === highs.constants.modelStatus.optimal;
-        if (process.env.CLOSELOOP_TRACE_AUDIT === '2' && nvars > 1000) console.error(`    mip over ${nvars} variables, ${free} free, ${hold ? `some held, ${nodes} nodes` : 'whole region'}: ${ok} ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+        if (TRACE_LEVEL >= 2 && nvars > 1000) console.error(`    mip over ${nvars} variables, ${free} free, ${hold ? `some held, ${nodes} nodes` : 'whole region'}: ${ok} ${((performance.now() - t0) / 1000).toFixed(2)} s`);
         return ok;
       } finally {
         model.dispose();

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, rows } from '../../../models/duckdb.ts';
+import { historyPath, storePaths } from '../../../pipelines/store.ts';
 import { runCli } from '../../helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'closeloop-history-crash-'));
@@ -38,7 +39,7 @@ function addReferrals() {
 }
 
 /** A file of the store's state folder: the history, `.tmp` its next version, `.tmp.run` that version's run. */
-const stateFile = (store: string, suffix = '') => join(store, 'state', `published-figures.duckdb${suffix}`);
+const stateFile = (store: string, suffix = '') => `${historyPath(storePaths(store))}${suffix}`;
 
 /** A copy of the first publication's store, and a run on it with these fault-injection settings. */
 async function runOnCopy(name: string, env: Record<string, string>) {
