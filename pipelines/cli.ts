@@ -128,6 +128,8 @@ const COMMANDS: Record<string, Command> = {
       const { METRICS } = await import('../models/metrics/catalog.ts');
       const { configPath, loadConfig } = await import('../models/config.ts');
       const { hasDisparityStatistics, MIN_FAVOURABLE_DENOMINATOR, referenceConfig } = await import('../models/disparities/computeComparisons.ts');
+      const { peopleRule } = await import('../models/disclosure/finalise.ts');
+      const { metricMetaMap } = await import('../models/disclosure/metricMeta.ts');
       const threshold = positiveInt(v.threshold as string, '--threshold');
       const file = files?.[0];
       if (!file) throw new UsageError('name the exported CSV file to audit');
@@ -138,7 +140,7 @@ const COMMANDS: Record<string, Command> = {
       const favourable = { named: new Set(namedGroups.keys()), minDenominator: MIN_FAVOURABLE_DENOMINATOR, compared: new Set(METRICS.filter(hasDisparityStatistics).map((m) => m.id)) };
       let report;
       try {
-        report = await auditCsv(resolve(file), { metrics: METRICS, threshold, favourable, namedGroups, previousPath: v.previous ? resolve(v.previous as string) : undefined });
+        report = await auditCsv(resolve(file), { metrics: METRICS, threshold, favourable, namedGroups, people: peopleRule(metricMetaMap(METRICS)), previousPath: v.previous ? resolve(v.previous as string) : undefined });
       } catch (err) {
         if (!(err instanceof ReferenceRuleMismatch)) throw err;
         console.error(`closeloop audit-suppression: ${err.message}`);

@@ -25,7 +25,7 @@ import { findDisclosures, type RangeOptions } from './attacker/ranges.ts';
 import { favourableDisjunctions, favourableReferenceRelations, type FavourableOptions } from './attacker/reference.ts';
 import { definitionalTies, sharedCountTies } from './attacker/ties.ts';
 import { existenceRelations, openEndedGroups, uncoveredGroups } from './attacker/existence.ts';
-import { buildSystem, cellKey, type AuditCell, type ExtraRelation, type LinearSystem, type PeopleRule } from './attacker/system.ts';
+import { buildSystem, cellKey, peopleKey, type AuditCell, type ExtraRelation, type LinearSystem, type PeopleRule } from './attacker/system.ts';
 import { metricMetaMap, type MetricInput, type MetricMeta } from './metricMeta.ts';
 
 export interface AuditRow {
@@ -416,7 +416,10 @@ async function audit(published: AuditRow[], truth: readonly AuditRow[] | null, o
   const attempt = async (extra: ExtraRelation[]) => {
     let t = performance.now();
     const sys = buildSystem(cells, { metas, threshold: T, existence: opts.existence ?? 'frames', extra, people: opts.people });
-    if (before) addChanges(sys, known, before, truthsThen, metas);
+    if (before) {
+      addChanges(sys, known, before, truthsThen, metas);
+      if (opts.people) addPeopleChanges(sys, known, before, truthsThen, opts.people);
+    }
     seconds.system += (performance.now() - t) / 1000;
     t = performance.now();
     const found = await findDisclosures(sys, { exact: opts.exact ?? true, settled: opts.settled, memo: opts.memo });
@@ -544,6 +547,80 @@ function addChanges(sys: LinearSystem, known: readonly AuditRow[], before: Reado
         });
         // u - sign * x = -sign * o
         sys.rows.push({ vars: [u, xi], coefs: [1, -sign], lo: -sign * o, hi: -sign * o, relation: 'revision' });
+        sys.relations.revision = (sys.relations.revision ?? 0) + 1;
+      }
+    }
+  }
+}
+
+/**
+ * Consecutive publications, the people behind person-time (route 6 with route 8): member-months
+ * shown then pin the people then (one whole window each, [T / max, T / min]); member-months
+ * withheld now but derivable pin the people now. Their difference is the change of a
+ * protected count, so a cohort cell withheld now (every row of it) that was shown then gets
+ * change variables u = P - P_then and w = P_then - P, as addChanges gives counts. Where the
+ * member-months then leave P_then two or more values apart, P_then is a variable of its own
+ * within them: the attacker does not know it either. A cohort cell shown now is the primary
+ * check's (its member-months changed by less than threshold x min).
+ */
+function addPeopleChanges(sys: LinearSystem, known: readonly AuditRow[], before: ReadonlyMap<string, AuditRow>, truthsThen: ReadonlyMap<string, AuditRow>, people: PeopleRule) {
+  const pVars = new Map<string, number>();
+  sys.vars.forEach((v, i) => {
+    if (v.atom === 'P' && v.change === undefined && v.protect) pVars.set(v.key, i);
+  });
+  // the rows behind each people variable, and whether any of them is shown now
+  const cohort = new Map<number, { rows: number[]; shown: boolean }>();
+  known.forEach((r, i) => {
+    if (!people.metrics.includes(r.metric_id)) return;
+    const p = pVars.get(peopleKey(people, r));
+    if (p === undefined) return;
+    const c = cohort.get(p) ?? { rows: [], shown: false };
+    c.rows.push(i);
+    c.shown ||= sys.cells[i]!.shown !== null;
+    cohort.set(p, c);
+  });
+  // a finite floor for w, far below any number of people then (as addChanges)
+  let big = 1000;
+  for (const r of [...before.values(), ...truthsThen.values()]) if (r.denominator !== null && Number.isFinite(r.denominator)) big = Math.max(big, (10 * Math.abs(r.denominator)) / people.minPerPerson);
+  // the people then, from the member-months of every row of the cohort cell then
+  const peopleThen = (rows: number[], then: ReadonlyMap<string, AuditRow>): [number, number] | null => {
+    let lo = 0;
+    let hi = Infinity;
+    let seen = false;
+    for (const i of rows) {
+      const t = then.get(keyOf(known[i]!))?.denominator;
+      if (t === null || t === undefined || !Number.isFinite(t)) continue;
+      seen = true;
+      lo = Math.max(lo, Math.ceil(t / people.maxPerPerson - 1e-9));
+      hi = Math.min(hi, Math.floor(t / people.minPerPerson + 1e-9));
+    }
+    return seen && lo <= hi ? [lo, hi] : null;
+  };
+  for (const [pi, { rows, shown }] of cohort) {
+    if (shown) continue;
+    const x = sys.vars[pi]!;
+    const shownThen = peopleThen(rows, before);
+    const withheldThen = peopleThen(rows, truthsThen);
+    const from: Array<[[number, number], boolean]> = [];
+    if (shownThen) from.push([shownThen, false]);
+    if (withheldThen && (!shownThen || withheldThen[0] !== shownThen[0] || withheldThen[1] !== shownThen[1])) from.push([withheldThen, true]);
+    for (const [[lo, hi], sinceWithheld] of from) {
+      const tag = sinceWithheld ? `@${lo}..${hi}` : '';
+      // P_then: a number where the member-months pin it, else a variable within them
+      let then: number | null = null;
+      if (lo < hi) {
+        then = sys.vars.length;
+        sys.vars.push({ cell: x.cell, atom: 'P', key: `${x.key}\u001fthen${tag}`, truth: null, integer: true, protect: false, lower: lo, upper: hi });
+      }
+      for (const sign of [1, -1] as const) {
+        const u = sys.vars.length;
+        sys.vars.push({
+          cell: x.cell, atom: 'P', key: `${x.key}\u001fchange${sign > 0 ? '+' : '-'}${tag}`, truth: null, integer: true, protect: true,
+          lower: sign > 0 ? -hi : -big, upper: sign > 0 ? Infinity : hi, change: sign, ...(sinceWithheld ? { sinceWithheld } : {}),
+        });
+        // u - sign * P + sign * P_then = 0
+        if (then === null) sys.rows.push({ vars: [u, pi], coefs: [1, -sign], lo: -sign * lo, hi: -sign * lo, relation: 'revision' });
+        else sys.rows.push({ vars: [u, pi, then], coefs: [1, -sign, sign], lo: 0, hi: 0, relation: 'revision' });
         sys.relations.revision = (sys.relations.revision ?? 0) + 1;
       }
     }

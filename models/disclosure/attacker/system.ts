@@ -136,6 +136,12 @@ export interface BuildOptions {
 export const cellKey = (c: Pick<AuditCell, 'metric_id' | 'period_grain' | 'period_start' | 'dimension' | 'group_value'>) =>
   `${c.metric_id}\u001f${c.period_grain}\u001f${c.period_start}\u001f${c.dimension}\u001f${c.group_value}`;
 
+/** The key of the people variable behind a row's person-time: one per cohort cell, shared by its metrics (pre and post). */
+export function peopleKey(rule: PeopleRule, c: Pick<AuditCell, 'metric_id' | 'period_grain' | 'period_start' | 'dimension' | 'group_value'>): string {
+  const group = rule.samePeople.find((g) => g.includes(c.metric_id)) ?? [c.metric_id];
+  return `${group.join('+')}\u001f${c.period_grain}\u001f${c.period_start}\u001f${c.dimension}\u001f${c.group_value}\u001fP`;
+}
+
 const PARENT: Record<string, string> = { month: 'quarter', quarter: 'year', year: 'all' };
 
 function parentStart(grain: string, start: string): string {
@@ -180,8 +186,7 @@ export function buildSystem(cells: AuditCell[], o: BuildOptions): LinearSystem {
     const truth = c.truth ? atomValues(meta.kind, meta.dollarNumerator, c.truth) : null;
     if (peopleMetrics.has(c.metric_id)) {
       // The people behind the row's person-time, shown or not (one variable per cohort cell).
-      const group = o.people!.samePeople.find((g) => g.includes(c.metric_id)) ?? [c.metric_id];
-      const pKey = `${group.join('+')}\u001f${c.period_grain}\u001f${c.period_start}\u001f${c.dimension}\u001f${c.group_value}\u001fP`;
+      const pKey = peopleKey(o.people!, c);
       let p = peopleSlots.get(pKey);
       if (!p) {
         p = { v: vars.length };
