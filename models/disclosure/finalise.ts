@@ -20,11 +20,13 @@ import { settleAddedColumns } from '../metrics/afterSuppression.ts';
 import { POPULATION_DIMENSIONS } from '../metrics/dimensions.ts';
 import { windowMonthBounds } from '../metrics/windowMonths.ts';
 import { cooccurrenceTies, readCooccurrence } from './attacker/ties.ts';
+import { openEndedGroups } from './attacker/existence.ts';
 import type { PeopleRule } from './attacker/system.ts';
 import { auditResults, readAuditTable, type AuditReport } from './audit.ts';
 import { previousKnown, readPrevious, showPendingRevisions, withheldBefore, writeHistory } from './revisions.ts';
 import { metricMetaMap, type MetricInput, type MetricMeta } from './metricMeta.ts';
 import { suppressOtherTables, type OtherTablesResult } from './otherTables.ts';
+import { phaseOneKey, readPhaseOne, writePhaseOne, type PhaseOneState } from './phaseOne.ts';
 import { publishedQValues } from './qValues.ts';
 import { auditPartnerViews } from './partnerAudit.ts';
 import { buildPartnerWithheld } from './partners.ts';
@@ -72,6 +74,8 @@ export interface FinaliseResult {
   partnerWithheld: number;
   otherTables: OtherTablesResult;
   audit: AuditReport;
+  /** Rounds of the first phase taken from the previous run, whose inputs were the same (phaseOne.ts); 0 when they ran. */
+  replayedRounds: number;
   /** Attacker components decided over all rounds, and how many of them the memo answered (decided before). */
   auditComponents: { decided: number; reused: number };
   seconds: Record<'surface' | 'comparisons' | 'suppression' | 'summaries' | 'otherTables' | 'audit', number>;
@@ -103,7 +107,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
   if (!(await tableExists(conn, 'metric_results'))) {
     // no metric engine output (e.g. a roster-only first drop): nothing is published, nothing to check
     return {
-      comparisons: 0, suppressedRows: 0, summaries: 0, pendingRevision: 0, partnerWithheld: 0, seconds, rounds: 0, surface: { removed: 0, added: 0 },
+      comparisons: 0, suppressedRows: 0, summaries: 0, pendingRevision: 0, partnerWithheld: 0, seconds, rounds: 0, replayedRounds: 0, surface: { removed: 0, added: 0 },
       suppression: { rows: 0, relations: 0, suppressed: 0, given: 0, primary: 0, complementary: 0, withheldComparisons: 0, sharedQuantities: [] },
       otherTables: { kmCurvesWithheld: null, gapRowsWithheld: null, prepostRowsSuppressed: null },
       audit: { ok: true, rows: 0, relations: 0, violations: [] }, auditComponents: { decided: 0, reused: 0 },
@@ -139,6 +143,15 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
   // dimensions compared with a named group; the others' most_favourable reference orders their groups (attacker/reference.ts)
   const named = new Set(referenceConfig(opts.config.referenceGroups ?? {}).filter(([, c]) => typeof c === 'object').map(([d]) => d));
   const favourable = { named, minDenominator: MIN_FAVOURABLE_DENOMINATOR, compared: new Set(opts.metrics.filter(hasDisparityStatistics).map((m) => m.id)) };
+  // everything the first phase reads besides the true figures (phaseOne.ts): the same key, the same end
+  const phaseOneInputs = {
+    threshold, ties, people: people ?? null, named: [...named].sort(), minFavourable: MIN_FAVOURABLE_DENOMINATOR, compared: [...favourable.compared].sort(),
+    earlierGroups: previousRows ? [...openEndedGroups(previousRows)].sort() : [], rounds: [MAX_ROUNDS, WIDEN_ROUNDS, MOSTLY_WITHHELD],
+  };
+  const phaseOneAt = await phaseOneKey(conn, '_truth_results', phaseOneInputs);
+  const savedPhaseOne = previous ? await readPhaseOne(conn) : null;
+  const replay = savedPhaseOne?.key === phaseOneAt ? savedPhaseOne.state : null;
+  let endOfPhaseOne: PhaseOneState | null = null;
   const auditComponents = { decided: 0, reused: 0 };
   const audited = (a: AuditReport) => {
     auditComponents.decided += a.attacker?.components ?? 0;
@@ -167,15 +180,32 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     await markGiven(conn, threshold, people, forced);
     return suppress(conn, { metrics: opts.metrics, threshold });
   };
-  await timed('suppression', async () => {
-    await suppressFromTruth();
-    for (const c of await mostlyWithheldCuts(conn)) coarsened.set(cutKey(c.metric_id, c.period_grain, c.dimension), 'fewer than two groups could be shown in most periods');
-  });
   // Two phases: this publication alone first, then (with a previous publication) the
   // changes since it. Rows withheld in the first phase stay withheld (forced), so its
   // certificates stay valid (settled) and the second phase only has the changes to prove.
   let phaseStart = 0;
   let against: string | undefined;
+  if (replay) {
+    // the first phase's inputs are the previous run's: it ends where that run's did (phaseOne.ts)
+    for (const k of replay.forced) forced.add(k);
+    for (const [k, why] of replay.coarsened) coarsened.set(k, why);
+    for (const k of replay.settled) settled.add(k);
+    for (const [k, n] of replay.strikes) strikes.set(k, n);
+    rounds = phaseStart = replay.phaseStart;
+    against = previous;
+    endOfPhaseOne = replay;
+    // the memo keeps the decisions the skipped rounds would have taken from it
+    for (const [k, v] of memo.previous) memo.next.set(k, v);
+  } else {
+    await timed('suppression', async () => {
+      await suppressFromTruth();
+      for (const c of await mostlyWithheldCuts(conn)) coarsened.set(cutKey(c.metric_id, c.period_grain, c.dimension), 'fewer than two groups could be shown in most periods');
+    });
+  }
+  const phaseOneEnds = async () => {
+    for (const k of await withheldKeys(conn)) forced.add(k);
+    endOfPhaseOne = { forced: [...forced], coarsened: [...coarsened], settled: [...settled], strikes: [...strikes], phaseStart: rounds + 1 };
+  };
   for (; rounds < MAX_ROUNDS; rounds++) {
     suppression = await timed('suppression', suppressFromTruth);
     // Rounds run the attacker without its exact (whole-component) solves: a count no local
@@ -194,12 +224,16 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
       for (const [k, n] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.error(`  ${n} x ${k}`);
     }
     if (!disclosed.length && previous && !against) {
-      for (const k of await withheldKeys(conn)) forced.add(k);
+      await phaseOneEnds();
       against = previous;
       phaseStart = rounds + 1;
       continue;
     }
-    if (!disclosed.length) break;
+    if (!disclosed.length) {
+      // a first publication: its end is the first phase's end of the next run with the same inputs
+      if (!against) await phaseOneEnds();
+      break;
+    }
     const added = await timed('suppression', async () => {
       for (const k of await withheldKeys(conn)) forced.add(k);
       if (rounds - phaseStart + 1 < WIDEN_ROUNDS) {
@@ -238,6 +272,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     throw new Error(`disclosure control: ${partnerLeaks.length} figure(s) of an organisation a partner could derive from its view (e.g. partner ${v.partner}: ${v.org_id}'s ${v.metric_id} ${v.quantity}, from an area figure of ${v.area} less its own); nothing published`);
   }
   await writeAuditMemo(conn, memo.next);
+  await writePhaseOne(conn, endOfPhaseOne ? { key: phaseOneAt, state: endOfPhaseOne } : null);
   const pendingRevision = previous ? await showPendingRevisions(conn, previous, known) : 0;
   if (opts.history) await writeHistory(conn, opts.history, '_truth_results');
   await exec(conn, 'DROP TABLE IF EXISTS _truth_results');
@@ -252,7 +287,7 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
   return {
     comparisons: comparisons.comparisons, suppressedRows: suppression!.suppressed, suppression: suppression!,
     surface: { ...surface, coarsened: [...coarsened.keys()].map((k) => { const [metric, grain, dimension] = k.split('\u001f'); return { metric: metric!, grain: grain!, dimension: dimension! }; }) },
-    rounds: Math.min(rounds + 1, MAX_ROUNDS),
+    rounds: Math.min(rounds + 1, MAX_ROUNDS), replayedRounds: replay?.phaseStart ?? 0,
     summaries, pendingRevision, partnerWithheld, otherTables, audit: audit!, auditComponents, seconds,
   };
 }

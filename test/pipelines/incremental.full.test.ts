@@ -27,6 +27,8 @@ describe('incremental runs, change after change', () => {
     appendRows(join(c.incremental.inbox, 'people.csv'), 5, 'N');
     expect(await c.run()).not.toMatch(/reused/);
     expect(c.logs().filter((l) => l.includes('evaluation:')).join('\n')).not.toMatch(/reused/);
+    // new people move true figures: every disclosure round runs (models/disclosure/phaseOne.ts)
+    expect(c.logs().join('\n')).not.toMatch(/as the previous run ended them/);
     await c.rebuildAndCompare();
   }, 240_000);
 

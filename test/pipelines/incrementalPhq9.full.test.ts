@@ -25,4 +25,14 @@ describe('incremental run', () => {
     expect(line.split('which read nothing that changed:')[1]).not.toMatch(/phq9/);
     await c.rebuildAndCompare();
   }, 180_000);
+
+  it('a change that moves no true figure takes the first phase of the disclosure rounds from the previous run, and still publishes what a full rebuild does', async () => {
+    // copies of assessments already loaded, under new ids: the same people, days and scores
+    appendRows(join(c.incremental.inbox, 'phq9.csv'), 40, 'C');
+    await c.run();
+    const audit = c.logs().find((l) => l.includes('attacker audit passed')) ?? '';
+    expect(audit).toMatch(/after (\d+) round\(s\) \(the first (\d+) as the previous run ended them, whose true figures and rules were the same; /);
+    // the oracle is a full refresh: a new warehouse, with no first phase to take
+    await c.rebuildAndCompare();
+  }, 180_000);
 });
