@@ -5,7 +5,9 @@
 //     FROM read_csv(...)` (the contract's column types, bad rows skipped) into a fresh file;
 //   - the pandas peer: four core metrics end to end, its answers checked cell by cell
 //     against ours (pipelines/bench/peer.ts);
-//   - a no-change re-run, and a re-run after one file changed (phq9.csv gains rows);
+//   - a no-change re-run; re-runs after phq9.csv gains copies of rows already loaded under
+//     new ids (no published figure moves); re-runs after referrals.csv gains 12 referrals
+//     (figures move);
 // and, on the largest size, API latency under load (pipelines/bench/apiLoad.ts).
 // Prints one table and writes bench-results.json with machine info.
 import { execFileSync } from 'node:child_process';
@@ -25,8 +27,11 @@ import { timedSpawn } from './timedSpawn.ts';
 const SIZES: Record<string, number> = { S: 20_000, M: 200_000, L: 1_000_000 };
 const repo = resolve(new URL('../..', import.meta.url).pathname);
 const cli = join(repo, 'bin/closeloop.js');
-/** The file the incremental re-run changes: a PHQ-9 extract with new assessments. */
+/** The file the incremental re-run changes: a PHQ-9 extract with copies of assessments already loaded (no figure moves). */
 const CHANGED_FILE = 'phq9.csv';
+/** The file of the second changed-file re-run, whose new rows move figures, and how many each run adds. */
+const MOVING_FILE = 'referrals.csv';
+const ADDED_REFERRALS = 12;
 
 interface Timed { seconds: number; peakRssMb: number | null }
 interface Stat { median: number; min: number; max: number }
@@ -75,6 +80,25 @@ function changeFile(demo: string, inbox: string, round: number) {
   const extra = lines.slice(-Math.max(10, Math.floor(lines.length / 100))).map((l) => l.replace(/^([^,]+)/, `$1-b${round}`));
   rmSync(join(inbox, CHANGED_FILE), { force: true });
   writeFileSync(join(inbox, CHANGED_FILE), `${[...lines, ...extra].join('\n')}\n`);
+}
+
+/**
+ * Referrals added: copies of the last closed referrals under new ids (the same person, need,
+ * organisation and dates), so counts move by a few, as one more day of referrals would.
+ */
+function addReferrals(demo: string, inbox: string, round: number) {
+  const path = join(inbox, MOVING_FILE);
+  const lines = readFileSync(round === 0 ? join(demo, MOVING_FILE) : path, 'utf8').trimEnd().split('\n');
+  const head = lines[0]!.split(',');
+  const closed = head.indexOf('closed_on');
+  const id = head.indexOf('referral_id');
+  const added = lines.slice(1).filter((l) => l.split(',')[closed]).slice(-ADDED_REFERRALS).map((l, k) => {
+    const x = l.split(',');
+    x[id] = `R${9_000_000 + round * 100 + k}-ADDED`;
+    return x.join(',');
+  });
+  rmSync(path, { force: true });
+  writeFileSync(path, `${[...lines, ...added].join('\n')}\n`);
 }
 
 const fmt = (s: Stat, d = 1) => `${s.median.toFixed(d)} (${s.min.toFixed(d)}-${s.max.toFixed(d)})`;
@@ -144,7 +168,15 @@ export async function main(argv: string[]): Promise<number> {
       incremental.push({ ...t, phases: (JSON.parse(readFileSync(report, 'utf8')) as { phases: Record<string, number> }).phases });
     }
     linkInbox(demo, inbox);
-    console.log(`  ${size} no-change re-run ${fmt(stat(unchanged), 2)} s; ${CHANGED_FILE} changed: ${fmt(stat(incremental.map((x) => x.seconds)))} s`);
+    const moving: Array<Timed & { phases: Record<string, number> }> = [];
+    for (let r = 0; r < repeats; r++) {
+      addReferrals(demo, inbox, r);
+      const t = timedRun([cli, 'run', '--inbox', inbox, '--db', store, '--report', report]);
+      moving.push({ ...t, phases: (JSON.parse(readFileSync(report, 'utf8')) as { phases: Record<string, number> }).phases });
+    }
+    linkInbox(demo, inbox);
+    const each = (xs: Timed[]) => xs.map((x) => x.seconds.toFixed(1)).join(', ');
+    console.log(`  ${size} no-change re-run ${fmt(stat(unchanged), 2)} s; ${CHANGED_FILE} changed: ${fmt(stat(incremental.map((x) => x.seconds)))} s (each: ${each(incremental)}); ${MOVING_FILE} changed: ${fmt(stat(moving.map((x) => x.seconds)))} s (each: ${each(moving)})`);
 
     if (!skipApi && i === sizes.length - 1) {
       api = { size, ...(await apiLoad(store)) };
@@ -154,6 +186,7 @@ export async function main(argv: string[]): Promise<number> {
     const fullStat = stat(full.map((f) => f.seconds));
     const rawStat = stat(raw);
     const incStat = stat(incremental.map((x) => x.seconds));
+    const movStat = stat(moving.map((x) => x.seconds));
     results.push({
       size, people, rows_read: full[0]?.rows, demo_seconds: demoSeconds,
       full_run: { ...fullStat, peak_rss_mb: Math.max(...full.map((f) => f.peakRssMb ?? 0)), phases: medianPhases(full.map((f) => f.phases)) },
@@ -162,17 +195,18 @@ export async function main(argv: string[]): Promise<number> {
       pandas_peer: peer,
       speedup_vs_pandas: peer ? (peer.seconds as Stat).median / fullStat.median : null,
       no_change_rerun: stat(unchanged),
-      one_file_changed: { file: CHANGED_FILE, ...incStat, share_of_full_run: incStat.median / fullStat.median, phases: medianPhases(incremental.map((x) => x.phases)), peak_rss_mb: Math.max(...incremental.map((f) => f.peakRssMb ?? 0)) },
+      one_file_changed: { file: CHANGED_FILE, ...incStat, each: incremental.map((x) => x.seconds), share_of_full_run: incStat.median / fullStat.median, phases: medianPhases(incremental.map((x) => x.phases)), peak_rss_mb: Math.max(...incremental.map((f) => f.peakRssMb ?? 0)) },
+      figures_moved: { file: MOVING_FILE, added_per_run: ADDED_REFERRALS, ...movStat, each: moving.map((x) => x.seconds), share_of_full_run: movStat.median / fullStat.median, phases: medianPhases(moving.map((x) => x.phases)), peak_rss_mb: Math.max(...moving.map((f) => f.peakRssMb ?? 0)) },
     });
   }
 
   const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30), node: process.version, load_avg: os.loadavg(), git: gitRev(), repeats };
   console.log('');
-  console.log('| size | people | rows read | full run s | peak RSS MB | raw DuckDB load s | full / raw | pandas peer s (4 metrics) | pandas / full | no-change re-run s | phq9.csv changed s (share of full) |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| size | people | rows read | full run s | peak RSS MB | raw DuckDB load s | full / raw | pandas peer s (4 metrics) | pandas / full | no-change re-run s | phq9.csv changed, no figure moves, s (share of full) | referrals.csv +12, figures move, s (share of full) |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     const peer = r.pandas_peer ? `${fmt(r.pandas_peer.seconds)}${r.pandas_peer.mismatches ? ` (${r.pandas_peer.mismatches} MISMATCHES)` : ''}` : 'n/a';
-    console.log(`| ${r.size} | ${r.people.toLocaleString('en-US')} | ${r.rows_read.toLocaleString('en-US')} | ${fmt(r.full_run)} | ${r.full_run.peak_rss_mb.toFixed(0)} | ${fmt(r.raw_duckdb_load)} | ${r.ratio_full_run_to_raw_load.toFixed(2)} | ${peer} | ${r.speedup_vs_pandas?.toFixed(2) ?? 'n/a'} | ${fmt(r.no_change_rerun, 2)} | ${fmt(r.one_file_changed)} (${(r.one_file_changed.share_of_full_run * 100).toFixed(0)}%) |`);
+    console.log(`| ${r.size} | ${r.people.toLocaleString('en-US')} | ${r.rows_read.toLocaleString('en-US')} | ${fmt(r.full_run)} | ${r.full_run.peak_rss_mb.toFixed(0)} | ${fmt(r.raw_duckdb_load)} | ${r.ratio_full_run_to_raw_load.toFixed(2)} | ${peer} | ${r.speedup_vs_pandas?.toFixed(2) ?? 'n/a'} | ${fmt(r.no_change_rerun, 2)} | ${fmt(r.one_file_changed)} (${(r.one_file_changed.share_of_full_run * 100).toFixed(0)}%) | ${fmt(r.figures_moved)} (${(r.figures_moved.share_of_full_run * 100).toFixed(0)}%) |`);
   }
   const last = results[results.length - 1];
   if (last) console.log(`\nPhases of the ${last.size} full run (median s): ${Object.entries(last.full_run.phases as Record<string, number>).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);

@@ -10,6 +10,7 @@ export interface SizeFigures {
   raw_duckdb_load: { median: number };
   pandas_peer: { seconds: { median: number } } | null;
   one_file_changed: { median: number; share_of_full_run: number };
+  figures_moved?: { median: number; share_of_full_run: number };
 }
 
 export interface TargetRow {
@@ -38,7 +39,8 @@ export function targetRows(results: readonly SizeFigures[], api: (ApiLoadResult 
       : row('full run at L vs the pandas peer\'s 4 metrics at L', 'no slower than the peer', L ? L.full_run.median / L.pandas_peer!.seconds.median : undefined,
         (v) => `${v.toFixed(2)}x the peer's time (${L!.full_run.median.toFixed(1)} s / ${L!.pandas_peer!.seconds.median.toFixed(1)} s)`, (v) => v <= 1, '--sizes=L'),
     row('full run at S (20k people, the demo)', '<= 4 s', S?.full_run.median, (v) => `${v.toFixed(1)} s`, (v) => v <= 4, '--sizes=S'),
-    row('one extract changed, M', '<= 15% of a full run', M?.one_file_changed.share_of_full_run, (v) => `${(v * 100).toFixed(0)}% (${M!.one_file_changed.median.toFixed(1)} s / ${M!.full_run.median.toFixed(1)} s)`, (v) => v <= 0.15, '--sizes=M'),
+    row('one extract changed, M (phq9.csv: copies of rows already loaded, no figure moves)', '<= 15% of a full run', M?.one_file_changed.share_of_full_run, (v) => `${(v * 100).toFixed(0)}% (${M!.one_file_changed.median.toFixed(1)} s / ${M!.full_run.median.toFixed(1)} s)`, (v) => v <= 0.15, '--sizes=M'),
+    row('one extract changed, M (referrals.csv: 12 referrals added, figures move)', '<= 15% of a full run', M?.figures_moved?.share_of_full_run, (v) => `${(v * 100).toFixed(0)}% (${M!.figures_moved!.median.toFixed(1)} s / ${M!.full_run.median.toFixed(1)} s)`, (v) => v <= 0.15, '--sizes=M'),
     row('peak RSS at L', '<= 2 GiB', L?.full_run.peak_rss_mb, (v) => `${(v / GiB).toFixed(2)} GiB`, (v) => v <= 2 * GiB, '--sizes=L'),
     api
       ? { measure: `API p99 at >= 1,000 req/s (mixed pages), on ${api.size}`, measured: `${api.mix.latency_ms.p99} ms at ${api.mix.requests_per_second.toFixed(0)} req/s, ${api.mix.errors + api.mix.timeouts + api.mix.non_2xx} errors`, target: 'keep <= 50 ms',
