@@ -375,6 +375,8 @@ async function audit(published: AuditRow[], truth: readonly AuditRow[] | null, o
     if (t) changedSince(t, 'since the last publication withheld it', (w, v) => `${round(w)} then, withheld, ${round(v)} now`);
   }
 
+  if (before && opts.people) peopleChangedShown(known, before, truthsThen, opts.people, T, (r) => !withheld(r), at);
+
   const cells: AuditCell[] = known.map((r) => ({
     metric_id: r.metric_id, period_grain: r.period_grain, period_start: r.period_start, dimension: r.dimension, group_value: r.group_value,
     shown: withheld(r) ? null : { numerator: r.numerator, denominator: r.denominator, value: r.value },
@@ -553,15 +555,89 @@ function addChanges(sys: LinearSystem, known: readonly AuditRow[], before: Reado
   }
 }
 
+/** The whole people a cohort cell's member-months t allow: one whole window each. */
+const peoplePinned = (t: number, people: PeopleRule): [number, number] => [Math.ceil(t / people.maxPerPerson - 1e-9), Math.floor(t / people.minPerPerson + 1e-9)];
+
+interface PeopleThen {
+  lo: number;
+  hi: number;
+  sinceWithheld: boolean;
+  /** The metric whose row gave it, or '' for the intersection of several. */
+  from: string;
+}
+
+/**
+ * What the attacker holds of the people behind a cohort cell then: for each row of the
+ * cohort (every metric of its samePeople group, published now or not), the whole people
+ * its member-months then allow, from the figures last shown (each row's own publication:
+ * `before` keeps the last figures shown, which may be older for one row than for another)
+ * and from the true figures the last publication withheld; and their intersection, where
+ * they could all be of one publication (if they are not, the intersection only adds a
+ * stricter check: more is withheld, nothing less).
+ */
+function peopleThen(cell: AuditRow, before: ReadonlyMap<string, AuditRow>, truthsThen: ReadonlyMap<string, AuditRow>, people: PeopleRule): PeopleThen[] {
+  const group = people.samePeople.find((g) => g.includes(cell.metric_id)) ?? [cell.metric_id];
+  const out: PeopleThen[] = [];
+  for (const m of group) {
+    const k = keyOf({ ...cell, metric_id: m });
+    const shown = before.get(k)?.denominator;
+    const truth = truthsThen.get(k)?.denominator;
+    if (shown !== null && shown !== undefined && Number.isFinite(shown)) out.push({ ...pin(peoplePinned(shown, people)), sinceWithheld: false, from: m });
+    if (truth !== null && truth !== undefined && Number.isFinite(truth) && truth !== shown) out.push({ ...pin(peoplePinned(truth, people)), sinceWithheld: true, from: m });
+  }
+  if (out.length > 1) {
+    const lo = Math.max(...out.map((x) => x.lo));
+    const hi = Math.min(...out.map((x) => x.hi));
+    if (lo <= hi) out.push({ lo, hi, sinceWithheld: out.every((x) => x.sinceWithheld), from: '' });
+  }
+  // one check per interval
+  const seen = new Set<string>();
+  return out.filter((x) => x.lo <= x.hi && !seen.has(`${x.lo}..${x.hi}`) && Boolean(seen.add(`${x.lo}..${x.hi}`)));
+}
+const pin = ([lo, hi]: [number, number]) => ({ lo, hi });
+
+/**
+ * Consecutive publications, the people behind person-time (routes 6 and 8 together), for a
+ * cohort cell with a row shown now: the member-months shown now pin the people now (one
+ * publication, so every shown row's interval holds at once), and the people then come from
+ * peopleThen. A change proven inside 1..threshold-1 is a primary disclosure, even across
+ * rows (pre shown now, post shown then: the attacker subtracts the one from the other). The
+ * same row then is the row check's (its member-months moved by less than threshold x min).
+ */
+function peopleChangedShown(known: readonly AuditRow[], before: ReadonlyMap<string, AuditRow>, truthsThen: ReadonlyMap<string, AuditRow>, people: PeopleRule, T: number, shown: (r: AuditRow) => boolean,
+  at: (r: AuditRow, relation: AuditRelation, message: string, extra?: Partial<AuditViolation>) => void) {
+  const cohorts = new Map<string, AuditRow[]>();
+  for (const r of known) {
+    if (!people.metrics.includes(r.metric_id) || !shown(r) || r.denominator === null || !Number.isFinite(r.denominator)) continue;
+    const k = peopleKey(people, r);
+    const list = cohorts.get(k);
+    if (list) list.push(r);
+    else cohorts.set(k, [r]);
+  }
+  for (const rows of cohorts.values()) {
+    const lo = Math.max(...rows.map((r) => peoplePinned(r.denominator!, people)[0]));
+    const hi = Math.min(...rows.map((r) => peoplePinned(r.denominator!, people)[1]));
+    if (lo > hi) continue;
+    const own = new Set(rows.map((r) => r.metric_id));
+    for (const then of peopleThen(rows[0]!, before, truthsThen, people)) {
+      if (then.from && own.has(then.from) && !then.sinceWithheld) continue;
+      const [a, b] = [lo - then.hi, hi - then.lo];
+      if ((a >= 1 && b <= T - 1) || (b <= -1 && a >= -(T - 1))) {
+        const since = then.sinceWithheld ? 'since the last publication withheld it' : 'since the previous publication';
+        for (const r of rows) at(r, 'primary', `people behind the person-time changed by ${a === b ? a : `${a}..${b}`} ${since} (member-months now and then): a change in 1..${T - 1}`, { count: 'P', low: a, high: b });
+      }
+    }
+  }
+}
+
 /**
  * Consecutive publications, the people behind person-time (route 6 with route 8): member-months
  * shown then pin the people then (one whole window each, [T / max, T / min]); member-months
  * withheld now but derivable pin the people now. Their difference is the change of a
- * protected count, so a cohort cell withheld now (every row of it) that was shown then gets
- * change variables u = P - P_then and w = P_then - P, as addChanges gives counts. Where the
- * member-months then leave P_then two or more values apart, P_then is a variable of its own
- * within them: the attacker does not know it either. A cohort cell shown now is the primary
- * check's (its member-months changed by less than threshold x min).
+ * protected count, so a cohort cell withheld now (every row of it) gets change variables
+ * u = P - P_then and w = P_then - P for each interval peopleThen gives, as addChanges gives
+ * counts. Where an interval holds two or more whole numbers, P_then is a variable within it.
+ * A cohort cell with a row shown now is peopleChangedShown's.
  */
 function addPeopleChanges(sys: LinearSystem, known: readonly AuditRow[], before: ReadonlyMap<string, AuditRow>, truthsThen: ReadonlyMap<string, AuditRow>, people: PeopleRule) {
   const pVars = new Map<string, number>();
@@ -579,33 +655,14 @@ function addPeopleChanges(sys: LinearSystem, known: readonly AuditRow[], before:
     c.shown ||= sys.cells[i]!.shown !== null;
     cohort.set(p, c);
   });
-  // a finite floor for w, far below any number of people then (as addChanges)
+  // a finite floor for w, far below any number of people then or now
   let big = 1000;
-  for (const r of [...before.values(), ...truthsThen.values()]) if (r.denominator !== null && Number.isFinite(r.denominator)) big = Math.max(big, (10 * Math.abs(r.denominator)) / people.minPerPerson);
-  // the people then, from the member-months of every row of the cohort cell then
-  const peopleThen = (rows: number[], then: ReadonlyMap<string, AuditRow>): [number, number] | null => {
-    let lo = 0;
-    let hi = Infinity;
-    let seen = false;
-    for (const i of rows) {
-      const t = then.get(keyOf(known[i]!))?.denominator;
-      if (t === null || t === undefined || !Number.isFinite(t)) continue;
-      seen = true;
-      lo = Math.max(lo, Math.ceil(t / people.maxPerPerson - 1e-9));
-      hi = Math.min(hi, Math.floor(t / people.minPerPerson + 1e-9));
-    }
-    return seen && lo <= hi ? [lo, hi] : null;
-  };
+  for (const r of [...known, ...before.values(), ...truthsThen.values()]) if (r.denominator !== null && Number.isFinite(r.denominator)) big = Math.max(big, (10 * Math.abs(r.denominator)) / people.minPerPerson);
   for (const [pi, { rows, shown }] of cohort) {
     if (shown) continue;
     const x = sys.vars[pi]!;
-    const shownThen = peopleThen(rows, before);
-    const withheldThen = peopleThen(rows, truthsThen);
-    const from: Array<[[number, number], boolean]> = [];
-    if (shownThen) from.push([shownThen, false]);
-    if (withheldThen && (!shownThen || withheldThen[0] !== shownThen[0] || withheldThen[1] !== shownThen[1])) from.push([withheldThen, true]);
-    for (const [[lo, hi], sinceWithheld] of from) {
-      const tag = sinceWithheld ? `@${lo}..${hi}` : '';
+    for (const { lo, hi, sinceWithheld } of peopleThen(known[rows[0]!]!, before, truthsThen, people)) {
+      const tag = `@${lo}..${hi}${sinceWithheld ? '~' : ''}`;
       // P_then: a number where the member-months pin it, else a variable within them
       let then: number | null = null;
       if (lo < hi) {

@@ -150,7 +150,8 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
   };
   const phaseOneAt = await phaseOneKey(conn, '_truth_results', phaseOneInputs);
   const savedPhaseOne = previous ? await readPhaseOne(conn) : null;
-  const replay = savedPhaseOne?.key === phaseOneAt ? savedPhaseOne.state : null;
+  // a first phase that ended at the last round leaves none to audit the changes in: not taken
+  const replay = savedPhaseOne?.key === phaseOneAt && savedPhaseOne.state.phaseStart < MAX_ROUNDS ? savedPhaseOne.state : null;
   let endOfPhaseOne: PhaseOneState | null = null;
   const auditComponents = { decided: 0, reused: 0 };
   const audited = (a: AuditReport) => {
@@ -185,6 +186,8 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
   // certificates stay valid (settled) and the second phase only has the changes to prove.
   let phaseStart = 0;
   let against: string | undefined;
+  // whether an audit has had the previous publication in its system (the changes since it)
+  let changesAudited = false;
   if (replay) {
     // the first phase's inputs are the previous run's: it ends where that run's did (phaseOne.ts)
     for (const k of replay.forced) forced.add(k);
@@ -194,8 +197,11 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     rounds = phaseStart = replay.phaseStart;
     against = previous;
     endOfPhaseOne = replay;
-    // the memo keeps the decisions the skipped rounds would have taken from it
-    for (const [k, v] of memo.previous) memo.next.set(k, v);
+    // the memo keeps the decisions the skipped rounds took (only those: it must not grow run after run)
+    for (const k of replay.memo) {
+      const v = memo.previous.get(k);
+      if (v !== undefined) memo.next.set(k, v);
+    }
   } else {
     await timed('suppression', async () => {
       await suppressFromTruth();
@@ -204,13 +210,14 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
   }
   const phaseOneEnds = async () => {
     for (const k of await withheldKeys(conn)) forced.add(k);
-    endOfPhaseOne = { forced: [...forced], coarsened: [...coarsened], settled: [...settled], strikes: [...strikes], phaseStart: rounds + 1 };
+    endOfPhaseOne = { forced: [...forced], coarsened: [...coarsened], settled: [...settled], strikes: [...strikes], phaseStart: rounds + 1, memo: [...memo.next.keys()] };
   };
   for (; rounds < MAX_ROUNDS; rounds++) {
     suppression = await timed('suppression', suppressFromTruth);
     // Rounds run the attacker without its exact (whole-component) solves: a count no local
     // certificate shows safe is treated as disclosed.
     audit = audited(await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: truthRows, ties, people, favourable, exact: false, settled, previous: against ? previousRows : undefined, withheldBefore: against ? withheldRows : undefined, earlierFrames: previousRows, memo })));
+    if (against) changesAudited = true;
     for (const k of audit.attacker?.certified ?? []) settled.add(k);
     const disclosed = audit.violations.filter((v) => v.relation === 'disclosure' || v.relation === 'primary');
     if (process.env.CLOSELOOP_TRACE_AUDIT) {
@@ -258,7 +265,8 @@ export async function finaliseResults(conn: DuckDBConnection, opts: FinaliseOpti
     if (added === 0) break; // nothing more to withhold: the audit's verdict stands
   }
   // the last word: exactly, on the final pattern, what stays unproven
-  if (!audit!.ok || (previous && !against)) audit = audited(await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: truthRows, ties, people, favourable, settled, previous: previousRows, withheldBefore: withheldRows, earlierFrames: previousRows, memo })));
+  // (a first phase that ended at the last round leaves the changes unaudited: audited here)
+  if (!audit?.ok || (previous && !changesAudited)) audit = audited(await timed('audit', () => auditResults(conn, { metrics: opts.metrics, threshold, truthTable: truthRows, ties, people, favourable, settled, previous: previousRows, withheldBefore: withheldRows, earlierFrames: previousRows, memo })));
   await timed('suppression', async () => {
     await publishedQValues(conn);
     await settleAddedColumns(conn);

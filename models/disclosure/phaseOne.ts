@@ -7,11 +7,11 @@
 // (rows withheld, cuts removed, certificates, strikes, the round reached) instead of
 // running the rounds again, and goes on to the second phase (the changes since the
 // previous publication) as a full rebuild would. That is a run whose changed extract moves
-// no true figure: a file re-exported in another row order (its content hash changes),
-// copies of rows already loaded under new ids, corrections to fields no metric reads. Any
-// other change moves the key, and the rounds run. The first run after a first publication
-// never takes it: the groups earlier publications showed are an input, and a first
-// publication has none.
+// no true figure: copies of rows already loaded under new ids, corrections to fields no
+// metric reads. Any other change moves the key, and the rounds run. The first run after a
+// first publication takes it only when no cut has an open-ended frame (counties, ZIP3,
+// languages, programs, organisations): the groups earlier publications showed there are
+// an input, and a first publication has none.
 //
 // The state is kept in the warehouse (table `audit_phase_one`, never published: it names
 // withheld rows), like the audit's memo; a full refresh starts a new warehouse without it.
@@ -35,6 +35,8 @@ export interface PhaseOneState {
   strikes: Array<[string, number]>;
   /** The round the second phase starts at. */
   phaseStart: number;
+  /** The memo's entries the first phase decided or took (the run that takes this state keeps them). */
+  memo: string[];
 }
 
 /**
@@ -47,13 +49,21 @@ const CODE = (() => {
     const dir = new URL(folder, import.meta.url);
     for (const name of readdirSync(dir).filter((n) => /\.(ts|js)$/.test(n)).sort()) h.update(`${folder}${name}\0`).update(readFileSync(new URL(name, dir)));
   }
-  const highsPackage = join(dirname(createRequire(import.meta.url).resolve('highs')), '..', 'package.json');
-  h.update(JSON.parse(readFileSync(highsPackage, 'utf8')).version as string);
+  // the SQL helpers the rounds read and write through, and the engines under them
+  h.update(readFileSync(new URL('../duckdb.ts', import.meta.url)));
+  const require = createRequire(import.meta.url);
+  for (const pkg of ['highs', '@duckdb/node-api']) {
+    const dir = dirname(require.resolve(pkg));
+    const manifest = [join(dir, 'package.json'), join(dir, '..', 'package.json')].find((f) => { try { return (JSON.parse(readFileSync(f, 'utf8')) as { name?: string }).name === pkg; } catch { return false; } });
+    h.update(`${pkg}@${manifest ? (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version : 'unknown'}\0`);
+  }
+  h.update(process.version);
   return h.digest('hex');
 })();
 
 /**
- * The key of the first phase's inputs. The true figures are digested in DuckDB (every
+ * The key of the first phase's inputs, in the order the rounds see them (an order that
+ * could change a decision changes the key too). The true figures are digested in DuckDB (every
  * column but the run id, rows in order; 0.06-0.1 s for 198,504 rows); the rest are small.
  */
 export async function phaseOneKey(conn: DuckDBConnection, truthTable: string, inputs: Record<string, unknown>): Promise<string> {

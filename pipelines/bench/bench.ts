@@ -89,10 +89,13 @@ function changeFile(demo: string, inbox: string, round: number) {
 function addReferrals(demo: string, inbox: string, round: number) {
   const path = join(inbox, MOVING_FILE);
   const lines = readFileSync(round === 0 ? join(demo, MOVING_FILE) : path, 'utf8').trimEnd().split('\n');
-  const head = lines[0]!.split(',');
+  // each round copies other referrals of the demo's own (the demo files have no quoted commas)
+  const source = readFileSync(join(demo, MOVING_FILE), 'utf8').trimEnd().split('\n');
+  const head = source[0]!.split(',');
   const closed = head.indexOf('closed_on');
   const id = head.indexOf('referral_id');
-  const added = lines.slice(1).filter((l) => l.split(',')[closed]).slice(-ADDED_REFERRALS).map((l, k) => {
+  const closedLines = source.slice(1).filter((l) => l.split(',')[closed]);
+  const added = closedLines.slice(closedLines.length - (round + 1) * ADDED_REFERRALS, closedLines.length - round * ADDED_REFERRALS).map((l, k) => {
     const x = l.split(',');
     x[id] = `R${9_000_000 + round * 100 + k}-ADDED`;
     return x.join(',');
@@ -167,7 +170,7 @@ export async function main(argv: string[]): Promise<number> {
       const t = timedRun([cli, 'run', '--inbox', inbox, '--db', store, '--report', report]);
       incremental.push({ ...t, phases: (JSON.parse(readFileSync(report, 'utf8')) as { phases: Record<string, number> }).phases });
     }
-    linkInbox(demo, inbox);
+    // phq9.csv stays as the last run left it: each referrals run changes one extract
     const moving: Array<Timed & { phases: Record<string, number> }> = [];
     for (let r = 0; r < repeats; r++) {
       addReferrals(demo, inbox, r);

@@ -602,20 +602,20 @@ class Component {
     if (!changes.length) return;
     const all = Array.from({ length: this.nv }, (_, k) => k);
     const region = { vars: all, index: new Map(all.map((k) => [k, k])), lp: undefined as unknown as HighsLp, lower: [...this.lower], eqs: this.equations };
-    // The LP with every open change held at 0 first (issue 19): where it has no solution the
+    // The LP with every open change at most 0 first (issue 19): where it has no solution the
     // MIP has none either, a whole-number optimum is the certificate, and a fractional one
     // leads wholeWith's smaller MIPs. Without it the whole-region MIP alone took 118.6 s on a
     // 27,351-count component of the 200,000-person demo's second 12-referral update (it had
     // a solution), most of that run's 156 s.
     const t0 = performance.now();
     const near = await this.lpWith(changes);
-    if (TRACE_LEVEL >= 2 && this.nv > 1000) console.error(`    lp over ${this.nv} variables, ${changes.length} changes held at 0: ${near ? (this.isWhole(region, near) ? 'whole' : 'fractional') : 'no solution'} ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+    if (TRACE_LEVEL >= 2 && this.nv > 1000) console.error(`    lp over ${this.nv} variables, ${changes.length} changes at most 0: ${near ? (this.isWhole(region, near) ? 'whole' : 'fractional') : 'no solution'} ${((performance.now() - t0) / 1000).toFixed(2)} s`);
     if (!near) return;
     // every open change held at 0 leaves presolve little to search, at any size
     if (this.isWhole(region, near) || (await this.wholeWith(region, changes, [], near, true))) for (const k of changes) open.delete(k);
   }
 
-  /** An optimum of the component's LP with these counts held at 0 (none wanted in the objective), or null when it has none. */
+  /** A solution of the component's LP with these counts at most 0 (no objective), or null when it has none. */
   private async lpWith(zero: readonly number[]): Promise<Float64Array | null> {
     const highs = await solver();
     const lower = Float64Array.from(this.lower);

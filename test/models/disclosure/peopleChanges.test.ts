@@ -39,6 +39,17 @@ describe('the people behind person-time between consecutive publications (issue 
   // the previous publication: 30 people, 15 women and 15 men, every figure shown
   const before = [...cohort('all', 20, 177.6), ...cohort('female', 10, 88.8), ...cohort('male', 10, 88.8)];
 
+  test('only this rule sees it: everyone 30 to 50 and men 15 to 30 shown (changes of 20 and 15), women withheld: 20 women against 15 then, a change of exactly 5', async () => {
+    // 50 x 5.92 = 296 and 30 x 5.92 = 177.6; women 296 - 177.6 = 118.4: 19.84 .. 20.17, so 20;
+    // every visit count 12 or more and unchanged
+    const then = [...cohort('all', 24, 177.6), ...cohort('female', 12, 88.8), ...cohort('male', 12, 88.8)];
+    const r = await audit([...cohort('all', 24, 296), ...cohort('female', null, null), ...cohort('male', 12, 177.6)], then);
+    expect(r.violations.map((v) => `${v.relation} ${v.group_value} ${v.count}`)).toEqual(['disclosure female P']);
+    expect(peopleChanges(r)).toEqual([
+      'female 5..5: the change of withheld people behind the person-time since the previous publication can be derived exactly 5',
+    ]);
+  });
+
   test('one woman added, women withheld: everyone less men gives 16 women against 15 shown then, a change of exactly 1', async () => {
     // the new woman had no ED visit, so every event count is as before
     const r = await audit([...cohort('all', 20, 183.52), ...cohort('female', null, null), ...cohort('male', 10, 88.8)], before);
@@ -56,6 +67,16 @@ describe('the people behind person-time between consecutive publications (issue 
     expect(peopleChanges(r)).toEqual([]);
   });
 
+  test('member-months too many to pin the people then, but a change of 4 or 5 still proven', async () => {
+    // then: women 600 member-months, 100.54 .. 102.20, so 101 or 102; now everyone 716.32 less
+    // men 88.8 = 627.52: 105.15 .. 106.88, so 106; the change is 4 or 5
+    const wide = [...cohort('all', 60, 688.8), ...cohort('female', 50, 600), ...cohort('male', 10, 88.8)];
+    const r = await audit([...cohort('all', 60, 716.32), ...cohort('female', null, null), ...cohort('male', 10, 88.8)], wide);
+    expect(peopleChanges(r)).toEqual([
+      'female 4..5: the change of withheld people behind the person-time since the previous publication can be derived within 4..5',
+    ]);
+  });
+
   test('member-months too many to pin the people then: the change could be 0', async () => {
     // then: women 600 member-months, 100.54 .. 102.20, so 101 or 102; now 606: 101.54 .. 103.22, so 102 or 103
     const wide = [...cohort('all', 60, 688.8), ...cohort('female', 50, 600), ...cohort('male', 10, 88.8)];
@@ -63,13 +84,24 @@ describe('the people behind person-time between consecutive publications (issue 
     expect(peopleChanges(r)).toEqual([]);
   });
 
-  test('only when the whole cohort cell is withheld: a group shown now is the primary check on its member-months', async () => {
+  test('a group shown now is the primary check on its member-months', async () => {
     const r = await audit([...cohort('all', 20, 183.52), ...cohort('female', 10, 94.72), ...cohort('male', 10, 88.8)], before);
     expect(peopleChanges(r)).toEqual([]);
-    const primary = r.violations.filter((v) => v.relation === 'primary' && v.count === 'P' && v.group_value === 'female').map((v) => v.message);
-    expect(primary).toEqual([
-      'person-time changed by 5.92 member-months since the previous publication: at most 1 people',
-      'person-time changed by 5.92 member-months since the previous publication: at most 1 people',
+    const primary = r.violations.filter((v) => v.relation === 'primary' && v.count === 'P' && v.group_value === 'female').map((v) => `${v.metric_id === PRE ? 'pre' : 'post'}: ${v.message}`);
+    expect(primary.sort()).toEqual([
+      'post: person-time changed by 5.92 member-months since the previous publication: at most 1 people',
+      'pre: person-time changed by 5.92 member-months since the previous publication: at most 1 people',
     ]);
+  });
+
+  test('across the rows of a cohort: the pre rate shown now, the post rate shown then (16 people against 15)', async () => {
+    const only = (rows: AuditRow[]) => rows.filter((x) => x.dimension === 'all');
+    // then: pre withheld, post shown (88.8: 15); now: pre shown (94.72: 16), post withheld
+    const then = only([row(PRE, 'all', null, null), row(POST, 'all', 10, 88.8)]);
+    const now = only([row(PRE, 'all', 20, 94.72), row(POST, 'all', null, null)]);
+    const said = (x: Awaited<ReturnType<typeof audit>>) => x.violations.filter((v) => v.count === 'P').map((v) => `${v.relation} ${v.metric_id === PRE ? 'pre' : 'post'}: ${v.message}`);
+    expect(said(await audit(now, then))).toEqual(['primary pre: people behind the person-time changed by 1 since the previous publication (member-months now and then): a change in 1..10']);
+    // the same when the post row is not published now at all (its cut removed)
+    expect(said(await audit(now.filter((x) => x.metric_id === PRE), then))).toEqual(['primary pre: people behind the person-time changed by 1 since the previous publication (member-months now and then): a change in 1..10']);
   });
 });
