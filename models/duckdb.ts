@@ -109,3 +109,9 @@ export function sqlString(s: string): string {
 export function sqlIdent(s: string): string {
   return `"${s.replaceAll('"', '""')}"`;
 }
+
+/** Whether this connection's own database has a table of that name (main schema). */
+export async function tableExists(conn: DuckDBConnection, name: string): Promise<boolean> {
+  const r = await rows<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE table_name = ${sqlString(name)} AND database_name = current_database() AND schema_name = 'main'`);
+  return (r[0]?.n ?? 0) > 0;
+}

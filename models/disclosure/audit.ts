@@ -556,7 +556,7 @@ function addChanges(sys: LinearSystem, known: readonly AuditRow[], before: Reado
 }
 
 /** The whole people a cohort cell's member-months t allow: one whole window each. */
-const peoplePinned = (t: number, people: PeopleRule): [number, number] => [Math.ceil(t / people.maxPerPerson - 1e-9), Math.floor(t / people.minPerPerson + 1e-9)];
+const peoplePinned = (t: number, people: PeopleRule) => ({ lo: Math.ceil(t / people.maxPerPerson - 1e-9), hi: Math.floor(t / people.minPerPerson + 1e-9) });
 
 interface PeopleThen {
   lo: number;
@@ -582,19 +582,19 @@ function peopleThen(cell: AuditRow, before: ReadonlyMap<string, AuditRow>, truth
     const k = keyOf({ ...cell, metric_id: m });
     const shown = before.get(k)?.denominator;
     const truth = truthsThen.get(k)?.denominator;
-    if (shown !== null && shown !== undefined && Number.isFinite(shown)) out.push({ ...pin(peoplePinned(shown, people)), sinceWithheld: false, from: m });
-    if (truth !== null && truth !== undefined && Number.isFinite(truth) && truth !== shown) out.push({ ...pin(peoplePinned(truth, people)), sinceWithheld: true, from: m });
+    if (shown !== null && shown !== undefined && Number.isFinite(shown)) out.push({ ...peoplePinned(shown, people), sinceWithheld: false, from: m });
+    if (truth !== null && truth !== undefined && Number.isFinite(truth) && truth !== shown) out.push({ ...peoplePinned(truth, people), sinceWithheld: true, from: m });
   }
   if (out.length > 1) {
     const lo = Math.max(...out.map((x) => x.lo));
     const hi = Math.min(...out.map((x) => x.hi));
     if (lo <= hi) out.push({ lo, hi, sinceWithheld: out.every((x) => x.sinceWithheld), from: '' });
   }
-  // one check per interval
-  const seen = new Set<string>();
-  return out.filter((x) => x.lo <= x.hi && !seen.has(`${x.lo}..${x.hi}`) && Boolean(seen.add(`${x.lo}..${x.hi}`)));
+  // one check per interval (the first source that gives it)
+  const byInterval = new Map<string, PeopleThen>();
+  for (const x of out) if (x.lo <= x.hi && !byInterval.has(`${x.lo}..${x.hi}`)) byInterval.set(`${x.lo}..${x.hi}`, x);
+  return [...byInterval.values()];
 }
-const pin = ([lo, hi]: [number, number]) => ({ lo, hi });
 
 /**
  * Consecutive publications, the people behind person-time (routes 6 and 8 together), for a
@@ -615,16 +615,16 @@ function peopleChangedShown(known: readonly AuditRow[], before: ReadonlyMap<stri
     else cohorts.set(k, [r]);
   }
   for (const rows of cohorts.values()) {
-    const lo = Math.max(...rows.map((r) => peoplePinned(r.denominator!, people)[0]));
-    const hi = Math.min(...rows.map((r) => peoplePinned(r.denominator!, people)[1]));
+    const now = rows.map((r) => peoplePinned(r.denominator!, people));
+    const lo = Math.max(...now.map((x) => x.lo));
+    const hi = Math.min(...now.map((x) => x.hi));
     if (lo > hi) continue;
     const own = new Set(rows.map((r) => r.metric_id));
     for (const then of peopleThen(rows[0]!, before, truthsThen, people)) {
       if (then.from && own.has(then.from) && !then.sinceWithheld) continue;
       const [a, b] = [lo - then.hi, hi - then.lo];
       if ((a >= 1 && b <= T - 1) || (b <= -1 && a >= -(T - 1))) {
-        const since = then.sinceWithheld ? 'since the last publication withheld it' : 'since the previous publication';
-        for (const r of rows) at(r, 'primary', `people behind the person-time changed by ${a === b ? a : `${a}..${b}`} ${since} (member-months now and then): a change in 1..${T - 1}`, { count: 'P', low: a, high: b });
+        for (const r of rows) at(r, 'primary', `people behind the person-time changed by ${a === b ? a : `${a}..${b}`} ${since(then)} (member-months now and then): a change in 1..${T - 1}`, { count: 'P', low: a, high: b });
       }
     }
   }

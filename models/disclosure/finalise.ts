@@ -13,7 +13,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Config } from '../config.ts';
 import { computeComparisons, hasDisparityStatistics, MIN_FAVOURABLE_DENOMINATOR, referenceConfig } from '../disparities/computeComparisons.ts';
 import { buildDisparitySummary } from '../disparities/summaries.ts';
-import { exec, rows, sqlString as str } from '../duckdb.ts';
+import { exec, rows, sqlString as str, tableExists } from '../duckdb.ts';
 import { buildIntermediate } from '../intermediate/index.ts';
 import { stageTable } from './columnar.ts';
 import { settleAddedColumns } from '../metrics/afterSuppression.ts';
@@ -380,7 +380,3 @@ async function tiedDimensions(conn: DuckDBConnection, metas: Map<string, MetricM
   return cooccurrenceTies(cells.map((c) => ({ ...c, shown: null })), metas, cooc);
 }
 
-async function tableExists(conn: DuckDBConnection, name: string): Promise<boolean> {
-  const r = await rows<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE table_name = '${name}' AND database_name = current_database() AND schema_name = 'main'`);
-  return (r[0]?.n ?? 0) > 0;
-}

@@ -20,7 +20,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { exec, rows, sqlIdent } from '../duckdb.ts';
+import { exec, rows, sqlIdent, tableExists } from '../duckdb.ts';
 import { stageTable } from './columnar.ts';
 
 /** Where the first phase ended: what the rounds after it start from. */
@@ -51,15 +51,23 @@ const CODE = (() => {
   }
   // the SQL helpers the rounds read and write through, and the engines under them
   h.update(readFileSync(new URL('../duckdb.ts', import.meta.url)));
-  const require = createRequire(import.meta.url);
-  for (const pkg of ['highs', '@duckdb/node-api']) {
-    const dir = dirname(require.resolve(pkg));
-    const manifest = [join(dir, 'package.json'), join(dir, '..', 'package.json')].find((f) => { try { return (JSON.parse(readFileSync(f, 'utf8')) as { name?: string }).name === pkg; } catch { return false; } });
-    h.update(`${pkg}@${manifest ? (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version : 'unknown'}\0`);
-  }
+  for (const pkg of ['highs', '@duckdb/node-api']) h.update(`${pkg}@${packageVersion(pkg)}\0`);
   h.update(process.version);
   return h.digest('hex');
 })();
+
+/** An installed package's version: the nearest package.json of that name above its entry point. */
+function packageVersion(pkg: string): string {
+  for (let dir = dirname(createRequire(import.meta.url).resolve(pkg)); dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === pkg) return manifest.version ?? 'unknown';
+    } catch {
+      // no package.json here: one folder up
+    }
+  }
+  return 'unknown';
+}
 
 /**
  * The key of the first phase's inputs, in the order the rounds see them (an order that
@@ -75,8 +83,7 @@ export async function phaseOneKey(conn: DuckDBConnection, truthTable: string, in
 }
 
 export async function readPhaseOne(conn: DuckDBConnection): Promise<{ key: string; state: PhaseOneState } | null> {
-  const has = await rows<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE table_name = 'audit_phase_one' AND database_name = current_database() AND schema_name = 'main'`);
-  if (!has[0]?.n) return null;
+  if (!(await tableExists(conn, 'audit_phase_one'))) return null;
   const r = await rows<{ k: string; state: string }>(conn, 'SELECT k, state FROM audit_phase_one LIMIT 1');
   return r[0] ? { key: r[0].k, state: JSON.parse(r[0].state) as PhaseOneState } : null;
 }
